@@ -1,0 +1,37 @@
+// Package component defines the seam between the server's router and the
+// services mounted on their own domain, such as the MUC service at
+// conference.<domain> (XEP-0045) — the in-process equivalent of an XEP-0114
+// external component.
+//
+// Both sides speak in *xmlnode.Element stanzas whose "from" and "to" are
+// already checked and stamped: the router never hands a component a stanza
+// whose "from" the client chose, and a component addresses its replies
+// itself. Keeping the seam to two one-method interfaces lets the MUC service
+// be unit-tested without a server, and lets the server mount other services
+// later without knowing what they are.
+package component
+
+import "github.com/muctest/muctest/xmlnode"
+
+// Handler receives every stanza addressed to the component's domain or to a
+// JID under it. HandleStanza is called from the goroutine of the session that
+// sent the stanza, possibly concurrently for different sessions, so
+// implementations do their own locking. It must not block on the network:
+// stanzas it sends go through a Router, which queues them.
+type Handler interface {
+	HandleStanza(st *xmlnode.Element)
+}
+
+// Router delivers a stanza from a component to its "to" address (a local
+// user's bare or full JID, or another component). It never blocks on a
+// socket: delivery to a session is a queue append, so a component may call it
+// while holding its own locks. The router takes ownership of st.
+type Router interface {
+	Route(st *xmlnode.Element)
+}
+
+// RouterFunc adapts a function to Router, for tests and for wiring.
+type RouterFunc func(st *xmlnode.Element)
+
+// Route calls f(st).
+func (f RouterFunc) Route(st *xmlnode.Element) { f(st) }

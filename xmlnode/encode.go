@@ -1,0 +1,162 @@
+package xmlnode
+
+import (
+	"io"
+	"strconv"
+	"strings"
+)
+
+// String returns e serialised with its namespace declared, for logs, traces
+// and test output.
+func (e *Element) String() string {
+	var b strings.Builder
+	e.write(&b, "")
+	return b.String()
+}
+
+// Encode writes e to w. parentNS is the default namespace in force where e is
+// written (for a stanza inside a client stream, "jabber:client"): e's xmlns
+// is written only when it differs, so stanzas on the wire look like what
+// clients expect.
+func (e *Element) Encode(w io.Writer, parentNS string) error {
+	_, err := w.Write(e.AppendTo(nil, parentNS))
+	return err
+}
+
+// AppendTo appends the serialisation of e to buf, the allocation-light form
+// used by the writer's hot path.
+func (e *Element) AppendTo(buf []byte, parentNS string) []byte {
+	w := sliceWriter{buf}
+	e.write(&w, parentNS)
+	return w.b
+}
+
+type sliceWriter struct{ b []byte }
+
+func (s *sliceWriter) WriteString(str string) (int, error) {
+	s.b = append(s.b, str...)
+	return len(str), nil
+}
+
+func (s *sliceWriter) WriteByte(c byte) error {
+	s.b = append(s.b, c)
+	return nil
+}
+
+type stringWriter interface {
+	WriteString(string) (int, error)
+	WriteByte(byte) error
+}
+
+func (e *Element) write(w stringWriter, parentNS string) {
+	w.WriteByte('<')
+	w.WriteString(e.Name.Local)
+	if e.Name.Space != parentNS {
+		w.WriteString(` xmlns="`)
+		escapeAttr(w, e.Name.Space)
+		w.WriteByte('"')
+	}
+	// Attribute namespaces other than xml get generated prefixes.
+	var prefixes []string
+	for _, a := range e.Attr {
+		w.WriteByte(' ')
+		switch a.Name.Space {
+		case "":
+		case XMLNamespace, "xml":
+			w.WriteString("xml:")
+		default:
+			idx := -1
+			for i, p := range prefixes {
+				if p == a.Name.Space {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				prefixes = append(prefixes, a.Name.Space)
+				idx = len(prefixes) - 1
+				w.WriteString("xmlns:ns")
+				w.WriteString(strconv.Itoa(idx))
+				w.WriteString(`="`)
+				escapeAttr(w, a.Name.Space)
+				w.WriteString(`" `)
+			}
+			w.WriteString("ns")
+			w.WriteString(strconv.Itoa(idx))
+			w.WriteByte(':')
+		}
+		w.WriteString(a.Name.Local)
+		w.WriteString(`="`)
+		escapeAttr(w, a.Value)
+		w.WriteByte('"')
+	}
+	if len(e.Children) == 0 {
+		w.WriteString("/>")
+		return
+	}
+	w.WriteByte('>')
+	for _, c := range e.Children {
+		switch n := c.(type) {
+		case Text:
+			escapeText(w, string(n))
+		case *Element:
+			n.write(w, e.Name.Space)
+		}
+	}
+	w.WriteString("</")
+	w.WriteString(e.Name.Local)
+	w.WriteByte('>')
+}
+
+func escapeAttr(w stringWriter, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			esc = "&quot;"
+		case '\'':
+			esc = "&apos;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		case '\t':
+			esc = "&#x9;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}
+
+func escapeText(w stringWriter, s string) {
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		w.WriteString(s[last:i])
+		w.WriteString(esc)
+		last = i + 1
+	}
+	w.WriteString(s[last:])
+}

@@ -1,0 +1,355 @@
+// Package xmlnode holds a small XML element tree: the form in which every
+// stanza travels inside muctest.
+//
+// The c2s reader builds one Element per stanza (with limits on size, depth and
+// attribute count, because the bytes come from the network), the router and
+// the MUC service inspect and copy it, and the writer serialises it back with
+// Encode. A tree rather than a token stream is used because stanzas are small
+// and are read several times (routing, matching, MUC rules); one allocation
+// per node is cheaper than re-parsing.
+//
+// Namespaces are always resolved: Name.Space holds the namespace URI, never a
+// prefix, and xmlns declarations are not kept in Attr (Encode writes them
+// where the namespace changes).
+package xmlnode
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// XMLNamespace is the namespace URI bound to the reserved "xml" prefix, as in
+// xml:lang.
+const XMLNamespace = "http://www.w3.org/XML/1998/namespace"
+
+// Node is a child of an Element: either *Element or Text.
+type Node interface{ node() }
+
+// Text is character data inside an element (already unescaped).
+type Text string
+
+func (Text) node()     {}
+func (*Element) node() {}
+
+// Element is one XML element with its attributes and children, in document
+// order. The zero value is not useful; use New or Parse.
+type Element struct {
+	Name     xml.Name
+	Attr     []xml.Attr
+	Children []Node
+}
+
+// New returns an element in namespace space with local name local and the
+// given attributes, given as name, value pairs (attributes without a
+// namespace; use SetAttrNS for others).
+func New(space, local string, attrs ...string) *Element {
+	e := &Element{Name: xml.Name{Space: space, Local: local}}
+	for i := 0; i+1 < len(attrs); i += 2 {
+		e.Attr = append(e.Attr, xml.Attr{Name: xml.Name{Local: attrs[i]}, Value: attrs[i+1]})
+	}
+	return e
+}
+
+// Attrib returns the value of the attribute named local (no namespace), or ""
+// when it is absent. Most XMPP attributes have no namespace, hence the short
+// name.
+func (e *Element) Attrib(local string) string {
+	v, _ := e.LookupAttr("", local)
+	return v
+}
+
+// LookupAttr returns the value of the attribute {space}local and whether it
+// is present.
+func (e *Element) LookupAttr(space, local string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Name.Local == local && a.Name.Space == space {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// SetAttr sets (or adds) the attribute local with no namespace and returns e
+// so that calls chain.
+func (e *Element) SetAttr(local, value string) *Element {
+	return e.SetAttrNS("", local, value)
+}
+
+// SetAttrNS sets (or adds) the attribute {space}local.
+func (e *Element) SetAttrNS(space, local, value string) *Element {
+	for i := range e.Attr {
+		if e.Attr[i].Name.Local == local && e.Attr[i].Name.Space == space {
+			e.Attr[i].Value = value
+			return e
+		}
+	}
+	e.Attr = append(e.Attr, xml.Attr{Name: xml.Name{Space: space, Local: local}, Value: value})
+	return e
+}
+
+// RemoveAttr deletes the attribute local (no namespace) if present.
+func (e *Element) RemoveAttr(local string) *Element {
+	out := e.Attr[:0]
+	for _, a := range e.Attr {
+		if !(a.Name.Local == local && a.Name.Space == "") {
+			out = append(out, a)
+		}
+	}
+	e.Attr = out
+	return e
+}
+
+// Elements returns the child elements of e, skipping text.
+func (e *Element) Elements() []*Element {
+	var out []*Element
+	for _, c := range e.Children {
+		if el, ok := c.(*Element); ok {
+			out = append(out, el)
+		}
+	}
+	return out
+}
+
+// Child returns the first child element named {space}local, or nil. An empty
+// space matches any namespace.
+func (e *Element) Child(space, local string) *Element {
+	for _, c := range e.Children {
+		if el, ok := c.(*Element); ok && el.Name.Local == local && (space == "" || el.Name.Space == space) {
+			return el
+		}
+	}
+	return nil
+}
+
+// ChildrenNamed returns every child element named {space}local; an empty
+// space matches any namespace.
+func (e *Element) ChildrenNamed(space, local string) []*Element {
+	var out []*Element
+	for _, c := range e.Children {
+		if el, ok := c.(*Element); ok && el.Name.Local == local && (space == "" || el.Name.Space == space) {
+			out = append(out, el)
+		}
+	}
+	return out
+}
+
+// ChildText returns the text of the first child {space}local, or "".
+func (e *Element) ChildText(space, local string) string {
+	if c := e.Child(space, local); c != nil {
+		return c.Text()
+	}
+	return ""
+}
+
+// Text returns the concatenated character data directly inside e.
+func (e *Element) Text() string {
+	var b strings.Builder
+	for _, c := range e.Children {
+		if t, ok := c.(Text); ok {
+			b.WriteString(string(t))
+		}
+	}
+	return b.String()
+}
+
+// SetText replaces every text child of e with s (child elements stay).
+func (e *Element) SetText(s string) *Element {
+	out := e.Children[:0]
+	for _, c := range e.Children {
+		if _, ok := c.(Text); !ok {
+			out = append(out, c)
+		}
+	}
+	e.Children = out
+	if s != "" {
+		e.Children = append(e.Children, Text(s))
+	}
+	return e
+}
+
+// Append adds children (elements or text) to e and returns e.
+func (e *Element) Append(children ...Node) *Element {
+	e.Children = append(e.Children, children...)
+	return e
+}
+
+// AddChild creates a child element in namespace space named local, appends it
+// and returns the child, which makes building nested payloads read top-down.
+func (e *Element) AddChild(space, local string, attrs ...string) *Element {
+	c := New(space, local, attrs...)
+	e.Children = append(e.Children, c)
+	return c
+}
+
+// RemoveChildren deletes every child element named {space}local (an empty
+// space matches any namespace).
+func (e *Element) RemoveChildren(space, local string) *Element {
+	out := e.Children[:0]
+	for _, c := range e.Children {
+		if el, ok := c.(*Element); ok && el.Name.Local == local && (space == "" || el.Name.Space == space) {
+			continue
+		}
+		out = append(out, c)
+	}
+	e.Children = out
+	return e
+}
+
+// Copy returns a deep copy of e. Routing to several recipients copies a
+// stanza once per recipient only where the copies differ (e.g. "to").
+func (e *Element) Copy() *Element {
+	if e == nil {
+		return nil
+	}
+	c := &Element{Name: e.Name}
+	if len(e.Attr) > 0 {
+		c.Attr = append([]xml.Attr(nil), e.Attr...)
+	}
+	if len(e.Children) > 0 {
+		c.Children = make([]Node, len(e.Children))
+		for i, n := range e.Children {
+			if el, ok := n.(*Element); ok {
+				c.Children[i] = el.Copy()
+			} else {
+				c.Children[i] = n
+			}
+		}
+	}
+	return c
+}
+
+// Limits bound what Read accepts from an untrusted peer. Zero fields mean no
+// limit.
+type Limits struct {
+	MaxDepth int // nesting depth, the stanza itself being depth 1
+	MaxAttrs int // attributes on one element
+}
+
+// ErrDepth and ErrAttrs report a violated Limits field; callers map them to a
+// policy-violation stream error.
+var (
+	ErrDepth = errors.New("xmlnode: element nesting too deep")
+	ErrAttrs = errors.New("xmlnode: too many attributes")
+	// ErrRestricted reports XML that XMPP forbids: comments, processing
+	// instructions and DTDs (RFC 6120 section 11.1).
+	ErrRestricted = errors.New("xmlnode: restricted XML (comment, PI or DTD)")
+)
+
+// Read builds the element that start opens by reading d until its end
+// element. Comments, processing instructions and directives are refused
+// (RFC 6120 forbids them in streams); lim bounds depth and attribute count.
+func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) {
+	root, err := fromStart(start, lim)
+	if err != nil {
+		return nil, err
+	}
+	stack := []*Element{root}
+	for len(stack) > 0 {
+		tok, err := d.Token()
+		if err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		top := stack[len(stack)-1]
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if lim.MaxDepth > 0 && len(stack) >= lim.MaxDepth {
+				return nil, ErrDepth
+			}
+			el, err := fromStart(t, lim)
+			if err != nil {
+				return nil, err
+			}
+			top.Children = append(top.Children, el)
+			stack = append(stack, el)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if n := len(top.Children); n > 0 {
+				if prev, ok := top.Children[n-1].(Text); ok {
+					top.Children[n-1] = prev + Text(t)
+					continue
+				}
+			}
+			top.Children = append(top.Children, Text(string(t)))
+		case xml.Comment, xml.ProcInst, xml.Directive:
+			return nil, ErrRestricted
+		}
+	}
+	return root, nil
+}
+
+func fromStart(start xml.StartElement, lim Limits) (*Element, error) {
+	e := &Element{Name: start.Name}
+	n := 0
+	for _, a := range start.Attr {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		n++
+		if lim.MaxAttrs > 0 && n > lim.MaxAttrs {
+			return nil, ErrAttrs
+		}
+		e.Attr = append(e.Attr, a)
+	}
+	return e, nil
+}
+
+// Parse parses a single element from s. It is meant for trusted input such
+// as test scripts and fixtures; whitespace-only text between elements is
+// kept, use TrimSpace to drop it.
+func Parse(s string) (*Element, error) {
+	d := xml.NewDecoder(strings.NewReader(s))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, fmt.Errorf("xmlnode: parse: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			e, err := Read(d, t, Limits{})
+			if err != nil {
+				return nil, fmt.Errorf("xmlnode: parse: %w", err)
+			}
+			return e, nil
+		case xml.CharData:
+			if strings.TrimSpace(string(t)) != "" {
+				return nil, errors.New("xmlnode: parse: text before the element")
+			}
+		}
+	}
+}
+
+// MustParse is Parse for literals in code and tests; it panics on error and
+// must never see network input.
+func MustParse(s string) *Element {
+	e, err := Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return e
+}
+
+// TrimSpace removes whitespace-only text nodes from e and its descendants
+// (pretty-printing in scripts and fixtures), keeping text that has content.
+func (e *Element) TrimSpace() *Element {
+	out := e.Children[:0]
+	for _, c := range e.Children {
+		switch n := c.(type) {
+		case Text:
+			if strings.TrimSpace(string(n)) == "" {
+				continue
+			}
+		case *Element:
+			n.TrimSpace()
+		}
+		out = append(out, c)
+	}
+	e.Children = out
+	return e
+}

@@ -1,0 +1,97 @@
+package xmlnode
+
+import (
+	"encoding/xml"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestRoundTrip(t *testing.T) {
+	tests := []struct{ in, parentNS, want string }{
+		{`<message xmlns="jabber:client" to="a@b"><body>hi &amp; &lt;3</body></message>`, "jabber:client",
+			`<message to="a@b"><body>hi &amp; &lt;3</body></message>`},
+		{`<iq xmlns="jabber:client"><query xmlns="jabber:iq:roster"><item jid="x"/></query></iq>`, "jabber:client",
+			`<iq><query xmlns="jabber:iq:roster"><item jid="x"/></query></iq>`},
+		{`<x xmlns="a" xml:lang="en"/>`, "", `<x xmlns="a" xml:lang="en"/>`},
+		{`<p:x xmlns:p="urn:p" xmlns:s="urn:s" s:strict="true"/>`, "urn:p", `<x xmlns:ns0="urn:s" ns0:strict="true"/>`},
+		{`<x xmlns="a" v="&quot;'"/>`, "a", `<x v="&quot;&apos;"/>`},
+	}
+	for _, tt := range tests {
+		e, err := Parse(tt.in)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.in, err)
+		}
+		var b strings.Builder
+		if err := e.Encode(&b, tt.parentNS); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != tt.want {
+			t.Errorf("Encode(%q) = %q, want %q", tt.in, b.String(), tt.want)
+		}
+		// and it parses back to the same thing
+		back, err := Parse(e.String())
+		if err != nil || back.String() != e.String() {
+			t.Errorf("reparse of %q: %v, %q", e.String(), err, back)
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		in   string
+		lim  Limits
+		want error
+	}{
+		{`<a><b><c/></b></a>`, Limits{MaxDepth: 2}, ErrDepth},
+		{`<a><b><c/></b></a>`, Limits{MaxDepth: 3}, nil},
+		{`<a x="1" y="2" z="3"/>`, Limits{MaxAttrs: 2}, ErrAttrs},
+		{`<a><!-- no --></a>`, Limits{}, ErrRestricted},
+		{`<a><?pi x?></a>`, Limits{}, ErrRestricted},
+	}
+	for _, tt := range tests {
+		d := xml.NewDecoder(strings.NewReader(tt.in))
+		tok, _ := d.Token()
+		_, err := Read(d, tok.(xml.StartElement), tt.lim)
+		if !errors.Is(err, tt.want) {
+			t.Errorf("Read(%q, %+v) = %v, want %v", tt.in, tt.lim, err, tt.want)
+		}
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	e := MustParse(`<message xmlns="jabber:client" type="chat">
+		<body>one</body><x xmlns="urn:x"/><x xmlns="urn:y"/></message>`).TrimSpace()
+	if got := e.ChildText("jabber:client", "body"); got != "one" {
+		t.Errorf("ChildText = %q", got)
+	}
+	if n := len(e.ChildrenNamed("", "x")); n != 2 {
+		t.Errorf("ChildrenNamed any ns = %d", n)
+	}
+	c := e.Copy()
+	c.SetAttr("type", "groupchat").RemoveChildren("urn:x", "x")
+	if e.Attrib("type") != "chat" || len(e.Elements()) != 3 {
+		t.Errorf("Copy is not deep: %s", e)
+	}
+	if len(c.Elements()) != 2 {
+		t.Errorf("RemoveChildren: %s", c)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add(`<message xmlns="jabber:client"><body>x</body></message>`)
+	f.Add(`<a xmlns:p="u" p:b="c"><![CDATA[x]]></a>`)
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := Parse(s)
+		if err != nil {
+			return
+		}
+		back, err := Parse(e.String())
+		if err != nil {
+			t.Fatalf("reparse of %q (from %q): %v", e.String(), s, err)
+		}
+		if back.String() != e.String() {
+			t.Fatalf("not stable: %q vs %q", back.String(), e.String())
+		}
+	})
+}
