@@ -1,0 +1,627 @@
+// Package client is a minimal raw XMPP client (RFC 6120) over TCP: it
+// negotiates the stream (optional STARTTLS, SASL PLAIN / SCRAM-SHA-1 /
+// SCRAM-SHA-256, resource binding, legacy session) and then moves whole
+// stanzas as *xmlnode.Element in both directions.
+//
+// It does nothing on its own after the stream is up: no roster, no presence,
+// no automatic replies. That is the point: the scansion runner (package
+// script) and the benchmark (cmd/mucbench) need to see exactly what the
+// server sends and to send exactly what the script says.
+//
+// One reader goroutine per connection parses incoming stanzas into an
+// unbounded queue that Recv pops; Send serialises into a reused buffer and
+// writes it with one system call. Nothing else runs per stanza, so a
+// benchmark can hold a thousand connections cheaply.
+package client
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/sasl"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Namespaces used during stream negotiation.
+const (
+	NSClient  = "jabber:client"
+	NSStream  = "http://etherx.jabber.org/streams"
+	NSTLS     = "urn:ietf:params:xml:ns:xmpp-tls"
+	NSSASL    = "urn:ietf:params:xml:ns:xmpp-sasl"
+	NSBind    = "urn:ietf:params:xml:ns:xmpp-bind"
+	NSSession = "urn:ietf:params:xml:ns:xmpp-session"
+	NSStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
+)
+
+// Config says who to log in as and how.
+type Config struct {
+	// JID is the account's bare JID, user@domain. Its localpart is the
+	// SASL username.
+	JID string
+	// Password is the account password.
+	Password string
+	// Resource is the resource to request at bind; empty lets the server
+	// choose one.
+	Resource string
+	// Domain is the stream's "to"; the JID's domain when empty.
+	Domain string
+	// TLS makes the client use STARTTLS; Dial fails if the server does not
+	// offer it. InsecureSkipVerify skips certificate checks (test servers
+	// use self-signed certificates). TLSConfig, when set, is used as is.
+	TLS                bool
+	InsecureSkipVerify bool
+	TLSConfig          *tls.Config
+	// Mechanism forces a SASL mechanism ("PLAIN", "SCRAM-SHA-1",
+	// "SCRAM-SHA-256"); when empty the strongest one offered is used.
+	Mechanism string
+	// Timeout bounds the whole negotiation in Dial (in addition to the
+	// context) and the closing handshake in Close. Default 10s.
+	Timeout time.Duration
+	// Limits bound stanzas read from the server; zero means the package
+	// defaults (depth 64, 256 attributes).
+	Limits xmlnode.Limits
+}
+
+// StreamError is a <stream:error/> received from the server. Condition is
+// the defined condition's element name (e.g. "policy-violation").
+type StreamError struct {
+	Condition string
+	Text      string
+}
+
+func (e *StreamError) Error() string {
+	if e.Text != "" {
+		return "client: stream error: " + e.Condition + ": " + e.Text
+	}
+	return "client: stream error: " + e.Condition
+}
+
+// ErrClosed is returned by Recv after the stream has ended normally (the
+// server sent </stream:stream>, or Close was called) and every queued
+// stanza was read.
+var ErrClosed = errors.New("client: stream closed")
+
+// Conn is a negotiated client stream. Send and Recv may be used from
+// different goroutines; Send is safe for concurrent use.
+type Conn struct {
+	conn    net.Conn
+	cfg     Config
+	jid     string
+	timeout time.Duration
+
+	br  *bufio.Reader
+	dec *xml.Decoder
+
+	wmu  sync.Mutex
+	wbuf []byte
+
+	mu     sync.Mutex
+	queue  []*xmlnode.Element
+	head   int
+	rerr   error         // set once when the reader stops
+	notify chan struct{} // capacity 1: "queue or rerr changed"
+
+	readerDone chan struct{}
+	closing    atomic.Bool
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// Dial connects to addr (host:port), negotiates the stream for cfg and
+// returns the bound connection. ctx bounds the connection and negotiation.
+func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("client: dial %s: %w", addr, err)
+	}
+	c, err := New(ctx, nc, cfg)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// New negotiates a stream over an already connected nc (which the Conn then
+// owns). Dial is the usual entry point; New serves tests over net.Pipe.
+func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
+	c := &Conn{conn: nc, cfg: cfg, timeout: cfg.Timeout}
+	if c.timeout <= 0 {
+		c.timeout = 10 * time.Second
+	}
+	if c.cfg.Limits == (xmlnode.Limits{}) {
+		c.cfg.Limits = xmlnode.Limits{MaxDepth: 64, MaxAttrs: 256}
+	}
+	local, domain, ok := strings.Cut(cfg.JID, "@")
+	if !ok {
+		local, domain = "", cfg.JID
+	}
+	if c.cfg.Domain == "" {
+		c.cfg.Domain = domain
+	}
+	if i := strings.IndexByte(c.cfg.Domain, '/'); i >= 0 {
+		c.cfg.Domain = c.cfg.Domain[:i]
+	}
+	deadline := time.Now().Add(c.timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	nc.SetDeadline(deadline)
+	// Closing the socket is the only way to interrupt a blocked read when
+	// ctx is cancelled mid-negotiation.
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	err := c.negotiate(local)
+	if !stop() || ctx.Err() != nil {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("client: negotiate: %w", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	nc.SetDeadline(time.Time{})
+	c.notify = make(chan struct{}, 1)
+	c.readerDone = make(chan struct{})
+	go c.readLoop()
+	return c, nil
+}
+
+// JID returns the full JID the server bound for this stream.
+func (c *Conn) JID() string { return c.jid }
+
+// Send writes one stanza. Its top-level namespace should be jabber:client
+// (or empty, which is treated as jabber:client).
+func (c *Conn) Send(st *xmlnode.Element) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if st.Name.Space == "" {
+		st.Name.Space = NSClient
+	}
+	c.wbuf = st.AppendTo(c.wbuf[:0], NSClient)
+	return c.writeLocked(c.wbuf)
+}
+
+// SendRaw writes raw bytes to the stream, for tests that need malformed or
+// hand-made XML.
+func (c *Conn) SendRaw(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.writeLocked(b)
+}
+
+func (c *Conn) writeLocked(b []byte) error {
+	if _, err := c.conn.Write(b); err != nil {
+		return fmt.Errorf("client: write: %w", err)
+	}
+	return nil
+}
+
+// Recv returns the next stanza from the server, blocking until one arrives
+// or the stream ends (ErrClosed, a *StreamError or a read error).
+func (c *Conn) Recv() (*xmlnode.Element, error) {
+	return c.RecvContext(context.Background())
+}
+
+// RecvContext is Recv bounded by ctx.
+func (c *Conn) RecvContext(ctx context.Context) (*xmlnode.Element, error) {
+	for {
+		if st, err, ok := c.TryRecv(); ok {
+			return st, err
+		}
+		select {
+		case <-c.notify:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// TryRecv returns the next queued stanza without blocking; ok is false when
+// nothing is queued and the stream is still open.
+func (c *Conn) TryRecv() (st *xmlnode.Element, err error, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.head < len(c.queue) {
+		st = c.queue[c.head]
+		c.queue[c.head] = nil
+		c.head++
+		if c.head == len(c.queue) {
+			c.queue, c.head = c.queue[:0], 0
+		}
+		return st, nil, true
+	}
+	if c.rerr != nil {
+		return nil, c.rerr, true
+	}
+	return nil, nil, false
+}
+
+// Close ends the stream with the closing handshake: it sends
+// </stream:stream>, waits (up to Config.Timeout) for the server's closing
+// tag, then closes the socket. Stanzas the server sent before its closing
+// tag stay readable with Recv. Close is idempotent.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() {
+		c.closing.Store(true)
+		c.wmu.Lock()
+		_, werr := io.WriteString(c.conn, "</stream:stream>")
+		c.wmu.Unlock()
+		timer := time.NewTimer(c.timeout)
+		if werr == nil {
+			select {
+			case <-c.readerDone:
+			case <-timer.C:
+				c.closeErr = errors.New("client: close: timed out waiting for the server's </stream:stream>")
+			}
+		}
+		timer.Stop()
+		if err := c.conn.Close(); err != nil && c.closeErr == nil && !errors.Is(err, net.ErrClosed) {
+			c.closeErr = fmt.Errorf("client: close: %w", err)
+		}
+		<-c.readerDone
+	})
+	return c.closeErr
+}
+
+// Abort closes the socket without the closing handshake, as a crashing
+// client would.
+func (c *Conn) Abort() error {
+	c.closeOnce.Do(func() {
+		c.closing.Store(true)
+		c.conn.Close()
+		<-c.readerDone
+	})
+	return nil
+}
+
+func (c *Conn) readLoop() {
+	defer close(c.readerDone)
+	for {
+		st, err := c.next()
+		c.mu.Lock()
+		if err != nil {
+			c.rerr = err
+		} else {
+			c.queue = append(c.queue, st)
+		}
+		c.mu.Unlock()
+		select {
+		case c.notify <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// next reads the next top-level element of the stream.
+func (c *Conn) next() (*xmlnode.Element, error) {
+	for {
+		tok, err := c.dec.Token()
+		if err != nil {
+			if c.closing.Load() {
+				return nil, ErrClosed
+			}
+			if err == io.EOF {
+				return nil, fmt.Errorf("client: read: %w", io.ErrUnexpectedEOF)
+			}
+			return nil, fmt.Errorf("client: read: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			el, err := xmlnode.Read(c.dec, t, c.cfg.Limits)
+			if err != nil {
+				return nil, fmt.Errorf("client: read: %w", err)
+			}
+			if el.Name.Space == NSStream && el.Name.Local == "error" {
+				se := &StreamError{}
+				for _, ch := range el.Elements() {
+					if ch.Name.Local == "text" {
+						se.Text = ch.Text()
+					} else if se.Condition == "" {
+						se.Condition = ch.Name.Local
+					}
+				}
+				return nil, se
+			}
+			return el, nil
+		case xml.EndElement:
+			return nil, ErrClosed
+		}
+	}
+}
+
+// negotiate runs RFC 6120 stream negotiation up to bound resource.
+func (c *Conn) negotiate(local string) error {
+	features, err := c.openStream()
+	if err != nil {
+		return err
+	}
+	if features.Child(NSTLS, "starttls") != nil && (c.cfg.TLS || features.Child(NSTLS, "starttls").Child(NSTLS, "required") != nil) {
+		if err := c.startTLS(); err != nil {
+			return err
+		}
+		if features, err = c.openStream(); err != nil {
+			return err
+		}
+	} else if c.cfg.TLS {
+		return errors.New("client: server does not offer STARTTLS")
+	}
+	mechs := features.Child(NSSASL, "mechanisms")
+	if mechs == nil {
+		return errors.New("client: server offers no SASL mechanisms")
+	}
+	if err := c.auth(local, mechs); err != nil {
+		return err
+	}
+	if features, err = c.openStream(); err != nil {
+		return err
+	}
+	if features.Child(NSBind, "bind") == nil {
+		return errors.New("client: server does not offer resource binding")
+	}
+	if err := c.bind(); err != nil {
+		return err
+	}
+	if sess := features.Child(NSSession, "session"); sess != nil && sess.Child(NSSession, "optional") == nil {
+		iq := xmlnode.New(NSClient, "iq", "type", "set", "id", "sess1")
+		iq.AddChild(NSSession, "session")
+		if _, err := c.iq(iq); err != nil {
+			return fmt.Errorf("client: session: %w", err)
+		}
+	}
+	return nil
+}
+
+func (c *Conn) openStream() (*xmlnode.Element, error) {
+	c.br = bufio.NewReaderSize(c.conn, 16<<10)
+	c.dec = xml.NewDecoder(c.br)
+	c.dec.Strict = true
+	hdr := "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='" + xmlEscape(c.cfg.Domain) + "'>"
+	if _, err := io.WriteString(c.conn, hdr); err != nil {
+		return nil, fmt.Errorf("client: open stream: %w", err)
+	}
+	for {
+		tok, err := c.dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("client: open stream: %w", err)
+		}
+		if t, ok := tok.(xml.StartElement); ok {
+			if t.Name.Space != NSStream || t.Name.Local != "stream" {
+				return nil, fmt.Errorf("client: open stream: got <%s> instead of <stream:stream>", t.Name.Local)
+			}
+			break
+		}
+	}
+	el, err := c.readElement()
+	if err != nil {
+		return nil, fmt.Errorf("client: stream features: %w", err)
+	}
+	if el.Name.Space != NSStream || el.Name.Local != "features" {
+		return nil, fmt.Errorf("client: expected stream features, got %s", el)
+	}
+	return el, nil
+}
+
+// readElement reads one top-level element during negotiation.
+func (c *Conn) readElement() (*xmlnode.Element, error) {
+	for {
+		tok, err := c.dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			el, err := xmlnode.Read(c.dec, t, c.cfg.Limits)
+			if err != nil {
+				return nil, err
+			}
+			if el.Name.Space == NSStream && el.Name.Local == "error" {
+				se := &StreamError{}
+				for _, ch := range el.Elements() {
+					if ch.Name.Local == "text" {
+						se.Text = ch.Text()
+					} else if se.Condition == "" {
+						se.Condition = ch.Name.Local
+					}
+				}
+				return nil, se
+			}
+			return el, nil
+		case xml.EndElement:
+			return nil, ErrClosed
+		}
+	}
+}
+
+func (c *Conn) startTLS() error {
+	if _, err := io.WriteString(c.conn, "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"); err != nil {
+		return fmt.Errorf("client: starttls: %w", err)
+	}
+	el, err := c.readElement()
+	if err != nil {
+		return fmt.Errorf("client: starttls: %w", err)
+	}
+	if el.Name.Local != "proceed" {
+		return fmt.Errorf("client: starttls: server answered <%s/>", el.Name.Local)
+	}
+	tc := c.cfg.TLSConfig
+	if tc == nil {
+		tc = &tls.Config{ServerName: c.cfg.Domain, InsecureSkipVerify: c.cfg.InsecureSkipVerify}
+	}
+	tconn := tls.Client(c.conn, tc)
+	if err := tconn.Handshake(); err != nil {
+		return fmt.Errorf("client: starttls: handshake: %w", err)
+	}
+	c.conn = tconn
+	return nil
+}
+
+// mechanismPreference lists the mechanisms the client implements, best
+// first.
+var mechanismPreference = []sasl.Mechanism{sasl.ScramSha256, sasl.ScramSha1, sasl.Plain}
+
+func (c *Conn) auth(local string, mechs *xmlnode.Element) error {
+	offered := map[string]bool{}
+	for _, m := range mechs.ChildrenNamed(NSSASL, "mechanism") {
+		offered[strings.TrimSpace(m.Text())] = true
+	}
+	var mech sasl.Mechanism
+	found := false
+	for _, m := range mechanismPreference {
+		if (c.cfg.Mechanism == "" && offered[m.Name]) || (c.cfg.Mechanism != "" && strings.EqualFold(c.cfg.Mechanism, m.Name)) {
+			mech, found = m, true
+			break
+		}
+	}
+	if !found {
+		if c.cfg.Mechanism != "" {
+			return fmt.Errorf("client: sasl: mechanism %q not supported", c.cfg.Mechanism)
+		}
+		return errors.New("client: sasl: no supported mechanism offered")
+	}
+	if !offered[mech.Name] {
+		return fmt.Errorf("client: sasl: server does not offer %s", mech.Name)
+	}
+	neg := sasl.NewClient(mech, sasl.Credentials(func() ([]byte, []byte, []byte) {
+		return []byte(local), []byte(c.cfg.Password), nil
+	}))
+	_, resp, err := neg.Step(nil)
+	if err != nil {
+		return fmt.Errorf("client: sasl %s: %w", mech.Name, err)
+	}
+	a := xmlnode.New(NSSASL, "auth", "mechanism", mech.Name)
+	a.SetText(encode64(resp))
+	if err := c.writeElement(a); err != nil {
+		return fmt.Errorf("client: sasl: %w", err)
+	}
+	for {
+		el, err := c.readElement()
+		if err != nil {
+			return fmt.Errorf("client: sasl: %w", err)
+		}
+		data, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(el.Text()))
+		switch el.Name.Local {
+		case "challenge":
+			if derr != nil {
+				return fmt.Errorf("client: sasl: bad challenge: %w", derr)
+			}
+			_, resp, err := neg.Step(data)
+			if err != nil {
+				return fmt.Errorf("client: sasl %s: %w", mech.Name, err)
+			}
+			r := xmlnode.New(NSSASL, "response")
+			r.SetText(encode64(resp))
+			if err := c.writeElement(r); err != nil {
+				return fmt.Errorf("client: sasl: %w", err)
+			}
+		case "success":
+			// SCRAM: the success data carries the server signature,
+			// which proves the server knew the password too.
+			if strings.HasPrefix(mech.Name, "SCRAM") {
+				if derr != nil || len(data) == 0 {
+					return errors.New("client: sasl: success without server signature")
+				}
+				if _, _, err := neg.Step(data); err != nil {
+					return fmt.Errorf("client: sasl %s: verify server: %w", mech.Name, err)
+				}
+			}
+			return nil
+		case "failure":
+			cond := "failure"
+			if ch := el.Elements(); len(ch) > 0 {
+				cond = ch[0].Name.Local
+			}
+			return fmt.Errorf("client: sasl %s: %s", mech.Name, cond)
+		default:
+			return fmt.Errorf("client: sasl: unexpected <%s/>", el.Name.Local)
+		}
+	}
+}
+
+func encode64(b []byte) string {
+	if len(b) == 0 {
+		return "="
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func (c *Conn) writeElement(e *xmlnode.Element) error {
+	_, err := c.conn.Write(e.AppendTo(nil, NSClient))
+	return err
+}
+
+func (c *Conn) bind() error {
+	iq := xmlnode.New(NSClient, "iq", "type", "set", "id", "bind1")
+	b := iq.AddChild(NSBind, "bind")
+	if c.cfg.Resource != "" {
+		b.AddChild(NSBind, "resource").SetText(c.cfg.Resource)
+	}
+	res, err := c.iq(iq)
+	if err != nil {
+		return fmt.Errorf("client: bind: %w", err)
+	}
+	j := strings.TrimSpace(res.Child(NSBind, "bind").ChildText(NSBind, "jid"))
+	if j == "" {
+		return errors.New("client: bind: no jid in result")
+	}
+	c.jid = j
+	return nil
+}
+
+// iq sends a negotiation iq and waits for its result (before the reader
+// goroutine runs, so it reads directly).
+func (c *Conn) iq(iq *xmlnode.Element) (*xmlnode.Element, error) {
+	if err := c.writeElement(iq); err != nil {
+		return nil, err
+	}
+	for {
+		el, err := c.readElement()
+		if err != nil {
+			return nil, err
+		}
+		if el.Name.Local != "iq" || el.Attrib("id") != iq.Attrib("id") {
+			continue
+		}
+		switch el.Attrib("type") {
+		case "result":
+			if iq.Child(NSBind, "bind") != nil && el.Child(NSBind, "bind") == nil {
+				return nil, errors.New("result without <bind/>")
+			}
+			return el, nil
+		case "error":
+			cond := "unknown"
+			if e := el.Child("", "error"); e != nil {
+				for _, ch := range e.Elements() {
+					if ch.Name.Space == NSStanzas && ch.Name.Local != "text" {
+						cond = ch.Name.Local
+					}
+				}
+			}
+			return nil, fmt.Errorf("error %s", cond)
+		default:
+			return nil, fmt.Errorf("unexpected iq type %q", el.Attrib("type"))
+		}
+	}
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
