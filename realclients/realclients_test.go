@@ -1,0 +1,294 @@
+package realclients
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/server"
+)
+
+// scriptTimeout bounds each client script; they pass it on to their own
+// timer, so a hung exchange fails with the script's own message first.
+const scriptTimeout = 20 * time.Second
+
+// debianPython is the interpreter python3-slixmpp is installed for; the
+// python3 first in PATH may be another one (pyenv) without it.
+const debianPython = "/usr/bin/python3"
+
+// realClient is one XMPP client library driven by its mucpeer script.
+type realClient struct {
+	name string
+	// missing says why the client cannot run here, or "" when it can.
+	missing func() string
+	// command returns the script invocation for args.
+	command func(ctx context.Context, args ...string) *exec.Cmd
+}
+
+var slixmpp = realClient{
+	name: "slixmpp",
+	missing: sync.OnceValue(func() string {
+		out, err := exec.Command(debianPython, "-c", "import slixmpp").CombinedOutput()
+		if err != nil {
+			return fmt.Sprintf("%s cannot import slixmpp (%v: %s); install it with: apt-get install -y python3-slixmpp",
+				debianPython, err, bytes.TrimSpace(out))
+		}
+		return ""
+	}),
+	command: func(ctx context.Context, args ...string) *exec.Cmd {
+		return exec.CommandContext(ctx, debianPython, append([]string{filepath.Join("testdata", "slixmpp", "mucpeer.py")}, args...)...)
+	},
+}
+
+var xmppjs = realClient{
+	name: "xmppjs",
+	missing: func() string {
+		if _, err := exec.LookPath("node"); err != nil {
+			return "node is not in PATH; xmpp.js needs Node 20 or later"
+		}
+		if _, err := os.Stat(filepath.Join("testdata", "xmppjs", "node_modules", "@xmpp", "client")); err != nil {
+			return "@xmpp/client is not installed; run: (cd realclients/testdata/xmppjs && npm ci)"
+		}
+		return ""
+	},
+	command: func(ctx context.Context, args ...string) *exec.Cmd {
+		return exec.CommandContext(ctx, "node", append([]string{filepath.Join("testdata", "xmppjs", "mucpeer.js")}, args...)...)
+	},
+}
+
+// require skips the test when c cannot run here, or fails it under CI,
+// where .ci/run is supposed to have installed every client.
+func require(t *testing.T, clients ...realClient) {
+	t.Helper()
+	for _, c := range clients {
+		why := c.missing()
+		if why == "" {
+			continue
+		}
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s: %s", c.name, why)
+		}
+		t.Skipf("%s: %s", c.name, why)
+	}
+}
+
+// target is the server the clients log in to.
+type target struct {
+	host, port, domain string
+}
+
+// combos are the pairings tested: each client with itself and with the
+// other, the first one owning the room.
+var combos = []struct{ owner, guest realClient }{
+	{slixmpp, slixmpp},
+	{xmppjs, xmppjs},
+	{slixmpp, xmppjs},
+	{xmppjs, slixmpp},
+}
+
+// users returns the owner's and the guest's account names for one
+// pairing. Every pairing has its own, so parallel pairings never replace
+// each other's sessions.
+func users(owner, guest realClient) (string, string) {
+	return "alice-" + owner.name + "-" + guest.name, "bob-" + owner.name + "-" + guest.name
+}
+
+// password is the password of account name on the in-process server; the
+// clients may use any SASL mechanism they prefer (xmpp.js picks SCRAM-SHA-1).
+func password(name string) string { return "pw-" + name }
+
+// accounts are the accounts the in-process server knows.
+func accounts() map[string]string {
+	m := map[string]string{}
+	for _, c := range combos {
+		o, g := users(c.owner, c.guest)
+		m[o], m[g] = password(o), password(g)
+	}
+	return m
+}
+
+// startServer starts our server in-process on loopback, or returns the
+// server named by REALCLIENTS_ADDR.
+func startServer(t *testing.T) target {
+	t.Helper()
+	if addr := os.Getenv("REALCLIENTS_ADDR"); addr != "" {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatalf("REALCLIENTS_ADDR=%q: %v", addr, err)
+		}
+		domain := os.Getenv("REALCLIENTS_DOMAIN")
+		if domain == "" {
+			domain = "localhost"
+		}
+		return target{host, port, domain}
+	}
+	srv, err := server.New(server.Config{Accounts: accounts()})
+	if err != nil {
+		t.Fatalf("server.New: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("server Close: %v", err)
+		}
+		if err := <-served; err != nil {
+			t.Errorf("server Serve: %v", err)
+		}
+	})
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return target{"127.0.0.1", port, "localhost"}
+}
+
+// syncBuffer collects a script's output while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// running is a started client script.
+type running struct {
+	name   string
+	cmd    *exec.Cmd
+	output syncBuffer    // stdout and stderr, interleaved
+	ready  chan struct{} // closed when the script prints READY
+	eof    chan struct{} // closed when stdout is drained
+}
+
+func start(t *testing.T, ctx context.Context, c realClient, role string, args []string) *running {
+	t.Helper()
+	r := &running{name: c.name + " " + role, ready: make(chan struct{}), eof: make(chan struct{})}
+	r.cmd = c.command(ctx, append([]string{role}, args...)...)
+	r.cmd.WaitDelay = time.Second
+	r.cmd.Stderr = &r.output
+	stdout, err := r.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatalf("%s: %v", r.name, err)
+	}
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("%s: start: %v", r.name, err)
+	}
+	go func() {
+		defer close(r.eof)
+		sc := bufio.NewScanner(stdout)
+		readySeen := false
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(&r.output, line)
+			if line == "READY" && !readySeen {
+				readySeen = true
+				close(r.ready)
+			}
+		}
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	return r
+}
+
+// wait waits for the script to exit and returns its failure, if any, with
+// everything it printed.
+func (r *running) wait() error {
+	<-r.eof
+	err := r.cmd.Wait()
+	if err != nil {
+		return fmt.Errorf("%s: %w\n%s", r.name, err, indent(r.output.String()))
+	}
+	return nil
+}
+
+func indent(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return "    (no output)"
+	}
+	return "    " + strings.ReplaceAll(s, "\n", "\n    ")
+}
+
+// pair runs one acceptance exchange: guest logs in and waits; owner creates
+// and configures a room, invites guest; both chat. Each script asserts its
+// side; the test fails if either exits non-zero.
+func pair(t *testing.T, srv target, owner, guest realClient) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout+5*time.Second)
+	defer cancel()
+
+	ownerUser, guestUser := users(owner, guest)
+	ownerJID, guestJID := ownerUser+"@"+srv.domain, guestUser+"@"+srv.domain
+	// A fresh room each run, so a long-lived REALCLIENTS_ADDR server still
+	// answers "room created" (status 201).
+	room := fmt.Sprintf("%s-%s-%s@conference.%s", owner.name, guest.name, strings.ToLower(rand.Text()[:8]), srv.domain)
+	common := []string{"--host", srv.host, "--port", srv.port, "--room", room,
+		"--timeout", fmt.Sprint(scriptTimeout.Seconds())}
+	if testing.Verbose() && os.Getenv("REALCLIENTS_TRACE") != "" {
+		common = append(common, "--verbose")
+	}
+
+	g := start(t, ctx, guest, "guest", append(common,
+		"--jid", guestJID, "--password", password(guestUser), "--nick", "bob",
+		"--peer-jid", ownerJID, "--peer-nick", "alice"))
+	select {
+	case <-g.ready:
+	case <-g.eof:
+		err := g.wait()
+		if err == nil {
+			err = fmt.Errorf("%s exited without printing READY:\n%s", g.name, indent(g.output.String()))
+		}
+		t.Fatal(err)
+	}
+	o := start(t, ctx, owner, "owner", append(common,
+		"--jid", ownerJID, "--password", password(ownerUser), "--nick", "alice",
+		"--peer-jid", guestJID, "--peer-nick", "bob"))
+
+	ownerErr := o.wait()
+	if ownerErr != nil {
+		// The guest would wait for its timeout: stop it now.
+		cancel()
+	}
+	guestErr := g.wait()
+	if err := errors.Join(ownerErr, guestErr); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("owner %s:\n%s", owner.name, indent(o.output.String()))
+	t.Logf("guest %s:\n%s", guest.name, indent(g.output.String()))
+}
+
+// TestRoomExchange pairs every client with itself and with the other: the
+// owner creates, configures and invites, the guest joins, and both chat.
+func TestRoomExchange(t *testing.T) {
+	srv := startServer(t)
+	for _, tc := range combos {
+		t.Run(tc.owner.name+"-invites-"+tc.guest.name, func(t *testing.T) {
+			require(t, tc.owner, tc.guest)
+			t.Parallel()
+			pair(t, srv, tc.owner, tc.guest)
+		})
+	}
+}
