@@ -123,16 +123,8 @@ func accounts() map[string]string {
 // server named by REALCLIENTS_ADDR.
 func startServer(t *testing.T) target {
 	t.Helper()
-	if addr := os.Getenv("REALCLIENTS_ADDR"); addr != "" {
-		host, port, err := net.SplitHostPort(addr)
-		if err != nil {
-			t.Fatalf("REALCLIENTS_ADDR=%q: %v", addr, err)
-		}
-		domain := os.Getenv("REALCLIENTS_DOMAIN")
-		if domain == "" {
-			domain = "localhost"
-		}
-		return target{host, port, domain}
+	if srv, ok := external(t); ok {
+		return srv
 	}
 	srv, err := server.New(server.Config{Accounts: accounts()})
 	if err != nil {
@@ -154,6 +146,24 @@ func startServer(t *testing.T) target {
 	})
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return target{"127.0.0.1", port, "localhost"}
+}
+
+// external returns the server named by REALCLIENTS_ADDR, if any.
+func external(t *testing.T) (target, bool) {
+	t.Helper()
+	addr := os.Getenv("REALCLIENTS_ADDR")
+	if addr == "" {
+		return target{}, false
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatalf("REALCLIENTS_ADDR=%q: %v", addr, err)
+	}
+	domain := os.Getenv("REALCLIENTS_DOMAIN")
+	if domain == "" {
+		domain = "localhost"
+	}
+	return target{host, port, domain}, true
 }
 
 // syncBuffer collects a script's output while it runs.
@@ -291,4 +301,74 @@ func TestRoomExchange(t *testing.T) {
 			pair(t, srv, tc.owner, tc.guest)
 		})
 	}
+}
+
+// TestMucd is the check as a user would do it: build cmd/mucd, run it in
+// its any-password mode, and have slixmpp invite an xmpp.js client.
+func TestMucd(t *testing.T) {
+	if _, ok := external(t); ok {
+		t.Skip("REALCLIENTS_ADDR is set: TestRoomExchange covers that server")
+	}
+	if _, err := os.Stat(filepath.Join("..", "cmd", "mucd")); err != nil {
+		t.Skipf("cmd/mucd is not there yet: %v", err)
+	}
+	require(t, slixmpp, xmppjs)
+	if testing.Short() {
+		t.Skip("-short: skipping the build of cmd/mucd")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout+30*time.Second)
+	defer cancel()
+
+	bin := filepath.Join(t.TempDir(), "mucd")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../cmd/mucd").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/mucd: %v\n%s", err, out)
+	}
+	// mucd wants an address, not a listener: take a free port and give it
+	// back. Nothing else on loopback is racing us for it in a test run.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	var log syncBuffer
+	mucd := exec.CommandContext(ctx, bin, "-addr", addr, "-domain", "localhost", "-any-password")
+	mucd.Stdout, mucd.Stderr = &log, &log
+	mucd.Cancel = func() error { return mucd.Process.Signal(os.Interrupt) }
+	mucd.WaitDelay = 5 * time.Second
+	if err := mucd.Start(); err != nil {
+		t.Fatalf("start mucd: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- mucd.Wait() }()
+	defer func() {
+		cancel() // interrupts mucd, as Ctrl-C would
+		<-exited
+		if st := mucd.ProcessState; !st.Success() {
+			t.Logf("note: mucd did not exit 0 on interrupt: %v", st)
+		}
+		if t.Failed() {
+			t.Logf("mucd output:\n%s", indent(log.String()))
+		}
+	}()
+
+	// Wait until mucd accepts connections, or exits.
+	for {
+		conn, err := net.Dial("tcp", addr)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("mucd exited before listening: %v", err)
+		case <-ctx.Done():
+			t.Fatalf("mucd did not listen on %s: %v", addr, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	_, port, _ := net.SplitHostPort(addr)
+	pair(t, target{"127.0.0.1", port, "localhost"}, slixmpp, xmppjs)
 }
