@@ -92,6 +92,7 @@ class Peer:
         self.xmpp.add_event_handler("session_start", self._session_start)
         self.xmpp.add_event_handler("failed_auth", lambda _: self._fail("authentication failed"))
         self.xmpp.add_event_handler("disconnected", lambda _: self._fail("disconnected"))
+        self.xmpp.add_event_handler("connection_failed", lambda err: self._fail("cannot connect: %s" % err))
 
     def _session_start(self, _):
         if not self.session.done():
@@ -199,9 +200,13 @@ async def guest(p):
 
 async def run(args):
     p = Peer(args)
+
+    async def scenario():
+        await p.login()
+        await (owner if args.role == "owner" else guest)(p)
+
     try:
-        await asyncio.wait_for(p.login(), args.timeout)
-        await asyncio.wait_for((owner if args.role == "owner" else guest)(p), args.timeout)
+        await asyncio.wait_for(scenario(), args.timeout)
     except asyncio.TimeoutError:
         raise Failure("timed out after %gs" % args.timeout)
     # Close the stream politely; the test does not depend on it.
