@@ -1,0 +1,61 @@
+package script
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// RunFile parses the script at path and runs it from a Go test, failing t
+// with the full report when the script fails. With opts.Addr empty it runs
+// against a fresh in-process server (DefaultServerConfig); otherwise against
+// the server at opts.Addr. With opts.Verbose the trace is logged.
+func RunFile(t testing.TB, path string, opts Options) *Result {
+	t.Helper()
+	s, err := ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res *Result
+	if opts.Addr == "" {
+		res = RunInProcess(t.Context(), s, DefaultServerConfig(), opts)
+	} else {
+		res = Run(t.Context(), s, opts)
+	}
+	if opts.Verbose {
+		t.Log("\n" + strings.Join(res.Trace, "\n"))
+	}
+	if !res.Passed() {
+		t.Fatal("\n" + res.Failure.Error())
+	}
+	return res
+}
+
+// RunDir runs every .scs file of dir (recursively) as a subtest of t named
+// after the file. It returns the number of scripts found.
+func RunDir(t *testing.T, dir string, opts Options) int {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".scs") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		rel, _ := filepath.Rel(dir, f)
+		t.Run(rel, func(t *testing.T) {
+			if opts.Addr == "" {
+				t.Parallel()
+			}
+			RunFile(t, f, opts)
+		})
+	}
+	return len(files)
+}
