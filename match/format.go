@@ -2,6 +2,7 @@ package match
 
 import (
 	"encoding/xml"
+	"fmt"
 	"strings"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -27,12 +28,7 @@ func FormatMismatch(got *xmlnode.Element, m *Mismatch) string {
 func format(b *strings.Builder, e *xmlnode.Element, indent, parentNS string, mark *xmlnode.Element, note string) {
 	ns := nsOf(e, parentNS)
 	b.WriteString(indent)
-	// Serialise the start tag by encoding a childless copy.
-	shell := &xmlnode.Element{Name: e.Name, Attr: e.Attr}
-	if shell.Name.Space == "" {
-		shell.Name.Space = parentNS
-	}
-	open := string(shell.AppendTo(nil, parentNS))
+	open := startTag(e, ns, parentNS)
 	elems := e.Elements()
 	text := strings.TrimSpace(e.Text())
 	switch {
@@ -70,4 +66,47 @@ func escape(s string) string {
 	var b strings.Builder
 	xml.EscapeText(&b, []byte(s))
 	return b.String()
+}
+
+// startTag writes e's start tag as a childless element ("<x a='1'/>"),
+// with scansion's attributes spelt as in scripts (scansion:strict).
+func startTag(e *xmlnode.Element, ns, parentNS string) string {
+	var b strings.Builder
+	b.WriteString("<" + e.Name.Local)
+	if ns != parentNS {
+		b.WriteString(` xmlns="` + escapeAttr(ns) + `"`)
+	}
+	var prefixes []string
+	for _, a := range e.Attr {
+		b.WriteByte(' ')
+		switch {
+		case a.Name.Space == "":
+		case a.Name.Space == xmlnode.XMLNamespace || a.Name.Space == "xml":
+			b.WriteString("xml:")
+		case isScansionAttr(a):
+			b.WriteString("scansion:")
+		default:
+			idx := -1
+			for i, p := range prefixes {
+				if p == a.Name.Space {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				prefixes = append(prefixes, a.Name.Space)
+				idx = len(prefixes) - 1
+				fmt.Fprintf(&b, `xmlns:ns%d="%s" `, idx, escapeAttr(a.Name.Space))
+			}
+			fmt.Fprintf(&b, "ns%d:", idx)
+		}
+		b.WriteString(a.Name.Local + `="` + escapeAttr(a.Value) + `"`)
+	}
+	b.WriteString("/>")
+	return b.String()
+}
+
+func escapeAttr(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return strings.ReplaceAll(b.String(), "'", "&apos;")
 }
