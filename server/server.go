@@ -1,17 +1,37 @@
 // Package server is the in-process XMPP server: it accepts client
 // connections (package c2s), keeps accounts and sessions in memory, routes
-// stanzas by the rules of RFC 6120 and RFC 6121, and mounts the MUC service
-// (package muc) at conference.<domain>.
+// stanzas by the rules of RFC 6120 and RFC 6121 (presence, subscriptions,
+// rosters, offline messages), answers XEP-0030 service discovery and XEP-0199
+// pings, and mounts the MUC service (package muc, XEP-0045) at
+// conference.<domain>.
 //
 // It is shaped like net/http: a Server is a value with Serve(net.Listener)
 // and Close(), and servertest starts one on loopback for a Go test.
+//
+// Routing is synchronous: the goroutine that read a stanza routes it, and
+// every delivery is appended to the recipients' outbound queues before that
+// goroutine reads the next stanza. WaitIdle reports when nothing is being
+// routed, queued or torn down, which lets a test runner step through a
+// script without sleeping. Where RFC 6121 leaves room, the server behaves
+// like Prosody 0.12 as configured for its scansion tests, because Prosody's
+// scripts are the conformance bar.
 package server
 
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
+	"strings"
+	"sync"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/muc"
 )
 
 // Config sets up a Server. The zero value is a usable test server: domain
@@ -27,7 +47,8 @@ type Config struct {
 	// Accounts are fixed name -> password pairs that exist from the start.
 	Accounts map[string]string
 	// AnyPassword is the test mode of Prosody's scansion config: PLAIN
-	// accepts any password and creates the account on first login.
+	// accepts any password and creates the account on first login. The zero
+	// Config (no Accounts) behaves as if it were set.
 	AnyPassword bool
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
@@ -41,38 +62,275 @@ type Config struct {
 	// logs every stanza in and out at debug level.
 	Logger       *slog.Logger
 	TraceStanzas bool
+	// Limits bound what one client may send (stanza size, nesting depth,
+	// attributes per element); zero fields take c2s defaults.
+	Limits c2s.Limits
+	// MaxQueue is how many stanzas may wait for one slow client before it
+	// is disconnected; 0 takes the c2s default.
+	MaxQueue int
+	// MUC, when set, is mounted instead of a muc.Service built by New (for
+	// tests of the seam). It receives stanzas for MUCDomain and JIDs under it.
+	MUC component.Handler
 }
 
 // Server is an XMPP server. Create it with New, feed it listeners with
 // Serve, stop it with Close.
 type Server struct {
-	cfg Config
+	cfg       Config
+	domain    string
+	mucDomain string
+	log       *slog.Logger
+	c2s       c2s.Config
+	muc       component.Handler
+	admins    map[string]bool
+
+	idle idleTracker
+
+	mu        sync.Mutex // guards everything below and all account/session state
+	accounts  map[string]*account
+	listeners []net.Listener
+	conns     map[*c2s.Session]struct{}
+	closed    bool
+	pushID    int // roster push ids
+	wg        sync.WaitGroup
 }
 
 // New returns a Server for cfg. It does not listen; call Serve.
 func New(cfg Config) (*Server, error) {
-	panic("server: TODO")
+	s := &Server{cfg: cfg, accounts: map[string]*account{}, conns: map[*c2s.Session]struct{}{}}
+	s.domain = strings.ToLower(cfg.Domain)
+	if s.domain == "" {
+		s.domain = "localhost"
+	}
+	if _, err := jid.New("", s.domain, ""); err != nil {
+		return nil, fmt.Errorf("server: bad domain %q: %w", cfg.Domain, err)
+	}
+	if cfg.Accounts == nil && !cfg.AnyPassword {
+		s.cfg.AnyPassword = true
+	}
+	s.log = cfg.Logger
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.admins = map[string]bool{}
+	for _, a := range cfg.Admins {
+		j, err := jid.Parse(a)
+		if err != nil {
+			return nil, fmt.Errorf("server: bad admin JID %q: %w", a, err)
+		}
+		s.admins[j.Bare().String()] = true
+	}
+	for name, pass := range cfg.Accounts {
+		j, err := jid.New(name, s.domain, "")
+		if err != nil {
+			return nil, fmt.Errorf("server: bad account name %q: %w", name, err)
+		}
+		s.accounts[j.Localpart()] = newAccount(j.Localpart(), pass)
+	}
+
+	var tlsConf *tls.Config
+	if !cfg.NoTLS {
+		tlsConf = cfg.TLS
+		if tlsConf == nil {
+			var err error
+			tlsConf, err = selfSigned(s.domain)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	if !cfg.NoMUC {
+		s.mucDomain = strings.ToLower(cfg.MUCDomain)
+		if s.mucDomain == "" {
+			s.mucDomain = "conference." + s.domain
+		}
+		s.muc = cfg.MUC
+		if s.muc == nil {
+			s.muc = muc.New(muc.Config{
+				Domain: s.mucDomain,
+				Router: component.RouterFunc(s.Route),
+				Admins: cfg.Admins,
+			})
+		}
+	}
+
+	s.c2s = c2s.Config{
+		Domain:     s.domain,
+		TLS:        tlsConf,
+		RequireTLS: cfg.RequireTLS && tlsConf != nil,
+		Auth:       (*authenticator)(s),
+		Host:       (*host)(s),
+		Limits:     cfg.Limits,
+		MaxQueue:   cfg.MaxQueue,
+		Busy:       s.idle.add,
+		Logger:     s.log,
+		Trace:      cfg.TraceStanzas,
+	}
+	s.idle.init()
+	return s, nil
 }
+
+// Domain returns the server's domain.
+func (s *Server) Domain() string { return s.domain }
+
+// MUCDomain returns the domain the MUC service is mounted at ("" with NoMUC).
+func (s *Server) MUCDomain() string { return s.mucDomain }
+
+// ErrClosed is returned by Serve after Close.
+var ErrClosed = errors.New("server: closed")
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
-	panic("server: TODO")
+	if err := s.register(ln); err != nil {
+		return err
+	}
+	return s.accept(ln)
 }
 
-// Addr returns the address of the first listener given to Serve.
+// Start registers ln (so Addr returns at once) and serves it in a new
+// goroutine, like httptest's Start. The channel receives Serve's result.
+func (s *Server) Start(ln net.Listener) <-chan error {
+	done := make(chan error, 1)
+	if err := s.register(ln); err != nil {
+		done <- err
+		return done
+	}
+	go func() { done <- s.accept(ln) }()
+	return done
+}
+
+func (s *Server) register(ln net.Listener) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		_ = ln.Close()
+		return ErrClosed
+	}
+	s.listeners = append(s.listeners, ln)
+	s.wg.Add(1)
+	return nil
+}
+
+func (s *Server) accept(ln net.Listener) error {
+	defer s.wg.Done()
+	s.log.Info("server: listening", "addr", ln.Addr().String(), "domain", s.domain)
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("server: accept: %w", err)
+		}
+		sess := c2s.New(conn, &s.c2s)
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			_ = conn.Close()
+			return nil
+		}
+		s.conns[sess] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			sess.Run()
+			s.mu.Lock()
+			delete(s.conns, sess)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// Addr returns the address of the first listener given to Serve, or nil
+// before Serve.
 func (s *Server) Addr() net.Addr {
-	panic("server: TODO")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.listeners) == 0 {
+		return nil
+	}
+	return s.listeners[0].Addr()
 }
 
 // WaitIdle blocks until no stanza is being processed or waiting to be
 // written and no connection is being torn down, or until ctx ends. The
-// scansion runner uses it instead of sleeping.
+// scansion runner uses it instead of sleeping. It cannot see bytes still in
+// the kernel's socket buffers that no session has read yet.
 func (s *Server) WaitIdle(ctx context.Context) error {
-	panic("server: TODO")
+	return s.idle.wait(ctx)
 }
 
 // Close stops every listener, closes every session with a
 // system-shutdown stream error, and waits for all goroutines to end.
 func (s *Server) Close() error {
-	panic("server: TODO")
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		s.wg.Wait()
+		return nil
+	}
+	s.closed = true
+	for _, ln := range s.listeners {
+		_ = ln.Close()
+	}
+	conns := make([]*c2s.Session, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.CloseWithError(streamSystemShutdown, "server shutting down")
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// idleTracker counts in-flight work for WaitIdle.
+type idleTracker struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed while n == 0; replaced when n leaves zero
+}
+
+func (t *idleTracker) init() {
+	t.zero = make(chan struct{})
+	close(t.zero)
+}
+
+func (t *idleTracker) add(d int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	was := t.n
+	t.n += d
+	if t.n < 0 {
+		// A bookkeeping bug; never let it wedge WaitIdle.
+		t.n = 0
+	}
+	switch {
+	case t.n == 0 && was != 0:
+		close(t.zero)
+	case t.n != 0 && was == 0:
+		t.zero = make(chan struct{})
+	}
+}
+
+func (t *idleTracker) wait(ctx context.Context) error {
+	t.mu.Lock()
+	ch := t.zero
+	t.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

@@ -1,0 +1,107 @@
+package c2s
+
+import (
+	"crypto/tls"
+	"log/slog"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Config is what every Session of one server shares. The server builds it
+// once; Sessions only read it.
+type Config struct {
+	// Domain is the server's domain: the only value accepted in the stream
+	// header's "to" and the domainpart of every bound JID.
+	Domain string
+	// TLS, when non-nil, enables STARTTLS (RFC 6120 section 5). RequireTLS
+	// withholds SASL until the stream is encrypted.
+	TLS        *tls.Config
+	RequireTLS bool
+	// Auth checks credentials during SASL.
+	Auth Authenticator
+	// Host binds resources and receives the stanzas of bound sessions.
+	Host Host
+	// Limits bound what one peer may send.
+	Limits Limits
+	// MaxQueue is how many stanzas may wait in one session's outbound queue
+	// before the session is judged too slow and disconnected; 0 means
+	// DefaultMaxQueue.
+	MaxQueue int
+	// Busy, when set, is told +n when work starts (a stanza is read, queued
+	// or a teardown begins) and -n when it ends; the server sums it for
+	// WaitIdle.
+	Busy func(delta int)
+	// Logger receives connection events; Trace additionally logs every
+	// stanza read and written at debug level.
+	Logger *slog.Logger
+	Trace  bool
+}
+
+// Limits bound what one client may send; zero fields take the defaults.
+// They are hooks for hostile-input tests as much as protection.
+type Limits struct {
+	// MaxStanzaBytes bounds one top-level element (and whitespace between
+	// stanzas); exceeding it is a policy-violation stream error.
+	MaxStanzaBytes int64
+	// MaxDepth and MaxAttrs are passed to xmlnode.Read.
+	MaxDepth int
+	MaxAttrs int
+}
+
+// Defaults for zero Limits and Config fields.
+const (
+	DefaultMaxStanzaBytes = 256 << 10
+	DefaultMaxDepth       = 64
+	DefaultMaxAttrs       = 64
+	DefaultMaxQueue       = 10000
+)
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxStanzaBytes <= 0 {
+		l.MaxStanzaBytes = DefaultMaxStanzaBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxAttrs <= 0 {
+		l.MaxAttrs = DefaultMaxAttrs
+	}
+	return l
+}
+
+// Authenticator is the account store as SASL sees it. Usernames are
+// already nodeprep-normalised localparts.
+type Authenticator interface {
+	// CheckPlain verifies a PLAIN password. In a test server's any-password
+	// mode it accepts everything and creates the account.
+	CheckPlain(username, password string) bool
+	// SCRAMCredentials returns the salt, salted password and iteration count
+	// for a SCRAM mechanism ("SCRAM-SHA-1" or "SCRAM-SHA-256"), and false if
+	// the account does not exist.
+	SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool)
+}
+
+// Host is the server side of a Session once it is authenticated.
+type Host interface {
+	// Bind makes s reachable at full (s.JID() already returns it). It must
+	// queue reply (the bind result) with s.Send before anything else can be
+	// delivered to s, and replace any older session of the same full JID.
+	// It returns the Handler for s's stanzas.
+	Bind(s *Session, full jid.JID, reply *xmlnode.Element) (Handler, error)
+}
+
+// Handler processes the stanzas of one bound session.
+type Handler interface {
+	// HandleStanza routes st, whose "from" is already the session's full
+	// JID. It runs in the session's reader goroutine and must only queue
+	// deliveries, never block on a socket.
+	HandleStanza(st *xmlnode.Element)
+	// Close is called once when the session ends (closing handshake, EOF,
+	// stream error or shutdown), before the server's </stream:stream> is
+	// written: the host routes unavailable presence and forgets the session.
+	// reason is "" after a clean closing handshake, otherwise a short cause
+	// (a stream error condition, "connection closed"...) for a status text.
+	Close(reason string)
+}

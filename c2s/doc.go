@@ -1,0 +1,17 @@
+// Package c2s speaks the client-to-server half of XMPP over one TCP
+// connection: RFC 6120 stream negotiation (stream headers, STARTTLS, SASL
+// PLAIN / SCRAM-SHA-1 / SCRAM-SHA-256 per RFC 4616 and RFC 5802, resource
+// binding, the RFC 3921 session iq kept for old clients), stream errors and
+// the closing handshake.
+//
+// A Session reads stanzas in its own goroutine and hands each one, with
+// "from" stamped to the session's full JID, to the Handler the Host gave it
+// at bind time. The Handler routes synchronously: every delivery it makes is
+// a call to some Session's Send, which only appends the serialised stanza to
+// that session's outbound queue. A writer goroutine per session drains the
+// queue to the socket, so no goroutine ever writes to a socket while routing
+// and the order of deliveries is the order in which stanzas were read.
+//
+// What c2s does not know: accounts (Authenticator), and what a stanza means
+// (Host and Handler, implemented by package server).
+package c2s

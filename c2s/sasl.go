@@ -1,0 +1,199 @@
+package c2s
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"hash"
+	"strings"
+
+	"mellium.im/sasl"
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// mechanismNames are offered in this order (strongest first, as clients
+// usually pick the first they support).
+var mechanismNames = []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}
+
+// ScramHash returns the hash function of a SCRAM mechanism name, for account
+// stores that precompute salted passwords.
+func ScramHash(mechanism string) func() hash.Hash {
+	switch mechanism {
+	case "SCRAM-SHA-1":
+		return sha1.New
+	case "SCRAM-SHA-256":
+		return sha256.New
+	}
+	return nil
+}
+
+// sasl runs one SASL exchange (RFC 6120 section 6) starting with the client's
+// <auth/>. It returns true on success; a failed attempt sends <failure/> and
+// returns false, nil so that the client can retry on the same stream.
+func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
+	mech := auth.Attrib("mechanism")
+	var m sasl.Mechanism
+	switch mech {
+	case "PLAIN":
+		m = sasl.Plain
+	case "SCRAM-SHA-1":
+		m = sasl.ScramSha1
+	case "SCRAM-SHA-256":
+		m = sasl.ScramSha256
+	default:
+		return false, s.saslFailure("invalid-mechanism")
+	}
+	var user string
+	neg := sasl.NewServer(m, func(n *sasl.Negotiator) bool {
+		// PLAIN: the negotiator hands us the decoded credentials.
+		u, pass, authz := n.Credentials()
+		name, ok := s.normalizeUser(string(u))
+		if !ok || !s.authzOK(string(authz), name) {
+			return false
+		}
+		if !s.cfg.Auth.CheckPlain(name, string(pass)) {
+			return false
+		}
+		user = name
+		return true
+	}, sasl.SaltedCredentials(func(u, authz []byte, mechanism string) ([]byte, []byte, int64, error) {
+		name, ok := s.normalizeUser(string(u))
+		if !ok || !s.authzOK(string(authz), name) {
+			return nil, nil, 0, sasl.ErrAuthn
+		}
+		salt, salted, iter, ok := s.cfg.Auth.SCRAMCredentials(name, mechanism)
+		if !ok {
+			return nil, nil, 0, sasl.ErrAuthn
+		}
+		user = name
+		return salt, salted, int64(iter), nil
+	}))
+
+	data, err := decode64(auth.Text())
+	if err != nil {
+		return false, s.saslFailure("incorrect-encoding")
+	}
+	for {
+		if data == nil {
+			// No initial response: ask for it with an empty challenge.
+			data, err = s.challenge(nil)
+			if err != nil {
+				return false, err
+			}
+			if data == nil {
+				return false, nil // aborted or failed
+			}
+		}
+		more, resp, err := step(neg, data)
+		if err != nil {
+			s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err)
+			return false, s.saslFailure("not-authorized")
+		}
+		if !more {
+			if user == "" {
+				return false, s.saslFailure("not-authorized")
+			}
+			succ := xmlnode.New(NSSASL, "success")
+			if len(resp) > 0 {
+				succ.SetText(base64.StdEncoding.EncodeToString(resp))
+			}
+			if err := s.write(succ); err != nil {
+				return false, err
+			}
+			s.user = user
+			s.log.Info("c2s: authenticated", "user", user, "mechanism", mech)
+			return true, nil
+		}
+		data, err = s.challenge(resp)
+		if err != nil {
+			return false, err
+		}
+		if data == nil {
+			return false, nil
+		}
+	}
+}
+
+// step calls neg.Step, turning a panic inside the SASL library (which parses
+// network input) into an authentication failure.
+func step(neg *sasl.Negotiator, data []byte) (more bool, resp []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			more, resp, err = false, nil, fmt.Errorf("c2s: sasl: %v", r)
+		}
+	}()
+	return neg.Step(data)
+}
+
+// challenge sends a SASL challenge and reads the client's response. It
+// returns nil data (and nil error) when the client aborted or sent garbage;
+// the failure has then been sent already.
+func (s *Session) challenge(c []byte) ([]byte, error) {
+	ch := xmlnode.New(NSSASL, "challenge")
+	if len(c) > 0 {
+		ch.SetText(base64.StdEncoding.EncodeToString(c))
+	}
+	if err := s.write(ch); err != nil {
+		return nil, err
+	}
+	el, err := s.next()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case el.Name.Space == NSSASL && el.Name.Local == "response":
+		d, err := decode64(el.Text())
+		if err != nil {
+			return nil, s.saslFailure("incorrect-encoding")
+		}
+		if d == nil {
+			d = []byte{}
+		}
+		return d, nil
+	case el.Name.Space == NSSASL && el.Name.Local == "abort":
+		return nil, s.saslFailure("aborted")
+	default:
+		return nil, s.saslFailure("malformed-request")
+	}
+}
+
+func (s *Session) saslFailure(cond string) error {
+	f := xmlnode.New(NSSASL, "failure")
+	f.AddChild(NSSASL, cond)
+	return s.write(f)
+}
+
+// decode64 decodes SASL data: "" is no data (nil), "=" is empty data.
+func decode64(t string) ([]byte, error) {
+	t = strings.TrimSpace(t)
+	switch t {
+	case "":
+		return nil, nil
+	case "=":
+		return []byte{}, nil
+	}
+	return base64.StdEncoding.DecodeString(t)
+}
+
+// normalizeUser applies the localpart profile of RFC 7622 to a SASL
+// username.
+func (s *Session) normalizeUser(u string) (string, bool) {
+	j, err := jid.New(u, s.cfg.Domain, "")
+	if err != nil || j.Localpart() == "" {
+		return "", false
+	}
+	return j.Localpart(), true
+}
+
+// authzOK accepts an empty authorization identity or one naming the
+// authenticated account itself.
+func (s *Session) authzOK(authz, user string) bool {
+	if authz == "" {
+		return true
+	}
+	j, err := jid.Parse(authz)
+	return err == nil && j.Localpart() == user && j.Domainpart() == s.cfg.Domain && j.Resourcepart() == ""
+}

@@ -1,0 +1,107 @@
+// Command mucd is the standalone development server: the muctest XMPP server
+// (RFC 6120/6121 client connections, XEP-0045 MUC at conference.<domain>)
+// listening on a TCP address, for trying clients against it by hand.
+//
+//	go run ./cmd/mucd                        # 127.0.0.1:5222, any password
+//	go run ./cmd/mucd -user alice:secret -user bob:hunter2 -require-tls -v
+//
+// With no -user flags every login succeeds and creates its account (the
+// test mode of Prosody's scansion config); -any-password keeps that mode
+// even with -user accounts.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/muctest/muctest/server"
+)
+
+// userFlags collects repeated -user name:password flags.
+type userFlags map[string]string
+
+func (u userFlags) String() string { return fmt.Sprint(map[string]string(u)) }
+
+func (u userFlags) Set(v string) error {
+	name, pass, ok := strings.Cut(v, ":")
+	if !ok || name == "" {
+		return errors.New("want name:password")
+	}
+	u[name] = pass
+	return nil
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "mucd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("mucd", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:5222", "TCP address to listen on")
+	domain := fs.String("domain", "localhost", "the server's XMPP domain")
+	users := userFlags{}
+	fs.Var(users, "user", "an account as name:password (repeatable)")
+	anyPassword := fs.Bool("any-password", false, "accept any password and create accounts on first login (default when no -user is given)")
+	requireTLS := fs.Bool("require-tls", false, "require STARTTLS before authentication")
+	noTLS := fs.Bool("no-tls", false, "do not offer STARTTLS")
+	admins := fs.String("admins", "admin@localhost", "comma-separated admin bare JIDs")
+	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg := server.Config{
+		Domain:       *domain,
+		AnyPassword:  *anyPassword || len(users) == 0,
+		RequireTLS:   *requireTLS,
+		NoTLS:        *noTLS,
+		Logger:       log,
+		TraceStanzas: *verbose,
+	}
+	if len(users) > 0 {
+		cfg.Accounts = users
+	}
+	for _, a := range strings.Split(*admins, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			cfg.Admins = append(cfg.Admins, a)
+		}
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	done := srv.Start(ln)
+	log.Info("mucd: ready", "addr", ln.Addr().String(), "domain", srv.Domain(), "muc", srv.MUCDomain(), "any_password", cfg.AnyPassword)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		log.Info("mucd: shutting down")
+		if err := srv.Close(); err != nil {
+			return err
+		}
+		return <-done
+	}
+}

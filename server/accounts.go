@@ -1,0 +1,132 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"hash"
+
+	"mellium.im/sasl"
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// scramIterations is the PBKDF2 iteration count offered to SCRAM clients:
+// RFC 7677's recommended minimum, cheap enough for tests.
+const scramIterations = 4096
+
+// account is one user's stored state: credentials, roster (RFC 6121 section
+// 2), pending inbound subscription requests, offline messages, and the
+// sessions currently bound to it. Everything is guarded by Server.mu.
+type account struct {
+	name     string
+	password string
+	scram    map[string]scramCreds // by mechanism name
+
+	roster    map[string]*rosterItem // by contact bare JID
+	order     []string               // roster contacts in insertion order
+	rosterVer int
+
+	// pendingIn holds inbound subscription requests not yet answered, with
+	// the full stanza (RFC 6121 section 3.1.3 says the server must keep it).
+	pendingIn      map[string]*xmlnode.Element
+	pendingInOrder []string
+
+	offline []*xmlnode.Element
+
+	sessions []*session // bound sessions in bind order
+}
+
+type scramCreds struct {
+	salt, salted []byte
+}
+
+func newAccount(name, password string) *account {
+	return &account{
+		name:      name,
+		password:  password,
+		scram:     map[string]scramCreds{},
+		roster:    map[string]*rosterItem{},
+		pendingIn: map[string]*xmlnode.Element{},
+	}
+}
+
+// accountLocked returns the account for localpart name. In any-password mode
+// every valid localpart exists (as with Prosody's insecure auth) and is
+// created on first use; otherwise only configured accounts exist. s.mu must be held.
+func (s *Server) accountLocked(name string) *account {
+	if a := s.accounts[name]; a != nil {
+		return a
+	}
+	if !s.cfg.AnyPassword || name == "" {
+		return nil
+	}
+	a := newAccount(name, "")
+	s.accounts[name] = a
+	return a
+}
+
+// authenticator implements c2s.Authenticator on the Server's accounts.
+type authenticator Server
+
+func (a *authenticator) CheckPlain(username, password string) bool {
+	s := (*Server)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acct := s.accounts[username]
+	if s.cfg.AnyPassword {
+		if acct == nil {
+			acct = newAccount(username, password)
+			s.accounts[username] = acct
+		}
+		if acct.password == "" {
+			acct.password = password
+		}
+		return true
+	}
+	return acct != nil && acct.password == password
+}
+
+func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool) {
+	s := (*Server)(a)
+	var fn func() hash.Hash
+	switch mechanism {
+	case "SCRAM-SHA-1":
+		fn = sha1.New
+	case "SCRAM-SHA-256":
+		fn = sha256.New
+	default:
+		return nil, nil, 0, false
+	}
+	s.mu.Lock()
+	acct := s.accounts[username]
+	if acct == nil || acct.password == "" {
+		s.mu.Unlock()
+		return nil, nil, 0, false
+	}
+	if c, ok := acct.scram[mechanism]; ok {
+		s.mu.Unlock()
+		return c.salt, c.salted, scramIterations, true
+	}
+	password := acct.password
+	s.mu.Unlock()
+
+	salt = make([]byte, 16)
+	_, _ = rand.Read(salt)
+	salted = sasl.SCRAMSaltPassword(fn, []byte(password), salt, scramIterations)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := acct.scram[mechanism]; ok {
+		return c.salt, c.salted, scramIterations, true
+	}
+	acct.scram[mechanism] = scramCreds{salt: salt, salted: salted}
+	return salt, salted, scramIterations, true
+}
+
+// bareJID builds localpart@domain for a known-valid localpart.
+func (s *Server) bareJID(local string) jid.JID {
+	j, _ := jid.New(local, s.domain, "")
+	return j
+}

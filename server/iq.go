@@ -1,0 +1,199 @@
+package server
+
+import (
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Payload namespaces answered by the server itself.
+const (
+	nsPing       = "urn:xmpp:ping"
+	nsDiscoInfo  = "http://jabber.org/protocol/disco#info"
+	nsDiscoItems = "http://jabber.org/protocol/disco#items"
+	nsVersion    = "jabber:iq:version"
+	nsTime       = "urn:xmpp:time"
+	nsRoster     = "jabber:iq:roster"
+	nsVCard      = "vcard-temp"
+)
+
+// Version is what jabber:iq:version (XEP-0092) reports.
+const Version = "0.1"
+
+// serverFeatures are advertised in disco#info on the server's domain
+// (XEP-0030); each is something this package actually answers.
+var serverFeatures = []string{
+	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard,
+}
+
+// accountFeatures are advertised in disco#info on a user's bare JID.
+var accountFeatures = []string{nsDiscoInfo, nsDiscoItems, nsPing, nsVCard}
+
+func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
+	typ := st.Attrib("type")
+	if st.Attrib("id") == "" {
+		r := errorReply(st, "modify", "bad-request", "Missing required 'id' attribute")
+		r.RemoveAttr("to")
+		r.SetAttr("from", s.domain)
+		ss.send(r)
+		return
+	}
+	switch typ {
+	case "get", "set":
+		if len(st.Elements()) != 1 {
+			r := errorReply(st, "modify", "bad-request", "Incorrect number of children for IQ stanza")
+			r.RemoveAttr("to")
+			r.SetAttr("from", s.domain)
+			ss.send(r)
+			return
+		}
+	case "result", "error":
+	default:
+		r := errorReply(st, "modify", "bad-request", "Invalid IQ type")
+		ss.send(r)
+		return
+	}
+	switch {
+	case to.Domainpart() == "":
+		s.accountIQ(tx, ss.acct, st, true)
+	case s.isComponent(to):
+		tx.toComponent = append(tx.toComponent, st)
+	case s.remote(to):
+		s.bounceRemote(tx, st)
+	default:
+		s.deliverIQ(tx, st, to)
+	}
+}
+
+// deliverIQ handles an iq for this domain: the server, an account, or a
+// session (RFC 6121 section 8.5).
+func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
+	typ := st.Attrib("type")
+	if to.Localpart() == "" {
+		if to.Resourcepart() == "" {
+			s.serverIQ(tx, st)
+		} else if typ == "get" || typ == "set" {
+			s.bounce(tx, st, "cancel", "service-unavailable", "")
+		}
+		return
+	}
+	acct := s.accountLocked(to.Localpart())
+	if acct == nil {
+		if typ == "get" || typ == "set" {
+			s.bounce(tx, st, "cancel", "service-unavailable", "")
+		}
+		return
+	}
+	if res := to.Resourcepart(); res != "" {
+		if ss := acct.session(res); ss != nil {
+			ss.send(st)
+		} else if typ == "get" || typ == "set" {
+			s.bounce(tx, st, "cancel", "service-unavailable", "")
+		}
+		return
+	}
+	from, _ := jid.Parse(st.Attrib("from"))
+	s.accountIQ(tx, acct, st, from.Localpart() == acct.name && from.Domainpart() == s.domain)
+}
+
+// accountIQ answers an iq addressed to a user's bare JID (or sent with no
+// "to", which means the sender's own account). self says whether the sender
+// is the account's owner.
+func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self bool) {
+	typ := st.Attrib("type")
+	if typ != "get" && typ != "set" {
+		return
+	}
+	payload := st.Elements()[0]
+	switch {
+	case payload.Name.Space == nsRoster && payload.Name.Local == "query":
+		if !self {
+			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			return
+		}
+		s.rosterIQ(tx, acct, st, payload)
+	case payload.Name.Space == nsPing && payload.Name.Local == "ping" && typ == "get":
+		s.reply(tx, result(st))
+	case payload.Name.Space == nsDiscoInfo && typ == "get" && payload.Attrib("node") == "" &&
+		(self || acct.subscribedFrom(st.Attrib("from"))):
+		r := result(st)
+		q := r.AddChild(nsDiscoInfo, "query")
+		q.AddChild(nsDiscoInfo, "identity", "category", "account", "type", "registered")
+		for _, f := range accountFeatures {
+			q.AddChild(nsDiscoInfo, "feature", "var", f)
+		}
+		s.reply(tx, r)
+	case payload.Name.Space == nsDiscoItems && typ == "get" && payload.Attrib("node") == "" &&
+		(self || acct.subscribedFrom(st.Attrib("from"))):
+		r := result(st)
+		r.AddChild(nsDiscoItems, "query")
+		s.reply(tx, r)
+	case payload.Name.Space == nsVCard && payload.Name.Local == "vCard" && typ == "get":
+		// No vCard storage: an empty vCard, as Prosody returns for users
+		// without one.
+		r := result(st)
+		r.AddChild(nsVCard, "vCard")
+		s.reply(tx, r)
+	default:
+		s.bounce(tx, st, "cancel", "service-unavailable", "")
+	}
+}
+
+// serverIQ answers an iq addressed to the server's domain.
+func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
+	typ := st.Attrib("type")
+	if typ != "get" && typ != "set" {
+		return
+	}
+	payload := st.Elements()[0]
+	switch {
+	case payload.Name.Space == nsPing && payload.Name.Local == "ping" && typ == "get":
+		s.reply(tx, result(st))
+	case payload.Name.Space == nsDiscoInfo && typ == "get" && payload.Attrib("node") == "":
+		r := result(st)
+		q := r.AddChild(nsDiscoInfo, "query")
+		q.AddChild(nsDiscoInfo, "identity", "name", "muctest", "category", "server", "type", "im")
+		for _, f := range serverFeatures {
+			q.AddChild(nsDiscoInfo, "feature", "var", f)
+		}
+		s.reply(tx, r)
+	case payload.Name.Space == nsDiscoItems && typ == "get" && payload.Attrib("node") == "":
+		r := result(st)
+		q := r.AddChild(nsDiscoItems, "query")
+		if s.mucDomain != "" {
+			q.AddChild(nsDiscoItems, "item", "jid", s.mucDomain)
+		}
+		s.reply(tx, r)
+	case payload.Name.Space == nsVersion && typ == "get":
+		r := result(st)
+		q := r.AddChild(nsVersion, "query")
+		q.AddChild(nsVersion, "name").SetText("muctest")
+		q.AddChild(nsVersion, "version").SetText(Version)
+		s.reply(tx, r)
+	case payload.Name.Space == nsTime && payload.Name.Local == "time" && typ == "get":
+		r := result(st)
+		t := r.AddChild(nsTime, "time")
+		t.AddChild(nsTime, "tzo").SetText("+00:00")
+		t.AddChild(nsTime, "utc").SetText(time.Now().UTC().Format("2006-01-02T15:04:05Z"))
+		s.reply(tx, r)
+	default:
+		s.bounce(tx, st, "cancel", "service-unavailable", "")
+	}
+}
+
+// reply routes a server-built answer to its "to".
+func (s *Server) reply(tx *txn, r *xmlnode.Element) {
+	to, err := jid.Parse(r.Attrib("to"))
+	if err != nil {
+		return
+	}
+	s.route(tx, r, to)
+}
+
+// newIQ builds a server-originated iq.
+func newIQ(typ, id string) *xmlnode.Element {
+	return xmlnode.New(c2s.NSClient, "iq", "type", typ, "id", id)
+}

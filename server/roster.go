@@ -1,0 +1,207 @@
+package server
+
+import (
+	"strconv"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// rosterItem is one contact in a roster (RFC 6121 section 2.1.2).
+type rosterItem struct {
+	jid    string
+	name   string
+	groups []string
+	// sub is "none", "to", "from" or "both".
+	sub string
+	// ask is true while our subscription request is pending ("ask='subscribe'").
+	ask bool
+	// approved is a subscription pre-approval (RFC 6121 section 3.4).
+	approved bool
+}
+
+func (it *rosterItem) hasTo() bool   { return it.sub == "to" || it.sub == "both" }
+func (it *rosterItem) hasFrom() bool { return it.sub == "from" || it.sub == "both" }
+
+func (it *rosterItem) element() *xmlnode.Element {
+	e := xmlnode.New(nsRoster, "item", "jid", it.jid, "subscription", it.sub)
+	if it.name != "" {
+		e.SetAttr("name", it.name)
+	}
+	if it.ask {
+		e.SetAttr("ask", "subscribe")
+	}
+	if it.approved {
+		e.SetAttr("approved", "true")
+	}
+	for _, g := range it.groups {
+		e.AddChild(nsRoster, "group").SetText(g)
+	}
+	return e
+}
+
+// item returns the roster item for bare, creating it (subscription none)
+// when create is set.
+func (a *account) item(bare string, create bool) *rosterItem {
+	if it := a.roster[bare]; it != nil || !create {
+		return it
+	}
+	it := &rosterItem{jid: bare, sub: "none"}
+	a.roster[bare] = it
+	a.order = append(a.order, bare)
+	return it
+}
+
+func (a *account) removeItem(bare string) {
+	delete(a.roster, bare)
+	out := a.order[:0]
+	for _, j := range a.order {
+		if j != bare {
+			out = append(out, j)
+		}
+	}
+	a.order = out
+}
+
+// items returns the roster in insertion order.
+func (a *account) items() []*rosterItem {
+	out := make([]*rosterItem, 0, len(a.order))
+	for _, j := range a.order {
+		out = append(out, a.roster[j])
+	}
+	return out
+}
+
+// subscribedFrom reports whether the sender (a JID string) may see this
+// account's presence.
+func (a *account) subscribedFrom(from string) bool {
+	j, err := jid.Parse(from)
+	if err != nil {
+		return false
+	}
+	it := a.roster[j.Bare().String()]
+	return it != nil && it.hasFrom()
+}
+
+func (a *account) ver() string { return strconv.Itoa(a.rosterVer) }
+
+// push bumps the roster version and sends a roster push for bare (its
+// current item, or subscription='remove' when gone) to every session that
+// requested the roster (RFC 6121 section 2.1.6).
+func (s *Server) push(a *account, bare string) {
+	a.rosterVer++
+	it := a.roster[bare]
+	var el *xmlnode.Element
+	if it != nil {
+		el = it.element()
+	} else {
+		el = xmlnode.New(nsRoster, "item", "jid", bare, "subscription", "remove")
+	}
+	for _, ss := range a.sessions {
+		if !ss.interested {
+			continue
+		}
+		s.pushID++
+		iq := newIQ("set", "push"+strconv.Itoa(s.pushID))
+		q := iq.AddChild(nsRoster, "query", "ver", a.ver())
+		q.Append(el.Copy())
+		ss.send(iq)
+	}
+}
+
+// rosterIQ handles jabber:iq:roster get and set from the account's owner.
+func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
+	from, _ := jid.Parse(st.Attrib("from"))
+	ss := a.session(from.Resourcepart())
+	if st.Attrib("type") == "get" {
+		if ss != nil {
+			ss.interested = true
+		}
+		r := result(st)
+		rq := r.AddChild(nsRoster, "query", "ver", a.ver())
+		if v, ok := q.LookupAttr("", "ver"); ok && v == a.ver() {
+			// RFC 6121 section 2.6.3: the client's cached roster is current.
+			r.Children = nil
+		} else {
+			for _, it := range a.items() {
+				rq.Append(it.element())
+			}
+		}
+		s.reply(tx, r)
+		return
+	}
+
+	items := q.ChildrenNamed(nsRoster, "item")
+	if len(items) != 1 {
+		s.bounce(tx, st, "modify", "bad-request", "")
+		return
+	}
+	in := items[0]
+	cj, err := jid.Parse(in.Attrib("jid"))
+	if err != nil || cj.Resourcepart() != "" {
+		s.bounce(tx, st, "modify", "jid-malformed", "")
+		return
+	}
+	bare := cj.String()
+	if in.Attrib("subscription") == "remove" {
+		it := a.roster[bare]
+		if it == nil {
+			s.bounce(tx, st, "modify", "item-not-found", "")
+			return
+		}
+		s.reply(tx, result(st))
+		s.removeContact(tx, a, it, from)
+		return
+	}
+	if sub := in.Attrib("subscription"); sub != "" && sub != "none" {
+		// Clients may not set subscription states (RFC 6121 2.1.2.5).
+		s.bounce(tx, st, "modify", "bad-request", "")
+		return
+	}
+	it := a.item(bare, true)
+	it.name = in.Attrib("name")
+	it.groups = it.groups[:0]
+	seen := map[string]bool{}
+	for _, g := range in.ChildrenNamed(nsRoster, "group") {
+		if t := g.Text(); !seen[t] {
+			seen[t] = true
+			it.groups = append(it.groups, t)
+		}
+	}
+	s.reply(tx, result(st))
+	s.push(a, bare)
+}
+
+// removeContact deletes a roster item with the presence side effects of RFC
+// 6121 section 2.5.2 and Prosody (issue 1121): the contact gets directed
+// unavailable from each of our available resources, then unsubscribed and
+// unsubscribe as appropriate.
+func (s *Server) removeContact(tx *txn, a *account, it *rosterItem, from jid.JID) {
+	bare := it.jid
+	cj, _ := jid.Parse(bare)
+	us := s.bareJID(a.name).String()
+	_, pending := a.pendingIn[bare]
+	hadFrom, hadTo, ask := it.hasFrom(), it.hasTo(), it.ask
+
+	a.removeItem(bare)
+	a.dropPendingIn(bare)
+	s.push(a, bare)
+
+	if hadFrom {
+		for _, ss := range a.sessions {
+			if ss.available {
+				un := xmlnode.New(nsClient, "presence", "type", "unavailable", "from", ss.full.String(), "to", bare)
+				s.routePresence(tx, un, cj)
+			}
+		}
+	}
+	if hadFrom || pending {
+		p := xmlnode.New(nsClient, "presence", "type", "unsubscribed", "from", us, "to", bare)
+		s.routePresence(tx, p, cj)
+	}
+	if hadTo || ask {
+		p := xmlnode.New(nsClient, "presence", "type", "unsubscribe", "from", us, "to", bare)
+		s.routePresence(tx, p, cj)
+	}
+}

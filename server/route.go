@@ -1,0 +1,243 @@
+package server
+
+import (
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Namespaces the router looks at.
+const (
+	nsStanzas     = c2s.NSStanzas
+	nsDelay       = "urn:xmpp:delay"
+	nsVCardUpdate = "vcard-temp:x:update"
+)
+
+// fromClient routes a stanza a bound session sent ("from" already stamped).
+// s.mu is held.
+func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
+	var to jid.JID
+	if t := st.Attrib("to"); t != "" {
+		var err error
+		to, err = jid.Parse(t)
+		if err != nil {
+			if st.Attrib("type") != "error" {
+				r := errorReply(st, "modify", "jid-malformed", "")
+				r.RemoveAttr("from")
+				ss.send(r)
+			}
+			return
+		}
+		st.SetAttr("to", to.String())
+	}
+	switch st.Name.Local {
+	case "message":
+		s.messageFromClient(tx, ss, st, to)
+	case "presence":
+		s.presenceFromClient(tx, ss, st, to)
+	case "iq":
+		s.iqFromClient(tx, ss, st, to)
+	}
+}
+
+// remote reports a JID this server cannot reach: no s2s.
+func (s *Server) remote(j jid.JID) bool {
+	return j.Domainpart() != s.domain && !s.isComponent(j)
+}
+
+func (s *Server) messageFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
+	if to.Domainpart() == "" {
+		// RFC 6120 section 10.3.1: no "to" means the sender's bare JID.
+		to = ss.full.Bare()
+		st.SetAttr("to", to.String())
+	}
+	switch {
+	case s.isComponent(to):
+		tx.toComponent = append(tx.toComponent, st)
+	case s.remote(to):
+		s.bounceRemote(tx, st)
+	default:
+		s.deliver(tx, st, to)
+	}
+}
+
+// bounceRemote answers a stanza for another domain: this server has no
+// server-to-server connections (as Prosody with s2s disabled).
+func (s *Server) bounceRemote(tx *txn, st *xmlnode.Element) {
+	if st.Attrib("type") == "error" || (st.Name.Local == "iq" && st.Attrib("type") == "result") {
+		return
+	}
+	if st.Name.Local == "presence" {
+		return
+	}
+	s.bounce(tx, st, "cancel", "not-allowed", "Communication with remote domains is not enabled")
+}
+
+// deliver handles a stanza addressed to this server's domain (a user's bare
+// or full JID, or the domain itself) from anyone: RFC 6121 section 8.5.
+// s.mu is held.
+func (s *Server) deliver(tx *txn, st *xmlnode.Element, to jid.JID) {
+	switch st.Name.Local {
+	case "message":
+		s.deliverMessage(tx, st, to)
+	case "presence":
+		s.deliverPresence(tx, st, to)
+	case "iq":
+		s.deliverIQ(tx, st, to)
+	}
+}
+
+func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
+	typ := st.Attrib("type")
+	if to.Localpart() == "" {
+		// Messages to the server itself: nothing here handles them.
+		if typ != "error" && typ != "groupchat" && typ != "headline" {
+			s.bounce(tx, st, "cancel", "service-unavailable", "")
+		}
+		return
+	}
+	acct := s.accountLocked(to.Localpart())
+	if acct == nil {
+		if typ != "error" {
+			s.bounce(tx, st, "cancel", "service-unavailable", "")
+		}
+		return
+	}
+	if res := to.Resourcepart(); res != "" {
+		if ss := acct.session(res); ss != nil {
+			ss.send(st)
+			return
+		}
+		// RFC 6121 section 8.5.3.2.1: no such resource.
+		switch typ {
+		case "groupchat":
+			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			return
+		case "headline", "error":
+			return
+		}
+	}
+	switch typ {
+	case "error":
+	case "groupchat":
+		s.bounce(tx, st, "cancel", "service-unavailable", "")
+	case "headline":
+		for _, ss := range acct.sessions {
+			if ss.available && ss.priority >= 0 {
+				ss.send(st)
+			}
+		}
+	default: // normal, chat
+		top := acct.topResources()
+		if len(top) == 0 {
+			s.storeOffline(acct, st)
+			return
+		}
+		for _, ss := range top {
+			ss.send(st)
+		}
+	}
+}
+
+// session returns the bound session with resource res, or nil.
+func (a *account) session(res string) *session {
+	for _, ss := range a.sessions {
+		if ss.full.Resourcepart() == res {
+			return ss
+		}
+	}
+	return nil
+}
+
+// topResources are the available sessions with the highest non-negative
+// priority: where a chat or normal message to the bare JID goes (RFC 6121
+// section 8.5.2.1.1, Prosody delivers to all of them).
+func (a *account) topResources() []*session {
+	var top []*session
+	best := -1
+	for _, ss := range a.sessions {
+		if !ss.available || ss.priority < 0 {
+			continue
+		}
+		switch {
+		case ss.priority > best:
+			best = ss.priority
+			top = append(top[:0], ss)
+		case ss.priority == best:
+			top = append(top, ss)
+		}
+	}
+	return top
+}
+
+// storeOffline keeps a message for delivery on the next initial presence,
+// stamped with XEP-0203 delay as Prosody's mod_offline does.
+func (s *Server) storeOffline(acct *account, st *xmlnode.Element) {
+	c := st.Copy()
+	if c.Child(nsDelay, "delay") == nil {
+		c.AddChild(nsDelay, "delay", "from", s.domain, "stamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	acct.offline = append(acct.offline, c)
+}
+
+// bounce sends an error reply for st back to its sender (RFC 6120 section
+// 8.3), never for error stanzas. s.mu is held.
+func (s *Server) bounce(tx *txn, st *xmlnode.Element, typ, cond, text string) {
+	if st.Attrib("type") == "error" {
+		return
+	}
+	r := errorReply(st, typ, cond, text)
+	to, err := jid.Parse(r.Attrib("to"))
+	if err != nil || to.Domainpart() == "" {
+		return
+	}
+	s.route(tx, r, to)
+}
+
+// route sends a server-generated stanza to "to", wherever it is.
+func (s *Server) route(tx *txn, st *xmlnode.Element, to jid.JID) {
+	switch {
+	case s.isComponent(to):
+		tx.toComponent = append(tx.toComponent, st)
+	case to.Domainpart() == s.domain:
+		s.deliver(tx, st, to)
+	}
+}
+
+// errorReply builds the error answer to st: from and to swapped, the error
+// element appended (Prosody does not echo the payload).
+func errorReply(st *xmlnode.Element, typ, cond, text string) *xmlnode.Element {
+	r := xmlnode.New(c2s.NSClient, st.Name.Local)
+	if v := st.Attrib("to"); v != "" {
+		r.SetAttr("from", v)
+	}
+	if v := st.Attrib("from"); v != "" {
+		r.SetAttr("to", v)
+	}
+	if v := st.Attrib("id"); v != "" {
+		r.SetAttr("id", v)
+	}
+	r.SetAttr("type", "error")
+	e := r.AddChild(c2s.NSClient, "error", "type", typ)
+	e.AddChild(nsStanzas, cond)
+	if text != "" {
+		e.AddChild(nsStanzas, "text").SetText(text)
+	}
+	return r
+}
+
+// result builds an empty iq result for iq, from its "to" (when set) to its
+// sender.
+func result(iq *xmlnode.Element) *xmlnode.Element {
+	r := xmlnode.New(c2s.NSClient, "iq")
+	if v := iq.Attrib("to"); v != "" {
+		r.SetAttr("from", v)
+	}
+	r.SetAttr("id", iq.Attrib("id"))
+	r.SetAttr("to", iq.Attrib("from"))
+	r.SetAttr("type", "result")
+	return r
+}

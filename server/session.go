@@ -1,0 +1,193 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// session is the server's view of one bound c2s session: its presence state
+// (RFC 6121 section 4) and whether it asked for the roster. Guarded by
+// Server.mu.
+type session struct {
+	srv  *Server
+	c    *c2s.Session
+	full jid.JID
+	acct *account
+
+	available  bool
+	presence   *xmlnode.Element // last broadcast available presence, no "to"
+	priority   int
+	interested bool // requested the roster: receives roster pushes (RFC 6121 2.1.6)
+
+	// directed lists the JIDs that got directed available presence and
+	// must get unavailable when the session goes offline (RFC 6121 4.6.3).
+	directed []string
+
+	gone bool // unbound: replaced or closed
+}
+
+func (ss *session) send(st *xmlnode.Element) {
+	if ss.gone {
+		return
+	}
+	ss.c.Send(st)
+}
+
+func (ss *session) addDirected(to string) {
+	for _, d := range ss.directed {
+		if d == to {
+			return
+		}
+	}
+	ss.directed = append(ss.directed, to)
+}
+
+func (ss *session) removeDirected(to string) {
+	out := ss.directed[:0]
+	for _, d := range ss.directed {
+		if d != to {
+			out = append(out, d)
+		}
+	}
+	ss.directed = out
+}
+
+// host implements c2s.Host.
+type host Server
+
+func (h *host) Bind(cs *c2s.Session, full jid.JID, reply *xmlnode.Element) (c2s.Handler, error) {
+	s := (*Server)(h)
+	tx := &txn{}
+	s.mu.Lock()
+	acct := s.accountLocked(full.Localpart())
+	if acct == nil {
+		// Authenticated accounts always exist; be defensive anyway.
+		acct = newAccount(full.Localpart(), "")
+		s.accounts[full.Localpart()] = acct
+	}
+	var old *session
+	for _, o := range acct.sessions {
+		if o.full.Resourcepart() == full.Resourcepart() {
+			old = o
+		}
+	}
+	if old != nil {
+		// RFC 6120 section 7.7.2.2: the newest session wins; the old one
+		// goes offline and gets a conflict stream error.
+		s.unbindLocked(tx, old, "Replaced by new connection")
+	}
+	ss := &session{srv: s, c: cs, full: full, acct: acct}
+	acct.sessions = append(acct.sessions, ss)
+	cs.Send(reply)
+	s.mu.Unlock()
+	s.flush(tx)
+	if old != nil {
+		old.c.CloseWithError(stream.Conflict, "Replaced by new connection")
+	}
+	return ss, nil
+}
+
+// HandleStanza implements c2s.Handler: route one stanza from this session.
+func (ss *session) HandleStanza(st *xmlnode.Element) {
+	s := ss.srv
+	tx := &txn{}
+	s.mu.Lock()
+	if !ss.gone {
+		s.fromClient(tx, ss, st)
+	}
+	s.mu.Unlock()
+	s.flush(tx)
+}
+
+// Close implements c2s.Handler: the session went away; tell everyone who
+// saw it online.
+func (ss *session) Close(reason string) {
+	s := ss.srv
+	tx := &txn{}
+	s.mu.Lock()
+	if !ss.gone {
+		s.unbindLocked(tx, ss, reason)
+	}
+	s.mu.Unlock()
+	s.flush(tx)
+}
+
+// unbindLocked takes ss offline: unavailable presence to everyone who had
+// its presence (contacts, other resources, directed-presence targets such as
+// MUC rooms), then removes it from its account. reason, when set, becomes a
+// "Disconnected: reason" status as in Prosody.
+func (s *Server) unbindLocked(tx *txn, ss *session, reason string) {
+	if ss.available || len(ss.directed) > 0 {
+		un := xmlnode.New(c2s.NSClient, "presence", "type", "unavailable", "from", ss.full.String())
+		if reason != "" {
+			un.AddChild(c2s.NSClient, "status").SetText("Disconnected: " + reason)
+		}
+		s.broadcastPresence(tx, ss, un, false)
+	}
+	ss.gone = true
+	out := ss.acct.sessions[:0]
+	for _, o := range ss.acct.sessions {
+		if o != ss {
+			out = append(out, o)
+		}
+	}
+	ss.acct.sessions = out
+}
+
+// txn collects the stanzas for components produced while Server.mu is held;
+// they are handed over after unlocking, because a component routes its
+// answers back through Server.Route, which takes the lock.
+type txn struct {
+	toComponent []*xmlnode.Element
+}
+
+func (s *Server) flush(tx *txn) {
+	for len(tx.toComponent) > 0 {
+		st := tx.toComponent[0]
+		tx.toComponent = tx.toComponent[1:]
+		if s.muc != nil {
+			s.muc.HandleStanza(st)
+		}
+	}
+}
+
+// Route implements component.Router: a component (the MUC service) delivers
+// a stanza to a local user. Stanzas from a component back to a component are
+// dropped, since the component may hold its own lock while calling Route.
+func (s *Server) Route(st *xmlnode.Element) {
+	to, err := jid.Parse(st.Attrib("to"))
+	if err != nil {
+		s.log.Warn("server: component sent a stanza with a bad to", "to", st.Attrib("to"))
+		return
+	}
+	if s.isComponent(to) || to.Domainpart() != s.domain {
+		return
+	}
+	tx := &txn{}
+	s.mu.Lock()
+	s.deliver(tx, st, to)
+	s.mu.Unlock()
+	tx.toComponent = nil // errors addressed back to the component are dropped
+}
+
+func (s *Server) isComponent(j jid.JID) bool {
+	return s.mucDomain != "" && j.Domainpart() == s.mucDomain
+}
+
+func parsePriority(p *xmlnode.Element) int {
+	v := strings.TrimSpace(p.ChildText("", "priority"))
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < -128 || n > 127 {
+		return 0
+	}
+	return n
+}
