@@ -1,0 +1,115 @@
+package muc
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// defaultHistoryLength is how many messages a room keeps and sends to a
+// joining user unless configured otherwise (Prosody's default).
+const defaultHistoryLength = 20
+
+// historyEntry is a stored groupchat message: a copy without "to" and with
+// an XEP-0203 delay element from the room.
+type historyEntry struct {
+	msg   *xmlnode.Element
+	at    time.Time
+	chars int // serialised size, for maxchars
+}
+
+// stamp formats t as an XEP-0082 timestamp.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// isHistoric says whether a broadcast message belongs in the history:
+// messages with a body, or hinted to be stored, or encrypted, or markers.
+func isHistoric(m *xmlnode.Element) bool {
+	switch {
+	case m.Child(nsHints, "no-store") != nil, m.Child(nsHints, "no-permanent-store") != nil:
+		return false
+	case m.Child(nsHints, "store") != nil, m.Child(nsClient, "body") != nil,
+		m.Child(nsEME, "encryption") != nil:
+		return true
+	}
+	for _, c := range m.Elements() {
+		if c.Name.Space == nsChatMarkers {
+			return true
+		}
+	}
+	return false
+}
+
+// addHistory stores a copy of m with a delay stamp, keeping at most the
+// configured number of messages.
+func (r *room) addHistory(m *xmlnode.Element) {
+	if r.conf.historyLength == 0 {
+		r.history = nil
+		return
+	}
+	now := r.svc.cfg.Now()
+	c := m.Copy()
+	c.RemoveAttr("to")
+	child(c, nsDelay, "delay", "", "from", r.jid, "stamp", stamp(now))
+	r.history = append(r.history, historyEntry{msg: c, at: now, chars: len(c.String())})
+	if over := len(r.history) - r.conf.historyLength; over > 0 {
+		r.history = append(r.history[:0:0], r.history[over:]...)
+	}
+}
+
+// sendHistory sends a joining session the discussion history it asked for
+// with <history/> (maxchars, maxstanzas, seconds, since), or the room's
+// default amount.
+func (r *room) sendHistory(join *xmlnode.Element, to string) {
+	maxChars, maxStanzas := -1, -1
+	var since time.Time
+	hasLimit := false
+	if h := join.Child(nsMUC, "x"); h != nil {
+		if h = h.Child(nsMUC, "history"); h != nil {
+			if v, err := strconv.Atoi(h.Attrib("maxchars")); err == nil {
+				maxChars, hasLimit = v, true
+			}
+			if v, err := strconv.Atoi(h.Attrib("maxstanzas")); err == nil {
+				maxStanzas, hasLimit = v, true
+			}
+			if t, err := time.Parse(time.RFC3339, h.Attrib("since")); err == nil {
+				since, hasLimit = t, true
+			}
+			if v, err := strconv.Atoi(h.Attrib("seconds")); err == nil {
+				t := r.svc.cfg.Now().Add(-time.Duration(v) * time.Second)
+				if t.After(since) {
+					since = t
+				}
+				hasLimit = true
+			}
+		}
+	}
+	if !hasLimit {
+		maxStanzas = r.conf.defaultHistory
+	}
+	if maxStanzas < 0 {
+		maxStanzas = len(r.history)
+	}
+	n, chars := 0, 0
+	for i := len(r.history) - 1; i >= 0; i-- {
+		e := r.history[i]
+		if maxChars >= 0 {
+			chars += e.chars + len(to)
+			if chars > maxChars {
+				break
+			}
+		}
+		if !since.IsZero() && since.After(e.at) {
+			break
+		}
+		if n+1 > maxStanzas {
+			break
+		}
+		n++
+	}
+	for _, e := range r.history[len(r.history)-n:] {
+		m := e.msg.Copy()
+		m.SetAttr("to", to)
+		r.svc.route(m)
+	}
+}

@@ -1,0 +1,194 @@
+package muc
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// room is one chat room: its configuration, affiliations, occupants,
+// subject and history. All methods run under the service mutex.
+type room struct {
+	svc *Service
+	jid string // bare room JID
+
+	conf   roomConfig
+	locked bool // created but not yet configured: others get item-not-found
+
+	// affs maps bare JIDs (or domains, for outcasts) to affiliations;
+	// affOrder keeps the order they were first granted, for stable lists.
+	affs     map[string]affiliation
+	affOrder []string
+	// reserved maps bare JIDs to their registered nickname (muc#register).
+	reserved map[string]string
+
+	occupants map[string]*occupant // by in-room JID
+	order     []string             // in-room JIDs in join order
+	byReal    map[string]string    // live session full JID -> in-room JID
+
+	subject     string
+	subjectFrom string
+	subjectSet  bool // a subject change happened: joiners get a delay stamp
+	subjectTime string
+
+	history []historyEntry
+
+	salt       string // occupant-id and private IQ id salt
+	destroying bool
+}
+
+func newRoom(svc *Service, jid string) *room {
+	return &room{
+		svc:       svc,
+		jid:       jid,
+		conf:      defaultConfig(),
+		affs:      make(map[string]affiliation),
+		reserved:  make(map[string]string),
+		occupants: make(map[string]*occupant),
+		byReal:    make(map[string]string),
+		salt:      randomID(),
+	}
+}
+
+// occupantByNick returns the occupant whose in-room JID is nick.
+func (r *room) occupantByNick(nick string) *occupant { return r.occupants[nick] }
+
+// occupantByReal returns the occupant a live session full JID is in.
+func (r *room) occupantByReal(full string) *occupant {
+	if nick, ok := r.byReal[full]; ok {
+		return r.occupants[nick]
+	}
+	return nil
+}
+
+// occupantJID returns the in-room JID of a live session, "" when the
+// session is not in the room.
+func (r *room) occupantJID(full string) string { return r.byReal[full] }
+
+// eachOccupant returns the occupants in join order.
+func (r *room) eachOccupant() []*occupant {
+	out := make([]*occupant, 0, len(r.order))
+	for _, n := range r.order {
+		out = append(out, r.occupants[n])
+	}
+	return out
+}
+
+// saveOccupant stores a copy of o (Prosody's save_occupant): an occupant
+// with no available session left loses its role and leaves the room. It
+// returns the stored copy, nil when the occupant left.
+func (r *room) saveOccupant(o *occupant) *occupant {
+	c := o.copy()
+	if old := r.occupants[c.nick]; old != nil {
+		for _, s := range old.sessions {
+			if r.byReal[s.jid] == c.nick {
+				delete(r.byReal, s.jid)
+			}
+		}
+	}
+	live := false
+	if c.role != roleNone {
+		for _, s := range c.sessions {
+			if s.available() {
+				live = true
+				r.byReal[s.jid] = c.nick
+			}
+		}
+		if !live {
+			c.role = roleNone
+		}
+	}
+	if !live {
+		if _, ok := r.occupants[c.nick]; ok {
+			delete(r.occupants, c.nick)
+			for i, n := range r.order {
+				if n == c.nick {
+					r.order = append(r.order[:i:i], r.order[i+1:]...)
+					break
+				}
+			}
+		}
+		return nil
+	}
+	if _, ok := r.occupants[c.nick]; !ok {
+		r.order = append(r.order, c.nick)
+	}
+	r.occupants[c.nick] = c
+	return c
+}
+
+// routeToOccupant sends a copy of st to every session of o.
+func (r *room) routeToOccupant(o *occupant, st *xmlnode.Element) {
+	for _, s := range o.sessions {
+		c := st.Copy()
+		c.SetAttr("to", s.jid)
+		r.svc.route(c)
+	}
+}
+
+// broadcast sends st to every occupant for which cond (if any) holds.
+func (r *room) broadcast(st *xmlnode.Element, cond func(*occupant) bool) {
+	for _, o := range r.eachOccupant() {
+		if cond == nil || cond(o) {
+			r.routeToOccupant(o, st)
+		}
+	}
+}
+
+// occupantLeft runs when an occupant's last session left: an empty,
+// non-persistent room is destroyed (forgotten).
+func (r *room) occupantLeft() {
+	if r.destroying {
+		return
+	}
+	if len(r.occupants) == 0 && !r.conf.persistent {
+		delete(r.svc.rooms, r.jid)
+	}
+}
+
+// occupantID is the XEP-0421 stable, anonymous id of a user in this room:
+// an HMAC of the real bare JID with the room's secret salt.
+func (r *room) occupantID(bare string) string {
+	m := hmac.New(sha256.New, []byte(bare))
+	m.Write([]byte(r.salt))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+}
+
+// stampOccupantID replaces any occupant-id in st by the real one for bare,
+// so that clients cannot forge it.
+func (r *room) stampOccupantID(st *xmlnode.Element, bare string) {
+	st.RemoveChildren(nsOccupantID, "occupant-id")
+	child(st, nsOccupantID, "occupant-id", "", "id", r.occupantID(bare))
+}
+
+// setAffiliationRaw records affiliation a for bare (affNone deletes it).
+func (r *room) setAffiliationRaw(bare string, a affiliation) {
+	if a == affNone {
+		if _, ok := r.affs[bare]; ok {
+			delete(r.affs, bare)
+			for i, j := range r.affOrder {
+				if j == bare {
+					r.affOrder = append(r.affOrder[:i:i], r.affOrder[i+1:]...)
+					break
+				}
+			}
+		}
+		return
+	}
+	if _, ok := r.affs[bare]; !ok {
+		r.affOrder = append(r.affOrder, bare)
+	}
+	r.affs[bare] = a
+}
+
+// registeredJID returns the bare JID that reserved nick, "" when nobody did.
+func (r *room) registeredJID(nick string) string {
+	for _, bare := range r.affOrder {
+		if r.reserved[bare] == nick {
+			return bare
+		}
+	}
+	return ""
+}

@@ -1,0 +1,254 @@
+package muc
+
+import (
+	"strings"
+	"unicode"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Namespaces the service reads and writes.
+const (
+	nsClient      = "jabber:client"
+	nsStanzas     = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	nsMUC         = "http://jabber.org/protocol/muc"
+	nsMUCUser     = "http://jabber.org/protocol/muc#user"
+	nsMUCAdmin    = "http://jabber.org/protocol/muc#admin"
+	nsMUCOwner    = "http://jabber.org/protocol/muc#owner"
+	nsMUCRequest  = "http://jabber.org/protocol/muc#request"
+	nsMUCUnique   = "http://jabber.org/protocol/muc#unique"
+	nsRoomConfig  = "http://jabber.org/protocol/muc#roomconfig"
+	nsRoomInfo    = "http://jabber.org/protocol/muc#roominfo"
+	nsMUCRegister = "http://jabber.org/protocol/muc#register"
+	nsDiscoInfo   = "http://jabber.org/protocol/disco#info"
+	nsDiscoItems  = "http://jabber.org/protocol/disco#items"
+	nsCommands    = "http://jabber.org/protocol/commands"
+	nsData        = "jabber:x:data"
+	nsXDataValid  = "http://jabber.org/protocol/xdata-validate"
+	nsRegister    = "jabber:iq:register"
+	nsDelay       = "urn:xmpp:delay"
+	nsLegacyDelay = "jabber:x:delay"
+	nsOccupantID  = "urn:xmpp:occupant-id:0"
+	nsStanzaID    = "urn:xmpp:sid:0"
+	nsConference  = "jabber:x:conference"
+	nsPing        = "urn:xmpp:ping"
+	nsHints       = "urn:xmpp:hints"
+	nsHats        = "xmpp:prosody.im/protocol/hats:1"
+	nsVCard       = "vcard-temp"
+	nsVCard4      = "urn:ietf:params:xml:ns:vcard-4.0"
+	nsPubSub      = "http://jabber.org/protocol/pubsub"
+	nsChatMarkers = "urn:xmpp:chat-markers:0"
+	nsEME         = "urn:xmpp:eme:0"
+)
+
+// newStanza returns a jabber:client stanza named name with the given
+// attributes (name, value pairs; empty values are left out).
+func newStanza(name string, attrs ...string) *xmlnode.Element {
+	e := xmlnode.New(nsClient, name)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if attrs[i+1] != "" {
+			e.SetAttr(attrs[i], attrs[i+1])
+		}
+	}
+	return e
+}
+
+// child adds a child element with optional text and returns the child.
+func child(parent *xmlnode.Element, space, local, text string, attrs ...string) *xmlnode.Element {
+	c := xmlnode.New(space, local)
+	for i := 0; i+1 < len(attrs); i += 2 {
+		if attrs[i+1] != "" {
+			c.SetAttr(attrs[i], attrs[i+1])
+		}
+	}
+	if text != "" {
+		c.SetText(text)
+	}
+	parent.Append(c)
+	return c
+}
+
+// reply returns the empty reply to orig: from and to swapped, same id, type
+// "result" for an IQ and the original type otherwise (util.stanza.reply).
+func reply(orig *xmlnode.Element) *xmlnode.Element {
+	typ := orig.Attrib("type")
+	if orig.Name.Local == "iq" {
+		typ = "result"
+	}
+	return newStanza(orig.Name.Local, "to", orig.Attrib("from"), "from", orig.Attrib("to"),
+		"id", orig.Attrib("id"), "type", typ)
+}
+
+// iqResult is reply for an IQ, with an optional query payload.
+func iqResult(orig *xmlnode.Element, payload *xmlnode.Element) *xmlnode.Element {
+	r := reply(orig)
+	if payload != nil {
+		r.Append(payload)
+	}
+	return r
+}
+
+// errorReply builds an error reply the way Prosody's st.error_reply does:
+// no copy of the original payload, and a "by" attribute only when by
+// differs from the address the error comes from.
+func errorReply(orig *xmlnode.Element, typ, condition, text, by string) *xmlnode.Element {
+	r := reply(orig)
+	r.SetAttr("type", "error")
+	e := child(r, nsClient, "error", "", "type", typ)
+	if by != "" && by != r.Attrib("from") {
+		e.SetAttr("by", by)
+	}
+	child(e, nsStanzas, condition, "")
+	if text != "" {
+		child(e, nsStanzas, "text", text)
+	}
+	return r
+}
+
+// stanzaError returns the condition and text of an error stanza; condition
+// is "" when the error element is missing or malformed.
+func stanzaError(st *xmlnode.Element) (condition, text string) {
+	e := st.Child("", "error")
+	if e == nil {
+		return "", ""
+	}
+	for _, c := range e.Elements() {
+		if c.Name.Space != nsStanzas {
+			continue
+		}
+		if c.Name.Local == "text" {
+			text = c.Text()
+		} else if condition == "" {
+			condition = c.Name.Local
+		}
+	}
+	return condition, text
+}
+
+// kickableErrors are the error conditions that show a client is gone, so
+// that an error bounced to the room removes its occupant (Prosody's
+// muc/util.lib.lua).
+var kickableErrors = map[string]bool{
+	"gone": true, "internal-server-error": true, "item-not-found": true,
+	"jid-malformed": true, "recipient-unavailable": true, "redirect": true,
+	"remote-server-not-found": true, "remote-server-timeout": true,
+	"service-unavailable": true, "": true,
+}
+
+func isKickableError(st *xmlnode.Element) bool {
+	cond, _ := stanzaError(st)
+	return kickableErrors[cond]
+}
+
+// filterMUCPayloads removes the MUC protocol elements (and Prosody's hats)
+// a client put in a stanza that the room forwards, so that nobody can forge
+// room-generated payloads.
+func filterMUCPayloads(st *xmlnode.Element) *xmlnode.Element {
+	out := st.Children[:0]
+	for _, c := range st.Children {
+		if el, ok := c.(*xmlnode.Element); ok {
+			switch el.Name.Space {
+			case nsMUC, nsMUCUser, nsHats:
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	st.Children = out
+	return st
+}
+
+// bareOf returns the bare form of a JID string (no validation).
+func bareOf(j string) string {
+	if i := strings.IndexByte(j, '/'); i >= 0 {
+		return j[:i]
+	}
+	return j
+}
+
+// resourceOf returns the resource of a JID string, "" when there is none.
+func resourceOf(j string) string {
+	if i := strings.IndexByte(j, '/'); i >= 0 {
+		return j[i+1:]
+	}
+	return ""
+}
+
+// prepJID normalises a JID given in a payload (an invitee, an item's jid);
+// ok is false when it is malformed.
+func prepJID(s string) (string, bool) {
+	if s == "" {
+		return "", false
+	}
+	j, err := jid.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	return j.String(), true
+}
+
+// mapNothing removes the characters stringprep's table B.1 maps to nothing
+// (soft hyphen, zero-width joiners, variation selectors...), as Prosody's
+// resourceprep does before validating a nickname.
+func mapNothing(s string) string {
+	if !strings.ContainsFunc(s, isMappedToNothing) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isMappedToNothing(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func isMappedToNothing(r rune) bool {
+	switch {
+	case r == 0x00AD, r == 0x034F, r == 0x1806, r >= 0x180B && r <= 0x180D,
+		r >= 0x200B && r <= 0x200D, r == 0x2060, r >= 0xFE00 && r <= 0xFE0F, r == 0xFEFF:
+		return true
+	}
+	return false
+}
+
+// validNick reports whether nick passes strict validation: a valid
+// resourcepart that uses no character unknown to Unicode 3.2 (which
+// Prosody's strict resourceprep refuses; emoji are the common case).
+func validNick(nick string) bool {
+	if nick == "" {
+		return false
+	}
+	if _, err := jid.New("", "x", nick); err != nil {
+		return false
+	}
+	for _, r := range nick {
+		if r >= 0x1F000 && r < 0x20000 {
+			return false // emoji and symbol blocks, all later than Unicode 3.2
+		}
+		if r >= 0x2B00 && r <= 0x2BFF {
+			return false // Miscellaneous Symbols and Arrows (Unicode 4.0+)
+		}
+		if !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Zs) {
+			return false
+		}
+	}
+	return true
+}
+
+// prepNick normalises and validates a nickname given in a payload (admin
+// items, registration forms); ok is false when it is invalid.
+func prepNick(s string) (string, bool) {
+	s = mapNothing(s)
+	if !validNick(s) {
+		return "", false
+	}
+	return s, true
+}
+
+// visibleNick reports whether nick has a non-space character: Prosody
+// forbids invisible nicknames.
+func visibleNick(nick string) bool {
+	return strings.ContainsFunc(nick, func(r rune) bool { return !unicode.IsSpace(r) })
+}
