@@ -129,4 +129,3 @@ func (r *room) isAnonymousFor(j string) bool {
 	}
 	return true
 }
-
