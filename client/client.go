@@ -64,7 +64,9 @@ type Config struct {
 	InsecureSkipVerify bool
 	TLSConfig          *tls.Config
 	// Mechanism forces a SASL mechanism ("PLAIN", "SCRAM-SHA-1",
-	// "SCRAM-SHA-256"); when empty the strongest one offered is used.
+	// "SCRAM-SHA-256"), or lists several by preference, comma-separated
+	// ("PLAIN,SCRAM-SHA-256": the first one offered is used). When empty
+	// the strongest one offered is used.
 	Mechanism string
 	// Timeout bounds the whole negotiation in Dial (in addition to the
 	// context) and the closing handshake in Close. Default 10s.
@@ -481,22 +483,9 @@ func (c *Conn) auth(local string, mechs *xmlnode.Element) error {
 	for _, m := range mechs.ChildrenNamed(NSSASL, "mechanism") {
 		offered[strings.TrimSpace(m.Text())] = true
 	}
-	var mech sasl.Mechanism
-	found := false
-	for _, m := range mechanismPreference {
-		if (c.cfg.Mechanism == "" && offered[m.Name]) || (c.cfg.Mechanism != "" && strings.EqualFold(c.cfg.Mechanism, m.Name)) {
-			mech, found = m, true
-			break
-		}
-	}
-	if !found {
-		if c.cfg.Mechanism != "" {
-			return fmt.Errorf("client: sasl: mechanism %q not supported", c.cfg.Mechanism)
-		}
-		return errors.New("client: sasl: no supported mechanism offered")
-	}
-	if !offered[mech.Name] {
-		return fmt.Errorf("client: sasl: server does not offer %s", mech.Name)
+	mech, err := chooseMechanism(c.cfg.Mechanism, offered)
+	if err != nil {
+		return err
 	}
 	neg := sasl.NewClient(mech, sasl.Credentials(func() ([]byte, []byte, []byte) {
 		return []byte(local), []byte(c.cfg.Password), nil
@@ -552,6 +541,36 @@ func (c *Conn) auth(local string, mechs *xmlnode.Element) error {
 			return fmt.Errorf("client: sasl: unexpected <%s/>", el.Name.Local)
 		}
 	}
+}
+
+// chooseMechanism picks the mechanism to use: the first of the
+// comma-separated list want that the server offers, or with want empty the
+// strongest offered.
+func chooseMechanism(want string, offered map[string]bool) (sasl.Mechanism, error) {
+	if want == "" {
+		for _, m := range mechanismPreference {
+			if offered[m.Name] {
+				return m, nil
+			}
+		}
+		return sasl.Mechanism{}, errors.New("client: sasl: no supported mechanism offered")
+	}
+	for _, name := range strings.Split(want, ",") {
+		name = strings.ToUpper(strings.TrimSpace(name))
+		var mech *sasl.Mechanism
+		for i := range mechanismPreference {
+			if mechanismPreference[i].Name == name {
+				mech = &mechanismPreference[i]
+			}
+		}
+		if mech == nil {
+			return sasl.Mechanism{}, fmt.Errorf("client: sasl: mechanism %q not supported", name)
+		}
+		if offered[name] {
+			return *mech, nil
+		}
+	}
+	return sasl.Mechanism{}, fmt.Errorf("client: sasl: server does not offer %s", want)
 }
 
 func encode64(b []byte) string {

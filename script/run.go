@@ -33,7 +33,15 @@ type Options struct {
 	ReceiveWait time.Duration
 	// Verbose keeps a trace of every step and stanza in Result.Trace.
 	Verbose bool
+	// Mechanism is the SASL preference list given to package client;
+	// DefaultMechanisms when empty.
+	Mechanism string
 }
+
+// DefaultMechanisms puts PLAIN first: scripts run against test servers that
+// accept any password (as Prosody's scansion config does), which only
+// PLAIN can do for an account that does not exist yet.
+const DefaultMechanisms = "PLAIN,SCRAM-SHA-256,SCRAM-SHA-1"
 
 // Result is the outcome of one script run.
 type Result struct {
@@ -156,6 +164,9 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
+	if opts.Mechanism == "" {
+		opts.Mechanism = DefaultMechanisms
+	}
 	if opts.ReceiveWait <= 0 {
 		opts.ReceiveWait = 2 * time.Second
 	}
@@ -240,7 +251,7 @@ func (r *runner) step(st *Step) *Failure {
 		r.epoch++
 		conn, err := client.Dial(r.ctx, r.opts.Addr, client.Config{
 			JID: ss.decl.JID, Password: ss.decl.Password, Resource: ss.decl.Resource,
-			Domain: r.opts.Domain, Timeout: r.opts.Timeout,
+			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
 		})
 		if err != nil {
 			return r.failf(st, "%s could not connect: %v", st.Client, err)
