@@ -336,21 +336,28 @@ func (r *room) processConfigForm(st *xmlnode.Element, from string, x *xmlnode.El
 }
 
 // removeNonMembers removes unaffiliated occupants (status 322) from a room
-// that just became members-only.
+// that just became members-only. Unlike Prosody 0.12, which tells only the
+// removed users, the remaining occupants are told too, as XEP-0045 section
+// 9.4 requires.
 func (r *room) removeNonMembers() {
-	var out []*occupant
+	type removed struct {
+		o    *occupant
+		prev role
+	}
+	var out []removed
 	for _, o := range r.eachOccupant() {
 		if r.affiliation(o.bare) <= affNone {
 			o = o.copy()
+			prev := o.role
 			o.role = roleNone
 			r.saveOccupant(o)
-			out = append(out, o)
+			out = append(out, removed{o, prev})
 		}
 	}
 	x := mucUserX()
 	addStatus(x, "322")
-	for _, o := range out {
-		r.publicise(o, presenceChange{x: x})
+	for _, rm := range out {
+		r.publicise(rm.o, presenceChange{x: x, prevRole: rm.prev})
 		r.occupantLeft()
 	}
 }
