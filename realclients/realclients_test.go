@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
 )
 
 // scriptTimeout bounds each client script; they pass it on to their own
@@ -126,25 +128,8 @@ func startServer(t *testing.T) target {
 	if srv, ok := external(t); ok {
 		return srv
 	}
-	srv, err := server.New(server.Config{Accounts: accounts()})
-	if err != nil {
-		t.Fatalf("server.New: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		if err := srv.Close(); err != nil {
-			t.Errorf("server Close: %v", err)
-		}
-		if err := <-served; err != nil {
-			t.Errorf("server Serve: %v", err)
-		}
-	})
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	srv := servertest.New(t, server.Config{Accounts: accounts()})
+	_, port, _ := net.SplitHostPort(srv.Addr().String())
 	return target{"127.0.0.1", port, "localhost"}
 }
 
@@ -303,8 +288,10 @@ func TestRoomExchange(t *testing.T) {
 	}
 }
 
-// TestMucd is the check as a user would do it: build cmd/mucd, run it in
-// its any-password mode, and have slixmpp invite an xmpp.js client.
+// TestMucd is the check as a user would do it: build cmd/mucd, run it as
+// the README says, and have slixmpp invite an xmpp.js client. Both of its
+// account modes are covered: the default, where any password logs in, and
+// fixed -user accounts.
 func TestMucd(t *testing.T) {
 	if _, ok := external(t); ok {
 		t.Skip("REALCLIENTS_ADDR is set: TestRoomExchange covers that server")
@@ -316,59 +303,91 @@ func TestMucd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the build of cmd/mucd")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout+30*time.Second)
-	defer cancel()
-
 	bin := filepath.Join(t.TempDir(), "mucd")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "../cmd/mucd").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mucd").CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/mucd: %v\n%s", err, out)
 	}
-	// mucd wants an address, not a listener: take a free port and give it
-	// back. Nothing else on loopback is racing us for it in a test run.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
+	owner, guest := users(slixmpp, xmppjs)
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		hint  string // printed when the subtest fails
+	}{
+		{"any-password", nil, "both clients prefer SCRAM when offered, and SCRAM cannot succeed for an account " +
+			"whose password the server never learned: in any-password mode offer PLAIN only, as Prosody's insecure auth does"},
+		{"user-accounts", []string{"-user", owner + ":" + password(owner), "-user", guest + ":" + password(guest)}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := runMucd(t, bin, tc.flags...)
+			t.Cleanup(func() {
+				if t.Failed() && tc.hint != "" {
+					t.Log("hint: " + tc.hint)
+				}
+			})
+			pair(t, srv, slixmpp, xmppjs)
+		})
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+}
 
+// mucdReady is the log line mucd prints once it listens.
+var mucdReady = regexp.MustCompile(`msg="mucd: ready" addr=(\S+)`)
+
+// runMucd starts bin on a free loopback port and stops it, as Ctrl-C
+// would, when the test ends.
+func runMucd(t *testing.T, bin string, flags ...string) target {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0", "-domain", "localhost"}, flags...)...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
 	var log syncBuffer
-	mucd := exec.CommandContext(ctx, bin, "-addr", addr, "-domain", "localhost", "-any-password")
-	mucd.Stdout, mucd.Stderr = &log, &log
-	mucd.Cancel = func() error { return mucd.Process.Signal(os.Interrupt) }
-	mucd.WaitDelay = 5 * time.Second
-	if err := mucd.Start(); err != nil {
+	cmd.Stdout = &log
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatalf("mucd: %v", err)
+	}
+	if err := cmd.Start(); err != nil {
 		t.Fatalf("start mucd: %v", err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- mucd.Wait() }()
-	defer func() {
-		cancel() // interrupts mucd, as Ctrl-C would
-		<-exited
-		if st := mucd.ProcessState; !st.Success() {
+	addr := make(chan string, 1)
+	drained := make(chan struct{})
+	go func() {
+		defer close(drained)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			fmt.Fprintln(&log, sc.Text())
+			if m := mucdReady.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-drained
+		_ = cmd.Wait()
+		if st := cmd.ProcessState; !st.Success() {
 			t.Logf("note: mucd did not exit 0 on interrupt: %v", st)
 		}
 		if t.Failed() {
-			t.Logf("mucd output:\n%s", indent(log.String()))
+			t.Logf("mucd %s output:\n%s", strings.Join(flags, " "), indent(log.String()))
 		}
-	}()
-
-	// Wait until mucd accepts connections, or exits.
-	for {
-		conn, err := net.Dial("tcp", addr)
-		if err == nil {
-			conn.Close()
-			break
+	})
+	select {
+	case a := <-addr:
+		host, port, err := net.SplitHostPort(a)
+		if err != nil {
+			t.Fatalf("mucd ready line has a bad address %q: %v", a, err)
 		}
-		select {
-		case err := <-exited:
-			exited <- err
-			t.Fatalf("mucd exited before listening: %v", err)
-		case <-ctx.Done():
-			t.Fatalf("mucd did not listen on %s: %v", addr, err)
-		case <-time.After(20 * time.Millisecond):
-		}
+		return target{host, port, "localhost"}
+	case <-drained:
+		t.Fatalf("mucd exited without the %q line:\n%s", mucdReady, indent(log.String()))
+	case <-time.After(scriptTimeout):
+		t.Fatalf("mucd printed no %q line in %v:\n%s", mucdReady, scriptTimeout, indent(log.String()))
 	}
-	_, port, _ := net.SplitHostPort(addr)
-	pair(t, target{"127.0.0.1", port, "localhost"}, slixmpp, xmppjs)
+	panic("unreachable")
 }

@@ -249,7 +249,9 @@ try {
     await (opts.role === "owner" ? owner() : guest());
   })());
 } catch (err) {
-  console.error(`FAIL: xmpp.js ${opts.role}: ${err instanceof Failure ? err.message : err.stack ?? err}`);
+  // XMPP errors (SASL failures, stream errors) are reports, not bugs here.
+  const why = err instanceof Failure ? err.message : err.condition ? `${err.name}: ${err.message}` : err.stack ?? err;
+  console.error(`FAIL: xmpp.js ${opts.role}: ${why}`);
   process.exit(1);
 }
 closing = true;
