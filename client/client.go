@@ -190,10 +190,13 @@ func (c *Conn) JID() string { return c.jid }
 func (c *Conn) Send(st *xmlnode.Element) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	parent := NSClient
 	if st.Name.Space == "" {
-		st.Name.Space = NSClient
+		// Written without xmlns, the stanza inherits jabber:client;
+		// st itself is not modified (callers may share it).
+		parent = ""
 	}
-	c.wbuf = st.AppendTo(c.wbuf[:0], NSClient)
+	c.wbuf = st.AppendTo(c.wbuf[:0], parent)
 	return c.writeLocked(c.wbuf)
 }
 

@@ -277,6 +277,11 @@ func TestDialSendRecvClose(t *testing.T) {
 			}
 			for i := 0; i < 3; i++ {
 				msg := xmlnode.MustParse(fmt.Sprintf(`<message xmlns="jabber:client" to="x@localhost" id="m%d"><body>hi &amp; bye</body></message>`, i))
+				if i == 2 {
+					// Built without a namespace: sent as jabber:client.
+					msg = xmlnode.New("", "message", "to", "x@localhost", "id", "m2")
+					msg.AddChild("", "body").SetText("hi & bye")
+				}
 				if err := c.Send(msg); err != nil {
 					t.Fatal(err)
 				}

@@ -149,14 +149,13 @@ func (s *session) setStatus(st *xmlnode.Element, status string) {
 }
 
 type runner struct {
-	s      *Script
-	opts   Options
-	ctx    context.Context
-	res    *Result
-	sess   map[string]*session
-	order  []*session // declaration order
-	epoch  int
-	stepNo int
+	s     *Script
+	opts  Options
+	ctx   context.Context
+	res   *Result
+	sess  map[string]*session
+	order []*session // declaration order
+	epoch int
 }
 
 // Run runs s against the server described by opts.
