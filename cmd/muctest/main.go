@@ -128,6 +128,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if parseFailed {
 		return 2
 	}
+	if cfg.json {
+		emit(stdout, event{Action: "start"})
+	}
 	results := runAll(scripts, cfg, stdout)
 	passed, failed := 0, 0
 	for _, r := range results {
@@ -309,7 +312,7 @@ type junitCase struct {
 
 type junitFailure struct {
 	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 func writeJUnit(path string, results []*script.Result) error {

@@ -145,3 +145,48 @@ func TestJUnit(t *testing.T) {
 		t.Errorf("junit = %+v", s)
 	}
 }
+
+// TestEndToEnd runs the command against the in-process server: the seed
+// spec script in strict mode, and a script that must fail.
+func TestEndToEnd(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"-strict", "../../spec/muc_mediated_invite.scs"}, &out, &errb); code != 0 {
+		t.Fatalf("spec: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	if !strings.HasSuffix(out.String(), "1 passed, 0 failed\n") {
+		t.Errorf("output %q", out.String())
+	}
+
+	dir := t.TempDir()
+	write(t, dir, "pass.scs", okScript+"Romeo sends:\n\t<presence/>\nRomeo receives:\n\t<presence/>\n")
+	write(t, dir, "fail.scs", okScript+"Romeo receives:\n\t<message><body>never</body></message>\n")
+	junit := filepath.Join(dir, "junit.xml")
+	out.Reset()
+	code := run([]string{"-json", "-junit", junit, "-parallel", "2", "-v", dir}, &out, &errb)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", code, out.String(), errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; last != "1 passed, 1 failed" {
+		t.Errorf("last line %q", last)
+	}
+	var fails, passes int
+	for _, l := range lines[:len(lines)-1] {
+		var e event
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("not JSON: %q", l)
+		}
+		if e.Action == "fail" && e.Test != "" {
+			fails++
+		}
+		if e.Action == "pass" && e.Test != "" {
+			passes++
+		}
+	}
+	if fails != 1 || passes != 1 {
+		t.Errorf("%d fail and %d pass events", fails, passes)
+	}
+	if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), "fail.scs:6: Romeo receives:") {
+		t.Errorf("junit: %v\n%s", err, b)
+	}
+}
