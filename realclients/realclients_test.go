@@ -23,7 +23,8 @@ import (
 )
 
 // scriptTimeout bounds each client script; they pass it on to their own
-// timer, so a hung exchange fails with the script's own message first.
+// timer (the whole run), so a hung exchange fails with the script's own
+// message before the test kills it.
 const scriptTimeout = 20 * time.Second
 
 // debianPython is the interpreter python3-slixmpp is installed for; the
@@ -108,7 +109,8 @@ func users(owner, guest realClient) (string, string) {
 }
 
 // password is the password of account name on the in-process server; the
-// clients may use any SASL mechanism they prefer (xmpp.js picks SCRAM-SHA-1).
+// clients use the SASL mechanism they prefer (slixmpp SCRAM-SHA-256,
+// xmpp.js SCRAM-SHA-1), after STARTTLS with the self-signed certificate.
 func password(name string) string { return "pw-" + name }
 
 // accounts are the accounts the in-process server knows.
