@@ -50,6 +50,7 @@ type Result struct {
 	Duration time.Duration
 	Trace    []string // with Options.Verbose: steps and stanzas, in order
 	Skipped  int      // stanzas passed over by lenient receives
+	Late     int      // external server: stanzas that arrived after the sync
 }
 
 // Passed reports whether the script passed.
@@ -468,6 +469,8 @@ func (r *runner) await(ss *session, exp *xmlnode.Element) int {
 		}
 		r.enqueue(ss, st)
 		if match.Matches(exp, st) {
+			r.res.Late++
+			r.tracef("    %s: the stanza arrived after the sync (late)", ss.decl.Name)
 			return len(ss.queue) - 1
 		}
 	}
