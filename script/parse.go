@@ -104,6 +104,7 @@ var (
 	actionLine   = regexp.MustCompile(`^(.+?)\s+(connects|disconnects|sends|receives)\s*(:?)\s*(.*?)\s*$`)
 	separator    = regexp.MustCompile(`^-{3,}\s*$`)
 	placeholder  = regexp.MustCompile(`\$\{([^}]*)\}`)
+	xmlComment   = regexp.MustCompile(`(?s)<!--.*?-->`)
 )
 
 func isComment(line string) bool {
@@ -378,6 +379,9 @@ func xmlEscape(s string) string {
 // parseStanzas parses a block holding one or more top-level elements in the
 // jabber:client namespace. Whitespace-only text is dropped.
 func parseStanzas(text string) ([]*xmlnode.Element, error) {
+	// XML comments are notes to the reader of the script; streams forbid
+	// them, so they go before parsing.
+	text = xmlComment.ReplaceAllString(text, "")
 	w, err := xmlnode.Parse("<scansion-block xmlns='jabber:client'>" + text + "\n</scansion-block>")
 	if err != nil {
 		return nil, fmt.Errorf("bad XML: %w", err)

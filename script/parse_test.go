@@ -68,6 +68,8 @@ Romeo sends
 	<message to="${Juliet's phone's full JID}"><body>${Romeo's JID}</body></message>
 Juliet's phone receives: nothing
 Romeo receives:
+	<!-- the server echoes
+	     initial presence -->
 	<presence from="${Romeo's full JID}"/>
 Romeo disconnects
 `))
@@ -90,7 +92,7 @@ Romeo disconnects
 		action Action
 	}{
 		{17, "Romeo", Connect}, {19, "Romeo", Send}, {23, "Juliet's phone", ReceiveNothing},
-		{24, "Romeo", Receive}, {26, "Romeo", Disconnect},
+		{24, "Romeo", Receive}, {28, "Romeo", Disconnect},
 	}
 	if len(s.Steps) != len(want) {
 		t.Fatalf("%d steps, want %d", len(s.Steps), len(want))
@@ -100,6 +102,9 @@ Romeo disconnects
 		if st.Line != w.line || st.Client != w.client || st.Action != w.action {
 			t.Errorf("step %d = line %d %q %v, want %+v", i, st.Line, st.Client, st.Action, w)
 		}
+	}
+	if els, err := parseStanzas(s.Steps[3].XML); err != nil || len(els) != 1 {
+		t.Errorf("receive block with an XML comment: %v, %v", els, err)
 	}
 	if c := s.Steps[0].Comment; len(c) != 1 || c[0] != "# before the step" {
 		t.Errorf("comment %q", c)
