@@ -307,13 +307,8 @@ func (r *runner) step(st *Step) *Failure {
 		}
 		return nil
 	case ReceiveNothing:
-		for _, q := range ss.queue {
-			if r.opts.Strict || q.epoch == r.epoch {
-				f := r.failf(st, "%s received a stanza, expected nothing", st.Client)
-				f.Received = match.Format(q.st, nil, "")
-				r.addRecent(f, ss)
-				return f
-			}
+		if f := r.nothing(st, ss); f != nil {
+			return f
 		}
 		if ss.conn != nil && r.opts.WaitIdle == nil {
 			// An external server may still be working: one more
@@ -321,18 +316,25 @@ func (r *runner) step(st *Step) *Failure {
 			if err := r.sync(ss); err != nil {
 				return r.failf(st, "%v", err)
 			}
-			for _, q := range ss.queue {
-				if r.opts.Strict || q.epoch == r.epoch {
-					f := r.failf(st, "%s received a stanza, expected nothing", st.Client)
-					f.Received = match.Format(q.st, nil, "")
-					r.addRecent(f, ss)
-					return f
-				}
-			}
+			return r.nothing(st, ss)
 		}
 		return nil
 	}
 	return r.failf(st, "unknown action")
+}
+
+// nothing checks "X receives: nothing": no queued stanza caused by the
+// latest action (strict: no queued stanza at all).
+func (r *runner) nothing(st *Step, ss *session) *Failure {
+	for _, q := range ss.queue {
+		if r.opts.Strict || q.epoch == r.epoch {
+			f := r.failf(st, "%s received a stanza, expected nothing", st.Client)
+			f.Received = match.Format(q.st, nil, "")
+			r.addRecent(f, ss)
+			return f
+		}
+	}
+	return nil
 }
 
 // settle brings every client up to date after an action: in-process, wait
