@@ -193,6 +193,9 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 		fail = r.finish()
 	}
 	r.closeAll()
+	if r.res.Skipped > 0 {
+		r.tracef("    lenient: %d stanza(s) the script does not mention were skipped", r.res.Skipped)
+	}
 	if fail != nil {
 		fail.Path = s.Path
 		r.res.Failure = fail
