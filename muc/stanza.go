@@ -90,58 +90,6 @@ func iqResult(orig *xmlnode.Element, payload *xmlnode.Element) *xmlnode.Element 
 	return r
 }
 
-// errorReply builds an error reply the way Prosody's st.error_reply does:
-// no copy of the original payload, and a "by" attribute only when by
-// differs from the address the error comes from.
-func errorReply(orig *xmlnode.Element, typ, condition, text, by string) *xmlnode.Element {
-	r := reply(orig)
-	r.SetAttr("type", "error")
-	e := child(r, nsClient, "error", "", "type", typ)
-	if by != "" && by != r.Attrib("from") {
-		e.SetAttr("by", by)
-	}
-	child(e, nsStanzas, condition, "")
-	if text != "" {
-		child(e, nsStanzas, "text", text)
-	}
-	return r
-}
-
-// stanzaError returns the condition and text of an error stanza; condition
-// is "" when the error element is missing or malformed.
-func stanzaError(st *xmlnode.Element) (condition, text string) {
-	e := st.Child("", "error")
-	if e == nil {
-		return "", ""
-	}
-	for _, c := range e.Elements() {
-		if c.Name.Space != nsStanzas {
-			continue
-		}
-		if c.Name.Local == "text" {
-			text = c.Text()
-		} else if condition == "" {
-			condition = c.Name.Local
-		}
-	}
-	return condition, text
-}
-
-// kickableErrors are the error conditions that show a client is gone, so
-// that an error bounced to the room removes its occupant (Prosody's
-// muc/util.lib.lua).
-var kickableErrors = map[string]bool{
-	"gone": true, "internal-server-error": true, "item-not-found": true,
-	"jid-malformed": true, "recipient-unavailable": true, "redirect": true,
-	"remote-server-not-found": true, "remote-server-timeout": true,
-	"service-unavailable": true, "": true,
-}
-
-func isKickableError(st *xmlnode.Element) bool {
-	cond, _ := stanzaError(st)
-	return kickableErrors[cond]
-}
-
 // filterMUCPayloads removes the MUC protocol elements (and Prosody's hats)
 // a client put in a stanza that the room forwards, so that nobody can forge
 // room-generated payloads.
