@@ -37,7 +37,11 @@ func (r *room) handleMessageToRoom(st *xmlnode.Element, from string) {
 		}
 		if form := st.Child(nsData, "x"); form != nil && formType(form) == nsMUCRequest {
 			r.handleVoiceRequest(st, from, form)
+			return
 		}
+		r.svc.route(errorReply(st, "cancel", "service-unavailable", "", ""))
+	default: // chat, headline: nothing in a room handles them
+		r.svc.route(errorReply(st, "cancel", "service-unavailable", "", ""))
 	}
 }
 

@@ -10,7 +10,7 @@ func voiceRequestForm(realJID, nick string) *xmlnode.Element {
 	addField(x, field{typ: "jid-single", name: "muc#jid", label: "User ID", desc: "The user's JID (address)", values: []string{realJID}})
 	addField(x, field{typ: "text-single", name: "muc#roomnick", label: "Room nickname", desc: "The user's nickname within the room", values: []string{nick}})
 	addField(x, field{typ: "list-single", name: "muc#role", label: "Requested role", values: []string{"participant"},
-		options: [][2]string{{"none", ""}, {"visitor", ""}, {"participant", ""}, {"moderator", ""}}})
+		options: [][2]string{{"none", "none"}, {"visitor", "visitor"}, {"participant", "participant"}, {"moderator", "moderator"}}})
 	addField(x, field{typ: "boolean", name: "muc#request_allow", label: "Grant voice to this person?",
 		desc: "Specify whether this person is able to speak in a moderated room", values: boolValue(false)})
 	return x
