@@ -17,6 +17,7 @@ func (s *Service) createRoom(roomJID string, st *xmlnode.Element, from string, t
 	if !r.checkJoin(st, from, o, true, true) {
 		return
 	}
+	// (A new room has no reservations, so the nickname is the one asked for.)
 	s.rooms[roomJID] = r
 	r.stampOccupantID(st, o.bare)
 	o.setSession(from, st)
@@ -49,6 +50,9 @@ func (r *room) checkJoin(st *xmlnode.Element, from string, o *occupant, first, n
 	}
 	if owner := r.registeredJID(nick); owner != "" && owner != bareOf(from) {
 		return fail("cancel", "conflict", "", r.jid)
+	}
+	if reserved := r.reserved[bareOf(from)]; reserved != "" && r.svc.cfg.EnforceReservedNicks && first {
+		o.nick = r.jid + "/" + reserved
 	}
 	aff := r.affiliation(from)
 	if r.conf.membersOnly && aff <= affNone {
@@ -85,6 +89,10 @@ func (r *room) checkNickChange(st *xmlnode.Element, from string, dest *occupant)
 	}
 	if owner := r.registeredJID(nick); owner != "" && owner != bareOf(from) {
 		r.svc.route(errorReply(st, "cancel", "conflict", "", r.jid))
+		return false
+	}
+	if reserved := r.reserved[bareOf(from)]; reserved != "" && r.svc.cfg.EnforceReservedNicks && reserved != nick {
+		r.svc.route(errorReply(st, "cancel", "not-acceptable", "", r.jid))
 		return false
 	}
 	return true

@@ -62,6 +62,11 @@ type Config struct {
 	// messages without an id, stanza-ids, command sessions); random when
 	// nil.
 	NewID func() string
+	// EnforceReservedNicks makes users with a registered nickname use it:
+	// a join under another nickname enters under the registered one (status
+	// 210) and changing away from it is refused (Prosody's
+	// enforce_registered_nickname; off by default, as in Prosody).
+	EnforceReservedNicks bool
 }
 
 // Service is the MUC service: it owns every room of its domain. One mutex
@@ -99,6 +104,28 @@ func New(cfg Config) *Service {
 		}
 	}
 	return s
+}
+
+// Shutdown empties every room, telling each occupant it was removed
+// because the service is shutting down (status 332). The server calls it
+// before closing its sessions; rooms themselves are kept.
+func (s *Service) Shutdown() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, j := range sortedKeys(s.rooms) {
+		r := s.rooms[j]
+		x := mucUserX()
+		addStatus(x, "332")
+		r.destroying = true // keep the room while it empties
+		for _, o := range r.eachOccupant() {
+			o = o.copy()
+			prev := o.role
+			o.role = roleNone
+			r.saveOccupant(o)
+			r.publicise(o, presenceChange{x: x, prevRole: prev})
+		}
+		r.destroying = false
+	}
 }
 
 // randomID returns 18 random bytes in URL-safe base64, the shape of

@@ -407,3 +407,76 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatal("nothing routed")
 	}
 }
+
+func TestEnforcedReservedNick(t *testing.T) {
+	h := newHarness(t)
+	h.svc.cfg.EnforceReservedNicks = true
+	h.createRoom(romeo, "room", "Romeo", nil)
+	h.send(romeo, `<iq type='set' id='m' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='member' jid='juliet@localhost' nick='Capulet'/></query></iq>`)
+	got := h.join(juliet, "room", "Juliet")
+	h.expect(got[2:3], `<presence from='room@conference.localhost/Capulet' to='juliet@localhost/balcony'><x xmlns='http://jabber.org/protocol/muc#user'>
+		<status code='210'/><item affiliation='member' role='participant' jid='juliet@localhost/balcony'/><status code='110'/></x></presence>`)
+	h.expect(h.send(juliet, `<presence to='room@conference.localhost/Jules'/>`),
+		`<presence type='error' from='room@conference.localhost/Jules'><error type='cancel' by='room@conference.localhost'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>`)
+}
+
+func TestShutdown(t *testing.T) {
+	h := newHarness(t)
+	h.createRoom(romeo, "room", "Romeo", nil)
+	h.join(juliet, "room", "Juliet")
+	h.out = nil
+	h.svc.Shutdown()
+	h.expect(h.out,
+		`<presence type='unavailable' from='room@conference.localhost/Romeo' to='juliet@localhost/balcony'><x xmlns='http://jabber.org/protocol/muc#user'>
+			<status code='332'/><item affiliation='owner' role='none'/></x></presence>`,
+		`<presence type='unavailable' from='room@conference.localhost/Romeo' to='romeo@localhost/garden'><x xmlns='http://jabber.org/protocol/muc#user'>
+			<status code='332'/><item affiliation='owner' role='none' jid='romeo@localhost/garden'/><status code='110'/></x></presence>`,
+		`<presence type='unavailable' from='room@conference.localhost/Juliet' to='juliet@localhost/balcony'><x xmlns='http://jabber.org/protocol/muc#user'>
+			<status code='332'/><item affiliation='none' role='none' jid='juliet@localhost/balcony'/><status code='110'/></x></presence>`)
+}
+
+func TestProbeAndSelfPing(t *testing.T) {
+	h := newHarness(t)
+	h.createRoom(romeo, "room", "Romeo", nil)
+	h.join(juliet, "room", "Juliet")
+	h.expect(h.send(juliet, `<presence type='probe' to='room@conference.localhost/Romeo'/>`),
+		`<presence from='room@conference.localhost/Romeo' to='juliet@localhost/balcony'><x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='owner' role='moderator'/></x></presence>`)
+	h.expect(h.send(nurse, `<presence type='probe' to='room@conference.localhost/Romeo'/>`),
+		`<presence type='error'><error type='cancel' by='room@conference.localhost'><not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>
+			<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>You are not currently connected to this chat</text></error></presence>`)
+	h.expect(h.send(juliet, `<iq type='get' id='sp' to='room@conference.localhost/Juliet'><ping xmlns='urn:xmpp:ping'/></iq>`),
+		`<iq type='result' id='sp' from='room@conference.localhost/Juliet' to='juliet@localhost/balcony'/>`)
+}
+
+func TestVoiceRequest(t *testing.T) {
+	h := newHarness(t)
+	h.createRoom(romeo, "room", "Romeo", map[string]string{"muc#roomconfig_moderatedroom": "1"})
+	h.join(juliet, "room", "Juliet")
+	got := h.send(juliet, `<message to='room@conference.localhost'><x xmlns='jabber:x:data' type='submit'>
+		<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field><field var='muc#role'><value>participant</value></field></x></message>`)
+	if len(got) != 1 || got[0].Attrib("to") != romeo || !strings.Contains(got[0].String(), "juliet@localhost/balcony") {
+		t.Fatalf("voice request not relayed to the moderator:\n%s", dump(got))
+	}
+	got = h.send(romeo, `<message to='room@conference.localhost'><x xmlns='jabber:x:data' type='submit'>
+		<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>
+		<field var='muc#jid'><value>juliet@localhost/balcony</value></field><field var='muc#request_allow'><value>true</value></field></x></message>`)
+	h.expect(got[:1], `<presence from='room@conference.localhost/Juliet' to='romeo@localhost/garden'><x xmlns='http://jabber.org/protocol/muc#user'>
+		<item affiliation='none' role='participant' jid='juliet@localhost/balcony'><actor nick='Romeo' jid='romeo@localhost/garden'/><reason>Voice granted</reason></item></x></presence>`)
+}
+
+func TestPresenceBroadcastConfig(t *testing.T) {
+	h := newHarness(t)
+	h.createRoom(romeo, "room", "Romeo", nil)
+	h.join(juliet, "room", "Juliet")
+	// Only moderators' presence is broadcast: Juliet looks gone to Romeo.
+	got := h.send(romeo, `<iq type='set' id='pb' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'>
+		<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field>
+		<field var='muc#roomconfig_presencebroadcast'><value>moderator</value></field></x></query></iq>`)
+	h.expect(got[:1], `<presence type='unavailable' from='room@conference.localhost/Juliet' to='romeo@localhost/garden'/>`)
+	got = h.join(nurse, "room", "Nurse")
+	for _, st := range got {
+		if st.Attrib("from") == "room@conference.localhost/Juliet" {
+			t.Fatalf("participant presence sent despite the broadcast setting:\n%s", dump(got))
+		}
+	}
+}

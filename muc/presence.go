@@ -336,7 +336,11 @@ func (r *room) handleNormalPresence(st *xmlnode.Element, from string) {
 	}
 
 	// The checks a join or a change must pass (Prosody's pre-join and
-	// pre-change events).
+	// pre-change events); a join may be moved to a reserved nickname.
+	askedNick := ""
+	if dest != nil {
+		askedNick = dest.nick
+	}
 	switch {
 	case orig == nil:
 		if !r.checkJoin(st, from, dest, firstDestSession, false) {
@@ -345,6 +349,12 @@ func (r *room) handleNormalPresence(st *xmlnode.Element, from string) {
 	case dest != nil:
 		if !r.checkNickChange(st, from, dest) {
 			return
+		}
+	}
+	if dest != nil && dest.nick != askedNick {
+		// Moved to the user's reserved nickname, which may be taken.
+		if other := r.occupantByNick(dest.nick); other != nil {
+			dest, firstDestSession = other, false
 		}
 	}
 	if dest != nil {
@@ -420,6 +430,9 @@ func (r *room) handleNormalPresence(st *xmlnode.Element, from string) {
 	selfX := mucUserX()
 	if orig == nil && r.conf.whois == whoisAnyone {
 		addStatus(selfX, "100")
+	}
+	if dest.nick != askedNick {
+		addStatus(selfX, "210")
 	}
 	prev := roleNone
 	if orig != nil {
