@@ -102,6 +102,7 @@ func (r *room) configForm() *xmlnode.Element {
 		desc: "Enable this to allow people to find the room", values: boolValue(c.public)})
 
 	fixed("Access to the room")
+	addField(x, field{typ: "boolean", name: fPasswordProt, label: "Password protected", values: boolValue(c.password != "")})
 	addField(x, field{typ: "text-private", name: fSecret, label: "Password", values: text(c.password)})
 	v, nv = optBool(c.membersOnly)
 	addField(x, field{typ: "boolean", name: fMembersOnly, label: "Only allow members to join",
