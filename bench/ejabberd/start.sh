@@ -26,8 +26,14 @@ EJABBERD_CONFIG_PATH=$dir/ejabberd.yml
 EJABBERD_PID_PATH=$dir/ejabberd.pid
 EJABBERD_BYPASS_WARNINGS=true
 CFG
-# ejabberdctl drops root privileges to the ejabberd user.
-if id ejabberd >/dev/null 2>&1; then chown -R ejabberd "$dir"; fi
+# ejabberdctl drops root privileges to the ejabberd user, who must be able
+# to reach DIR (a parent made by mktemp -d is private to root).
+if [ "$(id -u)" = 0 ] && id ejabberd >/dev/null 2>&1; then
+  chown -R ejabberd "$dir"
+  if ! su -s /bin/sh ejabberd -c "test -w '$dir/spool'"; then
+    echo "the ejabberd user cannot write to $dir; use a directory it can reach" >&2; exit 1
+  fi
+fi
 ejabberdctl --config-dir "$dir" --ctl-config "$dir/ejabberdctl.cfg" \
   --spool "$dir/spool" --logs "$dir/logs" start >"$dir/start.log" 2>&1
 for _ in $(seq 300); do

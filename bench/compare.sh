@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Compare muctest with Prosody 0.12 and ejabberd 23 (Debian packages) on this
+# machine, in one run, and print one table:
+#   - MUC fan-out with cmd/mucbench, same parameters for every server:
+#     a burst in one room, a burst spread over several rooms, and a paced run
+#     for latency at a load every server sustains;
+#   - the script suite (spec/ + ../shared/corpus/prosody) timed in-process
+#     and against a fresh Prosody with the reference config.
+# Everything listens on 127.0.0.1 only. Takes about a minute.
+#
+#   usage: bench/compare.sh
+#   env:   OCCUPANTS (100)  MESSAGES (5, per occupant, burst runs)
+#          ROOMS (5, for the multi-room run)  RATE (20 messages/s, paced run)
+#          SUITE_RUNS (5, in-process suite runs; the median is shown)
+#          PROSODY_PORT (5332)  PROSODY_REF_PORT (5331)  EJABBERD_PORT (5341)
+#          KEEP=1 keeps the work directory (logs, raw JSON lines)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+occupants=${OCCUPANTS:-100}
+messages=${MESSAGES:-5}
+rooms=${ROOMS:-5}
+rate=${RATE:-20}
+suite_runs=${SUITE_RUNS:-5}
+prosody_port=${PROSODY_PORT:-5332}
+prosody_ref_port=${PROSODY_REF_PORT:-5331}
+ejabberd_port=${EJABBERD_PORT:-5341}
+corpus=$root/../shared/corpus/prosody
+reference=$root/../shared/reference/prosody
+
+work=$(mktemp -d /tmp/muctest-compare.XXXXXX)
+chmod 755 "$work" # ejabberd runs as its own user and keeps its spool in here
+results=$work/results.jsonl
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  done
+  if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+echo "building..." >&2
+go build -o "$work/mucbench" ./cmd/mucbench
+go build -o "$work/muctest" ./cmd/muctest
+go build -o "$work/comparetable" ./bench/comparetable
+
+echo "starting Prosody (bench config) on $prosody_port and ejabberd on $ejabberd_port..." >&2
+prosody_pid=$(bench/prosody/start.sh "$prosody_port" "$work/prosody")
+pids+=("$prosody_pid")
+ejabberd_pid=$(bench/ejabberd/start.sh "$ejabberd_port" "$work/ejabberd")
+pids+=("$ejabberd_pid")
+
+# mb LABEL SCENARIO ARGS...: one mucbench run, appended to results as JSON.
+mb() {
+  local label=$1 scenario=$2 out
+  shift 2
+  echo "  $scenario: $label" >&2
+  if out=$("$work/mucbench" -json -label "$label" "$@" 2>"$work/mucbench.err") || [ -n "$out" ]; then
+    printf '{"scenario":"%s","report":%s}\n' "$scenario" "$out" >>"$results"
+  else
+    err=$(tr '\n"' ' _' <"$work/mucbench.err")
+    printf '{"scenario":"%s","report":{"Label":"%s","error":"%s"}}\n' "$scenario" "$label" "$err" >>"$results"
+    echo "    failed: $err" >&2
+  fi
+}
+
+# fanout SCENARIO ARGS...: the same run against each server in turn.
+fanout() {
+  local scenario=$1
+  shift
+  mb muctest "$scenario" "$@"
+  mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@"
+  mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" "$@"
+}
+
+echo "MUC fan-out..." >&2
+fanout "1 room x $occupants occupants, $messages msgs each, burst" \
+  -rooms 1 -occupants "$occupants" -messages "$messages"
+fanout "$rooms rooms x $((occupants / rooms)) occupants, $((messages * 2)) msgs each, burst" \
+  -rooms "$rooms" -occupants "$occupants" -messages "$((messages * 2))"
+fanout "1 room x $occupants occupants, 1 msg each, paced $rate msg/s" \
+  -rooms 1 -occupants "$occupants" -messages 1 -rate "$rate"
+
+# suite LABEL ARGS...: time one muctest run over the corpus.
+suite_once() {
+  local start end out
+  start=$(date +%s%N)
+  out=$("$work/muctest" "$@" spec "$corpus" 2>&1 | tail -n 1) || true
+  end=$(date +%s%N)
+  echo "$(( (end - start) / 1000 )) $out"
+}
+
+if [ -d "$corpus" ]; then
+  echo "script suite in-process ($suite_runs runs)..." >&2
+  times=()
+  for _ in $(seq "$suite_runs"); do
+    r=$(suite_once)
+    times+=("${r%% *}")
+    last=${r#* }
+  done
+  median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(( (suite_runs + 1) / 2 ))p")
+  passed=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+  failed=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+  printf '{"suite":{"label":"muctest in-process","seconds":%s,"passed":%s,"failed":%s,"runs":%s}}\n' \
+    "$(awk "BEGIN{print $median / 1000000}")" "${passed:-0}" "${failed:-0}" "$suite_runs" >>"$results"
+
+  echo "script suite against a fresh Prosody (reference config) on $prosody_ref_port..." >&2
+  ref_pid=$("$reference/start.sh" "$prosody_ref_port" "$work/prosody-ref")
+  pids+=("$ref_pid")
+  r=$(suite_once -server "127.0.0.1:$prosody_ref_port")
+  last=${r#* }
+  passed=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
+  failed=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+  printf '{"suite":{"label":"prosody 0.12 (-server)","seconds":%s,"passed":%s,"failed":%s,"runs":1}}\n' \
+    "$(awk "BEGIN{print ${r%% *} / 1000000}")" "${passed:-0}" "${failed:-0}" >>"$results"
+else
+  echo "no Prosody corpus at $corpus: script suite skipped" >&2
+fi
+
+echo >&2
+printf 'versions: muctest %s, %s, %s\n' "$(git rev-parse --short HEAD)" \
+  "$(dpkg-query -W -f='prosody ${Version}' prosody)" "$(dpkg-query -W -f='ejabberd ${Version}' ejabberd)"
+"$work/comparetable" <"$results"
