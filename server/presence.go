@@ -419,14 +419,13 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 	}
 }
 
-// sendInterested delivers st without its "to" to the sessions that
-// requested the roster, as Prosody's send_to_interested_resources does.
+// sendInterested delivers st to the sessions that requested the roster, as
+// Prosody's send_to_interested_resources does: a client that never fetched
+// its roster does not see subscription state changes.
 func (s *Server) sendInterested(a *account, st *xmlnode.Element) {
-	c := st.Copy()
-	c.RemoveAttr("to")
 	for _, ss := range a.sessions {
 		if ss.interested {
-			ss.send(c)
+			ss.send(st)
 		}
 	}
 }
