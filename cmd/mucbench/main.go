@@ -51,7 +51,14 @@ type report struct {
 	BytesPerOccupant int64 `json:",omitempty"`
 	// ServerCPU is the server's CPU time during the measured phase.
 	ServerCPU time.Duration `json:",omitempty"`
-	OK        bool
+	// For muctest's own server only: live Go memory (heap in use plus
+	// goroutine stacks, after a GC) idle and with every occupant joined,
+	// the difference per occupant, and goroutines per occupant. Unlike
+	// RSS it leaves out the garbage the collector has not yet returned.
+	// LiveStacks is the stack part of LiveJoined.
+	LiveBase, LiveJoined, LivePerOccupant, LiveStacks int64   `json:",omitempty"`
+	GoroutinesPerOccupant                             float64 `json:",omitempty"`
+	OK                                                bool
 }
 
 func main() {
@@ -88,28 +95,33 @@ func run() error {
 	defer stop()
 
 	rep := report{Label: *label, Cores: runtime.NumCPU()}
-	sample := func() (fanout.ProcSample, bool) { return fanout.ProcSample{}, false }
+	var own *ownServer
 	if *addr == "" {
-		var closeServer func() error
 		var err error
 		if *inProcess {
-			*addr, sample, closeServer, err = startInProcess(*cpuProfile, *memProfile)
+			own, err = startInProcess(*cpuProfile, *memProfile)
 		} else {
-			*addr, *pid, closeServer, err = startChild(*cpuProfile, *memProfile)
+			own, err = startChild(*cpuProfile, *memProfile)
 		}
 		if err != nil {
 			return err
 		}
 		defer func() {
-			if err := closeServer(); err != nil {
+			if err := own.stop(); err != nil {
 				fmt.Fprintln(os.Stderr, "mucbench: stopping the server:", err)
 			}
 		}()
+		*addr = own.addr
+		if own.pid > 0 {
+			*pid = own.pid
+		}
 		if rep.Label == "" {
 			rep.Label = "muctest"
 		}
 	}
-	if *pid > 0 {
+	sample := func() (fanout.ProcSample, bool) { return fanout.ProcSample{}, false }
+	switch {
+	case *pid > 0:
 		p := *pid
 		sample = func() (fanout.ProcSample, bool) {
 			s, err := fanout.ReadProc(p)
@@ -119,6 +131,22 @@ func run() error {
 			}
 			return s, true
 		}
+	case own != nil: // in-process: no separate RSS
+		sample = func() (fanout.ProcSample, bool) {
+			st, err := own.stats()
+			return fanout.ProcSample{RSS: st.Heap + st.Stack}, err == nil
+		}
+	}
+	liveStats := func() (goStats, bool) {
+		if own == nil {
+			return goStats{}, false
+		}
+		st, err := own.stats()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mucbench:", err)
+			return st, false
+		}
+		return st, true
 	}
 	if rep.Label == "" {
 		rep.Label = *addr
@@ -126,6 +154,7 @@ func run() error {
 	rep.Server = *addr
 
 	base, haveProc := sample()
+	liveBase, haveLive := liveStats()
 	b, err := fanout.Setup(ctx, fanout.Config{
 		Addr: *addr, Domain: *domain, MUCDomain: *mucDomain,
 		Rooms: *rooms, Occupants: *occupants, Messages: *messages,
@@ -136,6 +165,7 @@ func run() error {
 	}
 	defer b.Close()
 	joined, _ := sample()
+	liveJoined, _ := liveStats() // also writes -memprofile
 	res, runErr := b.Run(ctx)
 	after, _ := sample()
 	if res == nil {
@@ -148,13 +178,19 @@ func run() error {
 		rep.BytesPerOccupant = (joined.RSS - base.RSS) / int64(*occupants)
 		rep.ServerCPU = after.CPU - joined.CPU
 	}
+	if haveLive {
+		rep.LiveBase, rep.LiveJoined = liveBase.Heap+liveBase.Stack, liveJoined.Heap+liveJoined.Stack
+		rep.LivePerOccupant = (rep.LiveJoined - rep.LiveBase) / int64(*occupants)
+		rep.LiveStacks = liveJoined.Stack
+		rep.GoroutinesPerOccupant = float64(liveJoined.Goroutines-liveBase.Goroutines) / float64(*occupants)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		if err := enc.Encode(rep); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 	} else {
-		printText(os.Stdout, &rep, haveProc)
+		printText(os.Stdout, &rep, haveProc, haveLive)
 	}
 	if runErr != nil {
 		return runErr
@@ -165,7 +201,7 @@ func run() error {
 	return nil
 }
 
-func printText(w io.Writer, r *report, haveProc bool) {
+func printText(w io.Writer, r *report, haveProc, haveLive bool) {
 	fmt.Fprintf(w, "server      %s (%s), %d cores\n", r.Label, r.Server, r.Cores)
 	fmt.Fprintf(w, "load        %d occupants in %d rooms, %d messages each; setup %v\n",
 		r.Occupants, r.Rooms, r.Messages, r.Setup.Round(time.Millisecond))
@@ -179,6 +215,10 @@ func printText(w io.Writer, r *report, haveProc bool) {
 		fmt.Fprintf(w, "memory      RSS %.1f MiB idle, %.1f MiB joined, %.1f MiB after: %.1f KiB per occupant\n",
 			mib(r.RSSBase), mib(r.RSSJoined), mib(r.RSSAfter), float64(r.BytesPerOccupant)/1024)
 		fmt.Fprintf(w, "server cpu  %v during the measured phase\n", r.ServerCPU.Round(time.Millisecond))
+	}
+	if haveLive {
+		fmt.Fprintf(w, "go memory   live heap+stacks %.1f MiB idle, %.1f MiB joined (stacks %.1f MiB): %.1f KiB and %.1f goroutines per occupant\n",
+			mib(r.LiveBase), mib(r.LiveJoined), mib(r.LiveStacks), float64(r.LivePerOccupant)/1024, r.GoroutinesPerOccupant)
 	}
 }
 
@@ -198,8 +238,39 @@ func newServer() (*server.Server, net.Listener, error) {
 	return srv, ln, nil
 }
 
-// serveChild is the -serve mode: the server in a process of its own.
+// goStats is the live memory of muctest's server after a GC.
+type goStats struct {
+	Heap, Stack int64
+	Goroutines  int
+}
+
+// readGoStats collects garbage and reads the runtime's statistics; when
+// heapProfile is set it also writes a heap profile there, so that the
+// profile shows the server at the moment measured (every occupant joined).
+func readGoStats(heapProfile string) (goStats, error) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	st := goStats{Heap: int64(m.HeapInuse), Stack: int64(m.StackInuse), Goroutines: runtime.NumGoroutine()}
+	return st, writeHeapProfile(heapProfile)
+}
+
+// ownServer is muctest's server as started by mucbench, in a child process
+// (pid > 0) or in-process.
+type ownServer struct {
+	addr  string
+	pid   int
+	stats func() (goStats, error)
+	stop  func() error
+}
+
+// serveChild is the -serve mode: the server in a process of its own. It
+// prints its address, answers each "stats" line on stdin with a goStats
+// JSON line, and stops at EOF.
 func serveChild(cpuProfile, memProfile string) error {
+	if memProfile != "" {
+		runtime.MemProfileRate = 1 // every allocation: the profile is of a few MiB
+	}
 	srv, ln, err := newServer()
 	if err != nil {
 		return err
@@ -211,23 +282,32 @@ func serveChild(cpuProfile, memProfile string) error {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	fmt.Println(ln.Addr().String())
-	_, _ = io.Copy(io.Discard, os.Stdin) // the parent closes stdin to stop us
-	stopProfile()
-	if err := writeHeapProfile(memProfile); err != nil {
-		return err
+	in := bufio.NewScanner(os.Stdin)
+	enc := json.NewEncoder(os.Stdout)
+	for in.Scan() {
+		if in.Text() != "stats" {
+			continue
+		}
+		st, err := readGoStats(memProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mucbench -serve:", err)
+		}
+		if err := enc.Encode(st); err != nil {
+			break
+		}
 	}
+	stopProfile()
 	if err := srv.Close(); err != nil {
 		return fmt.Errorf("close server: %w", err)
 	}
 	return <-done
 }
 
-// startChild runs mucbench -serve and returns the server's address, pid
-// and a function that stops it.
-func startChild(cpuProfile, memProfile string) (string, int, func() error, error) {
+// startChild runs mucbench -serve.
+func startChild(cpuProfile, memProfile string) (*ownServer, error) {
 	self, err := os.Executable()
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("find own executable: %w", err)
+		return nil, fmt.Errorf("find own executable: %w", err)
 	}
 	args := []string{"-serve"}
 	if cpuProfile != "" {
@@ -240,63 +320,73 @@ func startChild(cpuProfile, memProfile string) (string, int, func() error, error
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("server pipe: %w", err)
+		return nil, fmt.Errorf("server pipe: %w", err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return "", 0, nil, fmt.Errorf("server pipe: %w", err)
+		return nil, fmt.Errorf("server pipe: %w", err)
 	}
 	if err := cmd.Start(); err != nil {
-		return "", 0, nil, fmt.Errorf("start server process: %w", err)
+		return nil, fmt.Errorf("start server process: %w", err)
 	}
-	line, err := bufio.NewReader(stdout).ReadString('\n')
+	out := bufio.NewReader(stdout)
+	line, err := out.ReadString('\n')
 	if err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		return "", 0, nil, fmt.Errorf("server process did not report its address: %w", err)
+		return nil, fmt.Errorf("server process did not report its address: %w", err)
 	}
-	stop := func() error {
-		stdin.Close()
-		if err := cmd.Wait(); err != nil {
-			return fmt.Errorf("server process: %w", err)
-		}
-		return nil
-	}
-	return strings.TrimSpace(line), cmd.Process.Pid, stop, nil
+	return &ownServer{
+		addr: strings.TrimSpace(line),
+		pid:  cmd.Process.Pid,
+		stats: func() (goStats, error) {
+			var st goStats
+			if _, err := io.WriteString(stdin, "stats\n"); err != nil {
+				return st, fmt.Errorf("server stats: %w", err)
+			}
+			line, err := out.ReadBytes('\n')
+			if err != nil {
+				return st, fmt.Errorf("server stats: %w", err)
+			}
+			if err := json.Unmarshal(line, &st); err != nil {
+				return st, fmt.Errorf("server stats: %w", err)
+			}
+			return st, nil
+		},
+		stop: func() error {
+			stdin.Close()
+			if err := cmd.Wait(); err != nil {
+				return fmt.Errorf("server process: %w", err)
+			}
+			return nil
+		},
+	}, nil
 }
 
-// startInProcess runs the server inside mucbench; memory samples come from
-// the Go runtime (heap and stacks in use), which also counts the clients.
-func startInProcess(cpuProfile, memProfile string) (string, func() (fanout.ProcSample, bool), func() error, error) {
+// startInProcess runs the server inside mucbench; its memory statistics
+// then include the clients'.
+func startInProcess(cpuProfile, memProfile string) (*ownServer, error) {
 	srv, ln, err := newServer()
 	if err != nil {
-		return "", nil, nil, err
+		return nil, err
 	}
 	stopProfile, err := startCPUProfile(cpuProfile)
 	if err != nil {
-		return "", nil, nil, err
+		return nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	sample := func() (fanout.ProcSample, bool) {
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		s, _ := fanout.ReadProc(os.Getpid())
-		s.RSS = int64(m.HeapInuse + m.StackInuse)
-		return s, true
-	}
-	stop := func() error {
-		stopProfile()
-		if err := writeHeapProfile(memProfile); err != nil {
-			return err
-		}
-		if err := srv.Close(); err != nil {
-			return fmt.Errorf("close server: %w", err)
-		}
-		return <-done
-	}
-	return ln.Addr().String(), sample, stop, nil
+	return &ownServer{
+		addr:  ln.Addr().String(),
+		stats: func() (goStats, error) { return readGoStats(memProfile) },
+		stop: func() error {
+			stopProfile()
+			if err := srv.Close(); err != nil {
+				return fmt.Errorf("close server: %w", err)
+			}
+			return <-done
+		},
+	}, nil
 }
 
 func startCPUProfile(path string) (func(), error) {
