@@ -596,6 +596,12 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	go s.writer()
 	h, err := s.cfg.Host.Bind(s, full, reply)
 	if err != nil {
+		s.mu.Lock()
+		s.busy(-len(s.queue))
+		s.queue, s.closing = nil, true
+		s.cond.Broadcast()
+		s.mu.Unlock()
+		<-s.wdone
 		return false, fmt.Errorf("c2s: bind: %w", err)
 	}
 	s.mu.Lock()
