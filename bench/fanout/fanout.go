@@ -445,7 +445,7 @@ func (o *occupant) record(b *Bench, f []byte, now time.Time) {
 	sender, f, ok1 := cutInt(f)
 	seq, f, ok2 := cutInt(f)
 	nanos, _, ok3 := cutInt(f)
-	if !ok1 || !ok2 || !ok3 || sender >= len(b.occ) || b.occ[sender].room != o.room || seq > b.cfg.Messages {
+	if !ok1 || !ok2 || !ok3 || sender < 0 || seq < 0 || sender >= len(b.occ) || b.occ[sender].room != o.room || seq > b.cfg.Messages {
 		o.bogus++
 		return
 	}
@@ -475,7 +475,7 @@ func cutInt(f []byte) (int, []byte, bool) {
 	n, i := 0, 0
 	for ; i < len(f) && f[i] != ':'; i++ {
 		c := f[i]
-		if c < '0' || c > '9' || i > 18 {
+		if c < '0' || c > '9' || i >= 18 { // 18 digits cannot overflow
 			return 0, nil, false
 		}
 		n = n*10 + int(c-'0')
