@@ -1,0 +1,36 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestTable(t *testing.T) {
+	in := `{"scenario":"burst","report":{"Label":"muctest","PerSecond":100000,"Delivered":1000,"P50":2000000,"P99":4000000,"ServerCPU":10000000,"BytesPerOccupant":20480,"Cores":2}}
+{"scenario":"burst","report":{"Label":"prosody","PerSecond":10000,"Delivered":1000,"P50":20000000,"P99":40000000,"ServerCPU":100000000,"BytesPerOccupant":10240,"Cores":2}}
+{"scenario":"burst","report":{"Label":"ejabberd","error":"connection refused"}}
+{"suite":{"label":"muctest in-process","seconds":0.1,"passed":36,"failed":0,"runs":5}}
+{"suite":{"label":"prosody","seconds":10,"passed":33,"failed":3,"runs":1}}
+`
+	var out strings.Builder
+	if err := run(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"machine: 2 cores",
+		"10.0x",       // throughput and latency ratios against prosody
+		"FAILED",      // ejabberd's failed run
+		"0.5x",        // memory: prosody's half of ours
+		"100x slower", // the suite
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	if err := run(strings.NewReader("not json\n"), &strings.Builder{}); err == nil {
+		t.Fatal("no error for a malformed line")
+	}
+}
