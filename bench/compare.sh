@@ -12,6 +12,7 @@
 #   env:   OCCUPANTS (100)  MESSAGES (5, per occupant, burst runs)
 #          ROOMS (5, for the multi-room run)  RATE (20 messages/s, paced run)
 #          SUITE_RUNS (5, in-process suite runs; the median is shown)
+#          REPEAT (1; n runs each server n times per scenario, fastest kept)
 #          PROSODY_PORT (5332)  PROSODY_REF_PORT (5331)  EJABBERD_PORT (5341)
 #          KEEP=1 keeps the work directory (logs, raw JSON lines)
 set -euo pipefail
@@ -22,6 +23,7 @@ messages=${MESSAGES:-5}
 rooms=${ROOMS:-5}
 rate=${RATE:-20}
 suite_runs=${SUITE_RUNS:-5}
+repeat=${REPEAT:-1}
 prosody_port=${PROSODY_PORT:-5332}
 prosody_ref_port=${PROSODY_REF_PORT:-5331}
 ejabberd_port=${EJABBERD_PORT:-5341}
@@ -67,12 +69,16 @@ mb() {
 }
 
 # fanout SCENARIO ARGS...: the same run against each server in turn.
+# With REPEAT=n the servers take turns n times and the table keeps each
+# server's fastest run (the machine may be shared: noise only slows runs).
 fanout() {
   local scenario=$1
   shift
-  mb muctest "$scenario" "$@"
-  mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@"
-  mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" "$@"
+  for _ in $(seq "$repeat"); do
+    mb muctest "$scenario" "$@"
+    mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@"
+    mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" "$@"
+  done
 }
 
 echo "MUC fan-out..." >&2

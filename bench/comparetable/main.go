@@ -38,6 +38,12 @@ type report struct {
 	Cores                                int
 	// Error is set by compare.sh when mucbench failed outright.
 	Error string `json:"error"`
+	// Runs and FaultyRuns count the runs of this scenario and server.
+	Runs, FaultyRuns int `json:"-"`
+}
+
+func (r *report) faulty() bool {
+	return r.Error != "" || r.TimedOut || r.Lost+r.Duplicated+r.OutOfOrder+r.Errors > 0
 }
 
 // suite is one timed run of the script corpus.
@@ -85,7 +91,22 @@ func run(in io.Reader, out io.Writer) error {
 				runs[l.Scenario] = map[string]*report{}
 				scenarios = append(scenarios, l.Scenario)
 			}
-			runs[l.Scenario][l.Report.Label] = l.Report
+			// Repeated runs (compare.sh REPEAT=n): keep the fastest, but
+			// keep the faults of all.
+			r := l.Report
+			if prev := runs[l.Scenario][r.Label]; prev != nil {
+				r.Runs = prev.Runs
+				r.FaultyRuns = prev.FaultyRuns
+				if prev.PerSecond > r.PerSecond {
+					prev.Runs, prev.FaultyRuns = r.Runs, r.FaultyRuns
+					r = prev
+				}
+			}
+			r.Runs++
+			if l.Report.faulty() {
+				r.FaultyRuns++
+			}
+			runs[l.Scenario][r.Label] = r
 			if !contains(peers, l.Report.Label) {
 				peers = append(peers, l.Report.Label)
 			}
@@ -141,6 +162,9 @@ func run(in io.Reader, out io.Writer) error {
 			}
 			if r.Error != "" {
 				f = "FAILED"
+			}
+			if r.Runs > 1 {
+				f += fmt.Sprintf(" (%d of %d runs faulty)", r.FaultyRuns, r.Runs)
 			}
 			return 0, f
 		}, false)
