@@ -1,0 +1,48 @@
+package server_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
+)
+
+// debianPython is the interpreter Debian's python3-slixmpp is installed
+// for; the python3 first in PATH may be another one without it.
+const debianPython = "/usr/bin/python3"
+
+// TestSlixmppChat is the end-to-end check with a widely used client: two
+// slixmpp clients log in with their defaults (STARTTLS, SCRAM) and chat.
+// It needs python3-slixmpp (apt-get install -y python3-slixmpp); without it
+// the test skips, except under CI=true where that is a failure.
+func TestSlixmppChat(t *testing.T) {
+	if out, err := exec.Command(debianPython, "-c", "import slixmpp").CombinedOutput(); err != nil {
+		msg := "python3-slixmpp is not installed (apt-get install -y python3-slixmpp): " + strings.TrimSpace(string(out))
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	srv := servertest.New(t, server.Config{Accounts: map[string]string{"alice": "wonderland", "bob": "builder"}})
+	host, port, err := net.SplitHostPort(srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, debianPython, "testdata/slixmpp_chat.py", host, port,
+		"alice@localhost", "wonderland", "bob@localhost", "builder")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("slixmpp_chat.py: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "alice received: Hello Alice") {
+		t.Fatalf("slixmpp_chat.py did not finish the exchange:\n%s", out)
+	}
+}
