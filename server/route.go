@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -22,7 +23,7 @@ func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 	var to jid.JID
 	if t := st.Attrib("to"); t != "" {
 		var err error
-		to, err = jid.Parse(t)
+		to, err = parseJID(t)
 		if err != nil {
 			if st.Attrib("type") != "error" {
 				r := errorReply(st, "modify", "jid-malformed", "")
@@ -41,6 +42,30 @@ func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 	case "iq":
 		s.iqFromClient(tx, ss, st, to)
 	}
+}
+
+// parseJID parses an address from a client. Like Prosody's stringprep-based
+// jid.prep, it first drops the code points RFC 3454 table B.1 maps to
+// nothing (soft hyphen, zero-width joiners, variation selectors...), which
+// PRECIS would reject outright: a nickname like "🤖\uFE0F" reaches the MUC
+// as "🤖", as it does on Prosody.
+func parseJID(s string) (jid.JID, error) {
+	j, err := jid.Parse(s)
+	if err == nil {
+		return j, nil
+	}
+	mapped := strings.Map(func(r rune) rune {
+		switch {
+		case r == 0x00AD, r == 0x034F, r == 0x1806, r >= 0x180B && r <= 0x180D,
+			r >= 0x200B && r <= 0x200D, r == 0x2060, r >= 0xFE00 && r <= 0xFE0F, r == 0xFEFF:
+			return -1
+		}
+		return r
+	}, s)
+	if mapped == s {
+		return j, err
+	}
+	return jid.Parse(mapped)
 }
 
 // remote reports a JID this server cannot reach: no s2s.
