@@ -3,6 +3,7 @@ package c2s
 import (
 	"crypto/tls"
 	"log/slog"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -48,6 +49,9 @@ type Limits struct {
 	// MaxDepth and MaxAttrs are passed to xmlnode.Read.
 	MaxDepth int
 	MaxAttrs int
+	// NegotiationTimeout bounds the time from connect to a bound resource,
+	// so that idle unauthenticated connections do not pile up.
+	NegotiationTimeout time.Duration
 }
 
 // Defaults for zero Limits and Config fields.
@@ -56,6 +60,9 @@ const (
 	DefaultMaxDepth       = 64
 	DefaultMaxAttrs       = 64
 	DefaultMaxQueue       = 10000
+	// DefaultNegotiationTimeout is generous: it only exists to reap
+	// connections that never authenticate.
+	DefaultNegotiationTimeout = 60 * time.Second
 )
 
 func (l Limits) withDefaults() Limits {
@@ -67,6 +74,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxAttrs <= 0 {
 		l.MaxAttrs = DefaultMaxAttrs
+	}
+	if l.NegotiationTimeout <= 0 {
+		l.NegotiationTimeout = DefaultNegotiationTimeout
 	}
 	return l
 }

@@ -1,11 +1,8 @@
 package c2s
 
 import (
-	"crypto/sha1"
-	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"hash"
 	"strings"
 
 	"mellium.im/sasl"
@@ -17,18 +14,6 @@ import (
 // mechanismNames are offered in this order (strongest first, as clients
 // usually pick the first they support).
 var mechanismNames = []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}
-
-// ScramHash returns the hash function of a SCRAM mechanism name, for account
-// stores that precompute salted passwords.
-func ScramHash(mechanism string) func() hash.Hash {
-	switch mechanism {
-	case "SCRAM-SHA-1":
-		return sha1.New
-	case "SCRAM-SHA-256":
-		return sha256.New
-	}
-	return nil
-}
 
 // sasl runs one SASL exchange (RFC 6120 section 6) starting with the client's
 // <auth/>. It returns true on success; a failed attempt sends <failure/> and

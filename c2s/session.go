@@ -12,6 +12,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
@@ -217,11 +218,15 @@ func streamErrorBytes(cond stream.Error, text string) []byte {
 // connection is closed.
 func (s *Session) Run() {
 	defer close(s.closed)
+	_ = s.raw.SetReadDeadline(time.Now().Add(s.limits.NegotiationTimeout))
 	err := s.negotiate()
 	if err != nil {
 		s.failNegotiation(err)
 		return
 	}
+	// A failure here means the connection is gone; serve's first read
+	// reports it and tears the session down.
+	_ = s.raw.SetReadDeadline(time.Time{})
 	s.serve()
 }
 

@@ -205,8 +205,15 @@ func (s *Server) storeOffline(acct *account, st *xmlnode.Element) {
 	if c.Child(nsDelay, "delay") == nil {
 		c.AddChild(nsDelay, "delay", "from", s.domain, "stamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
 	}
+	if len(acct.offline) >= maxOffline {
+		return
+	}
 	acct.offline = append(acct.offline, c)
 }
+
+// maxOffline bounds the offline messages kept per account; later ones are
+// dropped (a test server must not grow without bound).
+const maxOffline = 1000
 
 // bounce sends an error reply for st back to its sender (RFC 6120 section
 // 8.3), never for error stanzas. s.mu is held.

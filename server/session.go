@@ -158,8 +158,8 @@ func (s *Server) flush(tx *txn) {
 }
 
 // Route implements component.Router: a component (the MUC service) delivers
-// a stanza to a local user. Stanzas from a component back to a component are
-// dropped, since the component may hold its own lock while calling Route.
+// a stanza to a local user. Stanzas a component addresses to a component are
+// dropped.
 func (s *Server) Route(st *xmlnode.Element) {
 	to, err := jid.Parse(st.Attrib("to"))
 	if err != nil {
@@ -172,8 +172,23 @@ func (s *Server) Route(st *xmlnode.Element) {
 	tx := &txn{}
 	s.mu.Lock()
 	s.deliver(tx, st, to)
+	async := len(tx.toComponent) > 0 && !s.closed
+	if async {
+		// Errors bounced back to the component (e.g. a message for an
+		// occupant whose session is gone) cannot be handed over here: the
+		// component may be holding its own lock while it calls Route. A
+		// goroutine delivers them once it lets go; WaitIdle counts it.
+		s.wg.Add(1)
+		s.idle.add(1)
+	}
 	s.mu.Unlock()
-	tx.toComponent = nil // errors addressed back to the component are dropped
+	if async {
+		go func() {
+			defer s.wg.Done()
+			defer s.idle.add(-1)
+			s.flush(tx)
+		}()
+	}
 }
 
 func (s *Server) isComponent(j jid.JID) bool {

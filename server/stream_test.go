@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/server"
@@ -228,4 +229,17 @@ func TestCloseShutsDownSessions(t *testing.T) {
 	if err := srv.WaitIdle(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestNegotiationTimeout(t *testing.T) {
+	srv := servertest.New(t, server.Config{Limits: c2s.Limits{NegotiationTimeout: 50 * time.Millisecond}})
+	c := dialRaw(t, srv)
+	c.openStream(streamHeader)
+	// Never authenticate: the server gives up and closes the connection.
+	if el, err := c.tryNext(); err == nil {
+		t.Fatalf("got %s, want the connection closed", el)
+	}
+	// A bound session is not subject to it.
+	u := dialRaw(t, srv).login("user", "")
+	u.expectNothing()
 }
