@@ -102,6 +102,11 @@ func (s *Server) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 	}
 	if res := to.Resourcepart(); res != "" {
 		if ss := acct.session(res); ss != nil {
+			if typ == "error" {
+				// A rejected directed presence (e.g. a failed MUC join):
+				// the target needs no unavailable later.
+				ss.removeDirected(st.Attrib("from"))
+			}
 			ss.send(st)
 		}
 		return

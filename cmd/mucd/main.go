@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -40,14 +41,19 @@ func (u userFlags) Set(v string) error {
 }
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
 		fmt.Fprintln(os.Stderr, "mucd:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// run parses args, serves until ctx ends, then shuts down cleanly. Logs go
+// to logOut; ready, when set, receives the listening address (for tests).
+func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.Addr) error {
 	fs := flag.NewFlagSet("mucd", flag.ContinueOnError)
+	fs.SetOutput(logOut)
 	addr := fs.String("addr", "127.0.0.1:5222", "TCP address to listen on")
 	domain := fs.String("domain", "localhost", "the server's XMPP domain")
 	users := userFlags{}
@@ -64,7 +70,7 @@ func run(args []string) error {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 
 	cfg := server.Config{
 		Domain:       *domain,
@@ -90,9 +96,10 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	done := srv.Start(ln)
+	if ready != nil {
+		ready <- ln.Addr()
+	}
 	log.Info("mucd: ready", "addr", ln.Addr().String(), "domain", srv.Domain(), "muc", srv.MUCDomain(), "any_password", cfg.AnyPassword)
 	select {
 	case err := <-done:

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"-user", "nocolon"}, "name:password"},
+		{[]string{"-bogus"}, "not defined"},
+		{[]string{"-domain", "bad domain@x"}, "bad domain"},
+		{[]string{"-addr", "256.0.0.1:1"}, "listen"},
+	}
+	for _, tc := range tests {
+		err := run(context.Background(), tc.args, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+// TestServe starts mucd with fixed accounts, logs in over PLAIN with the
+// right password after a wrong one, and shuts it down through its context.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-user", "alice:secret", "-no-tls", "-v"}, io.Discard, ready)
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	conn, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	readUntil := func(s string) string {
+		t.Helper()
+		var b strings.Builder
+		for !strings.Contains(b.String(), s) {
+			c, err := r.ReadByte()
+			if err != nil {
+				t.Fatalf("reading for %q: %v (got %s)", s, err, b.String())
+			}
+			b.WriteByte(c)
+		}
+		return b.String()
+	}
+	auth := func(pass string) string {
+		return "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" +
+			base64.StdEncoding.EncodeToString([]byte("\x00alice\x00"+pass)) + "</auth>"
+	}
+	io.WriteString(conn, `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`)
+	if f := readUntil("</stream:features>"); strings.Contains(f, "starttls") {
+		t.Errorf("-no-tls still offers STARTTLS: %s", f)
+	}
+	io.WriteString(conn, auth("wrong"))
+	readUntil("<not-authorized/></failure>")
+	io.WriteString(conn, auth("secret"))
+	readUntil("<success")
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run after cancel: %v", err)
+	}
+}
