@@ -187,6 +187,7 @@ func (s *Session) writer() {
 // queued, then the connection is closed. Used for conflict on resource
 // replacement and for shutdown. Before bind it just closes the connection.
 func (s *Session) CloseWithError(cond stream.Error, text string) {
+	s.boundWrites()
 	b := streamErrorBytes(cond, text)
 	s.mu.Lock()
 	bound := s.bound
@@ -198,6 +199,14 @@ func (s *Session) CloseWithError(cond stream.Error, text string) {
 			_ = s.raw.Close()
 		}
 	}
+}
+
+// closeTimeout bounds the writes left when a session ends, so that a client
+// that stopped reading cannot hold up teardown (and Server.Close) forever.
+const closeTimeout = 10 * time.Second
+
+func (s *Session) boundWrites() {
+	_ = s.raw.SetWriteDeadline(time.Now().Add(closeTimeout))
 }
 
 func streamErrorBytes(cond stream.Error, text string) []byte {
@@ -218,7 +227,7 @@ func streamErrorBytes(cond stream.Error, text string) []byte {
 // connection is closed.
 func (s *Session) Run() {
 	defer close(s.closed)
-	_ = s.raw.SetReadDeadline(time.Now().Add(s.limits.NegotiationTimeout))
+	_ = s.raw.SetDeadline(time.Now().Add(s.limits.NegotiationTimeout))
 	err := s.negotiate()
 	if err != nil {
 		s.failNegotiation(err)
@@ -226,7 +235,7 @@ func (s *Session) Run() {
 	}
 	// A failure here means the connection is gone; serve's first read
 	// reports it and tears the session down.
-	_ = s.raw.SetReadDeadline(time.Time{})
+	_ = s.raw.SetDeadline(time.Time{})
 	s.serve()
 }
 
@@ -671,6 +680,7 @@ func (s *Session) handle(el *xmlnode.Element) error {
 func (s *Session) teardown(cause error) {
 	s.busy(1)
 	defer s.busy(-1)
+	s.boundWrites()
 	var se *streamErr
 	reason := ""
 	switch {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/xmlnode"
@@ -35,7 +36,7 @@ var accountFeatures = []string{nsDiscoInfo, nsDiscoItems, nsPing, nsVCard}
 func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
 	typ := st.Attrib("type")
 	if st.Attrib("id") == "" {
-		r := errorReply(st, "modify", "bad-request", "Missing required 'id' attribute")
+		r := errorReply(st, stanza.Modify, stanza.BadRequest, "Missing required 'id' attribute")
 		r.RemoveAttr("to")
 		r.SetAttr("from", s.domain)
 		ss.send(r)
@@ -44,7 +45,7 @@ func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.
 	switch typ {
 	case "get", "set":
 		if len(st.Elements()) != 1 {
-			r := errorReply(st, "modify", "bad-request", "Incorrect number of children for IQ stanza")
+			r := errorReply(st, stanza.Modify, stanza.BadRequest, "Incorrect number of children for IQ stanza")
 			r.RemoveAttr("to")
 			r.SetAttr("from", s.domain)
 			ss.send(r)
@@ -52,7 +53,7 @@ func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.
 		}
 	case "result", "error":
 	default:
-		r := errorReply(st, "modify", "bad-request", "Invalid IQ type")
+		r := errorReply(st, stanza.Modify, stanza.BadRequest, "Invalid IQ type")
 		ss.send(r)
 		return
 	}
@@ -76,14 +77,14 @@ func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 		if to.Resourcepart() == "" {
 			s.serverIQ(tx, st)
 		} else if typ == "get" || typ == "set" {
-			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 		}
 		return
 	}
 	acct := s.accountLocked(to.Localpart())
 	if acct == nil {
 		if typ == "get" || typ == "set" {
-			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 		}
 		return
 	}
@@ -91,7 +92,7 @@ func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 		if ss := acct.session(res); ss != nil {
 			ss.send(st)
 		} else if typ == "get" || typ == "set" {
-			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 		}
 		return
 	}
@@ -111,7 +112,7 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 	switch {
 	case payload.Name.Space == nsRoster && payload.Name.Local == "query":
 		if !self {
-			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 			return
 		}
 		s.rosterIQ(tx, acct, st, payload)
@@ -138,7 +139,7 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 		r.AddChild(nsVCard, "vCard")
 		s.reply(tx, r)
 	default:
-		s.bounce(tx, st, "cancel", "service-unavailable", "")
+		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 	}
 }
 
@@ -180,7 +181,7 @@ func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
 		t.AddChild(nsTime, "utc").SetText(time.Now().UTC().Format("2006-01-02T15:04:05Z"))
 		s.reply(tx, r)
 	default:
-		s.bounce(tx, st, "cancel", "service-unavailable", "")
+		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 	}
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/xmlnode"
@@ -52,7 +53,7 @@ func (s *Server) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, t
 			s.routePresence(tx, st, to)
 		}
 	default:
-		r := errorReply(st, "modify", "bad-request", "Invalid presence type")
+		r := errorReply(st, stanza.Modify, stanza.BadRequest, "Invalid presence type")
 		ss.send(r)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -134,20 +135,20 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 
 	items := q.ChildrenNamed(nsRoster, "item")
 	if len(items) != 1 {
-		s.bounce(tx, st, "modify", "bad-request", "")
+		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
 		return
 	}
 	in := items[0]
 	cj, err := jid.Parse(in.Attrib("jid"))
 	if err != nil || cj.Resourcepart() != "" {
-		s.bounce(tx, st, "modify", "jid-malformed", "")
+		s.bounce(tx, st, stanza.Modify, stanza.JIDMalformed, "")
 		return
 	}
 	bare := cj.String()
 	if in.Attrib("subscription") == "remove" {
 		it := a.roster[bare]
 		if it == nil {
-			s.bounce(tx, st, "modify", "item-not-found", "")
+			s.bounce(tx, st, stanza.Modify, stanza.ItemNotFound, "")
 			return
 		}
 		s.reply(tx, result(st))
@@ -156,7 +157,7 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 	}
 	if sub := in.Attrib("subscription"); sub != "" && sub != "none" {
 		// Clients may not set subscription states (RFC 6121 2.1.2.5).
-		s.bounce(tx, st, "modify", "bad-request", "")
+		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
 		return
 	}
 	it := a.item(bare, true)

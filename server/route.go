@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/xmlnode"
@@ -26,7 +27,7 @@ func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 		to, err = parseJID(t)
 		if err != nil {
 			if st.Attrib("type") != "error" {
-				r := errorReply(st, "modify", "jid-malformed", "")
+				r := errorReply(st, stanza.Modify, stanza.JIDMalformed, "")
 				r.RemoveAttr("from")
 				ss.send(r)
 			}
@@ -98,7 +99,7 @@ func (s *Server) bounceRemote(tx *txn, st *xmlnode.Element) {
 	if st.Name.Local == "presence" {
 		return
 	}
-	s.bounce(tx, st, "cancel", "not-allowed", "Communication with remote domains is not enabled")
+	s.bounce(tx, st, stanza.Cancel, stanza.NotAllowed, "Communication with remote domains is not enabled")
 }
 
 // deliver handles a stanza addressed to this server's domain (a user's bare
@@ -120,14 +121,14 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 	if to.Localpart() == "" {
 		// Messages to the server itself: nothing here handles them.
 		if typ != "error" && typ != "groupchat" && typ != "headline" {
-			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 		}
 		return
 	}
 	acct := s.accountLocked(to.Localpart())
 	if acct == nil {
 		if typ != "error" {
-			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 		}
 		return
 	}
@@ -139,7 +140,7 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 		// RFC 6121 section 8.5.3.2.1: no such resource.
 		switch typ {
 		case "groupchat":
-			s.bounce(tx, st, "cancel", "service-unavailable", "")
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 			return
 		case "headline", "error":
 			return
@@ -148,7 +149,7 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 	switch typ {
 	case "error":
 	case "groupchat":
-		s.bounce(tx, st, "cancel", "service-unavailable", "")
+		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 	case "headline":
 		for _, ss := range acct.sessions {
 			if ss.available && ss.priority >= 0 {
@@ -217,7 +218,7 @@ const maxOffline = 1000
 
 // bounce sends an error reply for st back to its sender (RFC 6120 section
 // 8.3), never for error stanzas. s.mu is held.
-func (s *Server) bounce(tx *txn, st *xmlnode.Element, typ, cond, text string) {
+func (s *Server) bounce(tx *txn, st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) {
 	if st.Attrib("type") == "error" {
 		return
 	}
@@ -241,7 +242,7 @@ func (s *Server) route(tx *txn, st *xmlnode.Element, to jid.JID) {
 
 // errorReply builds the error answer to st: from and to swapped, the error
 // element appended (Prosody does not echo the payload).
-func errorReply(st *xmlnode.Element, typ, cond, text string) *xmlnode.Element {
+func errorReply(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) *xmlnode.Element {
 	r := xmlnode.New(c2s.NSClient, st.Name.Local)
 	if v := st.Attrib("to"); v != "" {
 		r.SetAttr("from", v)
@@ -253,8 +254,8 @@ func errorReply(st *xmlnode.Element, typ, cond, text string) *xmlnode.Element {
 		r.SetAttr("id", v)
 	}
 	r.SetAttr("type", "error")
-	e := r.AddChild(c2s.NSClient, "error", "type", typ)
-	e.AddChild(nsStanzas, cond)
+	e := r.AddChild(c2s.NSClient, "error", "type", string(typ))
+	e.AddChild(nsStanzas, string(cond))
 	if text != "" {
 		e.AddChild(nsStanzas, "text").SetText(text)
 	}
