@@ -2,8 +2,9 @@
 # Compare muctest with Prosody 0.12 and ejabberd 23 (Debian packages) on this
 # machine, in one run, and print one table:
 #   - MUC fan-out with cmd/mucbench, same parameters for every server:
-#     a burst in one room, a burst spread over several rooms, and a paced run
-#     for latency at a load every server sustains;
+#     many occupants on fresh servers (memory per occupant), a burst in one
+#     room, a burst spread over several rooms, and a paced run for latency at
+#     a load every server sustains;
 #   - the script suite (spec/ + ../shared/corpus/prosody) timed in-process
 #     and against a fresh Prosody with the reference config.
 # Everything listens on 127.0.0.1 only. Takes about a minute.
@@ -13,6 +14,8 @@
 #          ROOMS (5, for the multi-room run)  RATE (20 messages/s, paced run)
 #          SUITE_RUNS (5, in-process suite runs; the median is shown)
 #          REPEAT (1; n runs each server n times per scenario, fastest kept)
+#          MEM_OCCUPANTS (500) MEM_ROOMS (10): the first run, on fresh servers,
+#          which the memory per occupant is measured with
 #          PROSODY_PORT (5332)  PROSODY_REF_PORT (5331)  EJABBERD_PORT (5341)
 #          KEEP=1 keeps the work directory (logs, raw JSON lines)
 set -euo pipefail
@@ -24,6 +27,8 @@ rooms=${ROOMS:-5}
 rate=${RATE:-20}
 suite_runs=${SUITE_RUNS:-5}
 repeat=${REPEAT:-1}
+mem_occupants=${MEM_OCCUPANTS:-500}
+mem_rooms=${MEM_ROOMS:-10}
 prosody_port=${PROSODY_PORT:-5332}
 prosody_ref_port=${PROSODY_REF_PORT:-5331}
 ejabberd_port=${EJABBERD_PORT:-5341}
@@ -82,6 +87,9 @@ fanout() {
 }
 
 echo "MUC fan-out..." >&2
+# First, on fresh servers, the run the memory per occupant is taken from.
+fanout "$mem_occupants occupants in $mem_rooms rooms, 1 msg each (memory)" \
+  -rooms "$mem_rooms" -occupants "$mem_occupants" -messages 1
 fanout "1 room x $occupants occupants, $messages msgs each, burst" \
   -rooms 1 -occupants "$occupants" -messages "$messages"
 fanout "$rooms rooms x $((occupants / rooms)) occupants, $((messages * 2)) msgs each, burst" \

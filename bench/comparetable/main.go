@@ -38,6 +38,9 @@ type report struct {
 	Cores                                int
 	// Error is set by compare.sh when mucbench failed outright.
 	Error string `json:"error"`
+	// LivePerOccupant and GoroutinesPerOccupant: muctest's own server only.
+	LivePerOccupant       int64
+	GoroutinesPerOccupant float64
 	// Runs and FaultyRuns count the runs of this scenario and server.
 	Runs, FaultyRuns int `json:"-"`
 }
@@ -70,6 +73,7 @@ func run(in io.Reader, out io.Writer) error {
 		peers     []string
 		runs      = map[string]map[string]*report{} // scenario -> label -> report
 		suites    []*suite
+		live      string
 		cores     = runtime.NumCPU()
 	)
 	sc := bufio.NewScanner(in)
@@ -180,10 +184,17 @@ func run(in io.Reader, out io.Writer) error {
 				v := float64(r.BytesPerOccupant) / 1024
 				return v, fmt.Sprintf("%.1f", v)
 			}, false)
+			if r := rs[ours]; r != nil && r.LivePerOccupant > 0 {
+				live = fmt.Sprintf("muctest, first scenario: live Go heap+stacks %.1f KiB and %.1f goroutines per occupant (connection)",
+					float64(r.LivePerOccupant)/1024, r.GoroutinesPerOccupant)
+			}
 		}
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if live != "" {
+		fmt.Fprintln(out, live)
 	}
 	if len(suites) > 0 {
 		fmt.Fprintln(out)
