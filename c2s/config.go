@@ -22,6 +22,10 @@ type Config struct {
 	RequireTLS bool
 	// Auth checks credentials during SASL.
 	Auth Authenticator
+	// Mechanisms are the SASL mechanisms offered, in order; nil offers
+	// every supported one (AllMechanisms). Others are refused with
+	// invalid-mechanism.
+	Mechanisms []string
 	// Host binds resources and receives the stanzas of bound sessions.
 	Host Host
 	// Limits bound what one peer may send.

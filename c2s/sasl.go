@@ -11,15 +11,33 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// mechanismNames are offered in this order (strongest first, as clients
-// usually pick the first they support).
-var mechanismNames = []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}
+// AllMechanisms lists the supported SASL mechanisms, strongest first.
+var AllMechanisms = []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN"}
+
+func (c *Config) mechanisms() []string {
+	if c.Mechanisms == nil {
+		return AllMechanisms
+	}
+	return c.Mechanisms
+}
+
+func (c *Config) offers(mech string) bool {
+	for _, m := range c.mechanisms() {
+		if m == mech {
+			return true
+		}
+	}
+	return false
+}
 
 // sasl runs one SASL exchange (RFC 6120 section 6) starting with the client's
 // <auth/>. It returns true on success; a failed attempt sends <failure/> and
 // returns false, nil so that the client can retry on the same stream.
 func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 	mech := auth.Attrib("mechanism")
+	if !s.cfg.offers(mech) {
+		return false, s.saslFailure("invalid-mechanism")
+	}
 	var m sasl.Mechanism
 	switch mech {
 	case "PLAIN":

@@ -521,7 +521,7 @@ func (s *Session) features() *xmlnode.Element {
 			}
 		}
 		m := f.AddChild(NSSASL, "mechanisms")
-		for _, name := range mechanismNames {
+		for _, name := range s.cfg.mechanisms() {
 			m.AddChild(NSSASL, "mechanism").SetText(name)
 		}
 	default:

@@ -17,6 +17,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
 )
@@ -193,7 +194,7 @@ func TestMelliumBadPassword(t *testing.T) {
 func TestMelliumAnyPasswordSCRAM(t *testing.T) {
 	// Any-password mode: PLAIN creates the account, SCRAM then verifies the
 	// stored password.
-	srv := servertest.New(t, server.Config{AnyPassword: true})
+	srv := servertest.New(t, server.Config{AnyPassword: true, Mechanisms: c2s.AllMechanisms})
 	c := loginMellium(t, srv, "carol", "pw1", sasl.Plain)
 	c.close()
 	loginMellium(t, srv, "carol", "pw1", sasl.ScramSha256)

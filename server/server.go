@@ -50,6 +50,13 @@ type Config struct {
 	// accepts any password and creates the account on first login. The zero
 	// Config (no Accounts) behaves as if it were set.
 	AnyPassword bool
+	// Mechanisms are the SASL mechanisms offered (see c2s.AllMechanisms).
+	// By default all of them with fixed accounts, but only PLAIN in
+	// any-password mode, as Prosody's insecure auth does: clients pick the
+	// strongest mechanism offered, and SCRAM cannot succeed for an account
+	// whose password the server has not learned yet. SCRAM still verifies
+	// the stored password of existing accounts when offered explicitly.
+	Mechanisms []string
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
 	// TLS, when set, is used for STARTTLS; when nil a self-signed
@@ -160,6 +167,7 @@ func New(cfg Config) (*Server, error) {
 		TLS:        tlsConf,
 		RequireTLS: cfg.RequireTLS && tlsConf != nil,
 		Auth:       (*authenticator)(s),
+		Mechanisms: mechanisms(s.cfg),
 		Host:       (*host)(s),
 		Limits:     cfg.Limits,
 		MaxQueue:   cfg.MaxQueue,
@@ -169,6 +177,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.idle.init()
 	return s, nil
+}
+
+func mechanisms(cfg Config) []string {
+	switch {
+	case cfg.Mechanisms != nil:
+		return cfg.Mechanisms
+	case cfg.AnyPassword:
+		return []string{"PLAIN"}
+	}
+	return c2s.AllMechanisms
 }
 
 // Domain returns the server's domain.

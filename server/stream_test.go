@@ -243,3 +243,35 @@ func TestNegotiationTimeout(t *testing.T) {
 	u := dialRaw(t, srv).login("user", "")
 	u.expectNothing()
 }
+
+func TestMechanismsOffered(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  server.Config
+		want string
+	}{
+		{"any password", server.Config{}, "PLAIN"},
+		{"fixed accounts", server.Config{Accounts: map[string]string{"a": "b"}}, "SCRAM-SHA-256,SCRAM-SHA-1,PLAIN"},
+		{"explicit", server.Config{Mechanisms: []string{"SCRAM-SHA-1", "PLAIN"}}, "SCRAM-SHA-1,PLAIN"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := servertest.New(t, tc.cfg)
+			f := dialRaw(t, srv).openStream(streamHeader)
+			var got []string
+			for _, m := range f.Child(c2s.NSSASL, "mechanisms").Elements() {
+				got = append(got, m.Text())
+			}
+			if strings.Join(got, ",") != tc.want {
+				t.Fatalf("offered %v, want %s", got, tc.want)
+			}
+		})
+	}
+	// A mechanism that is not offered is refused.
+	srv := servertest.New(t, server.Config{})
+	c := dialRaw(t, srv)
+	c.openStream(streamHeader)
+	if r := c.next2("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>biwsbj1hLHI9YWJj</auth>"); r.Child("", "invalid-mechanism") == nil {
+		t.Fatalf("got %s, want invalid-mechanism", r)
+	}
+}

@@ -20,9 +20,11 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
+	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/server"
 )
 
@@ -61,6 +63,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	anyPassword := fs.Bool("any-password", false, "accept any password and create accounts on first login (default when no -user is given)")
 	requireTLS := fs.Bool("require-tls", false, "require STARTTLS before authentication")
 	noTLS := fs.Bool("no-tls", false, "do not offer STARTTLS")
+	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "admin@localhost", "comma-separated admin bare JIDs")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +85,15 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users
+	}
+	if *mechs != "" {
+		for _, m := range strings.Split(*mechs, ",") {
+			m = strings.ToUpper(strings.TrimSpace(m))
+			if !slices.Contains(c2s.AllMechanisms, m) {
+				return fmt.Errorf("-sasl: unsupported mechanism %q (supported: %s)", m, strings.Join(c2s.AllMechanisms, ","))
+			}
+			cfg.Mechanisms = append(cfg.Mechanisms, m)
+		}
 	}
 	for _, a := range strings.Split(*admins, ",") {
 		if a = strings.TrimSpace(a); a != "" {

@@ -20,6 +20,7 @@ func TestFlags(t *testing.T) {
 		{[]string{"-bogus"}, "not defined"},
 		{[]string{"-domain", "bad domain@x"}, "bad domain"},
 		{[]string{"-addr", "256.0.0.1:1"}, "listen"},
+		{[]string{"-sasl", "PLAIN,DIGEST-MD5"}, "unsupported mechanism"},
 	}
 	for _, tc := range tests {
 		err := run(context.Background(), tc.args, io.Discard, nil)
