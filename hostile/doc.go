@@ -1,0 +1,13 @@
+// Package hostile holds end-to-end tests that attack a real server over
+// loopback with the inputs an untrusted peer can send: broken or forbidden
+// XML, oversized and deeply nested stanzas, stanzas out of order, forged
+// addresses, bad SASL exchanges, malformed JIDs wherever one is read, and
+// MUC requests from those without the right. Each test checks the exact
+// stream or stanza error RFC 6120 or XEP-0045 prescribes, and that two
+// well-behaved clients on the same server keep exchanging messages
+// afterwards: one hostile peer must never disrupt anyone else.
+//
+// The package has no code of its own beyond this comment; it exists so the
+// attacks live in one place, apart from the unit tests of the packages they
+// exercise.
+package hostile

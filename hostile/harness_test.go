@@ -1,0 +1,340 @@
+package hostile_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/client"
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Namespaces the tests look for.
+const (
+	nsStreams = "urn:ietf:params:xml:ns:xmpp-streams"
+	nsStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	nsSASL    = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsMUC     = "http://jabber.org/protocol/muc"
+	nsMUCUser = "http://jabber.org/protocol/muc#user"
+	nsMUCAdm  = "http://jabber.org/protocol/muc#admin"
+	nsMUCOwn  = "http://jabber.org/protocol/muc#owner"
+)
+
+// header is a correct client stream header for localhost.
+const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`
+
+// password is every configured account's password.
+const password = "secret"
+
+// accounts are the fixed accounts of the test server; the witnesses use
+// two of them and the attackers the rest.
+var accounts = map[string]string{
+	"alice": password, "bob": password, "mallory": password, "eve": password, "owner": password,
+}
+
+// testTimeout only turns a hung server into a failure; no test relies on it
+// for synchronisation.
+const testTimeout = 20 * time.Second
+
+// env is one server with two well-behaved witnesses that must not notice
+// any attack.
+type env struct {
+	t     *testing.T
+	srv   *server.Server
+	alice *client.Conn
+	bob   *client.Conn
+	seq   int
+}
+
+// newEnv starts a server (cfg's Accounts default to accounts) and logs the
+// witnesses in.
+func newEnv(t *testing.T, cfg server.Config) *env {
+	t.Helper()
+	if cfg.Accounts == nil && !cfg.AnyPassword {
+		cfg.Accounts = accounts
+	}
+	e := &env{t: t, srv: servertest.New(t, cfg)}
+	e.alice = e.dial("alice", "witness")
+	e.bob = e.dial("bob", "witness")
+	e.checkWitnesses()
+	return e
+}
+
+// dial logs user in with the client package (PLAIN).
+func (e *env) dial(user, resource string) *client.Conn {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	c, err := client.Dial(ctx, e.srv.Addr().String(), client.Config{
+		JID: user + "@localhost", Password: password, Resource: resource, Mechanism: "PLAIN", Timeout: testTimeout,
+	})
+	if err != nil {
+		e.t.Fatalf("dial %s: %v", user, err)
+	}
+	e.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// checkWitnesses is the "no disruption" check run after every attack:
+// alice pings the server and sends bob a message, and both see exactly the
+// expected answer, nothing else first.
+func (e *env) checkWitnesses() {
+	e.t.Helper()
+	e.seq++
+	id := fmt.Sprintf("ping%d", e.seq)
+	must(e.t, e.alice.Send(xmlnode.New("jabber:client", "iq", "type", "get", "id", id, "to", "localhost").
+		Append(xmlnode.New("urn:xmpp:ping", "ping"))))
+	r := recv(e.t, e.alice)
+	if r.Name.Local != "iq" || r.Attrib("type") != "result" || r.Attrib("id") != id {
+		e.t.Fatalf("witness alice: ping %s: got %s", id, r)
+	}
+	body := fmt.Sprintf("still here %d", e.seq)
+	must(e.t, e.alice.Send(xmlnode.New("jabber:client", "message", "type", "chat", "to", e.bob.JID()).
+		Append(xmlnode.New("jabber:client", "body").SetText(body))))
+	m := recv(e.t, e.bob)
+	if m.Name.Local != "message" || m.ChildText("jabber:client", "body") != body || m.Attrib("from") != e.alice.JID() {
+		e.t.Fatalf("witness bob: want message %q from %s, got %s", body, e.alice.JID(), m)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func recv(t testing.TB, c *client.Conn) *xmlnode.Element {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	st, err := c.RecvContext(ctx)
+	if err != nil {
+		t.Fatalf("%s: recv: %v", c.JID(), err)
+	}
+	return st
+}
+
+// stanzaError returns the type and defined condition of an error stanza,
+// or "" "" when st is not one.
+func stanzaError(st *xmlnode.Element) (typ, cond string) {
+	if st.Attrib("type") != "error" {
+		return "", ""
+	}
+	e := st.Child("jabber:client", "error")
+	if e == nil {
+		return "", ""
+	}
+	for _, c := range e.Elements() {
+		if c.Name.Space == nsStanzas && c.Name.Local != "text" {
+			return e.Attrib("type"), c.Name.Local
+		}
+	}
+	return e.Attrib("type"), ""
+}
+
+// wantStanzaError fails unless st is an error of condition cond (and type
+// typ when typ is not empty).
+func wantStanzaError(t testing.TB, st *xmlnode.Element, typ, cond string) {
+	t.Helper()
+	gt, gc := stanzaError(st)
+	if gc != cond || (typ != "" && gt != typ) {
+		t.Fatalf("want %s error %s, got %s", typ, cond, st)
+	}
+}
+
+// raw is a hand-driven connection for attacks the client package would
+// refuse to send: it writes bytes as given and reads top-level elements.
+type raw struct {
+	t    testing.TB
+	conn net.Conn
+	dec  *xml.Decoder
+}
+
+func dialRaw(t testing.TB, srv *server.Server) *raw {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(testTimeout))
+	return &raw{t: t, conn: conn, dec: xml.NewDecoder(conn)}
+}
+
+func (r *raw) send(s string) {
+	r.t.Helper()
+	if _, err := io.WriteString(r.conn, s); err != nil {
+		r.t.Fatalf("write: %v", err)
+	}
+}
+
+// sendBackground writes b from another goroutine and ignores errors: the
+// server may stop reading (and reset the connection) long before the end
+// of an oversized payload.
+func (r *raw) sendBackground(b []byte) {
+	go func() { _, _ = r.conn.Write(b) }()
+}
+
+// header sends h and reads the server's stream header.
+func (r *raw) header(h string) {
+	r.t.Helper()
+	r.send(h)
+	r.readHeader()
+}
+
+func (r *raw) readHeader() {
+	r.t.Helper()
+	for {
+		tok, err := r.dec.Token()
+		if err != nil {
+			r.t.Fatalf("reading the server's stream header: %v", err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			if se.Name.Local != "stream" {
+				r.t.Fatalf("want a stream header, got <%s>", se.Name.Local)
+			}
+			return
+		}
+	}
+}
+
+// open sends a header and returns the features.
+func (r *raw) open() *xmlnode.Element {
+	r.t.Helper()
+	r.header(header)
+	f := r.next()
+	if f.Name.Local != "features" {
+		r.t.Fatalf("want features, got %s", f)
+	}
+	return f
+}
+
+func (r *raw) next() *xmlnode.Element {
+	r.t.Helper()
+	el, err := r.tryNext()
+	if err != nil {
+		r.t.Fatalf("read: %v", err)
+	}
+	return el
+}
+
+var errStreamEnd = errors.New("server closed the stream")
+
+func (r *raw) tryNext() (*xmlnode.Element, error) {
+	for {
+		tok, err := r.dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return xmlnode.Read(r.dec, t, xmlnode.Limits{})
+		case xml.EndElement:
+			return nil, errStreamEnd
+		}
+	}
+}
+
+// plain authenticates with PLAIN and returns the server's answer.
+func (r *raw) plain(user, pass string) *xmlnode.Element {
+	r.t.Helper()
+	r.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>` +
+		base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+pass)) + `</auth>`)
+	return r.next()
+}
+
+// login authenticates and binds, leaving a stream ready for stanzas.
+func (r *raw) login(user string) string {
+	r.t.Helper()
+	r.open()
+	if a := r.plain(user, password); a.Name.Local != "success" {
+		r.t.Fatalf("auth: %s", a)
+	}
+	r.dec = xml.NewDecoder(r.conn)
+	r.open()
+	r.send(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`)
+	b := r.next()
+	j := b.Child("urn:ietf:params:xml:ns:xmpp-bind", "bind").ChildText("urn:ietf:params:xml:ns:xmpp-bind", "jid")
+	if j == "" {
+		r.t.Fatalf("bind: %s", b)
+	}
+	return j
+}
+
+// wantStreamError reads until a stream error, checks its condition, and
+// checks that the server then ends the stream and the connection. Stanzas
+// before the error are skipped.
+func (r *raw) wantStreamError(cond string) {
+	r.t.Helper()
+	for {
+		el, err := r.tryNext()
+		if err != nil {
+			r.t.Fatalf("want stream error %s, got %v", cond, err)
+		}
+		if el.Name.Local != "error" || el.Name.Space != "http://etherx.jabber.org/streams" {
+			continue
+		}
+		got := ""
+		for _, c := range el.Elements() {
+			if c.Name.Space == nsStreams && c.Name.Local != "text" {
+				got = c.Name.Local
+			}
+		}
+		if got != cond {
+			r.t.Fatalf("want stream error %s, got %s", cond, el)
+		}
+		break
+	}
+	r.wantClosed()
+}
+
+// wantClosed checks that the server ends the stream and closes the
+// connection (EOF or reset, never a timeout).
+func (r *raw) wantClosed() {
+	r.t.Helper()
+	for {
+		_, err := r.tryNext()
+		if err == nil {
+			continue
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			r.t.Fatalf("server did not close the connection: %v", err)
+		}
+		if errors.Is(err, errStreamEnd) {
+			// Closing tag seen; the socket must follow.
+			buf := make([]byte, 1)
+			_, err = r.conn.Read(buf)
+			if errors.As(err, &ne) && ne.Timeout() {
+				r.t.Fatalf("server did not close the connection after </stream:stream>")
+			}
+		}
+		return
+	}
+}
+
+// deep returns n nested elements around a body, inside a message.
+func deep(n int) string {
+	var b strings.Builder
+	b.WriteString(`<message to='bob@localhost'>`)
+	for range n {
+		b.WriteString("<a>")
+	}
+	for range n {
+		b.WriteString("</a>")
+	}
+	b.WriteString(`</message>`)
+	return b.String()
+}
+
+func newDecoder(r *raw) *xml.Decoder { return xml.NewDecoder(r.conn) }
