@@ -527,6 +527,8 @@ func (s *Session) features() *xmlnode.Element {
 	default:
 		f.AddChild(NSBind, "bind")
 		f.AddChild(NSSession, "session").AddChild(NSSession, "optional")
+		// Roster versioning (RFC 6121 section 2.6) is answered by the host.
+		f.AddChild("urn:xmpp:features:rosterver", "ver")
 	}
 	return f
 }

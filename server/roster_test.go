@@ -1,0 +1,135 @@
+package server_test
+
+import (
+	"testing"
+
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
+)
+
+func TestRosterSetGetPush(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	r := dialRaw(t, srv).login("romeo", "")
+	other := dialRaw(t, srv).login("romeo", "other")
+
+	r.send(`<iq type="get" id="g1"><query xmlns="jabber:iq:roster"/></iq>`)
+	r.expect(`id="g1"`, `type="result"`, `ver="0"`)
+
+	// Only sessions that fetched the roster get pushes (RFC 6121 2.1.6).
+	r.send(`<iq type="set" id="s1"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" name="Nurse"><group>Servants</group></item></query></iq>`)
+	r.expect(`id="s1"`, `type="result"`)
+	r.expect(`type="set"`, `ver="1"`, `jid="nurse@localhost"`, `subscription="none"`, `name="Nurse"`, "<group>Servants</group>")
+	other.expectNothing()
+
+	r.send(`<iq type="get" id="g2"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
+	r.expect(`id="g2"`, `ver="1"`, `jid="nurse@localhost"`)
+	// The client's version is current: an empty result.
+	r.send(`<iq type="get" id="g3"><query xmlns="jabber:iq:roster" ver="1"/></iq>`)
+	if el := r.expect(`id="g3"`, `type="result"`); len(el.Elements()) != 0 {
+		t.Fatalf("got %s, want an empty result for a current ver", el)
+	}
+
+	tests := []struct{ send, want string }{
+		{`<iq type="set" id="e1"><query xmlns="jabber:iq:roster"><item jid="a@localhost"/><item jid="b@localhost"/></query></iq>`, "<bad-request"},
+		{`<iq type="set" id="e2"><query xmlns="jabber:iq:roster"><item jid="a@localhost" subscription="both"/></query></iq>`, "<bad-request"},
+		{`<iq type="set" id="e3"><query xmlns="jabber:iq:roster"><item jid="@@"/></query></iq>`, "<jid-malformed"},
+		{`<iq type="set" id="e4"><query xmlns="jabber:iq:roster"><item jid="ghost@localhost" subscription="remove"/></query></iq>`, "<item-not-found"},
+		{`<iq type="get" id="e5" to="juliet@localhost"><query xmlns="jabber:iq:roster"/></iq>`, "<service-unavailable"},
+	}
+	for _, tc := range tests {
+		r.send(tc.send)
+		r.expect(tc.want)
+	}
+
+	r.send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" subscription="remove"/></query></iq>`)
+	r.expect(`id="rm"`, `type="result"`)
+	r.expect(`type="set"`, `ver="2"`, `subscription="remove"`)
+}
+
+// TestSubscriptionHandshake follows RFC 6121 section 3 both ways and the
+// removal of issue 1121: the contact gets unavailable from the remover's
+// full JID.
+func TestSubscriptionHandshake(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	r := dialRaw(t, srv).login("romeo", "")
+	j := dialRaw(t, srv).login("juliet", "")
+	r.send("<presence/>")
+	r.expect(`from="` + r.jid + `"`)
+	j.send("<presence/>")
+	j.expect(`from="` + j.jid + `"`)
+	j.send(`<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
+	j.expect(`id="g"`)
+
+	r.send(`<presence to="juliet@localhost" type="subscribe"/>`)
+	r.expect(`from="juliet@localhost"`, `type="unavailable"`) // Prosody's receipt
+	j.expect(`from="romeo@localhost"`, `type="subscribe"`)
+
+	j.send(`<presence to="romeo@localhost" type="subscribed"/>`)
+	j.expect(`type="set"`, `jid="romeo@localhost"`, `subscription="from"`) // push
+	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`, "<photo/>")     // juliet's presence
+
+	j.send(`<presence to="romeo@localhost" type="subscribe"/>`)
+	j.expect(`type="set"`, `subscription="from"`, `ask="subscribe"`)
+	j.expect(`from="romeo@localhost"`, `type="unavailable"`)
+	r.expect(`from="juliet@localhost"`, `type="subscribe"`)
+
+	r.send(`<presence to="juliet@localhost" type="subscribed"/>`)
+	j.expect(`from="romeo@localhost"`, `type="subscribed"`)
+	j.expect(`type="set"`, `subscription="both"`)
+	j.expect(`from="`+r.jid+`"`, `to="juliet@localhost"`)
+	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`) // probe answer
+
+	// Now both see each other's presence changes.
+	r.send("<presence><show>away</show></presence>")
+	r.expect(`from="`+r.jid+`"`, "<show>away</show>")
+	j.expect(`from="`+r.jid+`"`, `to="juliet@localhost"`, "<show>away</show>")
+
+	j.send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="romeo@localhost" subscription="remove"/></query></iq>`)
+	j.expect(`id="rm"`, `type="result"`)
+	j.expect(`type="set"`, `subscription="remove"`)
+	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`, `type="unavailable"`)
+	r.send(`<iq type="get" id="g2"><query xmlns="jabber:iq:roster"/></iq>`)
+	r.expect(`id="g2"`, `jid="juliet@localhost"`, `subscription="none"`)
+
+	// Nothing leaks any more.
+	j.send("<presence><show>dnd</show></presence>")
+	j.expect(`from="` + j.jid + `"`)
+	r.expectNothing()
+}
+
+func TestPreApprovalAndPendingRequests(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	a := dialRaw(t, srv).login("alice", "")
+	a.send("<presence/>")
+	a.expect(`from="` + a.jid + `"`)
+	// Pre-approve bob, who has never logged in.
+	a.send(`<presence to="bob@localhost" type="subscribed"/>`)
+
+	// Carol asks bob while he is offline; the request is kept with its
+	// payload and shown at every initial presence until answered.
+	c := dialRaw(t, srv).login("carol", "")
+	c.send(`<presence to="bob@localhost" type="subscribe"><preauth xmlns="urn:xmpp:pars:0" token="t1"/></presence>`)
+	c.close()
+
+	for range 2 {
+		b := dialRaw(t, srv).login("bob", "")
+		b.send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
+		b.expect(`id="r"`)
+		b.send("<presence/>")
+		b.expect(`from="` + b.jid + `"`)
+		b.expect(`from="carol@localhost"`, `type="subscribe"`, `token="t1"`)
+		b.close()
+	}
+
+	b := dialRaw(t, srv).login("bob", "")
+	b.send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
+	b.expect(`id="r"`)
+	b.send(`<presence to="alice@localhost" type="subscribe"/>`)
+	b.expect(`type="set"`, `ver="1"`, `ask="subscribe"`, `subscription="none"`)
+	b.expect(`from="alice@localhost"`, `type="subscribed"`)
+	b.expect(`type="set"`, `subscription="to"`)
+	b.close()
+
+	a.send(`<iq type="get" id="ra"><query xmlns="jabber:iq:roster"/></iq>`)
+	a.expect(`id="ra"`, `jid="bob@localhost"`, `subscription="from"`)
+}
