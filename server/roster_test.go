@@ -66,7 +66,7 @@ func TestSubscriptionHandshake(t *testing.T) {
 
 	j.send(`<presence to="romeo@localhost" type="subscribed"/>`)
 	j.expect(`type="set"`, `jid="romeo@localhost"`, `subscription="from"`) // push
-	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`, "<photo/>")     // juliet's presence
+	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`, "<photo/>")       // juliet's presence
 
 	j.send(`<presence to="romeo@localhost" type="subscribe"/>`)
 	j.expect(`type="set"`, `subscription="from"`, `ask="subscribe"`)
