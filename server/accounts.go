@@ -35,6 +35,9 @@ type account struct {
 
 	offline []*xmlnode.Element
 
+	vcard   *xmlnode.Element            // vcard-temp (XEP-0054), nil when never set
+	private map[string]*xmlnode.Element // jabber:iq:private (XEP-0049) by "{ns}name"
+
 	sessions []*session // bound sessions in bind order
 }
 
@@ -49,6 +52,7 @@ func newAccount(name, password string) *account {
 		scram:     map[string]scramCreds{},
 		roster:    map[string]*rosterItem{},
 		pendingIn: map[string]*xmlnode.Element{},
+		private:   map[string]*xmlnode.Element{},
 	}
 }
 

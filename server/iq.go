@@ -19,6 +19,7 @@ const (
 	nsTime       = "urn:xmpp:time"
 	nsRoster     = "jabber:iq:roster"
 	nsVCard      = "vcard-temp"
+	nsPrivate    = "jabber:iq:private"
 )
 
 // Version is what jabber:iq:version (XEP-0092) reports.
@@ -27,7 +28,7 @@ const Version = "0.1"
 // serverFeatures are advertised in disco#info on the server's domain
 // (XEP-0030); each is something this package actually answers.
 var serverFeatures = []string{
-	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard,
+	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate,
 }
 
 // accountFeatures are advertised in disco#info on a user's bare JID.
@@ -133,14 +134,62 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 		r.AddChild(nsDiscoItems, "query")
 		s.reply(tx, r)
 	case payload.Name.Space == nsVCard && payload.Name.Local == "vCard" && typ == "get":
-		// No vCard storage: an empty vCard, as Prosody returns for users
-		// without one.
+		// An empty vCard for users without one, as Prosody answers.
 		r := result(st)
-		r.AddChild(nsVCard, "vCard")
+		if acct.vcard != nil {
+			r.Append(acct.vcard.Copy())
+		} else {
+			r.AddChild(nsVCard, "vCard")
+		}
 		s.reply(tx, r)
+	case payload.Name.Space == nsVCard && payload.Name.Local == "vCard" && typ == "set":
+		if !self {
+			s.bounce(tx, st, stanza.Auth, stanza.Forbidden, "")
+			return
+		}
+		acct.vcard = payload.Copy()
+		s.reply(tx, result(st))
+	case payload.Name.Space == nsPrivate && payload.Name.Local == "query":
+		s.privateIQ(tx, acct, st, payload, self)
 	default:
 		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 	}
+}
+
+// privateIQ implements XEP-0049 private XML storage: one element per
+// namespace and name, readable and writable by the owner only.
+func (s *Server) privateIQ(tx *txn, acct *account, st, q *xmlnode.Element, self bool) {
+	if !self {
+		s.bounce(tx, st, stanza.Cancel, stanza.Forbidden, "")
+		return
+	}
+	items := q.Elements()
+	if len(items) == 0 {
+		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
+		return
+	}
+	for _, it := range items {
+		if it.Name.Space == "" || it.Name.Space == nsClient || it.Name.Space == nsPrivate {
+			s.bounce(tx, st, stanza.Modify, stanza.NotAcceptable, "")
+			return
+		}
+	}
+	r := result(st)
+	if st.Attrib("type") == "get" {
+		rq := r.AddChild(nsPrivate, "query")
+		for _, it := range items {
+			if stored := acct.private["{"+it.Name.Space+"}"+it.Name.Local]; stored != nil {
+				rq.Append(stored.Copy())
+			} else {
+				rq.Append(xmlnode.New(it.Name.Space, it.Name.Local))
+			}
+		}
+	} else {
+		for _, it := range items {
+			acct.private["{"+it.Name.Space+"}"+it.Name.Local] = it.Copy()
+		}
+	}
+	s.reply(tx, r)
 }
 
 // serverIQ answers an iq addressed to the server's domain.

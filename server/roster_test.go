@@ -133,3 +133,27 @@ func TestPreApprovalAndPendingRequests(t *testing.T) {
 	a.send(`<iq type="get" id="ra"><query xmlns="jabber:iq:roster"/></iq>`)
 	a.expect(`id="ra"`, `jid="bob@localhost"`, `subscription="from"`)
 }
+
+func TestVCardAndPrivateStorage(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	a := dialRaw(t, srv).login("alice", "")
+	b := dialRaw(t, srv).login("bob", "")
+	tests := []struct {
+		c          *rawClient
+		send, want string
+	}{
+		{b, `<iq type="get" id="v0" to="alice@localhost"><vCard xmlns="vcard-temp"/></iq>`, `<vCard xmlns="vcard-temp"/>`},
+		{a, `<iq type="set" id="v1"><vCard xmlns="vcard-temp"><FN>Alice</FN></vCard></iq>`, `type="result"`},
+		{b, `<iq type="get" id="v2" to="alice@localhost"><vCard xmlns="vcard-temp"/></iq>`, "<FN>Alice</FN>"},
+		{b, `<iq type="set" id="v3" to="alice@localhost"><vCard xmlns="vcard-temp"><FN>Mallory</FN></vCard></iq>`, "<forbidden"},
+		{a, `<iq type="get" id="p0"><query xmlns="jabber:iq:private"><storage xmlns="storage:bookmarks"/></query></iq>`, `<storage xmlns="storage:bookmarks"/>`},
+		{a, `<iq type="set" id="p1"><query xmlns="jabber:iq:private"><storage xmlns="storage:bookmarks"><conference jid="r@conference.localhost"/></storage></query></iq>`, `type="result"`},
+		{a, `<iq type="get" id="p2"><query xmlns="jabber:iq:private"><storage xmlns="storage:bookmarks"/></query></iq>`, `jid="r@conference.localhost"`},
+		{b, `<iq type="get" id="p3" to="alice@localhost"><query xmlns="jabber:iq:private"><storage xmlns="storage:bookmarks"/></query></iq>`, "<forbidden"},
+		{a, `<iq type="set" id="p4"><query xmlns="jabber:iq:private"><x xmlns="jabber:client"/></query></iq>`, "<not-acceptable"},
+	}
+	for _, tc := range tests {
+		tc.c.send(tc.send)
+		tc.c.expect(tc.want)
+	}
+}
