@@ -44,6 +44,11 @@ cleanup() {
   for p in "${pids[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
   done
+  # ejabberd's Erlang VM started epmd (loopback only); stop it unless
+  # another Erlang node still uses it.
+  if [ -n "${ejabberd_pid:-}" ] && command -v epmd >/dev/null && ! epmd -names 2>/dev/null | grep -q '^name '; then
+    epmd -kill >/dev/null 2>&1 || true
+  fi
   if [ "${KEEP:-0}" = 1 ]; then echo "work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
 trap cleanup EXIT

@@ -4,7 +4,9 @@
 # log in with SASL PLAIN, storage in memory (mnesia under DIR), MUC on
 # conference.localhost, no shapers, no TLS.
 #   usage: start.sh [PORT] [DIR]      (defaults 5341, a new temp dir)
-#   prints: the PID of the beam.smp it started; stop it with `kill PID`.
+#   prints: the PID of the beam.smp it started; stop it with `kill PID`
+#   (and `epmd -kill` when no other Erlang node runs: the VM starts epmd,
+#   listening on 127.0.0.1).
 set -euo pipefail
 port=${1:-5341}
 dir=${2:-$(mktemp -d /tmp/ejabberd-bench.XXXXXX)}
