@@ -12,14 +12,6 @@ import (
 // (never copied into it).
 const corpusDir = "../../shared/corpus/prosody"
 
-// serverGaps are corpus scripts that fail because of the server, not the
-// MUC service; remove an entry once the server side is fixed.
-var serverGaps = map[string]string{
-	"muc_nickname_robotface.scs": "the server answers jid-malformed itself for a 'to' whose resource fails PRECIS " +
-		"(U+FE0F); Prosody resourcepreps it away and lets the room refuse the nickname (server/route.go fromClient " +
-		"should hand such stanzas for the MUC domain to the component, which parses nicknames leniently)",
-}
-
 // TestProsodyMUCScripts runs Prosody's MUC scripts, unchanged, against an
 // in-process server: the conformance bar of this package.
 func TestProsodyMUCScripts(t *testing.T) {
@@ -32,9 +24,6 @@ func TestProsodyMUCScripts(t *testing.T) {
 	}
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			if why, ok := serverGaps[filepath.Base(f)]; ok {
-				t.Skip("known server gap: " + why)
-			}
 			t.Parallel()
 			script.RunFile(t, f, script.Options{})
 		})
