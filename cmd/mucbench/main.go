@@ -62,13 +62,19 @@ type report struct {
 }
 
 func main() {
-	if err := run(); err != nil {
+	err := run(os.Args[1:], os.Stdout, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(2)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "mucbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(args []string, stdout, stderr io.Writer) error {
+	flag := flag.NewFlagSet("mucbench", flag.ContinueOnError)
+	flag.SetOutput(stderr)
 	var (
 		addr       = flag.String("server", "", "`host:port` of the server to measure; empty starts muctest's own")
 		domain     = flag.String("domain", "localhost", "the server's XMPP domain")
@@ -87,7 +93,12 @@ func run() error {
 		memProfile = flag.String("memprofile", "", "without -server: write a heap profile of muctest's server to `file` after the run")
 		serve      = flag.Bool("serve", false, "internal: serve muctest on 127.0.0.1:0, print the address, stop at EOF on stdin")
 	)
-	flag.Parse()
+	if err := flag.Parse(args); err != nil {
+		return err
+	}
+	if flag.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
 	if *serve {
 		return serveChild(*cpuProfile, *memProfile)
 	}
@@ -108,7 +119,7 @@ func run() error {
 		}
 		defer func() {
 			if err := own.stop(); err != nil {
-				fmt.Fprintln(os.Stderr, "mucbench: stopping the server:", err)
+				fmt.Fprintln(stderr, "mucbench: stopping the server:", err)
 			}
 		}()
 		*addr = own.addr
@@ -126,7 +137,7 @@ func run() error {
 		sample = func() (fanout.ProcSample, bool) {
 			s, err := fanout.ReadProc(p)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "mucbench:", err)
+				fmt.Fprintln(stderr, "mucbench:", err)
 				return s, false
 			}
 			return s, true
@@ -143,7 +154,7 @@ func run() error {
 		}
 		st, err := own.stats()
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "mucbench:", err)
+			fmt.Fprintln(stderr, "mucbench:", err)
 			return st, false
 		}
 		return st, true
@@ -185,12 +196,12 @@ func run() error {
 		rep.GoroutinesPerOccupant = float64(liveJoined.Goroutines-liveBase.Goroutines) / float64(*occupants)
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(stdout)
 		if err := enc.Encode(rep); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 	} else {
-		printText(os.Stdout, &rep, haveProc, haveLive)
+		printText(stdout, &rep, haveProc, haveLive)
 	}
 	if runErr != nil {
 		return runErr
