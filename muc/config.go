@@ -254,8 +254,12 @@ func (r *room) processConfigForm(st *xmlnode.Element, from string, x *xmlnode.El
 	if f.has(fPublic) {
 		setBool(fPublic, &c.public)
 	}
-	setText(fSecret, &c.password)
-	if f.has(fPasswordProt) && !f.boolean(fPasswordProt) && c.password != "" {
+	if f.has(fSecret) {
+		setText(fSecret, &c.password)
+	} else if f.has(fPasswordProt) && !f.boolean(fPasswordProt) && c.password != "" {
+		// Turning protection off without giving a secret drops the
+		// password; a submitted secret always wins, so that a client
+		// leaving the checkbox at its default keeps the password it set.
 		c.password = ""
 		changed(true)
 	}
