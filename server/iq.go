@@ -28,7 +28,7 @@ const Version = "0.1"
 // serverFeatures are advertised in disco#info on the server's domain
 // (XEP-0030); each is something this package actually answers.
 var serverFeatures = []string{
-	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate,
+	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate, nsCarbons,
 }
 
 // accountFeatures are advertised in disco#info on a user's bare JID.
@@ -149,6 +149,8 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 		}
 		acct.vcard = payload.Copy()
 		s.reply(tx, result(st))
+	case payload.Name.Space == nsCarbons && (payload.Name.Local == "enable" || payload.Name.Local == "disable"):
+		s.carbonsIQ(tx, acct, st, payload, self)
 	case payload.Name.Space == nsPrivate && payload.Name.Local == "query":
 		s.privateIQ(tx, acct, st, payload, self)
 	default:

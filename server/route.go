@@ -85,9 +85,11 @@ func (s *Server) messageFromClient(tx *txn, ss *session, st *xmlnode.Element, to
 		tx.toComponent = append(tx.toComponent, st)
 	case s.remote(to):
 		s.bounceRemote(tx, st)
+		return
 	default:
 		s.deliver(tx, st, to)
 	}
+	s.carbonsSent(ss, st, to)
 }
 
 // bounceRemote answers a stanza for another domain: this server has no
@@ -135,6 +137,7 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 	if res := to.Resourcepart(); res != "" {
 		if ss := acct.session(res); ss != nil {
 			ss.send(st)
+			s.carbonsReceived(acct, st, ss)
 			return
 		}
 		// RFC 6121 section 8.5.3.2.1: no such resource.
@@ -165,6 +168,7 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 		for _, ss := range top {
 			ss.send(st)
 		}
+		s.carbonsReceived(acct, st, top...)
 	}
 }
 

@@ -24,6 +24,7 @@ type session struct {
 	presence   *xmlnode.Element // last broadcast available presence, no "to"
 	priority   int
 	interested bool // requested the roster: receives roster pushes (RFC 6121 2.1.6)
+	carbons    bool // enabled Message Carbons (XEP-0280)
 
 	// directed lists the JIDs that got directed available presence and
 	// must get unavailable when the session goes offline (RFC 6121 4.6.3).
