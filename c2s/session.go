@@ -164,7 +164,7 @@ func (s *Session) writer() {
 		}
 		if s.cfg.Trace {
 			for _, b := range batch {
-				s.log.Debug("c2s: out", "jid", s.jid.String(), "xml", string(b))
+				s.log.Debug("c2s: out", "xml", string(b))
 			}
 		}
 		_, err := s.conn.Write(buf)
@@ -374,7 +374,7 @@ func (s *Session) next() (*xmlnode.Element, error) {
 				return nil, classify(err)
 			}
 			if s.cfg.Trace {
-				s.log.Debug("c2s: in", "jid", s.jid.String(), "xml", el.String())
+				s.log.Debug("c2s: in", "xml", el.String())
 			}
 			return el, nil
 		case xml.EndElement:
@@ -604,11 +604,11 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	reply := xmlnode.New(NSClient, "iq", "type", "result", "id", iq.Attrib("id"))
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
 
+	s.log = s.log.With("jid", full.String())
 	s.mu.Lock()
 	s.jid = full
 	s.bound = true
 	s.mu.Unlock()
-	s.log = s.log.With("jid", full.String())
 	go s.writer()
 	h, err := s.cfg.Host.Bind(s, full, reply)
 	if err != nil {
