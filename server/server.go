@@ -1,9 +1,12 @@
 // Package server is the in-process XMPP server: it accepts client
 // connections (package c2s), keeps accounts and sessions in memory, routes
 // stanzas by the rules of RFC 6120 and RFC 6121 (presence, subscriptions,
-// rosters, offline messages), answers XEP-0030 service discovery and XEP-0199
-// pings, and mounts the MUC service (package muc, XEP-0045) at
-// conference.<domain>.
+// rosters, offline messages stamped with XEP-0203 delay), and mounts the MUC
+// service (package muc, XEP-0045) at conference.<domain>. It also answers
+// what Prosody's scansion configuration enables and clients ask for at
+// login: XEP-0030 service discovery, XEP-0199 ping, XEP-0092 version,
+// XEP-0202 time, XEP-0054 vCards (with the XEP-0153 photo marker on
+// presence), XEP-0049 private storage and XEP-0280 message carbons.
 //
 // It is shaped like net/http: a Server is a value with Serve(net.Listener)
 // and Close(), and servertest starts one on loopback for a Go test.

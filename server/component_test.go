@@ -1,0 +1,79 @@
+package server_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// echoComponent stands in for the MUC service: it records what reaches it
+// and answers every message with one addressed back to the sender, through
+// the server's Router, while holding its own lock (as the real service may).
+type echoComponent struct {
+	mu     sync.Mutex
+	router component.Router
+	got    []*xmlnode.Element
+}
+
+func (e *echoComponent) HandleStanza(st *xmlnode.Element) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.got = append(e.got, st.Copy())
+	if st.Name.Local == "message" && st.Attrib("type") != "error" {
+		reply := xmlnode.New("jabber:client", "message", "from", st.Attrib("to"), "to", st.Attrib("from"), "type", "chat")
+		reply.AddChild("jabber:client", "body").SetText("echo: " + st.ChildText("", "body"))
+		e.router.Route(reply)
+		// To a resource that does not exist: the error comes back to us
+		// later, not while we hold our lock.
+		gone := reply.Copy().SetAttr("to", "nobody@localhost/gone")
+		gone.SetAttr("type", "groupchat")
+		e.router.Route(gone)
+	}
+}
+
+func (e *echoComponent) received() []*xmlnode.Element {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*xmlnode.Element(nil), e.got...)
+}
+
+func TestComponentSeam(t *testing.T) {
+	echo := &echoComponent{}
+	srv := servertest.New(t, server.Config{MUC: echo})
+	echo.router = component.RouterFunc(srv.Route)
+
+	c := dialRaw(t, srv).login("user", "")
+	c.send(`<presence to="room@conference.localhost/nick" from="spoof@localhost"/>`)
+	c.send(`<message to="room@conference.localhost" type="groupchat" from="spoof@localhost"><body>hi</body></message>`)
+	c.expect(`from="room@conference.localhost"`, "echo: hi")
+	idle(t, srv) // the bounce is delivered asynchronously; WaitIdle covers it
+
+	got := echo.received()
+	if len(got) != 3 {
+		t.Fatalf("component got %d stanzas, want 3: %v", len(got), got)
+	}
+	for _, st := range got[:2] {
+		if st.Attrib("from") != c.jid {
+			t.Errorf("component got from=%q, want the stamped %q: %s", st.Attrib("from"), c.jid, st)
+		}
+	}
+	if got[0].Child("vcard-temp:x:update", "x") == nil {
+		t.Errorf("directed presence to the component lacks the vcard-temp:x:update marker: %s", got[0])
+	}
+	if got[2].Attrib("type") != "error" || got[2].Attrib("from") != "nobody@localhost/gone" {
+		t.Errorf("want the service-unavailable bounce, got %s", got[2])
+	}
+
+	// Ending the session sends unavailable to the directed-presence target.
+	c.close()
+	idle(t, srv)
+	got = echo.received()
+	last := got[len(got)-1]
+	if last.Name.Local != "presence" || last.Attrib("type") != "unavailable" || last.Attrib("to") != "room@conference.localhost/nick" {
+		t.Fatalf("last stanza to the component: %s, want unavailable to the room", last)
+	}
+}
