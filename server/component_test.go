@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"net"
 	"sync"
 	"testing"
 
@@ -75,5 +76,43 @@ func TestComponentSeam(t *testing.T) {
 	last := got[len(got)-1]
 	if last.Name.Local != "presence" || last.Attrib("type") != "unavailable" || last.Attrib("to") != "room@conference.localhost/nick" {
 		t.Fatalf("last stanza to the component: %s, want unavailable to the room", last)
+	}
+}
+
+// shutdownComponent records whether Close let it shut down first.
+type shutdownComponent struct {
+	echoComponent
+	shutdown chan struct{}
+}
+
+func (c *shutdownComponent) Shutdown() { close(c.shutdown) }
+
+func TestProbeToComponentAndShutdown(t *testing.T) {
+	comp := &shutdownComponent{shutdown: make(chan struct{})}
+	srv, err := server.New(server.Config{MUC: comp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	comp.router = component.RouterFunc(srv.Route)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := srv.Start(ln)
+	c := dialRaw(t, srv).login("user", "")
+	c.send(`<presence type="probe" to="room@conference.localhost/Nick"/>`)
+	c.expectNothing()
+	got := comp.received()
+	if len(got) != 1 || got[0].Attrib("type") != "probe" || got[0].Attrib("to") != "room@conference.localhost/Nick" {
+		t.Fatalf("component got %v, want the probe with the full JID", got)
+	}
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	select {
+	case <-comp.shutdown:
+	default:
+		t.Fatal("Close did not call the component's Shutdown")
 	}
 }

@@ -44,7 +44,11 @@ func (s *Server) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, t
 		}
 		s.outboundSubscription(tx, ss.acct, st, typ, to)
 	case "probe":
-		if to.Domainpart() == s.domain && to.Localpart() != "" {
+		switch {
+		case s.isComponent(to):
+			// XEP-0045: a room answers probes for its occupants.
+			tx.toComponent = append(tx.toComponent, st)
+		case to.Domainpart() == s.domain && to.Localpart() != "":
 			st.SetAttr("to", to.Bare().String())
 			s.routePresence(tx, st, to.Bare())
 		}

@@ -308,6 +308,12 @@ func (s *Server) Close() error {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	// Let the MUC service tell occupants why they leave (XEP-0045 status
+	// 332) before their sessions get the shutdown stream error; those
+	// presences are queued ahead of it.
+	if sd, ok := s.muc.(interface{ Shutdown() }); ok {
+		sd.Shutdown()
+	}
 	for _, c := range conns {
 		c.CloseWithError(streamSystemShutdown, "server shutting down")
 	}
