@@ -45,7 +45,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 // parse reads a stanza written without namespace as a jabber:client one.
-func parse(t *testing.T, s string) *xmlnode.Element {
+func parse(t testing.TB, s string) *xmlnode.Element {
 	t.Helper()
 	w, err := xmlnode.Parse("<wrap xmlns='jabber:client'>" + s + "</wrap>")
 	if err != nil {

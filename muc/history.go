@@ -16,7 +16,7 @@ const defaultHistoryLength = 20
 type historyEntry struct {
 	msg   *xmlnode.Element
 	at    time.Time
-	chars int // serialised size, for maxchars
+	chars int // serialised size, for maxchars; 0 until first needed
 }
 
 // stamp formats t as an XEP-0082 timestamp.
@@ -51,7 +51,7 @@ func (r *room) addHistory(m *xmlnode.Element) {
 	c := m.Copy()
 	c.RemoveAttr("to")
 	child(c, nsDelay, "delay", "", "from", r.jid, "stamp", stamp(now))
-	r.history = append(r.history, historyEntry{msg: c, at: now, chars: len(c.String())})
+	r.history = append(r.history, historyEntry{msg: c, at: now})
 	if over := len(r.history) - r.conf.historyLength; over > 0 {
 		r.history = append(r.history[:0:0], r.history[over:]...)
 	}
@@ -92,8 +92,11 @@ func (r *room) sendHistory(join *xmlnode.Element, to string) {
 	}
 	n, chars := 0, 0
 	for i := len(r.history) - 1; i >= 0; i-- {
-		e := r.history[i]
+		e := &r.history[i]
 		if maxChars >= 0 {
+			if e.chars == 0 {
+				e.chars = len(e.msg.String())
+			}
 			chars += e.chars + len(to)
 			if chars > maxChars {
 				break
@@ -108,8 +111,6 @@ func (r *room) sendHistory(join *xmlnode.Element, to string) {
 		n++
 	}
 	for _, e := range r.history[len(r.history)-n:] {
-		m := e.msg.Copy()
-		m.SetAttr("to", to)
-		r.svc.route(m)
+		r.svc.route(addressedCopy(e.msg, to))
 	}
 }

@@ -6,6 +6,9 @@ import "github.com/muctest/muctest/xmlnode"
 // room is created with the joiner as owner, locked until configured
 // (XEP-0045 section 10.1), and the joiner enters with status 201.
 func (s *Service) createRoom(roomJID string, st *xmlnode.Element, from string, to address) {
+	if !s.mayCreateRoom(st, from) {
+		return
+	}
 	r := newRoom(s, roomJID)
 	r.locked = true
 	r.setAffiliationRaw(bareOf(from), affOwner)
@@ -66,7 +69,7 @@ func (r *room) checkJoin(st *xmlnode.Element, from string, o *occupant, first, n
 			return fail("auth", "not-authorized", "", r.jid)
 		}
 	}
-	if first && r.conf.maxUsers > 0 && len(r.occupants) >= r.conf.maxUsers && aff < affAdmin {
+	if first && (r.conf.maxUsers > 0 && len(r.occupants) >= r.conf.maxUsers && aff < affAdmin || r.roomFull(aff)) {
 		return fail("cancel", "service-unavailable", "", r.jid)
 	}
 	if !newRoom && r.locked {

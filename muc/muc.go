@@ -58,6 +58,8 @@ type Config struct {
 	// Now is the clock used for history and subject delay stamps;
 	// time.Now when nil. Tests set it to get stable stamps.
 	Now func() time.Time
+	// Limits bound rooms per user and occupants per room (see Limits).
+	Limits Limits
 	// NewID returns identifiers for stanzas the service stamps (groupchat
 	// messages without an id, stanza-ids, command sessions); random when
 	// nil.

@@ -140,10 +140,7 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 		return
 	}
 	for _, s := range o.sessions {
-		pr := s.pres.Copy()
-		pr.SetAttr("to", s.jid)
-		pr.Append(selfX.Copy())
-		r.svc.route(pr)
+		r.svc.route(addressedCopy(s.pres, s.jid).Append(selfX.Copy()))
 	}
 }
 
@@ -168,10 +165,7 @@ func (r *room) sendOccupantList(to string, filter func(*occupant) bool) {
 		}
 		x := mucUserX()
 		r.buildItems(o, x, anonymous && toBare != o.bare, "", "", "", "")
-		p := pr.Copy()
-		p.SetAttr("to", to)
-		p.Append(x)
-		r.svc.route(p)
+		r.svc.route(addressedCopy(pr, to).Append(x))
 	}
 	if !r.conf.broadcast[roleNone] {
 		return

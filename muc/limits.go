@@ -1,0 +1,44 @@
+package muc
+
+import "github.com/muctest/muctest/xmlnode"
+
+// Limits bound what one user can make the service hold, so that a hostile
+// account cannot grow it without bound. Zero fields mean no limit. Service
+// admins are exempt from both.
+type Limits struct {
+	// MaxRoomsPerUser bounds how many existing rooms one user (bare JID)
+	// may own; creating one more is refused with not-allowed, as XEP-0045
+	// section 10.1.1 answers a user who may not create rooms.
+	MaxRoomsPerUser int
+	// MaxOccupants bounds the occupants of every room, whatever the room's
+	// own muc#roomconfig_maxusers says; a join beyond it gets
+	// service-unavailable (XEP-0045 section 7.2.10, "max users").
+	MaxOccupants int
+}
+
+// mayCreateRoom checks MaxRoomsPerUser for the user creating a room and
+// answers st with the refusal when over it. s.mu is held.
+func (s *Service) mayCreateRoom(st *xmlnode.Element, from string) bool {
+	max := s.cfg.Limits.MaxRoomsPerUser
+	if max <= 0 || s.isAdmin(from) {
+		return true
+	}
+	bare, owned := bareOf(from), 0
+	for _, r := range s.rooms {
+		if r.affs[bare] == affOwner {
+			owned++
+		}
+	}
+	if owned < max {
+		return true
+	}
+	s.route(errorReply(st, "cancel", "not-allowed", "You may not create more rooms", ""))
+	return false
+}
+
+// roomFull checks the service-wide MaxOccupants for a new occupant with
+// affiliation aff.
+func (r *room) roomFull(aff affiliation) bool {
+	max := r.svc.cfg.Limits.MaxOccupants
+	return max > 0 && len(r.occupants) >= max && aff < affAdmin
+}
