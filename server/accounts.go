@@ -35,6 +35,8 @@ type account struct {
 
 	offline []*xmlnode.Element
 
+	blocklist []string // XEP-0191 items in the order they were added
+
 	vcard   *xmlnode.Element            // vcard-temp (XEP-0054), nil when never set
 	private map[string]*xmlnode.Element // jabber:iq:private (XEP-0049) by "{ns}name"
 

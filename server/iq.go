@@ -28,7 +28,7 @@ const Version = "0.1"
 // serverFeatures are advertised in disco#info on the server's domain
 // (XEP-0030); each is something this package actually answers.
 var serverFeatures = []string{
-	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate, nsCarbons,
+	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate, nsCarbons, nsBlocking,
 }
 
 // accountFeatures are advertised in disco#info on a user's bare JID.
@@ -73,6 +73,9 @@ func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.
 // deliverIQ handles an iq for this domain: the server, an account, or a
 // session (RFC 6121 section 8.5).
 func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
+	if s.blockedInbound(tx, st, to) {
+		return
+	}
 	typ := st.Attrib("type")
 	if to.Localpart() == "" {
 		if to.Resourcepart() == "" {
@@ -151,6 +154,8 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 		s.reply(tx, result(st))
 	case payload.Name.Space == nsCarbons && (payload.Name.Local == "enable" || payload.Name.Local == "disable"):
 		s.carbonsIQ(tx, acct, st, payload, self)
+	case payload.Name.Space == nsBlocking:
+		s.blockingIQ(tx, acct, st, payload, self)
 	case payload.Name.Space == nsPrivate && payload.Name.Local == "query":
 		s.privateIQ(tx, acct, st, payload, self)
 	default:

@@ -85,7 +85,7 @@ func (s *Server) routePresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 // deliverPresence handles presence arriving for a local JID (RFC 6121
 // section 8.5 for presence, 3.1.3 and following for subscriptions).
 func (s *Server) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
-	if to.Localpart() == "" {
+	if to.Localpart() == "" || s.blockedInbound(tx, st, to) {
 		return
 	}
 	acct := s.accountLocked(to.Localpart())

@@ -35,6 +35,9 @@ func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 		}
 		st.SetAttr("to", to.String())
 	}
+	if s.blockedOutbound(ss, st, to) {
+		return
+	}
 	switch st.Name.Local {
 	case "message":
 		s.messageFromClient(tx, ss, st, to)
@@ -119,6 +122,9 @@ func (s *Server) deliver(tx *txn, st *xmlnode.Element, to jid.JID) {
 }
 
 func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
+	if s.blockedInbound(tx, st, to) {
+		return
+	}
 	typ := st.Attrib("type")
 	if to.Localpart() == "" {
 		// Messages to the server itself: nothing here handles them.

@@ -25,6 +25,8 @@ type session struct {
 	priority   int
 	interested bool // requested the roster: receives roster pushes (RFC 6121 2.1.6)
 	carbons    bool // enabled Message Carbons (XEP-0280)
+	// blocklistRequested: fetched the blocklist, so gets its pushes (XEP-0191).
+	blocklistRequested bool
 
 	// directed lists the JIDs that got directed available presence and
 	// must get unavailable when the session goes offline (RFC 6121 4.6.3).
