@@ -8,13 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 corpus=../shared/corpus/prosody
 start=../shared/reference/prosody/start.sh
-if [ ! -d "$corpus" ] || [ ! -x "$start" ]; then
+if [ ! -d "$corpus" ] || [ ! -f "$start" ]; then
   echo "prosody-corpus: $corpus or $start is absent: skipped"
   exit 0
 fi
 port=${MUCTEST_PROSODY_PORT:-5319}
 dir=$(mktemp -d /tmp/muctest-prosody.XXXXXX)
-pid=$("$start" "$port" "$dir")
+pid=$(bash "$start" "$port" "$dir")
 cleanup() {
   kill "$pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
