@@ -480,3 +480,13 @@ func TestPresenceBroadcastConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestSoleOccupantRenames: renaming must not empty (and so destroy) a
+// temporary room, which Prosody 0.12 does.
+func TestSoleOccupantRenames(t *testing.T) {
+	h := newHarness(t)
+	h.createRoom(romeo, "room", "Romeo", nil)
+	h.send(romeo, `<presence to='room@conference.localhost/Montague'/>`)
+	h.expect(h.send(romeo, `<message type='groupchat' id='g' to='room@conference.localhost'><body>still here</body></message>`),
+		`<message type='groupchat' id='g' from='room@conference.localhost/Montague' to='romeo@localhost/garden'><body>still here</body></message>`)
+}

@@ -404,7 +404,10 @@ func (r *room) handleNormalPresence(st *xmlnode.Element, from string) {
 		}
 		r.saveOccupant(orig)
 		r.publicise(orig, presenceChange{x: origX, nick: destNick, prevRole: origRole})
-		if lastOrigSession {
+		if lastOrigSession && dest == nil {
+			// Only a real leave may empty the room: Prosody 0.12 also
+			// checks on a nick change, and so destroys a temporary room
+			// whose only occupant renames itself.
 			r.occupantLeft()
 		}
 	}
