@@ -1,7 +1,6 @@
 package muc_test
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -26,24 +25,6 @@ func TestProsodyMUCScripts(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			t.Parallel()
 			script.RunFile(t, f, script.Options{})
-		})
-	}
-}
-
-// TestSpecMUCScripts runs our own MUC scripts in strict mode: every stanza
-// the server sends must be expected.
-func TestSpecMUCScripts(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join("..", "spec", "muc_*.scs"))
-	if len(files) == 0 {
-		t.Fatal("no spec/muc_*.scs scripts")
-	}
-	for _, f := range files {
-		if _, err := os.Stat(f); err != nil {
-			t.Fatal(err)
-		}
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			t.Parallel()
-			script.RunFile(t, f, script.Options{Strict: true})
 		})
 	}
 }
