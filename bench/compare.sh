@@ -53,6 +53,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "building..." >&2
 go build -o "$work/mucbench" ./cmd/mucbench
 go build -o "$work/muctest" ./cmd/muctest
@@ -141,4 +142,6 @@ fi
 echo >&2
 printf 'versions: muctest %s, %s, %s\n' "$(git rev-parse --short HEAD)" \
   "$(dpkg-query -W -f='prosody ${Version}' prosody)" "$(dpkg-query -W -f='ejabberd ${Version}' ejabberd)"
+# Other work on the machine slows whichever server runs at that moment.
+printf 'load average: %s at the start, %s at the end\n' "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 "$work/comparetable" <"$results"

@@ -167,8 +167,8 @@ func run(in io.Reader, out io.Writer) error {
 			if r.Error != "" {
 				f = "FAILED"
 			}
-			if r.Runs > 1 {
-				f += fmt.Sprintf(" (%d of %d runs faulty)", r.FaultyRuns, r.Runs)
+			if r.FaultyRuns > 0 && r.Runs > 1 {
+				f += fmt.Sprintf(" (%d/%d runs)", r.FaultyRuns, r.Runs)
 			}
 			return 0, f
 		}, false)
