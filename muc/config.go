@@ -347,7 +347,7 @@ func (r *room) processConfigForm(st *xmlnode.Element, from string, x *xmlnode.El
 	for _, code := range sorted {
 		addStatus(x2, strconv.Itoa(code))
 	}
-	r.broadcastMessage(m)
+	r.broadcastMessage(m, nil)
 }
 
 // removeNonMembers removes unaffiliated occupants (status 322) from a room

@@ -44,6 +44,10 @@ func (r *room) handleDiscoInfo(st *xmlnode.Element, from string, q *xmlnode.Elem
 	feature(nsRegister)
 	feature(nsOccupantID)
 	feature(nsStanzaID)
+	if c.archiving {
+		feature(nsMAM)
+		feature(nsMAMExt)
+	}
 	feature(pick(c.public, "muc_public", "muc_hidden"))
 	feature(pick(c.persistent, "muc_persistent", "muc_temporary"))
 	feature(pick(c.membersOnly, "muc_membersonly", "muc_open"))
@@ -131,7 +135,7 @@ func (s *Service) hostDiscoInfo(st *xmlnode.Element, from string, q *xmlnode.Ele
 		return
 	}
 	child(res, nsDiscoInfo, "identity", "", "category", "conference", "type", "text", "name", s.cfg.Name)
-	for _, f := range []string{nsDiscoInfo, nsDiscoItems, nsCommands, nsOccupantID, nsMUC, nsMUCUnique} {
+	for _, f := range []string{nsDiscoInfo, nsDiscoItems, nsCommands, nsMAM, nsOccupantID, nsMUC, nsMUCUnique} {
 		child(res, nsDiscoInfo, "feature", "", "var", f)
 	}
 	s.route(iqResult(st, res))

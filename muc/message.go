@@ -77,13 +77,14 @@ func (r *room) handleGroupchat(st *xmlnode.Element, from string) {
 	m.Children = out
 	r.stampOccupantID(m, o.bare)
 	m.SetAttr("from", o.nick)
-	r.broadcastMessage(m)
+	r.broadcastMessage(m, o)
 }
 
-// broadcastMessage sends a room message to every occupant after giving it
-// a stanza-id (XEP-0359) and storing it in the history when it is worth
+// broadcastMessage sends a room message (from occupant sender, nil for the
+// room itself) to every occupant after giving it a stanza-id (XEP-0359)
+// and archiving it, and storing it in the history, when it is worth
 // keeping.
-func (r *room) broadcastMessage(m *xmlnode.Element) {
+func (r *room) broadcastMessage(m *xmlnode.Element, sender *occupant) {
 	out := m.Children[:0]
 	for _, c := range m.Children {
 		if el, ok := c.(*xmlnode.Element); ok && el.Name.Space == nsStanzaID && el.Name.Local == "stanza-id" {
@@ -96,7 +97,9 @@ func (r *room) broadcastMessage(m *xmlnode.Element) {
 	m.Children = out
 	if isHistoric(m) {
 		if r.conf.archiving {
-			child(m, nsStanzaID, "stanza-id", "", "by", r.jid, "id", r.svc.cfg.NewID())
+			id := r.svc.cfg.NewID()
+			r.archive(m, id, sender)
+			child(m, nsStanzaID, "stanza-id", "", "by", r.jid, "id", id)
 		}
 		r.addHistory(m)
 	}
@@ -259,6 +262,8 @@ func (r *room) handleIQToRoom(st *xmlnode.Element, from string) {
 		}
 	case q.Name.Space == nsRegister && q.Name.Local == "query":
 		r.handleRegister(st, from, q)
+	case q.Name.Space == nsMAM && q.Name.Local == "query":
+		r.handleMAM(st, from, q)
 	default:
 		r.svc.route(errorReply(st, "cancel", "service-unavailable", "", ""))
 	}

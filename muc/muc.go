@@ -16,6 +16,7 @@
 //   - join.go: room creation and the checks a join must pass
 //   - message.go: groupchat and private messages, IQs between occupants
 //   - subject.go, history.go: the room subject and discussion history
+//   - mam.go: the room's message archive (XEP-0313), as mod_muc_mam serves it
 //   - config.go: the owner configuration form (muc#owner)
 //   - admin.go: roles and affiliations (muc#admin), kicks and bans
 //   - invite.go: mediated invitations and declines

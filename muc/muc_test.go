@@ -490,3 +490,38 @@ func TestSoleOccupantRenames(t *testing.T) {
 	h.expect(h.send(romeo, `<message type='groupchat' id='g' to='room@conference.localhost'><body>still here</body></message>`),
 		`<message type='groupchat' id='g' from='room@conference.localhost/Montague' to='romeo@localhost/garden'><body>still here</body></message>`)
 }
+
+func TestMAMQueries(t *testing.T) {
+	h := newHarness(t)
+	h.createRoom(romeo, "room", "Romeo", nil)
+	for _, b := range []string{"one", "two", "three"} {
+		h.send(romeo, `<message type='groupchat' to='room@conference.localhost'><body>`+b+`</body></message>`)
+	}
+	// Stanza ids are id2.. (id1 went to the first message's missing id).
+	q := func(set string) []*xmlnode.Element {
+		return h.send(juliet, `<iq type='set' id='q' to='room@conference.localhost'><query xmlns='urn:xmpp:mam:2' queryid='Q'>`+set+`</query></iq>`)
+	}
+	got := q(`<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><before/></set>`)
+	if len(got) != 3 {
+		t.Fatalf("want 2 results and fin:\n%s", dump(got))
+	}
+	for i, want := range []string{"two", "three"} {
+		if !strings.Contains(got[i].String(), "<body>"+want+"</body>") {
+			t.Fatalf("result %d is not %q:\n%s", i, want, dump(got))
+		}
+	}
+	last := got[1].Child(nsMAM, "result").Attrib("id")
+	first := got[0].Child(nsMAM, "result").Attrib("id")
+	h.expect(got[2:], `<iq type='result' id='q'><fin xmlns='urn:xmpp:mam:2'><set xmlns='http://jabber.org/protocol/rsm'>
+		<first>`+first+`</first><last>`+last+`</last><count>3</count></set></fin></iq>`)
+	// The page before: the first message, and the query is complete.
+	got = q(`<set xmlns='http://jabber.org/protocol/rsm'><max>2</max><before>` + first + `</before></set>`)
+	if len(got) != 2 || !strings.Contains(got[0].String(), "<body>one</body>") || got[1].Child(nsMAM, "fin").Attrib("complete") != "true" {
+		t.Fatalf("previous page:\n%s", dump(got))
+	}
+	// Unknown ids are item-not-found; outcasts may not read.
+	h.expect(q(`<set xmlns='http://jabber.org/protocol/rsm'><after>nope</after></set>`),
+		`<iq type='error' id='q'><error type='modify'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)
+	h.send(romeo, `<iq type='set' id='b' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' jid='juliet@localhost'/></query></iq>`)
+	h.expect(q(``), `<iq type='error' id='q'><error type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)
+}

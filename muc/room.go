@@ -35,6 +35,7 @@ type room struct {
 	subjectTime string
 
 	history []historyEntry
+	log     []archived // message archive (mam.go)
 
 	salt       string // occupant-id and private IQ id salt
 	destroying bool

@@ -34,7 +34,7 @@ func (r *room) setSubject(from, subject string) {
 	r.subject = subject
 	r.subjectSet = true
 	r.subjectTime = stamp(r.svc.cfg.Now())
-	r.broadcastMessage(subjectMessage(from, subject))
+	r.broadcastMessage(subjectMessage(from, subject), nil)
 }
 
 // handleSubjectChange applies a groupchat message that carries only a
