@@ -19,6 +19,7 @@ const (
 	nsClient   = "jabber:client"
 	nsStream   = "http://etherx.jabber.org/streams"
 	nsSASL     = "urn:ietf:params:xml:ns:xmpp-sasl"
+	nsTLS      = "urn:ietf:params:xml:ns:xmpp-tls"
 	nsBind     = "urn:ietf:params:xml:ns:xmpp-bind"
 	nsSession  = "urn:ietf:params:xml:ns:xmpp-session"
 	nsMUC      = "http://jabber.org/protocol/muc"
@@ -65,6 +66,9 @@ func (c *conn) login(user, password string) error {
 	features, err := c.openStream()
 	if err != nil {
 		return err
+	}
+	if tls := features.Child(nsTLS, "starttls"); tls != nil && tls.Child(nsTLS, "required") != nil {
+		return errors.New("server requires STARTTLS; the load client speaks plain TCP only (configure the server without TLS)")
 	}
 	if !hasMechanism(features, "PLAIN") {
 		return errors.New("server offers no SASL PLAIN")

@@ -145,3 +145,11 @@ func TestSetupRejectsBadConfig(t *testing.T) {
 		}
 	}
 }
+
+func TestSetupRefusesRequiredTLS(t *testing.T) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, RequireTLS: true})
+	_, err := Setup(context.Background(), Config{Addr: srv.Addr().String(), Rooms: 1, Occupants: 1, Messages: 1, Timeout: 5 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("Setup against a TLS-only server: %v, want a STARTTLS error", err)
+	}
+}
