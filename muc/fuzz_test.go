@@ -26,6 +26,7 @@ func FuzzHandleStanza(f *testing.F) {
 		`<iq type='set' id='1' to='room@conference.localhost'><query xmlns='jabber:iq:register'><remove/></query></iq>`,
 		`<iq type='get' id='1' to='room@conference.localhost/Juliet'><vCard xmlns='vcard-temp'/></iq>`,
 		`<iq type='result' id='AAAA' to='room@conference.localhost/Juliet'/>`,
+		`<iq type='set' id='1' to='room@conference.localhost'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data'><field var='FORM_TYPE'><value>urn:xmpp:mam:2</value></field><field var='start'><value>x</value></field></x><set xmlns='http://jabber.org/protocol/rsm'><max>-1</max><before>a</before><after>b</after></set><flip-page/></query></iq>`,
 		`<iq type='set' id='1' to='conference.localhost'><command xmlns='http://jabber.org/protocol/commands' node='http://prosody.im/protocol/muc#destroy'><x xmlns='jabber:x:data'/></command></iq>`,
 	}
 	for _, s := range seeds {
