@@ -525,3 +525,26 @@ func TestMAMQueries(t *testing.T) {
 	h.send(romeo, `<iq type='set' id='b' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' jid='juliet@localhost'/></query></iq>`)
 	h.expect(q(``), `<iq type='error' id='q'><error type='auth'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)
 }
+
+// TestFormRoundTrip: submitting the form back unchanged, as clients do,
+// changes nothing; like Prosody it still reports 104 (history length is
+// always "changed") and 170 (archiving is on).
+func TestFormRoundTrip(t *testing.T) {
+	h := newHarness(t)
+	h.createRoom(romeo, "room", "Romeo", map[string]string{"muc#roomconfig_roomsecret": "pw", "muc#roomconfig_roomname": "R"})
+	before := h.svc.rooms["room@conference.localhost"].conf
+	got := h.send(romeo, `<iq type='get' id='g' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'/></iq>`)
+	form := got[0].Child(nsMUCOwner, "query").Child(nsData, "x")
+	form.SetAttr("type", "submit")
+	form.RemoveChildren(nsData, "title")
+	form.RemoveChildren(nsData, "instructions")
+	q := xmlnode.New(nsMUCOwner, "query").Append(form)
+	iq := newStanza("iq", "type", "set", "id", "s", "to", "room@conference.localhost", "from", romeo).Append(q)
+	h.out = nil
+	h.svc.HandleStanza(iq)
+	h.expect(h.out, `<iq type='result' id='s'/>`,
+		`<message type='groupchat' from='room@conference.localhost'><x xmlns='http://jabber.org/protocol/muc#user'><status code='104'/><status code='170'/></x></message>`)
+	if after := h.svc.rooms["room@conference.localhost"].conf; after != before {
+		t.Fatalf("configuration changed:\n%+v\n%+v", before, after)
+	}
+}
