@@ -112,6 +112,3 @@ func (o *occupant) removeSession(j string) {
 		o.primary = o.choosePrimary()
 	}
 }
-
-// hasLiveSession reports whether any session is available.
-func (o *occupant) hasLiveSession() bool { return o.choosePrimary() != "" }
