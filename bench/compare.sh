@@ -17,6 +17,9 @@
 #          MEM_OCCUPANTS (500) MEM_ROOMS (10): the first run, on fresh servers,
 #          which the memory per occupant is measured with
 #          PROSODY_PORT (5332)  PROSODY_REF_PORT (5331)  EJABBERD_PORT (5341)
+#          ARCHIVE (0: every room is configured with archiving off, so that no
+#          server archives; 1: server defaults, i.e. muctest and Prosody's
+#          muc_mam archive in memory, ejabberd gets mod_mam on mnesia)
 #          KEEP=1 keeps the work directory (logs, raw JSON lines)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +30,7 @@ rooms=${ROOMS:-5}
 rate=${RATE:-20}
 suite_runs=${SUITE_RUNS:-5}
 repeat=${REPEAT:-1}
+archive=${ARCHIVE:-0}
 mem_occupants=${MEM_OCCUPANTS:-500}
 mem_rooms=${MEM_ROOMS:-10}
 prosody_port=${PROSODY_PORT:-5332}
@@ -62,7 +66,7 @@ go build -o "$work/comparetable" ./bench/comparetable
 echo "starting Prosody (bench config) on $prosody_port and ejabberd on $ejabberd_port..." >&2
 prosody_pid=$(bench/prosody/start.sh "$prosody_port" "$work/prosody")
 pids+=("$prosody_pid")
-ejabberd_pid=$(bench/ejabberd/start.sh "$ejabberd_port" "$work/ejabberd")
+ejabberd_pid=$(EJABBERD_MAM=$archive bench/ejabberd/start.sh "$ejabberd_port" "$work/ejabberd")
 pids+=("$ejabberd_pid")
 
 # mb LABEL SCENARIO ARGS...: one mucbench run, appended to results as JSON.
@@ -85,6 +89,7 @@ mb() {
 fanout() {
   local scenario=$1
   shift
+  if [ "$archive" != 1 ]; then set -- "$@" -roomconfig muc#roomconfig_enablearchiving=0; fi
   for _ in $(seq "$repeat"); do
     mb muctest "$scenario" "$@"
     mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@"

@@ -4,6 +4,7 @@
 # log in with SASL PLAIN, storage in memory (mnesia under DIR), MUC on
 # conference.localhost, no shapers, no TLS.
 #   usage: start.sh [PORT] [DIR]      (defaults 5341, a new temp dir)
+#   EJABBERD_MAM=1 also archives MUC messages (mod_mam).
 #   prints: the PID of the beam.smp it started; stop it with `kill PID`
 #   (and `epmd -kill` when no other Erlang node runs: the VM starts epmd,
 #   listening on 127.0.0.1).
@@ -20,6 +21,13 @@ fi
 invoke-rc.d ejabberd stop >/dev/null 2>&1 || true
 mkdir -p "$dir/spool" "$dir/logs"
 sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" "$here/ejabberd.yml" >"$dir/ejabberd.yml"
+if [ "${EJABBERD_MAM:-0}" = 1 ]; then
+  # Archive MUC messages (XEP-0313), as muctest and Prosody's muc_mam do by
+  # default. With mnesia, ejabberd's only backend without SQL, the archive
+  # is a disc_only table under DIR.
+  sed -i -e 's#^      mam: false#      mam: true#' \
+    -e 's#^  mod_disco: {}#  mod_mam:\n    db_type: mnesia\n  mod_disco: {}#' "$dir/ejabberd.yml"
+fi
 cat >"$dir/ejabberdctl.cfg" <<CFG
 ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
 ERLANG_NODE=bench$port@localhost

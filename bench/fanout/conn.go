@@ -26,6 +26,8 @@ const (
 	nsMUCUser  = "http://jabber.org/protocol/muc#user"
 	nsMUCOwner = "http://jabber.org/protocol/muc#owner"
 	nsXData    = "jabber:x:data"
+	// nsRoomConfig is the FORM_TYPE of the room configuration form.
+	nsRoomConfig = "http://jabber.org/protocol/muc#roomconfig"
 )
 
 // conn is a lean XMPP client connection made for load: it parses stanzas

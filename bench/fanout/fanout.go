@@ -28,6 +28,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -61,6 +62,29 @@ type Config struct {
 	// Concurrency bounds how many logins and joins are in flight
 	// (default 16).
 	Concurrency int
+	// RoomConfig holds muc#roomconfig fields the creator of each room
+	// submits (e.g. muc#roomconfig_enablearchiving=0 so that no server
+	// archives); empty submits an empty form, making an instant room with
+	// the server's defaults.
+	RoomConfig []Field
+}
+
+// Field is one field of a submitted data form (XEP-0004).
+type Field struct{ Var, Value string }
+
+// configForm is the muc#owner submission for fields.
+func configForm(fields []Field) string {
+	if len(fields) == 0 {
+		return "<x xmlns='" + nsXData + "' type='submit'/>"
+	}
+	var b strings.Builder
+	b.WriteString("<x xmlns='" + nsXData + "' type='submit'><field var='FORM_TYPE' type='hidden'><value>" +
+		nsRoomConfig + "</value></field>")
+	for _, f := range fields {
+		b.WriteString("<field var='" + xmlEscape(f.Var) + "'><value>" + xmlEscape(f.Value) + "</value></field>")
+	}
+	b.WriteString("</x>")
+	return b.String()
 }
 
 // MaxDeliveries bounds Occupants²/Rooms × Messages so that a run cannot
@@ -275,7 +299,7 @@ func (b *Bench) join(o *occupant, owner bool) error {
 	}
 	if owner && hasStatus(self, "201") {
 		err := c.sendRaw("<iq type='set' id='cfg' to='" + xmlEscape(o.roomJID) + "'><query xmlns='" + nsMUCOwner +
-			"'><x xmlns='" + nsXData + "' type='submit'/></query></iq>")
+			"'>" + configForm(b.cfg.RoomConfig) + "</query></iq>")
 		if err != nil {
 			return fmt.Errorf("fanout: configure %s: %w", o.roomJID, err)
 		}

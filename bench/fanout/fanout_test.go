@@ -110,11 +110,18 @@ func TestCutInt(t *testing.T) {
 // TestRunInProcess drives a small run end to end through muctest's server.
 func TestRunInProcess(t *testing.T) {
 	srv := servertest.New(t, server.Config{AnyPassword: true, NoTLS: true})
-	for _, tc := range []struct{ rooms, occupants, messages int }{{1, 3, 4}, {2, 5, 3}} {
-		t.Run(fmt.Sprintf("%d/%d/%d", tc.rooms, tc.occupants, tc.messages), func(t *testing.T) {
+	for _, tc := range []struct {
+		rooms, occupants, messages int
+		config                     []Field
+	}{
+		{1, 3, 4, nil},
+		{2, 5, 3, nil},
+		{1, 2, 2, []Field{{"muc#roomconfig_enablearchiving", "0"}, {"muc#roomconfig_roomname", "bench <&'>"}}},
+	} {
+		t.Run(fmt.Sprintf("%d/%d/%d/%d", tc.rooms, tc.occupants, tc.messages, len(tc.config)), func(t *testing.T) {
 			ctx := context.Background()
 			b, err := Setup(ctx, Config{Addr: srv.Addr().String(), Rooms: tc.rooms, Occupants: tc.occupants,
-				Messages: tc.messages, Timeout: 20 * time.Second})
+				Messages: tc.messages, Timeout: 20 * time.Second, RoomConfig: tc.config})
 			if err != nil {
 				t.Fatal(err)
 			}

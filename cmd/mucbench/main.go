@@ -93,6 +93,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 		memProfile = flag.String("memprofile", "", "without -server: write a heap profile of muctest's server to `file` after the run")
 		serve      = flag.Bool("serve", false, "internal: serve muctest on 127.0.0.1:0, print the address, stop at EOF on stdin")
 	)
+	var roomConfig []fanout.Field
+	flag.Func("roomconfig", "`var=value` of the room configuration form the creator submits (repeatable), e.g. muc#roomconfig_enablearchiving=0; none makes an instant room", func(v string) error {
+		name, value, ok := strings.Cut(v, "=")
+		if !ok || name == "" {
+			return errors.New("want var=value")
+		}
+		roomConfig = append(roomConfig, fanout.Field{Var: name, Value: value})
+		return nil
+	})
 	if err := flag.Parse(args); err != nil {
 		return err
 	}
@@ -169,7 +178,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	b, err := fanout.Setup(ctx, fanout.Config{
 		Addr: *addr, Domain: *domain, MUCDomain: *mucDomain,
 		Rooms: *rooms, Occupants: *occupants, Messages: *messages,
-		Password: *password, Rate: *rate, Timeout: *timeout,
+		Password: *password, Rate: *rate, Timeout: *timeout, RoomConfig: roomConfig,
 	})
 	if err != nil {
 		return err
