@@ -3,6 +3,7 @@ package c2s
 import (
 	"crypto/tls"
 	"log/slog"
+	"net"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -34,6 +35,10 @@ type Config struct {
 	// before the session is judged too slow and disconnected; 0 means
 	// DefaultMaxQueue.
 	MaxQueue int
+	// AllowAuth, when set, is asked before every SASL attempt with the
+	// peer's address; false ends the stream with policy-violation. The
+	// server uses it for its per-IP authentication rate.
+	AllowAuth func(remote net.Addr) bool
 	// Busy, when set, is told +n when work starts (a stanza is read, queued
 	// or a teardown begins) and -n when it ends; the server sums it for
 	// WaitIdle.
@@ -56,6 +61,14 @@ type Limits struct {
 	// NegotiationTimeout bounds the time from connect to a bound resource,
 	// so that idle unauthenticated connections do not pile up.
 	NegotiationTimeout time.Duration
+	// IdleTimeout, when set, ends a bound session that sends nothing (not
+	// even a whitespace keepalive) for that long, and bounds the time one
+	// stanza may take to arrive (slowloris), with a connection-timeout
+	// stream error. Zero means no idle limit: idle XMPP clients are normal.
+	IdleTimeout time.Duration
+	// WriteTimeout bounds one write to a client that does not read; the
+	// session is then dropped. Zero means DefaultWriteTimeout.
+	WriteTimeout time.Duration
 }
 
 // Defaults for zero Limits and Config fields.
@@ -81,6 +94,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.NegotiationTimeout <= 0 {
 		l.NegotiationTimeout = DefaultNegotiationTimeout
+	}
+	if l.WriteTimeout <= 0 {
+		l.WriteTimeout = DefaultWriteTimeout
 	}
 	return l
 }

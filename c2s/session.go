@@ -153,6 +153,7 @@ func (s *Session) writer() {
 		batch := s.queue
 		s.queue = nil
 		dead := s.dead
+		closing := s.closing
 		s.mu.Unlock()
 		if len(batch) == 0 || dead {
 			s.busy(-len(batch))
@@ -167,6 +168,7 @@ func (s *Session) writer() {
 				s.log.Debug("c2s: out", "xml", string(b))
 			}
 		}
+		s.armWrite(closing)
 		_, err := s.conn.Write(buf)
 		if err != nil {
 			s.mu.Lock()
@@ -361,17 +363,21 @@ func classify(err error) error {
 // next reads the next top-level element of the stream: a stanza or a
 // negotiation element. It returns errPeerClosed on </stream:stream>.
 func (s *Session) next() (*xmlnode.Element, error) {
+	s.in.reset(s.limits.MaxStanzaBytes)
+	if err := s.awaitMarkup(); err != nil {
+		return nil, err
+	}
 	for {
 		s.in.reset(s.limits.MaxStanzaBytes)
 		tok, err := s.dec.Token()
 		if err != nil {
-			return nil, classify(err)
+			return nil, s.classifyTimeout(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
 			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs})
 			if err != nil {
-				return nil, classify(err)
+				return nil, s.classifyTimeout(err)
 			}
 			if s.cfg.Trace {
 				s.log.Debug("c2s: in", "xml", el.String())
@@ -394,6 +400,13 @@ func (s *Session) next() (*xmlnode.Element, error) {
 // 4.9.1.1 requires.
 func (s *Session) readHeader() error {
 	s.in.reset(s.limits.MaxStanzaBytes)
+	if err := s.awaitMarkup(); err != nil {
+		var se *streamErr
+		if errors.As(err, &se) {
+			s.writeHeader()
+		}
+		return err
+	}
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
@@ -547,6 +560,9 @@ func (s *Session) negotiateStep() (restart bool, err error) {
 		case el.Name.Space == NSSASL && el.Name.Local == "auth" && s.user == "":
 			if s.cfg.RequireTLS && !s.secure {
 				return false, serr(stream.PolicyViolation, "STARTTLS is required")
+			}
+			if err := s.checkAuthRate(); err != nil {
+				return false, err
 			}
 			ok, err := s.sasl(el)
 			if err != nil {

@@ -85,17 +85,19 @@ func (e *env) dial(user, resource string) *client.Conn {
 }
 
 // checkWitnesses is the "no disruption" check run after every attack:
-// alice pings the server and sends bob a message, and both see exactly the
-// expected answer, nothing else first.
+// both ping the server and alice sends bob a message, and each sees exactly
+// the expected answer, nothing else first.
 func (e *env) checkWitnesses() {
 	e.t.Helper()
 	e.seq++
 	id := fmt.Sprintf("ping%d", e.seq)
-	must(e.t, e.alice.Send(xmlnode.New("jabber:client", "iq", "type", "get", "id", id, "to", "localhost").
-		Append(xmlnode.New("urn:xmpp:ping", "ping"))))
-	r := recv(e.t, e.alice)
-	if r.Name.Local != "iq" || r.Attrib("type") != "result" || r.Attrib("id") != id {
-		e.t.Fatalf("witness alice: ping %s: got %s", id, r)
+	for _, w := range []*client.Conn{e.alice, e.bob} {
+		must(e.t, w.Send(xmlnode.New("jabber:client", "iq", "type", "get", "id", id, "to", "localhost").
+			Append(xmlnode.New("urn:xmpp:ping", "ping"))))
+		r := recv(e.t, w)
+		if r.Name.Local != "iq" || r.Attrib("type") != "result" || r.Attrib("id") != id {
+			e.t.Fatalf("witness %s: ping %s: got %s", w.JID(), id, r)
+		}
 	}
 	body := fmt.Sprintf("still here %d", e.seq)
 	must(e.t, e.alice.Send(xmlnode.New("jabber:client", "message", "type", "chat", "to", e.bob.JID()).
@@ -276,10 +278,19 @@ func (r *raw) login(user string) string {
 // before the error are skipped.
 func (r *raw) wantStreamError(cond string) {
 	r.t.Helper()
+	if err := r.streamError(cond); err != nil {
+		r.t.Fatal(err)
+	}
+	r.wantClosed()
+}
+
+// streamError is the first half of wantStreamError, safe to call from any
+// goroutine: it reads up to the stream error and reports a mismatch.
+func (r *raw) streamError(cond string) error {
 	for {
 		el, err := r.tryNext()
 		if err != nil {
-			r.t.Fatalf("want stream error %s, got %v", cond, err)
+			return fmt.Errorf("want stream error %s, got %w", cond, err)
 		}
 		if el.Name.Local != "error" || el.Name.Space != "http://etherx.jabber.org/streams" {
 			continue
@@ -291,11 +302,10 @@ func (r *raw) wantStreamError(cond string) {
 			}
 		}
 		if got != cond {
-			r.t.Fatalf("want stream error %s, got %s", cond, el)
+			return fmt.Errorf("want stream error %s, got %s", cond, el)
 		}
-		break
+		return nil
 	}
-	r.wantClosed()
 }
 
 // wantClosed checks that the server ends the stream and closes the

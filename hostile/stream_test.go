@@ -44,7 +44,7 @@ func TestStreamErrors(t *testing.T) {
 		{"doctype-before-header", []stage{beforeHeader}, `<?xml version='1.0'?><!DOCTYPE stream:stream [<!ENTITY x 'y'>]>` + header[len(`<?xml version='1.0'?>`):], "restricted-xml"},
 		{"comment-before-header", []stage{beforeHeader}, `<!-- hi -->` + header, "restricted-xml"},
 		{"pi-before-header", []stage{beforeHeader}, `<?php echo 1; ?>` + header, "restricted-xml"},
-		{"http-request", []stage{beforeHeader}, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n<html>", "not-well-formed"},
+		{"http-request", []stage{beforeHeader}, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n", "not-well-formed"},
 		{"wrong-stream-namespace", []stage{beforeHeader}, `<stream:stream xmlns='jabber:client' xmlns:stream='urn:wrong' to='localhost' version='1.0'>`, "invalid-namespace"},
 		{"wrong-content-namespace", []stage{beforeHeader}, `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`, "invalid-namespace"},
 		{"unknown-host", []stage{beforeHeader}, `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.org' version='1.0'>`, "host-unknown"},
@@ -55,6 +55,7 @@ func TestStreamErrors(t *testing.T) {
 		{"undefined-entity", anyTime, "<message><body>&x;</body></message>", "not-well-formed"},
 		{"bad-utf8", anyTime, "<message><body>\xff\xfe</body></message>", "not-well-formed"},
 		{"text-between-stanzas", anyTime, "hello<message/>", "not-well-formed"},
+		{"text-without-markup", anyTime, "hello", "not-well-formed"},
 		{"bad-attribute", anyTime, "<message to=bob/>", "not-well-formed"},
 
 		// XML that XMPP restricts (RFC 6120 section 11.1): no DTDs, entity

@@ -78,6 +78,15 @@ type Config struct {
 	// MaxQueue is how many stanzas may wait for one slow client before it
 	// is disconnected; 0 takes the c2s default.
 	MaxQueue int
+	// ConnRate bounds new connections per remote IP; one over the rate is
+	// answered with a policy-violation stream error and closed. AuthRate
+	// bounds SASL attempts per remote IP the same way. Zero values allow
+	// everything (a test server on loopback); see RateLimit.
+	ConnRate RateLimit
+	AuthRate RateLimit
+	// MUCLimits bound rooms per user and occupants per room in the MUC
+	// service New builds (zero fields: no limit).
+	MUCLimits muc.Limits
 	// MUC, when set, is mounted instead of a muc.Service built by New (for
 	// tests of the seam). It receives stanzas for MUCDomain and JIDs under it.
 	MUC component.Handler
@@ -95,6 +104,8 @@ type Server struct {
 	admins    map[string]bool
 
 	idle idleTracker
+
+	connLimit, authLimit *ipLimiter // nil when unlimited
 
 	mu        sync.Mutex // guards everything below and all account/session state
 	accounts  map[string]*account
@@ -161,10 +172,13 @@ func New(cfg Config) (*Server, error) {
 				Domain: s.mucDomain,
 				Router: component.RouterFunc(s.Route),
 				Admins: cfg.Admins,
+				Limits: cfg.MUCLimits,
 			})
 		}
 	}
 
+	s.connLimit = newIPLimiter(cfg.ConnRate)
+	s.authLimit = newIPLimiter(cfg.AuthRate)
 	s.c2s = c2s.Config{
 		Domain:     s.domain,
 		TLS:        tlsConf,
@@ -175,6 +189,7 @@ func New(cfg Config) (*Server, error) {
 		Limits:     cfg.Limits,
 		MaxQueue:   cfg.MaxQueue,
 		Busy:       s.idle.add,
+		AllowAuth:  s.authLimit.allowFunc(),
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
 	}
@@ -250,6 +265,20 @@ func (s *Server) accept(ln net.Listener) error {
 				continue
 			}
 			return fmt.Errorf("server: accept: %w", err)
+		}
+		if !s.connLimit.allow(conn.RemoteAddr()) {
+			s.mu.Lock()
+			closed := s.closed
+			if !closed {
+				s.wg.Add(1)
+			}
+			s.mu.Unlock()
+			if closed {
+				_ = conn.Close()
+				return nil
+			}
+			go s.refuse(conn)
+			continue
 		}
 		sess := c2s.New(conn, &s.c2s)
 		s.mu.Lock()

@@ -1,0 +1,92 @@
+package c2s
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"mellium.im/xmpp/stream"
+)
+
+// This file holds the checks that keep one hostile or broken peer from
+// costing the server more than one connection's worth of resources: text
+// outside any element, idle and slow peers, and too many authentication
+// attempts. The byte, depth and attribute limits live with the reader.
+
+// DefaultWriteTimeout bounds one write to a client that has stopped
+// reading while its kernel buffers are full: the session is then dropped
+// (its queue is already bounded by MaxQueue, but a queue that never fills
+// would otherwise hold the writer forever).
+const DefaultWriteTimeout = 60 * time.Second
+
+// awaitMarkup consumes whitespace at the top level of the stream, where
+// only elements may follow, and fails at once on any other byte. Without
+// it the XML decoder would wait for a '<' to end the character data, so a
+// peer sending plain text (an HTTP request, a line protocol) would hold the
+// reader until the size limit. Whitespace keepalives (RFC 6120 section
+// 4.6.1) also restart the idle timer here.
+//
+// It relies on the decoder reading from s.in byte by byte (countingReader
+// is an io.ByteReader, so encoding/xml does no buffering of its own) and
+// never reading past the '>' that ends a top-level element.
+func (s *Session) awaitMarkup() error {
+	s.armIdle()
+	for {
+		b, err := s.in.br.Peek(1)
+		if err != nil {
+			return s.classifyTimeout(err)
+		}
+		switch b[0] {
+		case '<':
+			return nil
+		case ' ', '\t', '\r', '\n':
+			if _, err := s.in.ReadByte(); err != nil {
+				return s.classifyTimeout(err)
+			}
+			if s.in.br.Buffered() == 0 {
+				s.armIdle()
+			}
+		default:
+			return serr(stream.NotWellFormed, "text outside a stanza")
+		}
+	}
+}
+
+// armIdle restarts the read deadline of a bound session when
+// Limits.IdleTimeout is set. Before bind the negotiation deadline applies.
+func (s *Session) armIdle() {
+	if s.handler != nil && s.limits.IdleTimeout > 0 {
+		_ = s.raw.SetReadDeadline(time.Now().Add(s.limits.IdleTimeout))
+	}
+}
+
+// classifyTimeout is classify, except that a read deadline that expired on
+// a bound session is the idle timeout: a connection-timeout stream error
+// (RFC 6120 section 4.9.3.4) rather than a silent close.
+func (s *Session) classifyTimeout(err error) error {
+	var ne net.Error
+	if s.handler != nil && s.limits.IdleTimeout > 0 && errors.As(err, &ne) && ne.Timeout() {
+		return &streamErr{cond: stream.ConnectionTimeout, text: "idle for too long", err: err}
+	}
+	return classify(err)
+}
+
+// armWrite sets the deadline of the next write to a bound client: the
+// write timeout, or the shorter close timeout once the session is closing.
+func (s *Session) armWrite(closing bool) {
+	if closing {
+		s.boundWrites()
+		return
+	}
+	_ = s.raw.SetWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
+}
+
+// checkAuthRate asks the host whether this peer may try to authenticate
+// again. A peer over its rate gets a policy-violation stream error: a SASL
+// failure would let it keep guessing on the same stream.
+func (s *Session) checkAuthRate() error {
+	if s.cfg.AllowAuth != nil && !s.cfg.AllowAuth(s.raw.RemoteAddr()) {
+		return serr(stream.PolicyViolation, "too many authentication attempts")
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package hostile_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/muc"
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// TestConnectionRate opens connections from one address beyond
+// server.Config.ConnRate: the one over the rate gets a policy-violation
+// stream error and is closed, and the witnesses (whose two connections
+// count too) are unaffected.
+func TestConnectionRate(t *testing.T) {
+	e := newEnv(t, server.Config{ConnRate: server.RateLimit{Burst: 5, Per: time.Hour}})
+	for range 3 {
+		dialRaw(t, e.srv).open()
+	}
+	r := dialRaw(t, e.srv)
+	r.send(header)
+	r.readHeader()
+	r.wantStreamError("policy-violation")
+	e.checkWitnesses()
+}
+
+// TestAuthRate makes SASL attempts from one address beyond
+// server.Config.AuthRate: the attempt over the rate ends the stream with
+// policy-violation instead of letting the peer keep guessing.
+func TestAuthRate(t *testing.T) {
+	e := newEnv(t, server.Config{AuthRate: server.RateLimit{Burst: 4, Per: time.Hour}})
+	r := dialRaw(t, e.srv)
+	r.open()
+	wantFailure(t, r.plain("alice", "guess1"), "not-authorized")
+	wantFailure(t, r.plain("alice", "guess2"), "not-authorized")
+	r.send(`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00alice\x00guess3") + `</auth>`)
+	r.wantStreamError("policy-violation")
+	// A new connection from the same address is refused too.
+	r2 := dialRaw(t, e.srv)
+	r2.open()
+	r2.send(`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00alice\x00"+password) + `</auth>`)
+	r2.wantStreamError("policy-violation")
+	e.checkWitnesses()
+}
+
+// TestIdleTimeout checks c2s.Limits.IdleTimeout: a bound client that goes
+// silent, and one that trickles a stanza byte by byte (slowloris), get a
+// connection-timeout stream error, while the witnesses, who keep talking,
+// are served throughout.
+func TestIdleTimeout(t *testing.T) {
+	e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: 500 * time.Millisecond}})
+	for _, slowloris := range []bool{false, true} {
+		t.Run(fmt.Sprintf("slowloris=%v", slowloris), func(t *testing.T) {
+			r := dialRaw(t, e.srv)
+			r.login("mallory")
+			stop := make(chan struct{})
+			trickled := make(chan struct{})
+			go func() {
+				defer close(trickled)
+				if !slowloris {
+					return
+				}
+				_, _ = r.conn.Write([]byte("<message to='bob@localhost'><body>"))
+				for {
+					select {
+					case <-stop:
+						return
+					case <-time.After(50 * time.Millisecond): // pacing the attack, not synchronising
+					}
+					if _, err := r.conn.Write([]byte("x")); err != nil {
+						return
+					}
+				}
+			}()
+			done := make(chan error, 1)
+			go func() { done <- r.streamError("connection-timeout") }()
+			for {
+				e.checkWitnesses()
+				select {
+				case err := <-done:
+					close(stop)
+					<-trickled
+					if err != nil {
+						t.Fatal(err)
+					}
+					r.wantClosed()
+					e.checkWitnesses()
+					return
+				default:
+				}
+			}
+		})
+	}
+}
+
+// TestSlowReader floods a client that never reads. The server must keep
+// serving everyone else while that client's writes are blocked (no lock is
+// held across a socket write), and must drop the client once a write has
+// been blocked for c2s.Limits.WriteTimeout, or once MaxQueue stanzas wait
+// for it.
+func TestSlowReader(t *testing.T) {
+	cases := []struct {
+		name string
+		cfg  server.Config
+	}{
+		{"write-timeout", server.Config{Limits: c2s.Limits{WriteTimeout: 300 * time.Millisecond}}},
+		{"queue-overflow", server.Config{MaxQueue: 50}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, c.cfg)
+			slow := dialRaw(t, e.srv)
+			// A small receive buffer, so that a few megabytes (the
+			// server's send buffer) are enough to block its writes.
+			must(t, slow.conn.(*net.TCPConn).SetReadBuffer(4096))
+			slowJID := slow.login("mallory")
+			flooder := e.dial("eve", "hose")
+			chunk := strings.Repeat("z", 16<<10)
+			for i := range 600 {
+				st := xmlnode.New("jabber:client", "message", "type", "chat", "to", slowJID)
+				st.AddChild("jabber:client", "body").SetText(fmt.Sprintf("%d %s", i, chunk))
+				must(t, flooder.Send(st))
+				if i%100 == 0 {
+					e.checkWitnesses()
+				}
+			}
+			e.checkWitnesses()
+			// The server drops the slow client without it ever reading: its
+			// queue empties (WaitIdle) although it read nothing, and its
+			// full JID is then unavailable (RFC 6121 section 8.5.3.2.1).
+			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+			defer cancel()
+			if err := e.srv.WaitIdle(ctx); err != nil {
+				t.Fatalf("the server never dropped the slow reader: WaitIdle: %v", err)
+			}
+			must(t, flooder.SendRaw([]byte(`<iq type='get' id='gone' to='`+slowJID+`'><ping xmlns='urn:xmpp:ping'/></iq>`)))
+			for {
+				r := recv(t, flooder)
+				if r.Attrib("id") == "gone" {
+					wantStanzaError(t, r, "cancel", "service-unavailable")
+					break
+				}
+			}
+			e.checkWitnesses()
+		})
+	}
+}
+
+// TestMUCLimits checks muc.Limits through server.Config.MUCLimits: a user
+// may own at most MaxRoomsPerUser rooms (not-allowed) and a room holds at
+// most MaxOccupants (service-unavailable).
+func TestMUCLimits(t *testing.T) {
+	e := newEnv(t, server.Config{MUCLimits: muc.Limits{MaxRoomsPerUser: 2, MaxOccupants: 2}})
+	mallory := e.dial("mallory", "laptop")
+	eve := e.dial("eve", "phone")
+	owner := e.dial("owner", "desk")
+	for i := range 2 {
+		room := fmt.Sprintf("mine%d@conference.localhost", i)
+		join(t, mallory, room, "m")
+		configure(t, mallory, room, nil)
+	}
+	got := until(t, mallory, `<presence id='third' to='mine2@conference.localhost/m'><x xmlns='`+nsMUC+`'/></presence>`, "third")
+	wantStanzaError(t, got, "cancel", "not-allowed")
+	e.checkWitnesses()
+
+	join(t, owner, "mine0@conference.localhost", "o")
+	got = until(t, eve, `<presence id='full' to='mine0@conference.localhost/e'><x xmlns='`+nsMUC+`'/></presence>`, "full")
+	wantStanzaError(t, got, "cancel", "service-unavailable")
+	e.checkWitnesses()
+
+	// Leaving frees the place and destroying frees the quota.
+	must(t, owner.SendRaw([]byte(`<presence type='unavailable' to='mine0@conference.localhost/o'/>`)))
+	for {
+		if p := recv(t, owner); p.Attrib("type") == "unavailable" && p.Attrib("from") == "mine0@conference.localhost/o" {
+			break
+		}
+	}
+	join(t, eve, "mine0@conference.localhost", "e")
+	if r := until(t, mallory, `<iq type='set' id='rm' to='mine1@conference.localhost'><query xmlns='`+nsMUCOwn+`'><destroy/></query></iq>`, "rm"); r.Attrib("type") != "result" {
+		t.Fatalf("destroy: %s", r)
+	}
+	join(t, mallory, "mine2@conference.localhost", "m")
+	e.checkWitnesses()
+}
