@@ -89,10 +89,14 @@ mb() {
 fanout() {
   local scenario=$1
   shift
-  if [ "$archive" != 1 ]; then set -- "$@" -roomconfig muc#roomconfig_enablearchiving=0; fi
+  # Archiving off: muctest and Prosody (muc_mam) archive by default and take
+  # the room option; ejabberd, without mod_mam, neither archives nor knows
+  # the field (it refuses the form).
+  local noarchive=()
+  if [ "$archive" != 1 ]; then noarchive=(-roomconfig muc#roomconfig_enablearchiving=0); fi
   for _ in $(seq "$repeat"); do
-    mb muctest "$scenario" "$@"
-    mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@"
+    mb muctest "$scenario" "$@" "${noarchive[@]}"
+    mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@" "${noarchive[@]}"
     mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" "$@"
   done
 }
