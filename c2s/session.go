@@ -375,6 +375,12 @@ func (s *Session) next() (*xmlnode.Element, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
+			if t.Name.Space == NSStream && t.Name.Local == "stream" {
+				// A stream header where a stanza belongs (a client
+				// restarting without being asked): reading it as an element
+				// would wait for the whole rest of the stream.
+				return nil, serr(stream.UnsupportedStanzaType, "unexpected stream restart")
+			}
 			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs})
 			if err != nil {
 				return nil, s.classifyTimeout(err)

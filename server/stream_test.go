@@ -67,6 +67,7 @@ func TestStreamErrors(t *testing.T) {
 		{"unsupported stanza", "", `<foo xmlns='jabber:client'/>`, "unsupported-stanza-type"},
 		{"other namespace", "", `<message xmlns='urn:example'/>`, "unsupported-stanza-type"},
 		{"text between stanzas", "", `hello<message/>`, "not-well-formed"},
+		{"stream restart mid-stream", "", strings.TrimPrefix(streamHeader, "<?xml version='1.0'?>"), "unsupported-stanza-type"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
