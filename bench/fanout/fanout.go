@@ -160,6 +160,7 @@ type occupant struct {
 type senderState struct {
 	seen []uint64 // bitset of sequence numbers received
 	max  int      // highest sequence received, -1 before any
+	fin  bool     // the sender's fin arrived
 }
 
 // Setup logs cfg.Occupants clients in and joins them to cfg.Rooms rooms:
@@ -475,6 +476,11 @@ func (o *occupant) record(b *Bench, f []byte, now time.Time) {
 	}
 	st := &o.from[b.occ[sender].local]
 	if seq == b.cfg.Messages {
+		if st.fin {
+			o.dup++
+			return
+		}
+		st.fin = true
 		o.fins++
 		return
 	}

@@ -40,6 +40,7 @@ func TestScanner(t *testing.T) {
 		{name: "duplicate", stream: msg(0, 0) + msg(0, 0), delivered: 1, dup: 1},
 		{name: "out of order", stream: msg(2, 1) + msg(2, 0), delivered: 2, ooo: 1},
 		{name: "fins", stream: msg(0, 2) + msg(1, 2) + msg(2, 2), fins: 3},
+		{name: "duplicate fin", stream: msg(0, 2) + msg(0, 2) + msg(1, 2), fins: 2, dup: 1},
 		{name: "error stanza", stream: "<message type='error'><error type='cancel'/></message>" + msg(0, 0), delivered: 1, errs: 1},
 		{name: "bogus sequence", stream: msg(0, 7) + "#mb:x:1:0#" + "#mb:9:0:0#", bogus: 3},
 		{name: "other stanzas", stream: "<presence/><message><body>#m b</body></message>" + msg(1, 0), delivered: 1},
