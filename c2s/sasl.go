@@ -50,11 +50,18 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		return false, s.saslFailure("invalid-mechanism")
 	}
 	var user string
+	// badAuthz records a refused authorization identity, which RFC 6120
+	// section 6.5.6 reports as invalid-authzid rather than not-authorized.
+	badAuthz := false
 	neg := sasl.NewServer(m, func(n *sasl.Negotiator) bool {
 		// PLAIN: the negotiator hands us the decoded credentials.
 		u, pass, authz := n.Credentials()
 		name, ok := s.normalizeUser(string(u))
-		if !ok || !s.authzOK(string(authz), name) {
+		if !ok {
+			return false
+		}
+		if !s.authzOK(string(authz), name) {
+			badAuthz = true
 			return false
 		}
 		if !s.cfg.Auth.CheckPlain(name, string(pass)) {
@@ -64,7 +71,11 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		return true
 	}, sasl.SaltedCredentials(func(u, authz []byte, mechanism string) ([]byte, []byte, int64, error) {
 		name, ok := s.normalizeUser(string(u))
-		if !ok || !s.authzOK(string(authz), name) {
+		if !ok {
+			return nil, nil, 0, sasl.ErrAuthn
+		}
+		if !s.authzOK(string(authz), name) {
+			badAuthz = true
 			return nil, nil, 0, sasl.ErrAuthn
 		}
 		salt, salted, iter, ok := s.cfg.Auth.SCRAMCredentials(name, mechanism)
@@ -93,10 +104,16 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		more, resp, err := step(neg, data)
 		if err != nil {
 			s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err)
+			if badAuthz {
+				return false, s.saslFailure("invalid-authzid")
+			}
 			return false, s.saslFailure("not-authorized")
 		}
 		if !more {
 			if user == "" {
+				if badAuthz {
+					return false, s.saslFailure("invalid-authzid")
+				}
 				return false, s.saslFailure("not-authorized")
 			}
 			succ := xmlnode.New(NSSASL, "success")

@@ -123,6 +123,7 @@ func TestMUCRefusals(t *testing.T) {
 		// Malformed JIDs wherever the service reads one.
 		{"invite-to-malformed", owner, `<message id='%s' to='` + den + `'><x xmlns='` + nsMUCUser + `'><invite to='@@'/></x></message>`, "cancel", "jid-malformed"},
 		// A missing "to" is a missing attribute rather than a malformed JID.
+		{"invite-to-empty-label", owner, `<message id='%s' to='` + den + `'><x xmlns='` + nsMUCUser + `'><invite to='eve@localhost..'/></x></message>`, "cancel", "jid-malformed"},
 		{"invite-to-empty", owner, `<message id='%s' to='` + den + `'><x xmlns='` + nsMUCUser + `'><invite/></x></message>`, "", "bad-request"},
 		{"decline-to-malformed", eve, `<message id='%s' to='` + den + `'><x xmlns='` + nsMUCUser + `'><decline to='a@b@c'/></x></message>`, "cancel", "jid-malformed"},
 		{"item-jid-malformed", owner, `<iq type='set' id='%s' to='` + den + `'><query xmlns='` + nsMUCAdm + `'><item jid='a@b@c' affiliation='member'/></query></iq>`, "modify", "jid-malformed"},

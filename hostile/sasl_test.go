@@ -43,9 +43,10 @@ func TestSASLFailures(t *testing.T) {
 		{"plain-unknown-user", []string{`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00nobody\x00secret") + `</auth>`}, "not-authorized"},
 		{"plain-malformed-user", []string{`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00al@ice/x\x00secret") + `</auth>`}, "not-authorized"},
 		{"plain-no-separators", []string{`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("alicesecret") + `</auth>`}, "not-authorized"},
-		{"plain-other-authzid", []string{`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("bob@localhost\x00alice\x00secret") + `</auth>`}, "not-authorized"},
-		{"plain-malformed-authzid", []string{`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("@@/\x00alice\x00secret") + `</auth>`}, "not-authorized"},
+		{"plain-other-authzid", []string{`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("bob@localhost\x00alice\x00secret") + `</auth>`}, "invalid-authzid"},
+		{"plain-malformed-authzid", []string{`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("@@/\x00alice\x00secret") + `</auth>`}, "invalid-authzid"},
 		{"scram-garbage-first", []string{`<auth xmlns='` + nsSASL + `' mechanism='SCRAM-SHA-256'>` + b64("garbage") + `</auth>`}, "not-authorized"},
+		{"scram-other-authzid", []string{`<auth xmlns='` + nsSASL + `' mechanism='SCRAM-SHA-256'>` + b64("n,a=bob@localhost,n=alice,r=abcdefghijklmnop") + `</auth>`}, "invalid-authzid"},
 		{"scram-channel-binding-lie", []string{`<auth xmlns='` + nsSASL + `' mechanism='SCRAM-SHA-256'>` + b64("p=tls-unique,,n=alice,r=abc") + `</auth>`}, "not-authorized"},
 		{"scram-garbage-final", []string{
 			`<auth xmlns='` + nsSASL + `' mechanism='SCRAM-SHA-256'>` + b64("n,,n=alice,r=abcdefghijklmnop") + `</auth>`,

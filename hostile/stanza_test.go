@@ -26,9 +26,20 @@ func TestStanzaErrors(t *testing.T) {
 		{"to-long-resource", `<message id='m' to='bob@localhost/` + long + `'><body>x</body></message>`, "modify", "jid-malformed"},
 		{"to-forbidden-localpart-char", `<message id='m' to='b&quot;ob@localhost'><body>x</body></message>`, "modify", "jid-malformed"},
 		{"to-tab-in-resource", `<message id='m' to='bob@localhost/a&#9;b'><body>x</body></message>`, "modify", "jid-malformed"},
+		{"to-empty-domain-label", `<message id='m' to='bob@localhost..'><body>x</body></message>`, "modify", "jid-malformed"},
+		{"to-leading-dot-domain", `<message id='m' to='bob@.localhost'><body>x</body></message>`, "modify", "jid-malformed"},
 		{"iq-to-malformed", `<iq id='q' type='get' to='@@'><ping xmlns='urn:xmpp:ping'/></iq>`, "modify", "jid-malformed"},
 		{"presence-to-malformed", `<presence id='p' to='a@b@c'/>`, "modify", "jid-malformed"},
 		{"muc-join-malformed-room", `<presence id='p' to='a@b@conference.localhost/nick'><x xmlns='` + nsMUC + `'/></presence>`, "modify", "jid-malformed"},
+
+		// JIDs read from payloads: roster items (RFC 6121 section 2.3.3)
+		// and blocking items (XEP-0191 section 3.3).
+		{"roster-item-malformed", `<iq id='q' type='set'><query xmlns='jabber:iq:roster'><item jid='a@b@c'/></query></iq>`, "modify", "jid-malformed"},
+		{"roster-item-full-jid", `<iq id='q' type='set'><query xmlns='jabber:iq:roster'><item jid='bob@localhost/res'/></query></iq>`, "modify", "jid-malformed"},
+		{"roster-item-missing-jid", `<iq id='q' type='set'><query xmlns='jabber:iq:roster'><item name='x'/></query></iq>`, "modify", "jid-malformed"},
+		{"roster-two-items", `<iq id='q' type='set'><query xmlns='jabber:iq:roster'><item jid='bob@localhost'/><item jid='eve@localhost'/></query></iq>`, "modify", "bad-request"},
+		{"block-item-malformed", `<iq id='q' type='set'><block xmlns='urn:xmpp:blocking'><item jid='@@'/></block></iq>`, "modify", "jid-malformed"},
+		{"presence-subscribe-malformed", `<presence id='p' type='subscribe' to='bob@@localhost'/>`, "modify", "jid-malformed"},
 
 		// IQ semantics (RFC 6120 section 8.2.3).
 		{"iq-without-id", `<iq type='get' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`, "modify", "bad-request"},

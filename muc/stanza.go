@@ -131,7 +131,7 @@ func prepJID(s string) (string, bool) {
 		return "", false
 	}
 	j, err := jid.Parse(s)
-	if err != nil {
+	if err != nil || !stableJID(j) {
 		return "", false
 	}
 	return j.String(), true

@@ -56,7 +56,7 @@ func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 func parseJID(s string) (jid.JID, error) {
 	j, err := jid.Parse(s)
 	if err == nil {
-		return j, nil
+		return j, checkDomain(j)
 	}
 	mapped := strings.Map(func(r rune) rune {
 		switch {
@@ -69,7 +69,10 @@ func parseJID(s string) (jid.JID, error) {
 	if mapped == s {
 		return j, err
 	}
-	return jid.Parse(mapped)
+	if j, err = jid.Parse(mapped); err != nil {
+		return j, err
+	}
+	return j, checkDomain(j)
 }
 
 // remote reports a JID this server cannot reach: no s2s.

@@ -270,6 +270,11 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 		case xml.EndElement:
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
+			if len(t) == 0 {
+				// An empty CDATA section: no node, so that the tree
+				// serialises and re-parses to the same tree.
+				continue
+			}
 			if n := len(top.Children); n > 0 {
 				if prev, ok := top.Children[n-1].(Text); ok {
 					top.Children[n-1] = prev + Text(t)
