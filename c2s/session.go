@@ -104,7 +104,9 @@ func (s *Session) busy(n int) {
 // caller may keep modifying or reuse st afterwards. It never blocks on the
 // network; stanzas sent to a closing session are dropped.
 func (s *Session) Send(st *xmlnode.Element) {
-	b := st.AppendTo(nil, NSClient)
+	// Most stanzas fit in 512 bytes: starting there avoids the repeated
+	// growth that showed in fan-out profiles.
+	b := st.AppendTo(make([]byte, 0, 512), NSClient)
 	s.enqueue(b, false)
 }
 

@@ -104,6 +104,7 @@ type Server struct {
 	admins    map[string]bool
 
 	idle idleTracker
+	jids jidCache // parsed "to" of component stanzas (Route)
 
 	connLimit, authLimit *ipLimiter // nil when unlimited
 

@@ -164,7 +164,7 @@ func (s *Server) flush(tx *txn) {
 // a stanza to a local user. Stanzas a component addresses to a component are
 // dropped.
 func (s *Server) Route(st *xmlnode.Element) {
-	to, err := jid.Parse(st.Attrib("to"))
+	to, err := s.jids.parse(st.Attrib("to"))
 	if err != nil {
 		s.log.Warn("server: component sent a stanza with a bad to", "to", st.Attrib("to"))
 		return
