@@ -108,7 +108,7 @@ func TestGroupchatUnderFaults(t *testing.T) {
 		// the exchange) disconnects after a varying number of messages.
 		if i >= nRooms && i%10 == 3 {
 			m.disrupt = true
-			m.cut = i % perSender
+			m.cut = (i / 10) % perSender
 		}
 		members[i] = m
 	}
@@ -373,7 +373,11 @@ func (m *member) send(ctx context.Context, perSender int) error {
 		}
 	}
 	if m.disrupt {
-		_ = m.conn.SendRaw([]byte(`<message type='groupchat' to='` + m.room + `'><body>` + m.nick + ` half`))
+		// Cut a whole stanza at a point that depends on the member, from
+		// inside the first tag to just before the last '>'.
+		whole := `<message type='groupchat' to='` + m.room + `'><body>` + m.nick + ` half</body></message>`
+		cut := 1 + m.idx*7%(len(whole)-1)
+		_ = m.conn.SendRaw([]byte(whole[:cut]))
 		return m.conn.Abort()
 	}
 	return nil
