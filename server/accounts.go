@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"hash"
+	"time"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
@@ -36,6 +37,11 @@ type account struct {
 	offline []*xmlnode.Element
 
 	blocklist []string // XEP-0191 items in the order they were added
+
+	// lastGone and lastStatus record the last unavailable broadcast, for
+	// XEP-0012 last activity queries.
+	lastGone   time.Time
+	lastStatus string
 
 	vcard   *xmlnode.Element            // vcard-temp (XEP-0054), nil when never set
 	private map[string]*xmlnode.Element // jabber:iq:private (XEP-0049) by "{ns}name"

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -20,6 +21,7 @@ const (
 	nsRoster     = "jabber:iq:roster"
 	nsVCard      = "vcard-temp"
 	nsPrivate    = "jabber:iq:private"
+	nsLast       = "jabber:iq:last"
 )
 
 // Version is what jabber:iq:version (XEP-0092) reports.
@@ -28,7 +30,7 @@ const Version = "0.1"
 // serverFeatures are advertised in disco#info on the server's domain
 // (XEP-0030); each is something this package actually answers.
 var serverFeatures = []string{
-	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate, nsCarbons, nsBlocking,
+	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate, nsCarbons, nsBlocking, nsLast,
 }
 
 // accountFeatures are advertised in disco#info on a user's bare JID.
@@ -154,6 +156,20 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 		s.reply(tx, result(st))
 	case payload.Name.Space == nsCarbons && (payload.Name.Local == "enable" || payload.Name.Local == "disable"):
 		s.carbonsIQ(tx, acct, st, payload, self)
+	case payload.Name.Space == nsLast && payload.Name.Local == "query" && typ == "get":
+		// XEP-0012 as Prosody's mod_lastactivity: seconds since the last
+		// unavailable broadcast (0 if none), for the user and contacts.
+		if !self && !acct.subscribedFrom(st.Attrib("from")) {
+			s.bounce(tx, st, stanza.Auth, stanza.Forbidden, "")
+			return
+		}
+		seconds := 0
+		if !acct.lastGone.IsZero() {
+			seconds = int(time.Since(acct.lastGone).Seconds())
+		}
+		r := result(st)
+		r.AddChild(nsLast, "query", "seconds", strconv.Itoa(seconds)).SetText(acct.lastStatus)
+		s.reply(tx, r)
 	case payload.Name.Space == nsBlocking:
 		s.blockingIQ(tx, acct, st, payload, self)
 	case payload.Name.Space == nsPrivate && payload.Name.Local == "query":
@@ -229,6 +245,11 @@ func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
 		q := r.AddChild(nsVersion, "query")
 		q.AddChild(nsVersion, "name").SetText("muctest")
 		q.AddChild(nsVersion, "version").SetText(Version)
+		s.reply(tx, r)
+	case payload.Name.Space == nsLast && payload.Name.Local == "query" && typ == "get":
+		// XEP-0012 on a server: its uptime.
+		r := result(st)
+		r.AddChild(nsLast, "query", "seconds", strconv.Itoa(int(time.Since(s.started).Seconds())))
 		s.reply(tx, r)
 	case payload.Name.Space == nsTime && payload.Name.Local == "time" && typ == "get":
 		r := result(st)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -170,6 +172,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 		}
 		ss.directed = nil
 		ss.available, ss.presence, ss.priority = false, nil, 0
+		a.lastGone, a.lastStatus = time.Now(), st.ChildText(nsClient, "status")
 		return
 	}
 

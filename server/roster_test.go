@@ -157,3 +157,27 @@ func TestVCardAndPrivateStorage(t *testing.T) {
 		tc.c.expect(tc.want)
 	}
 }
+
+func TestLastActivity(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	a := dialRaw(t, srv).login("alice", "")
+	b := dialRaw(t, srv).login("bob", "")
+	tests := []struct {
+		c          *rawClient
+		send, want string
+	}{
+		{a, `<iq type="get" id="l1" to="localhost"><query xmlns="jabber:iq:last"/></iq>`, `seconds="`},
+		{a, `<iq type="get" id="l2"><query xmlns="jabber:iq:last"/></iq>`, `seconds="0"`},
+		{b, `<iq type="get" id="l3" to="alice@localhost"><query xmlns="jabber:iq:last"/></iq>`, "<forbidden"},
+	}
+	for _, tc := range tests {
+		tc.c.send(tc.send)
+		tc.c.expect(tc.want)
+	}
+	a.send(`<presence/>`)
+	a.expect(`from="` + a.jid + `"`)
+	a.send(`<presence type="unavailable"><status>gone fishing</status></presence>`)
+	a.expect(`type="unavailable"`)
+	a.send(`<iq type="get" id="l4"><query xmlns="jabber:iq:last"/></iq>`)
+	a.expect(`id="l4"`, "gone fishing")
+}

@@ -29,6 +29,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"time"
 
 	"mellium.im/xmpp/jid"
 
@@ -105,6 +106,8 @@ type Server struct {
 
 	idle idleTracker
 	jids jidCache // parsed "to" of component stanzas (Route)
+	// started is when New ran, for uptime (XEP-0012 on the server's domain).
+	started time.Time
 
 	connLimit, authLimit *ipLimiter // nil when unlimited
 
@@ -119,7 +122,7 @@ type Server struct {
 
 // New returns a Server for cfg. It does not listen; call Serve.
 func New(cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, accounts: map[string]*account{}, conns: map[*c2s.Session]struct{}{}}
+	s := &Server{cfg: cfg, accounts: map[string]*account{}, conns: map[*c2s.Session]struct{}{}, started: time.Now()}
 	s.domain = strings.ToLower(cfg.Domain)
 	if s.domain == "" {
 		s.domain = "localhost"
