@@ -54,8 +54,9 @@ type member struct {
 }
 
 // TestGroupchatUnderFaults is the issue-6 load test: N clients in 10
-// rooms, each sending M groupchat messages; every 10th client instead
-// sends fewer, then half a stanza, and closes its TCP connection.
+// rooms, each sending M groupchat messages; every 10th member of each room
+// instead sends fewer, then part of a stanza, and closes its TCP
+// connection.
 func TestGroupchatUnderFaults(t *testing.T) {
 	nClients := envInt(t, "MUCTEST_LOAD_CLIENTS", 200)
 	perSender := envInt(t, "MUCTEST_LOAD_MESSAGES", 10)
@@ -104,11 +105,11 @@ func TestGroupchatUnderFaults(t *testing.T) {
 			echo: make(chan int, perSender+1),
 			done: make(chan struct{}),
 		}
-		// Every 10th client (never the first of a room, which closes
+		// Every 10th member of each room (never the first, which closes
 		// the exchange) disconnects after a varying number of messages.
-		if i >= nRooms && i%10 == 3 {
+		if k := i / nRooms; k%10 == 3 {
 			m.disrupt = true
-			m.cut = (i / 10) % perSender
+			m.cut = (i / 7) % perSender
 		}
 		members[i] = m
 	}
