@@ -70,7 +70,6 @@ func New(conn net.Conn, cfg *Config) *Session {
 		limits: cfg.Limits.withDefaults(),
 		log:    cfg.Logger,
 		id:     strings.ToLower(rand.Text()[:16]),
-		conn:   conn,
 		raw:    conn,
 		wdone:  make(chan struct{}),
 		closed: make(chan struct{}),
@@ -80,9 +79,32 @@ func New(conn net.Conn, cfg *Config) *Session {
 	}
 	s.log = s.log.With("conn", s.id, "remote", conn.RemoteAddr().String())
 	s.cond = sync.NewCond(&s.mu)
-	s.setReader(conn)
+	s.conn = trackedConn{Conn: conn, s: s}
+	s.setReader(s.conn)
 	return s
 }
+
+// trackedConn is the session's view of its socket: the session counts as
+// busy (Config.Busy) except while blocked reading it. Together with
+// Pending this tells WaitIdle about bytes the session has received but not
+// yet turned into routed stanzas, e.g. the second of two stanzas that came
+// in one packet.
+type trackedConn struct {
+	net.Conn
+	s *Session
+}
+
+func (c trackedConn) Read(p []byte) (int, error) {
+	c.s.busy(-1)
+	n, err := c.Conn.Read(p)
+	c.s.busy(1)
+	return n, err
+}
+
+// Pending reports whether the kernel holds bytes from the client that the
+// session has not read yet (Linux only): input that will make the server
+// busy although no goroutine has started on it.
+func (s *Session) Pending() bool { return unreadBytes(s.raw) > 0 }
 
 // JID returns the session's full JID (zero before bind).
 func (s *Session) JID() jid.JID {
@@ -231,6 +253,10 @@ func streamErrorBytes(cond stream.Error, text string) []byte {
 // connection is closed.
 func (s *Session) Run() {
 	defer close(s.closed)
+	// The session is busy from the start, except while blocked reading
+	// (trackedConn).
+	s.busy(1)
+	defer s.busy(-1)
 	_ = s.raw.SetDeadline(time.Now().Add(s.limits.NegotiationTimeout))
 	err := s.negotiate()
 	if err != nil {

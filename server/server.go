@@ -317,10 +317,43 @@ func (s *Server) Addr() net.Addr {
 
 // WaitIdle blocks until no stanza is being processed or waiting to be
 // written and no connection is being torn down, or until ctx ends. The
-// scansion runner uses it instead of sleeping. It cannot see bytes still in
-// the kernel's socket buffers that no session has read yet.
+// scansion runner uses it instead of sleeping. A session counts as busy
+// whenever it is not blocked reading its socket, and (on Linux) bytes that
+// reached a socket but were not read yet count too, so a stanza a client
+// has written before WaitIdle is routed before WaitIdle returns.
 func (s *Server) WaitIdle(ctx context.Context) error {
-	return s.idle.wait(ctx)
+	backoff := 20 * time.Microsecond
+	for {
+		if err := s.idle.wait(ctx); err != nil {
+			return err
+		}
+		if !s.inputPending() {
+			return nil
+		}
+		// Bytes wait in a socket that its session has not woken up for
+		// yet; it will be busy in a moment.
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Millisecond)
+	}
+}
+
+// inputPending reports whether any connection has received bytes that its
+// session has not read yet.
+func (s *Server) inputPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.Pending() {
+			return true
+		}
+	}
+	return false
 }
 
 // Close stops every listener, closes every session with a

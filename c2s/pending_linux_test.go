@@ -1,0 +1,55 @@
+//go:build linux
+
+package c2s
+
+import (
+	"io"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestUnreadBytes(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+
+	if n := unreadBytes(server); n != 0 {
+		t.Fatalf("unread before any write: %d", n)
+	}
+	if _, err := io.WriteString(client, "<presence/>"); err != nil {
+		t.Fatal(err)
+	}
+	// Loopback delivery is immediate in practice; allow scheduling rounds
+	// for a loaded machine rather than a fixed sleep.
+	deadline := time.Now().Add(5 * time.Second)
+	for unreadBytes(server) != len("<presence/>") && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	if n := unreadBytes(server); n != len("<presence/>") {
+		t.Fatalf("unread after a write: %d, want %d", n, len("<presence/>"))
+	}
+	buf := make([]byte, 64)
+	if _, err := io.ReadFull(server, buf[:len("<presence/>")]); err != nil {
+		t.Fatal(err)
+	}
+	if n := unreadBytes(server); n != 0 {
+		t.Fatalf("unread after reading everything: %d", n)
+	}
+	if n := unreadBytes(trackedConn{Conn: server}); n != 0 {
+		t.Fatalf("a wrapped conn is not a syscall.Conn, want 0, got %d", n)
+	}
+}
