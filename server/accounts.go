@@ -137,8 +137,6 @@ func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salt
 	return salt, salted, scramIterations, true
 }
 
-func (a *account) jidString(s *Server) string { return a.name + "@" + s.domain }
-
 // bareJID builds localpart@domain for a known-valid localpart.
 func (s *Server) bareJID(local string) jid.JID {
 	j, _ := jid.New(local, s.domain, "")

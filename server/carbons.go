@@ -74,7 +74,7 @@ func (s *Server) carbonsReceived(acct *account, st *xmlnode.Element, got ...*ses
 		if !o.carbons || slices.Contains(got, o) {
 			continue
 		}
-		o.send(carbon("received", acct.jidString(s), o, st))
+		o.send(carbon("received", s.bareJID(acct.name).String(), o, st))
 	}
 }
 
