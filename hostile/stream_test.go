@@ -1,6 +1,8 @@
 package hostile_test
 
 import (
+	"errors"
+	"net"
 	"strings"
 	"testing"
 
@@ -122,4 +124,37 @@ func itoa(i int) string {
 		return digits[i : i+1]
 	}
 	return itoa(i/10) + digits[i%10:i%10+1]
+}
+
+// TestBrokenTLS answers the server's <proceed/> with bytes that are not a
+// TLS handshake, and also hangs up in the middle of one: the server drops
+// the connection (there is no stream left to carry an error) and nobody
+// else notices.
+func TestBrokenTLS(t *testing.T) {
+	e := newEnv(t, server.Config{})
+	for _, garbage := range []string{"<message/>", "\x16\x03\x01\x00\x05hello", ""} {
+		r := dialRaw(t, e.srv)
+		r.open()
+		r.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+		if p := r.next(); p.Name.Local != "proceed" {
+			t.Fatalf("want proceed, got %s", p)
+		}
+		if garbage == "" {
+			_ = r.conn.Close()
+		} else {
+			r.send(garbage)
+			// No CloseWrite: the server must give up on its own.
+			buf := make([]byte, 4096)
+			for {
+				if _, err := r.conn.Read(buf); err != nil {
+					var ne net.Error
+					if errors.As(err, &ne) && ne.Timeout() {
+						t.Fatalf("%q: the server kept the connection: %v", garbage, err)
+					}
+					break
+				}
+			}
+		}
+		e.checkWitnesses()
+	}
 }
