@@ -314,41 +314,21 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// next reads the next top-level element of the stream.
+// next reads the next top-level element of the stream, for readLoop: the
+// same as readElement, with read errors given the package's context and
+// turned into ErrClosed once Close has begun.
 func (c *Conn) next() (*xmlnode.Element, error) {
-	for {
-		tok, err := c.dec.Token()
-		if err != nil {
-			if c.closing.Load() {
-				return nil, ErrClosed
-			}
-			if err == io.EOF {
-				return nil, fmt.Errorf("client: read: %w", io.ErrUnexpectedEOF)
-			}
-			return nil, fmt.Errorf("client: read: %w", err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			el, err := xmlnode.Read(c.dec, t, c.cfg.Limits)
-			if err != nil {
-				return nil, fmt.Errorf("client: read: %w", err)
-			}
-			if el.Name.Space == NSStream && el.Name.Local == "error" {
-				se := &StreamError{}
-				for _, ch := range el.Elements() {
-					if ch.Name.Local == "text" {
-						se.Text = ch.Text()
-					} else if se.Condition == "" {
-						se.Condition = ch.Name.Local
-					}
-				}
-				return nil, se
-			}
-			return el, nil
-		case xml.EndElement:
-			return nil, ErrClosed
-		}
+	el, err := c.readElement()
+	var se *StreamError
+	switch {
+	case err == nil || err == ErrClosed || errors.As(err, &se):
+		return el, err
+	case c.closing.Load():
+		return nil, ErrClosed
+	case err == io.EOF:
+		return nil, fmt.Errorf("client: read: %w", io.ErrUnexpectedEOF)
 	}
+	return nil, fmt.Errorf("client: read: %w", err)
 }
 
 // negotiate runs RFC 6120 stream negotiation up to bound resource.
@@ -423,7 +403,9 @@ func (c *Conn) openStream() (*xmlnode.Element, error) {
 	return el, nil
 }
 
-// readElement reads one top-level element during negotiation.
+// readElement reads one top-level element: a <stream:error/> comes back as
+// a *StreamError and the end of the stream as ErrClosed; other errors are
+// the decoder's, unwrapped.
 func (c *Conn) readElement() (*xmlnode.Element, error) {
 	for {
 		tok, err := c.dec.Token()
@@ -437,21 +419,27 @@ func (c *Conn) readElement() (*xmlnode.Element, error) {
 				return nil, err
 			}
 			if el.Name.Space == NSStream && el.Name.Local == "error" {
-				se := &StreamError{}
-				for _, ch := range el.Elements() {
-					if ch.Name.Local == "text" {
-						se.Text = ch.Text()
-					} else if se.Condition == "" {
-						se.Condition = ch.Name.Local
-					}
-				}
-				return nil, se
+				return nil, parseStreamError(el)
 			}
 			return el, nil
 		case xml.EndElement:
 			return nil, ErrClosed
 		}
 	}
+}
+
+// parseStreamError turns a received <stream:error/> into a *StreamError: the
+// first child other than <text/> is the defined condition.
+func parseStreamError(el *xmlnode.Element) *StreamError {
+	se := &StreamError{}
+	for _, ch := range el.Elements() {
+		if ch.Name.Local == "text" {
+			se.Text = ch.Text()
+		} else if se.Condition == "" {
+			se.Condition = ch.Name.Local
+		}
+	}
+	return se
 }
 
 func (c *Conn) startTLS() error {
