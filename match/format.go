@@ -2,7 +2,6 @@ package match
 
 import (
 	"encoding/xml"
-	"fmt"
 	"strings"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -69,44 +68,16 @@ func escape(s string) string {
 }
 
 // startTag writes e's start tag as a childless element ("<x a='1'/>"),
-// with scansion's attributes spelt as in scripts (scansion:strict).
+// serialised by xmlnode as on the wire, except that scansion's attributes
+// are spelt as in scripts (scansion:strict) rather than with a generated
+// prefix.
 func startTag(e *xmlnode.Element, ns, parentNS string) string {
-	var b strings.Builder
-	b.WriteString("<" + e.Name.Local)
-	if ns != parentNS {
-		b.WriteString(` xmlns="` + escapeAttr(ns) + `"`)
-	}
-	var prefixes []string
-	for _, a := range e.Attr {
-		b.WriteByte(' ')
-		switch {
-		case a.Name.Space == "":
-		case a.Name.Space == xmlnode.XMLNamespace || a.Name.Space == "xml":
-			b.WriteString("xml:")
-		case isScansionAttr(a):
-			b.WriteString("scansion:")
-		default:
-			idx := -1
-			for i, p := range prefixes {
-				if p == a.Name.Space {
-					idx = i
-				}
-			}
-			if idx < 0 {
-				prefixes = append(prefixes, a.Name.Space)
-				idx = len(prefixes) - 1
-				fmt.Fprintf(&b, `xmlns:ns%d="%s" `, idx, escapeAttr(a.Name.Space))
-			}
-			fmt.Fprintf(&b, "ns%d:", idx)
+	tag := &xmlnode.Element{Name: xml.Name{Space: ns, Local: e.Name.Local}, Attr: make([]xml.Attr, len(e.Attr))}
+	for i, a := range e.Attr {
+		if isScansionAttr(a) {
+			a.Name = xml.Name{Local: "scansion:" + a.Name.Local}
 		}
-		b.WriteString(a.Name.Local + `="` + escapeAttr(a.Value) + `"`)
+		tag.Attr[i] = a
 	}
-	b.WriteString("/>")
-	return b.String()
-}
-
-func escapeAttr(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	return strings.ReplaceAll(b.String(), "'", "&apos;")
+	return string(tag.AppendTo(nil, parentNS))
 }

@@ -107,51 +107,29 @@ func (e *Element) write(w stringWriter, parentNS string) {
 	w.WriteByte('>')
 }
 
-func escapeAttr(w stringWriter, s string) {
-	last := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '"':
-			esc = "&quot;"
-		case '\'':
-			esc = "&apos;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
-			esc = "&#xD;"
-		case '\t':
-			esc = "&#x9;"
-		default:
-			continue
-		}
-		w.WriteString(s[last:i])
-		w.WriteString(esc)
-		last = i + 1
-	}
-	w.WriteString(s[last:])
-}
+// textEscapes and attrEscapes map the bytes that must be escaped to their
+// escapes (the rest map to ""). Character data escapes what would end it
+// (&, <), > (so "]]>" never appears) and \r (which parsers turn into \n);
+// quotes and newlines stay readable. Attribute values, written between
+// double quotes, also escape quotes and the whitespace that attribute-value
+// normalisation would turn into spaces, so that they read back unchanged.
+var (
+	textEscapes = [256]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '\r': "&#xD;"}
+	attrEscapes = [256]string{'&': "&amp;", '<': "&lt;", '>': "&gt;", '\r': "&#xD;",
+		'"': "&quot;", '\'': "&apos;", '\n': "&#xA;", '\t': "&#x9;"}
+)
 
-func escapeText(w stringWriter, s string) {
+func escapeAttr(w stringWriter, s string) { escape(w, s, &attrEscapes) }
+
+func escapeText(w stringWriter, s string) { escape(w, s, &textEscapes) }
+
+// escape writes s to w with the bytes escapes names replaced. Multi-byte
+// UTF-8 sequences pass through: none of their bytes is below 0x80.
+func escape(w stringWriter, s string, escapes *[256]string) {
 	last := 0
 	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '\r':
-			esc = "&#xD;"
-		default:
+		esc := escapes[s[i]]
+		if esc == "" {
 			continue
 		}
 		w.WriteString(s[last:i])
