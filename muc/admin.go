@@ -16,18 +16,13 @@ func (r *room) handleAdminSet(st *xmlnode.Element, from string, q *xmlnode.Eleme
 		return
 	}
 	item := items[0]
-	itemJID := item.Attrib("jid")
-	if itemJID != "" {
-		j, ok := prepJID(itemJID)
-		if !ok {
-			r.svc.route(errorReply(st, "modify", "jid-malformed", "", ""))
-			return
-		}
-		if strings.Contains(j, "/") {
-			r.svc.route(errorReply(st, "modify", "jid-malformed", "Bare JID expected, got full JID", ""))
-			return
-		}
-		itemJID = j
+	itemJID, ok := r.prepOptionalJID(st, item.Attrib("jid"))
+	if !ok {
+		return
+	}
+	if strings.Contains(itemJID, "/") {
+		r.svc.route(errorReply(st, "modify", "jid-malformed", "Bare JID expected, got full JID", ""))
+		return
 	}
 	nick := item.Attrib("nick")
 	if nick != "" {

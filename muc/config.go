@@ -175,16 +175,11 @@ func (r *room) handleOwnerSet(st *xmlnode.Element, from string, q *xmlnode.Eleme
 		r.svc.route(errorReply(st, "modify", "bad-request", "", ""))
 	case els[0].Name.Local == "destroy":
 		d := els[0]
-		newJID := d.Attrib("jid")
-		if newJID != "" {
-			// The alternate venue is forwarded to every occupant: refuse
-			// one that does not parse rather than relay it.
-			j, ok := prepJID(newJID)
-			if !ok {
-				r.svc.route(errorReply(st, "modify", "jid-malformed", "", ""))
-				return
-			}
-			newJID = j
+		// The alternate venue is forwarded to every occupant: refuse one
+		// that does not parse rather than relay it.
+		newJID, ok := r.prepOptionalJID(st, d.Attrib("jid"))
+		if !ok {
+			return
 		}
 		r.destroy(newJID, d.ChildText("", "reason"), d.ChildText("", "password"))
 		r.svc.route(reply(st))

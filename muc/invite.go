@@ -38,12 +38,7 @@ func (r *room) handleInvite(st *xmlnode.Element, from string, payload *xmlnode.E
 	}
 
 	reason := payload.ChildText("", "reason")
-	m := filterMUCPayloads(st.Copy())
-	m.SetAttr("from", r.jid)
-	m.SetAttr("to", invitee)
-	x := child(m, nsMUCUser, "x", "")
-	inv := child(x, nsMUCUser, "invite", "", "from", from)
-	child(inv, nsMUCUser, "reason", reason)
+	m, x, inv := r.relayed(st, "invite", invitee, from, reason)
 
 	// In a semi-anonymous room the invitee sees the inviter's nickname
 	// unless it will be a moderator.
@@ -53,13 +48,7 @@ func (r *room) handleInvite(st *xmlnode.Element, from string, payload *xmlnode.E
 		}
 	}
 	child(m, nsConference, "x", reason, "jid", r.jid)
-	if m.Child(nsClient, "body") == nil {
-		text := inv.Attrib("from") + " invited you to the room " + r.jid
-		if reason != "" {
-			text += " (" + reason + ")"
-		}
-		child(m, nsClient, "body", text)
-	}
+	fallbackBody(m, inv.Attrib("from")+" invited you to the room "+r.jid, reason)
 	if r.conf.password != "" {
 		child(x, nsMUCUser, "password", r.conf.password)
 	}
@@ -78,19 +67,8 @@ func (r *room) handleDecline(st *xmlnode.Element, from string, payload *xmlnode.
 		return
 	}
 	reason := payload.ChildText("", "reason")
-	m := filterMUCPayloads(st.Copy())
-	m.SetAttr("from", r.jid)
-	m.SetAttr("to", declinee)
-	x := child(m, nsMUCUser, "x", "")
-	dec := child(x, nsMUCUser, "decline", "", "from", from)
-	child(dec, nsMUCUser, "reason", reason)
-	if m.Child(nsClient, "body") == nil {
-		text := from + " declined your invite to the room " + r.jid
-		if reason != "" {
-			text += " (" + reason + ")"
-		}
-		child(m, nsClient, "body", text)
-	}
+	m, _, _ := r.relayed(st, "decline", declinee, from, reason)
+	fallbackBody(m, from+" declined your invite to the room "+r.jid, reason)
 	if bareOf(declinee) == r.jid {
 		if o := r.occupantByNick(declinee); o != nil {
 			r.routeToOccupant(o, m)
@@ -98,4 +76,32 @@ func (r *room) handleDecline(st *xmlnode.Element, from string, payload *xmlnode.
 		}
 	}
 	r.svc.route(m)
+}
+
+// relayed builds the message the room relays for a mediated invitation or
+// decline (kind "invite" or "decline"): a copy of st without its MUC
+// payloads, from the room to to, carrying <x><kind from=.../></x> with the
+// reason. It returns the message, the <x/> and the <kind/> element, for the
+// caller to add to.
+func (r *room) relayed(st *xmlnode.Element, kind, to, from, reason string) (m, x, item *xmlnode.Element) {
+	m = filterMUCPayloads(st.Copy())
+	m.SetAttr("from", r.jid)
+	m.SetAttr("to", to)
+	x = child(m, nsMUCUser, "x", "")
+	item = child(x, nsMUCUser, kind, "", "from", from)
+	child(item, nsMUCUser, "reason", reason)
+	return m, x, item
+}
+
+// fallbackBody adds a human-readable body (text, then the reason in
+// parentheses) for clients that do not understand MUC invitations, unless
+// the sender wrote one.
+func fallbackBody(m *xmlnode.Element, text, reason string) {
+	if m.Child(nsClient, "body") != nil {
+		return
+	}
+	if reason != "" {
+		text += " (" + reason + ")"
+	}
+	child(m, nsClient, "body", text)
 }

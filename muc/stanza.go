@@ -137,6 +137,20 @@ func prepJID(s string) (string, bool) {
 	return j.String(), true
 }
 
+// prepOptionalJID normalises an optional JID attribute of a request: ""
+// stays "", anything else must pass prepJID. On a malformed JID it answers
+// st with jid-malformed and reports false, so the caller just returns.
+func (r *room) prepOptionalJID(st *xmlnode.Element, s string) (string, bool) {
+	if s == "" {
+		return "", true
+	}
+	j, ok := prepJID(s)
+	if !ok {
+		r.svc.route(errorReply(st, "modify", "jid-malformed", "", ""))
+	}
+	return j, ok
+}
+
 // mapNothing removes the characters stringprep's table B.1 maps to nothing
 // (soft hyphen, zero-width joiners, variation selectors...), as Prosody's
 // resourceprep does before validating a nickname.
