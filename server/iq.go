@@ -114,7 +114,14 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 	if typ != "get" && typ != "set" {
 		return
 	}
-	payload := st.Elements()[0]
+	// iqFromClient refuses a get or set without exactly one child, but
+	// stanzas from components reach here without that check.
+	els := st.Elements()
+	if len(els) != 1 {
+		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
+		return
+	}
+	payload := els[0]
 	switch {
 	case payload.Name.Space == nsRoster && payload.Name.Local == "query":
 		if !self {
@@ -221,7 +228,14 @@ func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
 	if typ != "get" && typ != "set" {
 		return
 	}
-	payload := st.Elements()[0]
+	// iqFromClient refuses a get or set without exactly one child, but
+	// stanzas from components reach here without that check.
+	els := st.Elements()
+	if len(els) != 1 {
+		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
+		return
+	}
+	payload := els[0]
 	switch {
 	case payload.Name.Space == nsPing && payload.Name.Local == "ping" && typ == "get":
 		s.reply(tx, result(st))
