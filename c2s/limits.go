@@ -72,9 +72,10 @@ func (s *Session) classifyTimeout(err error) error {
 }
 
 // armWrite sets the deadline of the next write to a bound client: the
-// write timeout, or the shorter close timeout once the session is closing.
+// write timeout, or once the session is closing the shorter of it and the
+// close timeout.
 func (s *Session) armWrite(closing bool) {
-	if closing {
+	if closing && closeTimeout < s.limits.WriteTimeout {
 		s.boundWrites()
 		return
 	}
