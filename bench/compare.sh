@@ -140,12 +140,20 @@ if [ -d "$corpus" ]; then
   echo "script suite against a fresh Prosody (reference config) on $prosody_ref_port..." >&2
   ref_pid=$("$reference/start.sh" "$prosody_ref_port" "$work/prosody-ref")
   pids+=("$ref_pid")
-  r=$(suite_once -server "127.0.0.1:$prosody_ref_port")
-  last=${r#* }
-  passed=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\1/p')
-  failed=$(echo "$last" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed.*/\2/p')
+  start=$(date +%s%N)
+  "$work/muctest" -json -server "127.0.0.1:$prosody_ref_port" spec "$corpus" >"$work/prosody-suite.json" 2>&1 || true
+  end=$(date +%s%N)
+  passed=$(grep '"Action":"pass"' "$work/prosody-suite.json" | grep -c '"Test"' || true)
+  failed=$(grep '"Action":"fail"' "$work/prosody-suite.json" | grep -c '"Test"' || true)
+  # A failing script waits for the stanza it expected (ReceiveWait, 2s):
+  # the second line leaves those scripts' time out.
+  failed_s=$(grep '"Action":"fail"' "$work/prosody-suite.json" | grep '"Test"' | sed -n 's/.*"Elapsed":\([0-9.e-]*\).*/\1/p' |
+    awk '{t += $1} END {print t + 0}')
+  wall_s=$(awk "BEGIN{print ($end - $start) / 1000000000}")
   printf '{"suite":{"label":"prosody 0.12 (-server)","seconds":%s,"passed":%s,"failed":%s,"runs":1}}\n' \
-    "$(awk "BEGIN{print ${r%% *} / 1000000}")" "${passed:-0}" "${failed:-0}" >>"$results"
+    "$wall_s" "${passed:-0}" "${failed:-0}" >>"$results"
+  printf '{"suite":{"label":"  same, without the failing scripts","seconds":%s,"passed":%s,"failed":0,"runs":1}}\n' \
+    "$(awk "BEGIN{print $wall_s - $failed_s}")" "${passed:-0}" >>"$results"
 else
   echo "no Prosody corpus at $corpus: script suite skipped" >&2
 fi
