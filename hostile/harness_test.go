@@ -233,18 +233,11 @@ func (r *raw) next() *xmlnode.Element {
 var errStreamEnd = errors.New("server closed the stream")
 
 func (r *raw) tryNext() (*xmlnode.Element, error) {
-	for {
-		tok, err := r.dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return xmlnode.Read(r.dec, t, xmlnode.Limits{})
-		case xml.EndElement:
-			return nil, errStreamEnd
-		}
+	el, err := xmlnode.ReadNext(r.dec, xmlnode.Limits{})
+	if errors.Is(err, xmlnode.ErrEnd) {
+		return nil, errStreamEnd
 	}
+	return el, err
 }
 
 // plain authenticates with PLAIN and returns the server's answer.

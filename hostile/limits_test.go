@@ -54,7 +54,7 @@ func TestAuthRate(t *testing.T) {
 // connection-timeout stream error, while the witnesses, who keep talking,
 // are served throughout.
 func TestIdleTimeout(t *testing.T) {
-	e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: 500 * time.Millisecond}})
+	e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: time.Second}})
 	for _, slowloris := range []bool{false, true} {
 		t.Run(fmt.Sprintf("slowloris=%v", slowloris), func(t *testing.T) {
 			r := dialRaw(t, e.srv)
