@@ -407,25 +407,16 @@ func (c *Conn) openStream() (*xmlnode.Element, error) {
 // a *StreamError and the end of the stream as ErrClosed; other errors are
 // the decoder's, unwrapped.
 func (c *Conn) readElement() (*xmlnode.Element, error) {
-	for {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			el, err := xmlnode.Read(c.dec, t, c.cfg.Limits)
-			if err != nil {
-				return nil, err
-			}
-			if el.Name.Space == NSStream && el.Name.Local == "error" {
-				return nil, parseStreamError(el)
-			}
-			return el, nil
-		case xml.EndElement:
-			return nil, ErrClosed
-		}
+	el, err := xmlnode.ReadNext(c.dec, c.cfg.Limits)
+	switch {
+	case errors.Is(err, xmlnode.ErrEnd):
+		return nil, ErrClosed
+	case err != nil:
+		return nil, err
+	case el.Name.Space == NSStream && el.Name.Local == "error":
+		return nil, parseStreamError(el)
 	}
+	return el, nil
 }
 
 // parseStreamError turns a received <stream:error/> into a *StreamError: the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -116,23 +117,17 @@ func (f *fakeServer) serve(c net.Conn) {
 			f.mu.Unlock()
 		}()
 		for {
-			tok, err := dec.Token()
-			if err != nil {
-				return
-			}
-			switch t := tok.(type) {
-			case xml.EndElement:
+			st, err := xmlnode.ReadNext(dec, xmlnode.Limits{})
+			if errors.Is(err, xmlnode.ErrEnd) {
 				// Closing handshake: tell the others first.
 				f.route(sess, xmlnode.MustParse(`<presence xmlns="jabber:client" type="unavailable" to="everyone"/>`))
 				sess.write("</stream:stream>")
 				return
-			case xml.StartElement:
-				st, err := xmlnode.Read(dec, t, xmlnode.Limits{})
-				if err != nil {
-					return
-				}
-				f.route(sess, st)
 			}
+			if err != nil {
+				return
+			}
+			f.route(sess, st)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -75,19 +76,14 @@ func (c *rawClient) next() *xmlnode.Element {
 	return el
 }
 
+// tryNext reads the next top-level element; the server's
+// </stream:stream> is io.EOF.
 func (c *rawClient) tryNext() (*xmlnode.Element, error) {
-	for {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return xmlnode.Read(c.dec, t, xmlnode.Limits{})
-		case xml.EndElement:
-			return nil, io.EOF
-		}
+	el, err := xmlnode.ReadNext(c.dec, xmlnode.Limits{})
+	if errors.Is(err, xmlnode.ErrEnd) {
+		return nil, io.EOF
 	}
+	return el, err
 }
 
 func (c *rawClient) auth(user, pass string) *xmlnode.Element {

@@ -289,6 +289,31 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 	return root, nil
 }
 
+// ErrEnd is returned by ReadNext when it meets an end element instead of
+// the next element: on a stream, the peer's </stream:stream>.
+var ErrEnd = errors.New("xmlnode: end of the enclosing element")
+
+// ReadNext reads the next element at the decoder's current level, skipping
+// the text (whitespace keepalives) before it: how a client or a test takes
+// the next stanza, or stream-level element, off a stream. It returns ErrEnd
+// at an end element, and the decoder's error (io.EOF when the input ends
+// between elements) or Read's otherwise. Servers reading untrusted input use
+// their own loop, which also polices the text between stanzas.
+func ReadNext(d *xml.Decoder, lim Limits) (*Element, error) {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return Read(d, t, lim)
+		case xml.EndElement:
+			return nil, ErrEnd
+		}
+	}
+}
+
 func fromStart(start xml.StartElement, lim Limits) (*Element, error) {
 	e := &Element{Name: start.Name}
 	n := 0

@@ -95,3 +95,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestReadNext(t *testing.T) {
+	// A stream as a client sees it after the header: whitespace keepalives,
+	// two stanzas, then the server's </stream:stream>.
+	d := xml.NewDecoder(strings.NewReader(`<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams"> <message id="1"/>
+	<presence id="2"><status>x</status></presence></stream:stream>`))
+	if _, err := d.Token(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<message xmlns="jabber:client" id="1"/>`, `<presence xmlns="jabber:client" id="2"><status>x</status></presence>`} {
+		el, err := ReadNext(d, Limits{})
+		if err != nil || el.String() != want {
+			t.Fatalf("ReadNext = %v, %v; want %s", el, err, want)
+		}
+	}
+	if _, err := ReadNext(d, Limits{}); !errors.Is(err, ErrEnd) {
+		t.Fatalf("at </stream:stream>: err = %v, want ErrEnd", err)
+	}
+	if _, err := ReadNext(d, Limits{}); err == nil {
+		t.Fatal("after the end: want an error")
+	}
+}
