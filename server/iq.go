@@ -106,22 +106,32 @@ func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 	s.accountIQ(tx, acct, st, from.Localpart() == acct.name && from.Domainpart() == s.domain)
 }
 
+// requestPayload returns the one child of a get or set iq, the request the
+// server answers. It returns nil for results and errors, and for a request
+// without exactly one child, which it refuses with bad-request:
+// iqFromClient already refuses those from clients, but stanzas from
+// components reach the server's handlers without that check.
+func (s *Server) requestPayload(tx *txn, st *xmlnode.Element) *xmlnode.Element {
+	if typ := st.Attrib("type"); typ != "get" && typ != "set" {
+		return nil
+	}
+	els := st.Elements()
+	if len(els) != 1 {
+		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
+		return nil
+	}
+	return els[0]
+}
+
 // accountIQ answers an iq addressed to a user's bare JID (or sent with no
 // "to", which means the sender's own account). self says whether the sender
 // is the account's owner.
 func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self bool) {
+	payload := s.requestPayload(tx, st)
+	if payload == nil {
+		return
+	}
 	typ := st.Attrib("type")
-	if typ != "get" && typ != "set" {
-		return
-	}
-	// iqFromClient refuses a get or set without exactly one child, but
-	// stanzas from components reach here without that check.
-	els := st.Elements()
-	if len(els) != 1 {
-		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
-		return
-	}
-	payload := els[0]
 	switch {
 	case payload.Name.Space == nsRoster && payload.Name.Local == "query":
 		if !self {
@@ -224,18 +234,11 @@ func (s *Server) privateIQ(tx *txn, acct *account, st, q *xmlnode.Element, self 
 
 // serverIQ answers an iq addressed to the server's domain.
 func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
+	payload := s.requestPayload(tx, st)
+	if payload == nil {
+		return
+	}
 	typ := st.Attrib("type")
-	if typ != "get" && typ != "set" {
-		return
-	}
-	// iqFromClient refuses a get or set without exactly one child, but
-	// stanzas from components reach here without that check.
-	els := st.Elements()
-	if len(els) != 1 {
-		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
-		return
-	}
-	payload := els[0]
 	switch {
 	case payload.Name.Space == nsPing && payload.Name.Local == "ping" && typ == "get":
 		s.reply(tx, result(st))
