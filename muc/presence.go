@@ -364,63 +364,86 @@ func (r *room) handleNormalPresence(st *xmlnode.Element, from string) {
 	}
 
 	if orig != nil && orig != dest {
-		orig = orig.copy()
-		origX := mucUserX()
-		origRole := orig.role
-		destNick := ""
-		if dest == nil { // the session is leaving
-			if lastOrigSession {
-				orig.role = roleNone
-			}
-			orig.setSession(from, st)
-		} else {
-			unavail := newStanza("presence", "from", orig.nick, "to", from, "type", "unavailable")
-			orig.setSession(from, unavail)
-			destNick = resourceOf(dest.nick)
-			if !firstDestSession {
-				// Swapping into another session's nickname: show that
-				// nickname leaving first.
-				x := mucUserX()
-				none := roleNone
-				addItem(x, r.affiliation(bare), &none, "", "", "", "", "")
-				pr := newStanza("presence", "from", dest.nick, "to", from, "type", "unavailable")
-				child(pr, nsClient, "status", "you are joining pre-existing session "+destNick)
-				pr.Append(x)
-				r.svc.route(pr)
-			}
-			if firstDestSession && lastOrigSession {
-				addStatus(origX, "303") // a plain nick change
-			} else {
-				// Only this session changes nick: it alone sees 303.
-				orig.removeSession(from)
-				x := mucUserX()
-				rl := orig.role
-				addItem(x, r.affiliation(bare), &rl, from, destNick, "", "", "")
-				addStatus(x, "303")
-				addStatus(x, "110")
-				r.svc.route(unavail.Copy().Append(x))
-				destNick = ""
-			}
-		}
-		r.saveOccupant(orig)
-		r.publicise(orig, presenceChange{x: origX, nick: destNick, prevRole: origRole})
-		if lastOrigSession && dest == nil {
-			// Only a real leave may empty the room: Prosody 0.12 also
-			// checks on a nick change, and so destroys a temporary room
-			// whose only occupant renames itself.
-			r.occupantLeft()
-		}
+		r.leaveOccupant(st, from, orig, dest, firstDestSession, lastOrigSession)
 	}
-
 	if dest == nil {
 		return
 	}
+	// A join, or a client that rejoins with <x/> (e.g. after losing its
+	// state), gets the occupant list, history and subject.
+	sendRoomState := orig == nil || mucX != nil
+	r.enterOccupant(st, from, orig, dest, askedNick, lastOrigSession, sendRoomState)
+}
+
+// leaveOccupant takes session from out of its occupant orig, which it
+// leaves for dest (nil: the session is leaving the room): presence
+// unavailable, with status 303 and the new nickname for a nick change (only
+// to this session when other sessions stay under orig's nickname).
+// firstDestSession says whether dest is a new occupant, lastOrigSession
+// whether from was orig's only session.
+func (r *room) leaveOccupant(st *xmlnode.Element, from string, orig, dest *occupant, firstDestSession, lastOrigSession bool) {
+	bare := bareOf(from)
+	orig = orig.copy()
+	origX := mucUserX()
+	origRole := orig.role
+	destNick := ""
+	if dest == nil { // the session is leaving
+		if lastOrigSession {
+			orig.role = roleNone
+		}
+		orig.setSession(from, st)
+	} else {
+		unavail := newStanza("presence", "from", orig.nick, "to", from, "type", "unavailable")
+		orig.setSession(from, unavail)
+		destNick = resourceOf(dest.nick)
+		if !firstDestSession {
+			// Swapping into another session's nickname: show that
+			// nickname leaving first.
+			x := mucUserX()
+			none := roleNone
+			addItem(x, r.affiliation(bare), &none, "", "", "", "", "")
+			pr := newStanza("presence", "from", dest.nick, "to", from, "type", "unavailable")
+			child(pr, nsClient, "status", "you are joining pre-existing session "+destNick)
+			pr.Append(x)
+			r.svc.route(pr)
+		}
+		if firstDestSession && lastOrigSession {
+			addStatus(origX, "303") // a plain nick change
+		} else {
+			// Only this session changes nick: it alone sees 303.
+			orig.removeSession(from)
+			x := mucUserX()
+			rl := orig.role
+			addItem(x, r.affiliation(bare), &rl, from, destNick, "", "", "")
+			addStatus(x, "303")
+			addStatus(x, "110")
+			r.svc.route(unavail.Copy().Append(x))
+			destNick = ""
+		}
+	}
+	r.saveOccupant(orig)
+	r.publicise(orig, presenceChange{x: origX, nick: destNick, prevRole: origRole})
+	if lastOrigSession && dest == nil {
+		// Only a real leave may empty the room: Prosody 0.12 also
+		// checks on a nick change, and so destroys a temporary room
+		// whose only occupant renames itself.
+		r.occupantLeft()
+	}
+}
+
+// enterOccupant puts session from into occupant dest (a new occupant, one
+// of the same user's, or orig itself for a presence update) and broadcasts
+// it: status 100 for a join to a non-anonymous room, 210 when the service
+// changed the nickname asked for (askedNick), and, when the user split
+// nicknames, the original one still present. sendRoomState sends the
+// occupant list, history and subject as for a join.
+func (r *room) enterOccupant(st *xmlnode.Element, from string, orig, dest *occupant, askedNick string, lastOrigSession, sendRoomState bool) {
 	if dest == orig {
 		dest = dest.copy()
 	}
 	dest.setSession(from, st)
 	r.saveOccupant(dest)
-	if orig == nil || mucX != nil {
+	if sendRoomState {
 		r.sendOccupantList(from, func(o *occupant) bool { return o.presence(from) == nil })
 	}
 	destX := mucUserX()
@@ -448,7 +471,7 @@ func (r *room) handleNormalPresence(st *xmlnode.Element, from string) {
 			r.svc.route(pr)
 		}
 	}
-	if orig == nil || mucX != nil {
+	if sendRoomState {
 		r.sendHistory(st, from)
 		r.sendSubject(from)
 	}
