@@ -218,6 +218,16 @@ func (r *room) processConfigForm(st *xmlnode.Element, from string, x *xmlnode.El
 		}
 	}
 	r.locked = false
+	codes := r.applyConfig(f)
+	r.svc.route(reply(st))
+	r.announceStatusCodes(codes)
+}
+
+// applyConfig sets the room options f holds (those it leaves out keep their
+// value) and returns the XEP-0045 status codes the change calls for: 104
+// for a visible change, 170/171 for archiving on/off, 172/173 for the room
+// becoming non-anonymous/semi-anonymous.
+func (r *room) applyConfig(f submitted) map[int]bool {
 	codes := map[int]bool{}
 	changed := func(ok bool) {
 		if ok {
@@ -246,9 +256,7 @@ func (r *room) processConfigForm(st *xmlnode.Element, from string, x *xmlnode.El
 	setText(fRoomDesc, &c.description)
 	setText(fLang, &c.lang)
 	setBool(fPersistent, &c.persistent)
-	if f.has(fPublic) {
-		setBool(fPublic, &c.public)
-	}
+	setBool(fPublic, &c.public)
 	if f.has(fSecret) {
 		setText(fSecret, &c.password)
 	} else if f.has(fPasswordProt) && !f.boolean(fPasswordProt) && c.password != "" {
@@ -328,7 +336,13 @@ func (r *room) processConfigForm(st *xmlnode.Element, from string, x *xmlnode.El
 			codes[171] = true
 		}
 	}
-	r.svc.route(reply(st))
+	return codes
+}
+
+// announceStatusCodes tells the occupants what a configuration change did,
+// with one groupchat message carrying the codes in order; nothing when
+// codes is empty.
+func (r *room) announceStatusCodes(codes map[int]bool) {
 	if len(codes) == 0 {
 		return
 	}
