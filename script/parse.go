@@ -127,18 +127,32 @@ func Parse(name string, r io.Reader) (*Script, error) {
 		return nil, &ParseError{name, len(lines) + 1, err.Error()}
 	}
 	s := &Script{Path: name}
-	fail := func(line int, format string, args ...any) (*Script, error) {
-		return nil, &ParseError{name, line, fmt.Sprintf(format, args...)}
-	}
-	i := 0
 	if len(lines) > 0 && strings.HasPrefix(lines[0], "#") {
 		s.Title = strings.TrimSpace(strings.TrimLeft(lines[0], "#"))
 	}
-	// Header: [Client] blocks, up to a line of dashes. A script with no
-	// separator has no header only if it declares no client, which is an
-	// error anyway.
+	i, err := s.parseHeader(lines)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.parseSteps(lines[i:], i); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// errorf returns a *ParseError at line of the script.
+func (s *Script) errorf(line int, format string, args ...any) error {
+	return &ParseError{s.Path, line, fmt.Sprintf(format, args...)}
+}
+
+// parseHeader reads the [Client] blocks up to the line of dashes and checks
+// each client's JID; it returns the index of the line after the dashes. A
+// script with no separator has no header only if it declares no client,
+// which is an error anyway.
+func (s *Script) parseHeader(lines []string) (int, error) {
 	var cur *Client
 	headerEnd := -1
+	i := 0
 	for ; i < len(lines); i++ {
 		line := lines[i]
 		switch {
@@ -150,7 +164,7 @@ func Parse(name string, r io.Reader) (*Script, error) {
 		case clientHeader.MatchString(line):
 			name := clientHeader.FindStringSubmatch(line)[1]
 			if s.client(name) != nil {
-				return fail(i+1, "client %q declared twice", name)
+				return 0, s.errorf(i+1, "client %q declared twice", name)
 			}
 			cur = &Client{Name: name, Line: i + 1, Extra: map[string]string{}}
 			s.Clients = append(s.Clients, cur)
@@ -158,7 +172,7 @@ func Parse(name string, r io.Reader) (*Script, error) {
 		case isIndented(line) && cur != nil:
 			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
 			if !ok {
-				return fail(i+1, "expected \"key: value\" in the [Client] %s block, got %q", cur.Name, strings.TrimSpace(line))
+				return 0, s.errorf(i+1, "expected \"key: value\" in the [Client] %s block, got %q", cur.Name, strings.TrimSpace(line))
 			}
 			k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 			switch k {
@@ -173,7 +187,7 @@ func Parse(name string, r io.Reader) (*Script, error) {
 			}
 			continue
 		default:
-			return fail(i+1, "unexpected line in the header (missing a line of dashes before the steps?): %q", line)
+			return 0, s.errorf(i+1, "unexpected line in the header (missing a line of dashes before the steps?): %q", line)
 		}
 		if headerEnd >= 0 {
 			i++
@@ -181,30 +195,35 @@ func Parse(name string, r io.Reader) (*Script, error) {
 		}
 	}
 	if headerEnd < 0 {
-		return fail(len(lines), "no line of dashes ending the header")
+		return 0, s.errorf(len(lines), "no line of dashes ending the header")
 	}
 	if len(s.Clients) == 0 {
-		return fail(headerEnd+1, "no [Client] declared")
+		return 0, s.errorf(headerEnd+1, "no [Client] declared")
 	}
 	for _, c := range s.Clients {
 		if c.JID == "" {
-			return fail(c.Line, "client %q has no jid", c.Name)
+			return 0, s.errorf(c.Line, "client %q has no jid", c.Name)
 		}
 		// "jid: user@domain/resource" requests a resource too.
 		if bare, res, ok := strings.Cut(c.JID, "/"); ok {
 			if c.Resource != "" && c.Resource != res {
-				return fail(c.Line, "client %q: resource %q conflicts with the jid's %q", c.Name, c.Resource, res)
+				return 0, s.errorf(c.Line, "client %q: resource %q conflicts with the jid's %q", c.Name, c.Resource, res)
 			}
 			c.JID, c.Resource = bare, res
 		}
 		if local, domain, ok := strings.Cut(c.JID, "@"); !ok || local == "" || domain == "" {
-			return fail(c.Line, "client %q: jid %q is not a user@domain JID", c.Name, c.JID)
+			return 0, s.errorf(c.Line, "client %q: jid %q is not a user@domain JID", c.Name, c.JID)
 		}
 	}
-	// Steps.
+	return i, nil
+}
+
+// parseSteps reads the steps; lines are the script's from index first on,
+// so that errors carry the script's line numbers.
+func (s *Script) parseSteps(lines []string, first int) error {
 	var comments []string
-	for i < len(lines) {
-		line := lines[i]
+	for i := 0; i < len(lines); {
+		line, lineNo := lines[i], first+i+1
 		switch {
 		case line == "":
 			i++
@@ -214,23 +233,23 @@ func Parse(name string, r io.Reader) (*Script, error) {
 			i++
 			continue
 		case isIndented(line):
-			return fail(i+1, "indented line outside a sends:/receives: block: %q", strings.TrimSpace(line))
+			return s.errorf(lineNo, "indented line outside a sends:/receives: block: %q", strings.TrimSpace(line))
 		}
 		m := actionLine.FindStringSubmatch(line)
 		if m == nil {
-			return fail(i+1, "expected \"NAME connects|disconnects|sends:|receives:\", got %q", line)
+			return s.errorf(lineNo, "expected \"NAME connects|disconnects|sends:|receives:\", got %q", line)
 		}
 		name, verb, rest := m[1], m[2], m[4]
 		if s.client(name) == nil {
-			return fail(i+1, "unknown client %q (declare it with [Client] %s)", name, name)
+			return s.errorf(lineNo, "unknown client %q (declare it with [Client] %s)", name, name)
 		}
-		st := &Step{Line: i + 1, Client: name, Comment: comments}
+		st := &Step{Line: lineNo, Client: name, Comment: comments}
 		comments = nil
 		i++
 		switch verb {
 		case "connects", "disconnects":
 			if rest != "" || m[3] != "" {
-				return fail(st.Line, "%q takes no argument", verb)
+				return s.errorf(st.Line, "%q takes no argument", verb)
 			}
 			st.Action = Connect
 			if verb == "disconnects" {
@@ -243,9 +262,8 @@ func Parse(name string, r io.Reader) (*Script, error) {
 		if verb == "receives" {
 			st.Action = Receive
 		}
-		// The XML block: indented lines (blank lines inside allowed).
 		var block []string
-		start := i + 1
+		start := st.Line + 1
 		if rest != "" {
 			if strings.EqualFold(rest, "nothing") && st.Action == Receive {
 				st.Action = ReceiveNothing
@@ -255,37 +273,48 @@ func Parse(name string, r io.Reader) (*Script, error) {
 			block = append(block, rest)
 			start = st.Line
 		}
-		for i < len(lines) {
-			if isIndented(lines[i]) {
-				block = append(block, lines[i])
-				i++
-				continue
-			}
-			if lines[i] == "" {
-				j := i
-				for j < len(lines) && lines[j] == "" {
-					j++
-				}
-				if j < len(lines) && isIndented(lines[j]) {
-					for ; i < j; i++ {
-						block = append(block, "")
-					}
-					continue
-				}
-			}
-			break
-		}
+		var more []string
+		more, i = xmlBlock(lines, i)
+		block = append(block, more...)
 		st.XML = strings.Join(block, "\n")
 		st.XMLLine = start
 		if strings.TrimSpace(st.XML) == "" {
-			return fail(st.Line, "%s has no XML (indent it below the line)", st)
+			return s.errorf(st.Line, "%s has no XML (indent it below the line)", st)
 		}
 		if err := s.checkXML(st); err != nil {
-			return nil, err
+			return err
 		}
 		s.Steps = append(s.Steps, st)
 	}
-	return s, nil
+	return nil
+}
+
+// xmlBlock returns the XML block of a sends/receives step starting at
+// lines[i]: the indented lines, with blank lines between them kept, and the
+// index of the first line after the block.
+func xmlBlock(lines []string, i int) ([]string, int) {
+	var block []string
+	for i < len(lines) {
+		if isIndented(lines[i]) {
+			block = append(block, lines[i])
+			i++
+			continue
+		}
+		if lines[i] == "" {
+			j := i
+			for j < len(lines) && lines[j] == "" {
+				j++
+			}
+			if j < len(lines) && isIndented(lines[j]) {
+				for ; i < j; i++ {
+					block = append(block, "")
+				}
+				continue
+			}
+		}
+		break
+	}
+	return block, i
 }
 
 func (s *Script) client(name string) *Client {
