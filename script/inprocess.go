@@ -17,6 +17,8 @@ func DefaultServerConfig() server.Config {
 
 // InProcess is an in-process server started for one script run.
 type InProcess struct {
+	// Server is the running server; its WaitIdle lets the runner settle
+	// without sleeping.
 	Server *server.Server
 	addr   string
 	done   chan error

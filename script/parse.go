@@ -16,7 +16,7 @@ import (
 
 // Script is a parsed .scs file.
 type Script struct {
-	Path    string
+	Path    string // the file, as given to ParseFile or Parse; errors name it
 	Title   string // the first line's comment, without "#"
 	Clients []*Client
 	Steps   []*Step
@@ -29,7 +29,7 @@ type Client struct {
 	Password string
 	Resource string            // requested resource, "" for server-generated
 	Extra    map[string]string // other "key: value" lines, kept for tools
-	Line     int
+	Line     int               // of the [Client] line, for errors about the client
 }
 
 // Action is what a step does.
@@ -62,8 +62,8 @@ func (a Action) String() string {
 
 // Step is one action line of the script with its XML block.
 type Step struct {
-	Line    int
-	Client  string
+	Line    int    // of the action line, for failure reports
+	Client  string // the [Client] name that acts
 	Action  Action
 	XML     string   // the indented block, raw (before substitution)
 	XMLLine int      // line of the block's first line
@@ -84,8 +84,8 @@ func (s *Step) String() string {
 // ParseError is a syntax error at a line of a script.
 type ParseError struct {
 	Path string
-	Line int
-	Msg  string
+	Line int    // 1-based, so that "path:line" opens in an editor
+	Msg  string // what is wrong, and where possible how to fix it
 }
 
 func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Msg) }

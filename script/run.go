@@ -60,12 +60,12 @@ func (r *Result) Passed() bool { return r.Failure == nil }
 // difference without re-running it.
 type Failure struct {
 	Path     string
-	Step     *Step  // nil when the failure is not tied to one step
-	Msg      string // one-line summary
-	Expected string // the expected stanza, pretty-printed
-	Received string // the closest received stanza, difference marked
-	Client   string // whose stanzas Recent lists
-	Recent   []string
+	Step     *Step    // nil when the failure is not tied to one step
+	Msg      string   // one-line summary
+	Expected string   // the expected stanza, pretty-printed
+	Received string   // the closest received stanza, difference marked
+	Client   string   // whose stanzas Recent lists
+	Recent   []string // that client's last stanzas, each marked with what became of it
 }
 
 // Error renders the failure as the report printed by muctest.

@@ -11,6 +11,11 @@
 // Namespaces are always resolved: Name.Space holds the namespace URI, never a
 // prefix, and xmlns declarations are not kept in Attr (Encode writes them
 // where the namespace changes).
+//
+// It holds the XML subset XMPP streams use (RFC 6120 section 11): Read
+// refuses the comments, processing instructions and DTDs that XMPP forbids.
+// ReadNext takes the next element off a stream, which is all a client or a
+// test needs.
 package xmlnode
 
 import (
