@@ -31,8 +31,7 @@ type room struct {
 
 	subject     string
 	subjectFrom string
-	subjectSet  bool // a subject change happened: joiners get a delay stamp
-	subjectTime string
+	subjectTime string // of the last subject change, "" if none: joiners get it as a delay stamp
 
 	history []historyEntry
 	log     []archived // message archive (mam.go)

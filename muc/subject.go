@@ -19,7 +19,7 @@ func (r *room) sendSubject(to string) {
 	}
 	m := subjectMessage(from, r.subject)
 	m.SetAttr("to", to)
-	if r.subjectSet {
+	if r.subjectTime != "" {
 		child(m, nsDelay, "delay", "", "from", r.jid, "stamp", r.subjectTime)
 	}
 	r.svc.route(m)
@@ -32,7 +32,6 @@ func (r *room) setSubject(from, subject string) {
 	}
 	r.subjectFrom = from
 	r.subject = subject
-	r.subjectSet = true
 	r.subjectTime = stamp(r.svc.cfg.Now())
 	r.broadcastMessage(subjectMessage(from, subject), nil)
 }
