@@ -23,8 +23,10 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
 )
 
@@ -66,6 +68,15 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "admin@localhost", "comma-separated admin bare JIDs")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
+	// Limits for a server others can reach; the defaults suit a test server.
+	maxStanza := fs.Int64("max-stanza", 0, "largest stanza in bytes (0: the c2s default, 256 KiB)")
+	maxDepth := fs.Int("max-depth", 0, "deepest element nesting in a stanza (0: the c2s default)")
+	maxAttrs := fs.Int("max-attrs", 0, "most attributes on one element (0: the c2s default)")
+	idle := fs.Duration("idle-timeout", 0, "end sessions silent for this long (0: never)")
+	connRate := fs.Int("conn-rate", 0, "new connections per minute per IP (0: unlimited)")
+	authRate := fs.Int("auth-rate", 0, "SASL attempts per minute per IP (0: unlimited)")
+	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
+	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,6 +93,15 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		NoTLS:        *noTLS,
 		Logger:       log,
 		TraceStanzas: *verbose,
+		Limits: c2s.Limits{
+			MaxStanzaBytes: *maxStanza,
+			MaxDepth:       *maxDepth,
+			MaxAttrs:       *maxAttrs,
+			IdleTimeout:    *idle,
+		},
+		ConnRate:  server.RateLimit{Burst: *connRate, Per: time.Minute},
+		AuthRate:  server.RateLimit{Burst: *authRate, Per: time.Minute},
+		MUCLimits: muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants},
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users

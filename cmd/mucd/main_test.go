@@ -81,3 +81,37 @@ func TestServe(t *testing.T) {
 		t.Fatalf("run after cancel: %v", err)
 	}
 }
+
+// TestLimitFlags checks that the limit flags reach the server: a stanza over
+// -max-stanza ends the stream with policy-violation.
+func TestLimitFlags(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan net.Addr, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-no-tls", "-max-stanza", "512", "-conn-rate", "5", "-max-occupants", "3"}, io.Discard, ready)
+	}()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	}
+	conn, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(conn, `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`)
+	io.WriteString(conn, "<message><body>"+strings.Repeat("x", 2048)+"</body></message>")
+	got, _ := io.ReadAll(conn)
+	if !strings.Contains(string(got), "<policy-violation") {
+		t.Errorf("a 2 KiB stanza with -max-stanza 512 got %q, want a policy-violation stream error", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run after cancel: %v", err)
+	}
+}
