@@ -119,7 +119,7 @@ func (s *Server) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 		return
 	}
 	for _, ss := range acct.sessions {
-		if ss.available {
+		if ss.available() {
 			ss.send(st)
 		}
 	}
@@ -137,9 +137,9 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 		addVCardUpdate(st)
 	}
 	st.RemoveAttr("to")
-	if avail || ss.available {
+	if avail || ss.available() {
 		for _, o := range a.sessions {
-			if o != ss && o.available {
+			if o != ss && o.available() {
 				c := st.Copy()
 				c.SetAttr("to", o.full.String())
 				o.send(c)
@@ -163,7 +163,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 			if err != nil {
 				continue
 			}
-			if it := a.roster[d]; it != nil && it.hasFrom() && ss.available {
+			if it := a.roster[d]; it != nil && it.hasFrom() && ss.available() {
 				continue // already told through the roster
 			}
 			c := st.Copy()
@@ -171,13 +171,12 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 			s.routePresence(tx, c, dj)
 		}
 		ss.directed = nil
-		ss.available, ss.presence, ss.priority = false, nil, 0
+		ss.presence, ss.priority = nil, 0
 		a.lastGone, a.lastStatus = time.Now(), st.ChildText(nsClient, "status")
 		return
 	}
 
-	initial := !ss.available
-	ss.available = true
+	initial := !ss.available()
 	ss.presence = st.Copy()
 	ss.priority = parsePriority(st)
 	if !initial {
@@ -193,7 +192,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 	}
 	// The presence of our other available resources.
 	for _, o := range a.sessions {
-		if o != ss && o.available && o.presence != nil {
+		if o != ss && o.available() {
 			c := o.presence.Copy()
 			c.SetAttr("to", ss.full.String())
 			ss.send(c)
@@ -218,7 +217,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 func (s *Server) sendAvailable(tx *txn, a *account, to jid.JID, pres *xmlnode.Element) int {
 	n := 0
 	for _, o := range a.sessions {
-		if !o.available || o.presence == nil {
+		if !o.available() {
 			continue
 		}
 		n++
@@ -379,7 +378,7 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 				a.pendingIn[fb] = st.Copy()
 				a.pendingInOrder = append(a.pendingInOrder, fb)
 				for _, ss := range a.sessions {
-					if ss.available {
+					if ss.available() {
 						ss.send(st)
 					}
 				}

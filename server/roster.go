@@ -191,7 +191,7 @@ func (s *Server) removeContact(tx *txn, a *account, it *rosterItem, from jid.JID
 
 	if hadFrom {
 		for _, ss := range a.sessions {
-			if ss.available {
+			if ss.available() {
 				un := xmlnode.New(nsClient, "presence", "type", "unavailable", "from", ss.full.String(), "to", bare)
 				s.routePresence(tx, un, cj)
 			}

@@ -164,7 +164,7 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 	case "headline":
 		for _, ss := range acct.sessions {
-			if ss.available && ss.priority >= 0 {
+			if ss.available() && ss.priority >= 0 {
 				ss.send(st)
 			}
 		}
@@ -198,7 +198,7 @@ func (a *account) topResources() []*session {
 	var top []*session
 	best := -1
 	for _, ss := range a.sessions {
-		if !ss.available || ss.priority < 0 {
+		if !ss.available() || ss.priority < 0 {
 			continue
 		}
 		switch {

@@ -20,8 +20,7 @@ type session struct {
 	full jid.JID
 	acct *account
 
-	available  bool
-	presence   *xmlnode.Element // last broadcast available presence, no "to"
+	presence   *xmlnode.Element // last broadcast available presence, no "to"; nil while unavailable
 	priority   int
 	interested bool // requested the roster: receives roster pushes (RFC 6121 2.1.6)
 	carbons    bool // enabled Message Carbons (XEP-0280)
@@ -34,6 +33,11 @@ type session struct {
 
 	gone bool // unbound: replaced or closed
 }
+
+// available reports whether the session has sent initial presence (and not
+// gone unavailable since): only available sessions receive presence and
+// messages to the bare JID (RFC 6121 sections 4.2 and 8.5.2).
+func (ss *session) available() bool { return ss.presence != nil }
 
 func (ss *session) send(st *xmlnode.Element) {
 	if ss.gone {
@@ -126,7 +130,7 @@ func (ss *session) Close(reason string) {
 // MUC rooms), then removes it from its account. reason, when set, becomes a
 // "Disconnected: reason" status as in Prosody.
 func (s *Server) unbindLocked(tx *txn, ss *session, reason string) {
-	if ss.available || len(ss.directed) > 0 {
+	if ss.available() || len(ss.directed) > 0 {
 		un := xmlnode.New(c2s.NSClient, "presence", "type", "unavailable", "from", ss.full.String())
 		if reason != "" {
 			un.AddChild(c2s.NSClient, "status").SetText("Disconnected: " + reason)
