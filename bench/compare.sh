@@ -11,7 +11,7 @@
 #
 #   usage: bench/compare.sh
 #   env:   OCCUPANTS (100)  MESSAGES (5, per occupant, burst runs)
-#          ROOMS (5, for the multi-room run)  RATE (20 messages/s, paced run)
+#          ROOMS (5, for the multi-room run)  RATE (10 messages/s, paced run)
 #          SUITE_RUNS (5, in-process suite runs; the median is shown)
 #          REPEAT (1; n runs each server n times per scenario, fastest kept)
 #          MEM_OCCUPANTS (500) MEM_ROOMS (10): the first run, on fresh servers,
@@ -27,7 +27,7 @@ cd "$root"
 occupants=${OCCUPANTS:-100}
 messages=${MESSAGES:-5}
 rooms=${ROOMS:-5}
-rate=${RATE:-20}
+rate=${RATE:-10}
 suite_runs=${SUITE_RUNS:-5}
 repeat=${REPEAT:-1}
 archive=${ARCHIVE:-0}

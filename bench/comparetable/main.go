@@ -100,10 +100,11 @@ func run(in io.Reader, out io.Writer) error {
 			// keep the faults of all.
 			r := l.Report
 			if prev := runs[l.Scenario][r.Label]; prev != nil {
-				r.Runs = prev.Runs
-				r.FaultyRuns = prev.FaultyRuns
+				// Memory comes from the first run, on a fresh server.
+				r.Runs, r.FaultyRuns = prev.Runs, prev.FaultyRuns
+				r.BytesPerOccupant, r.LivePerOccupant = prev.BytesPerOccupant, prev.LivePerOccupant
+				r.GoroutinesPerOccupant = prev.GoroutinesPerOccupant
 				if prev.PerSecond > r.PerSecond {
-					prev.Runs, prev.FaultyRuns = r.Runs, r.FaultyRuns
 					r = prev
 				}
 			}

@@ -9,6 +9,7 @@ func TestTable(t *testing.T) {
 	in := `{"scenario":"burst","report":{"Label":"muctest","PerSecond":100000,"Delivered":1000,"P50":2000000,"P99":4000000,"ServerCPU":10000000,"BytesPerOccupant":20480,"Cores":2}}
 {"scenario":"burst","report":{"Label":"prosody","PerSecond":10000,"Delivered":1000,"P50":20000000,"P99":40000000,"ServerCPU":100000000,"BytesPerOccupant":10240,"Cores":2}}
 {"scenario":"burst","report":{"Label":"ejabberd","error":"connection refused"}}
+{"scenario":"burst","report":{"Label":"prosody","PerSecond":5000,"Delivered":1000,"BytesPerOccupant":99999,"Cores":2}}
 {"suite":{"label":"muctest in-process","seconds":0.1,"passed":36,"failed":0,"runs":5}}
 {"suite":{"label":"prosody","seconds":10,"passed":33,"failed":3,"runs":1}}
 `
