@@ -30,27 +30,34 @@ func TestFlags(t *testing.T) {
 	}
 }
 
-// TestServe starts mucd with fixed accounts, logs in over PLAIN with the
-// right password after a wrong one, and shuts it down through its context.
-func TestServe(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+// start runs mucd with args until ctx ends and dials it. The connection
+// (closed at cleanup) has a deadline only so that a broken server fails
+// the test instead of hanging it; done receives run's result.
+func start(t *testing.T, ctx context.Context, args ...string) (conn net.Conn, done <-chan error) {
+	t.Helper()
 	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-user", "alice:secret", "-no-tls", "-v"}, io.Discard, ready)
-	}()
+	result := make(chan error, 1)
+	go func() { result <- run(ctx, args, io.Discard, ready) }()
 	var addr net.Addr
 	select {
 	case addr = <-ready:
-	case err := <-done:
+	case err := <-result:
 		t.Fatalf("run: %v", err)
 	}
 	conn, err := net.Dial("tcp", addr.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	return conn, result
+}
+
+// TestServe starts mucd with fixed accounts, logs in over PLAIN with the
+// right password after a wrong one, and shuts it down through its context.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	conn, done := start(t, ctx, "-addr", "127.0.0.1:0", "-user", "alice:secret", "-no-tls", "-v")
 	r := bufio.NewReader(conn)
 	readUntil := func(s string) string {
 		t.Helper()
@@ -87,23 +94,7 @@ func TestServe(t *testing.T) {
 func TestLimitFlags(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	ready := make(chan net.Addr, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-no-tls", "-max-stanza", "512", "-conn-rate", "5", "-max-occupants", "3"}, io.Discard, ready)
-	}()
-	var addr net.Addr
-	select {
-	case addr = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	}
-	conn, err := net.Dial("tcp", addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	conn, done := start(t, ctx, "-addr", "127.0.0.1:0", "-no-tls", "-max-stanza", "512", "-conn-rate", "5", "-max-occupants", "3")
 	io.WriteString(conn, `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`)
 	io.WriteString(conn, "<message><body>"+strings.Repeat("x", 2048)+"</body></message>")
 	got, _ := io.ReadAll(conn)
