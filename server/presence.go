@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -447,11 +448,5 @@ func (a *account) dropPendingIn(bare string) {
 		return
 	}
 	delete(a.pendingIn, bare)
-	out := a.pendingInOrder[:0]
-	for _, j := range a.pendingInOrder {
-		if j != bare {
-			out = append(out, j)
-		}
-	}
-	a.pendingInOrder = out
+	a.pendingInOrder = slices.DeleteFunc(a.pendingInOrder, func(j string) bool { return j == bare })
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 
 	"mellium.im/xmpp/jid"
@@ -56,13 +57,7 @@ func (a *account) item(bare string, create bool) *rosterItem {
 
 func (a *account) removeItem(bare string) {
 	delete(a.roster, bare)
-	out := a.order[:0]
-	for _, j := range a.order {
-		if j != bare {
-			out = append(out, j)
-		}
-	}
-	a.order = out
+	a.order = slices.DeleteFunc(a.order, func(j string) bool { return j == bare })
 }
 
 // items returns the roster in insertion order.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -47,22 +48,13 @@ func (ss *session) send(st *xmlnode.Element) {
 }
 
 func (ss *session) addDirected(to string) {
-	for _, d := range ss.directed {
-		if d == to {
-			return
-		}
+	if !slices.Contains(ss.directed, to) {
+		ss.directed = append(ss.directed, to)
 	}
-	ss.directed = append(ss.directed, to)
 }
 
 func (ss *session) removeDirected(to string) {
-	out := ss.directed[:0]
-	for _, d := range ss.directed {
-		if d != to {
-			out = append(out, d)
-		}
-	}
-	ss.directed = out
+	ss.directed = slices.DeleteFunc(ss.directed, func(d string) bool { return d == to })
 }
 
 // host implements c2s.Host.
@@ -138,13 +130,7 @@ func (s *Server) unbindLocked(tx *txn, ss *session, reason string) {
 		s.broadcastPresence(tx, ss, un, false)
 	}
 	ss.gone = true
-	out := ss.acct.sessions[:0]
-	for _, o := range ss.acct.sessions {
-		if o != ss {
-			out = append(out, o)
-		}
-	}
-	ss.acct.sessions = out
+	ss.acct.sessions = slices.DeleteFunc(ss.acct.sessions, func(o *session) bool { return o == ss })
 }
 
 // txn collects the stanzas for components produced while Server.mu is held;
