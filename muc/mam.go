@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -106,12 +107,12 @@ func (r *room) handleMAM(st *xmlnode.Element, from string, q *xmlnode.Element) {
 			}
 		}
 	}
-	max := mamDefaultMax
+	limit := mamDefaultMax
 	reverse := false
 	if set := q.Child(nsRSM, "set"); set != nil {
 		if m := set.Child(nsRSM, "max"); m != nil {
 			if n, err := strconv.Atoi(m.Text()); err == nil && n >= 0 {
-				max = n
+				limit = n
 			}
 		}
 		if a := set.Child(nsRSM, "after"); a != nil {
@@ -124,7 +125,7 @@ func (r *room) handleMAM(st *xmlnode.Element, from string, q *xmlnode.Element) {
 			}
 		}
 	}
-	max = min(max, mamMaxMax)
+	limit = min(limit, mamMaxMax)
 	// Pages are sent oldest first, in both directions, unless the client
 	// asks for the page flipped (XEP-0313 flip-page).
 	flip := q.Child(nsMAM, "flip-page") != nil
@@ -159,20 +160,17 @@ func (r *room) handleMAM(st *xmlnode.Element, from string, q *xmlnode.Element) {
 		lo = hi
 	}
 	window := matching[lo:hi]
-	complete := len(window) <= max
+	complete := len(window) <= limit
 	var page []archived
 	if reverse {
-		page = window[max0(len(window)-max):]
+		page = window[max(len(window)-limit, 0):]
 	} else {
-		page = window[:min(max, len(window))]
+		page = window[:min(limit, len(window))]
 	}
 
-	order := make([]archived, len(page))
-	copy(order, page)
+	order := slices.Clone(page)
 	if flip {
-		for i, j := 0, len(order)-1; i < j; i, j = i+1, j-1 {
-			order[i], order[j] = order[j], order[i]
-		}
+		slices.Reverse(order)
 	}
 	qid := q.Attrib("queryid")
 	for _, a := range order {
@@ -207,11 +205,4 @@ func indexOfID(as []archived, id string) int {
 		}
 	}
 	return -1
-}
-
-func max0(n int) int {
-	if n < 0 {
-		return 0
-	}
-	return n
 }
