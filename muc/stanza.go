@@ -46,7 +46,13 @@ const (
 // newStanza returns a jabber:client stanza named name with the given
 // attributes (name, value pairs; empty values are left out).
 func newStanza(name string, attrs ...string) *xmlnode.Element {
-	e := xmlnode.New(nsClient, name)
+	return newElement(nsClient, name, attrs...)
+}
+
+// newElement is xmlnode.New leaving out attributes whose value is empty, so
+// that callers can pass optional ones (a reason, an id) unconditionally.
+func newElement(space, local string, attrs ...string) *xmlnode.Element {
+	e := xmlnode.New(space, local)
 	for i := 0; i+1 < len(attrs); i += 2 {
 		if attrs[i+1] != "" {
 			e.SetAttr(attrs[i], attrs[i+1])
@@ -57,12 +63,7 @@ func newStanza(name string, attrs ...string) *xmlnode.Element {
 
 // child adds a child element with optional text and returns the child.
 func child(parent *xmlnode.Element, space, local, text string, attrs ...string) *xmlnode.Element {
-	c := xmlnode.New(space, local)
-	for i := 0; i+1 < len(attrs); i += 2 {
-		if attrs[i+1] != "" {
-			c.SetAttr(attrs[i], attrs[i+1])
-		}
-	}
+	c := newElement(space, local, attrs...)
 	if text != "" {
 		c.SetText(text)
 	}
