@@ -262,6 +262,10 @@ func (c *Conn) TryRecv() (st *xmlnode.Element, err error, ok bool) {
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
 		c.closing.Store(true)
+		// The deadline also ends a Send blocked on a server that stopped
+		// reading, so that it lets go of wmu: Close stays bounded by
+		// Timeout, as documented.
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
 		c.wmu.Lock()
 		_, werr := io.WriteString(c.conn, "</stream:stream>")
 		c.wmu.Unlock()
