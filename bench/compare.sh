@@ -7,7 +7,7 @@
 #     a load every server sustains;
 #   - the script suite (spec/ + ../shared/corpus/prosody) timed in-process
 #     and against a fresh Prosody with the reference config.
-# Everything listens on 127.0.0.1 only. Takes about a minute.
+# Everything listens on 127.0.0.1 only. Takes under two minutes (REPEAT=1).
 #
 #   usage: bench/compare.sh
 #   env:   OCCUPANTS (100)  MESSAGES (5, per occupant, burst runs)
