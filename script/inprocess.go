@@ -26,8 +26,8 @@ type InProcess struct {
 
 // StartInProcess starts a server for cfg on 127.0.0.1:0.
 func StartInProcess(cfg server.Config) (srv *InProcess, err error) {
-	// The server is written concurrently with the runner: turn a panic in
-	// New or Serve's setup into an error for this one script.
+	// A panic in New (a server bug) fails this one script rather than the
+	// whole muctest run.
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("script: in-process server: %v", p)
