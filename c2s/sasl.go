@@ -86,6 +86,16 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		return salt, salted, int64(iter), nil
 	}))
 
+	// refuse answers a failed exchange: a refused authorization identity
+	// is invalid-authzid (RFC 6120 section 6.5.6), anything else
+	// not-authorized, which tells an attacker nothing more.
+	refuse := func() error {
+		if badAuthz {
+			return s.saslFailure("invalid-authzid")
+		}
+		return s.saslFailure("not-authorized")
+	}
+
 	data, err := decode64(auth.Text())
 	if err != nil {
 		return false, s.saslFailure("incorrect-encoding")
@@ -104,17 +114,11 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		more, resp, err := step(neg, data)
 		if err != nil {
 			s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err)
-			if badAuthz {
-				return false, s.saslFailure("invalid-authzid")
-			}
-			return false, s.saslFailure("not-authorized")
+			return false, refuse()
 		}
 		if !more {
 			if user == "" {
-				if badAuthz {
-					return false, s.saslFailure("invalid-authzid")
-				}
-				return false, s.saslFailure("not-authorized")
+				return false, refuse()
 			}
 			succ := xmlnode.New(NSSASL, "success")
 			if len(resp) > 0 {
