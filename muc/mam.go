@@ -80,76 +80,30 @@ func (r *room) handleMAM(st *xmlnode.Element, from string, q *xmlnode.Element) {
 		r.svc.route(errorReply(st, "auth", "forbidden", "", ""))
 		return
 	}
-	var start, end time.Time
-	var beforeID, afterID string
-	var ids map[string]bool
-	if form := q.Child(nsData, "x"); form != nil {
-		if ft := formType(form); ft != nsMAM {
-			r.svc.route(errorReply(st, "modify", "bad-request", "Unexpected FORM_TYPE, expected '"+nsMAM+"'", ""))
-			return
-		}
-		f := readForm(form)
-		for name, p := range map[string]*time.Time{"start": &start, "end": &end} {
-			if v := f.text(name); v != "" {
-				t, err := time.Parse(time.RFC3339, v)
-				if err != nil {
-					r.svc.route(errorReply(st, "modify", "bad-request", "Invalid date-time: "+v, ""))
-					return
-				}
-				*p = t
-			}
-		}
-		beforeID, afterID = f.text("before-id"), f.text("after-id")
-		if vals, ok := f.values["ids"]; ok {
-			ids = make(map[string]bool)
-			for _, v := range vals {
-				ids[v] = true
-			}
-		}
+	mq, ok := r.parseMAMQuery(st, q)
+	if !ok {
+		return
 	}
-	limit := mamDefaultMax
-	reverse := false
-	if set := q.Child(nsRSM, "set"); set != nil {
-		if m := set.Child(nsRSM, "max"); m != nil {
-			if n, err := strconv.Atoi(m.Text()); err == nil && n >= 0 {
-				limit = n
-			}
-		}
-		if a := set.Child(nsRSM, "after"); a != nil {
-			afterID = a.Text()
-		}
-		if b := set.Child(nsRSM, "before"); b != nil {
-			reverse = true
-			if b.Text() != "" {
-				beforeID = b.Text()
-			}
-		}
-	}
-	limit = min(limit, mamMaxMax)
-	// Pages are sent oldest first, in both directions, unless the client
-	// asks for the page flipped (XEP-0313 flip-page).
-	flip := q.Child(nsMAM, "flip-page") != nil
 
 	// The matching messages, oldest first, then the page.
 	var matching []archived
 	for _, a := range r.log {
-		if (!start.IsZero() && a.at.Before(start)) || (!end.IsZero() && a.at.After(end)) || (ids != nil && !ids[a.id]) {
+		if (!mq.start.IsZero() && a.at.Before(mq.start)) || (!mq.end.IsZero() && a.at.After(mq.end)) || (mq.ids != nil && !mq.ids[a.id]) {
 			continue
 		}
 		matching = append(matching, a)
 	}
-	total := len(matching)
 	lo, hi := 0, len(matching) // the window the page is taken from
-	if afterID != "" {
-		i := indexOfID(matching, afterID)
+	if mq.afterID != "" {
+		i := indexOfID(matching, mq.afterID)
 		if i < 0 {
 			r.svc.route(errorReply(st, "modify", "item-not-found", "", ""))
 			return
 		}
 		lo = i + 1
 	}
-	if beforeID != "" {
-		i := indexOfID(matching, beforeID)
+	if mq.beforeID != "" {
+		i := indexOfID(matching, mq.beforeID)
 		if i < 0 {
 			r.svc.route(errorReply(st, "modify", "item-not-found", "", ""))
 			return
@@ -160,22 +114,89 @@ func (r *room) handleMAM(st *xmlnode.Element, from string, q *xmlnode.Element) {
 		lo = hi
 	}
 	window := matching[lo:hi]
-	complete := len(window) <= limit
 	var page []archived
-	if reverse {
-		page = window[max(len(window)-limit, 0):]
+	if mq.reverse {
+		page = window[max(len(window)-mq.limit, 0):]
 	} else {
-		page = window[:min(limit, len(window))]
+		page = window[:min(mq.limit, len(window))]
 	}
+	r.sendMAMPage(st, from, mq, page, len(matching), len(window) <= mq.limit)
+}
 
+// mamQuery is what an archive query asks for: the form's filters and the
+// result set management (XEP-0059) of the page.
+type mamQuery struct {
+	start, end        time.Time       // zero: unbounded
+	beforeID, afterID string          // "" when absent
+	ids               map[string]bool // nil: any id
+	limit             int             // page size, at most mamMaxMax
+	reverse           bool            // <before/>: the last page of the window
+	flip              bool            // XEP-0313 flip-page: the page newest first
+	queryID           string
+}
+
+// parseMAMQuery reads a query's form and RSM set; on a malformed one it
+// answers st with bad-request and reports false.
+func (r *room) parseMAMQuery(st, q *xmlnode.Element) (mamQuery, bool) {
+	mq := mamQuery{limit: mamDefaultMax, queryID: q.Attrib("queryid")}
+	if form := q.Child(nsData, "x"); form != nil {
+		if ft := formType(form); ft != nsMAM {
+			r.svc.route(errorReply(st, "modify", "bad-request", "Unexpected FORM_TYPE, expected '"+nsMAM+"'", ""))
+			return mq, false
+		}
+		f := readForm(form)
+		for name, p := range map[string]*time.Time{"start": &mq.start, "end": &mq.end} {
+			if v := f.text(name); v != "" {
+				t, err := time.Parse(time.RFC3339, v)
+				if err != nil {
+					r.svc.route(errorReply(st, "modify", "bad-request", "Invalid date-time: "+v, ""))
+					return mq, false
+				}
+				*p = t
+			}
+		}
+		mq.beforeID, mq.afterID = f.text("before-id"), f.text("after-id")
+		if vals, ok := f.values["ids"]; ok {
+			mq.ids = make(map[string]bool)
+			for _, v := range vals {
+				mq.ids[v] = true
+			}
+		}
+	}
+	if set := q.Child(nsRSM, "set"); set != nil {
+		if m := set.Child(nsRSM, "max"); m != nil {
+			if n, err := strconv.Atoi(m.Text()); err == nil && n >= 0 {
+				mq.limit = n
+			}
+		}
+		if a := set.Child(nsRSM, "after"); a != nil {
+			mq.afterID = a.Text()
+		}
+		if b := set.Child(nsRSM, "before"); b != nil {
+			mq.reverse = true
+			if b.Text() != "" {
+				mq.beforeID = b.Text()
+			}
+		}
+	}
+	mq.limit = min(mq.limit, mamMaxMax)
+	// Pages are sent oldest first, in both directions, unless the client
+	// asks for the page flipped (XEP-0313 flip-page).
+	mq.flip = q.Child(nsMAM, "flip-page") != nil
+	return mq, true
+}
+
+// sendMAMPage sends the page's messages to from, then the <fin/> result
+// with the page's first and last ids and the count of matching messages
+// (total); complete says the page is the last one in its direction.
+func (r *room) sendMAMPage(st *xmlnode.Element, from string, mq mamQuery, page []archived, total int, complete bool) {
 	order := slices.Clone(page)
-	if flip {
+	if mq.flip {
 		slices.Reverse(order)
 	}
-	qid := q.Attrib("queryid")
 	for _, a := range order {
 		m := newStanza("message", "to", from, "from", r.jid)
-		res := child(m, nsMAM, "result", "", "queryid", qid, "id", a.id)
+		res := child(m, nsMAM, "result", "", "queryid", mq.queryID, "id", a.id)
 		fwd := child(res, nsForward, "forwarded", "")
 		child(fwd, nsDelay, "delay", "", "stamp", stamp(a.at))
 		item := a.msg.Copy()
