@@ -177,7 +177,7 @@ func matchLoose(ec, gc []*xmlnode.Element, path, ens, gns string, gotParent *xml
 			}
 		}
 		if len(cand[i]) == 0 {
-			return explainMissing(e, i, gc, path, ens, gns, gotParent)
+			return explainMissing(e, gc, path, ens, gns, gotParent)
 		}
 	}
 	// Most constrained first.
@@ -217,7 +217,7 @@ func matchLoose(ec, gc []*xmlnode.Element, path, ens, gns string, gotParent *xml
 
 // explainMissing reports the closest received child for an expected child
 // that matched none: a same-named child's own mismatch, or "missing".
-func explainMissing(e *xmlnode.Element, i int, gc []*xmlnode.Element, path, ens, gns string, gotParent *xmlnode.Element) *Mismatch {
+func explainMissing(e *xmlnode.Element, gc []*xmlnode.Element, path, ens, gns string, gotParent *xmlnode.Element) *Mismatch {
 	cns := nsOf(e, ens)
 	cpath := path + step(e, cns, ens, 0)
 	for _, g := range gc {
