@@ -184,7 +184,7 @@ func (r *room) handleOwnerSet(st *xmlnode.Element, from string, q *xmlnode.Eleme
 		r.destroy(newJID, d.ChildText("", "reason"), d.ChildText("", "password"))
 		r.svc.route(reply(st))
 	case els[0].Name.Space == nsData && els[0].Name.Local == "x":
-		r.processConfigForm(st, from, els[0])
+		r.processConfigForm(st, els[0])
 	default:
 		r.svc.route(errorReply(st, "cancel", "service-unavailable", "", ""))
 	}
@@ -193,7 +193,7 @@ func (r *room) handleOwnerSet(st *xmlnode.Element, from string, q *xmlnode.Eleme
 // processConfigForm applies a submitted configuration form (an empty one
 // accepts the defaults: an instant room), unlocks the room, replies, then
 // tells the occupants what changed with status codes 104, 170-173.
-func (r *room) processConfigForm(st *xmlnode.Element, from string, x *xmlnode.Element) {
+func (r *room) processConfigForm(st, x *xmlnode.Element) {
 	switch x.Attrib("type") {
 	case "cancel":
 		r.svc.route(reply(st))

@@ -147,7 +147,7 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 			return
 		}
 		s.reply(tx, result(st))
-		s.removeContact(tx, a, it, from)
+		s.removeContact(tx, a, it)
 		return
 	}
 	if sub := in.Attrib("subscription"); sub != "" && sub != "none" {
@@ -173,7 +173,7 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 // 6121 section 2.5.2 and Prosody (issue 1121): the contact gets directed
 // unavailable from each of our available resources, then unsubscribed and
 // unsubscribe as appropriate.
-func (s *Server) removeContact(tx *txn, a *account, it *rosterItem, from jid.JID) {
+func (s *Server) removeContact(tx *txn, a *account, it *rosterItem) {
 	bare := it.jid
 	cj, _ := jid.Parse(bare)
 	us := s.bareJID(a.name).String()
