@@ -72,7 +72,7 @@ func (s *Server) blockingIQ(tx *txn, a *account, st, payload *xmlnode.Element, s
 				}
 				a.blocklist = append(a.blocklist, item)
 				// Contacts that saw our presence now see us go offline.
-				if it := a.roster[item]; it != nil && it.hasFrom() {
+				if it := a.roster[item]; it != nil && it.subFrom {
 					cj, _ := jid.Parse(item)
 					s.sendAvailable(tx, a, cj, xmlnode.New(nsClient, "presence", "type", "unavailable"))
 				}

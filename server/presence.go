@@ -147,7 +147,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 			}
 		}
 		for _, it := range a.items() {
-			if it.hasFrom() {
+			if it.subFrom {
 				c := st.Copy()
 				c.SetAttr("to", it.jid)
 				cj, _ := jid.Parse(it.jid)
@@ -164,7 +164,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 			if err != nil {
 				continue
 			}
-			if it := a.roster[d]; it != nil && it.hasFrom() && ss.available() {
+			if it := a.roster[d]; it != nil && it.subFrom && ss.available() {
 				continue // already told through the roster
 			}
 			c := st.Copy()
@@ -185,7 +185,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 	}
 	// Probe the contacts we are subscribed to (answered locally).
 	for _, it := range a.items() {
-		if it.hasTo() {
+		if it.subTo {
 			cj, _ := jid.Parse(it.jid)
 			probe := xmlnode.New(nsClient, "presence", "type", "probe", "from", ss.full.String(), "to", it.jid)
 			s.routePresence(tx, probe, cj)
@@ -246,7 +246,7 @@ func (s *Server) inboundProbe(tx *txn, a *account, st *xmlnode.Element) {
 	}
 	us := s.bareJID(a.name)
 	it := a.roster[from.Bare().String()]
-	if it == nil || !it.hasFrom() {
+	if it == nil || !it.subFrom {
 		p := xmlnode.New(nsClient, "presence", "type", "unsubscribed", "from", us.String(), "to", from.Bare().String())
 		s.routePresence(tx, p, from.Bare())
 		return
@@ -264,19 +264,15 @@ func (s *Server) outboundSubscription(tx *txn, a *account, st *xmlnode.Element, 
 	switch typ {
 	case "subscribe":
 		it := a.item(cb, true)
-		if !it.ask && !it.hasTo() {
+		if !it.ask && !it.subTo {
 			it.ask = true
 			s.push(a, cb)
 		}
 		s.routePresence(tx, st, contact)
 	case "unsubscribe":
-		if it := a.roster[cb]; it != nil && (it.hasTo() || it.ask) {
+		if it := a.roster[cb]; it != nil && (it.subTo || it.ask) {
 			it.ask = false
-			if it.sub == "both" {
-				it.sub = "from"
-			} else if it.sub == "to" {
-				it.sub = "none"
-			}
+			it.subTo = false
 			s.push(a, cb)
 		}
 		s.routePresence(tx, st, contact)
@@ -285,15 +281,11 @@ func (s *Server) outboundSubscription(tx *txn, a *account, st *xmlnode.Element, 
 		it := a.roster[cb]
 		if _, pending := a.pendingIn[cb]; pending {
 			it = a.item(cb, true)
-			if it.sub == "none" {
-				it.sub = "from"
-			} else if it.sub == "to" {
-				it.sub = "both"
-			}
+			it.subFrom = true
 			it.approved = false
 			a.dropPendingIn(cb)
 			changed = true
-		} else if it == nil || !it.hasFrom() {
+		} else if it == nil || !it.subFrom {
 			// Pre-approval (RFC 6121 section 3.4): remembered, not sent.
 			it = a.item(cb, true)
 			if !it.approved {
@@ -304,11 +296,11 @@ func (s *Server) outboundSubscription(tx *txn, a *account, st *xmlnode.Element, 
 		if changed {
 			s.push(a, cb)
 		}
-		if it.hasFrom() {
+		if it.subFrom {
 			s.routePresence(tx, st, contact)
 			s.sendAvailable(tx, a, contact, nil)
 		}
-		if it.hasTo() {
+		if it.subTo {
 			probe := xmlnode.New(nsClient, "presence", "type", "probe", "from", st.Attrib("from"), "to", cb)
 			s.routePresence(tx, probe, contact)
 		}
@@ -318,12 +310,8 @@ func (s *Server) outboundSubscription(tx *txn, a *account, st *xmlnode.Element, 
 		a.dropPendingIn(cb)
 		wasFrom := false
 		if it != nil {
-			switch it.sub {
-			case "from":
-				it.sub, wasFrom = "none", true
-			case "both":
-				it.sub, wasFrom = "to", true
-			}
+			wasFrom = it.subFrom
+			it.subFrom = false
 			if it.approved {
 				it.approved = false
 				if !wasFrom {
@@ -352,7 +340,7 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 	switch typ {
 	case "subscribe":
 		switch {
-		case it != nil && it.hasFrom():
+		case it != nil && it.subFrom:
 			// Already subscribed: answer for the user (RFC 6121 3.1.3).
 			p := xmlnode.New(nsClient, "presence", "type", "subscribed", "from", us, "to", fb)
 			s.routePresence(tx, p, from)
@@ -362,11 +350,7 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 			}
 		case it != nil && it.approved:
 			it.approved = false
-			if it.sub == "none" {
-				it.sub = "from"
-			} else {
-				it.sub = "both"
-			}
+			it.subFrom = true
 			s.push(a, fb)
 			p := xmlnode.New(nsClient, "presence", "type", "subscribed", "from", us, "to", fb)
 			s.routePresence(tx, p, from)
@@ -390,11 +374,7 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 			return
 		}
 		it.ask = false
-		if it.sub == "none" {
-			it.sub = "to"
-		} else if it.sub == "from" {
-			it.sub = "both"
-		}
+		it.subTo = true
 		s.sendInterested(a, st)
 		s.push(a, fb)
 	case "unsubscribe":
@@ -403,12 +383,8 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 			a.dropPendingIn(fb)
 			changed = true
 		}
-		if it != nil && it.hasFrom() {
-			if it.sub == "both" {
-				it.sub = "to"
-			} else {
-				it.sub = "none"
-			}
+		if it != nil && it.subFrom {
+			it.subFrom = false
 			changed = true
 		}
 		if changed {
@@ -418,15 +394,11 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 			}
 		}
 	case "unsubscribed":
-		if it == nil || !(it.hasTo() || it.ask) {
+		if it == nil || !(it.subTo || it.ask) {
 			return
 		}
 		it.ask = false
-		if it.sub == "both" {
-			it.sub = "from"
-		} else if it.sub == "to" {
-			it.sub = "none"
-		}
+		it.subTo = false
 		s.sendInterested(a, st)
 		s.push(a, fb)
 	}

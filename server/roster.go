@@ -15,19 +15,33 @@ type rosterItem struct {
 	jid    string
 	name   string
 	groups []string
-	// sub is "none", "to", "from" or "both".
-	sub string
+	// subTo: the user receives the contact's presence; subFrom: the
+	// contact receives the user's. The subscription attribute ("none",
+	// "to", "from", "both") is derived from the two (subscription), and
+	// each RFC 6121 section 3 transition sets or clears one of them.
+	subTo, subFrom bool
 	// ask is true while our subscription request is pending ("ask='subscribe'").
 	ask bool
 	// approved is a subscription pre-approval (RFC 6121 section 3.4).
 	approved bool
 }
 
-func (it *rosterItem) hasTo() bool   { return it.sub == "to" || it.sub == "both" }
-func (it *rosterItem) hasFrom() bool { return it.sub == "from" || it.sub == "both" }
+// subscription is the item's subscription attribute (RFC 6121 section
+// 2.1.2.5).
+func (it *rosterItem) subscription() string {
+	switch {
+	case it.subTo && it.subFrom:
+		return "both"
+	case it.subTo:
+		return "to"
+	case it.subFrom:
+		return "from"
+	}
+	return "none"
+}
 
 func (it *rosterItem) element() *xmlnode.Element {
-	e := xmlnode.New(nsRoster, "item", "jid", it.jid, "subscription", it.sub)
+	e := xmlnode.New(nsRoster, "item", "jid", it.jid, "subscription", it.subscription())
 	if it.name != "" {
 		e.SetAttr("name", it.name)
 	}
@@ -49,7 +63,7 @@ func (a *account) item(bare string, create bool) *rosterItem {
 	if it := a.roster[bare]; it != nil || !create {
 		return it
 	}
-	it := &rosterItem{jid: bare, sub: "none"}
+	it := &rosterItem{jid: bare}
 	a.roster[bare] = it
 	a.order = append(a.order, bare)
 	return it
@@ -77,7 +91,7 @@ func (a *account) subscribedFrom(from string) bool {
 		return false
 	}
 	it := a.roster[j.Bare().String()]
-	return it != nil && it.hasFrom()
+	return it != nil && it.subFrom
 }
 
 func (a *account) ver() string { return strconv.Itoa(a.rosterVer) }
@@ -178,7 +192,7 @@ func (s *Server) removeContact(tx *txn, a *account, it *rosterItem) {
 	cj, _ := jid.Parse(bare)
 	us := s.bareJID(a.name).String()
 	_, pending := a.pendingIn[bare]
-	hadFrom, hadTo, ask := it.hasFrom(), it.hasTo(), it.ask
+	hadFrom, hadTo, ask := it.subFrom, it.subTo, it.ask
 
 	a.removeItem(bare)
 	a.dropPendingIn(bare)
