@@ -84,26 +84,17 @@ func (f *fakeServer) serve(t *testing.T, nc net.Conn) error {
 		restart := false
 		var neg *sasl.Negotiator
 		for !restart {
-			tok, err := dec.Token()
-			if err != nil {
-				return fmt.Errorf("read: %w", err)
-			}
-			var el *xmlnode.Element
-			switch t := tok.(type) {
-			case xml.EndElement:
+			el, err := xmlnode.ReadNext(dec, xmlnode.Limits{})
+			if errors.Is(err, xmlnode.ErrEnd) {
 				if !f.noCloseTag {
 					io.WriteString(conn, "</stream:stream>")
 				}
 				// Wait for the client to hang up.
 				io.Copy(io.Discard, conn)
 				return nil
-			case xml.StartElement:
-				el, err = xmlnode.Read(dec, t, xmlnode.Limits{})
-				if err != nil {
-					return err
-				}
-			default:
-				continue
+			}
+			if err != nil {
+				return fmt.Errorf("read: %w", err)
 			}
 			switch el.Name.Local {
 			case "starttls":
