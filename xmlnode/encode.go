@@ -1,6 +1,7 @@
 package xmlnode
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -19,8 +20,10 @@ func (e *Element) String() string {
 // is written only when it differs, so stanzas on the wire look like what
 // clients expect.
 func (e *Element) Encode(w io.Writer, parentNS string) error {
-	_, err := w.Write(e.AppendTo(nil, parentNS))
-	return err
+	if _, err := w.Write(e.AppendTo(nil, parentNS)); err != nil {
+		return fmt.Errorf("xmlnode: encode <%s>: %w", e.Name.Local, err)
+	}
+	return nil
 }
 
 // AppendTo appends the serialisation of e to buf, the allocation-light form
