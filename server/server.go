@@ -211,10 +211,12 @@ func mechanisms(cfg Config) []string {
 	return c2s.AllMechanisms
 }
 
-// Domain returns the server's domain.
+// Domain returns the server's domain (Config.Domain normalised, or the
+// "localhost" default), which callers need to build their clients' JIDs.
 func (s *Server) Domain() string { return s.domain }
 
-// MUCDomain returns the domain the MUC service is mounted at ("" with NoMUC).
+// MUCDomain returns the domain the MUC service is mounted at ("" with
+// NoMUC), so that callers can address rooms without repeating the default.
 func (s *Server) MUCDomain() string { return s.mucDomain }
 
 // ErrClosed is returned by Serve after Close.
