@@ -211,7 +211,7 @@ func mechanisms(cfg Config) []string {
 	return c2s.AllMechanisms
 }
 
-// Domain returns the server's domain (Config.Domain normalised, or the
+// Domain returns the server's domain (Config.Domain lower-cased, or the
 // "localhost" default), which callers need to build their clients' JIDs.
 func (s *Server) Domain() string { return s.domain }
 
