@@ -151,12 +151,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			return s, true
 		}
-	case own != nil: // in-process: no separate RSS
-		sample = func() (fanout.ProcSample, bool) {
-			st, err := own.stats()
-			return fanout.ProcSample{RSS: st.Heap + st.Stack}, err == nil
-		}
 	}
+	// In-process there is no RSS or CPU time of the server alone; the live
+	// Go memory below (which then counts the clients too) is all there is.
 	liveStats := func() (goStats, bool) {
 		if own == nil {
 			return goStats{}, false
@@ -384,7 +381,7 @@ func startChild(cpuProfile, memProfile string) (*ownServer, error) {
 }
 
 // startInProcess runs the server inside mucbench; its memory statistics
-// then include the clients'.
+// then include the clients', and no RSS or CPU time is reported.
 func startInProcess(cpuProfile, memProfile string) (*ownServer, error) {
 	srv, ln, err := newServer()
 	if err != nil {
