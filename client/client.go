@@ -162,8 +162,9 @@ func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
 		deadline = d
 	}
 	nc.SetDeadline(deadline)
-	// Closing the socket is the only way to interrupt a blocked read when
-	// ctx is cancelled mid-negotiation.
+	// An expired deadline is how a read blocked mid-negotiation is
+	// interrupted when ctx is cancelled (the socket stays open until New
+	// returns the error).
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	err := c.negotiate(local)
 	if !stop() || ctx.Err() != nil {
