@@ -163,8 +163,8 @@ func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
 	}
 	nc.SetDeadline(deadline)
 	// An expired deadline is how a read blocked mid-negotiation is
-	// interrupted when ctx is cancelled (the socket stays open until New
-	// returns the error).
+	// interrupted when ctx is cancelled; the socket is left to the caller
+	// (Dial closes it).
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	err := c.negotiate(local)
 	if !stop() || ctx.Err() != nil {
