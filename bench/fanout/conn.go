@@ -54,7 +54,7 @@ func dial(addr, domain, user, password string, timeout time.Duration) (*conn, er
 	if err != nil {
 		return nil, fmt.Errorf("fanout: dial %s: %w", addr, err)
 	}
-	c := &conn{nc: nc, r: bufio.NewReaderSize(nc, 64<<10), domain: domain}
+	c := &conn{nc: nc, r: bufio.NewReaderSize(nc, 16<<10), domain: domain}
 	_ = nc.SetDeadline(time.Now().Add(timeout))
 	if err := c.login(user, password); err != nil {
 		nc.Close()

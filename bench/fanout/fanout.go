@@ -420,7 +420,7 @@ var (
 // scan reads the raw stream and records every marker until all fins of
 // the room have arrived.
 func (o *occupant) scan(b *Bench) error {
-	buf := make([]byte, 0, 256<<10)
+	buf := make([]byte, 0, 64<<10)
 	for {
 		if len(buf) == cap(buf) {
 			return errors.New("fanout: marker longer than the read buffer")
