@@ -364,18 +364,10 @@ func (r *room) announceStatusCodes(codes map[int]bool) {
 // removed users, the remaining occupants are told too, as XEP-0045 section
 // 9.4 requires.
 func (r *room) removeNonMembers() {
-	type removed struct {
-		o    *occupant
-		prev role
-	}
-	var out []removed
+	var out []evicted
 	for _, o := range r.eachOccupant() {
 		if r.affiliation(o.bare) <= affNone {
-			o = o.copy()
-			prev := o.role
-			o.role = roleNone
-			r.saveOccupant(o)
-			out = append(out, removed{o, prev})
+			out = append(out, r.evict(o))
 		}
 	}
 	x := mucUserX()

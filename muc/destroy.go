@@ -31,17 +31,9 @@ func (r *room) destroy(newJID, reason, password string) {
 		child(d, nsMUCUser, "password", password)
 	}
 	r.destroying = true
-	type left struct {
-		o    *occupant
-		prev role
-	}
-	var out []left
+	var out []evicted
 	for _, o := range r.eachOccupant() {
-		o = o.copy()
-		prev := o.role
-		o.role = roleNone
-		r.saveOccupant(o)
-		out = append(out, left{o, prev})
+		out = append(out, r.evict(o))
 	}
 	for _, l := range out {
 		r.publicise(l.o, presenceChange{x: x, prevRole: l.prev})

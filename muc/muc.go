@@ -124,11 +124,8 @@ func (s *Service) Shutdown() {
 		addStatus(x, "332")
 		r.destroying = true // keep the room while it empties
 		for _, o := range r.eachOccupant() {
-			o = o.copy()
-			prev := o.role
-			o.role = roleNone
-			r.saveOccupant(o)
-			r.publicise(o, presenceChange{x: x, prevRole: prev})
+			e := r.evict(o)
+			r.publicise(e.o, presenceChange{x: x, prevRole: e.prev})
 		}
 		r.destroying = false
 	}

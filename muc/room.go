@@ -120,6 +120,24 @@ func (r *room) saveOccupant(o *occupant) *occupant {
 	return c
 }
 
+// evicted is an occupant put out of the room, with the role it had: what
+// publicise needs to tell those who saw it that it left.
+type evicted struct {
+	o    *occupant
+	prev role
+}
+
+// evict removes o from the room: a copy with role none is saved, which
+// drops it from the occupant list. The copy keeps its sessions, from which
+// publicise builds the unavailable presence.
+func (r *room) evict(o *occupant) evicted {
+	c := o.copy()
+	prev := c.role
+	c.role = roleNone
+	r.saveOccupant(c)
+	return evicted{c, prev}
+}
+
 // routeToOccupant sends a copy of st to every session of o.
 func (r *room) routeToOccupant(o *occupant, st *xmlnode.Element) {
 	for _, s := range o.sessions {
