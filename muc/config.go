@@ -303,6 +303,7 @@ func (r *room) applyConfig(f submitted) map[int]bool {
 		if err != nil || n < 0 {
 			n = defaultHistoryLength
 		}
+		n = min(n, r.svc.maxHistory())
 		c.historyLength = n
 		if len(r.history) > n {
 			r.history = append(r.history[:0:0], r.history[len(r.history)-n:]...)

@@ -3,8 +3,9 @@ package muc
 import "github.com/muctest/muctest/xmlnode"
 
 // Limits bound what one user can make the service hold, so that a hostile
-// account cannot grow it without bound. Zero fields mean no limit. Service
-// admins are exempt from both.
+// account cannot grow it without bound. Zero fields mean no limit (but for
+// MaxHistory, see there). Service admins are exempt from the room and
+// occupant limits.
 type Limits struct {
 	// MaxRoomsPerUser bounds how many existing rooms one user (bare JID)
 	// may own; creating one more is refused with not-allowed, as XEP-0045
@@ -14,6 +15,22 @@ type Limits struct {
 	// own muc#roomconfig_maxusers says; a join beyond it gets
 	// service-unavailable (XEP-0045 section 7.2.10, "max users").
 	MaxOccupants int
+	// MaxHistory caps the messages one room keeps for joining users,
+	// whatever its muc#roomconfig_historylength asks for: an owner could
+	// otherwise make the service hold any number of messages. Zero means
+	// DefaultMaxHistory, Prosody's max_history_messages default.
+	MaxHistory int
+}
+
+// DefaultMaxHistory is the history cap when Limits.MaxHistory is zero.
+const DefaultMaxHistory = 20
+
+// maxHistory is the effective history cap of the service.
+func (s *Service) maxHistory() int {
+	if s.cfg.Limits.MaxHistory > 0 {
+		return s.cfg.Limits.MaxHistory
+	}
+	return DefaultMaxHistory
 }
 
 // mayCreateRoom checks MaxRoomsPerUser for the user creating a room and

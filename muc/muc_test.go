@@ -1,6 +1,7 @@
 package muc
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -546,5 +547,40 @@ func TestFormRoundTrip(t *testing.T) {
 		`<message type='groupchat' from='room@conference.localhost'><x xmlns='http://jabber.org/protocol/muc#user'><status code='104'/><status code='170'/></x></message>`)
 	if after := h.svc.rooms["room@conference.localhost"].conf; after != before {
 		t.Fatalf("configuration changed:\n%+v\n%+v", before, after)
+	}
+}
+
+// TestHistoryCap checks that an owner cannot make a room keep more history
+// than the service's MaxHistory (Prosody's max_history_messages), and that a
+// joining user gets exactly the capped number of delayed messages.
+func TestHistoryCap(t *testing.T) {
+	tests := []struct {
+		name  string
+		limit int // Limits.MaxHistory
+		asked string
+		want  int
+	}{
+		{"default cap", 0, "1000000", DefaultMaxHistory},
+		{"own cap", 5, "1000000", 5},
+		{"below cap", 0, "3", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.svc.cfg.Limits.MaxHistory = tt.limit
+			h.createRoom(romeo, "room", "Romeo", map[string]string{"muc#roomconfig_historylength": tt.asked})
+			for i := 0; i < 50; i++ {
+				h.send(romeo, fmt.Sprintf(`<message type='groupchat' to='room@conference.localhost'><body>%d</body></message>`, i))
+			}
+			delayed := 0
+			for _, st := range h.join(juliet, "room", "Juliet") {
+				if st.Child("urn:xmpp:delay", "delay") != nil {
+					delayed++
+				}
+			}
+			if delayed != tt.want {
+				t.Errorf("historylength %s with MaxHistory %d: joining user got %d delayed messages, want %d", tt.asked, tt.limit, delayed, tt.want)
+			}
+		})
 	}
 }

@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	authRate := fs.Int("auth-rate", 0, "SASL attempts per minute per IP (0: unlimited)")
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
+	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		},
 		ConnRate:  server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:  server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits: muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants},
+		MUCLimits: muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users
