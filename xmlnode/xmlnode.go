@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -231,6 +232,15 @@ func (e *Element) Copy() *Element {
 type Limits struct {
 	MaxDepth int // nesting depth, the stanza itself being depth 1
 	MaxAttrs int // attributes on one element
+	// Declared, when non-nil, turns on the check that every element and
+	// attribute namespace comes from a declaration in scope, and lists the
+	// namespaces declared outside the element being read (on a stream, by
+	// the stream header). encoding/xml leaves an undeclared prefix in
+	// Name.Space as the bare prefix ("x" for <x:message/>), which would
+	// otherwise pass for a namespace; RFC 6120 section 4.9.3.2 makes it a
+	// bad-namespace-prefix stream error. Nil skips the check, as test
+	// scripts want for their undeclared scansion: prefix.
+	Declared []string
 }
 
 // ErrDepth and ErrAttrs report a violated Limits field; callers map them to a
@@ -241,7 +251,53 @@ var (
 	// ErrRestricted reports XML that XMPP forbids: comments, processing
 	// instructions and DTDs (RFC 6120 section 11.1).
 	ErrRestricted = errors.New("xmlnode: restricted XML (comment, PI or DTD)")
+	// ErrUndeclaredPrefix reports an element or attribute prefix with no
+	// namespace declaration in scope (checked when Limits.Declared is set).
+	ErrUndeclaredPrefix = errors.New("xmlnode: undeclared namespace prefix")
 )
+
+// scope tracks the namespaces declared around the element being read, for
+// Limits.Declared. uris holds every declaration in force; ends[i] is how
+// many of them the i-th open element could see after its own.
+type scope struct {
+	uris []string
+	ends []int
+}
+
+// enter records start's declarations and checks its names against them.
+func (sc *scope) enter(start xml.StartElement) error {
+	for _, a := range start.Attr {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			sc.uris = append(sc.uris, a.Value)
+		}
+	}
+	sc.ends = append(sc.ends, len(sc.uris))
+	if !sc.declared(start.Name.Space) {
+		return fmt.Errorf("%w: %q in <%s>", ErrUndeclaredPrefix, start.Name.Space, start.Name.Local)
+	}
+	for _, a := range start.Attr {
+		switch a.Name.Space {
+		case "", "xmlns", XMLNamespace:
+		default:
+			if !sc.declared(a.Name.Space) {
+				return fmt.Errorf("%w: %q in attribute %s", ErrUndeclaredPrefix, a.Name.Space, a.Name.Local)
+			}
+		}
+	}
+	return nil
+}
+
+// leave forgets the declarations of the innermost open element.
+func (sc *scope) leave() {
+	sc.ends = sc.ends[:len(sc.ends)-1]
+	if n := len(sc.ends); n > 0 {
+		sc.uris = sc.uris[:sc.ends[n-1]]
+	}
+}
+
+func (sc *scope) declared(space string) bool {
+	return space == "" || slices.Contains(sc.uris, space)
+}
 
 // Read builds the element that start opens by reading d until its end
 // element. Comments, processing instructions and directives are refused
@@ -250,6 +306,13 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 	root, err := fromStart(start, lim)
 	if err != nil {
 		return nil, err
+	}
+	var sc *scope
+	if lim.Declared != nil {
+		sc = &scope{uris: slices.Clone(lim.Declared)}
+		if err := sc.enter(start); err != nil {
+			return nil, err
+		}
 	}
 	stack := []*Element{root}
 	for len(stack) > 0 {
@@ -270,10 +333,18 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 			if err != nil {
 				return nil, err
 			}
+			if sc != nil {
+				if err := sc.enter(t); err != nil {
+					return nil, err
+				}
+			}
 			top.Children = append(top.Children, el)
 			stack = append(stack, el)
 		case xml.EndElement:
 			stack = stack[:len(stack)-1]
+			if sc != nil {
+				sc.leave()
+			}
 		case xml.CharData:
 			if len(t) == 0 {
 				// An empty CDATA section: no node, so that the tree

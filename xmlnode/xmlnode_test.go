@@ -48,6 +48,15 @@ func TestLimits(t *testing.T) {
 		{`<a x="1" y="2" z="3"/>`, Limits{MaxAttrs: 2}, ErrAttrs},
 		{`<a><!-- no --></a>`, Limits{}, ErrRestricted},
 		{`<a><?pi x?></a>`, Limits{}, ErrRestricted},
+		// Undeclared prefixes, checked only when Declared is set.
+		{`<x:message/>`, Limits{}, nil},
+		{`<x:message/>`, Limits{Declared: []string{"jabber:client"}}, ErrUndeclaredPrefix},
+		{`<message><x:body/></message>`, Limits{Declared: []string{"jabber:client"}}, ErrUndeclaredPrefix},
+		{`<message p:a="1"/>`, Limits{Declared: []string{"jabber:client"}}, ErrUndeclaredPrefix},
+		{`<message xmlns:x="urn:x"><x:body x:a="1"/></message>`, Limits{Declared: []string{"jabber:client"}}, nil},
+		// A declaration ends with its element.
+		{`<message><a xmlns:x="urn:x"/><x:b/></message>`, Limits{Declared: []string{}}, ErrUndeclaredPrefix},
+		{`<message xml:lang="en"><body xmlns="urn:y"/><c/></message>`, Limits{Declared: []string{}}, nil},
 	}
 	for _, tt := range tests {
 		d := xml.NewDecoder(strings.NewReader(tt.in))
