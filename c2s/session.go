@@ -41,6 +41,9 @@ var errTooBig = errors.New("c2s: stanza exceeds the size limit")
 type Session struct {
 	cfg    *Config
 	limits Limits
+	// declared are the namespaces the client's stream header declares:
+	// a stanza may use a prefix only if it or the header declares it.
+	declared []string
 	log    *slog.Logger
 	id     string
 
@@ -370,6 +373,8 @@ func classify(err error) error {
 		return &streamErr{cond: stream.PolicyViolation, err: err}
 	case errors.Is(err, xmlnode.ErrRestricted):
 		return &streamErr{cond: stream.RestrictedXML, err: err}
+	case errors.Is(err, xmlnode.ErrUndeclaredPrefix):
+		return &streamErr{cond: stream.BadNamespacePrefix, err: err}
 	case errors.As(err, &syn):
 		if syn.Msg == "unexpected EOF" {
 			return io.ErrUnexpectedEOF
@@ -409,7 +414,7 @@ func (s *Session) next() (*xmlnode.Element, error) {
 				// would wait for the whole rest of the stream.
 				return nil, serr(stream.UnsupportedStanzaType, "unexpected stream restart")
 			}
-			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs})
+			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, Declared: s.declared})
 			if err != nil {
 				return nil, s.classifyTimeout(err)
 			}
@@ -477,10 +482,14 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 		return serr(stream.InvalidNamespace, "expected a stream in "+NSStream)
 	}
 	var ns, to string
+	s.declared = s.declared[:0]
 	for _, a := range t.Attr {
 		switch {
+		case a.Name.Space == "xmlns":
+			s.declared = append(s.declared, a.Value)
 		case a.Name.Space == "" && a.Name.Local == "xmlns":
 			ns = a.Value
+			s.declared = append(s.declared, a.Value)
 		case a.Name.Space == "" && a.Name.Local == "to":
 			to = a.Value
 		}

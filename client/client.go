@@ -144,7 +144,7 @@ func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
 	if c.timeout <= 0 {
 		c.timeout = 10 * time.Second
 	}
-	if c.cfg.Limits == (xmlnode.Limits{}) {
+	if c.cfg.Limits.MaxDepth == 0 && c.cfg.Limits.MaxAttrs == 0 && c.cfg.Limits.Declared == nil {
 		c.cfg.Limits = xmlnode.Limits{MaxDepth: 64, MaxAttrs: 256}
 	}
 	local, domain, ok := strings.Cut(cfg.JID, "@")

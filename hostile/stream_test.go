@@ -58,6 +58,11 @@ func TestStreamErrors(t *testing.T) {
 		{"bad-utf8", anyTime, "<message><body>\xff\xfe</body></message>", "not-well-formed"},
 		{"text-between-stanzas", anyTime, "hello<message/>", "not-well-formed"},
 		{"text-without-markup", anyTime, "hello", "not-well-formed"},
+
+		// Prefixes with no namespace declaration (RFC 6120 section 4.9.3.2).
+		{"undeclared-stanza-prefix", anyTime, "<x:message to='bob@localhost'/>", "bad-namespace-prefix"},
+		{"undeclared-child-prefix", anyTime, "<message to='bob@localhost'><x:body>hi</x:body></message>", "bad-namespace-prefix"},
+		{"undeclared-attribute-prefix", anyTime, "<message to='bob@localhost' x:type='chat'/>", "bad-namespace-prefix"},
 		{"bad-attribute", anyTime, "<message to=bob/>", "not-well-formed"},
 
 		// XML that XMPP restricts (RFC 6120 section 11.1): no DTDs, entity
