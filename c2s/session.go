@@ -44,8 +44,8 @@ type Session struct {
 	// declared are the namespaces the client's stream header declares:
 	// a stanza may use a prefix only if it or the header declares it.
 	declared []string
-	log    *slog.Logger
-	id     string
+	log      *slog.Logger
+	id       string
 
 	conn   net.Conn // the stream's connection, TLS after STARTTLS
 	raw    net.Conn // the TCP connection, safe to Close from any goroutine
