@@ -164,11 +164,10 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 		s.removeContact(tx, a, it)
 		return
 	}
-	if sub := in.Attrib("subscription"); sub != "" && sub != "none" {
-		// Clients may not set subscription states (RFC 6121 2.1.2.5).
-		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
-		return
-	}
+	// Any other subscription value is ignored, not refused: clients
+	// cannot set subscription states, and RFC 6121 section 2.1.2.5 says
+	// the server MUST ignore them in a roster set (as Prosody does; many
+	// clients echo the attribute back when renaming a contact).
 	it := a.item(bare, true)
 	it.name = in.Attrib("name")
 	it.groups = it.groups[:0]

@@ -31,7 +31,6 @@ func TestRosterSetGetPush(t *testing.T) {
 
 	tests := []struct{ send, want string }{
 		{`<iq type="set" id="e1"><query xmlns="jabber:iq:roster"><item jid="a@localhost"/><item jid="b@localhost"/></query></iq>`, "<bad-request"},
-		{`<iq type="set" id="e2"><query xmlns="jabber:iq:roster"><item jid="a@localhost" subscription="both"/></query></iq>`, "<bad-request"},
 		{`<iq type="set" id="e3"><query xmlns="jabber:iq:roster"><item jid="@@"/></query></iq>`, "<jid-malformed"},
 		{`<iq type="set" id="e4"><query xmlns="jabber:iq:roster"><item jid="ghost@localhost" subscription="remove"/></query></iq>`, "<item-not-found"},
 		{`<iq type="get" id="e5" to="juliet@localhost"><query xmlns="jabber:iq:roster"/></iq>`, "<service-unavailable"},
@@ -41,9 +40,15 @@ func TestRosterSetGetPush(t *testing.T) {
 		r.expect(tc.want)
 	}
 
+	// A subscription state in a roster set is ignored, not refused (RFC
+	// 6121 2.1.2.5): the item is added with subscription none.
+	r.send(`<iq type="set" id="s2"><query xmlns="jabber:iq:roster"><item jid="a@localhost" subscription="both"/></query></iq>`)
+	r.expect(`id="s2"`, `type="result"`)
+	r.expect(`type="set"`, `ver="2"`, `jid="a@localhost"`, `subscription="none"`)
+
 	r.send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" subscription="remove"/></query></iq>`)
 	r.expect(`id="rm"`, `type="result"`)
-	r.expect(`type="set"`, `ver="2"`, `subscription="remove"`)
+	r.expect(`type="set"`, `ver="3"`, `subscription="remove"`)
 }
 
 // TestSubscriptionHandshake follows RFC 6121 section 3 both ways and the
