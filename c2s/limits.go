@@ -32,18 +32,18 @@ const DefaultWriteTimeout = 60 * time.Second
 func (s *Session) awaitMarkup() error {
 	s.armIdle()
 	for {
-		b, err := s.in.br.Peek(1)
+		b, err := s.in.peek()
 		if err != nil {
 			return s.classifyTimeout(err)
 		}
-		switch b[0] {
+		switch b {
 		case '<':
 			return nil
 		case ' ', '\t', '\r', '\n':
 			if _, err := s.in.ReadByte(); err != nil {
 				return s.classifyTimeout(err)
 			}
-			if s.in.br.Buffered() == 0 {
+			if s.in.buffered() == 0 {
 				s.armIdle()
 			}
 		default:

@@ -1,7 +1,6 @@
 package c2s
 
 import (
-	"bufio"
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/xml"
@@ -32,10 +31,6 @@ const (
 	NSStanzas = "urn:ietf:params:xml:ns:xmpp-stanzas"
 )
 
-// errTooBig is returned by the byte-counting reader when one stanza exceeds
-// Limits.MaxStanzaBytes.
-var errTooBig = errors.New("c2s: stanza exceeds the size limit")
-
 // Session is one client connection. It is created by New and driven by Run;
 // once bound, other sessions' goroutines deliver to it with Send.
 type Session struct {
@@ -54,15 +49,19 @@ type Session struct {
 	secure bool
 	user   string // authenticated localpart, "" before SASL success
 
+	// The outbound queue, guarded by mu. Send serialises stanzas straight
+	// into out; a writer goroutine runs only while out holds something
+	// (writing), so an idle session has neither a writer nor a buffer.
 	mu      sync.Mutex
 	jid     jid.JID
 	handler Handler
-	bound   bool // the writer goroutine runs and Send queues
+	bound   bool // Send queues from now on
 	closing bool // no more items accepted
 	dead    bool // the connection failed or was closed under us
-	queue   [][]byte
-	cond    *sync.Cond
-	wdone   chan struct{}
+	out     *outBuf
+	queued  int           // stanzas in out
+	writing bool          // a writer goroutine runs (for good once closing)
+	wdone   chan struct{} // closed when the last writer closed the connection
 	closed  chan struct{} // closed when Run returns
 }
 
@@ -81,7 +80,6 @@ func New(conn net.Conn, cfg *Config) *Session {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.log = s.log.With("conn", s.id, "remote", conn.RemoteAddr().String())
-	s.cond = sync.NewCond(&s.mu)
 	s.conn = trackedConn{Conn: conn, s: s}
 	s.setReader(s.conn)
 	return s
@@ -129,86 +127,151 @@ func (s *Session) busy(n int) {
 // caller may keep modifying or reuse st afterwards. It never blocks on the
 // network; stanzas sent to a closing session are dropped.
 func (s *Session) Send(st *xmlnode.Element) {
-	// Most stanzas fit in 512 bytes: starting there avoids the repeated
-	// growth that showed in fan-out profiles.
-	b := st.AppendTo(make([]byte, 0, 512), NSClient)
-	s.enqueue(b, false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.admitLocked() {
+		return
+	}
+	s.out.b = st.AppendTo(s.out.b, NSClient)
+	s.queuedLocked(false)
+	if s.cfg.Trace {
+		s.log.Debug("c2s: out", "xml", st.String())
+	}
 }
 
-// enqueue appends b to the outbound queue; final marks the last item (the
-// stream close), after which nothing more is accepted.
+// enqueue appends the serialised b to the outbound queue; final marks the
+// last item (the stream close), after which nothing more is accepted.
 func (s *Session) enqueue(b []byte, final bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.admitLocked() {
+		return false
+	}
+	s.out.b = append(s.out.b, b...)
+	s.queuedLocked(final)
+	if s.cfg.Trace {
+		s.log.Debug("c2s: out", "xml", string(b))
+	}
+	return true
+}
+
+// admitLocked reports whether one more stanza may be queued, making sure
+// out is there to take it. A full queue means the client does not read
+// fast enough: the session is dropped.
+func (s *Session) admitLocked() bool {
+	if !s.bound || s.closing {
+		return false
+	}
 	max := s.cfg.MaxQueue
 	if max <= 0 {
 		max = DefaultMaxQueue
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.bound || s.closing {
-		return false
-	}
-	if len(s.queue) >= max {
-		s.log.Warn("c2s: outbound queue full, disconnecting slow client", "queued", len(s.queue))
-		s.busy(-len(s.queue))
-		s.queue = nil
+	if s.queued >= max {
+		s.log.Warn("c2s: outbound queue full, disconnecting slow client", "queued", s.queued)
 		s.closing, s.dead = true, true
-		s.cond.Broadcast()
 		_ = s.raw.Close()
+		s.startWriterLocked()
 		return false
 	}
-	s.busy(1)
-	s.queue = append(s.queue, b)
-	if final {
-		s.closing = true
+	if s.out == nil {
+		s.out = getOutBuf()
 	}
-	s.cond.Broadcast()
 	return true
 }
 
-// writer drains the queue to the socket until the session closes.
+// queuedLocked records one stanza appended to out and makes sure a writer
+// will write it.
+func (s *Session) queuedLocked(final bool) {
+	s.queued++
+	if final {
+		s.closing = true
+	}
+	s.startWriterLocked()
+}
+
+// startWriterLocked starts the writer goroutine unless one runs. The
+// session counts as busy (Config.Busy) for as long as a writer runs, which
+// covers every queued stanza until it is written.
+func (s *Session) startWriterLocked() {
+	if s.writing {
+		return
+	}
+	s.writing = true
+	s.busy(1)
+	go s.writer()
+}
+
+// writer drains the queue to the socket. It exits when the queue is empty,
+// handing its buffers back to the pool, and a later Send starts a new one;
+// once the session is closing, the writer that finds the queue empty (or
+// the connection dead) closes the connection and wdone instead.
 func (s *Session) writer() {
-	defer close(s.wdone)
-	// Whatever ends the writer (final item written, write error, overflow)
-	// ends the connection, which also unblocks the reader.
-	defer s.conn.Close()
-	var buf []byte
+	var spare *outBuf // the buffer of the previous batch, for reuse
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closing {
-			s.cond.Wait()
+		if s.dead || s.queued == 0 {
+			if !s.closing {
+				// Idle: let the buffers and this goroutine go.
+				s.writing = false
+				out := s.out
+				s.out = nil
+				s.mu.Unlock()
+				putOutBuf(out)
+				putOutBuf(spare)
+				s.busy(-1)
+				return
+			}
+			// Whatever ends the writer (final item written, write error,
+			// overflow) ends the connection, which also unblocks the
+			// reader. writing stays true: no writer starts again.
+			s.queued, s.out = 0, nil
+			s.mu.Unlock()
+			putOutBuf(spare)
+			_ = s.conn.Close()
+			s.busy(-1)
+			close(s.wdone) // last: teardown waits for it
+			return
 		}
-		batch := s.queue
-		s.queue = nil
-		dead := s.dead
+		batch := s.out
+		s.out, spare = spare, nil
+		s.queued = 0
 		closing := s.closing
 		s.mu.Unlock()
-		if len(batch) == 0 || dead {
-			s.busy(-len(batch))
-			return
-		}
-		buf = buf[:0]
-		for _, b := range batch {
-			buf = append(buf, b...)
-		}
-		if s.cfg.Trace {
-			for _, b := range batch {
-				s.log.Debug("c2s: out", "xml", string(b))
-			}
-		}
 		s.armWrite(closing)
-		_, err := s.conn.Write(buf)
+		_, err := s.conn.Write(batch.b)
 		if err != nil {
 			s.mu.Lock()
-			n := len(s.queue)
-			s.queue = nil
 			s.closing, s.dead = true, true
 			s.mu.Unlock()
-			s.busy(-len(batch) - n)
-			_ = s.conn.Close()
-			return
 		}
-		s.busy(-len(batch))
+		batch.b = batch.b[:0]
+		spare = batch
 	}
+}
+
+// outBuf is a session's outbound buffer: serialised stanzas waiting for
+// the writer. Buffers are pooled across sessions, so that memory follows
+// the sessions that are writing rather than every session's largest burst.
+type outBuf struct{ b []byte }
+
+// Buffers are handed out with room for a few typical stanzas, and kept
+// in the pool only up to maxPooledOut: a rare huge burst does not pin its
+// buffer forever.
+const (
+	initialOut   = 2048
+	maxPooledOut = 64 << 10
+)
+
+var outPool = sync.Pool{New: func() any { return &outBuf{b: make([]byte, 0, initialOut)} }}
+
+func getOutBuf() *outBuf { return outPool.Get().(*outBuf) }
+
+func putOutBuf(o *outBuf) {
+	if o == nil || cap(o.b) > maxPooledOut {
+		return
+	}
+	o.b = o.b[:0]
+	outPool.Put(o)
 }
 
 // CloseWithError ends the session with a stream error (RFC 6120 section
@@ -310,54 +373,6 @@ func (s *Session) failNegotiation(err error) {
 		s.log.Debug("c2s: connection ended during negotiation", "err", err)
 	}
 	_ = s.conn.Close()
-}
-
-// setReader (re)builds the decoding stack on r: a buffered reader that
-// survives stream restarts, a byte counter for the stanza size limit, and a
-// fresh xml.Decoder.
-func (s *Session) setReader(r io.Reader) {
-	s.in = &countingReader{br: bufio.NewReaderSize(r, 4096)}
-	s.resetDecoder()
-}
-
-func (s *Session) resetDecoder() {
-	s.dec = xml.NewDecoder(s.in)
-	s.dec.Strict = true
-}
-
-// countingReader is the decoder's io.ByteReader; it fails with errTooBig
-// once more than limit bytes were read since the last reset.
-type countingReader struct {
-	br    *bufio.Reader
-	n     int64
-	limit int64
-}
-
-func (c *countingReader) reset(limit int64) { c.n, c.limit = 0, limit }
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	if c.limit > 0 {
-		if c.n >= c.limit {
-			return 0, errTooBig
-		}
-		if rem := c.limit - c.n; int64(len(p)) > rem {
-			p = p[:rem]
-		}
-	}
-	n, err := c.br.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func (c *countingReader) ReadByte() (byte, error) {
-	if c.limit > 0 && c.n >= c.limit {
-		return 0, errTooBig
-	}
-	b, err := c.br.ReadByte()
-	if err == nil {
-		c.n++
-	}
-	return b, err
 }
 
 // classify maps a read error to the stream error RFC 6120 section 4.9.3
@@ -668,13 +683,12 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	s.jid = full
 	s.bound = true
 	s.mu.Unlock()
-	go s.writer()
 	h, err := s.cfg.Host.Bind(s, full, reply)
 	if err != nil {
 		s.mu.Lock()
-		s.busy(-len(s.queue))
-		s.queue, s.closing = nil, true
-		s.cond.Broadcast()
+		s.queued, s.out = 0, nil
+		s.closing = true
+		s.startWriterLocked()
 		s.mu.Unlock()
 		<-s.wdone
 		return false, fmt.Errorf("c2s: bind: %w", err)
@@ -761,7 +775,7 @@ func (s *Session) teardown(cause error) {
 	}
 	s.mu.Lock()
 	s.closing = true
-	s.cond.Broadcast()
+	s.startWriterLocked()
 	s.mu.Unlock()
 	<-s.wdone
 	_ = s.conn.Close()
