@@ -133,6 +133,8 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 	}
 	typ := st.Attrib("type")
 	switch {
+	case unknownDiscoNode(payload, typ):
+		s.bounce(tx, st, stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
 	case payload.Name.Space == nsRoster && payload.Name.Local == "query":
 		if !self {
 			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
@@ -240,6 +242,8 @@ func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
 	}
 	typ := st.Attrib("type")
 	switch {
+	case unknownDiscoNode(payload, typ):
+		s.bounce(tx, st, stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
 	case payload.Name.Space == nsPing && payload.Name.Local == "ping" && typ == "get":
 		s.reply(tx, result(st))
 	case payload.Name.Space == nsDiscoInfo && typ == "get" && payload.Attrib("node") == "":
@@ -277,6 +281,15 @@ func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
 	default:
 		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 	}
+}
+
+// unknownDiscoNode reports a disco#info or disco#items get for a node:
+// neither the server nor an account has any, and XEP-0030 (sections 3.1
+// and 4.1 error cases) answers a node that does not exist with
+// item-not-found, as Prosody does, not service-unavailable.
+func unknownDiscoNode(payload *xmlnode.Element, typ string) bool {
+	return typ == "get" && payload.Name.Local == "query" && payload.Attrib("node") != "" &&
+		(payload.Name.Space == nsDiscoInfo || payload.Name.Space == nsDiscoItems)
 }
 
 // reply routes a server-built answer to its "to".
