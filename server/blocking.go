@@ -77,10 +77,25 @@ func (s *Server) blockingIQ(tx *txn, a *account, st, payload *xmlnode.Element, s
 					s.sendAvailable(tx, a, cj, xmlnode.New(nsClient, "presence", "type", "unavailable"))
 				}
 			}
-		} else if len(items) == 0 {
-			a.blocklist = nil
 		} else {
-			a.blocklist = slices.DeleteFunc(a.blocklist, func(b string) bool { return slices.Contains(items, b) })
+			var unblocked, kept []string
+			for _, b := range a.blocklist {
+				if len(items) == 0 || slices.Contains(items, b) {
+					unblocked = append(unblocked, b)
+				} else {
+					kept = append(kept, b)
+				}
+			}
+			a.blocklist = kept
+			// XEP-0191 section 3.4: contacts allowed to see our presence
+			// get it again (the mirror of the unavailable sent on block).
+			for _, item := range unblocked {
+				it := a.roster[item]
+				cj, err := jid.Parse(item)
+				if it != nil && it.subFrom && err == nil && !a.blocks(cj) {
+					s.sendAvailable(tx, a, cj, nil)
+				}
+			}
 		}
 		for _, o := range a.sessions {
 			if !o.blocklistRequested {
