@@ -183,9 +183,10 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 }
 
 // removeContact deletes a roster item with the presence side effects of RFC
-// 6121 section 2.5.2 and Prosody (issue 1121): the contact gets directed
-// unavailable from each of our available resources, then unsubscribed and
-// unsubscribe as appropriate.
+// 6121 section 2.5.2 and Prosody (issue 1121): the contact gets
+// unsubscribed, then unavailable from each of our available resources (the
+// order of an explicit cancellation, section 3.2.2, and Prosody's), then
+// unsubscribe, each as appropriate.
 func (s *Server) removeContact(tx *txn, a *account, it *rosterItem) {
 	bare := it.jid
 	cj, _ := jid.Parse(bare)
@@ -197,6 +198,10 @@ func (s *Server) removeContact(tx *txn, a *account, it *rosterItem) {
 	a.dropPendingIn(bare)
 	s.push(a, bare)
 
+	if hadFrom || pending {
+		p := xmlnode.New(nsClient, "presence", "type", "unsubscribed", "from", us, "to", bare)
+		s.routePresence(tx, p, cj)
+	}
 	if hadFrom {
 		for _, ss := range a.sessions {
 			if ss.available() {
@@ -204,10 +209,6 @@ func (s *Server) removeContact(tx *txn, a *account, it *rosterItem) {
 				s.routePresence(tx, un, cj)
 			}
 		}
-	}
-	if hadFrom || pending {
-		p := xmlnode.New(nsClient, "presence", "type", "unsubscribed", "from", us, "to", bare)
-		s.routePresence(tx, p, cj)
 	}
 	if hadTo || ask {
 		p := xmlnode.New(nsClient, "presence", "type", "unsubscribe", "from", us, "to", bare)
