@@ -259,7 +259,7 @@ type outBuf struct{ b []byte }
 // buffer forever.
 const (
 	initialOut   = 2048
-	maxPooledOut = 64 << 10
+	maxPooledOut = 16 << 10
 )
 
 var outPool = sync.Pool{New: func() any { return &outBuf{b: make([]byte, 0, initialOut)} }}
@@ -410,11 +410,21 @@ func classify(err error) error {
 
 // next reads the next top-level element of the stream: a stanza or a
 // negotiation element. It returns errPeerClosed on </stream:stream>.
+//
+// The wait for the element's first byte, where an idle session spends its
+// life, happens here rather than in readElement, whose large frame would
+// otherwise sit on every idle session's stack and keep the runtime from
+// shrinking it to its smallest size.
 func (s *Session) next() (*xmlnode.Element, error) {
 	s.in.reset(s.limits.MaxStanzaBytes)
 	if err := s.awaitMarkup(); err != nil {
 		return nil, err
 	}
+	return s.readElement()
+}
+
+// readElement reads the element whose '<' awaitMarkup found.
+func (s *Session) readElement() (*xmlnode.Element, error) {
 	for {
 		s.in.reset(s.limits.MaxStanzaBytes)
 		tok, err := s.dec.Token()
