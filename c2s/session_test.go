@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
@@ -205,4 +206,59 @@ func FuzzSession(f *testing.F) {
 			t.Fatalf("busy count %d (went negative: %v), want 0", n, neg)
 		}
 	})
+}
+
+// TestWriterOnlyWhileWriting checks that a bound session keeps no writer
+// goroutine and no outbound buffer while it has nothing to write, that a
+// Send brings them back, and that the busy count covers the write.
+func TestWriterOnlyWhileWriting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, client, h, busy := newTestSession(t, 0)
+		go io.WriteString(client, login)
+		r := bufio.NewReader(client)
+		readUpTo(t, r, "</iq>") // the bind result
+		synctest.Wait()
+		idleChecks := func(when string) {
+			t.Helper()
+			s.mu.Lock()
+			writing, out, queued := s.writing, s.out, s.queued
+			s.mu.Unlock()
+			if writing || out != nil || queued != 0 {
+				t.Errorf("%s: writing %v, buffer held %v, %d queued; want none", when, writing, out != nil, queued)
+			}
+			if n, neg := busy.get(); n != 0 || neg {
+				t.Errorf("%s: busy count %d (went negative: %v), want 0", when, n, neg)
+			}
+		}
+		idleChecks("after bind")
+
+		h.mu.Lock()
+		sess := h.sessions[0]
+		h.mu.Unlock()
+		sess.Send(xmlnode.MustParse(`<message xmlns='jabber:client'><body>one</body></message>`))
+		sess.Send(xmlnode.MustParse(`<message xmlns='jabber:client'><body>two</body></message>`))
+		if n, _ := busy.get(); n != 1 {
+			t.Errorf("busy count %d with a write pending, want 1", n)
+		}
+		got := readUpTo(t, r, "two</body></message>")
+		if !strings.Contains(got, "one</body></message><message><body>two") {
+			t.Errorf("read %q, want both messages in order", got)
+		}
+		synctest.Wait()
+		idleChecks("after a burst")
+	})
+}
+
+// readUpTo reads from r until the text read ends with end.
+func readUpTo(t *testing.T, r *bufio.Reader, end string) string {
+	t.Helper()
+	var seen strings.Builder
+	for !strings.HasSuffix(seen.String(), end) {
+		b, err := r.ReadByte()
+		if err != nil {
+			t.Fatalf("reading: %v (got %s)", err, seen.String())
+		}
+		seen.WriteByte(b)
+	}
+	return seen.String()
 }
