@@ -8,9 +8,19 @@
 // "from" stamped to the session's full JID, to the Handler the Host gave it
 // at bind time. The Handler routes synchronously: every delivery it makes is
 // a call to some Session's Send, which only appends the serialised stanza to
-// that session's outbound queue. A writer goroutine per session drains the
+// that session's outbound queue. The session's writer goroutine drains the
 // queue to the socket, so no goroutine ever writes to a socket while routing
 // and the order of deliveries is the order in which stanzas were read.
+//
+// The writer runs only while the queue holds something, so an idle session
+// costs one goroutine (its reader) and small buffers; the large read and
+// write buffers are pooled across sessions.
+//
+// Files by concern: session.go (a Session's life: Run, serving a bound
+// stream, stream errors and teardown), negotiate.go (stream headers,
+// features, STARTTLS, binding), sasl.go (SASL mechanisms), reader.go
+// (buffering, size limit and decoding of input), writer.go (the outbound
+// queue and its writer), limits.go (protection against hostile peers).
 //
 // What c2s does not know: accounts (Authenticator), and what a stanza means
 // (Host and Handler, implemented by package server).

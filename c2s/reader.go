@@ -4,7 +4,13 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
+	"net"
+	"strings"
 	"sync"
+
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/xmlnode"
 )
 
 // errTooBig is returned by the byte-counting reader when one stanza exceeds
@@ -146,4 +152,88 @@ func (c *countingReader) ReadByte() (byte, error) {
 	c.pos++
 	c.n++
 	return b, nil
+}
+
+// classify maps a read error to the stream error RFC 6120 section 4.9.3
+// prescribes, or returns it unchanged when the connection itself failed.
+func classify(err error) error {
+	var syn *xml.SyntaxError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errTooBig):
+		return &streamErr{cond: stream.PolicyViolation, text: "stanza too large", err: err}
+	case errors.Is(err, xmlnode.ErrDepth), errors.Is(err, xmlnode.ErrAttrs):
+		return &streamErr{cond: stream.PolicyViolation, err: err}
+	case errors.Is(err, xmlnode.ErrRestricted):
+		return &streamErr{cond: stream.RestrictedXML, err: err}
+	case errors.Is(err, xmlnode.ErrUndeclaredPrefix):
+		return &streamErr{cond: stream.BadNamespacePrefix, err: err}
+	case errors.As(err, &syn):
+		if syn.Msg == "unexpected EOF" {
+			return io.ErrUnexpectedEOF
+		}
+		return &streamErr{cond: stream.NotWellFormed, err: err}
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return err
+	}
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	// Anything else from the decoder (bad UTF-8, bad attribute...) is the
+	// peer's XML being wrong.
+	return &streamErr{cond: stream.NotWellFormed, err: err}
+}
+
+// next reads the next top-level element of the stream: a stanza or a
+// negotiation element. It returns errPeerClosed on </stream:stream>.
+//
+// The wait for the element's first byte, where an idle session spends its
+// life, happens here rather than in readElement, whose large frame would
+// otherwise sit on every idle session's stack and keep the runtime from
+// shrinking it to its smallest size.
+func (s *Session) next() (*xmlnode.Element, error) {
+	s.in.reset(s.limits.MaxStanzaBytes)
+	if err := s.awaitMarkup(); err != nil {
+		return nil, err
+	}
+	return s.readElement()
+}
+
+// readElement reads the element whose '<' awaitMarkup found.
+func (s *Session) readElement() (*xmlnode.Element, error) {
+	for {
+		s.in.reset(s.limits.MaxStanzaBytes)
+		tok, err := s.dec.Token()
+		if err != nil {
+			return nil, s.classifyTimeout(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Space == NSStream && t.Name.Local == "stream" {
+				// A stream header where a stanza belongs (a client
+				// restarting without being asked): reading it as an element
+				// would wait for the whole rest of the stream.
+				return nil, serr(stream.UnsupportedStanzaType, "unexpected stream restart")
+			}
+			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, Declared: s.declared})
+			if err != nil {
+				return nil, s.classifyTimeout(err)
+			}
+			if s.cfg.Trace {
+				s.log.Debug("c2s: in", "xml", el.String())
+			}
+			return el, nil
+		case xml.EndElement:
+			return nil, errPeerClosed
+		case xml.CharData:
+			if strings.TrimSpace(string(t)) != "" {
+				return nil, serr(stream.NotWellFormed, "text between stanzas")
+			}
+		case xml.Comment, xml.ProcInst, xml.Directive:
+			return nil, serr(stream.RestrictedXML, "")
+		}
+	}
 }

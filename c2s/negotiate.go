@@ -1,0 +1,292 @@
+package c2s
+
+import (
+	"crypto/rand"
+	"crypto/tls"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// failNegotiation reports err (a stream error if it is one) and closes the
+// connection; nothing is bound yet, so there is nothing to route.
+func (s *Session) failNegotiation(err error) {
+	var se *streamErr
+	switch {
+	case errors.As(err, &se):
+		s.log.Info("c2s: negotiation failed", "err", err)
+		_, _ = s.conn.Write(streamErrorBytes(se.cond, se.text))
+	case errors.Is(err, errPeerClosed):
+		_, _ = s.conn.Write([]byte("</stream:stream>"))
+	default:
+		s.log.Debug("c2s: connection ended during negotiation", "err", err)
+	}
+	_ = s.conn.Close()
+}
+
+// readHeader reads the client's stream header and answers with ours. Any
+// stream error found here is reported after our header, as RFC 6120 section
+// 4.9.1.1 requires.
+func (s *Session) readHeader() error {
+	s.in.reset(s.limits.MaxStanzaBytes)
+	if err := s.awaitMarkup(); err != nil {
+		var se *streamErr
+		if errors.As(err, &se) {
+			s.writeHeader()
+		}
+		return err
+	}
+	for {
+		tok, err := s.dec.Token()
+		if err != nil {
+			err = classify(err)
+			var se *streamErr
+			if errors.As(err, &se) {
+				s.writeHeader()
+			}
+			return err
+		}
+		switch t := tok.(type) {
+		case xml.ProcInst:
+			if t.Target != "xml" {
+				s.writeHeader()
+				return serr(stream.RestrictedXML, "")
+			}
+		case xml.CharData:
+			if strings.TrimSpace(string(t)) != "" {
+				s.writeHeader()
+				return serr(stream.NotWellFormed, "text before the stream header")
+			}
+		case xml.StartElement:
+			s.writeHeader()
+			return s.checkHeader(t)
+		default:
+			s.writeHeader()
+			return serr(stream.RestrictedXML, "")
+		}
+	}
+}
+
+func (s *Session) checkHeader(t xml.StartElement) error {
+	if t.Name.Local != "stream" || t.Name.Space != NSStream {
+		return serr(stream.InvalidNamespace, "expected a stream in "+NSStream)
+	}
+	var ns, to string
+	s.declared = s.declared[:0]
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			s.declared = append(s.declared, a.Value)
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			ns = a.Value
+			s.declared = append(s.declared, a.Value)
+		case a.Name.Space == "" && a.Name.Local == "to":
+			to = a.Value
+		}
+	}
+	if ns != NSClient {
+		return serr(stream.InvalidNamespace, "the default namespace must be "+NSClient)
+	}
+	if to != "" && !strings.EqualFold(to, s.cfg.Domain) {
+		return serr(stream.HostUnknown, "this server serves "+s.cfg.Domain)
+	}
+	return nil
+}
+
+func (s *Session) writeHeader() {
+	h := `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='` + NSStream +
+		`' id='` + s.id + strings.ToLower(rand.Text()[:8]) + `' from='` + escape(s.cfg.Domain) + `' version='1.0' xml:lang='en'>`
+	_, _ = io.WriteString(s.conn, h)
+}
+
+func escape(v string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(v))
+	return b.String()
+}
+
+// write sends an element directly during negotiation (no writer yet).
+func (s *Session) write(el *xmlnode.Element) error {
+	if s.cfg.Trace {
+		s.log.Debug("c2s: out", "xml", el.String())
+	}
+	_, err := s.conn.Write(el.AppendTo(nil, NSClient))
+	if err != nil {
+		return fmt.Errorf("c2s: write: %w", err)
+	}
+	return nil
+}
+
+// negotiate runs the RFC 6120 stream negotiation up to a bound resource.
+func (s *Session) negotiate() error {
+	for {
+		if err := s.readHeader(); err != nil {
+			return err
+		}
+		if err := s.writeFeatures(s.features()); err != nil {
+			return err
+		}
+		restart, err := s.negotiateStep()
+		if err != nil {
+			return err
+		}
+		if !restart {
+			return nil // bound
+		}
+	}
+}
+
+// writeFeatures writes <stream:features> with the conventional prefix, which
+// some clients match literally.
+func (s *Session) writeFeatures(f *xmlnode.Element) error {
+	if s.cfg.Trace {
+		s.log.Debug("c2s: out", "xml", f.String())
+	}
+	b := []byte("<stream:features>")
+	for _, c := range f.Elements() {
+		b = c.AppendTo(b, NSStream)
+	}
+	b = append(b, "</stream:features>"...)
+	if _, err := s.conn.Write(b); err != nil {
+		return fmt.Errorf("c2s: write: %w", err)
+	}
+	return nil
+}
+
+func (s *Session) features() *xmlnode.Element {
+	f := xmlnode.New(NSStream, "features")
+	switch {
+	case s.user == "":
+		if s.cfg.TLS != nil && !s.secure {
+			tls := f.AddChild(NSTLS, "starttls")
+			if s.cfg.RequireTLS {
+				tls.AddChild(NSTLS, "required")
+			}
+			if s.cfg.RequireTLS {
+				return f
+			}
+		}
+		m := f.AddChild(NSSASL, "mechanisms")
+		for _, name := range s.cfg.mechanisms() {
+			m.AddChild(NSSASL, "mechanism").SetText(name)
+		}
+	default:
+		f.AddChild(NSBind, "bind")
+		f.AddChild(NSSession, "session").AddChild(NSSession, "optional")
+		// Roster versioning (RFC 6121 section 2.6) is answered by the host.
+		f.AddChild("urn:xmpp:features:rosterver", "ver")
+	}
+	return f
+}
+
+// negotiateStep handles elements after one set of features until the stream
+// restarts (true) or a resource is bound (false).
+func (s *Session) negotiateStep() (restart bool, err error) {
+	for {
+		el, err := s.next()
+		if err != nil {
+			return false, err
+		}
+		switch {
+		case el.Name.Space == NSTLS && el.Name.Local == "starttls" && s.user == "" && !s.secure && s.cfg.TLS != nil:
+			return true, s.startTLS()
+		case el.Name.Space == NSSASL && el.Name.Local == "auth" && s.user == "":
+			if s.cfg.RequireTLS && !s.secure {
+				return false, serr(stream.PolicyViolation, "STARTTLS is required")
+			}
+			if err := s.checkAuthRate(); err != nil {
+				return false, err
+			}
+			ok, err := s.sasl(el)
+			if err != nil {
+				return false, err
+			}
+			if ok {
+				s.resetDecoder()
+				return true, nil
+			}
+		case el.Name.Space == NSClient && el.Name.Local == "iq" && s.user != "" && el.Child(NSBind, "bind") != nil:
+			done, err := s.bind(el)
+			if err != nil || done {
+				return false, err
+			}
+		case s.user != "" && el.Name.Space == NSClient && el.Name.Local == "iq" && el.Attrib("type") != "result" && el.Attrib("type") != "error":
+			// Anything else before bind (e.g. an early session iq): RFC
+			// 6120 section 7.1 says the client must bind first.
+			if err := s.write(errorReply(el, "wait", "not-allowed")); err != nil {
+				return false, err
+			}
+		default:
+			return false, serr(stream.NotAuthorized, "authenticate and bind first")
+		}
+	}
+}
+
+func (s *Session) startTLS() error {
+	if err := s.write(xmlnode.New(NSTLS, "proceed")); err != nil {
+		return err
+	}
+	tc := tls.Server(s.conn, s.cfg.TLS)
+	if err := tc.Handshake(); err != nil {
+		return fmt.Errorf("c2s: tls handshake: %w", err)
+	}
+	s.conn = tc
+	s.secure = true
+	s.setReader(tc)
+	return nil
+}
+
+// bind handles a resource binding request (RFC 6120 section 7). It returns
+// true once bound.
+func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
+	if iq.Attrib("type") != "set" {
+		return false, s.write(errorReply(iq, "modify", "bad-request"))
+	}
+	res := strings.TrimSpace(iq.Child(NSBind, "bind").ChildText(NSBind, "resource"))
+	if res == "" {
+		res = strings.ToLower(rand.Text()[:12])
+	}
+	full, err := jid.New(s.user, s.cfg.Domain, res)
+	if err != nil {
+		return false, s.write(errorReply(iq, "modify", "bad-request"))
+	}
+	reply := xmlnode.New(NSClient, "iq", "type", "result", "id", iq.Attrib("id"))
+	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
+
+	s.log = s.log.With("jid", full.String())
+	s.mu.Lock()
+	s.jid = full
+	s.bound = true
+	s.mu.Unlock()
+	h, err := s.cfg.Host.Bind(s, full, reply)
+	if err != nil {
+		s.mu.Lock()
+		s.queued, s.out = 0, nil
+		s.closing = true
+		s.startWriterLocked()
+		s.mu.Unlock()
+		<-s.wdone
+		return false, fmt.Errorf("c2s: bind: %w", err)
+	}
+	s.mu.Lock()
+	s.handler = h
+	s.mu.Unlock()
+	return true, nil
+}
+
+// errorReply builds the stanza error answer to st (RFC 6120 section 8.3).
+func errorReply(st *xmlnode.Element, typ, cond string) *xmlnode.Element {
+	r := xmlnode.New(NSClient, st.Name.Local, "type", "error")
+	if id := st.Attrib("id"); id != "" {
+		r.SetAttr("id", id)
+	}
+	r.AddChild(NSClient, "error", "type", typ).AddChild(NSStanzas, cond)
+	return r
+}
