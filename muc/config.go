@@ -361,9 +361,11 @@ func (r *room) announceStatusCodes(codes map[int]bool) {
 }
 
 // removeNonMembers removes unaffiliated occupants (status 322) from a room
-// that just became members-only. Unlike Prosody 0.12, which tells only the
-// removed users, the remaining occupants are told too, as XEP-0045 section
-// 9.4 requires.
+// that just became members-only. The remaining occupants are told too, as
+// XEP-0045 section 10.2 requires ("sent to those users as well as any
+// remaining occupants"). Prosody 0.12 quotes that sentence but tells only
+// the removed users: it publicises the removal without the previous role,
+// and role none is never broadcast.
 func (r *room) removeNonMembers() {
 	var out []evicted
 	for _, o := range r.eachOccupant() {
