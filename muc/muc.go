@@ -25,9 +25,10 @@
 //   - destroy.go: room destruction, tombstones and the admin command
 //   - request.go: voice requests (muc#request)
 //   - limits.go: the service-wide bounds on rooms per user and occupants
-//   - errors.go, stanza.go, form.go: small builders shared by the above
-//   - jidcheck.go: the check that keeps JID normalisation idempotent, so
-//     that one user cannot hold two affiliation keys
+//   - errors.go, stanza.go, form.go: small builders shared by the above;
+//     JIDs in requests are parsed with package jidcheck, which keeps their
+//     normalisation idempotent so that one user cannot hold two
+//     affiliation keys
 //
 // Everything a stanza causes is routed synchronously from HandleStanza, in
 // protocol order, so a test runner sees a deterministic sequence.

@@ -6,6 +6,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -131,8 +132,8 @@ func prepJID(s string) (string, bool) {
 	if s == "" {
 		return "", false
 	}
-	j, err := jid.Parse(s)
-	if err != nil || !stableJID(j) {
+	j, err := jidcheck.Parse(s)
+	if err != nil {
 		return "", false
 	}
 	return j.String(), true

@@ -8,6 +8,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -54,9 +55,9 @@ func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 // PRECIS would reject outright: a nickname like "🤖\uFE0F" reaches the MUC
 // as "🤖", as it does on Prosody.
 func parseJID(s string) (jid.JID, error) {
-	j, err := jid.Parse(s)
+	j, err := jidcheck.Parse(s)
 	if err == nil {
-		return j, checkDomain(j)
+		return j, nil
 	}
 	mapped := strings.Map(func(r rune) rune {
 		switch {
@@ -69,10 +70,7 @@ func parseJID(s string) (jid.JID, error) {
 	if mapped == s {
 		return j, err
 	}
-	if j, err = jid.Parse(mapped); err != nil {
-		return j, err
-	}
-	return j, checkDomain(j)
+	return jidcheck.Parse(mapped)
 }
 
 // remote reports a JID this server cannot reach: no s2s.

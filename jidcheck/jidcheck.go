@@ -1,0 +1,58 @@
+// Package jidcheck parses JIDs (RFC 7622) from the network into the form
+// every part of the server keys its tables by, refusing the ones whose
+// normalisation is not a fixed point.
+//
+// mellium.im/xmpp/jid applies PRECIS and IDNA mappings once. For a few
+// inputs the mapped string normalises differently when parsed again:
+// "x@a.." becomes "x@a." and then "x@a"; "ℵǵ" becomes "אǵ", which the
+// bidi rule then refuses. The router writes the parsed form back into
+// "to", and rosters, sessions and MUC affiliations are keyed by it, so a
+// JID that moves on a second pass could let one user hold two keys or send
+// stanzas where the first pass did not. Parse refuses such JIDs, as well as
+// domainparts with empty labels. Both cases were found by fuzzing
+// (server FuzzJIDStable, muc FuzzPrep).
+package jidcheck
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+)
+
+// ErrEmptyLabel reports a domainpart with an empty label (".", "a..b").
+var ErrEmptyLabel = errors.New("jidcheck: domainpart has an empty label")
+
+// ErrUnstable reports a JID whose normalised form parses to another JID.
+var ErrUnstable = errors.New("jidcheck: JID does not normalise to a fixed point")
+
+// Parse parses s with jid.Parse and checks that the result has no empty
+// domain label and that its string form, and that of its bare JID, parse
+// back to themselves.
+func Parse(s string) (jid.JID, error) {
+	j, err := jid.Parse(s)
+	if err != nil {
+		return j, err
+	}
+	if err := checkDomain(j.Domainpart()); err != nil {
+		return j, err
+	}
+	for _, form := range []string{j.String(), j.Bare().String()} {
+		again, err := jid.Parse(form)
+		if err != nil || again.String() != form {
+			return j, fmt.Errorf("%w: %q", ErrUnstable, s)
+		}
+	}
+	return j, nil
+}
+
+func checkDomain(d string) error {
+	if strings.HasPrefix(d, "[") {
+		return nil // an IP-literal
+	}
+	if d == "" || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return ErrEmptyLabel
+	}
+	return nil
+}
