@@ -2,8 +2,6 @@ package hostile_test
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +28,7 @@ const (
 )
 
 // header is a correct client stream header for localhost.
-const header = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`
+const header = servertest.StreamHeader
 
 // password is every configured account's password.
 const password = "secret"
@@ -154,116 +152,35 @@ func wantStanzaError(t testing.TB, st *xmlnode.Element, typ, cond string) {
 	}
 }
 
-// raw is a hand-driven connection for attacks the client package would
-// refuse to send: it writes bytes as given and reads top-level elements.
+// raw is a servertest.Raw connection for attacks the client package would
+// refuse to send, with the stream-error checks the attacks end with.
 type raw struct {
-	t    testing.TB
-	conn net.Conn
-	dec  *xml.Decoder
+	*servertest.Raw
+	t testing.TB
 }
 
 func dialRaw(t testing.TB, srv *server.Server) *raw {
 	t.Helper()
-	conn, err := net.Dial("tcp", srv.Addr().String())
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	_ = conn.SetDeadline(time.Now().Add(testTimeout))
-	return &raw{t: t, conn: conn, dec: xml.NewDecoder(conn)}
-}
-
-func (r *raw) send(s string) {
-	r.t.Helper()
-	if _, err := io.WriteString(r.conn, s); err != nil {
-		r.t.Fatalf("write: %v", err)
-	}
+	return &raw{Raw: servertest.DialRaw(t, srv), t: t}
 }
 
 // sendBackground writes b from another goroutine and ignores errors: the
 // server may stop reading (and reset the connection) long before the end
 // of an oversized payload.
 func (r *raw) sendBackground(b []byte) {
-	go func() { _, _ = r.conn.Write(b) }()
+	go func() { _, _ = r.Conn.Write(b) }()
 }
 
-// header sends h and reads the server's stream header.
-func (r *raw) header(h string) {
-	r.t.Helper()
-	r.send(h)
-	r.readHeader()
-}
-
-func (r *raw) readHeader() {
-	r.t.Helper()
-	for {
-		tok, err := r.dec.Token()
-		if err != nil {
-			r.t.Fatalf("reading the server's stream header: %v", err)
-		}
-		if se, ok := tok.(xml.StartElement); ok {
-			if se.Name.Local != "stream" {
-				r.t.Fatalf("want a stream header, got <%s>", se.Name.Local)
-			}
-			return
-		}
-	}
-}
-
-// open sends a header and returns the features.
+// open sends the standard header and returns the features.
 func (r *raw) open() *xmlnode.Element {
 	r.t.Helper()
-	r.header(header)
-	f := r.next()
-	if f.Name.Local != "features" {
-		r.t.Fatalf("want features, got %s", f)
-	}
-	return f
-}
-
-func (r *raw) next() *xmlnode.Element {
-	r.t.Helper()
-	el, err := r.tryNext()
-	if err != nil {
-		r.t.Fatalf("read: %v", err)
-	}
-	return el
-}
-
-var errStreamEnd = errors.New("server closed the stream")
-
-func (r *raw) tryNext() (*xmlnode.Element, error) {
-	el, err := xmlnode.ReadNext(r.dec, xmlnode.Limits{})
-	if errors.Is(err, xmlnode.ErrEnd) {
-		return nil, errStreamEnd
-	}
-	return el, err
-}
-
-// plain authenticates with PLAIN and returns the server's answer.
-func (r *raw) plain(user, pass string) *xmlnode.Element {
-	r.t.Helper()
-	r.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>` +
-		base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+pass)) + `</auth>`)
-	return r.next()
+	return r.Open(header)
 }
 
 // login authenticates and binds, leaving a stream ready for stanzas.
 func (r *raw) login(user string) string {
 	r.t.Helper()
-	r.open()
-	if a := r.plain(user, password); a.Name.Local != "success" {
-		r.t.Fatalf("auth: %s", a)
-	}
-	r.dec = xml.NewDecoder(r.conn)
-	r.open()
-	r.send(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`)
-	b := r.next()
-	j := b.Child("urn:ietf:params:xml:ns:xmpp-bind", "bind").ChildText("urn:ietf:params:xml:ns:xmpp-bind", "jid")
-	if j == "" {
-		r.t.Fatalf("bind: %s", b)
-	}
-	return j
+	return r.Login(user, password, "").JID
 }
 
 // wantStreamError reads until a stream error, checks its condition, and
@@ -281,7 +198,7 @@ func (r *raw) wantStreamError(cond string) {
 // goroutine: it reads up to the stream error and reports a mismatch.
 func (r *raw) streamError(cond string) error {
 	for {
-		el, err := r.tryNext()
+		el, err := r.TryNext()
 		if err != nil {
 			return fmt.Errorf("want stream error %s, got %w", cond, err)
 		}
@@ -306,7 +223,7 @@ func (r *raw) streamError(cond string) error {
 func (r *raw) wantClosed() {
 	r.t.Helper()
 	for {
-		_, err := r.tryNext()
+		_, err := r.TryNext()
 		if err == nil {
 			continue
 		}
@@ -314,10 +231,11 @@ func (r *raw) wantClosed() {
 		if errors.As(err, &ne) && ne.Timeout() {
 			r.t.Fatalf("server did not close the connection: %v", err)
 		}
-		if errors.Is(err, errStreamEnd) {
-			// Closing tag seen; the socket must follow.
+		if errors.Is(err, io.EOF) {
+			// Closing tag seen (or the socket's plain EOF); the
+			// socket must follow.
 			buf := make([]byte, 1)
-			_, err = r.conn.Read(buf)
+			_, err = r.Conn.Read(buf)
 			if errors.As(err, &ne) && ne.Timeout() {
 				r.t.Fatalf("server did not close the connection after </stream:stream>")
 			}
@@ -339,5 +257,3 @@ func deep(n int) string {
 	b.WriteString(`</message>`)
 	return b.String()
 }
-
-func newDecoder(r *raw) *xml.Decoder { return xml.NewDecoder(r.conn) }

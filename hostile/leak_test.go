@@ -35,7 +35,7 @@ func TestNoGoroutineLeftAfterAttacks(t *testing.T) {
 	served := srv.Start(ln)
 	e := &env{t: t, srv: srv}
 	var conns []net.Conn
-	keep := func(r *raw) *raw { conns = append(conns, r.conn); return r }
+	keep := func(r *raw) *raw { conns = append(conns, r.Conn); return r }
 
 	// Silent before the header, and silent after it.
 	keep(dialRaw(t, srv))
@@ -43,17 +43,17 @@ func TestNoGoroutineLeftAfterAttacks(t *testing.T) {
 	// Half a stanza, then a hang-up.
 	r := keep(dialRaw(t, srv))
 	r.login("mallory")
-	r.send("<message to='bob@localhost'><bo")
-	_ = r.conn.Close()
+	r.Send("<message to='bob@localhost'><bo")
+	_ = r.Conn.Close()
 	// Garbage after <proceed/>.
 	r = keep(dialRaw(t, srv))
 	r.open()
-	r.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-	r.next()
-	r.send("not tls at all")
+	r.Send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+	r.Next()
+	r.Send("not tls at all")
 	// A reader that never reads, flooded by a witness.
 	slow := keep(dialRaw(t, srv))
-	must(t, slow.conn.(*net.TCPConn).SetReadBuffer(4096))
+	must(t, slow.Conn.(*net.TCPConn).SetReadBuffer(4096))
 	slowJID := slow.login("eve")
 	e.alice = e.dial("alice", "witness")
 	e.bob = e.dial("bob", "witness")
@@ -67,7 +67,7 @@ func TestNoGoroutineLeftAfterAttacks(t *testing.T) {
 	// Over the connection rate (8: the seven above and one more).
 	keep(dialRaw(t, srv))
 	over := keep(dialRaw(t, srv))
-	over.readHeader()
+	over.ReadHeader()
 	over.wantStreamError("policy-violation")
 	e.checkWitnesses()
 

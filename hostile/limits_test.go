@@ -24,8 +24,8 @@ func TestConnectionRate(t *testing.T) {
 		dialRaw(t, e.srv).open()
 	}
 	r := dialRaw(t, e.srv)
-	r.send(header)
-	r.readHeader()
+	r.Send(header)
+	r.ReadHeader()
 	r.wantStreamError("policy-violation")
 	e.checkWitnesses()
 }
@@ -37,14 +37,14 @@ func TestAuthRate(t *testing.T) {
 	e := newEnv(t, server.Config{AuthRate: server.RateLimit{Burst: 4, Per: time.Hour}})
 	r := dialRaw(t, e.srv)
 	r.open()
-	wantFailure(t, r.plain("alice", "guess1"), "not-authorized")
-	wantFailure(t, r.plain("alice", "guess2"), "not-authorized")
-	r.send(`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00alice\x00guess3") + `</auth>`)
+	wantFailure(t, r.Plain("alice", "guess1"), "not-authorized")
+	wantFailure(t, r.Plain("alice", "guess2"), "not-authorized")
+	r.Send(`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00alice\x00guess3") + `</auth>`)
 	r.wantStreamError("policy-violation")
 	// A new connection from the same address is refused too.
 	r2 := dialRaw(t, e.srv)
 	r2.open()
-	r2.send(`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00alice\x00"+password) + `</auth>`)
+	r2.Send(`<auth xmlns='` + nsSASL + `' mechanism='PLAIN'>` + b64("\x00alice\x00"+password) + `</auth>`)
 	r2.wantStreamError("policy-violation")
 	e.checkWitnesses()
 }
@@ -66,14 +66,14 @@ func TestIdleTimeout(t *testing.T) {
 				if !slowloris {
 					return
 				}
-				_, _ = r.conn.Write([]byte("<message to='bob@localhost'><body>"))
+				_, _ = r.Conn.Write([]byte("<message to='bob@localhost'><body>"))
 				for {
 					select {
 					case <-stop:
 						return
 					case <-time.After(50 * time.Millisecond): // pacing the attack, not synchronising
 					}
-					if _, err := r.conn.Write([]byte("x")); err != nil {
+					if _, err := r.Conn.Write([]byte("x")); err != nil {
 						return
 					}
 				}
@@ -118,7 +118,7 @@ func TestSlowReader(t *testing.T) {
 			slow := dialRaw(t, e.srv)
 			// A small receive buffer, so that a few megabytes (the
 			// server's send buffer) are enough to block its writes.
-			must(t, slow.conn.(*net.TCPConn).SetReadBuffer(4096))
+			must(t, slow.Conn.(*net.TCPConn).SetReadBuffer(4096))
 			slowJID := slow.login("mallory")
 			flooder := e.dial("eve", "hose")
 			chunk := strings.Repeat("z", 16<<10)

@@ -62,13 +62,13 @@ func TestSASLFailures(t *testing.T) {
 			r.open()
 			var last *xmlnode.Element
 			for _, s := range c.steps {
-				r.send(s)
-				last = r.next()
+				r.Send(s)
+				last = r.Next()
 			}
 			wantFailure(t, last, c.want)
 			// The stream survives a failed attempt (RFC 6120 section
 			// 6.4.5): the right password still works.
-			if a := r.plain("mallory", password); a.Name.Local != "success" {
+			if a := r.Plain("mallory", password); a.Name.Local != "success" {
 				t.Fatalf("retry after failure: %s", a)
 			}
 			e.checkWitnesses()
@@ -88,8 +88,8 @@ func scram(t testing.TB, r *raw, mech sasl.Mechanism, user, pass string, tamper 
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.send(`<auth xmlns='` + nsSASL + `' mechanism='` + mech.Name + `'>` + base64.StdEncoding.EncodeToString(first) + `</auth>`)
-	ch := r.next()
+	r.Send(`<auth xmlns='` + nsSASL + `' mechanism='` + mech.Name + `'>` + base64.StdEncoding.EncodeToString(first) + `</auth>`)
+	ch := r.Next()
 	if ch.Name.Local != "challenge" {
 		return first, nil, ch
 	}
@@ -104,8 +104,8 @@ func scram(t testing.TB, r *raw, mech sasl.Mechanism, user, pass string, tamper 
 	if tamper != nil {
 		final = tamper(bytes.Clone(final))
 	}
-	r.send(`<response xmlns='` + nsSASL + `'>` + base64.StdEncoding.EncodeToString(final) + `</response>`)
-	return first, final, r.next()
+	r.Send(`<response xmlns='` + nsSASL + `'>` + base64.StdEncoding.EncodeToString(final) + `</response>`)
+	return first, final, r.Next()
 }
 
 // TestSCRAMProofs checks that SCRAM refuses a wrong password, a tampered
@@ -156,12 +156,12 @@ func TestSCRAMProofs(t *testing.T) {
 			// stream: the server's new nonce no longer matches.
 			r2 := dialRaw(t, e.srv)
 			r2.open()
-			r2.send(`<auth xmlns='` + nsSASL + `' mechanism='` + mech.Name + `'>` + base64.StdEncoding.EncodeToString(first) + `</auth>`)
-			if ch := r2.next(); ch.Name.Local != "challenge" {
+			r2.Send(`<auth xmlns='` + nsSASL + `' mechanism='` + mech.Name + `'>` + base64.StdEncoding.EncodeToString(first) + `</auth>`)
+			if ch := r2.Next(); ch.Name.Local != "challenge" {
 				t.Fatalf("want challenge, got %s", ch)
 			}
-			r2.send(`<response xmlns='` + nsSASL + `'>` + base64.StdEncoding.EncodeToString(final) + `</response>`)
-			wantFailure(t, r2.next(), "not-authorized")
+			r2.Send(`<response xmlns='` + nsSASL + `'>` + base64.StdEncoding.EncodeToString(final) + `</response>`)
+			wantFailure(t, r2.Next(), "not-authorized")
 			e.checkWitnesses()
 		})
 	}

@@ -65,8 +65,8 @@ func TestStanzaErrors(t *testing.T) {
 	m.login("mallory")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m.send(c.send)
-			wantStanzaError(t, m.next(), c.typ, c.cond)
+			m.Send(c.send)
+			wantStanzaError(t, m.Next(), c.typ, c.cond)
 			e.checkWitnesses()
 		})
 	}
@@ -85,15 +85,15 @@ func TestBindErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := dialRaw(t, e.srv)
 			r.open()
-			if a := r.plain("mallory", password); a.Name.Local != "success" {
+			if a := r.Plain("mallory", password); a.Name.Local != "success" {
 				t.Fatalf("auth: %s", a)
 			}
-			r.dec = newDecoder(r)
+			r.Restart()
 			r.open()
-			r.send(c.iq)
-			wantStanzaError(t, r.next(), "modify", "bad-request")
-			r.send(`<iq type='set' id='ok'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>fine</resource></bind></iq>`)
-			if b := r.next(); b.Attrib("type") != "result" {
+			r.Send(c.iq)
+			wantStanzaError(t, r.Next(), "modify", "bad-request")
+			r.Send(`<iq type='set' id='ok'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>fine</resource></bind></iq>`)
+			if b := r.Next(); b.Attrib("type") != "result" {
 				t.Fatalf("bind after a refused one: %s", b)
 			}
 			e.checkWitnesses()
@@ -110,15 +110,15 @@ func TestSpoofedFrom(t *testing.T) {
 	mj := m.login("mallory")
 	for _, from := range []string{"alice@localhost/witness", "localhost", "conference.localhost", "@@bad", "bob@localhost"} {
 		t.Run(from, func(t *testing.T) {
-			m.send(`<message type='chat' to='` + e.bob.JID() + `' from='` + from + `'><body>trust me</body></message>`)
+			m.Send(`<message type='chat' to='` + e.bob.JID() + `' from='` + from + `'><body>trust me</body></message>`)
 			got := recv(t, e.bob)
 			if got.Attrib("from") != mj || got.ChildText("jabber:client", "body") != "trust me" {
 				t.Fatalf("bob got %s, want it from %s", got, mj)
 			}
 			// An IQ to the server with a forged from: the answer comes
 			// back to mallory, not to the forged address.
-			m.send(`<iq type='get' id='spoof' to='localhost' from='` + from + `'><ping xmlns='urn:xmpp:ping'/></iq>`)
-			r := m.next()
+			m.Send(`<iq type='get' id='spoof' to='localhost' from='` + from + `'><ping xmlns='urn:xmpp:ping'/></iq>`)
+			r := m.Next()
 			if r.Attrib("id") != "spoof" || r.Attrib("type") != "result" || r.Attrib("to") != mj {
 				t.Fatalf("ping reply %s, want a result to %s", r, mj)
 			}
@@ -133,7 +133,7 @@ func TestUnknownPayloadDelivered(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	m := dialRaw(t, e.srv)
 	m.login("mallory")
-	m.send(`<message type='chat' to='` + e.bob.JID() + `'><weird xmlns='urn:example:weird'><deep/></weird></message>`)
+	m.Send(`<message type='chat' to='` + e.bob.JID() + `'><weird xmlns='urn:example:weird'><deep/></weird></message>`)
 	if got := recv(t, e.bob); got.Child("urn:example:weird", "weird") == nil {
 		t.Fatalf("bob got %s", got)
 	}

@@ -101,9 +101,9 @@ func TestStreamErrors(t *testing.T) {
 					if len(c.input) > 1<<16 {
 						r.sendBackground([]byte(c.input))
 					} else {
-						r.send(c.input)
+						r.Send(c.input)
 					}
-					r.readHeader()
+					r.ReadHeader()
 				case beforeAuth:
 					r.open()
 				case afterBind:
@@ -113,7 +113,7 @@ func TestStreamErrors(t *testing.T) {
 					if len(c.input) > 1<<16 {
 						r.sendBackground([]byte(c.input))
 					} else {
-						r.send(c.input)
+						r.Send(c.input)
 					}
 				}
 				r.wantStreamError(c.want)
@@ -140,18 +140,18 @@ func TestBrokenTLS(t *testing.T) {
 	for _, garbage := range []string{"<message/>", "\x16\x03\x01\x00\x05hello", ""} {
 		r := dialRaw(t, e.srv)
 		r.open()
-		r.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-		if p := r.next(); p.Name.Local != "proceed" {
+		r.Send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+		if p := r.Next(); p.Name.Local != "proceed" {
 			t.Fatalf("want proceed, got %s", p)
 		}
 		if garbage == "" {
-			_ = r.conn.Close()
+			_ = r.Conn.Close()
 		} else {
-			r.send(garbage)
+			r.Send(garbage)
 			// No CloseWrite: the server must give up on its own.
 			buf := make([]byte, 4096)
 			for {
-				if _, err := r.conn.Read(buf); err != nil {
+				if _, err := r.Conn.Read(buf); err != nil {
 					var ne net.Error
 					if errors.As(err, &ne) && ne.Timeout() {
 						t.Fatalf("%q: the server kept the connection: %v", garbage, err)

@@ -15,7 +15,7 @@ func BenchmarkMessageThroughput(b *testing.B) {
 	srv := servertest.New(b, server.Config{})
 	a := dialRaw(b, srv).login("alice", "")
 	c := dialRaw(b, srv).login("bob", "")
-	msg := []byte(fmt.Sprintf(`<message to="%s" type="chat"><body>hello, this is a benchmark message</body></message>`, c.jid))
+	msg := []byte(fmt.Sprintf(`<message to="%s" type="chat"><body>hello, this is a benchmark message</body></message>`, c.JID))
 	done := make(chan struct{})
 	b.ResetTimer()
 	go func() {
@@ -25,7 +25,7 @@ func BenchmarkMessageThroughput(b *testing.B) {
 	batch := bytes.Repeat(msg, 100)
 	for i := 0; i < b.N; i += 100 {
 		n := min(100, b.N-i)
-		if _, err := a.conn.Write(batch[:n*len(msg)]); err != nil {
+		if _, err := a.Conn.Write(batch[:n*len(msg)]); err != nil {
 			b.Fatal(err)
 		}
 	}

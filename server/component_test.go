@@ -48,8 +48,8 @@ func TestComponentSeam(t *testing.T) {
 	echo.router = component.RouterFunc(srv.Route)
 
 	c := dialRaw(t, srv).login("user", "")
-	c.send(`<presence to="room@conference.localhost/nick" from="spoof@localhost"/>`)
-	c.send(`<message to="room@conference.localhost" type="groupchat" from="spoof@localhost"><body>hi</body></message>`)
+	c.Send(`<presence to="room@conference.localhost/nick" from="spoof@localhost"/>`)
+	c.Send(`<message to="room@conference.localhost" type="groupchat" from="spoof@localhost"><body>hi</body></message>`)
 	c.expect(`from="room@conference.localhost"`, "echo: hi")
 	idle(t, srv) // the bounce is delivered asynchronously; WaitIdle covers it
 
@@ -58,8 +58,8 @@ func TestComponentSeam(t *testing.T) {
 		t.Fatalf("component got %d stanzas, want 3: %v", len(got), got)
 	}
 	for _, st := range got[:2] {
-		if st.Attrib("from") != c.jid {
-			t.Errorf("component got from=%q, want the stamped %q: %s", st.Attrib("from"), c.jid, st)
+		if st.Attrib("from") != c.JID {
+			t.Errorf("component got from=%q, want the stamped %q: %s", st.Attrib("from"), c.JID, st)
 		}
 	}
 	if got[0].Child("vcard-temp:x:update", "x") == nil {
@@ -70,7 +70,7 @@ func TestComponentSeam(t *testing.T) {
 	}
 
 	// Ending the session sends unavailable to the directed-presence target.
-	c.close()
+	c.Close()
 	idle(t, srv)
 	got = echo.received()
 	last := got[len(got)-1]
@@ -100,7 +100,7 @@ func TestProbeToComponentAndShutdown(t *testing.T) {
 	}
 	done := srv.Start(ln)
 	c := dialRaw(t, srv).login("user", "")
-	c.send(`<presence type="probe" to="room@conference.localhost/Nick"/>`)
+	c.Send(`<presence type="probe" to="room@conference.localhost/Nick"/>`)
 	c.expectNothing()
 	got := comp.received()
 	if len(got) != 1 || got[0].Attrib("type") != "probe" || got[0].Attrib("to") != "room@conference.localhost/Nick" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
 )
 
 // TestCloseLeavesNoGoroutines checks that Close waits for everything it
@@ -23,13 +24,13 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	}
 	done := srv.Start(ln)
 	a := dialRaw(t, srv).login("a", "")
-	a.send("<presence/>")
-	a.send(`<presence to="room@conference.localhost/a"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
-	a.expect(`from="` + a.jid + `"`)
+	a.Send("<presence/>")
+	a.Send(`<presence to="room@conference.localhost/a"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
+	a.expect(`from="` + a.JID + `"`)
 	b := dialRaw(t, srv)
-	b.openStream(streamHeader) // still negotiating
+	b.Open(servertest.StreamHeader) // still negotiating
 	c := dialRaw(t, srv).login("c", "")
-	c.send(`<message to="a@localhost" type="chat"><body>x</body></message>`)
+	c.Send(`<message to="a@localhost" type="chat"><body>x</body></message>`)
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +38,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range []*rawClient{a, b, c} {
-		r.conn.Close()
+		r.Conn.Close()
 	}
 	// Goroutines that called wg.Done may still be returning; give them a
 	// bounded number of scheduling rounds, never a fixed sleep.

@@ -44,7 +44,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 		clients := make([]*rawClient, occupants)
 		for i := range clients {
 			c := dialRaw(b, srv).login(fmt.Sprintf("user%d", i), "")
-			c.dec = nil // keep only the socket on the client side
+			c.Dec = nil // keep only the socket on the client side
 			clients[i] = c
 		}
 		settle(b, srv, clients)
@@ -52,11 +52,11 @@ func BenchmarkSessionMemory(b *testing.B) {
 		goroutines = float64(runtime.NumGoroutine()-baseG) / occupants
 
 		for i, c := range clients {
-			c.send(fmt.Sprintf(`<presence to='bench@conference.localhost/n%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i))
+			c.Send(fmt.Sprintf(`<presence to='bench@conference.localhost/n%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i))
 			if i == 0 {
 				// The creator makes it an instant room before anyone else
 				// joins.
-				c.send(`<iq type='set' id='create' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
+				c.Send(`<iq type='set' id='create' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
 				settle(b, srv, clients[:1])
 			}
 		}
@@ -71,7 +71,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 			wg.Go(func() { drain(c, []byte("</message>"), occupants*messages) })
 		}
 		for _, c := range clients {
-			if _, err := c.conn.Write(burstMsgs); err != nil {
+			if _, err := c.Conn.Write(burstMsgs); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -85,7 +85,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 			writeHeap(b, profile)
 		}
 		for _, c := range clients {
-			c.conn.Close()
+			c.Conn.Close()
 		}
 		if err := srv.Close(); err != nil {
 			b.Fatal(err)
@@ -107,7 +107,7 @@ func settle(b *testing.B, srv *server.Server, clients []*rawClient) {
 	idle(b, srv)
 	var wg sync.WaitGroup
 	for _, c := range clients {
-		c.send(`<iq type='get' id='settled' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+		c.Send(`<iq type='get' id='settled' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
 		wg.Go(func() { drain(c, []byte("settled"), 1) })
 	}
 	wg.Wait()
@@ -120,7 +120,7 @@ func drain(c *rawClient, pat []byte, n int) {
 	buf := make([]byte, 4096)
 	seen, j := 0, 0
 	for seen < n {
-		m, err := c.conn.Read(buf)
+		m, err := c.Conn.Read(buf)
 		if err != nil {
 			c.t.Errorf("drain: %v", err)
 			return

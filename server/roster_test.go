@@ -12,19 +12,19 @@ func TestRosterSetGetPush(t *testing.T) {
 	r := dialRaw(t, srv).login("romeo", "")
 	other := dialRaw(t, srv).login("romeo", "other")
 
-	r.send(`<iq type="get" id="g1"><query xmlns="jabber:iq:roster"/></iq>`)
+	r.Send(`<iq type="get" id="g1"><query xmlns="jabber:iq:roster"/></iq>`)
 	r.expect(`id="g1"`, `type="result"`, `ver="0"`)
 
 	// Only sessions that fetched the roster get pushes (RFC 6121 2.1.6).
-	r.send(`<iq type="set" id="s1"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" name="Nurse"><group>Servants</group></item></query></iq>`)
+	r.Send(`<iq type="set" id="s1"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" name="Nurse"><group>Servants</group></item></query></iq>`)
 	r.expect(`id="s1"`, `type="result"`)
 	r.expect(`type="set"`, `ver="1"`, `jid="nurse@localhost"`, `subscription="none"`, `name="Nurse"`, "<group>Servants</group>")
 	other.expectNothing()
 
-	r.send(`<iq type="get" id="g2"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
+	r.Send(`<iq type="get" id="g2"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
 	r.expect(`id="g2"`, `ver="1"`, `jid="nurse@localhost"`)
 	// The client's version is current: an empty result.
-	r.send(`<iq type="get" id="g3"><query xmlns="jabber:iq:roster" ver="1"/></iq>`)
+	r.Send(`<iq type="get" id="g3"><query xmlns="jabber:iq:roster" ver="1"/></iq>`)
 	if el := r.expect(`id="g3"`, `type="result"`); len(el.Elements()) != 0 {
 		t.Fatalf("got %s, want an empty result for a current ver", el)
 	}
@@ -36,17 +36,17 @@ func TestRosterSetGetPush(t *testing.T) {
 		{`<iq type="get" id="e5" to="juliet@localhost"><query xmlns="jabber:iq:roster"/></iq>`, "<service-unavailable"},
 	}
 	for _, tc := range tests {
-		r.send(tc.send)
+		r.Send(tc.send)
 		r.expect(tc.want)
 	}
 
 	// A subscription state in a roster set is ignored, not refused (RFC
 	// 6121 2.1.2.5): the item is added with subscription none.
-	r.send(`<iq type="set" id="s2"><query xmlns="jabber:iq:roster"><item jid="a@localhost" subscription="both"/></query></iq>`)
+	r.Send(`<iq type="set" id="s2"><query xmlns="jabber:iq:roster"><item jid="a@localhost" subscription="both"/></query></iq>`)
 	r.expect(`id="s2"`, `type="result"`)
 	r.expect(`type="set"`, `ver="2"`, `jid="a@localhost"`, `subscription="none"`)
 
-	r.send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" subscription="remove"/></query></iq>`)
+	r.Send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" subscription="remove"/></query></iq>`)
 	r.expect(`id="rm"`, `type="result"`)
 	r.expect(`type="set"`, `ver="3"`, `subscription="remove"`)
 }
@@ -58,84 +58,84 @@ func TestSubscriptionHandshake(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	r := dialRaw(t, srv).login("romeo", "")
 	j := dialRaw(t, srv).login("juliet", "")
-	r.send("<presence/>")
-	r.expect(`from="` + r.jid + `"`)
-	j.send("<presence/>")
-	j.expect(`from="` + j.jid + `"`)
-	j.send(`<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
+	r.Send("<presence/>")
+	r.expect(`from="` + r.JID + `"`)
+	j.Send("<presence/>")
+	j.expect(`from="` + j.JID + `"`)
+	j.Send(`<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
 	j.expect(`id="g"`)
 
-	r.send(`<presence to="juliet@localhost" type="subscribe"/>`)
+	r.Send(`<presence to="juliet@localhost" type="subscribe"/>`)
 	r.expect(`from="juliet@localhost"`, `type="unavailable"`) // Prosody's receipt
 	j.expect(`from="romeo@localhost"`, `type="subscribe"`)
 
-	j.send(`<presence to="romeo@localhost" type="subscribed"/>`)
+	j.Send(`<presence to="romeo@localhost" type="subscribed"/>`)
 	j.expect(`type="set"`, `jid="romeo@localhost"`, `subscription="from"`) // push
-	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`, "<photo/>")       // juliet's presence
+	r.expect(`from="`+j.JID+`"`, `to="romeo@localhost"`, "<photo/>")       // juliet's presence
 
-	j.send(`<presence to="romeo@localhost" type="subscribe"/>`)
+	j.Send(`<presence to="romeo@localhost" type="subscribe"/>`)
 	j.expect(`type="set"`, `subscription="from"`, `ask="subscribe"`)
 	j.expect(`from="romeo@localhost"`, `type="unavailable"`)
 	r.expect(`from="juliet@localhost"`, `type="subscribe"`)
 
-	r.send(`<presence to="juliet@localhost" type="subscribed"/>`)
+	r.Send(`<presence to="juliet@localhost" type="subscribed"/>`)
 	j.expect(`from="romeo@localhost"`, `type="subscribed"`)
 	j.expect(`type="set"`, `subscription="both"`)
-	j.expect(`from="`+r.jid+`"`, `to="juliet@localhost"`)
-	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`) // probe answer
+	j.expect(`from="`+r.JID+`"`, `to="juliet@localhost"`)
+	r.expect(`from="`+j.JID+`"`, `to="romeo@localhost"`) // probe answer
 
 	// Now both see each other's presence changes.
-	r.send("<presence><show>away</show></presence>")
-	r.expect(`from="`+r.jid+`"`, "<show>away</show>")
-	j.expect(`from="`+r.jid+`"`, `to="juliet@localhost"`, "<show>away</show>")
+	r.Send("<presence><show>away</show></presence>")
+	r.expect(`from="`+r.JID+`"`, "<show>away</show>")
+	j.expect(`from="`+r.JID+`"`, `to="juliet@localhost"`, "<show>away</show>")
 
-	j.send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="romeo@localhost" subscription="remove"/></query></iq>`)
+	j.Send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="romeo@localhost" subscription="remove"/></query></iq>`)
 	j.expect(`id="rm"`, `type="result"`)
 	j.expect(`type="set"`, `subscription="remove"`)
-	r.expect(`from="`+j.jid+`"`, `to="romeo@localhost"`, `type="unavailable"`)
-	r.send(`<iq type="get" id="g2"><query xmlns="jabber:iq:roster"/></iq>`)
+	r.expect(`from="`+j.JID+`"`, `to="romeo@localhost"`, `type="unavailable"`)
+	r.Send(`<iq type="get" id="g2"><query xmlns="jabber:iq:roster"/></iq>`)
 	r.expect(`id="g2"`, `jid="juliet@localhost"`, `subscription="none"`)
 
 	// Nothing leaks any more.
-	j.send("<presence><show>dnd</show></presence>")
-	j.expect(`from="` + j.jid + `"`)
+	j.Send("<presence><show>dnd</show></presence>")
+	j.expect(`from="` + j.JID + `"`)
 	r.expectNothing()
 }
 
 func TestPreApprovalAndPendingRequests(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	a := dialRaw(t, srv).login("alice", "")
-	a.send("<presence/>")
-	a.expect(`from="` + a.jid + `"`)
+	a.Send("<presence/>")
+	a.expect(`from="` + a.JID + `"`)
 	// Pre-approve bob, who has never logged in.
-	a.send(`<presence to="bob@localhost" type="subscribed"/>`)
+	a.Send(`<presence to="bob@localhost" type="subscribed"/>`)
 
 	// Carol asks bob while he is offline; the request is kept with its
 	// payload and shown at every initial presence until answered.
 	c := dialRaw(t, srv).login("carol", "")
-	c.send(`<presence to="bob@localhost" type="subscribe"><preauth xmlns="urn:xmpp:pars:0" token="t1"/></presence>`)
-	c.close()
+	c.Send(`<presence to="bob@localhost" type="subscribe"><preauth xmlns="urn:xmpp:pars:0" token="t1"/></presence>`)
+	c.Close()
 
 	for range 2 {
 		b := dialRaw(t, srv).login("bob", "")
-		b.send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
+		b.Send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
 		b.expect(`id="r"`)
-		b.send("<presence/>")
-		b.expect(`from="` + b.jid + `"`)
+		b.Send("<presence/>")
+		b.expect(`from="` + b.JID + `"`)
 		b.expect(`from="carol@localhost"`, `type="subscribe"`, `token="t1"`)
-		b.close()
+		b.Close()
 	}
 
 	b := dialRaw(t, srv).login("bob", "")
-	b.send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
+	b.Send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
 	b.expect(`id="r"`)
-	b.send(`<presence to="alice@localhost" type="subscribe"/>`)
+	b.Send(`<presence to="alice@localhost" type="subscribe"/>`)
 	b.expect(`type="set"`, `ver="1"`, `ask="subscribe"`, `subscription="none"`)
 	b.expect(`from="alice@localhost"`, `type="subscribed"`)
 	b.expect(`type="set"`, `subscription="to"`)
-	b.close()
+	b.Close()
 
-	a.send(`<iq type="get" id="ra"><query xmlns="jabber:iq:roster"/></iq>`)
+	a.Send(`<iq type="get" id="ra"><query xmlns="jabber:iq:roster"/></iq>`)
 	a.expect(`id="ra"`, `jid="bob@localhost"`, `subscription="from"`)
 }
 
@@ -158,7 +158,7 @@ func TestVCardAndPrivateStorage(t *testing.T) {
 		{a, `<iq type="set" id="p4"><query xmlns="jabber:iq:private"><x xmlns="jabber:client"/></query></iq>`, "<not-acceptable"},
 	}
 	for _, tc := range tests {
-		tc.c.send(tc.send)
+		tc.c.Send(tc.send)
 		tc.c.expect(tc.want)
 	}
 }
@@ -176,13 +176,13 @@ func TestLastActivity(t *testing.T) {
 		{b, `<iq type="get" id="l3" to="alice@localhost"><query xmlns="jabber:iq:last"/></iq>`, "<forbidden"},
 	}
 	for _, tc := range tests {
-		tc.c.send(tc.send)
+		tc.c.Send(tc.send)
 		tc.c.expect(tc.want)
 	}
-	a.send(`<presence/>`)
-	a.expect(`from="` + a.jid + `"`)
-	a.send(`<presence type="unavailable"><status>gone fishing</status></presence>`)
+	a.Send(`<presence/>`)
+	a.expect(`from="` + a.JID + `"`)
+	a.Send(`<presence type="unavailable"><status>gone fishing</status></presence>`)
 	a.expect(`type="unavailable"`)
-	a.send(`<iq type="get" id="l4"><query xmlns="jabber:iq:last"/></iq>`)
+	a.Send(`<iq type="get" id="l4"><query xmlns="jabber:iq:last"/></iq>`)
 	a.expect(`id="l4"`, "gone fishing")
 }

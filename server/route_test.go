@@ -30,7 +30,7 @@ func TestMessageRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			a.send(tc.send)
+			a.Send(tc.send)
 			if tc.toAlice != "" {
 				a.expect(tc.toAlice)
 			} else {
@@ -46,10 +46,10 @@ func TestMessageRules(t *testing.T) {
 	// Chat and normal messages to the bare JID while nobody is available
 	// were stored (the offline full JID ones fall back to the bare JID);
 	// bob gets them on initial presence, nothing else.
-	a.send(`<message to="bob@localhost/gone" type="chat"><body>stored 1</body></message>`)
-	a.send(`<message to="bob@localhost"><body>stored 2</body></message>`)
+	a.Send(`<message to="bob@localhost/gone" type="chat"><body>stored 1</body></message>`)
+	a.Send(`<message to="bob@localhost"><body>stored 2</body></message>`)
 	a.expectNothing()
-	b.send("<presence/>")
+	b.Send("<presence/>")
 	b.expect(`from="bob@localhost/here"`)
 	b.expect("stored 1", "urn:xmpp:delay")
 	b.expect("stored 2", "urn:xmpp:delay")

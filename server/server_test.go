@@ -10,9 +10,9 @@ import (
 func TestInitialPresenceReflected(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	r := dialRaw(t, srv).login("romeo", "")
-	r.send("<presence/>")
-	r.expect(`from="`+r.jid+`"`, `<photo/>`)
-	r.close()
+	r.Send("<presence/>")
+	r.expect(`from="`+r.JID+`"`, `<photo/>`)
+	r.Close()
 	idle(t, srv)
 }
 
@@ -22,41 +22,41 @@ func TestMessageRouting(t *testing.T) {
 	j := dialRaw(t, srv).login("juliet", "")
 	p := dialRaw(t, srv).login("juliet", "mobile")
 
-	r.send("<presence/>")
+	r.Send("<presence/>")
 	r.expect("<presence")
 
 	// Full JID: delivered even without presence.
-	r.send(`<message to="` + j.jid + `" type="chat" from="evil@localhost"><body>Hello</body></message>`)
-	j.expect(`from="`+r.jid+`"`, "Hello")
+	r.Send(`<message to="` + j.JID + `" type="chat" from="evil@localhost"><body>Hello</body></message>`)
+	j.expect(`from="`+r.JID+`"`, "Hello")
 
 	// Bare JID with nobody available: stored offline, delivered with delay
 	// on initial presence after the self-presence.
-	r.send(`<message to="juliet@localhost" type="chat"><body>are you there?</body></message>`)
+	r.Send(`<message to="juliet@localhost" type="chat"><body>are you there?</body></message>`)
 	r.expectNothing()
-	p.send("<presence/>")
-	p.expect(`from="` + p.jid + `"`)
+	p.Send("<presence/>")
+	p.expect(`from="` + p.JID + `"`)
 	p.expect("are you there?", `xmlns="urn:xmpp:delay"`, `from="localhost"`)
 
 	// Negative priority resources do not get bare-JID messages.
-	j.send("<presence><priority>-1</priority></presence>")
-	j.expect(`from="`+j.jid+`"`, "<priority>-1</priority>")
-	j.expect(`from="`+p.jid+`"`, `to="`+j.jid+`"`) // the phone's presence
-	p.expect(`from="`+j.jid+`"`, "<priority>-1</priority>")
-	r.send(`<message to="juliet@localhost" type="chat"><body>How are you?</body></message>`)
+	j.Send("<presence><priority>-1</priority></presence>")
+	j.expect(`from="`+j.JID+`"`, "<priority>-1</priority>")
+	j.expect(`from="`+p.JID+`"`, `to="`+j.JID+`"`) // the phone's presence
+	p.expect(`from="`+j.JID+`"`, "<priority>-1</priority>")
+	r.Send(`<message to="juliet@localhost" type="chat"><body>How are you?</body></message>`)
 	p.expect("How are you?")
 	j.expectNothing()
 
-	j.send("<presence/>")
-	j.expect(`from="` + j.jid + `"`)
-	p.expect(`from="` + j.jid + `"`)
-	r.send(`<message to="juliet@localhost" type="chat"><body>There!</body></message>`)
+	j.Send("<presence/>")
+	j.expect(`from="` + j.JID + `"`)
+	p.expect(`from="` + j.JID + `"`)
+	r.Send(`<message to="juliet@localhost" type="chat"><body>There!</body></message>`)
 	j.expect("There!")
 	p.expect("There!")
 
-	r.close()
-	j.close()
-	p.expect(`type="unavailable"`, `from="`+j.jid+`"`)
-	p.close()
+	r.Close()
+	j.Close()
+	p.expect(`type="unavailable"`, `from="`+j.JID+`"`)
+	p.Close()
 }
 
 func TestUnknownIQ(t *testing.T) {
@@ -71,42 +71,42 @@ func TestUnknownIQ(t *testing.T) {
 		{`<message type="chat" id="6" to="x@elsewhere.example"><body>hi</body></message>`, `<not-allowed`},
 	}
 	for _, tc := range tests {
-		r.send(tc.send)
+		r.Send(tc.send)
 		r.expect(tc.want)
 	}
-	r.close()
+	r.Close()
 }
 
 func TestUnavailableOnDisconnectToDirected(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	r := dialRaw(t, srv).login("romeo", "")
 	j := dialRaw(t, srv).login("juliet", "")
-	j.send("<presence/>")
+	j.Send("<presence/>")
 	j.expect("<presence")
-	r.send(`<presence to="` + j.jid + `"/>`)
-	j.expect(`from="`+r.jid+`"`, "<photo/>")
-	r.close()
+	r.Send(`<presence to="` + j.JID + `"/>`)
+	j.expect(`from="`+r.JID+`"`, "<photo/>")
+	r.Close()
 	// The server's </stream:stream> came after routing: it is queued.
-	j.expect(`from="`+r.jid+`"`, `type="unavailable"`)
-	j.close()
+	j.expect(`from="`+r.JID+`"`, `type="unavailable"`)
+	j.Close()
 }
 
 func TestStanzaBeforeAuth(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	c := dialRaw(t, srv)
-	c.openStream(streamHeader)
-	c.send(`<message to="x@localhost"><body>hi</body></message>`)
+	c.Open(servertest.StreamHeader)
+	c.Send(`<message to="x@localhost"><body>hi</body></message>`)
 	c.expect("<not-authorized")
 }
 
 func TestBadPasswordRetry(t *testing.T) {
 	srv := servertest.New(t, server.Config{Accounts: map[string]string{"alice": "secret"}})
 	c := dialRaw(t, srv)
-	c.openStream(streamHeader)
-	if r := c.auth("alice", "wrong"); r.Name.Local != "failure" || r.Child("", "not-authorized") == nil {
+	c.Open(servertest.StreamHeader)
+	if r := c.Plain("alice", "wrong"); r.Name.Local != "failure" || r.Child("", "not-authorized") == nil {
 		t.Fatalf("got %s, want failure/not-authorized", r)
 	}
-	if r := c.auth("alice", "secret"); r.Name.Local != "success" {
+	if r := c.Plain("alice", "secret"); r.Name.Local != "success" {
 		t.Fatalf("retry: got %s, want success", r)
 	}
 }

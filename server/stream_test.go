@@ -20,7 +20,7 @@ import (
 func (c *rawClient) expectStreamError(cond string) {
 	c.t.Helper()
 	for {
-		tok, err := c.dec.Token()
+		tok, err := c.Dec.Token()
 		if err != nil {
 			c.t.Fatalf("want stream error %s, got %v", cond, err)
 		}
@@ -28,7 +28,7 @@ func (c *rawClient) expectStreamError(cond string) {
 		if !ok || start.Name.Local == "stream" {
 			continue // the server's stream header
 		}
-		el, err := xmlnode.Read(c.dec, start, xmlnode.Limits{})
+		el, err := xmlnode.Read(c.Dec, start, xmlnode.Limits{})
 		if err != nil {
 			c.t.Fatalf("want stream error %s, got %v", cond, err)
 		}
@@ -39,7 +39,7 @@ func (c *rawClient) expectStreamError(cond string) {
 			break
 		}
 	}
-	if el, err := c.tryNext(); err == nil {
+	if el, err := c.TryNext(); err == nil {
 		c.t.Fatalf("after the stream error: got %s, want the stream closed", el)
 	}
 }
@@ -67,16 +67,16 @@ func TestStreamErrors(t *testing.T) {
 		{"unsupported stanza", "", `<foo xmlns='jabber:client'/>`, "unsupported-stanza-type"},
 		{"other namespace", "", `<message xmlns='urn:example'/>`, "unsupported-stanza-type"},
 		{"text between stanzas", "", `hello<message/>`, "not-well-formed"},
-		{"stream restart mid-stream", "", strings.TrimPrefix(streamHeader, "<?xml version='1.0'?>"), "unsupported-stanza-type"},
+		{"stream restart mid-stream", "", strings.TrimPrefix(servertest.StreamHeader, "<?xml version='1.0'?>"), "unsupported-stanza-type"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := dialRaw(t, srv)
 			if tc.header == "" {
 				c.login("user", "")
-				c.send(tc.send)
+				c.Send(tc.send)
 			} else {
-				c.send(tc.header)
+				c.Send(tc.header)
 			}
 			c.expectStreamError(tc.cond)
 		})
@@ -86,8 +86,8 @@ func TestStreamErrors(t *testing.T) {
 func TestClosingHandshake(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	c := dialRaw(t, srv).login("user", "")
-	c.send("</stream:stream>")
-	if el, err := c.tryNext(); err == nil {
+	c.Send("</stream:stream>")
+	if el, err := c.TryNext(); err == nil {
 		t.Fatalf("got %s, want </stream:stream>", el)
 	}
 	idle(t, srv)
@@ -96,24 +96,24 @@ func TestClosingHandshake(t *testing.T) {
 func TestResourceConflict(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	watcher := dialRaw(t, srv).login("user", "watcher")
-	watcher.send("<presence/>")
-	watcher.expect(`from="` + watcher.jid + `"`)
+	watcher.Send("<presence/>")
+	watcher.expect(`from="` + watcher.JID + `"`)
 
 	old := dialRaw(t, srv).login("user", "laptop")
-	old.send("<presence/>")
-	old.expect(`from="` + old.jid + `"`)
-	old.expect(`from="` + watcher.jid + `"`)
-	watcher.expect(`from="` + old.jid + `"`)
+	old.Send("<presence/>")
+	old.expect(`from="` + old.JID + `"`)
+	old.expect(`from="` + watcher.JID + `"`)
+	watcher.expect(`from="` + old.JID + `"`)
 
 	// The same resource again: the new session wins, the old one gets a
 	// conflict stream error and goes offline.
 	newer := dialRaw(t, srv).login("user", "laptop")
-	if newer.jid != old.jid {
-		t.Fatalf("bound %s, want %s", newer.jid, old.jid)
+	if newer.JID != old.JID {
+		t.Fatalf("bound %s, want %s", newer.JID, old.JID)
 	}
 	old.expectStreamError("conflict")
-	watcher.expect(`from="`+old.jid+`"`, `type="unavailable"`)
-	newer.send(`<message to="` + watcher.jid + `"><body>still here</body></message>`)
+	watcher.expect(`from="`+old.JID+`"`, `type="unavailable"`)
+	newer.Send(`<message to="` + watcher.JID + `"><body>still here</body></message>`)
 	watcher.expect("still here")
 }
 
@@ -121,47 +121,47 @@ func TestGeneratedResourcesDiffer(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	a := dialRaw(t, srv).login("user", "")
 	b := dialRaw(t, srv).login("user", "")
-	if a.jid == b.jid || !strings.HasPrefix(a.jid, "user@localhost/") {
-		t.Fatalf("generated %s and %s", a.jid, b.jid)
+	if a.JID == b.JID || !strings.HasPrefix(a.JID, "user@localhost/") {
+		t.Fatalf("generated %s and %s", a.JID, b.JID)
 	}
 }
 
 func TestRequireTLS(t *testing.T) {
 	srv := servertest.New(t, server.Config{RequireTLS: true})
 	c := dialRaw(t, srv)
-	f := c.openStream(streamHeader)
+	f := c.Open(servertest.StreamHeader)
 	if f.Child(c2s.NSTLS, "starttls") == nil || f.Child(c2s.NSTLS, "starttls").Child("", "required") == nil ||
 		f.Child(c2s.NSSASL, "mechanisms") != nil {
 		t.Fatalf("features %s: want only required starttls", f)
 	}
-	c.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
-	if p := c.next(); p.Name.Local != "proceed" {
+	c.Send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+	if p := c.Next(); p.Name.Local != "proceed" {
 		t.Fatalf("got %s, want proceed", p)
 	}
-	tc := tls.Client(c.conn, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true})
+	tc := tls.Client(c.Conn, &tls.Config{ServerName: "localhost", InsecureSkipVerify: true})
 	if err := tc.Handshake(); err != nil {
 		t.Fatalf("handshake: %v", err)
 	}
-	c.conn = tc
-	c.dec = xml.NewDecoder(tc)
-	f = c.openStream(streamHeader)
+	c.Conn = tc
+	c.Restart()
+	f = c.Open(servertest.StreamHeader)
 	if f.Child(c2s.NSSASL, "mechanisms") == nil || f.Child(c2s.NSTLS, "starttls") != nil {
 		t.Fatalf("features after TLS %s: want mechanisms only", f)
 	}
-	if r := c.auth("user", "pw"); r.Name.Local != "success" {
+	if r := c.Plain("user", "pw"); r.Name.Local != "success" {
 		t.Fatalf("auth after TLS: %s", r)
 	}
 
 	// Without TLS, authenticating is refused.
 	plain := dialRaw(t, srv)
-	plain.openStream(streamHeader)
-	plain.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AHVzZXIAcHc=</auth>")
+	plain.Open(servertest.StreamHeader)
+	plain.Send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AHVzZXIAcHc=</auth>")
 	plain.expectStreamError("policy-violation")
 }
 
 func TestNoTLS(t *testing.T) {
 	srv := servertest.New(t, server.Config{NoTLS: true})
-	f := dialRaw(t, srv).openStream(streamHeader)
+	f := dialRaw(t, srv).Open(servertest.StreamHeader)
 	if f.Child(c2s.NSTLS, "starttls") != nil {
 		t.Fatalf("features %s offer STARTTLS with NoTLS", f)
 	}
@@ -176,7 +176,7 @@ func TestSASLFailures(t *testing.T) {
 		{"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>bixuPWFsaWNl</auth>", "not-authorized"},
 	}
 	c := dialRaw(t, srv)
-	c.openStream(streamHeader)
+	c.Open(servertest.StreamHeader)
 	for _, tc := range tests {
 		r := c.next2(tc.send)
 		if r.Name.Local != "failure" || r.Child("", tc.cond) == nil {
@@ -192,15 +192,15 @@ func TestSASLFailures(t *testing.T) {
 		t.Fatalf("got %s, want aborted", r)
 	}
 	// The connection survived all of that.
-	if r := c.auth("alice", "secret"); r.Name.Local != "success" {
+	if r := c.Plain("alice", "secret"); r.Name.Local != "success" {
 		t.Fatalf("got %s, want success", r)
 	}
 }
 
 func (c *rawClient) next2(send string) *xmlnode.Element {
 	c.t.Helper()
-	c.send(send)
-	return c.next()
+	c.Send(send)
+	return c.Next()
 }
 
 func TestCloseShutsDownSessions(t *testing.T) {
@@ -215,7 +215,7 @@ func TestCloseShutsDownSessions(t *testing.T) {
 	done := srv.Start(ln)
 	a := dialRaw(t, srv).login("a", "")
 	b := dialRaw(t, srv)
-	b.openStream(streamHeader) // not yet authenticated
+	b.Open(servertest.StreamHeader) // not yet authenticated
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +223,7 @@ func TestCloseShutsDownSessions(t *testing.T) {
 		t.Fatalf("Serve after Close: %v", err)
 	}
 	a.expectStreamError("system-shutdown")
-	if el, err := b.tryNext(); err == nil {
+	if el, err := b.TryNext(); err == nil {
 		t.Fatalf("unauthenticated client got %s, want the connection closed", el)
 	}
 	ctx := context.Background()
@@ -235,9 +235,9 @@ func TestCloseShutsDownSessions(t *testing.T) {
 func TestNegotiationTimeout(t *testing.T) {
 	srv := servertest.New(t, server.Config{Limits: c2s.Limits{NegotiationTimeout: 50 * time.Millisecond}})
 	c := dialRaw(t, srv)
-	c.openStream(streamHeader)
+	c.Open(servertest.StreamHeader)
 	// Never authenticate: the server gives up and closes the connection.
-	if el, err := c.tryNext(); err == nil {
+	if el, err := c.TryNext(); err == nil {
 		t.Fatalf("got %s, want the connection closed", el)
 	}
 	// A bound session is not subject to it.
@@ -258,7 +258,7 @@ func TestMechanismsOffered(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := servertest.New(t, tc.cfg)
-			f := dialRaw(t, srv).openStream(streamHeader)
+			f := dialRaw(t, srv).Open(servertest.StreamHeader)
 			var got []string
 			for _, m := range f.Child(c2s.NSSASL, "mechanisms").Elements() {
 				got = append(got, m.Text())
@@ -271,7 +271,7 @@ func TestMechanismsOffered(t *testing.T) {
 	// A mechanism that is not offered is refused.
 	srv := servertest.New(t, server.Config{})
 	c := dialRaw(t, srv)
-	c.openStream(streamHeader)
+	c.Open(servertest.StreamHeader)
 	if r := c.next2("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-1'>biwsbj1hLHI9YWJj</auth>"); r.Child("", "invalid-mechanism") == nil {
 		t.Fatalf("got %s, want invalid-mechanism", r)
 	}

@@ -23,22 +23,22 @@ func TestConcurrentSessions(t *testing.T) {
 			defer wg.Done()
 			c := dialRaw(t, srv).login(fmt.Sprintf("u%d", i%6), "")
 			peer := fmt.Sprintf("u%d@localhost", (i+1)%6)
-			c.send("<presence/>")
-			c.send(`<presence to="` + peer + `" type="subscribe"/>`)
-			c.send(`<presence to="` + peer + `" type="subscribed"/>`)
-			c.send(`<presence to="room@conference.localhost/nick` + fmt.Sprint(i) + `"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
+			c.Send("<presence/>")
+			c.Send(`<presence to="` + peer + `" type="subscribe"/>`)
+			c.Send(`<presence to="` + peer + `" type="subscribed"/>`)
+			c.Send(`<presence to="room@conference.localhost/nick` + fmt.Sprint(i) + `"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
 			for k := range 20 {
-				c.send(fmt.Sprintf(`<message to="%s" type="chat"><body>%d</body></message>`, peer, k))
-				c.send(`<message to="room@conference.localhost" type="groupchat"><body>hi</body></message>`)
+				c.Send(fmt.Sprintf(`<message to="%s" type="chat"><body>%d</body></message>`, peer, k))
+				c.Send(`<message to="room@conference.localhost" type="groupchat"><body>hi</body></message>`)
 			}
-			c.send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
+			c.Send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
 			if i%3 == 0 {
-				c.conn.Close() // abrupt
+				c.Conn.Close() // abrupt
 				return
 			}
-			c.send("</stream:stream>")
+			c.Send("</stream:stream>")
 			for {
-				if _, err := c.tryNext(); err != nil {
+				if _, err := c.TryNext(); err != nil {
 					break
 				}
 			}
@@ -50,9 +50,9 @@ func TestConcurrentSessions(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			a := dialRaw(t, srv).login("dup", "same")
-			a.send("<presence/>")
+			a.Send("<presence/>")
 			b := dialRaw(t, srv).login("dup", "same")
-			b.send("<presence/>")
+			b.Send("<presence/>")
 		}()
 	}
 	wg.Wait()

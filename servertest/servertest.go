@@ -1,7 +1,8 @@
 // Package servertest starts a server.Server on loopback for a Go test, in
 // the spirit of net/http/httptest: one call gives a listening server whose
 // address is s.Addr(), closed (and its goroutines waited for) when the test
-// ends.
+// ends. DialRaw then gives a hand-driven connection to it for tests that
+// check the exact bytes on the wire.
 package servertest
 
 import (
