@@ -56,3 +56,30 @@ func checkDomain(d string) error {
 	}
 	return nil
 }
+
+// MapNothing removes the characters stringprep's table B.1 (RFC 3454)
+// maps to nothing: soft hyphen, zero-width joiners, variation selectors and
+// the like. PRECIS (RFC 7622) refuses them where the stringprep profiles of
+// RFC 6122, and so Prosody, silently dropped them; clients still send them
+// (an emoji followed by U+FE0F in a nickname), so the router and the MUC
+// map them away before parsing, as Prosody does.
+func MapNothing(s string) string {
+	if !strings.ContainsFunc(s, mappedToNothing) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if mappedToNothing(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+func mappedToNothing(r rune) bool {
+	switch {
+	case r == 0x00AD, r == 0x034F, r == 0x1806, r >= 0x180B && r <= 0x180D,
+		r >= 0x200B && r <= 0x200D, r == 0x2060, r >= 0xFE00 && r <= 0xFE0F, r == 0xFEFF:
+		return true
+	}
+	return false
+}

@@ -51,3 +51,19 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestMapNothing(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"🤖\uFE0F", "🤖"},
+		{"so\u00ADft", "soft"},
+		{"a\u200Bb\u200Cc\u200Dd\u2060e\uFEFF", "abcde"},
+		{"\u180B\u180C\u180D\u034F\u1806", ""},
+		{"ß\uFE00x", "ßx"},
+	}
+	for _, tt := range tests {
+		if got := MapNothing(tt.in); got != tt.want {
+			t.Errorf("MapNothing(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

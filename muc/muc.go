@@ -44,6 +44,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -265,7 +266,7 @@ func parseTo(s string) (address, bool) {
 	var a address
 	rest := s
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
-		a.resource = mapNothing(rest[i+1:])
+		a.resource = jidcheck.MapNothing(rest[i+1:])
 		a.hasSlash = true
 		rest = rest[:i]
 		if a.resource == "" {

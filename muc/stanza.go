@@ -153,30 +153,6 @@ func (r *room) prepOptionalJID(st *xmlnode.Element, s string) (string, bool) {
 	return j, ok
 }
 
-// mapNothing removes the characters stringprep's table B.1 maps to nothing
-// (soft hyphen, zero-width joiners, variation selectors...), as Prosody's
-// resourceprep does before validating a nickname.
-func mapNothing(s string) string {
-	if !strings.ContainsFunc(s, isMappedToNothing) {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		if isMappedToNothing(r) {
-			return -1
-		}
-		return r
-	}, s)
-}
-
-func isMappedToNothing(r rune) bool {
-	switch {
-	case r == 0x00AD, r == 0x034F, r == 0x1806, r >= 0x180B && r <= 0x180D,
-		r >= 0x200B && r <= 0x200D, r == 0x2060, r >= 0xFE00 && r <= 0xFE0F, r == 0xFEFF:
-		return true
-	}
-	return false
-}
-
 // validNick reports whether nick passes strict validation: a valid
 // resourcepart that uses no character unknown to Unicode 3.2 (which
 // Prosody's strict resourceprep refuses; emoji are the common case).
@@ -204,7 +180,7 @@ func validNick(nick string) bool {
 // prepNick normalises and validates a nickname given in a payload (admin
 // items, registration forms); ok is false when it is invalid.
 func prepNick(s string) (string, bool) {
-	s = mapNothing(s)
+	s = jidcheck.MapNothing(s)
 	if !validNick(s) {
 		return "", false
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"strings"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -59,14 +58,7 @@ func parseJID(s string) (jid.JID, error) {
 	if err == nil {
 		return j, nil
 	}
-	mapped := strings.Map(func(r rune) rune {
-		switch {
-		case r == 0x00AD, r == 0x034F, r == 0x1806, r >= 0x180B && r <= 0x180D,
-			r >= 0x200B && r <= 0x200D, r == 0x2060, r >= 0xFE00 && r <= 0xFE0F, r == 0xFEFF:
-			return -1
-		}
-		return r
-	}, s)
+	mapped := jidcheck.MapNothing(s)
 	if mapped == s {
 		return j, err
 	}
