@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/xml"
 
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -145,25 +144,25 @@ func (r *room) routeToOccupant(o *occupant, st *xmlnode.Element) {
 	}
 }
 
-// addressedCopy returns st addressed to "to": a new top-level element (its
-// own attributes and child list) whose child elements are shared with st.
+// addressedCopy returns st addressed to "to": a shallow copy (its own
+// attributes and child list) whose child elements are shared with st.
 // Relaying a groupchat message to a hundred occupants then costs a hundred
 // small headers rather than a hundred deep copies. It is safe because
 // nothing changes a stanza's payload once it is built: the service builds
 // new elements rather than editing routed ones, and the router only
 // serialises what it is given.
 func addressedCopy(st *xmlnode.Element, to string) *xmlnode.Element {
-	c := &xmlnode.Element{
-		Name:     st.Name,
-		Attr:     make([]xml.Attr, len(st.Attr), len(st.Attr)+1),
-		Children: append([]xmlnode.Node(nil), st.Children...),
-	}
-	copy(c.Attr, st.Attr)
-	return c.SetAttr("to", to)
+	return st.ShallowCopy().SetAttr("to", to)
 }
 
-// broadcast sends st to every occupant for which cond (if any) holds.
+// broadcast sends st to every occupant for which cond (if any) holds. The
+// copies differ only in "to", so st's payload is serialised once here
+// (xmlnode's Freeze) and each recipient's session encodes just the
+// <message to='...'> tags around those bytes; the copies still hold the
+// parsed children for whoever reads them on the way (router, carbons,
+// offline storage).
 func (r *room) broadcast(st *xmlnode.Element, cond func(*occupant) bool) {
+	st = st.Freeze()
 	for _, o := range r.eachOccupant() {
 		if cond == nil || cond(o) {
 			r.routeToOccupant(o, st)

@@ -97,17 +97,27 @@ func (e *Element) write(w stringWriter, parentNS string) {
 		return
 	}
 	w.WriteByte('>')
-	for _, c := range e.Children {
-		switch n := c.(type) {
-		case Text:
-			escapeText(w, string(n))
-		case *Element:
-			n.write(w, e.Name.Space)
+	if e.frozen != nil && e.frozen.matches(e) {
+		w.WriteString(e.frozen.xml)
+	} else {
+		for _, c := range e.Children {
+			writeNode(w, c, e.Name.Space)
 		}
 	}
 	w.WriteString("</")
 	w.WriteString(e.Name.Local)
 	w.WriteByte('>')
+}
+
+// writeNode writes one child node; ns is the namespace of the element it is
+// in, the default namespace in force there.
+func writeNode(w stringWriter, n Node, ns string) {
+	switch n := n.(type) {
+	case Text:
+		escapeText(w, string(n))
+	case *Element:
+		n.write(w, ns)
+	}
 }
 
 // textEscapes and attrEscapes map the bytes that must be escaped to their

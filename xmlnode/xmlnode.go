@@ -6,7 +6,10 @@
 // the MUC service inspect and copy it, and the writer serialises it back with
 // Encode. A tree rather than a token stream is used because stanzas are small
 // and are read several times (routing, matching, MUC rules); one allocation
-// per node is cheaper than re-parsing.
+// per node is cheaper than re-parsing. A stanza sent to many recipients (a
+// MUC broadcast) goes through Freeze once: its children are serialised
+// then, and each recipient's ShallowCopy encodes only its own start and end
+// tags around those bytes.
 //
 // Namespaces are always resolved: Name.Space holds the namespace URI, never a
 // prefix, and xmlns declarations are not kept in Attr (Encode writes them
@@ -46,6 +49,11 @@ type Element struct {
 	Name     xml.Name
 	Attr     []xml.Attr
 	Children []Node
+
+	// frozen, set by Freeze and kept by ShallowCopy, is Children already
+	// serialised; the encoder writes it instead of walking the children
+	// while it still describes them (see frozenChildren.matches).
+	frozen *frozenChildren
 }
 
 // New returns an element in namespace space with local name local and the
@@ -205,7 +213,9 @@ func (e *Element) RemoveChildren(space, local string) *Element {
 }
 
 // Copy returns a deep copy of e. Routing to several recipients copies a
-// stanza once per recipient only where the copies differ (e.g. "to").
+// stanza once per recipient only where the copies differ (e.g. "to"). The
+// copy does not keep a serialisation made by Freeze: a deep copy is made to
+// be changed.
 func (e *Element) Copy() *Element {
 	if e == nil {
 		return nil

@@ -90,6 +90,7 @@ func TestHelpers(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Add(`<message xmlns="jabber:client"><body>x</body></message>`)
 	f.Add(`<a xmlns:p="u" p:b="c"><![CDATA[x]]></a>`)
+	f.Add(broadcastMsg)
 	f.Fuzz(func(t *testing.T, s string) {
 		e, err := Parse(s)
 		if err != nil {
@@ -101,6 +102,18 @@ func FuzzParse(f *testing.F) {
 		}
 		if back.String() != e.String() {
 			t.Fatalf("not stable: %q vs %q", back.String(), e.String())
+		}
+		// A frozen copy encodes exactly as the tree does, in every
+		// namespace context, and so does a copy edited after Freeze.
+		f := e.Freeze()
+		for _, ns := range []string{"", e.Name.Space, "jabber:client"} {
+			if got, want := string(f.AppendTo(nil, ns)), string(e.AppendTo(nil, ns)); got != want {
+				t.Fatalf("frozen in %q: %q, want %q", ns, got, want)
+			}
+		}
+		edited := f.ShallowCopy().SetAttr("to", "x").Append(Text("t"))
+		if got, want := edited.String(), e.Copy().SetAttr("to", "x").Append(Text("t")).String(); got != want {
+			t.Fatalf("edited frozen copy: %q, want %q", got, want)
 		}
 	})
 }

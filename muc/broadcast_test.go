@@ -1,0 +1,86 @@
+package muc
+
+import (
+	"encoding/xml"
+	"strings"
+	"testing"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// TestBroadcastWireForm checks the copies room.broadcast routes: their
+// payload was serialised once (xmlnode's Freeze) and must encode on a
+// jabber:client stream exactly as a deep copy of the same tree does, read
+// back as that tree, and be addressed each to its own session.
+func TestBroadcastWireForm(t *testing.T) {
+	tests := []struct {
+		name   string
+		config map[string]string
+		from   string
+		send   string
+		want   []string // "to" of each routed copy, in order
+	}{
+		{
+			name: "groupchat",
+			from: juliet,
+			// Escapes, a foreign payload with its own namespaces, a
+			// forged stanza-id the room drops.
+			send: `<message type='groupchat' to='room@conference.localhost' id='a&amp;b'>
+				<body xml:lang='en'>&lt;3 &amp; "quotes"</body>
+				<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>
+				<stanza-id xmlns='urn:xmpp:sid:0' by='room@conference.localhost' id='forged'/></message>`,
+			want: []string{romeo, juliet, "juliet@localhost/phone", nurse},
+		},
+		{
+			name:   "voice request to moderators",
+			config: map[string]string{"muc#roomconfig_moderatedroom": "1"},
+			from:   nurse,
+			send: `<message to='room@conference.localhost'><x xmlns='jabber:x:data' type='submit'>
+				<field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#request</value></field>
+				<field var='muc#role'><value>participant</value></field></x></message>`,
+			want: []string{romeo},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.createRoom(romeo, "room", "Romeo", tt.config)
+			h.join(juliet, "room", "Juliet")
+			h.join("juliet@localhost/phone", "room", "Juliet")
+			h.join(nurse, "room", "Nurse")
+			var got []string
+			for _, st := range h.send(tt.from, tt.send) {
+				got = append(got, st.Attrib("to"))
+				wire := string(st.AppendTo(nil, nsClient))
+				if want := string(st.Copy().AppendTo(nil, nsClient)); wire != want {
+					t.Fatalf("copy for %s encodes as\n%s\nits tree as\n%s", st.Attrib("to"), wire, want)
+				}
+				back := readFromStream(t, wire)
+				if back.String() != st.String() {
+					t.Errorf("read back:\n%s\nwant\n%s", back, st)
+				}
+				if strings.Contains(wire, "forged") {
+					t.Errorf("forged stanza-id relayed: %s", wire)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("routed to %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// readFromStream reads stanza as a client does, inside a jabber:client
+// stream.
+func readFromStream(t *testing.T, stanza string) *xmlnode.Element {
+	t.Helper()
+	d := xml.NewDecoder(strings.NewReader(`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>` + stanza))
+	if _, err := d.Token(); err != nil {
+		t.Fatal(err)
+	}
+	el, err := xmlnode.ReadNext(d, xmlnode.Limits{Declared: []string{nsClient, "http://etherx.jabber.org/streams"}})
+	if err != nil {
+		t.Fatalf("reading %s: %v", stanza, err)
+	}
+	return el
+}
