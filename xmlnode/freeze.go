@@ -12,6 +12,9 @@ import (
 // touching e. The shared children must not be changed, through the copy or
 // through e; use Copy for a copy whose children may be.
 func (e *Element) ShallowCopy() *Element {
+	if e == nil {
+		return nil
+	}
 	c := &Element{Name: e.Name, frozen: e.frozen}
 	// One spare slot: the common use adds an attribute, usually "to".
 	c.Attr = make([]xml.Attr, len(e.Attr), len(e.Attr)+1)
