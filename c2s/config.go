@@ -8,6 +8,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/netpoll"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -43,6 +44,15 @@ type Config struct {
 	// or a teardown begins) and -n when it ends; the server sums it for
 	// WaitIdle.
 	Busy func(delta int)
+	// Poller, when set, holds idle bound sessions without a goroutine
+	// each (package netpoll); nil keeps one goroutine per session. The
+	// owner closes it after every session has ended.
+	Poller *netpoll.Poller
+	// Ended, when set, is called once per session when it has ended (the
+	// connection closed, every goroutine of the session done or about to
+	// return): the owner's place to forget it, since Run may return
+	// earlier than that.
+	Ended func(*Session)
 	// Logger receives connection events; Trace additionally logs every
 	// stanza read and written at debug level.
 	Logger *slog.Logger

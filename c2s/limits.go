@@ -29,9 +29,24 @@ const DefaultWriteTimeout = 60 * time.Second
 // It relies on the decoder reading from s.in byte by byte (countingReader
 // is an io.ByteReader, so encoding/xml does no buffering of its own) and
 // never reading past the '>' that ends a top-level element.
+//
+// It is also where an idle bound session parks (park.go): it returns
+// errParked when it did.
 func (s *Session) awaitMarkup() error {
-	s.armIdle()
+	// A session woken from parking keeps the deadline set before, and
+	// reads before it may park again: what woke it may be an end of file
+	// or error that the kernel reports as readable but not as bytes.
+	mayPark := !s.resumed
+	if s.resumed {
+		s.resumed = false
+	} else {
+		s.armIdle()
+	}
 	for {
+		if mayPark && s.in.buffered() == 0 && s.canPark() && s.park() {
+			return errParked
+		}
+		mayPark = true
 		b, err := s.in.peek()
 		if err != nil {
 			return s.classifyTimeout(err)
@@ -56,7 +71,8 @@ func (s *Session) awaitMarkup() error {
 // Limits.IdleTimeout is set. Before bind the negotiation deadline applies.
 func (s *Session) armIdle() {
 	if s.handler != nil && s.limits.IdleTimeout > 0 {
-		_ = s.raw.SetReadDeadline(time.Now().Add(s.limits.IdleTimeout))
+		s.idleAt = time.Now().Add(s.limits.IdleTimeout)
+		_ = s.raw.SetReadDeadline(s.idleAt)
 	}
 }
 

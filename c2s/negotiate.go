@@ -94,6 +94,7 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 	if ns != NSClient {
 		return serr(stream.InvalidNamespace, "the default namespace must be "+NSClient)
 	}
+	s.header = replayHeader(t)
 	if to != "" && !strings.EqualFold(to, s.cfg.Domain) {
 		return serr(stream.HostUnknown, "this server serves "+s.cfg.Domain)
 	}

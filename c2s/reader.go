@@ -3,6 +3,7 @@ package c2s
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -22,7 +23,7 @@ var errTooBig = errors.New("c2s: stanza exceeds the size limit")
 // fresh xml.Decoder.
 func (s *Session) setReader(r io.Reader) {
 	if s.in != nil {
-		s.in.release()
+		s.in.releaseAll()
 	}
 	s.in = &countingReader{r: r}
 	s.resetDecoder()
@@ -31,6 +32,69 @@ func (s *Session) setReader(r io.Reader) {
 func (s *Session) resetDecoder() {
 	s.dec = xml.NewDecoder(s.in)
 	s.dec.Strict = true
+}
+
+// A parked session drops its decoder (about a KiB of namespace and token
+// state kept between stanzas) and the next stanza gets a new one. The new
+// decoder must see the stream as the old one did: inside the stream
+// element, with the header's namespace declarations in scope. It is given
+// a header with the same declarations, and the same prefix on the stream
+// element so that the client's </stream:stream> still matches.
+
+// standardHeader is the header most clients send, shared by their sessions.
+var standardHeader = []byte(`<stream:stream xmlns="` + NSClient + `" xmlns:stream="` + NSStream + `">`)
+
+// replayHeader returns what restoreDecoder feeds a new decoder for the
+// header start, or nil when the header cannot be replayed faithfully (the
+// stream namespace bound to several prefixes: which one the element used
+// is lost), so that the session keeps its decoder.
+func replayHeader(start xml.StartElement) []byte {
+	var streamPrefix string
+	var decls []xml.Attr
+	for _, a := range start.Attr {
+		switch {
+		case a.Name.Space == "xmlns" && a.Value == NSStream:
+			if streamPrefix != "" {
+				return nil
+			}
+			streamPrefix = a.Name.Local
+			decls = append(decls, a)
+		case a.Name.Space == "xmlns", a.Name.Space == "" && a.Name.Local == "xmlns":
+			decls = append(decls, a)
+		}
+	}
+	if streamPrefix == "" {
+		return nil
+	}
+	if streamPrefix == "stream" && len(decls) == 2 {
+		return standardHeader // the other one is xmlns="jabber:client"
+	}
+	var b strings.Builder
+	b.WriteString("<" + streamPrefix + ":stream")
+	for _, a := range decls {
+		name := "xmlns"
+		if a.Name.Space == "xmlns" {
+			name += ":" + a.Name.Local
+		}
+		b.WriteString(" " + name + `="`)
+		_ = xml.EscapeText(&b, []byte(a.Value))
+		b.WriteString(`"`)
+	}
+	b.WriteString(">")
+	return []byte(b.String())
+}
+
+// restoreDecoder gives a session that parked without its decoder a new
+// one, positioned inside the stream element.
+func (s *Session) restoreDecoder() error {
+	s.resetDecoder()
+	s.in.pre = s.header
+	tok, err := s.dec.Token()
+	if _, ok := tok.(xml.StartElement); err != nil || !ok || len(s.in.pre) != 0 {
+		s.in.pre = nil
+		return fmt.Errorf("c2s: replaying the stream header %q: %v", s.header, err)
+	}
+	return nil
 }
 
 // Read buffer sizes. A session waits for its client with only its own
@@ -43,7 +107,10 @@ const (
 	largeIn = 4096
 )
 
-var inPool = sync.Pool{New: func() any { return new([largeIn]byte) }}
+var (
+	inPool    = sync.Pool{New: func() any { return new([largeIn]byte) }}
+	smallPool = sync.Pool{New: func() any { return new([smallIn]byte) }}
+)
 
 // countingReader buffers the connection for the decoder, as its
 // io.ByteReader (so encoding/xml adds no buffer of its own), and fails with
@@ -54,10 +121,15 @@ type countingReader struct {
 	pos, end int
 	full     bool  // the last read filled buf
 	err      error // from a read that also returned data, for the next fill
-	small    [smallIn]byte
-	large    *[largeIn]byte // from inPool while a burst is being read
+	// small is the buffer of a session waiting in Read, large the one of
+	// a burst; both come from pools, and a parked session has neither.
+	small *[smallIn]byte
+	large *[largeIn]byte
 
 	n, limit int64
+	// pre is read before anything else, by ReadByte only: the replayed
+	// stream header of a restored decoder (restoreDecoder).
+	pre []byte
 }
 
 func (c *countingReader) reset(limit int64) { c.n, c.limit = 0, limit }
@@ -77,6 +149,9 @@ func (c *countingReader) fill() error {
 		c.buf = c.large[:]
 	} else {
 		c.release()
+		if c.small == nil {
+			c.small = smallPool.Get().(*[smallIn]byte)
+		}
 		c.buf = c.small[:]
 	}
 	for range 100 {
@@ -101,6 +176,18 @@ func (c *countingReader) release() {
 		c.large = nil
 		c.buf = nil
 	}
+}
+
+// releaseAll gives both buffers back to their pools (a session about to
+// park); the unread part of buf must be empty.
+func (c *countingReader) releaseAll() {
+	c.release()
+	if c.small != nil {
+		smallPool.Put(c.small)
+		c.small = nil
+		c.buf = nil
+	}
+	c.pos, c.end = 0, 0
 }
 
 // buffered reports how many bytes are buffered and unread.
@@ -140,6 +227,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 }
 
 func (c *countingReader) ReadByte() (byte, error) {
+	if len(c.pre) > 0 {
+		b := c.pre[0]
+		c.pre = c.pre[1:]
+		return b, nil
+	}
 	if c.limit > 0 && c.n >= c.limit {
 		return 0, errTooBig
 	}
@@ -204,6 +296,11 @@ func (s *Session) next() (*xmlnode.Element, error) {
 
 // readElement reads the element whose '<' awaitMarkup found.
 func (s *Session) readElement() (*xmlnode.Element, error) {
+	if s.dec == nil {
+		if err := s.restoreDecoder(); err != nil {
+			return nil, err
+		}
+	}
 	for {
 		s.in.reset(s.limits.MaxStanzaBytes)
 		tok, err := s.dec.Token()

@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/xml"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -60,8 +63,20 @@ type Session struct {
 	queued  int           // stanzas in out
 	writing bool          // a writer goroutine runs (for good once closing)
 	wdone   chan struct{} // closed when the last writer closed the connection
-	closed  chan struct{} // closed when Run returns
+	closed  chan struct{} // closed when the session has ended
+
+	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
+	// the session cannot park), parked is set while no goroutine reads.
+	pollConn  syscall.Conn
+	pollID    uint64
+	parked    atomic.Bool
+	resumed   bool        // the read loop was restarted by wake: keep the idle deadline
+	idleAt    time.Time   // when Limits.IdleTimeout ends an idle bound session
+	idleTimer *time.Timer // wakes a parked session at idleAt
+	header    []byte      // the stream header for restoreDecoder; nil: keep the decoder
 }
+
+var discardLogger = slog.New(slog.DiscardHandler)
 
 // New wraps conn in a Session. Call Run to negotiate and serve it.
 func New(conn net.Conn, cfg *Config) *Session {
@@ -73,11 +88,17 @@ func New(conn net.Conn, cfg *Config) *Session {
 		raw:    conn,
 		wdone:  make(chan struct{}),
 		closed: make(chan struct{}),
+		pollID: pollIDs.Add(1),
 	}
+	s.pollConn = pollable(cfg, conn)
 	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
+		s.log = discardLogger
 	}
-	s.log = s.log.With("conn", s.id, "remote", conn.RemoteAddr().String())
+	if s.log.Enabled(context.Background(), slog.LevelError) {
+		// Not for a logger that drops everything: the attributes would
+		// cost every session a few hundred bytes for nothing.
+		s.log = s.log.With("conn", s.id, "remote", conn.RemoteAddr().String())
+	}
 	s.conn = trackedConn{Conn: conn, s: s}
 	s.setReader(s.conn)
 	return s
@@ -161,19 +182,19 @@ func streamErrorBytes(cond stream.Error, text string) []byte {
 	return []byte(b.String())
 }
 
-// Run negotiates the stream and serves it until the connection ends. It
-// returns when the reader and writer goroutines are both done and the
-// connection is closed.
+// Run negotiates the stream and serves it until the connection ends or the
+// session parks (park.go). Run may therefore return while the session
+// lives on: Done and Config.Ended tell when it has ended, with its reader
+// and writer goroutines done and the connection closed.
 func (s *Session) Run() {
-	defer close(s.closed)
 	// The session is busy from the start, except while blocked reading
-	// (trackedConn).
+	// (trackedConn) or parked.
 	s.busy(1)
-	defer s.busy(-1)
 	_ = s.raw.SetDeadline(time.Now().Add(s.limits.NegotiationTimeout))
 	err := s.negotiate()
 	if err != nil {
 		s.failNegotiation(err)
+		s.finish()
 		return
 	}
 	// A failure here means the connection is gone; serve's first read
@@ -182,7 +203,20 @@ func (s *Session) Run() {
 	s.serve()
 }
 
-// Done is closed when Run has returned.
+// finish runs last in a session's life, in whichever goroutine ends it.
+func (s *Session) finish() {
+	s.stopIdleTimer()
+	if s.cfg.Poller != nil {
+		s.cfg.Poller.Cancel(s.pollID)
+	}
+	s.busy(-1)
+	close(s.closed)
+	if s.cfg.Ended != nil {
+		s.cfg.Ended(s)
+	}
+}
+
+// Done is closed when the session has ended.
 func (s *Session) Done() <-chan struct{} { return s.closed }
 
 // streamErr is a stream-level failure to report to the peer.
@@ -207,12 +241,16 @@ func serr(cond stream.Error, text string) error { return &streamErr{cond: cond, 
 var errPeerClosed = errors.New("c2s: peer closed the stream")
 
 // serve is the bound session's read loop: every stanza is stamped and handed
-// to the Handler, and the session is torn down when the stream ends.
+// to the Handler, and the session is torn down when the stream ends. It
+// returns early, leaving the session to a later resume, when it parks.
 func (s *Session) serve() {
 	var err error
 	for {
 		var el *xmlnode.Element
 		el, err = s.next()
+		if err == errParked {
+			return
+		}
 		if err != nil {
 			break
 		}
@@ -224,6 +262,7 @@ func (s *Session) serve() {
 		}
 	}
 	s.teardown(err)
+	s.finish()
 }
 
 func (s *Session) handle(el *xmlnode.Element) error {

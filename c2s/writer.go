@@ -111,6 +111,10 @@ func (s *Session) writer() {
 			s.mu.Unlock()
 			putOutBuf(spare)
 			_ = s.conn.Close()
+			// A parked reader would never learn of the close (a closed
+			// descriptor leaves the epoll set silently): start it, so that
+			// its read fails and it tears the session down.
+			s.wake()
 			s.busy(-1)
 			close(s.wdone) // last: teardown waits for it
 			return

@@ -36,6 +36,7 @@ import (
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/muc"
+	"github.com/muctest/muctest/netpoll"
 )
 
 // Config sets up a Server. The zero value is a usable test server: domain
@@ -88,6 +89,12 @@ type Config struct {
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
+	// GoroutinePerConn keeps a goroutine blocked in Read for every
+	// connection, the usual Go design, instead of handing idle sessions to
+	// an epoll-based poller (package netpoll, Linux only) that holds them
+	// without one. For comparisons and debugging; it costs a few KiB per
+	// idle connection.
+	GoroutinePerConn bool
 	// MUC, when set, is mounted instead of a muc.Service built by New (for
 	// tests of the seam). It receives stanzas for MUCDomain and JIDs under it.
 	MUC component.Handler
@@ -110,6 +117,9 @@ type Server struct {
 	started time.Time
 
 	connLimit, authLimit *ipLimiter // nil when unlimited
+	// poller holds idle sessions (c2s.Config.Poller); started with the
+	// first listener, closed by Close after every session has ended.
+	poller *netpoll.Poller
 
 	mu        sync.Mutex // guards everything below and all account/session state
 	accounts  map[string]*account
@@ -193,6 +203,7 @@ func New(cfg Config) (*Server, error) {
 		Limits:     cfg.Limits,
 		MaxQueue:   cfg.MaxQueue,
 		Busy:       s.idle.add,
+		Ended:      s.sessionEnded,
 		AllowAuth:  s.authLimit.allowFunc(),
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
@@ -251,6 +262,18 @@ func (s *Server) register(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.wg.Add(1)
+	if s.poller == nil && !s.cfg.GoroutinePerConn {
+		// Before the first accept loop starts, so that no session reads
+		// c2s.Config.Poller while it is set.
+		p, err := netpoll.New()
+		switch {
+		case err == nil:
+			s.poller = p
+			s.c2s.Poller = p
+		case !errors.Is(err, netpoll.ErrUnsupported):
+			s.log.Warn("server: no poller, one goroutine per connection", "err", err)
+		}
+	}
 	return nil
 }
 
@@ -294,16 +317,20 @@ func (s *Server) accept(ln net.Listener) error {
 			return nil
 		}
 		s.conns[sess] = struct{}{}
-		s.wg.Add(1)
+		s.wg.Add(1) // until sessionEnded
 		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			sess.Run()
-			s.mu.Lock()
-			delete(s.conns, sess)
-			s.mu.Unlock()
-		}()
+		go sess.Run()
 	}
+}
+
+// sessionEnded is c2s.Config.Ended: the session's last act. Run may have
+// returned long before (a parked session has no goroutine), so sessions
+// are counted from accept to here rather than around Run.
+func (s *Server) sessionEnded(sess *c2s.Session) {
+	s.mu.Lock()
+	delete(s.conns, sess)
+	s.mu.Unlock()
+	s.wg.Done()
 }
 
 // Addr returns the address of the first listener given to Serve, or nil
@@ -386,6 +413,10 @@ func (s *Server) Close() error {
 		c.CloseWithError(streamSystemShutdown, "server shutting down")
 	}
 	s.wg.Wait()
+	if s.poller != nil {
+		// Every session has ended, so none waits in it.
+		_ = s.poller.Close()
+	}
 	return nil
 }
 

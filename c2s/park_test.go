@@ -1,0 +1,214 @@
+//go:build linux
+
+package c2s
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/netpoll"
+)
+
+// parkHarness is a session on a real TCP connection with a Poller, so that
+// it parks whenever it has read everything.
+type parkHarness struct {
+	s      *Session
+	client net.Conn
+	r      *bufio.Reader
+	h      *fakeHost
+	busy   *counter
+	poller *netpoll.Poller
+}
+
+func newParkHarness(t *testing.T, lim Limits) *parkHarness {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := netpoll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &fakeHost{}
+	busy := &counter{}
+	cfg := &Config{Domain: "localhost", Auth: fakeAuth{}, Host: h, Busy: busy.add, Limits: lim, Poller: p}
+	ph := &parkHarness{s: New(conn, cfg), client: client, r: bufio.NewReader(client), h: h, busy: busy, poller: p}
+	go ph.s.Run()
+	t.Cleanup(func() {
+		client.Close()
+		<-ph.s.Done()
+		p.Close()
+	})
+	return ph
+}
+
+// readUntil reads the client's input up to and including want.
+func (ph *parkHarness) readUntil(t *testing.T, want string) string {
+	t.Helper()
+	ph.client.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var b strings.Builder
+	for !strings.Contains(b.String(), want) {
+		c, err := ph.r.ReadByte()
+		if err != nil {
+			t.Fatalf("reading up to %q: %v; got %q", want, err, b.String())
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// awaitParked waits, in bounded scheduling rounds, until the session waits
+// in the Poller with no goroutine reading and counts as idle (its writer
+// may still be finishing when the client has read its last output).
+func (ph *parkHarness) awaitParked(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, neg := ph.busy.get()
+		if neg {
+			t.Fatal("the busy count went negative")
+		}
+		if ph.poller.Waiting() == 1 && ph.s.parked.Load() && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the session did not park (busy %d)", n)
+		}
+		runtime.Gosched()
+	}
+}
+
+func (ph *parkHarness) stanzas() int {
+	ph.h.mu.Lock()
+	defer ph.h.mu.Unlock()
+	return len(ph.h.stanzas)
+}
+
+func (ph *parkHarness) awaitStanzas(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for ph.stanzas() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("host has %d stanzas, want %d", ph.stanzas(), n)
+		}
+		runtime.Gosched()
+	}
+}
+
+// awaitEnd waits for the session to end and checks the reason its host was
+// given and that the busy count came back to zero.
+func (ph *parkHarness) awaitEnd(t *testing.T, reason string) {
+	t.Helper()
+	select {
+	case <-ph.s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session did not end")
+	}
+	ph.h.mu.Lock()
+	closed := append([]string(nil), ph.h.closed...)
+	ph.h.mu.Unlock()
+	if len(closed) != 1 || closed[0] != reason {
+		t.Errorf("Close reasons %q, want [%q]", closed, reason)
+	}
+	if n, neg := ph.busy.get(); n != 0 || neg {
+		t.Errorf("busy count %d (negative: %v) after the end, want 0", n, neg)
+	}
+	if n := ph.poller.Waiting(); n != 0 {
+		t.Errorf("%d registrations left in the Poller", n)
+	}
+}
+
+func TestParkWakeAndClose(t *testing.T) {
+	var kept atomic.Int32
+	testHookPark = func(s *Session) {
+		if s.dec != nil || s.in.small != nil || s.in.large != nil {
+			kept.Add(1)
+		}
+	}
+	defer func() { testHookPark = nil }()
+	ph := newParkHarness(t, Limits{})
+	io.WriteString(ph.client, login)
+	ph.readUntil(t, "</iq>")
+	for i := range 3 {
+		ph.awaitParked(t)
+		if kept.Load() != 0 {
+			t.Fatal("a parked session kept its decoder or a read buffer")
+		}
+		// A stanza in two writes: the second half is read by the
+		// goroutine the first half woke, blocked in Read meanwhile.
+		io.WriteString(ph.client, " <message to='x@localhost'><bo")
+		io.WriteString(ph.client, "dy>hi</body></message>")
+		ph.awaitStanzas(t, i+1)
+	}
+	ph.awaitParked(t)
+	io.WriteString(ph.client, "</stream:stream>")
+	ph.readUntil(t, "</stream:stream>")
+	ph.awaitEnd(t, "")
+}
+
+// TestParkReplaysHeader checks that the decoder a woken session builds sees
+// the namespaces of the client's own header, prefixes included.
+func TestParkReplaysHeader(t *testing.T) {
+	hdr := `<s:stream xmlns:s='http://etherx.jabber.org/streams' xmlns='jabber:client' xmlns:e='urn:example' to='localhost' version='1.0'>`
+	ph := newParkHarness(t, Limits{})
+	io.WriteString(ph.client, hdr+
+		`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AHVzZXIAcGFzcw==</auth>`+
+		hdr+`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>`)
+	ph.readUntil(t, "</iq>")
+	ph.awaitParked(t)
+	io.WriteString(ph.client, `<message to='x@localhost'><e:x a='1'/></message>`)
+	ph.awaitStanzas(t, 1)
+	ph.h.mu.Lock()
+	got := ph.h.stanzas[0]
+	ph.h.mu.Unlock()
+	if got.Name.Space != NSClient || got.Child("urn:example", "x") == nil {
+		t.Fatalf("stanza %s: want jabber:client with a urn:example child", got)
+	}
+	ph.awaitParked(t)
+	io.WriteString(ph.client, "</s:stream>")
+	ph.readUntil(t, "</stream:stream>")
+	ph.awaitEnd(t, "")
+}
+
+func TestParkedSessionEnds(t *testing.T) {
+	tests := []struct {
+		name   string
+		limits Limits
+		end    func(ph *parkHarness)
+		want   string // in the client's input
+		reason string
+	}{
+		{"peer hangs up", Limits{}, func(ph *parkHarness) { ph.client.(*net.TCPConn).CloseWrite() }, "</stream:stream>", "connection closed"},
+		{"server closes", Limits{}, func(ph *parkHarness) { ph.s.CloseWithError(stream.Conflict, "replaced") }, "<conflict", "connection closed"},
+		{"idle timeout", Limits{IdleTimeout: 200 * time.Millisecond}, func(*parkHarness) {}, "<connection-timeout", "connection-timeout"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ph := newParkHarness(t, tc.limits)
+			io.WriteString(ph.client, login)
+			ph.readUntil(t, "</iq>")
+			ph.awaitParked(t)
+			tc.end(ph)
+			ph.readUntil(t, tc.want)
+			ph.awaitEnd(t, tc.reason)
+		})
+	}
+}
