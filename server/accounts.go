@@ -54,14 +54,9 @@ type scramCreds struct {
 }
 
 func newAccount(name, password string) *account {
-	return &account{
-		name:      name,
-		password:  password,
-		scram:     map[string]scramCreds{},
-		roster:    map[string]*rosterItem{},
-		pendingIn: map[string]*xmlnode.Element{},
-		private:   map[string]*xmlnode.Element{},
-	}
+	// The maps are made on first write: most accounts of a test server
+	// never use most of them, and each empty map costs 48 bytes.
+	return &account{name: name, password: password}
 }
 
 // accountLocked returns the account for localpart name. In any-password mode
@@ -132,6 +127,9 @@ func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salt
 	defer s.mu.Unlock()
 	if c, ok := acct.scram[mechanism]; ok {
 		return c.salt, c.salted, scramIterations, true
+	}
+	if acct.scram == nil {
+		acct.scram = map[string]scramCreds{}
 	}
 	acct.scram[mechanism] = scramCreds{salt: salt, salted: salted}
 	return salt, salted, scramIterations, true

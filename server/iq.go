@@ -228,6 +228,9 @@ func (s *Server) privateIQ(tx *txn, acct *account, st, q *xmlnode.Element, self 
 		}
 	} else {
 		for _, it := range items {
+			if acct.private == nil {
+				acct.private = map[string]*xmlnode.Element{}
+			}
 			acct.private["{"+it.Name.Space+"}"+it.Name.Local] = it.Copy()
 		}
 	}

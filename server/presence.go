@@ -360,6 +360,9 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 			p := xmlnode.New(nsClient, "presence", "type", "unavailable", "from", us, "to", fb)
 			s.routePresence(tx, p, from)
 			if _, pending := a.pendingIn[fb]; !pending {
+				if a.pendingIn == nil {
+					a.pendingIn = map[string]*xmlnode.Element{}
+				}
 				a.pendingIn[fb] = st.Copy()
 				a.pendingInOrder = append(a.pendingInOrder, fb)
 				for _, ss := range a.sessions {

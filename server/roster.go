@@ -64,6 +64,9 @@ func (a *account) item(bare string, create bool) *rosterItem {
 		return it
 	}
 	it := &rosterItem{jid: bare}
+	if a.roster == nil {
+		a.roster = map[string]*rosterItem{}
+	}
 	a.roster[bare] = it
 	a.order = append(a.order, bare)
 	return it

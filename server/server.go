@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +96,16 @@ type Config struct {
 	// without one. For comparisons and debugging; it costs a few KiB per
 	// idle connection.
 	GoroutinePerConn bool
+	// ReleaseMemoryAfter, when positive, makes the server hand the memory
+	// its Go heap no longer uses back to the operating system once it has
+	// been idle that long after some work (runtime/debug.FreeOSMemory, at
+	// most once per quiet spell). The Go runtime would do it too, but only
+	// minutes later: an idle program runs no collection before its forced
+	// one every two minutes. A standalone server (cmd/mucd uses
+	// DefaultReleaseMemoryAfter) thus shrinks back after a load test; it
+	// is off by default because it acts on the whole process, which for
+	// an in-process server is the caller's test binary.
+	ReleaseMemoryAfter time.Duration
 	// MUC, when set, is mounted instead of a muc.Service built by New (for
 	// tests of the seam). It receives stanzas for MUCDomain and JIDs under it.
 	MUC component.Handler
@@ -120,6 +131,8 @@ type Server struct {
 	// poller holds idle sessions (c2s.Config.Poller); started with the
 	// first listener, closed by Close after every session has ended.
 	poller *netpoll.Poller
+	// stopRelease ends the ReleaseMemoryAfter goroutine (nil when none).
+	stopRelease chan struct{}
 
 	mu        sync.Mutex // guards everything below and all account/session state
 	accounts  map[string]*account
@@ -274,6 +287,11 @@ func (s *Server) register(ln net.Listener) error {
 			s.log.Warn("server: no poller, one goroutine per connection", "err", err)
 		}
 	}
+	if s.stopRelease == nil && s.cfg.ReleaseMemoryAfter > 0 {
+		s.stopRelease = make(chan struct{})
+		s.wg.Add(1)
+		go s.releaseMemory(s.cfg.ReleaseMemoryAfter, s.stopRelease, debug.FreeOSMemory)
+	}
 	return nil
 }
 
@@ -398,6 +416,9 @@ func (s *Server) Close() error {
 	for _, ln := range s.listeners {
 		_ = ln.Close()
 	}
+	if s.stopRelease != nil {
+		close(s.stopRelease)
+	}
 	conns := make([]*c2s.Session, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
@@ -420,11 +441,48 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// DefaultReleaseMemoryAfter is the ReleaseMemoryAfter of cmd/mucd.
+const DefaultReleaseMemoryAfter = time.Second
+
+// releaseMemory is the ReleaseMemoryAfter loop: every d it looks whether
+// the server was idle during the whole last period and did work since the
+// last release, and if so returns free memory to the system with free.
+func (s *Server) releaseMemory(d time.Duration, stop <-chan struct{}, free func()) {
+	defer s.wg.Done()
+	t := time.NewTicker(d)
+	defer t.Stop()
+	var seen, released uint64 // work before the loop started counts too
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		gen, busy := s.idle.state()
+		if busy || gen != seen {
+			seen = gen // work during this period: wait for a quiet one
+			continue
+		}
+		if gen != released {
+			free()
+			released = gen
+		}
+	}
+}
+
 // idleTracker counts in-flight work for WaitIdle.
 type idleTracker struct {
 	mu   sync.Mutex
 	n    int
+	gen  uint64        // how many times n left zero: a work counter
 	zero chan struct{} // closed while n == 0; replaced when n leaves zero
+}
+
+// state returns the work counter and whether work is in flight.
+func (t *idleTracker) state() (gen uint64, busy bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gen, t.n != 0
 }
 
 func (t *idleTracker) init() {
@@ -446,6 +504,7 @@ func (t *idleTracker) add(d int) {
 		close(t.zero)
 	case t.n != 0 && was == 0:
 		t.zero = make(chan struct{})
+		t.gen++
 	}
 }
 

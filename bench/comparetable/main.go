@@ -34,6 +34,7 @@ type report struct {
 	P50, P99                             time.Duration
 	TimedOut                             bool
 	BytesPerOccupant                     int64
+	BytesPerOccupantRest                 int64
 	ServerCPU                            time.Duration
 	Cores                                int
 	// Error is set by compare.sh when mucbench failed outright.
@@ -103,6 +104,7 @@ func run(in io.Reader, out io.Writer) error {
 				// Memory comes from the first run, on a fresh server.
 				r.Runs, r.FaultyRuns = prev.Runs, prev.FaultyRuns
 				r.BytesPerOccupant, r.LivePerOccupant = prev.BytesPerOccupant, prev.LivePerOccupant
+				r.BytesPerOccupantRest = prev.BytesPerOccupantRest
 				r.GoroutinesPerOccupant = prev.GoroutinesPerOccupant
 				if prev.PerSecond > r.PerSecond {
 					r = prev
@@ -135,11 +137,11 @@ func run(in io.Reader, out io.Writer) error {
 	fmt.Fprintf(out, "machine: %d cores, %s\n\n", cores, cpuModel())
 	// tabwriter aligns every column right; padding the names to one width
 	// keeps the first column readable.
-	width := len("  server CPU ms/10k deliveries")
+	width := len("  server CPU ms/10k deliveries") // the longest row name
 	for _, s := range scenarios {
 		width = max(width, len(s))
 	}
-	pad := func(s string) string { return s + strings.Repeat(" ", width-len(s)) }
+	pad := func(s string) string { return s + strings.Repeat(" ", max(0, width-len(s))) }
 	w := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := pad("MUC fan-out") + "\t"
 	for _, l := range labels {
@@ -182,8 +184,15 @@ func run(in io.Reader, out io.Writer) error {
 			return v, fmt.Sprintf("%.0f", v)
 		}, false)
 		if i == 0 { // fresh servers: later scenarios inherit earlier garbage
-			row(w, pad, "  RSS per occupant KiB", labels, rs, func(r *report) (float64, string) {
+			row(w, pad, "  RSS/occupant KiB, joined", labels, rs, func(r *report) (float64, string) {
 				v := float64(r.BytesPerOccupant) / 1024
+				return v, fmt.Sprintf("%.1f", v)
+			}, false)
+			row(w, pad, "  RSS/occupant KiB, at rest", labels, rs, func(r *report) (float64, string) {
+				if r.BytesPerOccupantRest == 0 {
+					return 0, "-"
+				}
+				v := float64(r.BytesPerOccupantRest) / 1024
 				return v, fmt.Sprintf("%.1f", v)
 			}, false)
 			if r := rs[ours]; r != nil && r.LivePerOccupant > 0 {

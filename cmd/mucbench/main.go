@@ -49,6 +49,11 @@ type report struct {
 	RSSBase, RSSJoined, RSSAfter int64 `json:",omitempty"`
 	// BytesPerOccupant is (RSSJoined - RSSBase) / Occupants.
 	BytesPerOccupant int64 `json:",omitempty"`
+	// RSSRest is the RSS after -settle with every occupant joined and no
+	// traffic, when the server has had time to give back what the joins
+	// needed only for a moment; BytesPerOccupantRest is its
+	// (RSSRest - RSSBase) / Occupants.
+	RSSRest, BytesPerOccupantRest int64 `json:",omitempty"`
 	// ServerCPU is the server's CPU time during the measured phase.
 	ServerCPU time.Duration `json:",omitempty"`
 	// For muctest's own server only: live Go memory (heap in use plus
@@ -85,6 +90,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		password   = flag.String("password", "password", "password for every client (servers in test mode accept any)")
 		rate       = flag.Float64("rate", 0, "total send rate in messages/s; 0 = as fast as possible")
 		timeout    = flag.Duration("timeout", 60*time.Second, "bound on each setup step and on the measured phase")
+		settle     = flag.Duration("settle", 3*time.Second, "idle time after the joins before the at-rest RSS is read (0: not read)")
 		pid        = flag.Int("pid", 0, "process id of the -server, to report its RSS and CPU from /proc")
 		label      = flag.String("label", "", "name of the server in the output")
 		asJSON     = flag.Bool("json", false, "print one JSON object instead of text")
@@ -182,6 +188,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer b.Close()
 	joined, _ := sample()
+	rest := joined
+	if *settle > 0 {
+		time.Sleep(*settle)
+		rest, _ = sample()
+	}
 	liveJoined, _ := liveStats() // also writes -memprofile
 	res, runErr := b.Run(ctx)
 	after, _ := sample()
@@ -193,6 +204,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if haveProc {
 		rep.RSSBase, rep.RSSJoined, rep.RSSAfter = base.RSS, joined.RSS, after.RSS
 		rep.BytesPerOccupant = (joined.RSS - base.RSS) / int64(*occupants)
+		if *settle > 0 {
+			rep.RSSRest = rest.RSS
+			rep.BytesPerOccupantRest = (rest.RSS - base.RSS) / int64(*occupants)
+		}
 		rep.ServerCPU = after.CPU - joined.CPU
 	}
 	if haveLive {
@@ -231,6 +246,10 @@ func printText(w io.Writer, r *report, haveProc, haveLive bool) {
 	if haveProc {
 		fmt.Fprintf(w, "memory      RSS %.1f MiB idle, %.1f MiB joined, %.1f MiB after: %.1f KiB per occupant\n",
 			mib(r.RSSBase), mib(r.RSSJoined), mib(r.RSSAfter), float64(r.BytesPerOccupant)/1024)
+		if r.RSSRest > 0 {
+			fmt.Fprintf(w, "at rest     RSS %.1f MiB with every occupant joined, after the settle time: %.1f KiB per occupant\n",
+				mib(r.RSSRest), float64(r.BytesPerOccupantRest)/1024)
+		}
 		fmt.Fprintf(w, "server cpu  %v during the measured phase\n", r.ServerCPU.Round(time.Millisecond))
 	}
 	if haveLive {
@@ -244,7 +263,8 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // newServer is muctest's server as mucbench runs it: test-mode
 // authentication, no TLS, no logging.
 func newServer() (*server.Server, net.Listener, error) {
-	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true})
+	// Memory release after bursts as cmd/mucd does by default.
+	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start server: %w", err)
 	}

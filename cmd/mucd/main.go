@@ -78,6 +78,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
+	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
+	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,9 +102,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 			MaxAttrs:       *maxAttrs,
 			IdleTimeout:    *idle,
 		},
-		ConnRate:  server.RateLimit{Burst: *connRate, Per: time.Minute},
-		AuthRate:  server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits: muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
+		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
+		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
+		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
+		ReleaseMemoryAfter: *release,
+		GoroutinePerConn:   *perConn,
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users
