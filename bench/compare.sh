@@ -7,15 +7,16 @@
 #     a load every server sustains;
 #   - the script suite (spec/ + ../shared/corpus/prosody) timed in-process
 #     and against a fresh Prosody with the reference config.
-# Everything listens on 127.0.0.1 only. Takes under two minutes (REPEAT=1).
+# Everything listens on 127.0.0.1 only. Takes about three minutes (REPEAT=1).
 #
 #   usage: bench/compare.sh
 #   env:   OCCUPANTS (100)  MESSAGES (5, per occupant, burst runs)
 #          ROOMS (5, for the multi-room run)  RATE (10 messages/s, paced run)
 #          SUITE_RUNS (5, in-process suite runs; the median is shown)
 #          REPEAT (1; n runs each server n times per scenario, fastest kept)
-#          MEM_OCCUPANTS (500) MEM_ROOMS (10): the first run, on fresh servers,
-#          which the memory per occupant is measured with
+#          MEM_OCCUPANTS (2000) MEM_ROOMS (200): the first run, on fresh
+#          servers, which the memory per occupant is measured with (just
+#          after the joins and at rest, after mucbench's 3 s -settle)
 #          PROSODY_PORT (5332)  PROSODY_REF_PORT (5331)  EJABBERD_PORT (5341)
 #          ARCHIVE (0: every room is configured with archiving off, so that no
 #          server archives; 1: server defaults, i.e. muctest and Prosody's
@@ -31,8 +32,8 @@ rate=${RATE:-10}
 suite_runs=${SUITE_RUNS:-5}
 repeat=${REPEAT:-1}
 archive=${ARCHIVE:-0}
-mem_occupants=${MEM_OCCUPANTS:-500}
-mem_rooms=${MEM_ROOMS:-10}
+mem_occupants=${MEM_OCCUPANTS:-2000}
+mem_rooms=${MEM_ROOMS:-200}
 prosody_port=${PROSODY_PORT:-5332}
 prosody_ref_port=${PROSODY_REF_PORT:-5331}
 ejabberd_port=${EJABBERD_PORT:-5341}
@@ -105,12 +106,13 @@ echo "MUC fan-out..." >&2
 # First, on fresh servers, the run the memory per occupant is taken from.
 fanout "$mem_occupants occupants in $mem_rooms rooms, 1 msg each (memory)" \
   -rooms "$mem_rooms" -occupants "$mem_occupants" -messages 1
+# The other runs measure no memory: no settle pause.
 fanout "1 room x $occupants occupants, $messages msgs each, burst" \
-  -rooms 1 -occupants "$occupants" -messages "$messages"
+  -rooms 1 -occupants "$occupants" -messages "$messages" -settle 0
 fanout "$rooms rooms x $((occupants / rooms)) occupants, $((messages * 2)) msgs each, burst" \
-  -rooms "$rooms" -occupants "$occupants" -messages "$((messages * 2))"
+  -rooms "$rooms" -occupants "$occupants" -messages "$((messages * 2))" -settle 0
 fanout "1 room x $occupants occupants, 1 msg each, paced $rate msg/s" \
-  -rooms 1 -occupants "$occupants" -messages 1 -rate "$rate"
+  -rooms 1 -occupants "$occupants" -messages 1 -rate "$rate" -settle 0
 
 # suite LABEL ARGS...: time one muctest run over the corpus.
 suite_once() {

@@ -48,6 +48,12 @@ type Config struct {
 	// each (package netpoll); nil keeps one goroutine per session. The
 	// owner closes it after every session has ended.
 	Poller *netpoll.Poller
+	// ParkAfter is how long a bound session waits in Read for more input
+	// before it parks; zero means DefaultParkAfter. Parking and waking cost
+	// a hop through the Poller's thread (tens of microseconds), which a
+	// session in a conversation, or driven by a test script, should not
+	// pay for every stanza.
+	ParkAfter time.Duration
 	// Ended, when set, is called once per session when it has ended (the
 	// connection closed, every goroutine of the session done or about to
 	// return): the owner's place to forget it, since Run may return
@@ -87,6 +93,7 @@ const (
 	DefaultMaxDepth       = 64
 	DefaultMaxAttrs       = 64
 	DefaultMaxQueue       = 10000
+	DefaultParkAfter      = 25 * time.Millisecond
 	// DefaultNegotiationTimeout is generous: it only exists to reap
 	// connections that never authenticate.
 	DefaultNegotiationTimeout = 60 * time.Second

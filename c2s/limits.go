@@ -3,6 +3,7 @@ package c2s
 import (
 	"errors"
 	"net"
+	"os"
 	"time"
 
 	"mellium.im/xmpp/stream"
@@ -43,11 +44,31 @@ func (s *Session) awaitMarkup() error {
 		s.armIdle()
 	}
 	for {
-		if mayPark && s.in.buffered() == 0 && s.canPark() && s.park() {
-			return errParked
+		if mayPark && s.in.buffered() == 0 && s.parkable() {
+			// Between stanzas with nothing buffered: wait ParkAfter in
+			// Read, then park if nothing came (parkDue).
+			if s.parkDue {
+				s.parkDue = false
+				if s.canPark() && s.park() {
+					return errParked
+				}
+			} else {
+				s.armGrace()
+			}
 		}
 		mayPark = true
 		b, err := s.in.peek()
+		if s.graceSet {
+			s.graceSet = false
+			if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !s.idleExpired() {
+				s.restoreDeadline()
+				s.parkDue = true
+				continue
+			}
+			if err == nil {
+				s.restoreDeadline()
+			}
+		}
 		if err != nil {
 			return s.classifyTimeout(err)
 		}
@@ -65,6 +86,36 @@ func (s *Session) awaitMarkup() error {
 			return serr(stream.NotWellFormed, "text outside a stanza")
 		}
 	}
+}
+
+// armGrace shortens the read deadline to Config.ParkAfter from now (or the
+// idle deadline, if sooner), so that a session that receives nothing for
+// that long gets out of Read and parks.
+func (s *Session) armGrace() {
+	d := s.cfg.ParkAfter
+	if d <= 0 {
+		d = DefaultParkAfter
+	}
+	at := time.Now().Add(d)
+	if s.limits.IdleTimeout > 0 && s.idleAt.Before(at) {
+		at = s.idleAt
+	}
+	_ = s.raw.SetReadDeadline(at)
+	s.graceSet = true
+}
+
+// restoreDeadline puts back the read deadline armGrace replaced.
+func (s *Session) restoreDeadline() {
+	var at time.Time // none
+	if s.limits.IdleTimeout > 0 {
+		at = s.idleAt
+	}
+	_ = s.raw.SetReadDeadline(at)
+}
+
+// idleExpired reports whether Limits.IdleTimeout has run out.
+func (s *Session) idleExpired() bool {
+	return s.limits.IdleTimeout > 0 && !time.Now().Before(s.idleAt)
 }
 
 // armIdle restarts the read deadline of a bound session when

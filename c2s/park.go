@@ -8,8 +8,9 @@ import (
 )
 
 // This file lets an idle bound session exist without a goroutine. When the
-// reader has consumed everything the client sent and stands between two
-// stanzas, it gives its read buffers back, hands the connection to
+// reader has consumed everything the client sent, stands between two
+// stanzas and has waited Config.ParkAfter in Read for more, it gives its
+// read buffers back, hands the connection to
 // Config.Poller and returns; the Poller calls wake when the client sends
 // again (or hangs up), and wake starts a goroutine that carries on reading
 // with the same decoder. The decoder is between two top-level elements at
@@ -42,13 +43,16 @@ var pollIDs atomic.Uint64
 // deadline (if any) not yet reached, so that the read that reports it
 // happens in a goroutine.
 func (s *Session) canPark() bool {
-	if s.pollConn == nil || s.handler == nil || s.secure || s.in.buffered() > 0 || s.in.err != nil {
-		return false
-	}
-	if s.limits.IdleTimeout > 0 && !time.Now().Before(s.idleAt) {
+	if !s.parkable() || s.in.buffered() > 0 || s.in.err != nil || s.idleExpired() {
 		return false
 	}
 	return unreadBytes(s.raw) == 0
+}
+
+// parkable reports whether the session may ever park: bound, with a
+// Poller, on a connection it can watch, not encrypted.
+func (s *Session) parkable() bool {
+	return s.pollConn != nil && s.handler != nil && !s.secure
 }
 
 // park hands the session to the Poller and reports whether it did. When it

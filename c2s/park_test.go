@@ -29,6 +29,10 @@ type parkHarness struct {
 }
 
 func newParkHarness(t *testing.T, lim Limits) *parkHarness {
+	return newParkHarnessAfter(t, lim, time.Millisecond)
+}
+
+func newParkHarnessAfter(t *testing.T, lim Limits, parkAfter time.Duration) *parkHarness {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -49,7 +53,7 @@ func newParkHarness(t *testing.T, lim Limits) *parkHarness {
 	}
 	h := &fakeHost{}
 	busy := &counter{}
-	cfg := &Config{Domain: "localhost", Auth: fakeAuth{}, Host: h, Busy: busy.add, Limits: lim, Poller: p}
+	cfg := &Config{Domain: "localhost", Auth: fakeAuth{}, Host: h, Busy: busy.add, Limits: lim, Poller: p, ParkAfter: parkAfter}
 	ph := &parkHarness{s: New(conn, cfg), client: client, r: bufio.NewReader(client), h: h, busy: busy, poller: p}
 	go ph.s.Run()
 	t.Cleanup(func() {
@@ -143,7 +147,7 @@ func TestParkWakeAndClose(t *testing.T) {
 			kept.Add(1)
 		}
 	}
-	defer func() { testHookPark = nil }()
+	t.Cleanup(func() { testHookPark = nil }) // after the harness's cleanup
 	ph := newParkHarness(t, Limits{})
 	io.WriteString(ph.client, login)
 	ph.readUntil(t, "</iq>")
@@ -186,6 +190,37 @@ func TestParkReplaysHeader(t *testing.T) {
 	io.WriteString(ph.client, "</s:stream>")
 	ph.readUntil(t, "</stream:stream>")
 	ph.awaitEnd(t, "")
+}
+
+// TestIdleTimeoutBeforeParking checks that a session waiting out ParkAfter
+// in Read still ends at its idle deadline when that comes first.
+func TestIdleTimeoutBeforeParking(t *testing.T) {
+	ph := newParkHarnessAfter(t, Limits{IdleTimeout: 200 * time.Millisecond}, time.Hour)
+	io.WriteString(ph.client, login)
+	ph.readUntil(t, "</iq>")
+	ph.readUntil(t, "<connection-timeout")
+	ph.awaitEnd(t, "connection-timeout")
+	if ph.s.parked.Load() {
+		t.Error("the session parked before ParkAfter")
+	}
+}
+
+// TestGraceKeepsReading checks that input arriving within ParkAfter is read
+// by the same goroutine, without parking.
+func TestGraceKeepsReading(t *testing.T) {
+	var parks atomic.Int32
+	testHookPark = func(*Session) { parks.Add(1) }
+	t.Cleanup(func() { testHookPark = nil }) // after the harness's cleanup
+	ph := newParkHarnessAfter(t, Limits{}, time.Hour)
+	io.WriteString(ph.client, login)
+	ph.readUntil(t, "</iq>")
+	for i := range 5 {
+		io.WriteString(ph.client, "<message to='x@localhost'><body>hi</body></message>")
+		ph.awaitStanzas(t, i+1)
+	}
+	if n := parks.Load(); n != 0 {
+		t.Fatalf("parked %d times within ParkAfter", n)
+	}
 }
 
 func TestParkedSessionEnds(t *testing.T) {

@@ -12,40 +12,54 @@ import (
 // Poller waits for connections to become readable. Each Wait is one-shot:
 // the callback runs once, after which the connection is no longer watched
 // until the next Wait. Create it with New; it is safe for concurrent use.
+//
+// The epoll instance and the goroutine are made by the first Wait, so that
+// a Poller nobody waits in (a short-lived test server whose sessions never
+// idle long enough) costs nothing: no descriptors, no thread.
 type Poller struct {
-	epfd int
+	mu      sync.Mutex
+	started bool
+	epfd    int
 	// wake is a pipe whose read end sits in the epoll set: Close writes to
 	// it to interrupt epoll_wait.
 	wakeR, wakeW int
-
-	mu      sync.Mutex
-	waiting map[uint64]func() // by the id given to Wait
-	closed  bool
-	done    chan struct{} // closed when the loop goroutine has returned
+	waiting      map[uint64]func() // by the id given to Wait
+	closed       bool
+	done         chan struct{} // closed when the loop goroutine has returned
 }
 
 // wakeID is the epoll data of the pipe; ids given to Wait must differ.
 const wakeID = ^uint64(0)
 
-// New starts a Poller and its goroutine. Close stops both.
+// New returns a Poller. Its epoll instance and goroutine start with the
+// first Wait; Close stops them.
 func New() (*Poller, error) {
+	return &Poller{waiting: map[uint64]func(){}, done: make(chan struct{})}, nil
+}
+
+// startLocked makes the epoll instance and starts the loop; p.mu is held.
+func (p *Poller) startLocked() error {
+	if p.started {
+		return nil
+	}
 	epfd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
 	if err != nil {
-		return nil, fmt.Errorf("netpoll: epoll_create1: %w", err)
+		return fmt.Errorf("netpoll: epoll_create1: %w", err)
 	}
 	var pipe [2]int
 	if err := syscall.Pipe2(pipe[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC); err != nil {
 		_ = syscall.Close(epfd)
-		return nil, fmt.Errorf("netpoll: pipe2: %w", err)
+		return fmt.Errorf("netpoll: pipe2: %w", err)
 	}
-	p := &Poller{epfd: epfd, wakeR: pipe[0], wakeW: pipe[1], waiting: map[uint64]func(){}, done: make(chan struct{})}
+	p.epfd, p.wakeR, p.wakeW = epfd, pipe[0], pipe[1]
 	ev := event(syscall.EPOLLIN, wakeID)
 	if err := syscall.EpollCtl(epfd, syscall.EPOLL_CTL_ADD, p.wakeR, &ev); err != nil {
 		p.closeFDs()
-		return nil, fmt.Errorf("netpoll: epoll_ctl: %w", err)
+		return fmt.Errorf("netpoll: epoll_ctl: %w", err)
 	}
+	p.started = true
 	go p.loop()
-	return p, nil
+	return nil
 }
 
 // event builds an epoll_event carrying id in its 8 data bytes, which the
@@ -86,6 +100,10 @@ func (p *Poller) Wait(c syscall.Conn, id uint64, ready func()) error {
 	if p.closed {
 		p.mu.Unlock()
 		return ErrClosed
+	}
+	if err := p.startLocked(); err != nil {
+		p.mu.Unlock()
+		return err
 	}
 	p.waiting[id] = ready
 	p.mu.Unlock()
@@ -132,13 +150,20 @@ func (p *Poller) Waiting() int {
 func (p *Poller) Close() error {
 	p.mu.Lock()
 	if p.closed {
+		started := p.started
 		p.mu.Unlock()
-		<-p.done
+		if started {
+			<-p.done
+		}
 		return nil
 	}
 	p.closed = true
 	p.waiting = map[uint64]func(){}
+	started := p.started
 	p.mu.Unlock()
+	if !started {
+		return nil
+	}
 	_, _ = syscall.Write(p.wakeW, []byte{0})
 	<-p.done
 	p.closeFDs()

@@ -230,3 +230,24 @@ func TestCloseStopsGoroutine(t *testing.T) {
 		t.Fatalf("%d goroutines after Close, %d before", n, before)
 	}
 }
+
+// TestUnusedPollerIsFree checks that a Poller nobody waits in starts no
+// goroutine.
+func TestUnusedPollerIsFree(t *testing.T) {
+	before := runtime.NumGoroutine()
+	p, err := netpoll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine(); n != before {
+		t.Errorf("%d goroutines after New, %d before", n, before)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := fired()
+	c, _ := pair(t)
+	if err := p.Wait(c, 1, f); err != netpoll.ErrClosed {
+		t.Errorf("Wait after Close: %v, want ErrClosed", err)
+	}
+}

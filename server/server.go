@@ -128,8 +128,9 @@ type Server struct {
 	started time.Time
 
 	connLimit, authLimit *ipLimiter // nil when unlimited
-	// poller holds idle sessions (c2s.Config.Poller); started with the
-	// first listener, closed by Close after every session has ended.
+	// poller holds idle sessions (c2s.Config.Poller); made with the first
+	// listener (its epoll and goroutine start with the first session that
+	// parks), closed by Close after every session has ended.
 	poller *netpoll.Poller
 	// stopRelease ends the ReleaseMemoryAfter goroutine (nil when none).
 	stopRelease chan struct{}

@@ -28,7 +28,19 @@ if [ "${EJABBERD_MAM:-0}" = 1 ]; then
   sed -i -e 's#^      mam: false#      mam: true#' \
     -e 's#^  mod_disco: {}#  mod_mam:\n    db_type: mnesia\n  mod_disco: {}#' "$dir/ejabberd.yml"
 fi
+# ejabberdctl runs erl through su, which gives the ejabberd user a soft
+# open-files limit of 1024: too few for the larger fan-out runs. ERL (a
+# variable ejabberdctl.cfg may set) is a wrapper that raises it to the hard
+# limit first.
+erl=$(sed -n 's/^ERL="\(.*\)"$/\1/p' "$(command -v ejabberdctl)")
+cat >"$dir/erl" <<ERL
+#!/bin/sh
+ulimit -n "\$(ulimit -Hn)" 2>/dev/null
+exec ${erl:-/usr/bin/erl} "\$@"
+ERL
+chmod 755 "$dir/erl"
 cat >"$dir/ejabberdctl.cfg" <<CFG
+ERL="$dir/erl"
 ERL_OPTIONS="-env ERL_CRASH_DUMP_BYTES 0"
 ERLANG_NODE=bench$port@localhost
 ERL_EPMD_ADDRESS=127.0.0.1
