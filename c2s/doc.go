@@ -12,15 +12,21 @@
 // queue to the socket, so no goroutine ever writes to a socket while routing
 // and the order of deliveries is the order in which stanzas were read.
 //
-// The writer runs only while the queue holds something, so an idle session
-// costs one goroutine (its reader) and small buffers; the large read and
-// write buffers are pooled across sessions.
+// The writer runs only while the queue holds something, and the reader
+// only while the client sends: a bound session that has received nothing
+// for Config.ParkAfter hands its connection to a netpoll.Poller (one epoll
+// instance and one goroutine for all of them, Linux) and lets its goroutine
+// end, giving back its read buffers and its XML decoder; the client's next
+// bytes start a new reader (park.go). An idle session thus costs no
+// goroutine and no buffer, only its state. TLS sessions, and every session
+// without a Poller, keep a reader goroutine blocked in Read.
 //
 // Files by concern: session.go (a Session's life: Run, serving a bound
 // stream, stream errors and teardown), negotiate.go (stream headers,
 // features, STARTTLS, binding), sasl.go (SASL mechanisms), reader.go
 // (buffering, size limit and decoding of input), writer.go (the outbound
-// queue and its writer), limits.go (protection against hostile peers).
+// queue and its writer), park.go (idle sessions without a goroutine),
+// limits.go (protection against hostile peers).
 //
 // What c2s does not know: accounts (Authenticator), and what a stanza means
 // (Host and Handler, implemented by package server).
