@@ -8,6 +8,7 @@ import (
 	"runtime/pprof"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
@@ -37,7 +38,10 @@ func BenchmarkSessionMemory(b *testing.B) {
 	var idleB, joinedB, burstB, burstStack, goroutines float64
 	for b.Loop() {
 		b.StopTimer()
-		srv := servertest.New(b, server.Config{})
+		// Sessions park (no goroutine, no buffers) 1ms after their last
+		// input rather than c2s's default 25ms, so that settle finds them
+		// parked.
+		srv := servertest.New(b, server.Config{ParkAfter: time.Millisecond})
 		base := liveMemory()
 		baseStack := stackInuse()
 		baseG := runtime.NumGoroutine()
@@ -112,6 +116,17 @@ func settle(b *testing.B, srv *server.Server, clients []*rawClient) {
 	}
 	wg.Wait()
 	idle(b, srv)
+	// Give idle readers the time to park: a bounded number of scheduling
+	// rounds until the goroutine count stops falling.
+	deadline := time.Now().Add(time.Second)
+	for n := runtime.NumGoroutine(); time.Now().Before(deadline); {
+		time.Sleep(2 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m == n {
+			break
+		}
+		n = m
+	}
 }
 
 // drain reads from c until pat was seen n times. pat's first byte must not

@@ -96,6 +96,10 @@ type Config struct {
 	// without one. For comparisons and debugging; it costs a few KiB per
 	// idle connection.
 	GoroutinePerConn bool
+	// ParkAfter is how long a bound session without input keeps its
+	// reader goroutine before it parks in the poller; zero means
+	// c2s.DefaultParkAfter.
+	ParkAfter time.Duration
 	// ReleaseMemoryAfter, when positive, makes the server hand the memory
 	// its Go heap no longer uses back to the operating system once it has
 	// been idle that long after some work (runtime/debug.FreeOSMemory, at
@@ -198,7 +202,7 @@ func New(cfg Config) (*Server, error) {
 		if s.muc == nil {
 			s.muc = muc.New(muc.Config{
 				Domain: s.mucDomain,
-				Router: component.RouterFunc(s.Route),
+				Router: s, // a component.AddressedRouter: broadcasts go out uncopied
 				Admins: cfg.Admins,
 				Limits: cfg.MUCLimits,
 			})
@@ -218,6 +222,7 @@ func New(cfg Config) (*Server, error) {
 		MaxQueue:   cfg.MaxQueue,
 		Busy:       s.idle.add,
 		Ended:      s.sessionEnded,
+		ParkAfter:  cfg.ParkAfter,
 		AllowAuth:  s.authLimit.allowFunc(),
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
