@@ -49,7 +49,7 @@ var standardHeader = []byte(`<stream:stream xmlns="` + NSClient + `" xmlns:strea
 // stream namespace bound to several prefixes: which one the element used
 // is lost), so that the session keeps its decoder.
 func replayHeader(start xml.StartElement) []byte {
-	var streamPrefix string
+	var streamPrefix, defaultNS string
 	var decls []xml.Attr
 	for _, a := range start.Attr {
 		switch {
@@ -59,15 +59,18 @@ func replayHeader(start xml.StartElement) []byte {
 			}
 			streamPrefix = a.Name.Local
 			decls = append(decls, a)
-		case a.Name.Space == "xmlns", a.Name.Space == "" && a.Name.Local == "xmlns":
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			defaultNS = a.Value
+			decls = append(decls, a)
+		case a.Name.Space == "xmlns":
 			decls = append(decls, a)
 		}
 	}
 	if streamPrefix == "" {
 		return nil
 	}
-	if streamPrefix == "stream" && len(decls) == 2 {
-		return standardHeader // the other one is xmlns="jabber:client"
+	if streamPrefix == "stream" && len(decls) == 2 && defaultNS == NSClient {
+		return standardHeader
 	}
 	var b strings.Builder
 	b.WriteString("<" + streamPrefix + ":stream")
