@@ -60,6 +60,11 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 	if cfg.Accounts == nil && !cfg.AnyPassword {
 		cfg.Accounts = accounts
 	}
+	if cfg.ParkAfter == 0 {
+		// Sessions park between almost any two stanzas, so that the
+		// attacks also cross c2s's wake-up path.
+		cfg.ParkAfter = time.Microsecond
+	}
 	e := &env{t: t, srv: servertest.New(t, cfg)}
 	e.alice = e.dial("alice", "witness")
 	e.bob = e.dial("bob", "witness")
