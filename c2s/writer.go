@@ -22,6 +22,24 @@ func (s *Session) Send(st *xmlnode.Element) {
 	}
 }
 
+// SendTo queues st addressed to "to": the bytes are those Send would queue
+// for a copy of st with its "to" attribute set to to, but no copy is made
+// (xmlnode's AppendToAttr). The router uses it to hand one stanza, such as
+// a MUC broadcast, to many recipients without allocating per recipient.
+// Like Send, it serialises st at once and keeps no reference to it.
+func (s *Session) SendTo(st *xmlnode.Element, to string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.admitLocked() {
+		return
+	}
+	s.out.b = st.AppendToAttr(s.out.b, NSClient, "to", to)
+	s.queuedLocked(false)
+	if s.cfg.Trace {
+		s.log.Debug("c2s: out", "xml", st.ShallowCopy().SetAttr("to", to).String())
+	}
+}
+
 // enqueue appends the serialised b to the outbound queue; final marks the
 // last item (the stream close), after which nothing more is accepted.
 func (s *Session) enqueue(b []byte, final bool) bool {

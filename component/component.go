@@ -35,3 +35,33 @@ type RouterFunc func(st *xmlnode.Element)
 
 // Route calls f(st).
 func (f RouterFunc) Route(st *xmlnode.Element) { f(st) }
+
+// AddressedRouter is what a Router may also implement to deliver one stanza
+// to many recipients without a copy per recipient: RouteTo delivers st
+// exactly as Route would deliver a copy of st whose "to" attribute is to
+// (same checks, same rules, same bytes on the wire). A MUC broadcast to a
+// hundred occupants then builds nothing per occupant on the way to their
+// sessions; the router builds an addressed copy only where it keeps,
+// bounces or forwards the stanza (offline storage, errors, carbons).
+//
+// Unlike Route, RouteTo does not take ownership of st: the router must not
+// change st or keep it after RouteTo returns, so the caller may route the
+// same st again, to someone else, or change its top-level attributes
+// between calls. st's children must not change (as for any stanza whose
+// children are shared between copies, see xmlnode.Element.ShallowCopy).
+type AddressedRouter interface {
+	Router
+	RouteTo(st *xmlnode.Element, to string)
+}
+
+// RouteTo delivers st to "to" through r: with r's RouteTo when r is an
+// AddressedRouter, otherwise by routing a shallow copy of st addressed to
+// to (what every Router understands). The caller keeps ownership of st, as
+// with AddressedRouter.RouteTo.
+func RouteTo(r Router, st *xmlnode.Element, to string) {
+	if ar, ok := r.(AddressedRouter); ok {
+		ar.RouteTo(st, to)
+		return
+	}
+	r.Route(st.ShallowCopy().SetAttr("to", to))
+}

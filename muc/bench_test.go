@@ -28,29 +28,55 @@ func BenchmarkGroupchat(b *testing.B) {
 	}
 }
 
-// BenchmarkGroupchatDelivered is BenchmarkGroupchat with each routed copy
-// also serialised the way c2s.Session.Send does (AppendTo into a reused
-// buffer, in a jabber:client stream): the CPU a broadcast costs the server
-// per message, serialisation included, without sockets.
+// BenchmarkGroupchatDelivered is BenchmarkGroupchat with each recipient's
+// stanza also serialised the way c2s does, into a reused buffer, in a
+// jabber:client stream: the CPU a broadcast costs the server per message,
+// serialisation included, without sockets. "Route" is a plain router (an
+// addressed copy per recipient, encoded by AppendTo as Session.Send does);
+// "RouteTo" is an AddressedRouter, as the server is (the shared stanza
+// encoded with AppendToAttr as Session.SendTo does).
 func BenchmarkGroupchatDelivered(b *testing.B) {
 	var buf []byte
-	svc := New(Config{Domain: service, Router: component.RouterFunc(func(st *xmlnode.Element) {
-		buf = st.AppendTo(buf[:0], nsClient)
-	})})
-	for i := range 100 {
-		st := parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i))
-		svc.HandleStanza(st)
-		if i == 0 {
-			svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
-		}
+	routers := []struct {
+		name   string
+		router component.Router
+	}{
+		{"Route", component.RouterFunc(func(st *xmlnode.Element) {
+			buf = st.AppendTo(buf[:0], nsClient)
+		})},
+		{"RouteTo", encodingRouter{&buf}},
 	}
-	// What mucbench sends: a body with a marker, a client's origin-id.
-	msg := parse(b, `<message from='u1@localhost/r' type='groupchat' id='m' to='bench@conference.localhost'><body>#mb:u1:17:1732901234567890123#</body><origin-id xmlns='urn:xmpp:sid:0' id='4f1c2e'/></message>`)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		svc.HandleStanza(msg.Copy())
+	for _, r := range routers {
+		b.Run(r.name, func(b *testing.B) {
+			svc := New(Config{Domain: service, Router: r.router})
+			for i := range 100 {
+				st := parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i))
+				svc.HandleStanza(st)
+				if i == 0 {
+					svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
+				}
+			}
+			// What mucbench sends: a body with a marker, a client's origin-id.
+			msg := parse(b, `<message from='u1@localhost/r' type='groupchat' id='m' to='bench@conference.localhost'><body>#mb:u1:17:1732901234567890123#</body><origin-id xmlns='urn:xmpp:sid:0' id='4f1c2e'/></message>`)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				svc.HandleStanza(msg.Copy())
+			}
+		})
 	}
+}
+
+// encodingRouter is an AddressedRouter that serialises what it is given
+// into *buf, as c2s does: Send for Route, SendTo for RouteTo.
+type encodingRouter struct{ buf *[]byte }
+
+func (r encodingRouter) Route(st *xmlnode.Element) {
+	*r.buf = st.AppendTo((*r.buf)[:0], nsClient)
+}
+
+func (r encodingRouter) RouteTo(st *xmlnode.Element, to string) {
+	*r.buf = st.AppendToAttr((*r.buf)[:0], nsClient, "to", to)
 }
 
 // BenchmarkJoinLeave measures a join and a leave in a room of 100.

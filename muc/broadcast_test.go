@@ -8,10 +8,12 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// TestBroadcastWireForm checks the copies room.broadcast routes: their
-// payload was serialised once (xmlnode's Freeze) and must encode on a
-// jabber:client stream exactly as a deep copy of the same tree does, read
-// back as that tree, and be addressed each to its own session.
+// TestBroadcastWireForm checks what room.broadcast routes: the stanza's
+// payload was serialised once (xmlnode's Freeze) and each recipient's form
+// must encode on a jabber:client stream exactly as a deep copy of the same
+// tree does, read back as that tree, and be addressed each to its own
+// session; through an AddressedRouter, every recipient gets the same
+// stanza.
 func TestBroadcastWireForm(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -42,31 +44,55 @@ func TestBroadcastWireForm(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t)
-			h.createRoom(romeo, "room", "Romeo", tt.config)
-			h.join(juliet, "room", "Juliet")
-			h.join("juliet@localhost/phone", "room", "Juliet")
-			h.join(nurse, "room", "Nurse")
-			var got []string
-			for _, st := range h.send(tt.from, tt.send) {
-				got = append(got, st.Attrib("to"))
-				wire := string(st.AppendTo(nil, nsClient))
-				if want := string(st.Copy().AppendTo(nil, nsClient)); wire != want {
-					t.Fatalf("copy for %s encodes as\n%s\nits tree as\n%s", st.Attrib("to"), wire, want)
-				}
-				back := readFromStream(t, wire)
-				if back.String() != st.String() {
-					t.Errorf("read back:\n%s\nwant\n%s", back, st)
-				}
-				if strings.Contains(wire, "forged") {
-					t.Errorf("forged stanza-id relayed: %s", wire)
-				}
+		for _, addressed := range []bool{false, true} {
+			name := tt.name + "/Route"
+			if addressed {
+				name = tt.name + "/RouteTo"
 			}
-			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
-				t.Errorf("routed to %v, want %v", got, tt.want)
+			t.Run(name, func(t *testing.T) {
+				testBroadcastWireForm(t, addressed, tt.config, tt.from, tt.send, tt.want)
+			})
+		}
+	}
+}
+
+// testBroadcastWireForm is one case of TestBroadcastWireForm, through a
+// plain router (addressed copies) or an AddressedRouter (one shared
+// stanza, addressed by the router).
+func testBroadcastWireForm(t *testing.T, addressed bool, config map[string]string, from, send string, want []string) {
+	h := newHarness(t)
+	if addressed {
+		h = newAddressedHarness(t)
+	}
+	h.createRoom(romeo, "room", "Romeo", config)
+	h.join(juliet, "room", "Juliet")
+	h.join("juliet@localhost/phone", "room", "Juliet")
+	h.join(nurse, "room", "Nurse")
+	var got []string
+	for _, st := range h.send(from, send) {
+		got = append(got, st.Attrib("to"))
+		wire := string(st.AppendTo(nil, nsClient))
+		if want := string(st.Copy().AppendTo(nil, nsClient)); wire != want {
+			t.Fatalf("copy for %s encodes as\n%s\nits tree as\n%s", st.Attrib("to"), wire, want)
+		}
+		back := readFromStream(t, wire)
+		if back.String() != st.String() {
+			t.Errorf("read back:\n%s\nwant\n%s", back, st)
+		}
+		if strings.Contains(wire, "forged") {
+			t.Errorf("forged stanza-id relayed: %s", wire)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("routed to %v, want %v", got, want)
+	}
+	if addressed {
+		// One stanza for every recipient: nothing built per recipient.
+		for st, n := range h.shared {
+			if len(h.shared) != 1 || n != len(want) {
+				t.Errorf("RouteTo got %d stanzas, %s %d times; want one, %d times", len(h.shared), st, n, len(want))
 			}
-		})
+		}
 	}
 }
 

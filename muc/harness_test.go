@@ -18,6 +18,32 @@ type harness struct {
 	svc *Service
 	out []*xmlnode.Element
 	ids int
+	// shared counts, for an addressed harness, the stanzas RouteTo got
+	// (each once, however many recipients it had) since the last send.
+	shared map[*xmlnode.Element]int
+}
+
+// addressedRouter is the harness's router as the server is one: a
+// component.AddressedRouter. RouteTo records an addressed copy made at call
+// time, which is what the server sends, so tests read both kinds of
+// harness the same way.
+type addressedRouter struct{ h *harness }
+
+func (r addressedRouter) Route(st *xmlnode.Element) { r.h.out = append(r.h.out, st) }
+
+func (r addressedRouter) RouteTo(st *xmlnode.Element, to string) {
+	r.h.out = append(r.h.out, st.ShallowCopy().SetAttr("to", to))
+	r.h.shared[st]++
+}
+
+// newAddressedHarness is newHarness with an AddressedRouter: the service
+// takes its routeTo path, as it does under the server.
+func newAddressedHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t)
+	h.shared = make(map[*xmlnode.Element]int)
+	h.svc.cfg.Router = addressedRouter{h}
+	return h
 }
 
 const (
@@ -66,6 +92,9 @@ func (h *harness) send(from, s string) []*xmlnode.Element {
 	st := parse(h.t, s)
 	st.SetAttr("from", from)
 	h.out = nil
+	if h.shared != nil {
+		clear(h.shared)
+	}
 	h.svc.HandleStanza(st)
 	return h.out
 }

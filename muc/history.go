@@ -111,6 +111,6 @@ func (r *room) sendHistory(join *xmlnode.Element, to string) {
 		n++
 	}
 	for _, e := range r.history[len(r.history)-n:] {
-		r.svc.route(addressedCopy(e.msg, to))
+		r.svc.routeTo(e.msg, to)
 	}
 }

@@ -153,6 +153,16 @@ func (s *Service) route(st *xmlnode.Element) {
 	}
 }
 
+// routeTo hands st to the router addressed to "to", without a copy when
+// the router can take it so (component.AddressedRouter): how a broadcast
+// reaches each occupant's session. st stays the caller's, and may be
+// routed again to someone else; it must not change while it is routed.
+func (s *Service) routeTo(st *xmlnode.Element, to string) {
+	if s.cfg.Router != nil {
+		component.RouteTo(s.cfg.Router, st, to)
+	}
+}
+
 // HandleStanza implements component.Handler: it dispatches st to the
 // service itself (stanzas to the bare domain) or to the room it addresses,
 // creating the room when st is a MUC join to a room that does not exist.

@@ -137,30 +137,32 @@ func (r *room) evict(o *occupant) evicted {
 	return evicted{c, prev}
 }
 
-// routeToOccupant sends a copy of st to every session of o.
+// routeToOccupant sends st to every session of o, each addressed to the
+// session (see routeTo: no copy is built on the common path).
 func (r *room) routeToOccupant(o *occupant, st *xmlnode.Element) {
 	for _, s := range o.sessions {
-		r.svc.route(addressedCopy(st, s.jid))
+		r.svc.routeTo(st, s.jid)
 	}
 }
 
 // addressedCopy returns st addressed to "to": a shallow copy (its own
-// attributes and child list) whose child elements are shared with st.
-// Relaying a groupchat message to a hundred occupants then costs a hundred
-// small headers rather than a hundred deep copies. It is safe because
-// nothing changes a stanza's payload once it is built: the service builds
-// new elements rather than editing routed ones, and the router only
-// serialises what it is given.
+// attributes and child list) whose child elements are shared with st, for
+// a stanza that gets its own payload added (a presence with a per-recipient
+// <x/>). Stanzas that only differ in "to" go through routeTo instead. It is
+// safe because nothing changes a stanza's payload once it is built: the
+// service builds new elements rather than editing routed ones, and the
+// router only serialises what it is given.
 func addressedCopy(st *xmlnode.Element, to string) *xmlnode.Element {
 	return st.ShallowCopy().SetAttr("to", to)
 }
 
 // broadcast sends st to every occupant for which cond (if any) holds. The
-// copies differ only in "to", so st's payload is serialised once here
-// (xmlnode's Freeze) and each recipient's session encodes just the
-// <message to='...'> tags around those bytes; the copies still hold the
-// parsed children for whoever reads them on the way (router, carbons,
-// offline storage).
+// recipients' stanzas differ only in "to", so st's payload is serialised
+// once here (xmlnode's Freeze), and each recipient's session encodes just
+// the <message to='...'> tags around those bytes, from st itself
+// (component.AddressedRouter): nothing is built per recipient. Where the
+// router keeps or forwards a stanza (errors, carbons, offline storage), it
+// builds an addressed copy, which still holds the parsed children.
 func (r *room) broadcast(st *xmlnode.Element, cond func(*occupant) bool) {
 	st = st.Freeze()
 	for _, o := range r.eachOccupant() {

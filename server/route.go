@@ -114,6 +114,53 @@ func (s *Server) deliver(tx *txn, st *xmlnode.Element, to jid.JID) {
 	}
 }
 
+// deliverTo is deliver for Server.RouteTo: st, shared with other
+// recipients, is delivered as a copy of it addressed to addr (whose parsed
+// form is to) would be. On the common path, a MUC message or presence for
+// a bound session, the session encodes st with addr as its "to" and
+// nothing is built. Everything else (bare JIDs, a session that is gone,
+// blocklists, carbons, iq, subscriptions...) runs deliver on a real
+// addressed copy, built only then, so that every path that keeps, bounces
+// or forwards the stanza gets the element it always got and the rules of
+// RFC 6121 section 8.5 stay in one place. s.mu is held.
+func (s *Server) deliverTo(tx *txn, st *xmlnode.Element, addr string, to jid.JID) {
+	if ss := s.plainRecipient(st, to); ss != nil {
+		ss.sendTo(st, addr)
+		return
+	}
+	s.deliver(tx, st.ShallowCopy().SetAttr("to", addr), to)
+}
+
+// plainRecipient returns the session deliver would hand st (addressed to
+// to) to and do nothing else with it: a full JID's bound session, of an
+// account that blocks nobody (blockedInbound has nothing to check), for a
+// message carbons do not apply to (deliverMessage sends it and stops) or
+// an available or unavailable presence (deliverPresence sends it and
+// stops). Otherwise nil: deliver must see the addressed stanza. s.mu is
+// held.
+func (s *Server) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
+	if to.Localpart() == "" || to.Resourcepart() == "" {
+		return nil
+	}
+	switch st.Name.Local {
+	case "message":
+		if carbonCopied(st) {
+			return nil
+		}
+	case "presence":
+		if t := st.Attrib("type"); t != "" && t != "unavailable" {
+			return nil
+		}
+	default:
+		return nil
+	}
+	acct := s.accounts[to.Localpart()]
+	if acct == nil || len(acct.blocklist) > 0 {
+		return nil
+	}
+	return acct.session(to.Resourcepart())
+}
+
 func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 	if s.blockedInbound(tx, st, to) {
 		return

@@ -9,6 +9,7 @@ import (
 	"mellium.im/xmpp/stream"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -45,6 +46,14 @@ func (ss *session) send(st *xmlnode.Element) {
 		return
 	}
 	ss.c.Send(st)
+}
+
+// sendTo sends st addressed to "to" without a copy (c2s.Session.SendTo).
+func (ss *session) sendTo(st *xmlnode.Element, to string) {
+	if ss.gone {
+		return
+	}
+	ss.c.SendTo(st, to)
 }
 
 func (ss *session) addDirected(to string) {
@@ -154,17 +163,39 @@ func (s *Server) flush(tx *txn) {
 // a stanza to a local user. Stanzas a component addresses to a component are
 // dropped.
 func (s *Server) Route(st *xmlnode.Element) {
-	to, err := s.jids.parse(st.Attrib("to"))
+	s.routeFromComponent(st, st.Attrib("to"), false)
+}
+
+// RouteTo implements component.AddressedRouter: Route for a copy of st
+// addressed to "to", without the copy where it can. A MUC broadcast calls
+// it once per occupant session with the same st; on the common path (a
+// bound session of the recipient, see deliverTo) the session encodes st
+// with to in place of its "to", and nothing is allocated per recipient.
+// st is not kept nor changed.
+func (s *Server) RouteTo(st *xmlnode.Element, to string) {
+	s.routeFromComponent(st, to, true)
+}
+
+var _ component.AddressedRouter = (*Server)(nil)
+
+// routeFromComponent is Route (addr is st's "to") and RouteTo (addressed:
+// addr is the recipient, st's "to" does not count).
+func (s *Server) routeFromComponent(st *xmlnode.Element, addr string, addressed bool) {
+	to, err := s.jids.parse(addr)
 	if err != nil {
-		s.log.Warn("server: component sent a stanza with a bad to", "to", st.Attrib("to"))
+		s.log.Warn("server: component sent a stanza with a bad to", "to", addr)
 		return
 	}
 	if s.isComponent(to) || to.Domainpart() != s.domain {
 		return
 	}
-	tx := &txn{}
+	var tx txn // on the stack: a broadcast calls this per recipient
 	s.mu.Lock()
-	s.deliver(tx, st, to)
+	if addressed {
+		s.deliverTo(&tx, st, addr, to)
+	} else {
+		s.deliver(&tx, st, to)
+	}
 	async := len(tx.toComponent) > 0 && !s.closed
 	if async {
 		// Errors bounced back to the component (e.g. a message for an
@@ -176,11 +207,11 @@ func (s *Server) Route(st *xmlnode.Element) {
 	}
 	s.mu.Unlock()
 	if async {
-		go func() {
+		go func(tx *txn) {
 			defer s.wg.Done()
 			defer s.idle.add(-1)
 			s.flush(tx)
-		}()
+		}(&txn{toComponent: tx.toComponent})
 	}
 }
 

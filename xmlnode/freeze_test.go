@@ -213,7 +213,9 @@ func TestFreezeShared(t *testing.T) {
 // BenchmarkBroadcastEncode serialises a groupchat message for 100
 // recipients that differ only in "to", as a MUC broadcast and c2s do:
 // "copies" encodes each whole, "frozen" freezes it once and encodes each
-// recipient's start and end tags around the frozen bytes.
+// recipient's start and end tags around the frozen bytes, "frozen-attr"
+// does the same without an addressed copy per recipient (AppendToAttr, as
+// c2s.Session.SendTo does).
 func BenchmarkBroadcastEncode(b *testing.B) {
 	msg := MustParse(`<message xmlns="jabber:client" from="bench@conference.localhost/U1" type="groupchat" id="m1" to="bench@conference.localhost">` +
 		`<body>#mb:u1:17:1732901234567890123#</body><origin-id xmlns="urn:xmpp:sid:0" id="4f1c2e"/>` +
@@ -223,21 +225,21 @@ func BenchmarkBroadcastEncode(b *testing.B) {
 	for i := range to {
 		to[i] = "u" + strings.Repeat("x", i%7) + "@localhost/r"
 	}
-	for _, freeze := range []bool{false, true} {
-		name := "copies"
-		if freeze {
-			name = "frozen"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, mode := range []string{"copies", "frozen", "frozen-attr"} {
+		b.Run(mode, func(b *testing.B) {
 			buf := make([]byte, 0, 1024)
 			b.ReportAllocs()
 			for range b.N {
 				tmpl := msg
-				if freeze {
+				if mode != "copies" {
 					tmpl = msg.Freeze()
 				}
 				for _, t := range to {
-					buf = tmpl.ShallowCopy().SetAttr("to", t).AppendTo(buf[:0], "jabber:client")
+					if mode == "frozen-attr" {
+						buf = tmpl.AppendToAttr(buf[:0], "jabber:client", "to", t)
+					} else {
+						buf = tmpl.ShallowCopy().SetAttr("to", t).AppendTo(buf[:0], "jabber:client")
+					}
 				}
 			}
 		})

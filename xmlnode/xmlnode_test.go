@@ -111,6 +111,10 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("frozen in %q: %q, want %q", ns, got, want)
 			}
 		}
+		// Addressing while encoding is addressing a copy.
+		if got, want := string(f.AppendToAttr(nil, "jabber:client", "to", "u@h/r")), string(e.Copy().SetAttr("to", "u@h/r").AppendTo(nil, "jabber:client")); got != want {
+			t.Fatalf("AppendToAttr: %q, want %q", got, want)
+		}
 		edited := f.ShallowCopy().SetAttr("to", "x").Append(Text("t"))
 		if got, want := edited.String(), e.Copy().SetAttr("to", "x").Append(Text("t")).String(); got != want {
 			t.Fatalf("edited frozen copy: %q, want %q", got, want)
