@@ -79,21 +79,38 @@ func (r encodingRouter) RouteTo(st *xmlnode.Element, to string) {
 	*r.buf = st.AppendToAttr((*r.buf)[:0], nsClient, "to", to)
 }
 
-// BenchmarkJoinLeave measures a join and a leave in a room of 100.
+// BenchmarkJoinLeave measures a join and a leave in a room of 100, through
+// a plain router ("Route", an addressed copy per recipient) and through an
+// AddressedRouter ("RouteTo", as the server is), each stanza serialised as
+// c2s does.
 func BenchmarkJoinLeave(b *testing.B) {
-	svc := New(Config{Domain: service, Router: component.RouterFunc(func(*xmlnode.Element) {})})
-	for i := range 100 {
-		svc.HandleStanza(parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i)))
-		if i == 0 {
-			svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
-		}
+	var buf []byte
+	routers := []struct {
+		name   string
+		router component.Router
+	}{
+		{"Route", component.RouterFunc(func(st *xmlnode.Element) {
+			buf = st.AppendTo(buf[:0], nsClient)
+		})},
+		{"RouteTo", encodingRouter{&buf}},
 	}
-	join := parse(b, `<presence from='x@localhost/r' to='bench@conference.localhost/X'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`)
-	leave := parse(b, `<presence from='x@localhost/r' type='unavailable' to='bench@conference.localhost/X'/>`)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		svc.HandleStanza(join.Copy())
-		svc.HandleStanza(leave.Copy())
+	for _, r := range routers {
+		b.Run(r.name, func(b *testing.B) {
+			svc := New(Config{Domain: service, Router: r.router})
+			for i := range 100 {
+				svc.HandleStanza(parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i)))
+				if i == 0 {
+					svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
+				}
+			}
+			join := parse(b, `<presence from='x@localhost/r' to='bench@conference.localhost/X'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`)
+			leave := parse(b, `<presence from='x@localhost/r' type='unavailable' to='bench@conference.localhost/X'/>`)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				svc.HandleStanza(join.Copy())
+				svc.HandleStanza(leave.Copy())
+			}
+		})
 	}
 }
