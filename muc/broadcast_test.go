@@ -2,6 +2,7 @@ package muc
 
 import (
 	"encoding/xml"
+	"slices"
 	"strings"
 	"testing"
 
@@ -109,4 +110,47 @@ func readFromStream(t *testing.T, stanza string) *xmlnode.Element {
 		t.Fatalf("reading %s: %v", stanza, err)
 	}
 	return el
+}
+
+// TestPresenceBroadcastShared checks a join's presence to the others: one
+// stanza per form (with or without the real JID), its payload frozen,
+// routed to every session that gets that form (through an
+// AddressedRouter), encoding as a deep copy does; and the same on a plain
+// router.
+func TestPresenceBroadcastShared(t *testing.T) {
+	for _, addressed := range []bool{false, true} {
+		h := newHarness(t)
+		if addressed {
+			h = newAddressedHarness(t)
+		}
+		h.createRoom(romeo, "room", "Romeo", nil)
+		h.join(juliet, "room", "Juliet")
+		h.join("juliet@localhost/phone", "room", "Juliet")
+		h.join(nurse, "room", "Nurse")
+		out := h.join("benvolio@localhost/x", "room", "Benvolio")
+		others := 0
+		for _, st := range out {
+			if wire, want := string(st.AppendTo(nil, nsClient)), string(st.Copy().AppendTo(nil, nsClient)); wire != want {
+				t.Errorf("addressed %v: %s encodes as\n%s\nits tree as\n%s", addressed, st.Attrib("to"), wire, want)
+			}
+			if st.Name.Local == "presence" && st.Attrib("from") == "room@"+service+"/Benvolio" && st.Attrib("to") != "benvolio@localhost/x" {
+				others++
+			}
+		}
+		if others != 4 {
+			t.Errorf("addressed %v: the join went to %d other sessions, want 4:\n%s", addressed, others, dump(out))
+		}
+		if addressed {
+			// Two forms: with the real JID for Romeo (the owner, a
+			// moderator), without for the other three sessions.
+			counts := []int{}
+			for _, n := range h.shared {
+				counts = append(counts, n)
+			}
+			slices.Sort(counts)
+			if !slices.Equal(counts, []int{1, 3}) {
+				t.Errorf("the join's presence was routed as %v (stanza -> recipients), want one stanza to 1, one to 3", h.shared)
+			}
+		}
+	}
 }

@@ -81,12 +81,20 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 		actorNick = resourceOf(r.occupantJID(c.actor))
 	}
 
+	// The forms others get are each routed to many occupants when the
+	// presence is broadcast: their payload is serialised once (Freeze).
+	freeze := func(p *xmlnode.Element) *xmlnode.Element {
+		if c.to != nil {
+			return p
+		}
+		return p.Freeze()
+	}
 	var fullP, anonP *xmlnode.Element
 	getFull := func() *xmlnode.Element {
 		if fullP == nil {
 			x := c.x.Copy()
 			r.buildItems(o, x, false, c.nick, actorNick, c.actor, c.reason)
-			fullP = base.Copy().Append(x)
+			fullP = freeze(base.Copy().Append(x))
 		}
 		return fullP
 	}
@@ -94,7 +102,7 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 		if anonP == nil {
 			x := c.x.Copy()
 			r.buildItems(o, x, true, c.nick, actorNick, "", c.reason)
-			anonP = base.Copy().Append(x)
+			anonP = freeze(base.Copy().Append(x))
 		}
 		return anonP
 	}
