@@ -8,7 +8,10 @@
 // whose "from" the client chose, and a component addresses its replies
 // itself. Keeping the seam to two one-method interfaces lets the MUC service
 // be unit-tested without a server, and lets the server mount other services
-// later without knowing what they are.
+// later without knowing what they are. One optional method, RouteTo (see
+// AddressedRouter), lets a router deliver one stanza to many recipients
+// without a copy each, the hot path of a MUC broadcast; RouteTo the
+// function falls back to Route for routers without it.
 package component
 
 import "github.com/muctest/muctest/xmlnode"
