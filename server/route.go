@@ -139,7 +139,10 @@ func (s *Server) deliverTo(tx *txn, st *xmlnode.Element, addr string, to jid.JID
 // stops). Otherwise nil: deliver must see the addressed stanza. s.mu is
 // held.
 func (s *Server) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
-	if to.Localpart() == "" || to.Resourcepart() == "" {
+	// Per recipient of every broadcast: JID parts are compared, not
+	// copied out as strings, where it can be.
+	local := to.Localpart()
+	if local == "" || to.Equal(to.Bare()) {
 		return nil
 	}
 	switch st.Name.Local {
@@ -154,11 +157,16 @@ func (s *Server) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 	default:
 		return nil
 	}
-	acct := s.accounts[to.Localpart()]
+	acct := s.accounts[local]
 	if acct == nil || len(acct.blocklist) > 0 {
 		return nil
 	}
-	return acct.session(to.Resourcepart())
+	for _, ss := range acct.sessions {
+		if ss.full.Equal(to) {
+			return ss
+		}
+	}
+	return nil
 }
 
 func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
