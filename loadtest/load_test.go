@@ -57,7 +57,20 @@ type member struct {
 // rooms, each sending M groupchat messages; every 10th member of each room
 // instead sends fewer, then part of a stanza, and closes its TCP
 // connection.
+//
+// It runs twice: with the server's defaults, and with sessions parking
+// after 1us without input, so that nearly every stanza of the load also
+// goes through c2s's park and wake-up path, next to the aborts.
 func TestGroupchatUnderFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		parkAfter time.Duration
+	}{{"default", 0}, {"park-always", time.Microsecond}} {
+		t.Run(tc.name, func(t *testing.T) { groupchatUnderFaults(t, tc.parkAfter) })
+	}
+}
+
+func groupchatUnderFaults(t *testing.T, parkAfter time.Duration) {
 	nClients := envInt(t, "MUCTEST_LOAD_CLIENTS", 200)
 	perSender := envInt(t, "MUCTEST_LOAD_MESSAGES", 10)
 	const nRooms = 10
@@ -68,7 +81,7 @@ func TestGroupchatUnderFaults(t *testing.T) {
 	before := runtime.NumGoroutine()
 	start := time.Now()
 
-	srv, err := server.New(server.Config{NoTLS: true})
+	srv, err := server.New(server.Config{NoTLS: true, ParkAfter: parkAfter})
 	if err != nil {
 		t.Fatal(err)
 	}
