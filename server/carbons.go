@@ -24,7 +24,10 @@ func (s *Server) carbonsIQ(tx *txn, acct *account, st, payload *xmlnode.Element,
 	from, _ := jid.Parse(st.Attrib("from"))
 	ss := acct.session(from.Resourcepart())
 	if !self || ss == nil || st.Attrib("type") != "set" {
-		s.bounce(tx, st, stanza.Cancel, stanza.NotAllowed, "")
+		// Only the account's own sessions enable carbons, and only with a
+		// set. Anything else is a request nobody handles: Prosody answers
+		// service-unavailable (RFC 6120 section 8.4), and so do we.
+		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 		return
 	}
 	ss.carbons = payload.Name.Local == "enable"
