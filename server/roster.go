@@ -123,7 +123,15 @@ func (s *Server) push(a *account, bare string) {
 	}
 }
 
+// maxRosterText is the "server-configured limit" of RFC 6121 section 2.3.3
+// on an item's name and on each group name, in bytes.
+const maxRosterText = 1024
+
 // rosterIQ handles jabber:iq:roster get and set from the account's owner.
+// A set is checked as RFC 6121 section 2.3.3 requires: exactly one item
+// (bad-request), no group twice (bad-request), no empty group and no name
+// or group over maxRosterText (not-acceptable). Prosody 0.12 accepts the
+// last three (spec/im_roster_errors.scs says so).
 func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 	from, _ := jid.Parse(st.Attrib("from"))
 	ss := a.session(from.Resourcepart())
@@ -171,16 +179,27 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 	// cannot set subscription states, and RFC 6121 section 2.1.2.5 says
 	// the server MUST ignore them in a roster set (as Prosody does; many
 	// clients echo the attribute back when renaming a contact).
-	it := a.item(bare, true)
-	it.name = in.Attrib("name")
-	it.groups = it.groups[:0]
-	seen := map[string]bool{}
-	for _, g := range in.ChildrenNamed(nsRoster, "group") {
-		if t := g.Text(); !seen[t] {
-			seen[t] = true
-			it.groups = append(it.groups, t)
-		}
+	name := in.Attrib("name")
+	var groups []string
+	if len(name) > maxRosterText {
+		s.bounce(tx, st, stanza.Modify, stanza.NotAcceptable, "name too long")
+		return
 	}
+	for _, g := range in.ChildrenNamed(nsRoster, "group") {
+		t := g.Text()
+		switch {
+		case t == "" || len(t) > maxRosterText:
+			s.bounce(tx, st, stanza.Modify, stanza.NotAcceptable, "empty or too long group name")
+			return
+		case slices.Contains(groups, t):
+			s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "duplicate group")
+			return
+		}
+		groups = append(groups, t)
+	}
+	it := a.item(bare, true)
+	it.name = name
+	it.groups = groups
 	s.reply(tx, result(st))
 	s.push(a, bare)
 }
