@@ -9,12 +9,13 @@ import (
 
 // This file lets an idle bound session exist without a goroutine. When the
 // reader has consumed everything the client sent, stands between two
-// stanzas and has waited Config.ParkAfter in Read for more, it gives its
-// read buffers back, hands the connection to
-// Config.Poller and returns; the Poller calls wake when the client sends
-// again (or hangs up), and wake starts a goroutine that carries on reading
-// with the same decoder. The decoder is between two top-level elements at
-// that point, so nothing in it depends on the goroutine that ended.
+// stanzas and has waited Config.ParkAfter in Read for more, it gives back
+// its read buffers and its decoder, hands the connection to Config.Poller
+// and returns; the Poller calls wake when the client sends again (or hangs
+// up), and wake starts a goroutine that carries on reading with a decoder
+// rebuilt from the stream header (restoreDecoder). Between two top-level
+// elements nothing in the reading state depends on the goroutine that
+// ended.
 //
 // Sessions that cannot park keep their goroutine blocked in Read, as
 // before: TLS sessions (crypto/tls may hold decrypted or raw bytes the
@@ -63,7 +64,7 @@ func (s *Session) park() bool {
 		s.dec = nil // restoreDecoder makes a new one
 	}
 	if s.limits.IdleTimeout > 0 {
-		s.idleTimer = time.AfterFunc(time.Until(s.idleAt), s.wake)
+		s.idleTimer = time.AfterFunc(time.Until(s.idleAt), s.wakeFn)
 	}
 	if testHookPark != nil {
 		testHookPark(s)
@@ -72,7 +73,7 @@ func (s *Session) park() bool {
 	// arrive before the wake-up count through Pending).
 	s.busy(-1)
 	s.parked.Store(true)
-	if err := s.cfg.Poller.Wait(s.pollConn, s.pollID, s.wake); err != nil {
+	if err := s.cfg.Poller.Wait(s.pollConn, s.pollID, s.wakeFn); err != nil {
 		if !s.parked.CompareAndSwap(true, false) {
 			// The writer or the timer woke the session meanwhile: the
 			// goroutine it started reads on.

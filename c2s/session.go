@@ -69,6 +69,7 @@ type Session struct {
 	// the session cannot park), parked is set while no goroutine reads.
 	pollConn  syscall.Conn
 	pollID    uint64
+	wakeFn    func() // s.wake, made once rather than at every park
 	parked    atomic.Bool
 	resumed   bool        // the read loop was restarted by wake: keep the idle deadline
 	idleAt    time.Time   // when Limits.IdleTimeout ends an idle bound session
@@ -93,6 +94,9 @@ func New(conn net.Conn, cfg *Config) *Session {
 		pollID: pollIDs.Add(1),
 	}
 	s.pollConn = pollable(cfg, conn)
+	if s.pollConn != nil {
+		s.wakeFn = s.wake
+	}
 	if s.log == nil {
 		s.log = discardLogger
 	}
