@@ -34,19 +34,7 @@ func newParkHarness(t *testing.T, lim Limits) *parkHarness {
 
 func newParkHarnessAfter(t *testing.T, lim Limits, parkAfter time.Duration) *parkHarness {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn, client := tcpPair(t)
 	p, err := netpoll.New()
 	if err != nil {
 		t.Fatal(err)

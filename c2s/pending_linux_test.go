@@ -10,22 +10,30 @@ import (
 	"time"
 )
 
-func TestUnreadBytes(t *testing.T) {
+// tcpPair returns both ends of a loopback TCP connection, closed at the
+// end of the test.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
+	client, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer client.Close()
-	server, err := ln.Accept()
+	server, err = ln.Accept()
 	if err != nil {
+		client.Close()
 		t.Fatal(err)
 	}
-	defer server.Close()
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+func TestUnreadBytes(t *testing.T) {
+	server, client := tcpPair(t)
 
 	if n := unreadBytes(server); n != 0 {
 		t.Fatalf("unread before any write: %d", n)

@@ -11,11 +11,12 @@ import (
 	"github.com/muctest/muctest/servertest"
 )
 
-// TestCloseLeavesNoGoroutines checks that Close waits for everything it
-// started: accept loops, session readers and writers, bounce deliveries.
-func TestCloseLeavesNoGoroutines(t *testing.T) {
-	before := runtime.NumGoroutine()
-	srv, err := server.New(server.Config{})
+// startServer is servertest.New for tests of Close itself: it listens on
+// loopback and returns the channel Start reports the accept loop's end on,
+// and leaves closing to the test.
+func startServer(t *testing.T, cfg server.Config) (*server.Server, <-chan error) {
+	t.Helper()
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +24,14 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := srv.Start(ln)
+	return srv, srv.Start(ln)
+}
+
+// TestCloseLeavesNoGoroutines checks that Close waits for everything it
+// started: accept loops, session readers and writers, bounce deliveries.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	srv, done := startServer(t, server.Config{})
 	a := dialRaw(t, srv).login("a", "")
 	a.Send("<presence/>")
 	a.Send(`<presence to="room@conference.localhost/a"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
@@ -58,15 +66,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 // 332 and system-shutdown, and nothing may be left running.
 func TestCloseWithParkedSessions(t *testing.T) {
 	before := runtime.NumGoroutine()
-	srv, err := server.New(server.Config{ParkAfter: time.Microsecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := srv.Start(ln)
+	srv, done := startServer(t, server.Config{ParkAfter: time.Microsecond})
 	var clients []*rawClient
 	for i, name := range []string{"a", "b", "c"} {
 		c := dialRaw(t, srv).login(name, "")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/xml"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -204,15 +203,7 @@ func (c *rawClient) next2(send string) *xmlnode.Element {
 }
 
 func TestCloseShutsDownSessions(t *testing.T) {
-	srv, err := server.New(server.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := srv.Start(ln)
+	srv, done := startServer(t, server.Config{})
 	a := dialRaw(t, srv).login("a", "")
 	b := dialRaw(t, srv)
 	b.Open(servertest.StreamHeader) // not yet authenticated
