@@ -13,6 +13,8 @@
 //   - room.go, occupant.go: rooms, occupants and their sessions
 //   - roles.go: roles, affiliations and their ranks
 //   - presence.go: joins, leaves, nick changes, presence broadcast
+//   - occupantlist.go: the occupant list a joiner gets, each occupant's
+//     entry kept ready and shared by every joiner
 //   - join.go: room creation and the checks a join must pass
 //   - message.go: groupchat and private messages, IQs between occupants
 //   - subject.go, history.go: the room subject and discussion history

@@ -25,6 +25,11 @@ type occupant struct {
 	role     role
 	sessions []*session // in arrival order
 	primary  string     // full JID of the session whose presence represents the occupant
+
+	// list caches the occupant's presence as the occupant list shows it
+	// to a joiner (occupantlist.go). copy leaves it out: a changed
+	// occupant is a new value, whose list entry is built afresh.
+	list *listEntry
 }
 
 func newOccupant(bare, nick string) *occupant {

@@ -152,53 +152,6 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 	}
 }
 
-// sendOccupantList sends the presence of every occupant that passes filter
-// to the session to (the start of a join), then, when presence of role
-// "none" is broadcast, the affiliated users who are not in the room.
-func (r *room) sendOccupantList(to string, filter func(*occupant) bool) {
-	toBare := bareOf(to)
-	anonymous := r.isAnonymousFor(to)
-	present := make(map[string]bool)
-	for _, o := range r.eachOccupant() {
-		present[o.bare] = true
-		if filter != nil && !filter(o) {
-			continue
-		}
-		if toBare != o.bare && !r.conf.broadcast[o.role] {
-			continue
-		}
-		pr := o.presence("")
-		if pr == nil {
-			continue
-		}
-		x := mucUserX()
-		r.buildItems(o, x, anonymous && toBare != o.bare, "", "", "", "")
-		r.svc.route(addressedCopy(pr, to).Append(x))
-	}
-	if !r.conf.broadcast[roleNone] {
-		return
-	}
-	for _, bare := range r.affOrder {
-		nick := r.reserved[bare]
-		if (nick == "" && anonymous) || present[bare] {
-			continue
-		}
-		from := r.jid
-		if nick != "" {
-			from = r.jid + "/" + nick
-		}
-		p := newStanza("presence", "to", to, "from", from, "type", "unavailable")
-		x := child(p, nsMUCUser, "x", "")
-		rl := roleNone
-		jidAttr := ""
-		if !anonymous {
-			jidAttr = bare
-		}
-		addItem(x, r.affs[bare], &rl, jidAttr, nick, "", "", "")
-		r.svc.route(p)
-	}
-}
-
 // handlePresenceToOccupant handles presence sent to room@service/nick.
 func (r *room) handlePresenceToOccupant(st *xmlnode.Element, from string) {
 	switch typ := st.Attrib("type"); typ {
