@@ -131,10 +131,7 @@ func anonListX(aff affiliation, rl role) *xmlnode.Element {
 func (r *room) sendOccupantList(to string, filter func(*occupant) bool) {
 	toBare := bareOf(to)
 	anonymous := r.isAnonymousFor(to)
-	// Routing does not reenter the room (the service's lock is held), so
-	// the join order can be read in place.
-	for _, nick := range r.order {
-		o := r.occupants[nick]
+	for o := range r.occupantsInOrder() {
 		if filter != nil && !filter(o) {
 			continue
 		}

@@ -129,7 +129,7 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 		return
 	}
 
-	for _, rec := range r.eachOccupant() {
+	for rec := range r.occupantsInOrder() {
 		if rec.nick == o.nick {
 			continue
 		}

@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"iter"
+	"slices"
 
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -67,13 +69,27 @@ func (r *room) occupantByReal(full string) *occupant {
 // session is not in the room.
 func (r *room) occupantJID(full string) string { return r.byReal[full] }
 
-// eachOccupant returns the occupants in join order.
+// eachOccupant returns the occupants in join order, a snapshot that the
+// caller may change the room while going through.
 func (r *room) eachOccupant() []*occupant {
 	out := make([]*occupant, 0, len(r.order))
 	for _, n := range r.order {
 		out = append(out, r.occupants[n])
 	}
 	return out
+}
+
+// occupantsInOrder yields the occupants in join order without a snapshot,
+// for a broadcast: the loop body must not add or remove occupants (routing
+// does not: the router never calls back into the service).
+func (r *room) occupantsInOrder() iter.Seq[*occupant] {
+	return func(yield func(*occupant) bool) {
+		for _, n := range r.order {
+			if !yield(r.occupants[n]) {
+				return
+			}
+		}
+	}
 }
 
 // saveOccupant stores a copy of o (Prosody's save_occupant): an occupant
@@ -105,7 +121,11 @@ func (r *room) saveOccupant(o *occupant) *occupant {
 			delete(r.occupants, c.nick)
 			for i, n := range r.order {
 				if n == c.nick {
-					r.order = append(r.order[:i:i], r.order[i+1:]...)
+					// In place: nothing ranges over r.order while
+					// occupants come and go (eachOccupant is a
+					// snapshot), and a leave in a large room then
+					// costs no copy of the list.
+					r.order = slices.Delete(r.order, i, i+1)
 					break
 				}
 			}
@@ -165,7 +185,7 @@ func addressedCopy(st *xmlnode.Element, to string) *xmlnode.Element {
 // builds an addressed copy, which still holds the parsed children.
 func (r *room) broadcast(st *xmlnode.Element, cond func(*occupant) bool) {
 	st = st.Freeze()
-	for _, o := range r.eachOccupant() {
+	for o := range r.occupantsInOrder() {
 		if cond == nil || cond(o) {
 			r.routeToOccupant(o, st)
 		}
