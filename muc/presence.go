@@ -69,7 +69,10 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 	}
 	var base *xmlnode.Element
 	if pr := o.presence(""); pr != nil && (o.role != roleNone || pr.Attrib("type") == "unavailable") && !c.force {
-		base = pr.Copy()
+		// Shallow copies (here and for each form below): only the
+		// top-level child lists change (occupant-id restamped, <x/>
+		// appended); the presence's own children are never edited.
+		base = pr.ShallowCopy()
 	} else {
 		base = newStanza("presence", "from", o.nick, "type", "unavailable")
 	}
@@ -94,7 +97,7 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 		if fullP == nil {
 			x := c.x.Copy()
 			r.buildItems(o, x, false, c.nick, actorNick, c.actor, c.reason)
-			fullP = freeze(base.Copy().Append(x))
+			fullP = freeze(base.ShallowCopy().Append(x))
 		}
 		return fullP
 	}
@@ -102,7 +105,7 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 		if anonP == nil {
 			x := c.x.Copy()
 			r.buildItems(o, x, true, c.nick, actorNick, "", c.reason)
-			anonP = freeze(base.Copy().Append(x))
+			anonP = freeze(base.ShallowCopy().Append(x))
 		}
 		return anonP
 	}
@@ -112,7 +115,7 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 	}
 	selfX = selfX.Copy()
 	r.buildItems(o, selfX, false, c.nick, actorNick, "", c.reason)
-	selfP := base.Copy().Append(selfX.Copy())
+	selfP := base.ShallowCopy().Append(selfX.Copy())
 
 	forRecipient := func(rec *occupant) *xmlnode.Element {
 		switch {
@@ -144,7 +147,7 @@ func (r *room) publicise(o *occupant, c presenceChange) {
 
 	addStatus(selfX, "110")
 	if o.role == roleNone {
-		r.routeToOccupant(o, base.Copy().Append(selfX))
+		r.routeToOccupant(o, base.ShallowCopy().Append(selfX))
 		return
 	}
 	for _, s := range o.sessions {
