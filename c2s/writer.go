@@ -1,6 +1,8 @@
 package c2s
 
 import (
+	"io"
+	"net"
 	"sync"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -15,7 +17,8 @@ func (s *Session) Send(st *xmlnode.Element) {
 	if !s.admitLocked() {
 		return
 	}
-	s.out.b = st.AppendTo(s.out.b, NSClient)
+	c := s.out.tail()
+	c.b = st.AppendTo(c.b, NSClient)
 	s.queuedLocked(false)
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", st.String())
@@ -33,7 +36,8 @@ func (s *Session) SendTo(st *xmlnode.Element, to string) {
 	if !s.admitLocked() {
 		return
 	}
-	s.out.b = st.AppendToAttr(s.out.b, NSClient, "to", to)
+	c := s.out.tail()
+	c.b = st.AppendToAttr(c.b, NSClient, "to", to)
 	s.queuedLocked(false)
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", st.ShallowCopy().SetAttr("to", to).String())
@@ -48,7 +52,8 @@ func (s *Session) enqueue(b []byte, final bool) bool {
 	if !s.admitLocked() {
 		return false
 	}
-	s.out.b = append(s.out.b, b...)
+	c := s.out.tail()
+	c.b = append(c.b, b...)
 	s.queuedLocked(final)
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", string(b))
@@ -143,38 +148,114 @@ func (s *Session) writer() {
 		closing := s.closing
 		s.mu.Unlock()
 		s.armWrite(closing)
-		_, err := s.conn.Write(batch.b)
-		if err != nil {
+		if err := batch.writeTo(s.outConn()); err != nil {
 			s.mu.Lock()
 			s.closing, s.dead = true, true
 			s.mu.Unlock()
 		}
-		batch.b = batch.b[:0]
+		batch.reset()
 		spare = batch
 	}
 }
 
-// outBuf is a session's outbound buffer: serialised stanzas waiting for
-// the writer. Buffers are pooled across sessions, so that memory follows
-// the sessions that are writing rather than every session's largest burst.
-type outBuf struct{ b []byte }
+// outConn is what the writer writes to: the TCP connection itself unless
+// TLS wraps it, so that a batch of chunks goes out in one writev(2)
+// (net.Buffers only gathers for the net package's own connections).
+func (s *Session) outConn() io.Writer {
+	if s.secure {
+		return s.conn
+	}
+	return s.raw
+}
 
-// Buffers are handed out with room for a few typical stanzas, and kept
-// in the pool only up to maxPooledOut: a rare huge burst does not pin its
-// buffer forever.
+// outBuf is a session's outbound queue: serialised stanzas waiting for the
+// writer, in pooled fixed-size chunks rather than one growing buffer, so
+// that a burst (a joiner's occupant list, a backlog of groupchat) costs
+// chunks taken from and given back to the pool instead of a buffer
+// reallocated at every doubling and dropped when too large to keep. The
+// writer hands all chunks to the kernel at once. Chunks and outBufs are
+// pooled across sessions, so memory follows the sessions that are writing
+// rather than every session's largest burst.
+type outBuf struct {
+	chunks []*chunk
+	iov    net.Buffers // the writer's scratch list of the chunks' bytes
+}
+
+// chunk is one pooled piece of an outBuf.
+type chunk struct{ b []byte }
+
+// A chunk holds chunkSize bytes; one with less than chunkRoom left takes no
+// more stanzas (a stanza that does not fit grows its chunk, which is then
+// pooled again only up to maxPooledChunk).
 const (
-	initialOut   = 2048
-	maxPooledOut = 16 << 10
+	chunkSize      = 4096
+	chunkRoom      = 512
+	maxPooledChunk = 16 << 10
 )
 
-var outPool = sync.Pool{New: func() any { return &outBuf{b: make([]byte, 0, initialOut)} }}
+// An outBuf comes from its pool with a first chunk attached and goes back
+// with it, so the common batch (a few stanzas) costs one pool round trip;
+// further chunks come from chunkPool.
+var (
+	outPool   = sync.Pool{New: func() any { return &outBuf{chunks: []*chunk{newChunk()}} }}
+	chunkPool = sync.Pool{New: func() any { return newChunk() }}
+)
+
+func newChunk() *chunk { return &chunk{b: make([]byte, 0, chunkSize)} }
 
 func getOutBuf() *outBuf { return outPool.Get().(*outBuf) }
 
 func putOutBuf(o *outBuf) {
-	if o == nil || cap(o.b) > maxPooledOut {
+	if o == nil {
 		return
 	}
-	o.b = o.b[:0]
+	o.reset()
 	outPool.Put(o)
+}
+
+// tail returns the chunk the next stanza is appended to.
+func (o *outBuf) tail() *chunk {
+	if c := o.chunks[len(o.chunks)-1]; cap(c.b)-len(c.b) >= chunkRoom {
+		return c
+	}
+	c := chunkPool.Get().(*chunk)
+	o.chunks = append(o.chunks, c)
+	return c
+}
+
+// writeTo writes every chunk to w, with one writev(2) where w allows.
+func (o *outBuf) writeTo(w io.Writer) error {
+	if len(o.chunks) == 1 { // the common case: a plain write(2)
+		_, err := w.Write(o.chunks[0].b)
+		return err
+	}
+	o.iov = o.iov[:0]
+	for _, c := range o.chunks {
+		o.iov = append(o.iov, c.b)
+	}
+	// WriteTo consumes the list it is called on: give it a copy of the
+	// header, so that o.iov keeps its backing array for the next batch.
+	iov := o.iov
+	_, err := iov.WriteTo(w)
+	clear(o.iov)
+	return err
+}
+
+// reset empties o: it keeps its first chunk and gives the others back to
+// chunkPool (a chunk grown past maxPooledChunk by a huge stanza is dropped,
+// the first one replaced).
+func (o *outBuf) reset() {
+	first := o.chunks[0]
+	if cap(first.b) > maxPooledChunk {
+		first = newChunk()
+	}
+	first.b = first.b[:0]
+	for _, c := range o.chunks[1:] {
+		if cap(c.b) <= maxPooledChunk {
+			c.b = c.b[:0]
+			chunkPool.Put(c)
+		}
+	}
+	clear(o.chunks[1:])
+	o.chunks = append(o.chunks[:0], first)
 }
