@@ -1,0 +1,70 @@
+package c2s
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestOutBuf(t *testing.T) {
+	tests := []struct {
+		name   string
+		sizes  []int // bytes appended per stanza
+		chunks int   // chunks used
+	}{
+		{"one small stanza", []int{300}, 1},
+		{"fills one chunk", []int{1000, 1000, 1000, 500}, 1},
+		{"spills into a second", []int{1000, 1000, 1000, 700, 200}, 2},
+		{"many small", repeat(300, 40), 4},
+		{"one stanza larger than a chunk", []int{10000}, 1},
+		{"huge after small: the chunk grows, and is replaced at reset", []int{100, 20000, 100}, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := getOutBuf()
+			var want bytes.Buffer
+			for i, n := range tc.sizes {
+				p := strings.Repeat(string(rune('a'+i%26)), n)
+				c := o.tail()
+				c.b = append(c.b, p...)
+				want.WriteString(p)
+			}
+			if len(o.chunks) != tc.chunks {
+				t.Errorf("%d chunks, want %d", len(o.chunks), tc.chunks)
+			}
+			var got bytes.Buffer
+			if err := o.writeTo(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("wrote %d bytes, want %d (or different bytes)", got.Len(), want.Len())
+			}
+			o.reset()
+			if len(o.chunks) != 1 || len(o.chunks[0].b) != 0 || cap(o.chunks[0].b) > maxPooledChunk {
+				t.Fatalf("after reset: %d chunks, first len %d cap %d; want one empty pooled chunk",
+					len(o.chunks), len(o.chunks[0].b), cap(o.chunks[0].b))
+			}
+			for _, b := range o.iov {
+				if b != nil {
+					t.Fatal("the scratch list still points at written bytes")
+				}
+			}
+			// Reusable: a second batch after reset writes only itself.
+			c := o.tail()
+			c.b = append(c.b, "again"...)
+			got.Reset()
+			if err := o.writeTo(&got); err != nil || got.String() != "again" {
+				t.Fatalf("second batch wrote %q, %v", got.String(), err)
+			}
+			putOutBuf(o)
+		})
+	}
+}
+
+func repeat(n, times int) []int {
+	out := make([]int, times)
+	for i := range out {
+		out[i] = n
+	}
+	return out
+}
