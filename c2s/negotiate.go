@@ -12,6 +12,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
+	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -282,12 +283,7 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	return true, nil
 }
 
-// errorReply builds the stanza error answer to st (RFC 6120 section 8.3).
+// errorReply builds the stanza error answer to st (package stanzaerr).
 func errorReply(st *xmlnode.Element, typ, cond string) *xmlnode.Element {
-	r := xmlnode.New(NSClient, st.Name.Local, "type", "error")
-	if id := st.Attrib("id"); id != "" {
-		r.SetAttr("id", id)
-	}
-	r.AddChild(NSClient, "error", "type", typ).AddChild(NSStanzas, cond)
-	return r
+	return stanzaerr.Reply(st, typ, cond, "", "")
 }

@@ -1,22 +1,15 @@
 package muc
 
-import "github.com/muctest/muctest/xmlnode"
+import (
+	"github.com/muctest/muctest/stanzaerr"
+	"github.com/muctest/muctest/xmlnode"
+)
 
-// errorReply builds an error reply the way Prosody's st.error_reply does:
-// no copy of the original payload, and a "by" attribute only when by
-// differs from the address the error comes from.
+// errorReply builds an error reply the way Prosody's st.error_reply does
+// (package stanzaerr): no copy of the original payload, and a "by"
+// attribute only when by differs from the address the error comes from.
 func errorReply(orig *xmlnode.Element, typ, condition, text, by string) *xmlnode.Element {
-	r := reply(orig)
-	r.SetAttr("type", "error")
-	e := child(r, nsClient, "error", "", "type", typ)
-	if by != "" && by != r.Attrib("from") {
-		e.SetAttr("by", by)
-	}
-	child(e, nsStanzas, condition, "")
-	if text != "" {
-		child(e, nsStanzas, "text", text)
-	}
-	return r
+	return stanzaerr.Reply(orig, typ, condition, text, by)
 }
 
 // stanzaError returns the condition and text of an error stanza; condition

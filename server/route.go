@@ -8,6 +8,7 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
+	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -298,26 +299,9 @@ func (s *Server) route(tx *txn, st *xmlnode.Element, to jid.JID) {
 	}
 }
 
-// errorReply builds the error answer to st: from and to swapped, the error
-// element appended (Prosody does not echo the payload).
+// errorReply builds the error answer to st (package stanzaerr).
 func errorReply(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) *xmlnode.Element {
-	r := xmlnode.New(c2s.NSClient, st.Name.Local)
-	if v := st.Attrib("to"); v != "" {
-		r.SetAttr("from", v)
-	}
-	if v := st.Attrib("from"); v != "" {
-		r.SetAttr("to", v)
-	}
-	if v := st.Attrib("id"); v != "" {
-		r.SetAttr("id", v)
-	}
-	r.SetAttr("type", "error")
-	e := r.AddChild(c2s.NSClient, "error", "type", string(typ))
-	e.AddChild(nsStanzas, string(cond))
-	if text != "" {
-		e.AddChild(nsStanzas, "text").SetText(text)
-	}
-	return r
+	return stanzaerr.Reply(st, string(typ), string(cond), text, "")
 }
 
 // result builds an empty iq result for iq, from its "to" (when set) to its
