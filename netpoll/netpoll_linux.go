@@ -26,6 +26,7 @@ type Poller struct {
 	waiting      map[uint64]func() // by the id given to Wait
 	closed       bool
 	done         chan struct{} // closed when the loop goroutine has returned
+	fdsOnce      sync.Once     // closes the descriptors after the loop
 }
 
 // wakeID is the epoll data of the pipe; ids given to Wait must differ.
@@ -149,14 +150,7 @@ func (p *Poller) Waiting() int {
 // means (a server closes its connections first).
 func (p *Poller) Close() error {
 	p.mu.Lock()
-	if p.closed {
-		started := p.started
-		p.mu.Unlock()
-		if started {
-			<-p.done
-		}
-		return nil
-	}
+	already := p.closed // by an earlier Close, or by a broken loop
 	p.closed = true
 	p.waiting = map[uint64]func(){}
 	started := p.started
@@ -164,9 +158,11 @@ func (p *Poller) Close() error {
 	if !started {
 		return nil
 	}
-	_, _ = syscall.Write(p.wakeW, []byte{0})
+	if !already {
+		_, _ = syscall.Write(p.wakeW, []byte{0})
+	}
 	<-p.done
-	p.closeFDs()
+	p.fdsOnce.Do(p.closeFDs)
 	return nil
 }
 
@@ -188,8 +184,18 @@ func (p *Poller) loop() {
 			if errors.Is(err, syscall.EINTR) {
 				continue
 			}
-			// Only a bad epoll fd fails here: nothing can be watched any
-			// more. Owners are woken by their connections closing.
+			// Only a broken epoll instance fails here: nothing can be
+			// watched any more. Refuse further Waits and wake everyone
+			// waiting, so that each goes back to a blocking read (a
+			// spurious wake-up, which callers tolerate).
+			p.mu.Lock()
+			p.closed = true
+			waiting := p.waiting
+			p.waiting = map[uint64]func(){}
+			p.mu.Unlock()
+			for _, f := range waiting {
+				f()
+			}
 			return
 		}
 		ready = ready[:0]
