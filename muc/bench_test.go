@@ -13,13 +13,7 @@ import (
 func BenchmarkGroupchat(b *testing.B) {
 	routed := 0
 	svc := New(Config{Domain: service, Router: component.RouterFunc(func(*xmlnode.Element) { routed++ })})
-	for i := range 100 {
-		st := parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i))
-		svc.HandleStanza(st)
-		if i == 0 {
-			svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
-		}
-	}
+	fillBenchRoom(b, svc, 100)
 	msg := parse(b, `<message from='u1@localhost/r' type='groupchat' id='m' to='bench@conference.localhost'><body>Hello, room!</body></message>`)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -36,26 +30,10 @@ func BenchmarkGroupchat(b *testing.B) {
 // "RouteTo" is an AddressedRouter, as the server is (the shared stanza
 // encoded with AppendToAttr as Session.SendTo does).
 func BenchmarkGroupchatDelivered(b *testing.B) {
-	var buf []byte
-	routers := []struct {
-		name   string
-		router component.Router
-	}{
-		{"Route", component.RouterFunc(func(st *xmlnode.Element) {
-			buf = st.AppendTo(buf[:0], nsClient)
-		})},
-		{"RouteTo", encodingRouter{&buf}},
-	}
-	for _, r := range routers {
+	for _, r := range benchRouters() {
 		b.Run(r.name, func(b *testing.B) {
 			svc := New(Config{Domain: service, Router: r.router})
-			for i := range 100 {
-				st := parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i))
-				svc.HandleStanza(st)
-				if i == 0 {
-					svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
-				}
-			}
+			fillBenchRoom(b, svc, 100)
 			// What mucbench sends: a body with a marker, a client's origin-id.
 			msg := parse(b, `<message from='u1@localhost/r' type='groupchat' id='m' to='bench@conference.localhost'><body>#mb:u1:17:1732901234567890123#</body><origin-id xmlns='urn:xmpp:sid:0' id='4f1c2e'/></message>`)
 			b.ReportAllocs()
@@ -64,6 +42,38 @@ func BenchmarkGroupchatDelivered(b *testing.B) {
 				svc.HandleStanza(msg.Copy())
 			}
 		})
+	}
+}
+
+// benchRouters are the two ways a stanza can reach the server, each
+// serialising what it gets into one reused buffer as c2s does: a plain
+// router (an addressed copy per recipient, encoded with AppendTo as
+// Session.Send does) and an AddressedRouter, as the server is.
+func benchRouters() []struct {
+	name   string
+	router component.Router
+} {
+	var buf []byte
+	return []struct {
+		name   string
+		router component.Router
+	}{
+		{"Route", component.RouterFunc(func(st *xmlnode.Element) {
+			buf = st.AppendTo(buf[:0], nsClient)
+		})},
+		{"RouteTo", encodingRouter{&buf}},
+	}
+}
+
+// fillBenchRoom has n users join bench@, the first making it an instant
+// room.
+func fillBenchRoom(b *testing.B, svc *Service, n int) {
+	b.Helper()
+	for i := range n {
+		svc.HandleStanza(parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i)))
+		if i == 0 {
+			svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
+		}
 	}
 }
 
@@ -84,25 +94,10 @@ func (r encodingRouter) RouteTo(st *xmlnode.Element, to string) {
 // AddressedRouter ("RouteTo", as the server is), each stanza serialised as
 // c2s does.
 func BenchmarkJoinLeave(b *testing.B) {
-	var buf []byte
-	routers := []struct {
-		name   string
-		router component.Router
-	}{
-		{"Route", component.RouterFunc(func(st *xmlnode.Element) {
-			buf = st.AppendTo(buf[:0], nsClient)
-		})},
-		{"RouteTo", encodingRouter{&buf}},
-	}
-	for _, r := range routers {
+	for _, r := range benchRouters() {
 		b.Run(r.name, func(b *testing.B) {
 			svc := New(Config{Domain: service, Router: r.router})
-			for i := range 100 {
-				svc.HandleStanza(parse(b, fmt.Sprintf(`<presence from='u%d@localhost/r' to='bench@conference.localhost/U%d'><x xmlns='http://jabber.org/protocol/muc'/></presence>`, i, i)))
-				if i == 0 {
-					svc.HandleStanza(parse(b, `<iq from='u0@localhost/r' type='set' id='c' to='bench@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`))
-				}
-			}
+			fillBenchRoom(b, svc, 100)
 			join := parse(b, `<presence from='x@localhost/r' to='bench@conference.localhost/X'><x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='0'/></x></presence>`)
 			leave := parse(b, `<presence from='x@localhost/r' type='unavailable' to='bench@conference.localhost/X'/>`)
 			b.ReportAllocs()
