@@ -262,6 +262,8 @@ func classify(err error) error {
 		return &streamErr{cond: stream.PolicyViolation, err: err}
 	case errors.Is(err, xmlnode.ErrRestricted):
 		return &streamErr{cond: stream.RestrictedXML, err: err}
+	case errors.Is(err, xmlnode.ErrName):
+		return &streamErr{cond: stream.NotWellFormed, err: err}
 	case errors.Is(err, xmlnode.ErrUndeclaredPrefix):
 		return &streamErr{cond: stream.BadNamespacePrefix, err: err}
 	case errors.As(err, &syn):

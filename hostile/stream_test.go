@@ -63,6 +63,11 @@ func TestStreamErrors(t *testing.T) {
 		{"undeclared-stanza-prefix", anyTime, "<x:message to='bob@localhost'/>", "bad-namespace-prefix"},
 		{"undeclared-child-prefix", anyTime, "<message to='bob@localhost'><x:body>hi</x:body></message>", "bad-namespace-prefix"},
 		{"undeclared-attribute-prefix", anyTime, "<message to='bob@localhost' x:type='chat'/>", "bad-namespace-prefix"},
+		// Prefixed names whose local part is not a name by itself: echoed
+		// to a recipient as <0 xmlns='urn:x'/>, they would break its stream.
+		{"digit-local-name", anyTime, "<message to='bob@localhost'><body>hi</body><p:0 xmlns:p='urn:x'/></message>", "not-well-formed"},
+		{"dash-local-name", anyTime, "<message to='bob@localhost'><p:-a xmlns:p='urn:x'/></message>", "not-well-formed"},
+		{"digit-local-attribute", anyTime, "<message to='bob@localhost' xmlns:p='urn:x' p:1='v'/>", "not-well-formed"},
 		{"bad-attribute", anyTime, "<message to=bob/>", "not-well-formed"},
 
 		// XML that XMPP restricts (RFC 6120 section 11.1): no DTDs, entity

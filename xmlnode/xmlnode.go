@@ -28,6 +28,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // XMLNamespace is the namespace URI bound to the reserved "xml" prefix, as in
@@ -264,7 +265,30 @@ var (
 	// ErrUndeclaredPrefix reports an element or attribute prefix with no
 	// namespace declaration in scope (checked when Limits.Declared is set).
 	ErrUndeclaredPrefix = errors.New("xmlnode: undeclared namespace prefix")
+	// ErrName reports an element or attribute whose local name is not a
+	// name on its own (Namespaces in XML: a QName's local part is an
+	// NCName), such as "0" in <p:0/> or "b:c" in <a:b:c/>. encoding/xml
+	// checks the whole prefixed name only; written back with its
+	// namespace as an xmlns attribute (<0 xmlns='...'/>) it would be
+	// ill-formed XML on every recipient's stream.
+	ErrName = errors.New("xmlnode: invalid local name")
 )
+
+// ncName reports whether s, the local part of a name encoding/xml accepted
+// whole, is a name by itself: non-empty, no colon, and a first character
+// that may start a name.
+func ncName(s string) bool {
+	if s == "" || strings.IndexByte(s, ':') >= 0 {
+		return false
+	}
+	if c := s[0]; c < utf8.RuneSelf {
+		return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+	}
+	// Rare: let encoding/xml, whose character tables Go peers use, judge
+	// a name that starts outside ASCII.
+	_, err := xml.NewDecoder(strings.NewReader("<" + s + "/>")).Token()
+	return err == nil
+}
 
 // scope tracks the namespaces declared around the element being read, for
 // Limits.Declared. uris holds every declaration in force; ends[i] is how
@@ -401,11 +425,17 @@ func ReadNext(d *xml.Decoder, lim Limits) (*Element, error) {
 }
 
 func fromStart(start xml.StartElement, lim Limits) (*Element, error) {
+	if !ncName(start.Name.Local) {
+		return nil, fmt.Errorf("%w: element %q", ErrName, start.Name.Local)
+	}
 	e := &Element{Name: start.Name}
 	n := 0
 	for _, a := range start.Attr {
 		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
 			continue
+		}
+		if !ncName(a.Name.Local) {
+			return nil, fmt.Errorf("%w: attribute %q", ErrName, a.Name.Local)
 		}
 		n++
 		if lim.MaxAttrs > 0 && n > lim.MaxAttrs {

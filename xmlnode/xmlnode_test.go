@@ -87,6 +87,37 @@ func TestHelpers(t *testing.T) {
 	}
 }
 
+func TestLocalNames(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{`<a:b xmlns:a="u"/>`, true},
+		{`<m><p:_x-1.2 xmlns:p="u"/></m>`, true},
+		{`<m><p:été xmlns:p="u"/></m>`, true},
+		{`<m xmlns:p="u" p:a="1"/>`, true},
+		{`<a:0 xmlns:a="u"/>`, false},
+		{`<m><p:0 xmlns:p="u"/></m>`, false},
+		{`<m xmlns:p="u" p:1="v"/>`, false},
+		{`<m><p:-x xmlns:p="u"/></m>`, false},
+		{`<m><p:·x xmlns:p="u"/></m>`, false}, // U+00B7 may follow, not start
+	}
+	for _, tc := range tests {
+		e, err := Parse(tc.in)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case !tc.ok && !errors.Is(err, ErrName):
+			t.Errorf("%s: got %v, %v; want ErrName", tc.in, e, err)
+		}
+		if err == nil {
+			if _, err := Parse(e.String()); err != nil {
+				t.Errorf("%s written as %s, which does not parse: %v", tc.in, e, err)
+			}
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add(`<message xmlns="jabber:client"><body>x</body></message>`)
 	f.Add(`<a xmlns:p="u" p:b="c"><![CDATA[x]]></a>`)
