@@ -43,26 +43,28 @@ func (s *Session) awaitMarkup() error {
 	} else {
 		s.armIdle()
 	}
+	parkDue := false // a ParkAfter wait passed with nothing read
 	for {
+		grace := false // the read deadline below is armGrace's
 		if mayPark && s.in.buffered() == 0 && s.parkable() {
 			// Between stanzas with nothing buffered: wait ParkAfter in
-			// Read, then park if nothing came (parkDue).
-			if s.parkDue {
-				s.parkDue = false
+			// Read, then park if nothing came.
+			if parkDue {
+				parkDue = false
 				if s.canPark() && s.park() {
 					return errParked
 				}
 			} else {
 				s.armGrace()
+				grace = true
 			}
 		}
 		mayPark = true
 		b, err := s.in.peek()
-		if s.graceSet {
-			s.graceSet = false
-			if err != nil && errors.Is(err, os.ErrDeadlineExceeded) && !s.idleExpired() {
+		if grace {
+			if errors.Is(err, os.ErrDeadlineExceeded) && !s.idleExpired() {
 				s.restoreDeadline()
-				s.parkDue = true
+				parkDue = true
 				continue
 			}
 			if err == nil {
@@ -101,7 +103,6 @@ func (s *Session) armGrace() {
 		at = s.idleAt
 	}
 	_ = s.raw.SetReadDeadline(at)
-	s.graceSet = true
 }
 
 // restoreDeadline puts back the read deadline armGrace replaced.

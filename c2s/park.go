@@ -39,15 +39,12 @@ var testHookPark func(*Session)
 // event for an ended session cannot wake another.
 var pollIDs atomic.Uint64
 
-// canPark reports whether the read loop may hand the session to the Poller
-// now: bound, no bytes buffered or waiting in the kernel, and the idle
-// deadline (if any) not yet reached, so that the read that reports it
-// happens in a goroutine.
+// canPark reports whether a parkable session with nothing buffered may be
+// handed to the Poller now: no read error held back, no bytes waiting in
+// the kernel, and the idle deadline (if any) not yet reached, so that the
+// read that reports it happens in a goroutine.
 func (s *Session) canPark() bool {
-	if !s.parkable() || s.in.buffered() > 0 || s.in.err != nil || s.idleExpired() {
-		return false
-	}
-	return unreadBytes(s.raw) == 0
+	return s.in.err == nil && !s.idleExpired() && unreadBytes(s.raw) == 0
 }
 
 // parkable reports whether the session may ever park: bound, with a

@@ -75,8 +75,6 @@ type Session struct {
 	idleAt    time.Time   // when Limits.IdleTimeout ends an idle bound session
 	idleTimer *time.Timer // wakes a parked session at idleAt
 	header    []byte      // the stream header for restoreDecoder; nil: keep the decoder
-	graceSet  bool        // the read deadline is armGrace's
-	parkDue   bool        // armGrace's deadline passed with nothing read: park
 }
 
 var discardLogger = slog.New(slog.DiscardHandler)
