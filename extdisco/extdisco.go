@@ -29,8 +29,8 @@ const DefaultTTL = 24 * time.Hour
 // Service is one external service as configured.
 type Service struct {
 	Type, Transport, Host string // Host "" takes Config.Host
-	Port                      int  // 0 takes Config.Port
-	Username, Password        string
+	Port                  int    // 0 takes Config.Port
+	Username, Password    string
 	// Secret, when set, makes the service's credentials computed (TURN REST)
 	// from it; UseDefaultSecret uses Config.Secret instead (Prosody's
 	// `secret = true`).
