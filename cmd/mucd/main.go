@@ -77,6 +77,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	authRate := fs.Int("auth-rate", 0, "SASL attempts per minute per IP (0: unlimited)")
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
+	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
@@ -105,6 +106,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
 		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
+		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
 	}
@@ -148,4 +150,14 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		}
 		return <-done
 	}
+}
+
+// mucLockTimeout maps the -room-lock-timeout flag, where 0 means "until
+// configured", to server.Config.MUCLockTimeout, where that is negative (0
+// there is the default).
+func mucLockTimeout(flag time.Duration) time.Duration {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
 }
