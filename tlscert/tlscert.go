@@ -42,6 +42,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -251,11 +252,18 @@ func writeFile(name string, data []byte, perm os.FileMode) error {
 }
 
 // Fingerprint is the SHA-256 of the certificate (DER), as colon-separated
-// upper-case hex: what `openssl x509 -fingerprint -sha256` prints and what
-// clients that pin certificates (mcabber's ssl_fingerprint) show.
+// upper-case hex: what `openssl x509 -fingerprint -sha256` and gnutls-cli
+// print.
 func Fingerprint(leaf *x509.Certificate) string {
 	sum := sha256.Sum256(leaf.Raw)
 	return colonHex(sum[:])
+}
+
+// Pin is the same SHA-256 as "SHA256:" and lower-case hex, the form
+// mcabber's ssl_fingerprint takes (it refuses the colon form).
+func Pin(leaf *x509.Certificate) string {
+	sum := sha256.Sum256(leaf.Raw)
+	return "SHA256:" + hex.EncodeToString(sum[:])
 }
 
 // SPKIFingerprint is the SHA-256 of the certificate's public key

@@ -98,10 +98,17 @@ func TestFingerprints(t *testing.T) {
 		of   []byte
 	}{
 		{"certificate", Fingerprint(cert.Leaf), cert.Leaf.Raw},
+		{"mcabber pin", strings.TrimPrefix(Pin(cert.Leaf), "SHA256:"), cert.Leaf.Raw},
 		{"public key", SPKIFingerprint(cert.Leaf), cert.Leaf.RawSubjectPublicKeyInfo},
 	} {
 		sum := sha256.Sum256(tt.of)
 		want := strings.ToUpper(hex.EncodeToString(sum[:]))
+		if tt.name == "mcabber pin" {
+			if tt.got != strings.ToLower(want) || !strings.HasPrefix(Pin(cert.Leaf), "SHA256:") {
+				t.Errorf("pin %s, want SHA256:%s", Pin(cert.Leaf), strings.ToLower(want))
+			}
+			continue
+		}
 		if strings.ReplaceAll(tt.got, ":", "") != want || len(tt.got) != 32*3-1 {
 			t.Errorf("%s fingerprint %s, want %s with colons", tt.name, tt.got, want)
 		}

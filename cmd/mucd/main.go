@@ -199,7 +199,8 @@ func defaultDataDir() string {
 // domain (made there the first time, or when it no longer fits). It logs
 // the certificate's file and fingerprints, which a user compares with what
 // a client shows or gives to the client (poezio's ca_cert_path or its
-// "certificate" SPKI pin, mcabber's ssl_fingerprint).
+// "certificate" SPKI pin, mcabber's ssl_ca or its ssl_fingerprint pin with
+// ssl_ignore_checks).
 func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.Config, error) {
 	var (
 		cert   tls.Certificate
@@ -223,7 +224,7 @@ func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.
 		}
 		file = files.Cert
 	}
-	attrs := []any{"file", file, "sha256", tlscert.Fingerprint(cert.Leaf), "spki_sha256", tlscert.SPKIFingerprint(cert.Leaf),
+	attrs := []any{"file", file, "sha256", tlscert.Fingerprint(cert.Leaf), "spki_sha256", tlscert.SPKIFingerprint(cert.Leaf), "pin", tlscert.Pin(cert.Leaf),
 		"names", strings.Join(cert.Leaf.DNSNames, ","), "expires", cert.Leaf.NotAfter.UTC().Format(time.DateOnly)}
 	if reason != "" {
 		attrs = append(attrs, "generated", reason)

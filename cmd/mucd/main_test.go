@@ -237,6 +237,9 @@ func TestCertificateKept(t *testing.T) {
 	if got, want := logField(t, logs2, "sha256"), tlscert.Fingerprint(cert2); got != want {
 		t.Errorf("logged fingerprint %s, presented certificate's %s", got, want)
 	}
+	if got, want := logField(t, logs2, "pin"), tlscert.Pin(cert2); got != want {
+		t.Errorf("logged pin %s, presented certificate's %s", got, want)
+	}
 	if got, want := logField(t, logs2, "spki_sha256"), tlscert.SPKIFingerprint(cert2); got != want {
 		t.Errorf("logged SPKI fingerprint %s, presented certificate's %s", got, want)
 	}
