@@ -102,12 +102,6 @@ func (m *listModel) list(to, aff, role string) []string {
 	return out
 }
 
-// joinFilter is the filter a join's occupant list uses (enterOccupant):
-// every occupant the joining session is not part of.
-func joinFilter(from string) func(*occupant) bool {
-	return func(o *occupant) bool { return o.presence(from) == nil }
-}
-
 // wire is st as a c2s session writes it on a jabber:client stream.
 func wire(st *xmlnode.Element) string { return string(st.AppendTo(nil, nsClient)) }
 
