@@ -5,17 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/muctest/muctest/internal/corpus"
 )
 
-// corpusDir is Prosody's scripts, shared next to the repository (never
-// copied into it).
-const corpusDir = "../../shared/corpus/prosody"
-
 func TestParseCorpus(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.scs"))
-	if len(files) == 0 {
-		t.Skipf("no scripts in %s (the shared Prosody corpus is absent): skipped", corpusDir)
-	}
+	files := corpus.Scripts(t, "corpus/prosody", "*.scs")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			s, err := ParseFile(f)
@@ -36,6 +31,9 @@ func TestParseCorpus(t *testing.T) {
 
 func TestParseSpec(t *testing.T) {
 	files, _ := filepath.Glob("../spec/*.scs")
+	if len(files) == 0 {
+		t.Fatal("no scripts in ../spec: nothing parsed")
+	}
 	for _, f := range files {
 		if _, err := ParseFile(f); err != nil {
 			t.Error(err)
@@ -162,7 +160,10 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.scs"))
+	var files []string
+	if dir, err := corpus.Find("corpus/prosody"); err == nil {
+		files, _ = filepath.Glob(filepath.Join(dir, "*.scs"))
+	}
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(string(b))

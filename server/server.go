@@ -90,6 +90,10 @@ type Config struct {
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
+	// MUCLockTimeout is muc.Config.LockTimeout for the MUC service New
+	// builds: how long a room its owner never configures stays locked
+	// (zero: muc.DefaultLockTimeout; negative: until configured).
+	MUCLockTimeout time.Duration
 	// GoroutinePerConn keeps a goroutine blocked in Read for every
 	// connection, the usual Go design, instead of handing idle sessions to
 	// an epoll-based poller (package netpoll, Linux only) that holds them
@@ -201,10 +205,11 @@ func New(cfg Config) (*Server, error) {
 		s.muc = cfg.MUC
 		if s.muc == nil {
 			s.muc = muc.New(muc.Config{
-				Domain: s.mucDomain,
-				Router: s, // a component.AddressedRouter: broadcasts go out uncopied
-				Admins: cfg.Admins,
-				Limits: cfg.MUCLimits,
+				Domain:      s.mucDomain,
+				Router:      s, // a component.AddressedRouter: broadcasts go out uncopied
+				Admins:      cfg.Admins,
+				Limits:      cfg.MUCLimits,
+				LockTimeout: cfg.MUCLockTimeout,
 			})
 		}
 	}

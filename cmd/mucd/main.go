@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,14 +21,18 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/tlscert"
 )
 
 // userFlags collects repeated -user name:password flags.
@@ -65,6 +70,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	anyPassword := fs.Bool("any-password", false, "accept any password and create accounts on first login (default when no -user is given)")
 	requireTLS := fs.Bool("require-tls", false, "require STARTTLS before authentication")
 	noTLS := fs.Bool("no-tls", false, "do not offer STARTTLS")
+	certFile := fs.String("cert", "", "PEM certificate (chain) for STARTTLS; with -key. Without them a self-signed one is kept in -data-dir")
+	keyFile := fs.String("key", "", "PEM private key of -cert")
+	dataDir := fs.String("data-dir", defaultDataDir(), "where the generated certificate is kept, so that clients' trust in it survives a restart")
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "admin@localhost", "comma-separated admin bare JIDs")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
@@ -77,6 +85,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	authRate := fs.Int("auth-rate", 0, "SASL attempts per minute per IP (0: unlimited)")
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
+	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
@@ -105,6 +114,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
 		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
+		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
 	}
@@ -124,6 +134,19 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		if a = strings.TrimSpace(a); a != "" {
 			cfg.Admins = append(cfg.Admins, a)
 		}
+	}
+	if !*noTLS {
+		// The domain is checked (as New does) before a certificate is
+		// made for it.
+		d := strings.ToLower(*domain)
+		if _, err := jid.New("", d, ""); err != nil {
+			return fmt.Errorf("bad domain %q: %w", *domain, err)
+		}
+		tc, err := loadTLS(*certFile, *keyFile, *dataDir, d, log)
+		if err != nil {
+			return err
+		}
+		cfg.TLS = tc
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -148,4 +171,64 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		}
 		return <-done
 	}
+}
+
+// mucLockTimeout maps the -room-lock-timeout flag, where 0 means "until
+// configured", to server.Config.MUCLockTimeout, where that is negative (0
+// there is the default).
+func mucLockTimeout(flag time.Duration) time.Duration {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
+}
+
+// defaultDataDir is where mucd keeps its generated certificate by default:
+// muctest in the user's cache directory (it can be made again, but clients
+// remember it), or in the temporary directory when there is none.
+func defaultDataDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "muctest")
+}
+
+// loadTLS returns the STARTTLS configuration: the -cert and -key files when
+// given, else the certificate kept in dataDir for domain and its MUC
+// domain (made there the first time, or when it no longer fits). It logs
+// the certificate's file and fingerprints, which a user compares with what
+// a client shows or gives to the client (poezio's ca_cert_path or its
+// "certificate" SPKI pin, mcabber's ssl_ca or its ssl_fingerprint pin with
+// ssl_ignore_checks).
+func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.Config, error) {
+	var (
+		cert   tls.Certificate
+		file   string
+		reason string
+		err    error
+	)
+	switch {
+	case (certFile == "") != (keyFile == ""):
+		return nil, errors.New("-cert and -key go together")
+	case certFile != "":
+		if cert, err = tlscert.Load(certFile, keyFile); err != nil {
+			return nil, err
+		}
+		file = certFile
+	default:
+		names := tlscert.Names(domain, "conference."+domain)
+		var files tlscert.Files
+		if cert, files, reason, err = tlscert.LoadOrCreate(dataDir, names, time.Now()); err != nil {
+			return nil, fmt.Errorf("certificate in -data-dir %s: %w", dataDir, err)
+		}
+		file = files.Cert
+	}
+	attrs := []any{"file", file, "sha256", tlscert.Fingerprint(cert.Leaf), "spki_sha256", tlscert.SPKIFingerprint(cert.Leaf), "pin", tlscert.Pin(cert.Leaf),
+		"names", strings.Join(cert.Leaf.DNSNames, ","), "expires", cert.Leaf.NotAfter.UTC().Format(time.DateOnly)}
+	if reason != "" {
+		attrs = append(attrs, "generated", reason)
+	}
+	log.Info("mucd: certificate", attrs...)
+	return tlscert.ServerConfig(cert), nil
 }
