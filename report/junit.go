@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Run is a whole run for the JUnit report: its cases, when it started and
@@ -56,13 +57,49 @@ type junitCase struct {
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *cdata        `xml:"system-out,omitempty"`
+}
+
+// cdata keeps multi-line text readable in the file (encoding/xml escapes
+// every newline of chardata as &#xA;); xmlSafe has removed what CDATA
+// cannot hold, and encoding/xml splits any "]]>".
+type cdata struct {
+	Text string `xml:",cdata"`
+}
+
+// xmlSafe replaces what XML 1.0 cannot carry at all (control characters
+// other than tab and newlines, invalid UTF-8, U+FFFE/U+FFFF) with U+FFFD:
+// a trace with a stray escape sequence must not make the report
+// unreadable.
+func xmlSafe(s string) string {
+	ok := func(r rune) bool {
+		return r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r <= 0xD7FF) ||
+			(r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= 0x10FFFF)
+	}
+	clean := true
+	for _, r := range s {
+		if !ok(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if !ok(r) {
+			r = '\uFFFD'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 type junitMessage struct {
 	Message string `xml:"message,attr,omitempty"`
 	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 // seconds is a duration as the schema's SUREFIRE_TIME wants it: digits, a
@@ -74,7 +111,7 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // appear, with errors, skipped, timestamp and hostname; each case's
 // classname is its package, its Output (the -v trace) is its system-out.
 // Text that XML cannot carry (control characters) is replaced by U+FFFD
-// rather than making the document unreadable.
+// rather than making the document unreadable; multi-line text is CDATA.
 func WriteJUnit(w io.Writer, r Run) error {
 	host := r.Hostname
 	if host == "" {
@@ -100,7 +137,7 @@ func WriteJUnit(w io.Writer, r Run) error {
 			firstStart[i] = c.Start
 		}
 		jc := junitCase{Name: c.Name, Classname: c.Package, Time: seconds(c.Elapsed)}
-		msg := &junitMessage{Message: c.Message, Text: c.Detail}
+		msg := &junitMessage{Message: c.Message, Text: xmlSafe(c.Detail)}
 		switch c.Status {
 		case Fail:
 			msg.Type = "failure"
@@ -118,7 +155,9 @@ func WriteJUnit(w io.Writer, r Run) error {
 		if c.Title != "" {
 			out = "# " + c.Title + "\n" + out
 		}
-		jc.SystemOut = out
+		if out != "" {
+			jc.SystemOut = &cdata{Text: xmlSafe(out)}
+		}
 		s.Tests++
 		s.Cases = append(s.Cases, jc)
 		// Elapsed sums per suite; a parallel run's suites overlap, so

@@ -48,7 +48,7 @@ func TestJUnit(t *testing.T) {
 		t.Errorf("suite spec/sub = %+v", sub)
 	}
 	a, fail := spec.Cases[0], spec.Cases[1]
-	if a.Classname != "spec" || a.Name != "a.scs" || a.Time != "0.020" || a.SystemOut != "# A title\nspec/a.scs:5: Romeo connects\n" || a.Failure != nil {
+	if a.Classname != "spec" || a.Name != "a.scs" || a.Time != "0.020" || a.SystemOut == nil || a.SystemOut.Text != "# A title\nspec/a.scs:5: Romeo connects\n" || a.Failure != nil {
 		t.Errorf("case a = %+v", a)
 	}
 	if fail.Failure == nil || fail.Failure.Type != "failure" || !strings.Contains(fail.Failure.Text, "<-- here ]]> \uFFFD[0m") {
