@@ -36,18 +36,6 @@ type Options struct {
 	// Mechanism is the SASL preference list given to package client;
 	// DefaultMechanisms when empty.
 	Mechanism string
-	// TLS makes every client negotiate STARTTLS (connecting fails if the
-	// server does not offer it); InsecureSkipVerify accepts any
-	// certificate, as a self-signed test server needs.
-	TLS                bool
-	InsecureSkipVerify bool
-	// StepTimeout bounds each step, its settling included, so that a
-	// stuck step fails naming its line and the limit; none when zero
-	// (Timeout still bounds the script).
-	StepTimeout time.Duration
-	// OnTrace, with Verbose, gets each trace line as it is made, so that
-	// a runner can stream -v output while the script runs.
-	OnTrace func(line string)
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -194,7 +182,7 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 	var fail *Failure
 	for _, st := range s.Steps {
 		r.tracef("%s:%d: %s", s.Path, st.Line, st)
-		if fail = r.timedStep(st); fail != nil {
+		if fail = r.step(st); fail != nil {
 			if fail.Step == nil {
 				fail.Step = st
 			}
@@ -218,11 +206,7 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 
 func (r *runner) tracef(format string, args ...any) {
 	if r.opts.Verbose {
-		l := fmt.Sprintf(format, args...)
-		r.res.Trace = append(r.res.Trace, l)
-		if r.opts.OnTrace != nil {
-			r.opts.OnTrace(l)
-		}
+		r.res.Trace = append(r.res.Trace, fmt.Sprintf(format, args...))
 	}
 }
 
@@ -271,7 +255,6 @@ func (r *runner) step(st *Step) *Failure {
 		conn, err := client.Dial(r.ctx, r.opts.Addr, client.Config{
 			JID: ss.decl.JID, Password: ss.decl.Password, Resource: ss.decl.Resource,
 			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
-			TLS: r.opts.TLS, InsecureSkipVerify: r.opts.InsecureSkipVerify,
 		})
 		if err != nil {
 			return r.failf(st, "%s could not connect: %v", st.Client, err)
