@@ -98,10 +98,11 @@ var ErrClosed = errors.New("client: stream closed")
 // Conn is a negotiated client stream. Send and Recv may be used from
 // different goroutines; Send is safe for concurrent use.
 type Conn struct {
-	conn    net.Conn
-	cfg     Config
-	jid     string
-	timeout time.Duration
+	conn     net.Conn
+	cfg      Config
+	jid      string
+	timeout  time.Duration
+	streamNS string // NSComponent for a component stream, "" for a client
 
 	br  *bufio.Reader
 	dec *xml.Decoder
@@ -288,7 +289,8 @@ func (c *Conn) Close() error {
 }
 
 // Abort closes the socket without the closing handshake, as a crashing
-// client would.
+// client would (or a network that fails): the server sees the TCP
+// connection end with no </stream:stream>.
 func (c *Conn) Abort() error {
 	c.closeOnce.Do(func() {
 		c.closing.Store(true)
@@ -324,6 +326,9 @@ func (c *Conn) readLoop() {
 // turned into ErrClosed once Close has begun.
 func (c *Conn) next() (*xmlnode.Element, error) {
 	el, err := c.readElement()
+	if err == nil && c.streamNS == NSComponent {
+		toClientNS(el)
+	}
 	var se *StreamError
 	switch {
 	case err == nil || err == ErrClosed || errors.As(err, &se):

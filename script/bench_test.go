@@ -2,7 +2,6 @@ package script
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -14,11 +13,7 @@ import (
 // MUCTEST_CORPUS overrides the corpus folder, for worktrees that do not sit
 // next to ../shared.
 func benchDirs() []string {
-	corpus := corpusDir
-	if d := os.Getenv("MUCTEST_CORPUS"); d != "" {
-		corpus = d
-	}
-	return []string{"../spec", corpus}
+	return []string{"../spec", corpusDir}
 }
 
 // BenchmarkCorpusInProcess runs every script one at a time, each against a
