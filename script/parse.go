@@ -75,14 +75,14 @@ type Action int
 
 // The actions of the language.
 const (
-	Connect          Action = iota // "X connects"
-	Disconnect                     // "X disconnects"
-	Send                           // "X sends:" + XML
-	Receive                        // "X receives:" + XML
-	ReceiveNothing                 // "X receives: nothing"
-	ReceiveAnyOrder                // "X receives in any order:" + XML
-	Drop                           // "X's connection drops"
-	StreamError                    // "X receives stream error: CONDITION"
+	Connect         Action = iota // "X connects"
+	Disconnect                    // "X disconnects"
+	Send                          // "X sends:" + XML
+	Receive                       // "X receives:" + XML
+	ReceiveNothing                // "X receives: nothing"
+	ReceiveAnyOrder               // "X receives in any order:" + XML
+	Drop                          // "X's connection drops"
+	StreamError                   // "X receives stream error: CONDITION"
 )
 
 func (a Action) String() string {

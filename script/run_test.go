@@ -31,9 +31,9 @@ Juliet connects
 
 func TestRun(t *testing.T) {
 	tests := []struct {
-		name    string
-		steps   string
-		strict  bool
+		name     string
+		steps    string
+		strict   bool
 		wantErr  []string // substrings of the failure report; nil: must pass
 		wantWarn []string // substrings of Result.Warnings, in order
 	}{
