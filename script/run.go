@@ -447,8 +447,15 @@ func (r *runner) do(st *Step) *Failure {
 		if f := r.leftovers(st, ss); f != nil {
 			return f
 		}
-		ss.conn.Abort()
+		// Drop returns once the server has closed its side too, i.e.
+		// noticed: the in-process server's WaitIdle sees unread bytes on
+		// a socket but not a bare FIN, so the settle below could
+		// otherwise run before the server has begun the teardown.
+		err := ss.conn.Drop()
 		ss.conn = nil
+		if err != nil {
+			return r.failf(st, "%s: %v", st.Client, err)
+		}
 		r.tracef("    %s's TCP connection closed without </stream:stream>", st.Client)
 		return r.settle(nil)
 	case StreamError:
