@@ -17,10 +17,7 @@ func TestLeniencyStillFails(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every corpus script many times")
 	}
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.scs"))
-	if len(files) == 0 {
-		t.Skipf("no scripts in %s (the shared Prosody corpus is absent): skipped", corpusDir)
-	}
+	files := corpusFiles(t)
 	noEffect := map[string]bool{"basic_roster.scs:56": true}
 	for _, f := range files {
 		s, err := ParseFile(f)
