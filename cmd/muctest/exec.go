@@ -125,6 +125,14 @@ func runJob(j *job, cfg config, stream *report.Stream, sec *section) report.Case
 			sec.write(line)
 		}
 	}
+	// Lint findings (parse time) and what looked wrong while running
+	// are printed even when the script passes, as go vet's are.
+	var warnings []string
+	if j.script != nil {
+		for _, w := range j.script.Warnings {
+			warnings = append(warnings, w.Error())
+		}
+	}
 	switch {
 	case j.parseErr != nil:
 		c.Status, c.Message = report.Error, j.parseErr.Error()
@@ -139,6 +147,7 @@ func runJob(j *job, cfg config, stream *report.Stream, sec *section) report.Case
 	default:
 		r := runScript(j.script, cfg, emit)
 		c.Elapsed = r.Duration
+		warnings = append(warnings, r.Warnings...)
 		if !r.Passed() {
 			c.Status = report.Fail
 			c.Message = r.Failure.Msg
@@ -147,6 +156,15 @@ func runJob(j *job, cfg config, stream *report.Stream, sec *section) report.Case
 	}
 	if c.Elapsed == 0 {
 		c.Elapsed = time.Since(c.Start)
+	}
+	for _, w := range warnings {
+		line := "warning: " + w + "\n"
+		trace.WriteString(line)
+		if stream != nil {
+			stream.Output(pkg, name, line)
+		} else {
+			sec.write(line)
+		}
 	}
 	c.Output = trace.String()
 	if stream != nil {
@@ -187,27 +205,27 @@ func textVerdict(c report.Case, verbose bool) string {
 }
 
 // runScript runs a parsed script with the options cfg gives, streaming
-// its trace lines to emit.
+// its trace lines to emit: against -server, or a fresh in-process server
+// (script.DefaultServerConfig: every server of the run shares one
+// STARTTLS certificate, made once).
 func runScript(s *script.Script, cfg config, emit func(string)) *script.Result {
-	opts := scriptOptions(cfg, emit)
-	ctx := context.Background()
-	if cfg.server != "" {
-		return script.Run(ctx, s, opts)
-	}
-	return script.RunInProcess(ctx, s, inProcessConfig(), opts)
+	return script.RunScript(context.Background(), s, scriptOptions(cfg, emit))
 }
 
-// scriptOptions maps the flags onto the script runner's options.
+// scriptOptions maps the flags onto the script runner's options. The
+// trace is wanted with -v, with -json (go test -json implies -v) and for
+// the JUnit report's system-out; it streams through emit, so Result.Trace
+// (Verbose) is not kept twice.
 func scriptOptions(cfg config, emit func(string)) script.Options {
-	return script.Options{
+	o := script.Options{
 		Addr: cfg.server, Domain: cfg.domain, Strict: cfg.strict, Timeout: cfg.timeout,
 		StepTimeout: cfg.stepTimeout, ReceiveWait: cfg.receiveWait,
 		TLS: cfg.tls, InsecureSkipVerify: cfg.insecure,
-		// -json is verbose, as go test -json is; the JUnit report keeps
-		// the trace as system-out.
-		Verbose: cfg.verbose || cfg.json || cfg.junit != "",
-		OnTrace: emit,
 	}
+	if cfg.verbose || cfg.json || cfg.junit != "" {
+		o.Trace = emit
+	}
+	return o
 }
 
 func indentLines(s, prefix string) string {

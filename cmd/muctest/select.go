@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"io/fs"
@@ -85,7 +84,7 @@ func selectJobs(files []string, cfg config) ([]*job, error) {
 		j := &job{path: f}
 		j.script, j.parseErr = script.ParseFile(f)
 		if j.parseErr == nil {
-			j.tags = scriptTags(j.script)
+			j.tags = j.script.Tags
 		}
 		jobs = append(jobs, j)
 	}
@@ -156,46 +155,8 @@ func hasAny(have, want []string) bool {
 	return false
 }
 
-// scriptTags returns the `##` tags of a script.
-//
-// Package script does not parse them yet (the description line and tags
-// belong to its grammar); until Script carries them, this reads the
-// header's comment lines that start with "##" from the file: words
-// separated by spaces or commas, an optional "tags:" first. When script
-// grows a Tags field, this function becomes `return s.Tags`.
-func scriptTags(s *script.Script) []string {
-	f, err := os.Open(s.Path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	return headerTags(f)
-}
-
-// headerTags reads the "##" lines before the first [Client] block or the
-// line of dashes.
-func headerTags(r io.Reader) []string {
-	var tags []string
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		l := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\uFEFF"))
-		if strings.HasPrefix(l, "[") || strings.HasPrefix(l, "---") {
-			break
-		}
-		rest, ok := strings.CutPrefix(l, "##")
-		if !ok {
-			continue
-		}
-		rest = strings.TrimSpace(rest)
-		if r, ok := strings.CutPrefix(strings.ToLower(rest), "tags:"); ok {
-			rest = r
-		}
-		tags = append(tags, strings.FieldsFunc(rest, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })...)
-	}
-	return tags
-}
-
-// list prints the selected scripts, one a line: path, title, tags, and
+// list prints the selected scripts, one a line: path, title (and the
+// description lines under it, joined), tags, and
 // the reason when a script will be skipped or does not parse. It exits 1
 // when a script does not parse, as running them would.
 func list(stdout, stderr io.Writer, jobs []*job) int {
@@ -217,10 +178,14 @@ func list(stdout, stderr io.Writer, jobs []*job) int {
 		if j.skip != "" {
 			tags += " (" + j.skip + ")"
 		}
+		title := j.script.Title
+		if d := strings.Join(strings.Fields(j.script.Description), " "); d != "" {
+			title += ": " + d
+		}
 		if tags = strings.TrimSpace(tags); tags == "" {
-			fmt.Fprintf(tw, "%s\t%s\n", j.path, j.script.Title)
+			fmt.Fprintf(tw, "%s\t%s\n", j.path, title)
 		} else {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", j.path, j.script.Title, tags)
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", j.path, title, tags)
 		}
 	}
 	tw.Flush()
