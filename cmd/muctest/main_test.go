@@ -531,3 +531,17 @@ func validateJUnit(t *testing.T, path string) {
 		t.Errorf("xmllint: %v\n%s", err, out)
 	}
 }
+
+// TestWarnings: a lint finding is printed for a passing script, without -v
+// and in the -json stream.
+func TestWarnings(t *testing.T) {
+	p := write(t, t.TempDir(), "w.scs", okScript+"Romeo sends:\n\t<presence/>\n\n\t<presence/>\nRomeo receives:\n\t<presence/>\n")
+	var out, errb bytes.Buffer
+	if code := run([]string{p}, &out, &errb); code != 0 || !strings.Contains(out.String(), "warning: "+p+":") {
+		t.Errorf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	out.Reset()
+	if code := run([]string{"-json", p}, &out, &errb); code != 0 || !strings.Contains(out.String(), `"Output":"warning: `) {
+		t.Errorf("-json: exit %d\n%s", code, out.String())
+	}
+}
