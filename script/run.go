@@ -302,12 +302,6 @@ func (r *runner) runStep(st *Step) *Failure {
 		r.ctx = ctx
 	}
 	f := r.do(st)
-	if d, ok := r.ctx.Deadline(); ok && f != nil && !time.Now().Before(d) {
-		// A socket deadline set from ctx (client.Dial) can fire before
-		// ctx's own timer: wait the instant it takes, so that the
-		// failure names the limit.
-		<-r.ctx.Done()
-	}
 	if f != nil && r.ctx.Err() != nil {
 		f.Msg += " — " + r.timeoutText()
 	}
