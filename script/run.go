@@ -302,6 +302,13 @@ func (r *runner) runStep(st *Step) *Failure {
 		r.ctx = ctx
 	}
 	f := r.do(st)
+	if f != nil && r.ctx.Err() == nil {
+		// A socket deadline set from the context can fire a moment
+		// before the context's own timer: past the deadline, wait for it.
+		if dl, ok := r.ctx.Deadline(); ok && !time.Now().Before(dl) {
+			<-r.ctx.Done()
+		}
+	}
 	if f != nil && r.ctx.Err() != nil {
 		f.Msg += " — " + r.timeoutText()
 	}
