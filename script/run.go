@@ -302,6 +302,13 @@ func (r *runner) runStep(st *Step) *Failure {
 		r.ctx = ctx
 	}
 	f := r.do(st)
+	if f != nil && r.ctx.Err() == nil {
+		// A socket deadline set from the context can fire a moment
+		// before the context's own timer: past the deadline, wait for it.
+		if dl, ok := r.ctx.Deadline(); ok && !time.Now().Before(dl) {
+			<-r.ctx.Done()
+		}
+	}
 	if f != nil && r.ctx.Err() != nil {
 		f.Msg += " — " + r.timeoutText()
 	}
@@ -641,11 +648,20 @@ func (r *runner) settle(actor *session) *Failure {
 			return &Failure{Msg: err.Error()}
 		}
 	}
+	// The others' pings go out together and are collected after: their
+	// round trips overlap instead of adding up.
+	var ids []string
+	var others []*session
 	for _, ss := range r.order {
-		if ss != actor && ss.conn != nil {
-			if err := r.sync(ss); err != nil {
-				return &Failure{Msg: err.Error()}
+		if ss != actor && ss.conn != nil && ss.ended == nil {
+			if id, ok := r.ping(ss); ok {
+				ids, others = append(ids, id), append(others, ss)
 			}
+		}
+	}
+	for i, ss := range others {
+		if err := r.awaitPong(ss, ids[i]); err != nil {
+			return &Failure{Msg: err.Error()}
 		}
 	}
 	return nil
@@ -657,6 +673,16 @@ func (r *runner) sync(ss *session) error {
 	if ss.ended != nil {
 		return nil
 	}
+	id, ok := r.ping(ss)
+	if !ok {
+		return nil
+	}
+	return r.awaitPong(ss, id)
+}
+
+// ping sends the runner's private ping on ss; false when the stream is
+// gone (recorded in ss.ended).
+func (r *runner) ping(ss *session) (string, bool) {
 	ss.syncN++
 	id := syncPrefix + strconv.Itoa(ss.syncN)
 	iq := xmlnode.New(client.NSClient, "iq", "type", "get", "id", id, "to", r.domainFor(ss.decl))
@@ -666,8 +692,13 @@ func (r *runner) sync(ss *session) error {
 	iq.AddChild("urn:xmpp:ping", "ping")
 	if err := ss.conn.Send(iq); err != nil {
 		r.ended(ss, err)
-		return nil
+		return "", false
 	}
+	return id, true
+}
+
+// awaitPong queues what ss receives up to the answer to ping id.
+func (r *runner) awaitPong(ss *session, id string) error {
 	for {
 		st, err := ss.conn.RecvContext(r.ctx)
 		if err != nil {

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,20 +41,10 @@ func RunFile(t testing.TB, path string, opts Options) *Result {
 // without scripts fails t: a suite that runs nothing must not pass.
 func RunDir(t *testing.T, dir string, opts Options) int {
 	t.Helper()
-	var files []string
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".scs") {
-			files = append(files, path)
-		}
-		return err
-	})
+	files, err := Files(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) == 0 {
-		t.Fatalf("script.RunDir: no .scs files in %s", dir)
-	}
-	sort.Strings(files)
 	for _, f := range files {
 		rel, _ := filepath.Rel(dir, f)
 		t.Run(rel, func(t *testing.T) {
@@ -64,4 +55,24 @@ func RunDir(t *testing.T, dir string, opts Options) int {
 		})
 	}
 	return len(files)
+}
+
+// Files lists the .scs files under dir (recursively), sorted. Finding
+// none is an error: a suite that runs nothing must not pass.
+func Files(dir string) ([]string, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".scs") {
+			files = append(files, path)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("script: %w", err)
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("script: no .scs files in %s", dir)
+	}
+	sort.Strings(files)
+	return files, nil
 }
