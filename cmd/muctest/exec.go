@@ -81,7 +81,12 @@ func execute(jobs []*job, cfg config, stdout, stderr io.Writer) int {
 	}
 	if cfg.junit != "" {
 		host, _ := os.Hostname()
-		if err := report.WriteJUnitFile(cfg.junit, report.Run{Name: "muctest", Hostname: host, Start: start, Cases: cases}); err != nil {
+		name := "muctest"
+		if cfg.shard.n > 1 {
+			// The matrix jobs' reports are told apart when merged.
+			name = fmt.Sprintf("muctest shard %d/%d", cfg.shard.k, cfg.shard.n)
+		}
+		if err := report.WriteJUnitFile(cfg.junit, report.Run{Name: name, Hostname: host, Start: start, Cases: cases}); err != nil {
 			fmt.Fprintf(stderr, "muctest: -junit: %v\n", err)
 			code = exitUsage
 		}

@@ -545,3 +545,30 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("-json: exit %d\n%s", code, out.String())
 	}
 }
+
+// TestShardRun: -d is a folder like a PATH, and the shards of a run
+// together run every script once, each writing its own named report.
+func TestShardRun(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b", "c"} {
+		write(t, dir, n+".scs", okScript)
+	}
+	ran := map[string]int{}
+	for _, sh := range []string{"1/2", "2/2"} {
+		junit := filepath.Join(t.TempDir(), "j.xml")
+		var out, errb bytes.Buffer
+		if code := run([]string{"-v", "-shard", sh, "-junit", junit, "-d", dir}, &out, &errb); code != 0 {
+			t.Fatalf("shard %s: exit %d\n%s%s", sh, code, out.String(), errb.String())
+		}
+		for _, m := range regexp.MustCompile(`--- PASS: \S+/(\w\.scs)`).FindAllStringSubmatch(out.String(), -1) {
+			ran[m[1]]++
+		}
+		if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), `<testsuites name="muctest shard `+sh+`"`) {
+			t.Errorf("shard %s report: %v\n%s", sh, err, b)
+		}
+		validateJUnit(t, junit)
+	}
+	if len(ran) != 3 || ran["a.scs"] != 1 || ran["b.scs"] != 1 || ran["c.scs"] != 1 {
+		t.Errorf("scripts run per shard: %v", ran)
+	}
+}
