@@ -572,3 +572,20 @@ func TestShardRun(t *testing.T) {
 		t.Errorf("scripts run per shard: %v", ran)
 	}
 }
+
+// TestReceiveWait runs against a server taken as external (no WaitIdle): a
+// stanza that never comes is waited for -receive-wait, which the failure
+// names.
+func TestReceiveWait(t *testing.T) {
+	ip, err := script.StartInProcess(script.DefaultServerConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ip.Close()
+	p := write(t, t.TempDir(), "wait.scs", okScript+"Romeo receives:\n\t<message><body>never</body></message>\n")
+	var out, errb bytes.Buffer
+	code := run([]string{"-server", ip.Options(script.Options{}).Addr, "-receive-wait", "20ms", p}, &out, &errb)
+	if code != exitFail || !strings.Contains(out.String(), "waited 20ms for it") {
+		t.Errorf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+}
