@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"strings"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/muctest/muctest/report"
@@ -29,6 +31,11 @@ func execute(jobs []*job, cfg config, stdout, stderr io.Writer) int {
 		}
 	}
 	start := time.Now()
+	// SIGINT or SIGTERM (a cancelled CI job) stops the scripts running,
+	// reports those not started as skipped, and still prints the summary
+	// and writes the reports.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	cases := make([]report.Case, len(jobs))
 	text := newOrderedText(out, len(jobs))
 	// Workers take the scripts in input order, so that a run starts
@@ -40,7 +47,7 @@ func execute(jobs []*job, cfg config, stdout, stderr io.Writer) int {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				cases[i] = runJob(jobs[i], cfg, stream, text.section(i))
+				cases[i] = runJob(ctx, jobs[i], cfg, stream, text.section(i))
 			}
 		}()
 	}
@@ -69,7 +76,7 @@ func execute(jobs []*job, cfg config, stdout, stderr io.Writer) int {
 		}
 	}
 	code := exitPass
-	if failed > 0 {
+	if failed > 0 || ctx.Err() != nil {
 		code = exitFail
 	}
 	if stream != nil {
@@ -102,6 +109,9 @@ func execute(jobs []*job, cfg config, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(out, summary)
 	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "muctest: interrupted")
+	}
 	if out.err != nil {
 		fmt.Fprintf(stderr, "muctest: writing the output: %v\n", out.err)
 		code = exitUsage
@@ -111,7 +121,7 @@ func execute(jobs []*job, cfg config, stdout, stderr io.Writer) int {
 
 // runJob runs one script (or reports why it does not run) and returns its
 // case; its text output goes to sec, or to the stream with -json.
-func runJob(j *job, cfg config, stream *report.Stream, sec *section) report.Case {
+func runJob(ctx context.Context, j *job, cfg config, stream *report.Stream, sec *section) report.Case {
 	pkg, name := report.Split(j.path)
 	c := report.Case{Package: pkg, Name: name, Start: time.Now()}
 	if j.script != nil {
@@ -143,6 +153,8 @@ func runJob(j *job, cfg config, stream *report.Stream, sec *section) report.Case
 		c.Status, c.Message = report.Error, j.parseErr.Error()
 	case j.skip != "":
 		c.Status, c.Message = report.Skip, j.skip
+	case ctx.Err() != nil:
+		c.Status, c.Message = report.Skip, "not run: muctest was interrupted"
 	case len(j.script.Steps) == 0:
 		// A script that does nothing passes vacuously; it is
 		// almost always a file cut short or a header without its
@@ -150,7 +162,7 @@ func runJob(j *job, cfg config, stream *report.Stream, sec *section) report.Case
 		c.Status = report.Error
 		c.Message = j.path + ": the script has no steps (is the line of dashes after the header missing?)"
 	default:
-		r := runScript(j.script, cfg, emit)
+		r := runScript(ctx, j.script, cfg, emit)
 		c.Elapsed = r.Duration
 		warnings = append(warnings, r.Warnings...)
 		if !r.Passed() {
@@ -213,8 +225,8 @@ func textVerdict(c report.Case, verbose bool) string {
 // its trace lines to emit: against -server, or a fresh in-process server
 // (script.DefaultServerConfig: every server of the run shares one
 // STARTTLS certificate, made once).
-func runScript(s *script.Script, cfg config, emit func(string)) *script.Result {
-	return script.RunScript(context.Background(), s, scriptOptions(cfg, emit))
+func runScript(ctx context.Context, s *script.Script, cfg config, emit func(string)) *script.Result {
+	return script.RunScript(ctx, s, scriptOptions(cfg, emit))
 }
 
 // scriptOptions maps the flags onto the script runner's options. The

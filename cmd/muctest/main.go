@@ -16,7 +16,9 @@
 // or on stderr with -json, whose stdout is a pure go test -json stream
 // (one package per folder, one test per script) that gotestsum and other
 // go test tools read. A script that does not parse, or has no steps, fails
-// alone: the others run and the reports are written.
+// alone: the others run and the reports are written. SIGINT or SIGTERM
+// stops the scripts running, reports the others as skipped, and still
+// writes the summary and the reports.
 //
 // Exit status: 0 when every script run passed; 1 when any failed or did
 // not parse; 2 on a usage error, when nothing is left to run (an empty

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -587,5 +588,51 @@ func TestReceiveWait(t *testing.T) {
 	code := run([]string{"-server", ip.Options(script.Options{}).Addr, "-receive-wait", "20ms", p}, &out, &errb)
 	if code != exitFail || !strings.Contains(out.String(), "waited 20ms for it") {
 		t.Errorf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+}
+
+// TestInterrupt: SIGINT during a run (a cancelled CI job) stops the script
+// running, reports the ones not started as skipped, and still writes the
+// summary and the JUnit report, exiting 1.
+func TestInterrupt(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dir := t.TempDir()
+	write(t, dir, "a.scs", okScript)
+	write(t, dir, "b.scs", okScript)
+	junit := filepath.Join(t.TempDir(), "j.xml")
+	var out, errb bytes.Buffer
+	code := make(chan int)
+	go func() {
+		code <- run([]string{"-server", ln.Addr().String(), "-junit", junit, dir}, &out, &errb)
+	}()
+	c := <-accepted // a.scs is connecting: the handler is installed
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	got := <-code
+	c.Close()
+	ln.Close()
+	for c := range accepted {
+		c.Close()
+	}
+	if got != exitFail || !strings.Contains(out.String(), "0 passed, 1 failed, 1 skipped") || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("exit %d\n%s%s", got, out.String(), errb.String())
+	}
+	if b, err := os.ReadFile(junit); err != nil || !strings.Contains(string(b), "muctest was interrupted") {
+		t.Errorf("junit: %v\n%s", err, b)
 	}
 }
