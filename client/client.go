@@ -203,6 +203,22 @@ func (c *Conn) Send(st *xmlnode.Element) error {
 	return c.writeLocked(c.wbuf)
 }
 
+// SendAll writes several stanzas with one system call, in order, as Send
+// would one by one.
+func (c *Conn) SendAll(sts ...*xmlnode.Element) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.wbuf = c.wbuf[:0]
+	for _, st := range sts {
+		parent := NSClient
+		if st.Name.Space == "" {
+			parent = ""
+		}
+		c.wbuf = st.AppendTo(c.wbuf, parent)
+	}
+	return c.writeLocked(c.wbuf)
+}
+
 // SendRaw writes raw bytes to the stream, for tests that need malformed or
 // hand-made XML.
 func (c *Conn) SendRaw(b []byte) error {

@@ -187,6 +187,7 @@ func FuzzParse(f *testing.F) {
 		}
 	}
 	f.Add("# t\n[Client] R\n\tjid: r@l/x\n---\nR connects\nR sends:\n\t<presence to='${R's full JID}'/>\nR receives: nothing\n")
+	f.Add("\uFEFF# t\n## a b\n[Component] C\n\tjid: c.l\n\tcustom_port: 5\n---\nC connects\nC receives in any order:\n\t<a/>\n# c\n\n\t<b/>\nC's connection drops\nC receives stream error: <conflict/>\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		s, err := Parse("fuzz.scs", strings.NewReader(text))
 		if err != nil {
@@ -198,7 +199,7 @@ func FuzzParse(f *testing.F) {
 		// Every send/receive block of a parsed script substitutes and
 		// parses again, as the runner will do.
 		for _, st := range s.Steps {
-			if st.Action != Send && st.Action != Receive {
+			if st.Action != Send && st.Action != Receive && st.Action != ReceiveAnyOrder {
 				continue
 			}
 			x, err := s.substitute(st.XML, func(c *Client, full bool) string { return c.JID + "/r" })
@@ -207,6 +208,11 @@ func FuzzParse(f *testing.F) {
 			}
 			if els, err := parseStanzas(x); err != nil || len(els) == 0 {
 				t.Fatalf("line %d: block %q no longer parses: %v", st.Line, x, err)
+			}
+			// The compiled block expands to as many stanzas.
+			els, err := st.expand(func(r ref) (string, error) { return r.client.JID + "/r", nil })
+			if err != nil || len(els) != len(st.stanzas) {
+				t.Fatalf("line %d: expand = %d stanzas, %v", st.Line, len(els), err)
 			}
 			_ = st.String()
 		}

@@ -480,15 +480,17 @@ func (r *runner) do(st *Step) *Failure {
 		r.epoch++
 		for _, el := range els {
 			r.tracef("    %s -> %s", st.Client, compact(el))
-			if err := ss.conn.Send(el); err != nil {
-				msg := fmt.Sprintf("%s: send: %v", st.Client, err)
-				if ss.ended != nil {
-					msg += fmt.Sprintf(" (its stream had ended: %v)", ss.ended)
-				}
-				return r.failf(st, "%s", msg)
-			}
 		}
-		return r.settle(ss)
+		// The actor's sync ping goes in the same write as the stanzas.
+		id, iq := r.pingIQ(ss)
+		if err := ss.conn.SendAll(append(els[:len(els):len(els)], iq)...); err != nil {
+			msg := fmt.Sprintf("%s: send: %v", st.Client, err)
+			if ss.ended != nil {
+				msg += fmt.Sprintf(" (its stream had ended: %v)", ss.ended)
+			}
+			return r.failf(st, "%s", msg)
+		}
+		return r.settleAfter(ss, id)
 	case Receive, ReceiveAnyOrder:
 		if ss.conn == nil && len(ss.queue) == 0 {
 			return r.failf(st, "%s receives while not connected", st.Client)
@@ -638,14 +640,33 @@ func (r *runner) nothing(st *Step, ss *session) *Failure {
 // for the server to be idle; then a ping round trip per client, actor first,
 // so that everything the server sent because of the action is queued.
 func (r *runner) settle(actor *session) *Failure {
-	if r.opts.WaitIdle != nil {
+	return r.settleAfter(actor, "")
+}
+
+// settleAfter is settle for an actor whose sync ping (id) is already on
+// its way, sent along with the action; "" sends one.
+func (r *runner) settleAfter(actor *session, id string) *Failure {
+	if id == "" && r.opts.WaitIdle != nil {
 		if err := r.opts.WaitIdle(r.ctx); err != nil {
 			return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
 		}
 	}
 	if actor != nil && actor.conn != nil {
-		if err := r.sync(actor); err != nil {
+		var err error
+		if id != "" {
+			err = r.awaitPong(actor, id)
+		} else {
+			err = r.sync(actor)
+		}
+		if err != nil {
 			return &Failure{Msg: err.Error()}
+		}
+	}
+	if id != "" && r.opts.WaitIdle != nil {
+		// The actor's answer shows its stanzas were handled; what that
+		// set off elsewhere in the server is waited for here.
+		if err := r.opts.WaitIdle(r.ctx); err != nil {
+			return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
 		}
 	}
 	// The others' pings go out together and are collected after: their
@@ -680,9 +701,8 @@ func (r *runner) sync(ss *session) error {
 	return r.awaitPong(ss, id)
 }
 
-// ping sends the runner's private ping on ss; false when the stream is
-// gone (recorded in ss.ended).
-func (r *runner) ping(ss *session) (string, bool) {
+// pingIQ builds the runner's next private ping for ss.
+func (r *runner) pingIQ(ss *session) (string, *xmlnode.Element) {
 	ss.syncN++
 	id := syncPrefix + strconv.Itoa(ss.syncN)
 	iq := xmlnode.New(client.NSClient, "iq", "type", "get", "id", id, "to", r.domainFor(ss.decl))
@@ -690,6 +710,13 @@ func (r *runner) ping(ss *session) (string, bool) {
 		iq.SetAttr("from", ss.decl.JID)
 	}
 	iq.AddChild("urn:xmpp:ping", "ping")
+	return id, iq
+}
+
+// ping sends the runner's private ping on ss; false when the stream is
+// gone (recorded in ss.ended).
+func (r *runner) ping(ss *session) (string, bool) {
+	id, iq := r.pingIQ(ss)
 	if err := ss.conn.Send(iq); err != nil {
 		r.ended(ss, err)
 		return "", false
