@@ -479,7 +479,7 @@ func (r *runner) do(st *Step) *Failure {
 		}
 		r.epoch++
 		for _, el := range els {
-			r.tracef("    %s -> %s", st.Client, compact(el))
+			r.tracef("    %s -> %s", st.Client, stanzaText{el})
 		}
 		// The actor's sync ping goes in the same write as the stanzas.
 		id, iq := r.pingIQ(ss)
@@ -757,7 +757,7 @@ func isSync(st *xmlnode.Element) bool {
 }
 
 func (r *runner) enqueue(ss *session, st *xmlnode.Element) {
-	r.tracef("    %s <- %s", ss.decl.Name, compact(st))
+	r.tracef("    %s <- %s", ss.decl.Name, stanzaText{st})
 	li := -1
 	if len(ss.log) < logMax {
 		ss.log = append(ss.log, LoggedStanza{Stanza: st, Status: Pending})
@@ -903,11 +903,11 @@ func (r *runner) take(st *Step, ss *session, exps []*xmlnode.Element, assigned [
 			ss.mark(q, Skipped, st.Line)
 			r.res.Skipped++
 			r.skipped++
-			r.tracef("    %s skipped %s", ss.decl.Name, compact(q.st))
+			r.tracef("    %s skipped %s", ss.decl.Name, stanzaText{q.st})
 			continue
 		}
 		ss.mark(q, Matched, st.Line)
-		r.tracef("    %s matched %s", ss.decl.Name, compact(q.st))
+		r.tracef("    %s matched %s", ss.decl.Name, stanzaText{q.st})
 	}
 	for i, j := range assigned {
 		if _, typed := exps[i].LookupAttr("", "type"); !typed && ss.queue[j].st.Attrib("type") == "error" {
@@ -1085,3 +1085,9 @@ func (r *runner) closeAll() {
 
 // compact is a stanza on one line as it travels in a client stream.
 func compact(st *xmlnode.Element) string { return string(st.AppendTo(nil, client.NSClient)) }
+
+// stanzaText defers compact until a trace line is actually made: without
+// a trace, stanzas are never serialised for it.
+type stanzaText struct{ st *xmlnode.Element }
+
+func (s stanzaText) String() string { return compact(s.st) }
