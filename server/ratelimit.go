@@ -4,6 +4,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"github.com/muctest/muctest/connlimit"
 )
 
 // RateLimit bounds how often one IP address may do something: Burst events
@@ -98,9 +100,43 @@ func (s *Server) refuse(conn net.Conn) {
 	defer conn.Close()
 	s.log.Info("server: connection rate exceeded", "remote", conn.RemoteAddr().String())
 	_ = conn.SetDeadline(time.Now().Add(refuseTimeout))
-	_, _ = conn.Write([]byte(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='` +
-		s.domain + `' version='1.0'><stream:error><policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>` +
-		`<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>too many connections from your address</text></stream:error></stream:stream>`))
+	_, _ = conn.Write(refusal(s.domain, "policy-violation", "too many connections from your address"))
+}
+
+// refusal is a stream header followed by a stream error and the end of the
+// stream: everything a connection refused before it was read from gets.
+func refusal(domain, cond, text string) []byte {
+	return []byte(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='` +
+		domain + `' version='1.0'><stream:error><` + cond + ` xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>` +
+		`<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>` + text + `</text></stream:error></stream:stream>`)
+}
+
+// capRefuseTimeout bounds the refusal write of a connection over a
+// connection cap. It is written in the accept loop: a few hundred bytes
+// always fit in a new socket's send buffer, so the write does not wait,
+// and the deadline only guards against a kernel that says otherwise.
+const capRefuseTimeout = 50 * time.Millisecond
+
+// limitListener wraps ln in the connection caps of Config.MaxConns and
+// Config.MaxConnsPerIP (package connlimit), whose Accept also rides out
+// descriptor exhaustion. A connection over the global cap is told
+// resource-constraint (RFC 6120 section 4.9.3.17: the server lacks the
+// resources to serve the stream), one over the per-address cap
+// policy-violation, as the connection rate is; neither is read from.
+func (s *Server) limitListener(ln net.Listener) net.Listener {
+	return connlimit.New(ln, connlimit.Config{
+		MaxConns: s.cfg.MaxConns,
+		MaxPerIP: s.cfg.MaxConnsPerIP,
+		Logger:   s.log,
+		Refuse: func(c net.Conn, why connlimit.Reason) {
+			cond, text := "resource-constraint", "the server is full"
+			if why == connlimit.TooManyFromIP {
+				cond, text = "policy-violation", "too many connections from your address"
+			}
+			_ = c.SetWriteDeadline(time.Now().Add(capRefuseTimeout))
+			_, _ = c.Write(refusal(s.domain, cond, text))
+		},
+	})
 }
 
 // allowFunc returns allow as a c2s.Config.AllowAuth hook, or nil when the
