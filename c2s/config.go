@@ -82,9 +82,19 @@ type Limits struct {
 	// stanza may take to arrive (slowloris), with a connection-timeout
 	// stream error. Zero means no idle limit: idle XMPP clients are normal.
 	IdleTimeout time.Duration
+	// StanzaTimeout bounds the time from a stanza's first byte to its last
+	// on a bound session, whether or not IdleTimeout is set; over it the
+	// session ends with a connection-timeout stream error. Zero means
+	// DefaultStanzaTimeout, negative no bound.
+	StanzaTimeout time.Duration
 	// WriteTimeout bounds one write to a client that does not read; the
 	// session is then dropped. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// MaxQueueBytes bounds the serialised stanzas waiting for one client
+	// (MUC history, archive pages and broadcasts count alike). A session
+	// over it is told resource-constraint and closed, and what it had
+	// queued is dropped at once. Zero means DefaultMaxQueueBytes.
+	MaxQueueBytes int
 }
 
 // Defaults for zero Limits and Config fields.
@@ -93,7 +103,14 @@ const (
 	DefaultMaxDepth       = 64
 	DefaultMaxAttrs       = 64
 	DefaultMaxQueue       = 10000
-	DefaultParkAfter      = 25 * time.Millisecond
+	// DefaultMaxQueueBytes holds a large burst for a client that reads
+	// (a join with MUC history of big messages, an archive page) while 40
+	// clients that never read cost well under 200 MB.
+	DefaultMaxQueueBytes = 4 << 20
+	DefaultParkAfter     = 25 * time.Millisecond
+	// DefaultStanzaTimeout leaves a client on a slow mobile link ample
+	// time for a large stanza.
+	DefaultStanzaTimeout = 30 * time.Second
 	// DefaultNegotiationTimeout is generous: it only exists to reap
 	// connections that never authenticate.
 	DefaultNegotiationTimeout = 60 * time.Second
@@ -114,6 +131,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.WriteTimeout <= 0 {
 		l.WriteTimeout = DefaultWriteTimeout
+	}
+	if l.StanzaTimeout == 0 {
+		l.StanzaTimeout = DefaultStanzaTimeout
+	}
+	if l.MaxQueueBytes <= 0 {
+		l.MaxQueueBytes = DefaultMaxQueueBytes
 	}
 	return l
 }

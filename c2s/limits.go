@@ -76,6 +76,7 @@ func (s *Session) awaitMarkup() error {
 		}
 		switch b {
 		case '<':
+			s.armStanza()
 			return nil
 		case ' ', '\t', '\r', '\n':
 			if _, err := s.in.ReadByte(); err != nil {
@@ -120,34 +121,65 @@ func (s *Session) idleExpired() bool {
 }
 
 // armIdle restarts the read deadline of a bound session when
-// Limits.IdleTimeout is set. Before bind the negotiation deadline applies.
+// Limits.IdleTimeout is set, and otherwise lifts the deadline armStanza put
+// on the stanza before. Before bind the negotiation deadline applies.
 func (s *Session) armIdle() {
-	if s.handler != nil && s.limits.IdleTimeout > 0 {
+	if s.handler == nil {
+		return
+	}
+	switch {
+	case s.limits.IdleTimeout > 0:
 		s.idleAt = time.Now().Add(s.limits.IdleTimeout)
 		_ = s.raw.SetReadDeadline(s.idleAt)
+	case s.stanzaArmed:
+		_ = s.raw.SetReadDeadline(time.Time{})
 	}
+	s.stanzaArmed = false
+}
+
+// armStanza bounds the time the stanza whose first byte has arrived may
+// take to arrive whole: Limits.StanzaTimeout from now, or the idle
+// deadline if sooner. Without it a client could hold a half-sent stanza,
+// and the buffers and decoder state behind it, for ever (slowloris).
+func (s *Session) armStanza() {
+	if s.handler == nil || s.limits.StanzaTimeout <= 0 {
+		return
+	}
+	at := time.Now().Add(s.limits.StanzaTimeout)
+	if s.limits.IdleTimeout > 0 && s.idleAt.Before(at) {
+		at = s.idleAt
+	}
+	_ = s.raw.SetReadDeadline(at)
+	s.stanzaArmed = true
 }
 
 // classifyTimeout is classify, except that a read deadline that expired on
-// a bound session is the idle timeout: a connection-timeout stream error
-// (RFC 6120 section 4.9.3.4) rather than a silent close.
+// a bound session is the idle or stanza timeout: a connection-timeout
+// stream error (RFC 6120 section 4.9.3.4) rather than a silent close.
 func (s *Session) classifyTimeout(err error) error {
 	var ne net.Error
-	if s.handler != nil && s.limits.IdleTimeout > 0 && errors.As(err, &ne) && ne.Timeout() {
-		return &streamErr{cond: stream.ConnectionTimeout, text: "idle for too long", err: err}
+	if s.handler != nil && errors.As(err, &ne) && ne.Timeout() {
+		switch {
+		case s.stanzaArmed:
+			return &streamErr{cond: stream.ConnectionTimeout, text: "stanza took too long to arrive", err: err}
+		case s.limits.IdleTimeout > 0:
+			return &streamErr{cond: stream.ConnectionTimeout, text: "idle for too long", err: err}
+		}
 	}
 	return classify(err)
 }
 
 // armWrite sets the deadline of the next write to a bound client: the
 // write timeout, or once the session is closing the shorter of it and the
-// close timeout.
-func (s *Session) armWrite(closing bool) {
-	if closing && closeTimeout < s.limits.WriteTimeout {
+// close timeout; after an overflow, overflowLocked's deadline stands.
+func (s *Session) armWrite(closing, overflowed bool) {
+	switch {
+	case overflowed:
+	case closing:
 		s.boundWrites()
-		return
+	default:
+		_ = s.raw.SetWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
 	}
-	_ = s.raw.SetWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
 }
 
 // checkAuthRate asks the host whether this peer may try to authenticate

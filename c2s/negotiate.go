@@ -270,7 +270,7 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	h, err := s.cfg.Host.Bind(s, full, reply)
 	if err != nil {
 		s.mu.Lock()
-		s.queued, s.out = 0, nil
+		s.queued, s.qbytes, s.out = 0, 0, nil
 		s.closing = true
 		s.startWriterLocked()
 		s.mu.Unlock()
