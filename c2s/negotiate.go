@@ -12,6 +12,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -254,6 +255,10 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	res := strings.TrimSpace(iq.Child(NSBind, "bind").ChildText(NSBind, "resource"))
 	if res == "" {
 		res = strings.ToLower(rand.Text()[:12])
+	}
+	if len(res) > jidcheck.MaxPartBytes {
+		// Refused before resourceprep, whose cost grows with the input.
+		return false, s.write(errorReply(iq, "modify", "bad-request"))
 	}
 	full, err := jid.New(s.user, s.cfg.Domain, res)
 	if err != nil {

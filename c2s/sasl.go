@@ -8,6 +8,7 @@ import (
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -205,6 +206,9 @@ func decode64(t string) ([]byte, error) {
 // normalizeUser applies the localpart profile of RFC 7622 to a SASL
 // username.
 func (s *Session) normalizeUser(u string) (string, bool) {
+	if len(u) > jidcheck.MaxPartBytes {
+		return "", false // before PRECIS, whose cost grows with the input
+	}
 	j, err := jid.New(u, s.cfg.Domain, "")
 	if err != nil || j.Localpart() == "" {
 		return "", false
@@ -218,6 +222,6 @@ func (s *Session) authzOK(authz, user string) bool {
 	if authz == "" {
 		return true
 	}
-	j, err := jid.Parse(authz)
+	j, err := jidcheck.Parse(authz)
 	return err == nil && j.Localpart() == user && j.Domainpart() == s.cfg.Domain && j.Resourcepart() == ""
 }
