@@ -71,9 +71,22 @@ type Limits struct {
 	// MaxStanzaBytes bounds one top-level element (and whitespace between
 	// stanzas); exceeding it is a policy-violation stream error.
 	MaxStanzaBytes int64
-	// MaxDepth and MaxAttrs are passed to xmlnode.Read.
-	MaxDepth int
-	MaxAttrs int
+	// MaxUnauthedStanzaBytes is MaxStanzaBytes until a resource is bound
+	// (the stream header, SASL, bind): what an anonymous peer may make
+	// the server buffer. Prosody's c2s_unauthed_stanza_size_limit.
+	MaxUnauthedStanzaBytes int64
+	// MaxDepth, MaxAttrs and MaxElements are passed to xmlnode.Read:
+	// nesting depth, attributes on one element (and on the stream
+	// header), elements in one stanza. A stanza over one is a
+	// policy-violation stream error.
+	MaxDepth    int
+	MaxAttrs    int
+	MaxElements int
+	// MaxHeaderNamespaces bounds the namespace declarations of a stream
+	// header, which every stanza of the stream is checked against and an
+	// idle session keeps (to rebuild its decoder when it wakes); over it
+	// the stream fails with policy-violation.
+	MaxHeaderNamespaces int
 	// NegotiationTimeout bounds the time from connect to a bound resource,
 	// so that idle unauthenticated connections do not pile up.
 	NegotiationTimeout time.Duration
@@ -102,7 +115,16 @@ const (
 	DefaultMaxStanzaBytes = 256 << 10
 	DefaultMaxDepth       = 64
 	DefaultMaxAttrs       = 64
-	DefaultMaxQueue       = 10000
+	// DefaultMaxUnauthedStanzaBytes is Prosody's default.
+	DefaultMaxUnauthedStanzaBytes = 10000
+	// DefaultMaxElements holds a bookmark list of 1,000 rooms; an element
+	// tree costs about 30 bytes per wire byte at worst (many tiny
+	// elements), so this also bounds one stanza's tree to about 700 KB.
+	DefaultMaxElements = 5000
+	// DefaultMaxHeaderNamespaces is far more than any client declares
+	// (two, sometimes three).
+	DefaultMaxHeaderNamespaces = 16
+	DefaultMaxQueue            = 10000
 	// DefaultMaxQueueBytes holds a large burst for a client that reads
 	// (a join with MUC history of big messages, an archive page) while 40
 	// clients that never read cost well under 200 MB.
@@ -119,6 +141,15 @@ const (
 func (l Limits) withDefaults() Limits {
 	if l.MaxStanzaBytes <= 0 {
 		l.MaxStanzaBytes = DefaultMaxStanzaBytes
+	}
+	if l.MaxUnauthedStanzaBytes <= 0 {
+		l.MaxUnauthedStanzaBytes = min(DefaultMaxUnauthedStanzaBytes, l.MaxStanzaBytes)
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = DefaultMaxElements
+	}
+	if l.MaxHeaderNamespaces <= 0 {
+		l.MaxHeaderNamespaces = DefaultMaxHeaderNamespaces
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth

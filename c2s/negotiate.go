@@ -37,7 +37,7 @@ func (s *Session) failNegotiation(err error) {
 // stream error found here is reported after our header, as RFC 6120 section
 // 4.9.1.1 requires.
 func (s *Session) readHeader() error {
-	s.in.reset(s.limits.MaxStanzaBytes)
+	s.in.reset(s.stanzaLimit())
 	if err := s.awaitMarkup(); err != nil {
 		var se *streamErr
 		if errors.As(err, &se) {
@@ -80,6 +80,9 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 	if t.Name.Local != "stream" || t.Name.Space != NSStream {
 		return serr(stream.InvalidNamespace, "expected a stream in "+NSStream)
 	}
+	if len(t.Attr) > s.limits.MaxAttrs {
+		return serr(stream.PolicyViolation, "too many attributes in the stream header")
+	}
 	var ns, to string
 	s.declared = s.declared[:0]
 	for _, a := range t.Attr {
@@ -92,6 +95,10 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 		case a.Name.Space == "" && a.Name.Local == "to":
 			to = a.Value
 		}
+	}
+	if len(s.declared) > s.limits.MaxHeaderNamespaces {
+		s.declared = nil
+		return serr(stream.PolicyViolation, "too many namespace declarations in the stream header")
 	}
 	if ns != NSClient {
 		return serr(stream.InvalidNamespace, "the default namespace must be "+NSClient)
