@@ -40,6 +40,9 @@ type Config struct {
 	// peer's address; false ends the stream with policy-violation. The
 	// server uses it for its per-IP authentication rate.
 	AllowAuth func(remote net.Addr) bool
+	// AuthThrottle, when set, slows password guessing: it is asked before
+	// credentials are checked and told how the check went.
+	AuthThrottle AuthThrottle
 	// Busy, when set, is told +n when work starts (a stanza is read, queued
 	// or a teardown begins) and -n when it ends; the server sums it for
 	// WaitIdle.
@@ -182,6 +185,21 @@ type Authenticator interface {
 	// for a SCRAM mechanism ("SCRAM-SHA-1" or "SCRAM-SHA-256"), and false if
 	// the account does not exist.
 	SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool)
+}
+
+// AuthThrottle slows down password guessing, per account and per peer
+// address. A peer or account it holds back gets the SASL failure
+// temporary-auth-failure (RFC 6120 section 6.5.12) without its credentials
+// being checked, and may retry later on the same stream.
+type AuthThrottle interface {
+	// Allow reports whether credentials for user (a normalised localpart,
+	// "" when the mechanism has not named it yet) from remote may be
+	// checked now.
+	Allow(remote net.Addr, user string) bool
+	// Failed records credentials for user that did not verify, Succeeded
+	// ones that did.
+	Failed(remote net.Addr, user string)
+	Succeeded(remote net.Addr, user string)
 }
 
 // Host is the server side of a Session once it is authenticated.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/stream"
@@ -180,6 +181,41 @@ func (s *Session) armWrite(closing, overflowed bool) {
 	default:
 		_ = s.raw.SetWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
 	}
+}
+
+// failureLog spaces the log lines of failed authentications, which a
+// password-guessing peer could otherwise turn into a log flood (one line
+// per guess). It is shared by every session of the process.
+var failureLog = logLimiter{per: time.Second, burst: 10}
+
+// logLimiter lets burst log lines through per period and counts the rest,
+// so that the next line let through can say how many were dropped.
+type logLimiter struct {
+	per   time.Duration
+	burst int
+
+	mu         sync.Mutex
+	start      time.Time
+	n          int
+	suppressed int
+}
+
+// allow reports whether a line may be logged now and, if so, how many were
+// suppressed since the last one.
+func (l *logLimiter) allow() (ok bool, suppressed int) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.start) >= l.per {
+		l.start, l.n = now, 0
+	}
+	if l.n >= l.burst {
+		l.suppressed++
+		return false, 0
+	}
+	l.n++
+	suppressed, l.suppressed = l.suppressed, 0
+	return true, suppressed
 }
 
 // checkAuthRate asks the host whether this peer may try to authenticate

@@ -50,10 +50,25 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 	default:
 		return false, s.saslFailure("invalid-mechanism")
 	}
+	throttle := s.cfg.AuthThrottle
+	if throttle != nil && !throttle.Allow(s.raw.RemoteAddr(), "") {
+		return false, s.throttled()
+	}
 	var user string
 	// badAuthz records a refused authorization identity, which RFC 6120
 	// section 6.5.6 reports as invalid-authzid rather than not-authorized.
-	badAuthz := false
+	// held records an account AuthThrottle holds back; checked, the
+	// account whose credentials were checked (a failure then counts).
+	badAuthz, held := false, false
+	checked := ""
+	allow := func(name string) bool {
+		if throttle != nil && !throttle.Allow(s.raw.RemoteAddr(), name) {
+			held = true
+			return false
+		}
+		checked = name
+		return true
+	}
 	neg := sasl.NewServer(m, func(n *sasl.Negotiator) bool {
 		// PLAIN: the negotiator hands us the decoded credentials.
 		u, pass, authz := n.Credentials()
@@ -65,7 +80,7 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 			badAuthz = true
 			return false
 		}
-		if !s.cfg.Auth.CheckPlain(name, string(pass)) {
+		if !allow(name) || !s.cfg.Auth.CheckPlain(name, string(pass)) {
 			return false
 		}
 		user = name
@@ -77,6 +92,9 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		}
 		if !s.authzOK(string(authz), name) {
 			badAuthz = true
+			return nil, nil, 0, sasl.ErrAuthn
+		}
+		if !allow(name) {
 			return nil, nil, 0, sasl.ErrAuthn
 		}
 		salt, salted, iter, ok := s.cfg.Auth.SCRAMCredentials(name, mechanism)
@@ -91,8 +109,14 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 	// is invalid-authzid (RFC 6120 section 6.5.6), anything else
 	// not-authorized, which tells an attacker nothing more.
 	refuse := func() error {
-		if badAuthz {
+		switch {
+		case held:
+			return s.throttled()
+		case badAuthz:
 			return s.saslFailure("invalid-authzid")
+		}
+		if throttle != nil && checked != "" {
+			throttle.Failed(s.raw.RemoteAddr(), checked)
 		}
 		return s.saslFailure("not-authorized")
 	}
@@ -114,7 +138,9 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		}
 		more, resp, err := step(neg, data)
 		if err != nil {
-			s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err)
+			if ok, suppressed := failureLog.allow(); ok {
+				s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err, "suppressed_before", suppressed)
+			}
 			return false, refuse()
 		}
 		if !more {
@@ -129,6 +155,9 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 				return false, err
 			}
 			s.user = user
+			if throttle != nil {
+				throttle.Succeeded(s.raw.RemoteAddr(), user)
+			}
 			s.log.Info("c2s: authenticated", "user", user, "mechanism", mech)
 			return true, nil
 		}
@@ -183,6 +212,14 @@ func (s *Session) challenge(c []byte) ([]byte, error) {
 	default:
 		return nil, s.saslFailure("malformed-request")
 	}
+}
+
+// throttled answers an attempt AuthThrottle holds back.
+func (s *Session) throttled() error {
+	f := xmlnode.New(NSSASL, "failure")
+	f.AddChild(NSSASL, "temporary-auth-failure")
+	f.AddChild(NSSASL, "text").SetText("too many failed attempts: try again later")
+	return s.write(f)
 }
 
 func (s *Session) saslFailure(cond string) error {

@@ -93,6 +93,9 @@ type Config struct {
 	// takes connlimit's defaults (from RLIMIT_NOFILE with headroom, and
 	// connlimit.DefaultMaxPerIP), a negative value means no cap.
 	MaxConns, MaxConnsPerIP int
+	// AuthBackoff throttles failed SASL attempts per account and per IP
+	// address; the zero value is on with its defaults.
+	AuthBackoff AuthBackoff
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
@@ -233,6 +236,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
 	}
+	s.c2s.AuthThrottle = newAuthThrottle(cfg.AuthBackoff).hook()
 	s.idle.init()
 	return s, nil
 }
