@@ -269,10 +269,10 @@ func (t *authThrottle) fail(m map[string]*failures, key string, free int, now ti
 	}
 	f.n++
 	f.last = now
-	if over := f.n - free; over > 0 {
+	if over := f.n - free; over >= 0 {
 		wait := t.max
-		if over <= 20 {
-			wait = min(t.max, time.Second<<(over-1))
+		if over < 20 {
+			wait = min(t.max, time.Second<<over)
 		}
 		f.until = now.Add(wait)
 	}
