@@ -283,6 +283,9 @@ func (a address) String() string {
 // is validated later by the room.
 func parseTo(s string) (address, bool) {
 	var a address
+	if jidcheck.CheckLength(s) != nil {
+		return a, false // before PRECIS and the nick checks
+	}
 	rest := s
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		a.resource = jidcheck.MapNothing(rest[i+1:])

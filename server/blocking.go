@@ -6,6 +6,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -52,7 +53,7 @@ func (s *Server) blockingIQ(tx *txn, a *account, st, payload *xmlnode.Element, s
 	case typ == "set" && (payload.Name.Local == "block" || payload.Name.Local == "unblock"):
 		var items []string
 		for _, it := range payload.ChildrenNamed(nsBlocking, "item") {
-			j, err := jid.Parse(it.Attrib("jid"))
+			j, err := jidcheck.Parse(it.Attrib("jid"))
 			if err != nil {
 				s.bounce(tx, st, stanza.Modify, stanza.JIDMalformed, "")
 				return

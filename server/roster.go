@@ -7,6 +7,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -159,7 +160,7 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 		return
 	}
 	in := items[0]
-	cj, err := jid.Parse(in.Attrib("jid"))
+	cj, err := jidcheck.Parse(in.Attrib("jid"))
 	if err != nil || cj.Resourcepart() != "" {
 		s.bounce(tx, st, stanza.Modify, stanza.JIDMalformed, "")
 		return

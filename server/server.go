@@ -87,6 +87,15 @@ type Config struct {
 	// everything (a test server on loopback); see RateLimit.
 	ConnRate RateLimit
 	AuthRate RateLimit
+	// MaxConns and MaxConnsPerIP cap the connections open at once, in
+	// all and from one IP address (package connlimit); one over a cap is
+	// refused with a stream error before anything is read from it. Zero
+	// takes connlimit's defaults (from RLIMIT_NOFILE with headroom, and
+	// connlimit.DefaultMaxPerIP), a negative value means no cap.
+	MaxConns, MaxConnsPerIP int
+	// AuthBackoff throttles failed SASL attempts per account and per IP
+	// address; the zero value is on with its defaults.
+	AuthBackoff AuthBackoff
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
@@ -232,6 +241,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
 	}
+	s.c2s.AuthThrottle = newAuthThrottle(cfg.AuthBackoff).hook()
 	s.idle.init()
 	return s, nil
 }
@@ -259,6 +269,7 @@ var ErrClosed = errors.New("server: closed")
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = s.limitListener(ln)
 	if err := s.register(ln); err != nil {
 		return err
 	}
@@ -269,6 +280,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // goroutine, like httptest's Start. The channel receives Serve's result.
 func (s *Server) Start(ln net.Listener) <-chan error {
 	done := make(chan error, 1)
+	ln = s.limitListener(ln)
 	if err := s.register(ln); err != nil {
 		done <- err
 		return done

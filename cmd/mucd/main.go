@@ -35,6 +35,11 @@ import (
 	"github.com/muctest/muctest/tlscert"
 )
 
+// DefaultIdleTimeout is mucd's -idle-timeout: longer than the keepalive
+// interval of common clients (whitespace or XEP-0199 pings every few
+// minutes), short enough that a silent connection does not stay for hours.
+const DefaultIdleTimeout = 15 * time.Minute
+
 // userFlags collects repeated -user name:password flags.
 type userFlags map[string]string
 
@@ -74,13 +79,23 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	keyFile := fs.String("key", "", "PEM private key of -cert")
 	dataDir := fs.String("data-dir", defaultDataDir(), "where the generated certificate is kept, so that clients' trust in it survives a restart")
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
-	admins := fs.String("admins", "admin@localhost", "comma-separated admin bare JIDs")
+	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
 	// Limits for a server others can reach; the defaults suit a test server.
 	maxStanza := fs.Int64("max-stanza", 0, "largest stanza in bytes (0: the c2s default, 256 KiB)")
 	maxDepth := fs.Int("max-depth", 0, "deepest element nesting in a stanza (0: the c2s default)")
 	maxAttrs := fs.Int("max-attrs", 0, "most attributes on one element (0: the c2s default)")
-	idle := fs.Duration("idle-timeout", 0, "end sessions silent for this long (0: never)")
+	idle := fs.Duration("idle-timeout", DefaultIdleTimeout, "end sessions silent for this long, not even a whitespace keepalive (0: never)")
+	stanzaTimeout := fs.Duration("stanza-timeout", 0, "longest time one stanza may take to arrive (0: the c2s default, 30s; negative: no bound)")
+	writeTimeout := fs.Duration("write-timeout", 0, "drop a client whose socket accepts nothing for this long (0: the c2s default, 60s)")
+	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 4 MiB)")
+	maxUnauthed := fs.Int64("max-unauthed-stanza", 0, "largest stanza in bytes before a resource is bound (0: the c2s default, 10000)")
+	maxElements := fs.Int("max-elements", 0, "most elements in one stanza (0: the c2s default, 5000)")
+	maxHeaderNS := fs.Int("max-header-namespaces", 0, "most namespace declarations in a stream header (0: the c2s default, 16)")
+	maxConns := fs.Int("max-conns", 0, "connections open at once (0: RLIMIT_NOFILE less an eighth; negative: no cap)")
+	maxConnsPerIP := fs.Int("max-conns-per-ip", 0, "connections open at once from one IP address (0: 1000; negative: no cap)")
+	authFree := fs.Int("auth-free-failures", 0, "failed logins per account (four times as many per IP) before each attempt waits a doubling backoff (0: 5; negative: no throttling)")
+	authMaxBackoff := fs.Duration("auth-max-backoff", 0, "longest wait between failed logins (0: 1m)")
 	connRate := fs.Int("conn-rate", 0, "new connections per minute per IP (0: unlimited)")
 	authRate := fs.Int("auth-rate", 0, "SASL attempts per minute per IP (0: unlimited)")
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
@@ -110,7 +125,17 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 			MaxDepth:       *maxDepth,
 			MaxAttrs:       *maxAttrs,
 			IdleTimeout:    *idle,
+
+			StanzaTimeout:          *stanzaTimeout,
+			WriteTimeout:           *writeTimeout,
+			MaxQueueBytes:          *maxQueueBytes,
+			MaxUnauthedStanzaBytes: *maxUnauthed,
+			MaxElements:            *maxElements,
+			MaxHeaderNamespaces:    *maxHeaderNS,
 		},
+		MaxConns:           *maxConns,
+		MaxConnsPerIP:      *maxConnsPerIP,
+		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
 		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
@@ -161,6 +186,12 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		ready <- ln.Addr()
 	}
 	log.Info("mucd: ready", "addr", ln.Addr().String(), "domain", srv.Domain(), "muc", srv.MUCDomain(), "any_password", cfg.AnyPassword)
+	switch {
+	case cfg.AnyPassword && len(cfg.Admins) == 0:
+		log.Info("mucd: no admins: any password is accepted, so anyone could log in as one; name them with -admins")
+	case cfg.AnyPassword:
+		log.Warn("mucd: any password is accepted: anyone can log in as the admins given with -admins", "admins", strings.Join(cfg.Admins, ","))
+	}
 	select {
 	case err := <-done:
 		return err
