@@ -12,7 +12,7 @@ import (
 
 // benchDirs are the scripts BenchmarkCorpusInProcess runs: our spec/ and
 // Prosody's corpus (outside the repository, never copied into it).
-// MUCTEST_CORPUS overrides the corpus folder, for worktrees that do not sit
+// MUCTEST_SHARED (package internal/corpus) overrides the shared folder, for worktrees that do not sit
 // next to ../shared.
 func benchDirs(b *testing.B) []string {
 	return []string{"../spec", corpus.Dir(b, "corpus/prosody")}
