@@ -1,4 +1,4 @@
-package server
+package router
 
 import (
 	"slices"
@@ -20,7 +20,7 @@ const (
 )
 
 // carbonsIQ handles <enable/> and <disable/> from the account's owner.
-func (s *Server) carbonsIQ(tx *txn, acct *account, st, payload *xmlnode.Element, self bool) {
+func (s *Router) carbonsIQ(tx *txn, acct *account, st, payload *xmlnode.Element, self bool) {
 	from, _ := jid.Parse(st.Attrib("from"))
 	ss := acct.session(from.Resourcepart())
 	if !self || ss == nil || st.Attrib("type") != "set" {
@@ -55,7 +55,7 @@ func carbonCopied(st *xmlnode.Element) bool {
 
 // carbonsSent copies a message ss sent to the account's other
 // carbon-enabled sessions (except the one it was addressed to).
-func (s *Server) carbonsSent(ss *session, st *xmlnode.Element, to jid.JID) {
+func (s *Router) carbonsSent(ss *session, st *xmlnode.Element, to jid.JID) {
 	if !carbonCopied(st) || s.isComponent(to) {
 		return
 	}
@@ -69,7 +69,7 @@ func (s *Server) carbonsSent(ss *session, st *xmlnode.Element, to jid.JID) {
 
 // carbonsReceived copies a message delivered to some of acct's sessions to
 // its other carbon-enabled ones.
-func (s *Server) carbonsReceived(acct *account, st *xmlnode.Element, got ...*session) {
+func (s *Router) carbonsReceived(acct *account, st *xmlnode.Element, got ...*session) {
 	if !carbonCopied(st) {
 		return
 	}

@@ -1,4 +1,4 @@
-package server
+package router
 
 import (
 	"slices"
@@ -102,7 +102,7 @@ func (a *account) ver() string { return strconv.Itoa(a.rosterVer) }
 // push bumps the roster version and sends a roster push for bare (its
 // current item, or subscription='remove' when gone) to every session that
 // requested the roster (RFC 6121 section 2.1.6).
-func (s *Server) push(a *account, bare string) {
+func (s *Router) push(a *account, bare string) {
 	a.rosterVer++
 	it := a.roster[bare]
 	var el *xmlnode.Element
@@ -132,7 +132,7 @@ const maxRosterText = 1024
 // (bad-request), no group twice (bad-request), no empty group and no name
 // or group over maxRosterText (not-acceptable). Prosody 0.12 accepts the
 // last three (spec/im_roster_errors.scs says so).
-func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
+func (s *Router) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 	from, _ := jid.Parse(st.Attrib("from"))
 	ss := a.session(from.Resourcepart())
 	if st.Attrib("type") == "get" {
@@ -209,7 +209,7 @@ func (s *Server) rosterIQ(tx *txn, a *account, st, q *xmlnode.Element) {
 // unsubscribed, then unavailable from each of our available resources (the
 // order of an explicit cancellation, section 3.2.2, and Prosody's), then
 // unsubscribe, each as appropriate.
-func (s *Server) removeContact(tx *txn, a *account, it *rosterItem) {
+func (s *Router) removeContact(tx *txn, a *account, it *rosterItem) {
 	bare := it.jid
 	cj, _ := jid.Parse(bare)
 	us := s.bareJID(a.name).String()
@@ -236,4 +236,10 @@ func (s *Server) removeContact(tx *txn, a *account, it *rosterItem) {
 		p := xmlnode.New(nsClient, "presence", "type", "unsubscribe", "from", us, "to", bare)
 		s.routePresence(tx, p, cj)
 	}
+}
+
+// isSubscriber reports whether bare may see a's presence.
+func (s *Router) isSubscriber(a *account, bare jid.JID) bool {
+	it := a.roster[bare.String()]
+	return it != nil && it.subFrom
 }

@@ -1,4 +1,4 @@
-package server
+package router
 
 import (
 	"slices"
@@ -8,6 +8,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -16,21 +17,26 @@ const nsClient = c2s.NSClient
 // presenceFromClient handles presence a session sent: broadcast (no "to"),
 // directed presence, subscription management and probes (RFC 6121 sections
 // 3 and 4).
-func (s *Server) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
+func (s *Router) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
 	typ := st.Attrib("type")
 	switch typ {
 	case "", "unavailable":
-		if to.Domainpart() == "" {
-			s.broadcastPresence(tx, ss, st, true)
+		ev := module.Sent{Session: ss, Stanza: st, To: to}
+		if s.runSent(tx, module.PresenceSent, true, &ev) {
 			return
 		}
-		if typ == "" {
-			addVCardUpdate(st)
-			ss.addDirected(to.String())
+		if to.Domainpart() == "" {
+			s.broadcastPresence(tx, ss, st, true)
 		} else {
-			ss.removeDirected(to.String())
+			if typ == "" {
+				addVCardUpdate(st)
+				ss.addDirected(to.String())
+			} else {
+				ss.removeDirected(to.String())
+			}
+			s.routePresence(tx, st, to)
 		}
-		s.routePresence(tx, st, to)
+		s.runSent(tx, module.PresenceSent, false, &ev)
 	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
 		if to.Domainpart() == "" {
 			return
@@ -38,8 +44,8 @@ func (s *Server) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, t
 		to = to.Bare()
 		st.SetAttr("to", to.String())
 		st.SetAttr("from", ss.full.Bare().String())
-		if s.isComponent(to) {
-			tx.toComponent = append(tx.toComponent, st)
+		if h := s.componentOf(to); h != nil {
+			tx.addComponent(h, st)
 			return
 		}
 		if s.remote(to) || to.Localpart() == "" {
@@ -50,7 +56,7 @@ func (s *Server) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, t
 		switch {
 		case s.isComponent(to):
 			// XEP-0045: a room answers probes for its occupants.
-			tx.toComponent = append(tx.toComponent, st)
+			tx.addComponent(s.componentOf(to), st)
 		case to.Domainpart() == s.domain && to.Localpart() != "":
 			st.SetAttr("to", to.Bare().String())
 			s.routePresence(tx, st, to.Bare())
@@ -76,10 +82,10 @@ func addVCardUpdate(st *xmlnode.Element) {
 
 // routePresence sends presence to "to": the MUC service, a local user, or
 // nowhere (remote domains).
-func (s *Server) routePresence(tx *txn, st *xmlnode.Element, to jid.JID) {
+func (s *Router) routePresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 	switch {
 	case s.isComponent(to):
-		tx.toComponent = append(tx.toComponent, st)
+		tx.addComponent(s.componentOf(to), st)
 	case to.Domainpart() == s.domain:
 		s.deliverPresence(tx, st, to)
 	}
@@ -87,12 +93,16 @@ func (s *Server) routePresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 
 // deliverPresence handles presence arriving for a local JID (RFC 6121
 // section 8.5 for presence, 3.1.3 and following for subscriptions).
-func (s *Server) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
+func (s *Router) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 	if to.Localpart() == "" || s.blockedInbound(tx, st, to) {
 		return
 	}
 	acct := s.accountLocked(to.Localpart())
 	if acct == nil {
+		return
+	}
+	ev := module.Delivered{Stanza: st, To: to, Account: acct}
+	if s.runDelivered(tx, module.PresenceDelivered, true, &ev) {
 		return
 	}
 	typ := st.Attrib("type")
@@ -116,14 +126,17 @@ func (s *Server) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 				ss.removeDirected(st.Attrib("from"))
 			}
 			ss.send(st)
+			ev.Sessions = []module.Session{ss}
 		}
-		return
-	}
-	for _, ss := range acct.sessions {
-		if ss.available() {
-			ss.send(st)
+	} else {
+		for _, ss := range acct.sessions {
+			if ss.available() {
+				ss.send(st)
+				ev.Sessions = append(ev.Sessions, ss)
+			}
 		}
 	}
+	s.runDelivered(tx, module.PresenceDelivered, false, &ev)
 }
 
 // broadcastPresence handles presence without "to" from ss: to the user's
@@ -131,7 +144,7 @@ func (s *Server) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 // for initial presence the probes, pending subscription requests and
 // offline messages. Unavailable presence also goes to every directed
 // presence target.
-func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, reflect bool) {
+func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, reflect bool) {
 	a := ss.acct
 	avail := st.Attrib("type") == ""
 	if avail {
@@ -191,6 +204,7 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 			s.routePresence(tx, probe, cj)
 		}
 	}
+	s.runSession(tx, module.InitialPresence, true, ss)
 	// The presence of our other available resources.
 	for _, o := range a.sessions {
 		if o != ss && o.available() {
@@ -210,12 +224,13 @@ func (s *Server) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 		}
 		a.offline = nil
 	}
+	s.runSession(tx, module.InitialPresence, false, ss)
 }
 
 // sendAvailable sends the presence of every available resource of a to
 // "to" (a bare or full JID), or pres (e.g. unavailable) from each of them
 // when pres is not nil. It returns how many resources were available.
-func (s *Server) sendAvailable(tx *txn, a *account, to jid.JID, pres *xmlnode.Element) int {
+func (s *Router) sendAvailable(tx *txn, a *account, to jid.JID, pres *xmlnode.Element) int {
 	n := 0
 	for _, o := range a.sessions {
 		if !o.available() {
@@ -239,7 +254,7 @@ func (s *Server) sendAvailable(tx *txn, a *account, to jid.JID, pres *xmlnode.El
 // the presence of each available resource if the prober is subscribed, an
 // unavailable from the bare JID if none is available, unsubscribed if the
 // prober is not subscribed (as Prosody does).
-func (s *Server) inboundProbe(tx *txn, a *account, st *xmlnode.Element) {
+func (s *Router) inboundProbe(tx *txn, a *account, st *xmlnode.Element) {
 	from, err := jid.Parse(st.Attrib("from"))
 	if err != nil {
 		return
@@ -259,7 +274,7 @@ func (s *Server) inboundProbe(tx *txn, a *account, st *xmlnode.Element) {
 
 // outboundSubscription applies a subscription stanza a's user sent to
 // contact (RFC 6121 section 3, user's server side), then routes it.
-func (s *Server) outboundSubscription(tx *txn, a *account, st *xmlnode.Element, typ string, contact jid.JID) {
+func (s *Router) outboundSubscription(tx *txn, a *account, st *xmlnode.Element, typ string, contact jid.JID) {
 	cb := contact.String()
 	switch typ {
 	case "subscribe":
@@ -333,7 +348,7 @@ func (s *Server) outboundSubscription(tx *txn, a *account, st *xmlnode.Element, 
 
 // inboundSubscription applies a subscription stanza from the bare JID from
 // to account a (RFC 6121 section 3, contact's server side).
-func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, typ string, from jid.JID) {
+func (s *Router) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, typ string, from jid.JID) {
 	fb := from.String()
 	us := s.bareJID(a.name).String()
 	it := a.roster[fb]
@@ -410,7 +425,7 @@ func (s *Server) inboundSubscription(tx *txn, a *account, st *xmlnode.Element, t
 // sendInterested delivers st to the sessions that requested the roster, as
 // Prosody's send_to_interested_resources does: a client that never fetched
 // its roster does not see subscription state changes.
-func (s *Server) sendInterested(a *account, st *xmlnode.Element) {
+func (s *Router) sendInterested(a *account, st *xmlnode.Element) {
 	for _, ss := range a.sessions {
 		if ss.interested {
 			ss.send(st)

@@ -1,4 +1,4 @@
-package server
+package router
 
 import (
 	"slices"
@@ -32,7 +32,7 @@ func (a *account) blocks(j jid.JID) bool {
 
 // blockingIQ handles blocklist retrieval, block and unblock from the
 // account's owner.
-func (s *Server) blockingIQ(tx *txn, a *account, st, payload *xmlnode.Element, self bool) {
+func (s *Router) blockingIQ(tx *txn, a *account, st, payload *xmlnode.Element, self bool) {
 	from, _ := jid.Parse(st.Attrib("from"))
 	ss := a.session(from.Resourcepart())
 	typ := st.Attrib("type")
@@ -118,7 +118,7 @@ func (s *Server) blockingIQ(tx *txn, a *account, st, payload *xmlnode.Element, s
 // blocks: messages and iq requests get not-acceptable with the
 // urn:xmpp:blocking:errors marker, presence is dropped. It reports whether
 // st was stopped.
-func (s *Server) blockedOutbound(ss *session, st *xmlnode.Element, to jid.JID) bool {
+func (s *Router) blockedOutbound(ss *session, st *xmlnode.Element, to jid.JID) bool {
 	if to.Domainpart() == "" || !ss.acct.blocks(to) {
 		return false
 	}
@@ -135,7 +135,7 @@ func (s *Server) blockedOutbound(ss *session, st *xmlnode.Element, to jid.JID) b
 // blockedInbound stops a stanza for a local user from a JID they block, as
 // Prosody does: presence dropped, messages answered service-unavailable from
 // the bare JID, iq requests service-unavailable from the addressee.
-func (s *Server) blockedInbound(tx *txn, st *xmlnode.Element, to jid.JID) bool {
+func (s *Router) blockedInbound(tx *txn, st *xmlnode.Element, to jid.JID) bool {
 	a := s.accounts[to.Localpart()]
 	if to.Localpart() == "" || a == nil || len(a.blocklist) == 0 {
 		return false

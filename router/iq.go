@@ -1,4 +1,4 @@
-package server
+package router
 
 import (
 	"strconv"
@@ -8,35 +8,19 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// Payload namespaces answered by the server itself.
+// Payload namespaces answered by the router's own (not yet modular) code.
 const (
-	nsPing       = "urn:xmpp:ping"
-	nsDiscoInfo  = "http://jabber.org/protocol/disco#info"
-	nsDiscoItems = "http://jabber.org/protocol/disco#items"
-	nsVersion    = "jabber:iq:version"
-	nsTime       = "urn:xmpp:time"
-	nsRoster     = "jabber:iq:roster"
-	nsVCard      = "vcard-temp"
-	nsPrivate    = "jabber:iq:private"
-	nsLast       = "jabber:iq:last"
+	nsRoster  = "jabber:iq:roster"
+	nsVCard   = "vcard-temp"
+	nsPrivate = "jabber:iq:private"
+	nsLast    = "jabber:iq:last"
 )
 
-// Version is what jabber:iq:version (XEP-0092) reports.
-const Version = "0.1"
-
-// serverFeatures are advertised in disco#info on the server's domain
-// (XEP-0030); each is something this package actually answers.
-var serverFeatures = []string{
-	nsDiscoInfo, nsDiscoItems, nsPing, nsRoster, nsVersion, nsTime, "msgoffline", nsVCard, nsPrivate, nsCarbons, nsBlocking, nsLast,
-}
-
-// accountFeatures are advertised in disco#info on a user's bare JID.
-var accountFeatures = []string{nsDiscoInfo, nsDiscoItems, nsPing, nsVCard}
-
-func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
+func (s *Router) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
 	typ := st.Attrib("type")
 	if st.Attrib("id") == "" {
 		r := errorReply(st, stanza.Modify, stanza.BadRequest, "Missing required 'id' attribute")
@@ -60,11 +44,14 @@ func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.
 		ss.send(r)
 		return
 	}
+	if !to.Equal(ss.full) && to.Domainpart() != "" && s.runSent(tx, module.IQSent, true, &module.Sent{Session: ss, Stanza: st, To: to}) {
+		return
+	}
 	switch {
 	case to.Domainpart() == "":
-		s.accountIQ(tx, ss.acct, st, true)
+		s.accountIQ(tx, ss.acct, st, ss.full, true)
 	case s.isComponent(to):
-		tx.toComponent = append(tx.toComponent, st)
+		tx.addComponent(s.componentOf(to), st)
 	case s.remote(to):
 		s.bounceRemote(tx, st)
 	default:
@@ -74,14 +61,14 @@ func (s *Server) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.
 
 // deliverIQ handles an iq for this domain: the server, an account, or a
 // session (RFC 6121 section 8.5).
-func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
+func (s *Router) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 	if s.blockedInbound(tx, st, to) {
 		return
 	}
 	typ := st.Attrib("type")
 	if to.Localpart() == "" {
 		if to.Resourcepart() == "" {
-			s.serverIQ(tx, st)
+			s.serverIQ(tx, st, to)
 		} else if typ == "get" || typ == "set" {
 			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 		}
@@ -94,6 +81,9 @@ func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 		}
 		return
 	}
+	if s.hasHooks(module.IQDelivered) && s.runDelivered(tx, module.IQDelivered, true, &module.Delivered{Stanza: st, To: to, Account: acct}) {
+		return
+	}
 	if res := to.Resourcepart(); res != "" {
 		if ss := acct.session(res); ss != nil {
 			ss.send(st)
@@ -103,7 +93,7 @@ func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 		return
 	}
 	from, _ := jid.Parse(st.Attrib("from"))
-	s.accountIQ(tx, acct, st, from.Localpart() == acct.name && from.Domainpart() == s.domain)
+	s.accountIQ(tx, acct, st, from, from.Localpart() == acct.name && from.Domainpart() == s.domain)
 }
 
 // requestPayload returns the one child of a get or set iq, the request the
@@ -111,7 +101,7 @@ func (s *Server) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 // without exactly one child, which it refuses with bad-request:
 // iqFromClient already refuses those from clients, but stanzas from
 // components reach the server's handlers without that check.
-func (s *Server) requestPayload(tx *txn, st *xmlnode.Element) *xmlnode.Element {
+func (s *Router) requestPayload(tx *txn, st *xmlnode.Element) *xmlnode.Element {
 	if typ := st.Attrib("type"); typ != "get" && typ != "set" {
 		return nil
 	}
@@ -124,39 +114,42 @@ func (s *Server) requestPayload(tx *txn, st *xmlnode.Element) *xmlnode.Element {
 }
 
 // accountIQ answers an iq addressed to a user's bare JID (or sent with no
-// "to", which means the sender's own account). self says whether the sender
+// "to", which means the sender's own account): a SendIQ answer, or a
+// request for the Self or Account handlers. self says whether the sender
 // is the account's owner.
-func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self bool) {
+func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid.JID, self bool) {
+	if t := st.Attrib("type"); (t == "result" || t == "error") && s.answered(tx, st) {
+		return
+	}
 	payload := s.requestPayload(tx, st)
 	if payload == nil {
 		return
 	}
 	typ := st.Attrib("type")
+	var h *iqRoute
+	if self {
+		h = s.iqHandler(tSelf, typ, payload.Name)
+	}
+	if h == nil {
+		h = s.iqHandler(tAccount, typ, payload.Name)
+	}
+	if h != nil {
+		req := &module.Request{Context: tx, Stanza: st, Payload: payload, Account: acct, From: from, Self: self}
+		if self {
+			if ss := acct.session(from.Resourcepart()); ss != nil {
+				req.Session = ss
+			}
+		}
+		h.handle(req)
+		return
+	}
 	switch {
-	case unknownDiscoNode(payload, typ):
-		s.bounce(tx, st, stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
 	case payload.Name.Space == nsRoster && payload.Name.Local == "query":
 		if !self {
 			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 			return
 		}
 		s.rosterIQ(tx, acct, st, payload)
-	case payload.Name.Space == nsPing && payload.Name.Local == "ping" && typ == "get":
-		s.reply(tx, result(st))
-	case payload.Name.Space == nsDiscoInfo && typ == "get" && payload.Attrib("node") == "" &&
-		(self || acct.subscribedFrom(st.Attrib("from"))):
-		r := result(st)
-		q := r.AddChild(nsDiscoInfo, "query")
-		q.AddChild(nsDiscoInfo, "identity", "category", "account", "type", "registered")
-		for _, f := range accountFeatures {
-			q.AddChild(nsDiscoInfo, "feature", "var", f)
-		}
-		s.reply(tx, r)
-	case payload.Name.Space == nsDiscoItems && typ == "get" && payload.Attrib("node") == "" &&
-		(self || acct.subscribedFrom(st.Attrib("from"))):
-		r := result(st)
-		r.AddChild(nsDiscoItems, "query")
-		s.reply(tx, r)
 	case payload.Name.Space == nsVCard && payload.Name.Local == "vCard" && typ == "get":
 		// An empty vCard for users without one, as Prosody answers.
 		r := result(st)
@@ -200,7 +193,7 @@ func (s *Server) accountIQ(tx *txn, acct *account, st *xmlnode.Element, self boo
 
 // privateIQ implements XEP-0049 private XML storage: one element per
 // namespace and name, readable and writable by the owner only.
-func (s *Server) privateIQ(tx *txn, acct *account, st, q *xmlnode.Element, self bool) {
+func (s *Router) privateIQ(tx *txn, acct *account, st, q *xmlnode.Element, self bool) {
 	if !self {
 		s.bounce(tx, st, stanza.Cancel, stanza.Forbidden, "")
 		return
@@ -237,66 +230,41 @@ func (s *Server) privateIQ(tx *txn, acct *account, st, q *xmlnode.Element, self 
 	s.reply(tx, r)
 }
 
-// serverIQ answers an iq addressed to the server's domain.
-func (s *Server) serverIQ(tx *txn, st *xmlnode.Element) {
+// serverIQ answers an iq addressed to the server's domain: a SendIQ
+// answer, or a request for the Domain handlers.
+func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
+	if t := st.Attrib("type"); (t == "result" || t == "error") && s.answered(tx, st) {
+		return
+	}
 	payload := s.requestPayload(tx, st)
 	if payload == nil {
 		return
 	}
 	typ := st.Attrib("type")
+	if h := s.iqHandler(tDomain, typ, payload.Name); h != nil {
+		from, _ := jid.Parse(st.Attrib("from"))
+		req := &module.Request{Context: tx, Stanza: st, Payload: payload, From: from}
+		if a := s.accounts[from.Localpart()]; a != nil && from.Domainpart() == s.domain {
+			if ss := a.session(from.Resourcepart()); ss != nil {
+				req.Session = ss
+			}
+		}
+		h.handle(req)
+		return
+	}
 	switch {
-	case unknownDiscoNode(payload, typ):
-		s.bounce(tx, st, stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
-	case payload.Name.Space == nsPing && payload.Name.Local == "ping" && typ == "get":
-		s.reply(tx, result(st))
-	case payload.Name.Space == nsDiscoInfo && typ == "get" && payload.Attrib("node") == "":
-		r := result(st)
-		q := r.AddChild(nsDiscoInfo, "query")
-		q.AddChild(nsDiscoInfo, "identity", "name", "muctest", "category", "server", "type", "im")
-		for _, f := range serverFeatures {
-			q.AddChild(nsDiscoInfo, "feature", "var", f)
-		}
-		s.reply(tx, r)
-	case payload.Name.Space == nsDiscoItems && typ == "get" && payload.Attrib("node") == "":
-		r := result(st)
-		q := r.AddChild(nsDiscoItems, "query")
-		if s.mucDomain != "" {
-			q.AddChild(nsDiscoItems, "item", "jid", s.mucDomain)
-		}
-		s.reply(tx, r)
-	case payload.Name.Space == nsVersion && typ == "get":
-		r := result(st)
-		q := r.AddChild(nsVersion, "query")
-		q.AddChild(nsVersion, "name").SetText("muctest")
-		q.AddChild(nsVersion, "version").SetText(Version)
-		s.reply(tx, r)
 	case payload.Name.Space == nsLast && payload.Name.Local == "query" && typ == "get":
 		// XEP-0012 on a server: its uptime.
 		r := result(st)
 		r.AddChild(nsLast, "query", "seconds", strconv.Itoa(int(time.Since(s.started).Seconds())))
-		s.reply(tx, r)
-	case payload.Name.Space == nsTime && payload.Name.Local == "time" && typ == "get":
-		r := result(st)
-		t := r.AddChild(nsTime, "time")
-		t.AddChild(nsTime, "tzo").SetText("+00:00")
-		t.AddChild(nsTime, "utc").SetText(time.Now().UTC().Format("2006-01-02T15:04:05Z"))
 		s.reply(tx, r)
 	default:
 		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 	}
 }
 
-// unknownDiscoNode reports a disco#info or disco#items get for a node:
-// neither the server nor an account has any, and XEP-0030 (sections 3.1
-// and 4.1 error cases) answers a node that does not exist with
-// item-not-found, as Prosody does, not service-unavailable.
-func unknownDiscoNode(payload *xmlnode.Element, typ string) bool {
-	return typ == "get" && payload.Name.Local == "query" && payload.Attrib("node") != "" &&
-		(payload.Name.Space == nsDiscoInfo || payload.Name.Space == nsDiscoItems)
-}
-
 // reply routes a server-built answer to its "to".
-func (s *Server) reply(tx *txn, r *xmlnode.Element) {
+func (s *Router) reply(tx *txn, r *xmlnode.Element) {
 	to, err := jid.Parse(r.Attrib("to"))
 	if err != nil {
 		return
