@@ -4,6 +4,7 @@ import (
 	"errors"
 	"iter"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -100,9 +101,6 @@ type Contacts interface {
 	// EachSubscriber calls fn with the bare JID of every contact
 	// subscribed to a's presence ("from" or "both"), in roster order.
 	EachSubscriber(a Account, fn func(bare jid.JID))
-	// EachSubscription calls fn with every contact a is subscribed to
-	// ("to" or "both"), whom initial presence probes.
-	EachSubscription(a Account, fn func(bare jid.JID))
 	// IsSubscriber reports whether bare may see a's presence.
 	IsSubscriber(a Account, bare jid.JID) bool
 	// Outbound handles a subscription stanza a's user sent to contact
@@ -121,15 +119,15 @@ type Contacts interface {
 // once per package with NewFlag; at most 64.
 type Flag uint8
 
-var flags int
+var flags atomic.Int32
 
 // NewFlag returns a new Flag; call it at package initialisation.
 func NewFlag() Flag {
-	if flags >= 64 {
+	n := flags.Add(1)
+	if n > 64 {
 		panic("module: more than 64 flags")
 	}
-	flags++
-	return Flag(flags - 1)
+	return Flag(n - 1)
 }
 
 // Request is an iq request for an IQ handler, with the Context to answer

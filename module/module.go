@@ -70,7 +70,7 @@ type funcModule struct {
 	fn   func(*Registrar) error
 }
 
-func (m funcModule) Name() string                  { return m.name }
+func (m funcModule) Name() string                { return m.name }
 func (m funcModule) Register(r *Registrar) error { return m.fn(r) }
 
 // Target says which iqs an IQ handler receives, by their "to".

@@ -6,47 +6,24 @@ import (
 	"crypto/sha256"
 	"hash"
 	"iter"
-	"time"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/module"
-	"github.com/muctest/muctest/xmlnode"
 )
 
 // scramIterations is the PBKDF2 iteration count offered to SCRAM clients:
 // RFC 7677's recommended minimum, cheap enough for tests.
 const scramIterations = 4096
 
-// account is one user's stored state: credentials, roster (RFC 6121 section
-// 2), pending inbound subscription requests, offline messages, and the
-// sessions currently bound to it. Everything is guarded by Router.mu.
+// account is one user's stored state: credentials, the sessions currently
+// bound to it and the modules' state (module.Slots). Everything is guarded
+// by Router.mu.
 type account struct {
 	name     string
 	password string
 	scram    map[string]scramCreds // by mechanism name
-
-	roster    map[string]*rosterItem // by contact bare JID
-	order     []string               // roster contacts in insertion order
-	rosterVer int
-
-	// pendingIn holds inbound subscription requests not yet answered, with
-	// the full stanza (RFC 6121 section 3.1.3 says the server must keep it).
-	pendingIn      map[string]*xmlnode.Element
-	pendingInOrder []string
-
-	offline []*xmlnode.Element
-
-	blocklist []string // XEP-0191 items in the order they were added
-
-	// lastGone and lastStatus record the last unavailable broadcast, for
-	// XEP-0012 last activity queries.
-	lastGone   time.Time
-	lastStatus string
-
-	vcard   *xmlnode.Element            // vcard-temp (XEP-0054), nil when never set
-	private map[string]*xmlnode.Element // jabber:iq:private (XEP-0049) by "{ns}name"
 
 	sessions []*session // bound sessions in bind order
 

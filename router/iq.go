@@ -1,23 +1,11 @@
 package router
 
 import (
-	"strconv"
-	"time"
-
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
-)
-
-// Payload namespaces answered by the router's own (not yet modular) code.
-const (
-	nsRoster  = "jabber:iq:roster"
-	nsVCard   = "vcard-temp"
-	nsPrivate = "jabber:iq:private"
-	nsLast    = "jabber:iq:last"
 )
 
 func (s *Router) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
@@ -44,7 +32,7 @@ func (s *Router) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.
 		ss.send(r)
 		return
 	}
-	if !to.Equal(ss.full) && to.Domainpart() != "" && s.runSent(tx, module.IQSent, true, &module.Sent{Session: ss, Stanza: st, To: to}) {
+	if to.Domainpart() != "" && s.runSent(tx, module.IQSent, true, &module.Sent{Session: ss, Stanza: st, To: to}) {
 		return
 	}
 	switch {
@@ -62,9 +50,6 @@ func (s *Router) iqFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.
 // deliverIQ handles an iq for this domain: the server, an account, or a
 // session (RFC 6121 section 8.5).
 func (s *Router) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
-	if s.blockedInbound(tx, st, to) {
-		return
-	}
 	typ := st.Attrib("type")
 	if to.Localpart() == "" {
 		if to.Resourcepart() == "" {
@@ -143,91 +128,7 @@ func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid
 		h.handle(req)
 		return
 	}
-	switch {
-	case payload.Name.Space == nsRoster && payload.Name.Local == "query":
-		if !self {
-			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
-			return
-		}
-		s.rosterIQ(tx, acct, st, payload)
-	case payload.Name.Space == nsVCard && payload.Name.Local == "vCard" && typ == "get":
-		// An empty vCard for users without one, as Prosody answers.
-		r := result(st)
-		if acct.vcard != nil {
-			r.Append(acct.vcard.Copy())
-		} else {
-			r.AddChild(nsVCard, "vCard")
-		}
-		s.reply(tx, r)
-	case payload.Name.Space == nsVCard && payload.Name.Local == "vCard" && typ == "set":
-		if !self {
-			s.bounce(tx, st, stanza.Auth, stanza.Forbidden, "")
-			return
-		}
-		acct.vcard = payload.Copy()
-		s.reply(tx, result(st))
-	case payload.Name.Space == nsCarbons && (payload.Name.Local == "enable" || payload.Name.Local == "disable"):
-		s.carbonsIQ(tx, acct, st, payload, self)
-	case payload.Name.Space == nsLast && payload.Name.Local == "query" && typ == "get":
-		// XEP-0012 as Prosody's mod_lastactivity: seconds since the last
-		// unavailable broadcast (0 if none), for the user and contacts.
-		if !self && !acct.subscribedFrom(st.Attrib("from")) {
-			s.bounce(tx, st, stanza.Auth, stanza.Forbidden, "")
-			return
-		}
-		seconds := 0
-		if !acct.lastGone.IsZero() {
-			seconds = int(time.Since(acct.lastGone).Seconds())
-		}
-		r := result(st)
-		r.AddChild(nsLast, "query", "seconds", strconv.Itoa(seconds)).SetText(acct.lastStatus)
-		s.reply(tx, r)
-	case payload.Name.Space == nsBlocking:
-		s.blockingIQ(tx, acct, st, payload, self)
-	case payload.Name.Space == nsPrivate && payload.Name.Local == "query":
-		s.privateIQ(tx, acct, st, payload, self)
-	default:
-		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
-	}
-}
-
-// privateIQ implements XEP-0049 private XML storage: one element per
-// namespace and name, readable and writable by the owner only.
-func (s *Router) privateIQ(tx *txn, acct *account, st, q *xmlnode.Element, self bool) {
-	if !self {
-		s.bounce(tx, st, stanza.Cancel, stanza.Forbidden, "")
-		return
-	}
-	items := q.Elements()
-	if len(items) == 0 {
-		s.bounce(tx, st, stanza.Modify, stanza.BadRequest, "")
-		return
-	}
-	for _, it := range items {
-		if it.Name.Space == "" || it.Name.Space == nsClient || it.Name.Space == nsPrivate {
-			s.bounce(tx, st, stanza.Modify, stanza.NotAcceptable, "")
-			return
-		}
-	}
-	r := result(st)
-	if st.Attrib("type") == "get" {
-		rq := r.AddChild(nsPrivate, "query")
-		for _, it := range items {
-			if stored := acct.private["{"+it.Name.Space+"}"+it.Name.Local]; stored != nil {
-				rq.Append(stored.Copy())
-			} else {
-				rq.Append(xmlnode.New(it.Name.Space, it.Name.Local))
-			}
-		}
-	} else {
-		for _, it := range items {
-			if acct.private == nil {
-				acct.private = map[string]*xmlnode.Element{}
-			}
-			acct.private["{"+it.Name.Space+"}"+it.Name.Local] = it.Copy()
-		}
-	}
-	s.reply(tx, r)
+	s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 }
 
 // serverIQ answers an iq addressed to the server's domain: a SendIQ
@@ -252,15 +153,7 @@ func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 		h.handle(req)
 		return
 	}
-	switch {
-	case payload.Name.Space == nsLast && payload.Name.Local == "query" && typ == "get":
-		// XEP-0012 on a server: its uptime.
-		r := result(st)
-		r.AddChild(nsLast, "query", "seconds", strconv.Itoa(int(time.Since(s.started).Seconds())))
-		s.reply(tx, r)
-	default:
-		s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
-	}
+	s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
 }
 
 // reply routes a server-built answer to its "to".
@@ -270,9 +163,4 @@ func (s *Router) reply(tx *txn, r *xmlnode.Element) {
 		return
 	}
 	s.route(tx, r, to)
-}
-
-// newIQ builds a server-originated iq.
-func newIQ(typ, id string) *xmlnode.Element {
-	return xmlnode.New(c2s.NSClient, "iq", "type", typ, "id", id)
 }

@@ -27,7 +27,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
@@ -87,8 +86,6 @@ type Router struct {
 	closed   bool
 	pending  map[string]*pendingIQ // SendIQ by id
 	iqSeq    uint64
-	pushID   int       // roster push ids
-	started  time.Time // for XEP-0012 uptime
 	wg       sync.WaitGroup // deferred component deliveries, SendIQ timers
 }
 
@@ -96,8 +93,7 @@ type Router struct {
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, pending: map[string]*pendingIQ{}, mux: http.NewServeMux(),
-		started: time.Now()}
+		accounts: map[string]*account{}, pending: map[string]*pendingIQ{}, mux: http.NewServeMux()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -115,12 +111,6 @@ func New(cfg Config) (*Router, error) {
 		r.accounts[j.Localpart()] = newAccount(r, j.Localpart(), pass)
 	}
 	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log})
-	// What the router still answers itself, until those XEPs are modules.
-	r.reg.Begin("router")
-	for _, f := range []string{nsRoster, nsVCard, nsPrivate, nsCarbons, nsBlocking, nsLast, "msgoffline"} {
-		r.reg.Feature(module.OnServer, f)
-	}
-	r.reg.Feature(module.OnAccount, nsVCard)
 	seen := map[string]bool{}
 	for _, m := range cfg.Modules {
 		if seen[m.Name()] {

@@ -23,12 +23,8 @@ type session struct {
 	full jid.JID
 	acct *account
 
-	presence   *xmlnode.Element // last broadcast available presence, no "to"; nil while unavailable
-	priority   int
-	interested bool // requested the roster: receives roster pushes (RFC 6121 2.1.6)
-	carbons    bool // enabled Message Carbons (XEP-0280)
-	// blocklistRequested: fetched the blocklist, so gets its pushes (XEP-0191).
-	blocklistRequested bool
+	presence *xmlnode.Element // last broadcast available presence, no "to"; nil while unavailable
+	priority int
 
 	// directed lists the JIDs that got directed available presence and
 	// must get unavailable when the session goes offline (RFC 6121 4.6.3).
@@ -40,13 +36,13 @@ type session struct {
 
 var _ module.Session = (*session)(nil)
 
-func (ss *session) JID() jid.JID                 { return ss.full }
-func (ss *session) Account() module.Account      { return ss.acct }
-func (ss *session) Available() bool              { return ss.available() }
-func (ss *session) Priority() int                { return ss.priority }
-func (ss *session) Presence() *xmlnode.Element   { return ss.presence }
-func (ss *session) Send(st *xmlnode.Element)     { ss.send(st) }
-func (ss *session) State() *module.Slots         { return &ss.state }
+func (ss *session) JID() jid.JID               { return ss.full }
+func (ss *session) Account() module.Account    { return ss.acct }
+func (ss *session) Available() bool            { return ss.available() }
+func (ss *session) Priority() int              { return ss.priority }
+func (ss *session) Presence() *xmlnode.Element { return ss.presence }
+func (ss *session) Send(st *xmlnode.Element)   { ss.send(st) }
+func (ss *session) State() *module.Slots       { return &ss.state }
 
 // available reports whether the session has sent initial presence (and not
 // gone unavailable since): only available sessions receive presence and
@@ -187,7 +183,11 @@ func (s *Router) unbindLocked(tx *txn, ss *session, reason string) {
 		if reason != "" {
 			un.AddChild(c2s.NSClient, "status").SetText("Disconnected: " + reason)
 		}
-		s.broadcastPresence(tx, ss, un, false)
+		ev := module.Sent{Session: ss, Stanza: un}
+		if !s.runSent(tx, module.PresenceSent, true, &ev) {
+			s.broadcastPresence(tx, ss, un, false)
+			s.runSent(tx, module.PresenceSent, false, &ev)
+		}
 	}
 	ss.gone = true
 	ss.acct.sessions = slices.DeleteFunc(ss.acct.sessions, func(o *session) bool { return o == ss })
@@ -205,7 +205,7 @@ func (s *Router) Route(st *xmlnode.Element) {
 // RouteTo implements component.AddressedRouter: Route for a copy of st
 // addressed to "to", without the copy where it can. A MUC broadcast calls
 // it once per occupant session with the same st; on the common path (a
-// bound session of the recipient, see deliverTo) the session encodes st
+// bound session of the recipient, see plainRecipient) the session encodes st
 // with to in place of its "to", and nothing is allocated per recipient.
 // st is not kept nor changed.
 func (s *Router) RouteTo(st *xmlnode.Element, to string) {

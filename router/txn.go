@@ -105,6 +105,10 @@ func (r *Router) recoverStanza(tx *txn, st *xmlnode.Element) {
 	if v == nil {
 		return
 	}
+	if st == nil {
+		r.logPanic(v, "session hook")
+		return
+	}
 	r.logPanic(v, "routing", "stanza", st.Name.Local, "from", st.Attrib("from"), "to", st.Attrib("to"))
 	r.bounceSafely(tx, st)
 }

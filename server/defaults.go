@@ -4,10 +4,17 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/muctest/muctest/mod/blocking"
+	"github.com/muctest/muctest/mod/carbons"
 	"github.com/muctest/muctest/mod/disco"
+	"github.com/muctest/muctest/mod/last"
+	"github.com/muctest/muctest/mod/offline"
 	"github.com/muctest/muctest/mod/ping"
+	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/session"
 	timemod "github.com/muctest/muctest/mod/time"
+	"github.com/muctest/muctest/mod/vcard"
 	"github.com/muctest/muctest/mod/version"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/muc"
@@ -25,7 +32,14 @@ func DefaultModules() []module.Module {
 		disco.Module{ServerName: "muctest"}, // XEP-0030 service discovery, from every registration
 		ping.Module{},                       // XEP-0199 ping
 		version.Module{Software: "muctest", Version: Version}, // XEP-0092 software version
-		timemod.Module{}, // XEP-0202 entity time
+		timemod.Module{},  // XEP-0202 entity time
+		roster.Module{},   // RFC 6121 rosters and presence subscriptions
+		offline.Module{},  // XEP-0160 offline messages (XEP-0203 delay)
+		blocking.Module{}, // XEP-0191 blocking command
+		carbons.Module{},  // XEP-0280 message carbons
+		vcard.Module{},    // XEP-0054 vcard-temp, XEP-0153 photo marker
+		private.Module{},  // XEP-0049 private XML storage
+		last.Module{},     // XEP-0012 last activity
 	}
 }
 
