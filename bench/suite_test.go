@@ -18,7 +18,6 @@ import (
 	"github.com/muctest/muctest/script"
 )
 
-
 // prosodyAddrEnv names the environment variable that points the Prosody
 // variant at a running Prosody 0.12 started with the reference config
 // (../shared/reference/prosody/start.sh PORT DIR).
