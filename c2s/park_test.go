@@ -270,3 +270,31 @@ func (ph *parkHarness) expireIdle(t *testing.T) {
 	}
 	s.wakeFn()
 }
+
+// TestIdleExpiresWhileParking makes the idle timer fire at the worst
+// moment: after park armed it and before the session counts as parked, so
+// that its wake finds nothing to wake. The session must still end with
+// connection-timeout rather than stay parked for ever with its timer
+// spent. The test hook, which runs in that gap, does what the deadline's
+// passing does there: deadline behind, timer fired.
+func TestIdleExpiresWhileParking(t *testing.T) {
+	var fired atomic.Bool
+	testHookPark = func(s *Session) {
+		if s.idleTimer == nil || fired.Swap(true) {
+			return
+		}
+		s.idleAt = time.Now().Add(-time.Nanosecond)
+		_ = s.raw.SetReadDeadline(s.idleAt)
+		s.idleTimer.Stop()
+		s.wakeFn()
+	}
+	t.Cleanup(func() { testHookPark = nil }) // after the harness's cleanup
+	ph := newParkHarness(t, Limits{IdleTimeout: time.Hour})
+	io.WriteString(ph.client, login)
+	ph.readUntil(t, "</iq>")
+	ph.readUntil(t, "<connection-timeout")
+	ph.awaitEnd(t, "connection-timeout")
+	if !fired.Load() {
+		t.Fatal("the session never parked")
+	}
+}

@@ -26,8 +26,9 @@
 // that it is a trust anchor by the book (RFC 5280 section 4.2.1.9) and
 // passes X509_STRICT checks (Python 3.13's default), and it is a server
 // certificate: extended key usage serverAuth, the domain as common name
-// (older clients compare only that) and as DNS name, with the service
-// names given. ECDSA P-256 (fast to make and to use, accepted by every
+// (older clients compare only that), and the identities of RFC 6120
+// section 13.7.1.2: a DNS-ID for the domain and each service name given,
+// the domain's client SRV-ID and XmppAddr identities. ECDSA P-256 (fast to make and to use, accepted by every
 // maintained TLS stack). Valid from an hour ago (clock skew) for 825 days,
 // the longest Apple's platforms accept for a TLS server certificate.
 package tlscert
@@ -42,6 +43,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
@@ -105,10 +107,14 @@ func Generate(names []string, now time.Time) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("tlscert: public key: %w", err)
 	}
 	ski := sha1.Sum(pub) // RFC 5280 section 4.2.1.2, method (1) in spirit: an identifier, not a security check
+	san, err := subjectAltNames(names)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: names[0], Organization: []string{"muctest development server"}},
-		DNSNames:              names,
+		ExtraExtensions:       []pkix.Extension{san},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(Validity),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
@@ -290,4 +296,66 @@ func colonHex(b []byte) string {
 // least (RFC 7590 section 3.1 recommends no older).
 func ServerConfig(cert tls.Certificate) *tls.Config {
 	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+}
+
+// Object identifiers of the XMPP identities in a subjectAltName.
+var (
+	oidSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
+	oidXmppAddr       = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 8, 5} // RFC 6120 section 13.7.1.4
+	oidDNSSRV         = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 8, 7} // RFC 4985
+)
+
+// subjectAltNames is the subjectAltName extension for names, with the
+// identities RFC 6120 section 13.7.1.2 asks of an XMPP server certificate:
+// a DNS-ID for every name, the SRV-ID of the client service
+// (_xmpp-client.domain, RFC 6120 section 13.7.1.2.1) for the domain
+// (names[0]), and an XmppAddr (the RFC 3920 identity older clients look
+// for) for every name that is not a wildcard. crypto/x509 has no field for
+// the last two, hence the extension written here, DNS names included.
+func subjectAltNames(names []string) (pkix.Extension, error) {
+	var gns []asn1.RawValue
+	for _, n := range names {
+		gns = append(gns, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, Bytes: []byte(n)})
+	}
+	type identity struct {
+		oid  asn1.ObjectIdentifier
+		tag  int
+		text string
+	}
+	ids := []identity{{oidDNSSRV, asn1.TagIA5String, "_xmpp-client." + names[0]}}
+	for _, n := range names {
+		if !strings.HasPrefix(n, "*.") {
+			ids = append(ids, identity{oidXmppAddr, asn1.TagUTF8String, n})
+		}
+	}
+	for _, id := range ids {
+		gn, err := otherName(id.oid, id.tag, id.text)
+		if err != nil {
+			return pkix.Extension{}, err
+		}
+		gns = append(gns, gn)
+	}
+	der, err := asn1.Marshal(gns)
+	if err != nil {
+		return pkix.Extension{}, fmt.Errorf("tlscert: subjectAltName: %w", err)
+	}
+	return pkix.Extension{Id: oidSubjectAltName, Value: der}, nil
+}
+
+// otherName is the GeneralName otherName [0] { type-id, [0] EXPLICIT value }
+// (RFC 5280 section 4.2.1.6) holding text as a string of ASN.1 type tag.
+func otherName(oid asn1.ObjectIdentifier, tag int, text string) (asn1.RawValue, error) {
+	id, err := asn1.Marshal(oid)
+	if err != nil {
+		return asn1.RawValue{}, fmt.Errorf("tlscert: otherName: %w", err)
+	}
+	value, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassUniversal, Tag: tag, Bytes: []byte(text)})
+	if err != nil {
+		return asn1.RawValue{}, fmt.Errorf("tlscert: otherName: %w", err)
+	}
+	explicit, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: value})
+	if err != nil {
+		return asn1.RawValue{}, fmt.Errorf("tlscert: otherName: %w", err)
+	}
+	return asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: append(id, explicit...)}, nil
 }

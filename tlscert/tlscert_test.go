@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/hex"
 	"net"
 	"os"
@@ -222,5 +223,65 @@ func TestHandshake(t *testing.T) {
 				t.Errorf("handshake for %s: %v", host, err)
 			}
 		})
+	}
+}
+
+// TestXMPPIdentities reads the subjectAltName back as a client that checks
+// RFC 6120 identities does: the DNS-IDs, the client SRV-ID of the domain
+// and an XmppAddr per name that is not a wildcard.
+func TestXMPPIdentities(t *testing.T) {
+	cert, err := Generate(Names("localhost", "conference.localhost"), t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ext []byte
+	for _, e := range cert.Leaf.Extensions {
+		if e.Id.Equal(oidSubjectAltName) {
+			ext = e.Value
+		}
+	}
+	var gns []asn1.RawValue
+	if rest, err := asn1.Unmarshal(ext, &gns); err != nil || len(rest) > 0 {
+		t.Fatalf("subjectAltName: %v (%d bytes left)", err, len(rest))
+	}
+	var got []string
+	for _, gn := range gns {
+		switch {
+		case gn.Class == asn1.ClassContextSpecific && gn.Tag == 2:
+			got = append(got, "DNS:"+string(gn.Bytes))
+		case gn.Class == asn1.ClassContextSpecific && gn.Tag == 0:
+			// otherName: type-id, then [0] EXPLICIT value.
+			var id asn1.ObjectIdentifier
+			rest, err := asn1.Unmarshal(gn.Bytes, &id)
+			if err != nil {
+				t.Fatalf("otherName type-id %x: %v", gn.Bytes, err)
+			}
+			var wrapper, value asn1.RawValue
+			if _, err := asn1.Unmarshal(rest, &wrapper); err != nil || wrapper.Class != asn1.ClassContextSpecific || wrapper.Tag != 0 {
+				t.Fatalf("otherName value %x: %v", rest, err)
+			}
+			if _, err := asn1.Unmarshal(wrapper.Bytes, &value); err != nil {
+				t.Fatalf("otherName value %x: %v", wrapper.Bytes, err)
+			}
+			on := struct {
+				ID    asn1.ObjectIdentifier
+				Value asn1.RawValue
+			}{id, value}
+			text := string(value.Bytes)
+			switch {
+			case on.ID.Equal(oidDNSSRV) && on.Value.Tag == asn1.TagIA5String:
+				got = append(got, "SRV:"+text)
+			case on.ID.Equal(oidXmppAddr) && on.Value.Tag == asn1.TagUTF8String:
+				got = append(got, "XmppAddr:"+text)
+			default:
+				t.Errorf("unexpected otherName %v tag %d", on.ID, on.Value.Tag)
+			}
+		default:
+			t.Errorf("unexpected GeneralName class %d tag %d", gn.Class, gn.Tag)
+		}
+	}
+	want := "DNS:localhost DNS:*.localhost DNS:conference.localhost SRV:_xmpp-client.localhost XmppAddr:localhost XmppAddr:conference.localhost"
+	if strings.Join(got, " ") != want {
+		t.Errorf("identities\n%s\nwant\n%s", strings.Join(got, " "), want)
 	}
 }
