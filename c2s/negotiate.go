@@ -240,6 +240,9 @@ func (s *Session) negotiateStep() (restart bool, err error) {
 			if err := s.cfg.elementHandler(el, Authenticated).Handle(s, el); err != nil {
 				return false, err
 			}
+			if s.handler != nil {
+				return false, nil // Adopt: an existing session resumed
+			}
 		default:
 			return false, serr(stream.NotAuthorized, "authenticate and bind first")
 		}

@@ -29,11 +29,9 @@ import (
 	"sync"
 
 	"mellium.im/xmpp/jid"
-	"mellium.im/xmpp/stream"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/module"
-	"github.com/muctest/muctest/xmlnode"
 )
 
 // Config sets up a Router.
@@ -57,16 +55,10 @@ type Config struct {
 	Modules []module.Module
 }
 
-// Conn is the delivery side of a bound session: c2s.Session, or the fake
-// connection of package moduletest.
-type Conn interface {
-	// Send queues st as it is; SendTo queues st with "to" in place of its
-	// own "to" attribute (no copy; st is not kept).
-	Send(st *xmlnode.Element)
-	SendTo(st *xmlnode.Element, to string)
-	// CloseWithError ends the connection with a stream error.
-	CloseWithError(cond stream.Error, text string)
-}
+// Conn is the delivery side of a bound session: c2s.Session, the fake
+// connection of package moduletest, or a module's layer over one of those
+// (module.Stream.SetConn).
+type Conn = module.Conn
 
 // Router routes stanzas between sessions, accounts, modules and
 // components. Make one with New.

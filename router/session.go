@@ -97,7 +97,7 @@ func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2s.Hand
 	ss, old, err := s.bindLocked(tx, conn, full, reply)
 	s.flush(tx)
 	if old != nil {
-		old.c.CloseWithError(stream.Conflict, "Replaced by new connection")
+		old.CloseWithError(stream.Conflict, "Replaced by new connection")
 	}
 	if err != nil {
 		return nil, err
@@ -105,7 +105,7 @@ func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2s.Hand
 	return ss, nil
 }
 
-func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Element) (ss, old *session, err error) {
+func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Element) (ss *session, old Conn, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -117,9 +117,10 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 		acct = newAccount(s, full.Localpart(), "")
 		s.accounts[full.Localpart()] = acct
 	}
-	old = acct.session(full.Resourcepart())
-	if old != nil {
-		s.unbindLocked(tx, old, "Replaced by new connection")
+	if prev := acct.session(full.Resourcepart()); prev != nil {
+		// Its Conn is read now: a module may replace it (XEP-0198).
+		old = prev.c
+		s.unbindLocked(tx, prev, "Replaced by new connection")
 	}
 	ss = &session{srv: s, c: conn, full: full, acct: acct}
 	acct.sessions = append(acct.sessions, ss)

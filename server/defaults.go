@@ -13,6 +13,7 @@ import (
 	"github.com/muctest/muctest/mod/private"
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/session"
+	"github.com/muctest/muctest/mod/sm"
 	timemod "github.com/muctest/muctest/mod/time"
 	"github.com/muctest/muctest/mod/vcard"
 	"github.com/muctest/muctest/mod/version"
@@ -40,6 +41,7 @@ func DefaultModules() []module.Module {
 		vcard.Module{},    // XEP-0054 vcard-temp, XEP-0153 photo marker
 		private.Module{},  // XEP-0049 private XML storage
 		last.Module{},     // XEP-0012 last activity
+		sm.Module{},       // XEP-0198 stream management: acks, resumption
 	}
 }
 

@@ -31,6 +31,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/mod/sm"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/tlscert"
@@ -105,6 +106,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	httpAddr := fs.String("http", "", "also serve the modules' HTTP routes (Server.HTTPHandler: WebSocket, BOSH...) on this TCP address")
+	smResume := fs.Duration("sm-resume", sm.DefaultMaxResumption, "longest time a dropped XEP-0198 session waits for its client to resume it, as Prosody's smacks_hibernation_time")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -147,6 +149,10 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users
+	}
+	if *smResume != sm.DefaultMaxResumption {
+		cfg.Without = append(cfg.Without, "sm")
+		cfg.Modules = append(cfg.Modules, sm.Module{MaxResumption: *smResume})
 	}
 	if *mechs != "" {
 		for _, m := range strings.Split(*mechs, ",") {

@@ -1,0 +1,450 @@
+// Package sm is XEP-0198 stream management: acknowledgements both ways
+// (<r/> and <a/>) and resumption of a session whose connection dropped.
+//
+// A client enables it on a bound stream with <enable/> (resume='true' asks
+// for resumption, max for a resumption time, capped by Module.MaxResumption)
+// and is told <enabled/> with the stream's id. From then on the server
+// counts the stanzas it handled from the client (answering <r/> with
+// <a h='...'/>), and keeps every stanza it sent until the client
+// acknowledges it, asking with <r/> every Module.RequestEvery stanzas.
+//
+// When the connection of a resumable stream drops, its session hibernates
+// (module.UnbindingHook's veto): it stays bound, with its resource,
+// presence, roster interest and MUC occupancy, and what is delivered to it
+// is queued. A new stream of the same account that sends <resume/> with the
+// id before binding takes the session over: it is told <resumed/> with the
+// count of stanzas the server handled, and every unacknowledged stanza is
+// sent again, in order, before anything new. Nobody else sees anything: no
+// unavailable presence goes out, the MUC keeps the occupant. A session not
+// resumed within its resumption time goes offline as any other would; the
+// stanzas it never acknowledged are then handled as Prosody's mod_smacks
+// does: messages with a body are delivered again to the account (another
+// resource, or XEP-0160 offline storage), stamped with XEP-0203 delay at the
+// time they were first sent, and iq requests are answered with
+// recipient-unavailable, so that nothing is lost and nothing is delivered
+// twice.
+//
+// The unacknowledged queue is bounded in stanzas and bytes; a client over
+// either bound is told resource-constraint and its stream closed (as
+// Prosody's smacks_max_unacked_stanzas hard limit).
+package sm
+
+import (
+	"crypto/rand"
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"mellium.im/xmpp/stanza"
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// NS is the XEP-0198 namespace (version 3).
+const NS = "urn:xmpp:sm:3"
+
+// NSDelay is XEP-0203's, for messages handed on after a session expired.
+const NSDelay = "urn:xmpp:delay"
+
+// Defaults for zero Module fields.
+const (
+	// DefaultMaxResumption is Prosody's smacks_hibernation_time.
+	DefaultMaxResumption = 600 * time.Second
+	// DefaultMaxUnacked is Prosody's smacks_max_queue_size.
+	DefaultMaxUnacked = 500
+	// DefaultMaxUnackedBytes bounds what one hibernating session keeps
+	// alive: 500 large stanzas, well under c2s's outbound queue bound.
+	DefaultMaxUnackedBytes = 1 << 20
+	// DefaultRequestEvery is how many unacknowledged stanzas make the
+	// server ask for an ack. A count rather than Prosody's timer, so that
+	// what goes on the wire is the same at every run.
+	DefaultRequestEvery = 5
+)
+
+// Module is XEP-0198. The zero value uses the defaults above and the real
+// clock.
+type Module struct {
+	// MaxResumption is the longest a dropped session waits for its
+	// client; a client's max asks for less. mucd's -sm-resume flag.
+	MaxResumption time.Duration
+	// MaxUnacked and MaxUnackedBytes bound the unacknowledged queue.
+	MaxUnacked      int
+	MaxUnackedBytes int
+	// RequestEvery: ask for an ack (<r/>) when this many stanzas are
+	// unacknowledged and no request is outstanding.
+	RequestEvery int
+	// AfterFunc runs f after d unless the returned stop is called first
+	// (time.AfterFunc by default); tests give a clock of their own.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Now stamps queued stanzas (time.Now by default).
+	Now func() time.Time
+}
+
+// Name implements module.Module.
+func (Module) Name() string { return "sm" }
+
+// streams is the per-session value: the session's stream management state.
+var streams = module.NewSessionState[ref]("sm.stream")
+
+type ref struct{ st *state }
+
+// server is one server's resumable streams by id.
+type server struct {
+	m      Module
+	domain string
+	mu     sync.Mutex
+	byID   map[string]*state
+}
+
+// Register implements module.Module.
+func (m Module) Register(r *module.Registrar) error {
+	if m.MaxResumption <= 0 {
+		m.MaxResumption = DefaultMaxResumption
+	}
+	if m.MaxUnacked <= 0 {
+		m.MaxUnacked = DefaultMaxUnacked
+	}
+	if m.MaxUnackedBytes <= 0 {
+		m.MaxUnackedBytes = DefaultMaxUnackedBytes
+	}
+	if m.RequestEvery <= 0 {
+		m.RequestEvery = DefaultRequestEvery
+	}
+	if m.AfterFunc == nil {
+		m.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	srv := &server{m: m, domain: r.Domain(), byID: map[string]*state{}}
+	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element {
+		return xmlnode.New(NS, "sm")
+	}})
+	name := func(local string) xml.Name { return xml.Name{Space: NS, Local: local} }
+	r.StreamElement(module.StreamElement{Name: name("enable"), Stage: c2s.Bound, Handle: srv.enable})
+	r.StreamElement(module.StreamElement{Name: name("enable"), Stage: c2s.Authenticated, Handle: srv.unexpected})
+	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2s.Authenticated, Handle: srv.resume})
+	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2s.Bound, Handle: srv.unexpected})
+	r.StreamElement(module.StreamElement{Name: name("r"), Stage: c2s.Bound, Handle: srv.request})
+	r.StreamElement(module.StreamElement{Name: name("a"), Stage: c2s.Bound, Handle: srv.ack})
+	r.OnSessionUnbinding(module.After, srv.unbinding)
+	r.OnSessionUnbound(module.After, srv.unbound)
+	r.OnClose(srv.close)
+	return nil
+}
+
+// state is one stream-managed session. Guarded by the router's lock,
+// except in, which the connection's reader goroutine counts.
+type state struct {
+	srv *server
+	ss  module.Stream
+	id  string // resumption id; "" when not resumable
+	max time.Duration
+
+	in  atomic.Uint32 // stanzas handled from the client (its h)
+	out *queue
+
+	cur     *link // the connection serving the session; nil while hibernating
+	closing bool  // cur's connection ended and the router is asked to unbind
+	reason  string
+	stop    func() bool // the hibernation timer
+	gen     int         // which hibernation the timer is for
+	dead    bool        // unbound: no resumption any more
+}
+
+// link is the c2s.Handler of one connection of a stream-managed session:
+// it counts the stanzas it hands to the router, and tells the router of
+// the end of the connection only while the session is still its own.
+type link struct {
+	st   *state
+	cs   *c2s.Session
+	next c2s.Handler // the router's session
+}
+
+func (l *link) HandleStanza(el *xmlnode.Element) {
+	l.st.in.Add(1)
+	l.next.HandleStanza(el)
+}
+
+func (l *link) Close(reason string) {
+	mine := false
+	l.st.ss.Do(func(module.Context) {
+		if l.st.cur == l && !l.st.dead {
+			l.st.closing, l.st.reason, mine = true, reason, true
+		}
+	})
+	if mine {
+		l.next.Close(reason) // the router asks unbinding, below
+	}
+}
+
+func failed(cond string) *xmlnode.Element {
+	f := xmlnode.New(NS, "failed")
+	f.AddChild(c2s.NSStanzas, cond)
+	return f
+}
+
+// unexpected answers <enable/> before bind and <resume/> after it
+// (XEP-0198 sections 3 and 5).
+func (srv *server) unexpected(cs *c2s.Session, _ *xmlnode.Element) error {
+	return cs.SendElement(failed("unexpected-request"))
+}
+
+func (srv *server) enable(cs *c2s.Session, el *xmlnode.Element) error {
+	h := cs.Handler()
+	if _, ok := h.(*link); ok {
+		return cs.SendElement(failed("unexpected-request"))
+	}
+	ss, ok := h.(module.Stream)
+	if !ok {
+		return cs.SendElement(failed("feature-not-implemented"))
+	}
+	st := &state{srv: srv, ss: ss}
+	if v := el.Attrib("resume"); v == "true" || v == "1" {
+		st.max = srv.m.MaxResumption
+		if n, err := strconv.ParseUint(el.Attrib("max"), 10, 32); err == nil && n > 0 && time.Duration(n)*time.Second < st.max {
+			st.max = time.Duration(n) * time.Second
+		}
+		st.id = strings.ToLower(rand.Text())
+	}
+	l := &link{st: st, cs: cs, next: h}
+	ss.Do(func(module.Context) {
+		streams.Use(ss).st = st
+		st.cur = l
+		st.out = &queue{st: st, inner: cs}
+		insert(ss, st.out)
+		en := xmlnode.New(NS, "enabled")
+		if st.id != "" {
+			en.SetAttr("id", st.id).SetAttr("resume", "true").SetAttr("max", strconv.Itoa(int(st.max/time.Second)))
+			srv.mu.Lock()
+			srv.byID[st.id] = st
+			srv.mu.Unlock()
+		}
+		// Under the lock, so that it goes before any counted stanza.
+		_ = cs.SendElement(en)
+	})
+	cs.SetHandler(l)
+	return nil
+}
+
+// insert puts q under every module.Layer on ss's Conn: what XEP-0352
+// holds back is not sent, so not counted.
+func insert(ss module.Stream, q *queue) {
+	c := ss.Conn()
+	l, ok := c.(module.Layer)
+	if !ok {
+		ss.SetConn(q)
+		return
+	}
+	for {
+		inner, ok := l.Inner().(module.Layer)
+		if !ok {
+			l.SetInner(q)
+			return
+		}
+		l = inner
+	}
+}
+
+func (srv *server) request(cs *c2s.Session, _ *xmlnode.Element) error {
+	l, ok := cs.Handler().(*link)
+	if !ok {
+		return c2s.StreamError(stream.UnsupportedStanzaType, "stream management is not enabled")
+	}
+	cs.SendRaw(ackBytes(l.st.in.Load()))
+	return nil
+}
+
+func ackBytes(h uint32) []byte {
+	return []byte(`<a xmlns='` + NS + `' h='` + strconv.FormatUint(uint64(h), 10) + `'/>`)
+}
+
+func parseH(v string) (uint32, bool) {
+	n, err := strconv.ParseUint(v, 10, 32)
+	return uint32(n), err == nil
+}
+
+func (srv *server) ack(cs *c2s.Session, el *xmlnode.Element) error {
+	l, ok := cs.Handler().(*link)
+	if !ok {
+		return c2s.StreamError(stream.UnsupportedStanzaType, "stream management is not enabled")
+	}
+	h, ok := parseH(el.Attrib("h"))
+	if !ok {
+		return c2s.StreamError(stream.InvalidXML, "<a/> needs a numeric h")
+	}
+	var err error
+	l.st.ss.Do(func(module.Context) {
+		if !l.st.out.ack(h) {
+			err = c2s.StreamError(stream.UndefinedCondition, "handled-count-too-high: the client acknowledged more stanzas than the server sent")
+		}
+	})
+	return err
+}
+
+func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
+	h, ok := parseH(el.Attrib("h"))
+	if !ok || el.Attrib("previd") == "" {
+		return cs.SendElement(failed("bad-request"))
+	}
+	srv.mu.Lock()
+	st := srv.byID[el.Attrib("previd")]
+	srv.mu.Unlock()
+	if st == nil || st.ss.JID().Localpart() != cs.User() {
+		return cs.SendElement(failed("item-not-found"))
+	}
+	var answer *xmlnode.Element
+	var old *link
+	st.ss.Do(func(module.Context) {
+		if st.dead {
+			answer = failed("item-not-found")
+			return
+		}
+		if !st.out.ack(h) {
+			answer = failed("undefined-condition")
+			return
+		}
+		old = st.cur
+		l := &link{st: st, cs: cs, next: st.ss.(c2s.Handler)}
+		if old != nil {
+			l.next = old.next
+		}
+		cs.Adopt(st.ss.JID(), l)
+		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in.Load()), 10) + `'/>`))
+		st.cur, st.closing = l, false
+		st.out.attach(cs)
+		if st.stop != nil {
+			st.stop()
+			st.stop = nil
+		}
+		st.gen++
+	})
+	if answer != nil {
+		return cs.SendElement(answer)
+	}
+	if old != nil {
+		// The client came back before its old connection was seen to
+		// drop: that connection ends, and its Close is ignored (link).
+		old.cs.CloseWithError(stream.Conflict, "Replaced by a resumed stream")
+	}
+	return nil
+}
+
+// unbinding keeps a resumable session whose connection dropped
+// (hibernation), and a session whose old connection's end raced with its
+// resumption.
+func (srv *server) unbinding(c module.Context, s module.Session, reason string) bool {
+	r := streams.Get(s)
+	if r == nil || r.st == nil {
+		return false
+	}
+	st := r.st
+	if !st.closing {
+		return st.cur != nil // resumed meanwhile: not this connection's session any more
+	}
+	st.closing = false
+	if st.id == "" || st.out.overflowed {
+		return false
+	}
+	st.cur = nil
+	st.out.attach(nil)
+	st.gen++
+	gen := st.gen
+	st.stop = srv.m.AfterFunc(st.max, func() {
+		st.ss.Do(func(c module.Context) {
+			if st.gen == gen && st.cur == nil && !st.dead {
+				c.Unbind(st.ss, st.reason)
+			}
+		})
+	})
+	return true
+}
+
+// unbound ends a stream-managed session for good: no resumption, and the
+// stanzas its client never acknowledged are handed on (package doc).
+func (srv *server) unbound(c module.Context, s module.Session) {
+	r := streams.Get(s)
+	if r == nil || r.st == nil || r.st.dead {
+		return
+	}
+	st := r.st
+	st.dead = true
+	if st.stop != nil {
+		st.stop()
+		st.stop = nil
+	}
+	if st.id != "" {
+		srv.mu.Lock()
+		delete(srv.byID, st.id)
+		srv.mu.Unlock()
+	}
+	items := st.out.drain()
+	for _, it := range items {
+		srv.handOn(c, it)
+	}
+}
+
+// handOn deals with one unacknowledged stanza of a session gone for good.
+func (srv *server) handOn(c module.Context, it item) {
+	st, err := parseStanza(it.b)
+	if err != nil {
+		return
+	}
+	typ := st.Attrib("type")
+	switch st.Name.Local {
+	case "message":
+		if typ == "groupchat" || typ == "error" || typ == "headline" || st.Child(c2s.NSClient, "body") == nil {
+			return
+		}
+		if st.Child(NSDelay, "delay") == nil {
+			st.AddChild(NSDelay, "delay", "from", srv.domain, "stamp", it.at.UTC().Format("2006-01-02T15:04:05Z"))
+		}
+		c.Route(st)
+	case "iq":
+		if typ == "get" || typ == "set" {
+			c.Bounce(st, stanza.Cancel, stanza.RecipientUnavailable, "")
+		}
+	}
+}
+
+func parseStanza(b []byte) (*xmlnode.Element, error) {
+	root, err := xmlnode.Parse(`<x xmlns='` + c2s.NSClient + `'>` + string(b) + `</x>`)
+	if err != nil {
+		return nil, err
+	}
+	els := root.Elements()
+	if len(els) != 1 {
+		return nil, errNotOne
+	}
+	return els[0], nil
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+const errNotOne = errString("sm: a queued item is not one stanza")
+
+// close stops the timers of hibernating sessions when the server closes.
+func (srv *server) close() {
+	srv.mu.Lock()
+	sts := make([]*state, 0, len(srv.byID))
+	for _, st := range srv.byID {
+		sts = append(sts, st)
+	}
+	srv.mu.Unlock()
+	for _, st := range sts {
+		st.ss.Do(func(module.Context) {
+			if st.stop != nil {
+				st.stop()
+				st.stop = nil
+			}
+		})
+	}
+}

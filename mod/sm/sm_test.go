@@ -1,0 +1,319 @@
+package sm_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/mod/sm"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// client is a raw connection with the XEP-0198 bookkeeping a client does:
+// h counts the stanzas it has read.
+type client struct {
+	*servertest.Raw
+	t    testing.TB
+	srv  *server.Server
+	user string
+	h    int
+}
+
+func login(t testing.TB, srv *server.Server, user, resource string) *client {
+	t.Helper()
+	c := &client{Raw: servertest.DialRaw(t, srv), t: t, srv: srv, user: user}
+	c.Login(user, "pw", resource)
+	return c
+}
+
+// next reads the next element, counting stanzas and answering <r/>.
+func (c *client) next() *xmlnode.Element {
+	c.t.Helper()
+	for {
+		el := c.Next()
+		switch {
+		case el.Name.Space == sm.NS && el.Name.Local == "r":
+			c.Send(fmt.Sprintf("<a xmlns='urn:xmpp:sm:3' h='%d'/>", c.h))
+			continue
+		case el.Name.Space == "jabber:client":
+			c.h++
+		}
+		return el
+	}
+}
+
+// until reads up to the element pred accepts.
+func (c *client) until(pred func(*xmlnode.Element) bool) {
+	c.t.Helper()
+	for !pred(c.next()) {
+	}
+}
+
+func (c *client) enable(resume bool) *xmlnode.Element {
+	c.t.Helper()
+	if resume {
+		c.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true'/>`)
+	} else {
+		c.Send(`<enable xmlns='urn:xmpp:sm:3'/>`)
+	}
+	el := c.Next()
+	if el.Name.Local != "enabled" {
+		c.t.Fatalf("enable: got %s", el)
+	}
+	return el
+}
+
+// reconnect opens a new connection for the same account up to the point
+// where <resume/> may be sent, keeping h.
+func (c *client) reconnect() *xmlnode.Element {
+	c.t.Helper()
+	_ = c.Conn.Close()
+	n := servertest.DialRaw(c.t, c.srv)
+	c.Raw = n
+	n.Open(servertest.StreamHeader)
+	if el := n.Plain(c.user, "pw"); el.Name.Local != "success" {
+		c.t.Fatalf("auth: %s", el)
+	}
+	n.Restart()
+	return n.Open(servertest.StreamHeader)
+}
+
+func (c *client) resume(id string) *xmlnode.Element {
+	c.t.Helper()
+	c.Send(fmt.Sprintf("<resume xmlns='urn:xmpp:sm:3' previd='%s' h='%d'/>", id, c.h))
+	return c.Next()
+}
+
+func body(el *xmlnode.Element) string { return el.ChildText("jabber:client", "body") }
+
+func idle(t testing.TB, srv *server.Server) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEnableAndAcks(t *testing.T) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true})
+	alice := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "pc")
+	en := alice.enable(false)
+	if en.Attrib("id") != "" || en.Attrib("resume") != "" {
+		t.Fatalf("enabled without resume: %s", en)
+	}
+	alice.Send(`<enable xmlns='urn:xmpp:sm:3'/>`)
+	if el := alice.Next(); el.String() != `<failed xmlns="urn:xmpp:sm:3"><unexpected-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></failed>` {
+		t.Fatalf("second enable: %s", el)
+	}
+	// Three stanzas from alice are counted.
+	for i := range 3 {
+		alice.Send(fmt.Sprintf(`<message to='bob@localhost/pc' type='chat'><body>%d</body></message>`, i))
+	}
+	alice.Send(`<r xmlns='urn:xmpp:sm:3'/>`)
+	if el := alice.Next(); el.Attrib("h") != "3" || el.Name.Local != "a" {
+		t.Fatalf("<r/>: %s", el)
+	}
+	for i := range 3 {
+		if el := bob.Next(); body(el) != strconv.Itoa(i) {
+			t.Fatalf("bob got %s", el)
+		}
+	}
+	// The server asks for an ack after RequestEvery stanzas.
+	for i := range sm.DefaultRequestEvery {
+		bob.Send(fmt.Sprintf(`<message to='alice@localhost/phone' type='chat'><body>%d</body></message>`, i))
+		if el := alice.Next(); body(el) != strconv.Itoa(i) {
+			t.Fatalf("alice got %s", el)
+		}
+	}
+	if el := alice.Next(); el.Name.Local != "r" {
+		t.Fatalf("want <r/>, got %s", el)
+	}
+	alice.Send(`<a xmlns='urn:xmpp:sm:3' h='9'/>`)
+	if el := alice.Next(); el.Name.Local != "error" || !strings.Contains(el.String(), "undefined-condition") {
+		t.Fatalf("too high h: %s", el)
+	}
+}
+
+func TestResumeBeforeBindOnly(t *testing.T) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true})
+	alice := login(t, srv, "alice", "phone")
+	alice.Send(`<resume xmlns='urn:xmpp:sm:3' previd='x' h='0'/>`)
+	if el := alice.Next(); !strings.Contains(el.String(), "unexpected-request") {
+		t.Fatalf("resume after bind: %s", el)
+	}
+	c := &client{Raw: servertest.DialRaw(t, srv), t: t, srv: srv, user: "alice"}
+	feats := c.reconnect()
+	if feats.Child(sm.NS, "sm") == nil {
+		t.Fatalf("no <sm/> feature: %s", feats)
+	}
+	if el := c.resume("nope"); !strings.Contains(el.String(), "item-not-found") || el.Name.Local != "failed" {
+		t.Fatalf("unknown id: %s", el)
+	}
+	c.Send(`<enable xmlns='urn:xmpp:sm:3'/>`)
+	if el := c.Next(); !strings.Contains(el.String(), "unexpected-request") {
+		t.Fatalf("enable before bind: %s", el)
+	}
+}
+
+// TestCutAndResume cuts alice's TCP connection while bob is sending to her
+// and resumes: every message arrives once, in order, and the counts agree.
+func TestCutAndResume(t *testing.T) {
+	for _, wait := range []bool{true, false} {
+		t.Run(fmt.Sprintf("hibernated=%v", wait), func(t *testing.T) {
+			srv := servertest.New(t, server.Config{AnyPassword: true})
+			alice := login(t, srv, "alice", "phone")
+			bob := login(t, srv, "bob", "pc")
+			bob.Send(`<presence/>`)
+			bob.next()
+			id := alice.enable(true).Attrib("id")
+			alice.Send(`<presence/>`)
+			alice.next()
+			// Both in a room: the room must see nothing of the cut.
+			alice.Send(`<presence to='room@conference.localhost/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+			alice.until(func(el *xmlnode.Element) bool { return el.Attrib("from") == "room@conference.localhost/alice" })
+			alice.Send(`<iq type='set' id='cfg' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
+			alice.until(func(el *xmlnode.Element) bool { return el.Attrib("id") == "cfg" })
+			bob.Send(`<presence to='room@conference.localhost/bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+			bob.until(func(el *xmlnode.Element) bool { return el.Name.Local == "message" && el.Child("jabber:client", "subject") != nil })
+			alice.until(func(el *xmlnode.Element) bool { return el.Attrib("from") == "room@conference.localhost/bob" })
+			idle(t, srv)
+
+			const n = 40
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range n {
+					bob.Send(fmt.Sprintf(`<message to='alice@localhost/phone' type='chat'><body>%d</body></message>`, i))
+				}
+			}()
+			got := []string{}
+			for len(got) < 10 {
+				got = append(got, body(alice.next()))
+			}
+			wg.Wait()
+			if wait {
+				idle(t, srv)
+			}
+			alice.reconnect()
+			el := alice.resume(id)
+			if el.Name.Local != "resumed" || el.Attrib("previd") != id {
+				t.Fatalf("resume: %s", el)
+			}
+			for len(got) < n {
+				el := alice.next()
+				if el.Name.Local != "message" {
+					t.Fatalf("got %s", el)
+				}
+				got = append(got, body(el))
+			}
+			for i, b := range got {
+				if b != strconv.Itoa(i) {
+					t.Fatalf("messages out of order or duplicated: %v", got)
+				}
+			}
+			// Still bound as before: a ping to the full JID, and nothing
+			// else (no presence from the room, none from bob).
+			bob.Send(`<iq type='get' id='p' to='alice@localhost/phone'><ping xmlns='urn:xmpp:ping'/></iq>`)
+			if el := alice.next(); el.Attrib("id") != "p" {
+				t.Fatalf("after resume alice got %s", el)
+			}
+			alice.Send(`<iq type='result' id='p' to='bob@localhost/pc'/>`)
+			if el := bob.next(); el.Name.Local != "iq" || el.Attrib("type") != "result" {
+				t.Fatalf("bob got %s (the room or alice's presence leaked?)", el)
+			}
+			bob.Send(`<message to='room@conference.localhost' type='groupchat'><body>still here?</body></message>`)
+			if el := alice.next(); body(el) != "still here?" {
+				t.Fatalf("room message after resume: %s", el)
+			}
+			alice.Send(`<r xmlns='urn:xmpp:sm:3'/>`)
+			// alice sent presence, the join, the room form, the result: 4
+			// server counted them across both connections.
+			if el := alice.Next(); el.Attrib("h") != "4" {
+				t.Fatalf("h after resume: %s", el)
+			}
+		})
+	}
+}
+
+// fakeClock hands the test the hibernation timers.
+type fakeClock struct {
+	armed chan func()
+}
+
+func (c *fakeClock) AfterFunc(d time.Duration, f func()) func() bool {
+	c.armed <- f
+	return func() bool { return true }
+}
+
+// TestExpiry lets a hibernating session's timer fire: the session goes
+// offline with unavailable presence, its unacked message with a body goes
+// to offline storage once (delayed), the chat state is dropped, and the
+// unacked iq is answered with an error.
+func TestExpiry(t *testing.T) {
+	clock := &fakeClock{armed: make(chan func(), 1)}
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
+		Modules: []module.Module{sm.Module{AfterFunc: clock.AfterFunc, RequestEvery: 100}}})
+	alice := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "pc")
+	bob.Send(`<presence/>`)
+	bob.next()
+	id := alice.enable(true).Attrib("id")
+	alice.Send(`<presence to='bob@localhost/pc'/>`) // directed: bob sees alice go
+	bob.next()
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><body>one</body></message>`)
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	bob.Send(`<iq to='alice@localhost/phone' type='get' id='v'><query xmlns='jabber:iq:version'/></iq>`)
+	alice.next()
+	alice.next()
+	alice.next()
+	_ = alice.Conn.Close()
+	fire := <-clock.armed
+	fire()
+	if el := bob.next(); el.Name.Local != "presence" || el.Attrib("type") != "unavailable" {
+		t.Fatalf("bob got %s, want unavailable", el)
+	}
+	if el := bob.next(); el.Name.Local != "iq" || el.Attrib("type") != "error" || !strings.Contains(el.String(), "recipient-unavailable") {
+		t.Fatalf("bob got %s, want the iq's error", el)
+	}
+	c := &client{t: t, srv: srv, user: "alice"}
+	c.Raw = servertest.DialRaw(t, srv)
+	c.reconnect()
+	if el := c.resume(id); !strings.Contains(el.String(), "item-not-found") {
+		t.Fatalf("resume after expiry: %s", el)
+	}
+	c.Send(`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`)
+	c.Next()
+	c.Send(`<presence/>`)
+	var msgs []*xmlnode.Element
+	for {
+		el := c.Next()
+		if el.Name.Local == "message" {
+			msgs = append(msgs, el)
+		}
+		if el.Name.Local == "presence" && el.Attrib("from") == c.JID {
+			continue
+		}
+		if len(msgs) == 1 {
+			break
+		}
+	}
+	if body(msgs[0]) != "one" || msgs[0].Child(sm.NSDelay, "delay") == nil {
+		t.Fatalf("offline message: %s", msgs[0])
+	}
+	c.Send("<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	for el := c.Next(); el.Attrib("id") != "sync"; el = c.Next() {
+		if el.Name.Local == "message" {
+			t.Fatalf("a second message: %s", el)
+		}
+	}
+}
