@@ -1,6 +1,7 @@
 package module
 
 import (
+	"github.com/muctest/muctest/c2s"
 	"mellium.im/xmpp/stream"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -47,4 +48,28 @@ type Stream interface {
 	// handler).
 	Conn() Conn
 	SetConn(c Conn)
+}
+
+// Unwrapper is a c2s.Handler that a module put between a c2s session and
+// the router (XEP-0198 counts the stanzas it hands on); Unwrap returns the
+// Handler it passes them to.
+type Unwrapper interface {
+	Unwrap() c2s.Handler
+}
+
+// StreamOf returns the router's session behind a c2s session's Handler
+// (c2s.Session.Handler), through the Unwrappers in between, or nil before
+// bind. A module's c2s element handler uses it to reach the session.
+func StreamOf(h c2s.Handler) Stream {
+	for h != nil {
+		if s, ok := h.(Stream); ok {
+			return s
+		}
+		u, ok := h.(Unwrapper)
+		if !ok {
+			return nil
+		}
+		h = u.Unwrap()
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/muctest/muctest/mod/blocking"
 	"github.com/muctest/muctest/mod/carbons"
+	"github.com/muctest/muctest/mod/csi"
 	"github.com/muctest/muctest/mod/disco"
 	"github.com/muctest/muctest/mod/last"
 	"github.com/muctest/muctest/mod/offline"
@@ -42,6 +43,7 @@ func DefaultModules() []module.Module {
 		private.Module{},  // XEP-0049 private XML storage
 		last.Module{},     // XEP-0012 last activity
 		sm.Module{},       // XEP-0198 stream management: acks, resumption
+		csi.Module{},      // XEP-0352 client state indication
 	}
 }
 

@@ -448,3 +448,6 @@ func (srv *server) close() {
 		})
 	}
 }
+
+// Unwrap implements module.Unwrapper.
+func (l *link) Unwrap() c2s.Handler { return l.next }

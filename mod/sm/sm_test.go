@@ -183,7 +183,9 @@ func TestCutAndResume(t *testing.T) {
 			alice.Send(`<iq type='set' id='cfg' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
 			alice.until(func(el *xmlnode.Element) bool { return el.Attrib("id") == "cfg" })
 			bob.Send(`<presence to='room@conference.localhost/bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
-			bob.until(func(el *xmlnode.Element) bool { return el.Name.Local == "message" && el.Child("jabber:client", "subject") != nil })
+			bob.until(func(el *xmlnode.Element) bool {
+				return el.Name.Local == "message" && el.Child("jabber:client", "subject") != nil
+			})
 			alice.until(func(el *xmlnode.Element) bool { return el.Attrib("from") == "room@conference.localhost/bob" })
 			idle(t, srv)
 

@@ -1,0 +1,202 @@
+// Package csi is XEP-0352 client state indication: a client that says
+// <inactive/> (a phone in a pocket) is sent only what matters at once,
+// and the rest later, as Prosody's mod_csi_simple does.
+//
+// While a session is inactive, presence broadcasts and messages without
+// anything a user reads (chat states, receipts, markers) are held back in a
+// bounded queue, where a newer presence from a sender replaces the older
+// one. Whatever is important (a message with a body or subject, an error,
+// an invitation, iqs, subscription requests, carbons of such messages) is
+// delivered at once, after the queue is flushed, so that the client sees
+// everything in the order it was sent. The queue is flushed as well when
+// it is full and when the client says <active/>.
+//
+// The queue is a module.Layer on the session's Conn, above XEP-0198's
+// unacknowledged queue (mod/sm), which therefore counts only what really
+// went out.
+package csi
+
+import (
+	"encoding/xml"
+
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// NS is XEP-0352's namespace.
+const NS = "urn:xmpp:csi:0"
+
+// Defaults for zero Module fields.
+const (
+	// DefaultMaxQueue is Prosody's csi_queue_size.
+	DefaultMaxQueue = 256
+	// DefaultMaxQueueBytes bounds what one inactive session holds back.
+	DefaultMaxQueueBytes = 256 << 10
+)
+
+// Module is XEP-0352.
+type Module struct {
+	// MaxQueue and MaxQueueBytes bound the stanzas held back for one
+	// inactive session; over either, the queue is flushed.
+	MaxQueue      int
+	MaxQueueBytes int
+}
+
+// Name implements module.Module.
+func (Module) Name() string { return "csi" }
+
+// Register implements module.Module.
+func (m Module) Register(r *module.Registrar) error {
+	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element {
+		return xmlnode.New(NS, "csi")
+	}})
+	for _, local := range []string{"active", "inactive"} {
+		inactive := local == "inactive"
+		r.StreamElement(module.StreamElement{Name: xml.Name{Space: NS, Local: local}, Stage: c2s.Bound,
+			Handle: func(cs *c2s.Session, _ *xmlnode.Element) error {
+				ss := module.StreamOf(cs.Handler())
+				if ss == nil {
+					return c2s.StreamError(stream.UnsupportedStanzaType, "")
+				}
+				ss.Do(func(module.Context) { m.Set(ss, inactive) })
+				return nil
+			}})
+	}
+	return nil
+}
+
+// Set makes s inactive or active, flushing what was held back when it
+// becomes active. It is called with the router's lock held (in a hook, a
+// handler or module.Stream.Do); tests call it to drive a session.
+func (m Module) Set(s module.Stream, inactive bool) {
+	l, ok := s.Conn().(*layer)
+	if !ok {
+		if !inactive {
+			return // active is where every session starts
+		}
+		l = &layer{inner: s.Conn(), max: m.MaxQueue, maxBytes: m.MaxQueueBytes}
+		if l.max <= 0 {
+			l.max = DefaultMaxQueue
+		}
+		if l.maxBytes <= 0 {
+			l.maxBytes = DefaultMaxQueueBytes
+		}
+		s.SetConn(l)
+	}
+	if !inactive {
+		l.flush()
+	}
+	l.inactive = inactive
+}
+
+// layer is the session's Conn while the module has a say: a pass-through
+// while active, a deferral queue while inactive. Guarded by the router's
+// lock.
+type layer struct {
+	inner    module.Conn
+	inactive bool
+	q        []*xmlnode.Element // held back, oldest first, "to" set
+	bytes    int
+	max      int
+	maxBytes int
+}
+
+var _ module.Layer = (*layer)(nil)
+
+func (l *layer) Inner() module.Conn     { return l.inner }
+func (l *layer) SetInner(c module.Conn) { l.inner = c }
+
+func (l *layer) CloseWithError(cond stream.Error, text string) { l.inner.CloseWithError(cond, text) }
+
+func (l *layer) Send(st *xmlnode.Element) {
+	if !l.inactive || Important(st) {
+		l.flush()
+		l.inner.Send(st)
+		return
+	}
+	l.hold(st.Copy())
+}
+
+func (l *layer) SendTo(st *xmlnode.Element, to string) {
+	if !l.inactive || Important(st) {
+		l.flush()
+		l.inner.SendTo(st, to)
+		return
+	}
+	l.hold(st.Copy().SetAttr("to", to))
+}
+
+// hold queues st (a copy the layer owns); a presence replaces the one
+// queued from the same sender.
+func (l *layer) hold(st *xmlnode.Element) {
+	if st.Name.Local == "presence" {
+		from := st.Attrib("from")
+		for i, old := range l.q {
+			if old.Name.Local == "presence" && old.Attrib("from") == from {
+				l.bytes -= size(old)
+				l.q = append(l.q[:i], l.q[i+1:]...)
+				break
+			}
+		}
+	}
+	l.q = append(l.q, st)
+	l.bytes += size(st)
+	if len(l.q) > l.max || l.bytes > l.maxBytes {
+		l.flush()
+	}
+}
+
+// size is a held stanza's serialised size, what it costs to keep.
+func size(st *xmlnode.Element) int { return len(st.AppendTo(nil, c2s.NSClient)) }
+
+func (l *layer) flush() {
+	q := l.q
+	l.q, l.bytes = nil, 0
+	for _, st := range q {
+		l.inner.Send(st)
+	}
+}
+
+// Important reports whether st is delivered to an inactive client at once
+// (Prosody's mod_csi_simple rules): iqs, presence other than plain
+// availability (subscriptions, errors), and messages a user would want to
+// see now: with a body or subject, errors, encrypted, invitations, and
+// carbons of those. Chat states, receipts, markers and headlines wait.
+func Important(st *xmlnode.Element) bool {
+	typ := st.Attrib("type")
+	switch st.Name.Local {
+	case "presence":
+		return typ != "" && typ != "unavailable" && typ != "error"
+	case "message":
+		switch typ {
+		case "headline":
+			return false
+		case "error":
+			return true
+		}
+		m := st
+		for _, ns := range []string{"urn:xmpp:carbons:2"} {
+			for _, local := range []string{"sent", "received"} {
+				if c := st.Child(ns, local); c != nil {
+					if fwd := c.Child("urn:xmpp:forward:0", "forwarded"); fwd != nil {
+						if inner := fwd.Child(c2s.NSClient, "message"); inner != nil {
+							m = inner
+						}
+					}
+				}
+			}
+		}
+		if m.Child(c2s.NSClient, "body") != nil || m.Child(c2s.NSClient, "subject") != nil ||
+			m.Child("urn:xmpp:eme:0", "encryption") != nil || m.Child("jabber:x:conference", "x") != nil {
+			return true
+		}
+		if x := m.Child("http://jabber.org/protocol/muc#user", "x"); x != nil && x.Child("http://jabber.org/protocol/muc#user", "invite") != nil {
+			return true
+		}
+		return false
+	}
+	return true
+}

@@ -1,0 +1,106 @@
+package csi_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/muctest/muctest/mod/csi"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/moduletest"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// streams records the router's sessions, to drive their client state.
+type streams map[string]module.Stream
+
+func (s streams) Module() module.Module {
+	return module.New("grab", func(r *module.Registrar) error {
+		r.OnSessionBound(module.After, func(_ module.Context, ss module.Session) { s[ss.JID().String()] = ss.(module.Stream) })
+		return nil
+	})
+}
+
+func (s streams) set(m csi.Module, full string, inactive bool) {
+	ss := s[full]
+	ss.Do(func(module.Context) { m.Set(ss, inactive) })
+}
+
+const (
+	state   = `<message from='bob@localhost/pc' to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`
+	bodyMsg = `<message from='bob@localhost/pc' to='alice@localhost/phone' type='chat'><body>hi</body></message>`
+)
+
+func pres(show string) string {
+	return fmt.Sprintf(`<presence from='bob@localhost/pc' to='alice@localhost/phone'><show>%s</show></presence>`, show)
+}
+
+func TestDeferral(t *testing.T) {
+	m := csi.Module{}
+	ss := streams{}
+	s := moduletest.New(t, m, ss.Module())
+	alice := s.Login("alice@localhost/phone")
+	bob := s.Login("bob@localhost/pc")
+	ss.set(m, "alice@localhost/phone", true)
+
+	bob.Send(`<presence to='alice@localhost/phone'><show>away</show></presence>`)
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	bob.Send(`<presence to='alice@localhost/phone'><show>dnd</show></presence>`)
+	alice.ExpectNothing()
+	// A body: the queue first (bob's latest presence only), then it.
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><body>hi</body></message>`)
+	alice.Expect(state, pres("dnd"), bodyMsg)
+
+	// Held again, then flushed by <active/>.
+	bob.Send(`<presence to='alice@localhost/phone'><show>xa</show></presence>`)
+	alice.ExpectNothing()
+	ss.set(m, "alice@localhost/phone", false)
+	alice.Expect(pres("xa"))
+	// Active: everything at once.
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	alice.Expect(state)
+	bob.ExpectNothing()
+}
+
+func TestOverflowFlushesInOrder(t *testing.T) {
+	m := csi.Module{MaxQueue: 3}
+	ss := streams{}
+	s := moduletest.New(t, m, ss.Module())
+	alice := s.Login("alice@localhost/phone")
+	bob := s.Login("bob@localhost/pc")
+	ss.set(m, "alice@localhost/phone", true)
+	for range 3 {
+		bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	}
+	alice.ExpectNothing()
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	alice.Expect(state, state, state, state)
+}
+
+func TestImportant(t *testing.T) {
+	for _, c := range []struct {
+		st   string
+		want bool
+	}{
+		{`<presence/>`, false},
+		{`<presence type='unavailable'/>`, false},
+		{`<presence type='subscribe'/>`, true},
+		{`<iq type='get' id='1'/>`, true},
+		{`<message><body>x</body></message>`, true},
+		{`<message type='groupchat'><subject/></message>`, true},
+		{`<message type='headline'><body>x</body></message>`, false},
+		{`<message type='error'/>`, true},
+		{`<message><active xmlns='http://jabber.org/protocol/chatstates'/></message>`, false},
+		{`<message><received xmlns='urn:xmpp:receipts' id='x'/></message>`, false},
+		{`<message><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'/></x></message>`, true},
+		{`<message><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><body>x</body></message></forwarded></received></message>`, true},
+		{`<message><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><gone xmlns='http://jabber.org/protocol/chatstates'/></message></forwarded></sent></message>`, false},
+	} {
+		el, err := xmlnode.Parse(`<x xmlns='jabber:client'>` + c.st + `</x>`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := csi.Important(el.Elements()[0]); got != c.want {
+			t.Errorf("Important(%s) = %v, want %v", c.st, got, c.want)
+		}
+	}
+}
