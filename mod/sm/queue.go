@@ -31,6 +31,7 @@ type queue struct {
 
 	requested  bool // an <r/> is outstanding
 	overflowed bool // over a bound: the stream is being closed
+	drained    bool // the session ended: nothing is kept any more
 }
 
 var _ module.Conn = (*queue)(nil)
@@ -50,10 +51,17 @@ func (q *queue) CloseWithError(cond stream.Error, text string) {
 }
 
 func (q *queue) push(b []byte) {
-	if q.overflowed {
-		return // the stream is closing, as a c2s session's queue does
-	}
 	m := &q.st.srv.m
+	if q.overflowed {
+		// The session is ending: what comes meanwhile is kept to be
+		// handed on with the rest, up to twice the bounds, and not sent.
+		if !q.drained && len(q.items) < 2*m.MaxUnacked && q.bytes+len(b) <= 2*m.MaxUnackedBytes {
+			q.items = append(q.items, item{b: b, at: m.Now()})
+			q.bytes += len(b)
+			q.sent++
+		}
+		return
+	}
 	q.items = append(q.items, item{b: b, at: m.Now()})
 	q.bytes += len(b)
 	q.sent++
@@ -127,7 +135,7 @@ func (q *queue) drain() []item {
 	items := q.items
 	q.items, q.bytes = nil, 0
 	q.inner = nil
-	q.overflowed = true // nothing is queued any more
+	q.overflowed, q.drained = true, true
 	return items
 }
 

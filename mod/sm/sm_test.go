@@ -49,6 +49,22 @@ func (c *client) next() *xmlnode.Element {
 	}
 }
 
+// ackAnswer reads up to the server's <a/>, answering its <r/>.
+func (c *client) ackAnswer() *xmlnode.Element {
+	c.t.Helper()
+	for {
+		el := c.Next()
+		if el.Name.Space == sm.NS && el.Name.Local == "r" {
+			c.Send(fmt.Sprintf("<a xmlns='urn:xmpp:sm:3' h='%d'/>", c.h))
+			continue
+		}
+		if el.Name.Space != sm.NS || el.Name.Local != "a" {
+			c.t.Fatalf("want <a/>, got %s", el)
+		}
+		return el
+	}
+}
+
 // until reads up to the element pred accepts.
 func (c *client) until(pred func(*xmlnode.Element) bool) {
 	c.t.Helper()
@@ -75,6 +91,13 @@ func (c *client) enable(resume bool) *xmlnode.Element {
 func (c *client) reconnect() *xmlnode.Element {
 	c.t.Helper()
 	_ = c.Conn.Close()
+	return c.dial()
+}
+
+// dial opens a new connection for the same account, leaving the old one
+// as it is.
+func (c *client) dial() *xmlnode.Element {
+	c.t.Helper()
 	n := servertest.DialRaw(c.t, c.srv)
 	c.Raw = n
 	n.Open(servertest.StreamHeader)
@@ -167,9 +190,24 @@ func TestResumeBeforeBindOnly(t *testing.T) {
 // TestCutAndResume cuts alice's TCP connection while bob is sending to her
 // and resumes: every message arrives once, in order, and the counts agree.
 func TestCutAndResume(t *testing.T) {
-	for _, wait := range []bool{true, false} {
-		t.Run(fmt.Sprintf("hibernated=%v", wait), func(t *testing.T) {
-			srv := servertest.New(t, server.Config{AnyPassword: true})
+	for _, c := range []struct {
+		name string
+		// wait: the server has seen the cut before the client comes back;
+		// open: the old connection is not even closed (the client came
+		// back before noticing), so the resumption takes the session over.
+		wait, open bool
+		park       time.Duration
+	}{
+		{name: "hibernated", wait: true},
+		{name: "racing", wait: false},
+		{name: "takeover", open: true},
+		// Every session parks between stanzas (netpoll) and wakes.
+		{name: "parking", wait: true, park: time.Nanosecond},
+		{name: "parking-takeover", open: true, park: time.Nanosecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wait := c.wait
+			srv := servertest.New(t, server.Config{AnyPassword: true, ParkAfter: c.park})
 			alice := login(t, srv, "alice", "phone")
 			bob := login(t, srv, "bob", "pc")
 			bob.Send(`<presence/>`)
@@ -206,10 +244,30 @@ func TestCutAndResume(t *testing.T) {
 			if wait {
 				idle(t, srv)
 			}
-			alice.reconnect()
+			old := alice.Raw
+			if c.open {
+				alice.dial()
+			} else {
+				alice.reconnect()
+			}
 			el := alice.resume(id)
 			if el.Name.Local != "resumed" || el.Attrib("previd") != id {
 				t.Fatalf("resume: %s", el)
+			}
+			if c.open {
+				// The old stream ends with a stream error.
+				for {
+					el, err := old.TryNext()
+					if err != nil {
+						t.Fatalf("old stream: %v, want a conflict stream error", err)
+					}
+					if el.Name.Local == "error" {
+						if !strings.Contains(el.String(), "conflict") {
+							t.Fatalf("old stream ended with %s", el)
+						}
+						break
+					}
+				}
 			}
 			for len(got) < n {
 				el := alice.next()
@@ -240,7 +298,7 @@ func TestCutAndResume(t *testing.T) {
 			alice.Send(`<r xmlns='urn:xmpp:sm:3'/>`)
 			// alice sent presence, the join, the room form, the result: 4
 			// server counted them across both connections.
-			if el := alice.Next(); el.Attrib("h") != "4" {
+			if el := alice.ackAnswer(); el.Attrib("h") != "4" {
 				t.Fatalf("h after resume: %s", el)
 			}
 		})
@@ -317,5 +375,54 @@ func TestExpiry(t *testing.T) {
 		if el.Name.Local == "message" {
 			t.Fatalf("a second message: %s", el)
 		}
+	}
+}
+
+// TestUnackedBound: a client that never acknowledges is disconnected
+// with resource-constraint once its unacked queue is over the bound; what
+// it never acknowledged goes to offline storage.
+func TestUnackedBound(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mod  sm.Module
+	}{
+		{"count", sm.Module{MaxUnacked: 4, RequestEvery: 100}},
+		{"bytes", sm.Module{MaxUnackedBytes: 400, RequestEvery: 100}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"}, Modules: []module.Module{c.mod}})
+			alice := login(t, srv, "alice", "phone")
+			bob := login(t, srv, "bob", "pc")
+			alice.enable(true)
+			// Four fit, the fifth is over; the sixth comes while the
+			// session ends: none is lost.
+			for i := range 6 {
+				bob.Send(fmt.Sprintf(`<message to='alice@localhost/phone' type='chat'><body>%d</body></message>`, i))
+			}
+			for {
+				el := alice.Next()
+				if el.Name.Local == "error" {
+					if !strings.Contains(el.String(), "resource-constraint") || !strings.Contains(el.String(), "too many unacked") {
+						t.Fatalf("stream error %s", el)
+					}
+					break
+				}
+			}
+			idle(t, srv)
+			again := login(t, srv, "alice", "tablet")
+			again.Send(`<presence/>`)
+			var bodies []string
+			for len(bodies) < 6 {
+				if el := again.Next(); el.Name.Local == "message" {
+					if el.Child(sm.NSDelay, "delay") == nil {
+						t.Errorf("no delay on %s", el)
+					}
+					bodies = append(bodies, body(el))
+				}
+			}
+			if strings.Join(bodies, ",") != "0,1,2,3,4,5" {
+				t.Fatalf("offline messages %v", bodies)
+			}
+		})
 	}
 }
