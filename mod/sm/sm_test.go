@@ -426,3 +426,54 @@ func TestUnackedBound(t *testing.T) {
 		})
 	}
 }
+
+// TestWithClientState: XEP-0352's queue sits above XEP-0198's, so what an
+// inactive client is not sent yet is not counted either, and a resumption
+// does not send it twice.
+func TestWithClientState(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		t.Run(fmt.Sprintf("inactive-first=%v", first), func(t *testing.T) { testWithClientState(t, first) })
+	}
+}
+
+func testWithClientState(t *testing.T, inactiveFirst bool) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true})
+	alice := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "pc")
+	// Inactive before or after enabling: the layers stack the same way.
+	if inactiveFirst {
+		alice.Send(`<inactive xmlns='urn:xmpp:csi:0'/>`)
+	}
+	id := alice.enable(true).Attrib("id")
+	if !inactiveFirst {
+		alice.Send(`<inactive xmlns='urn:xmpp:csi:0'/>`)
+	}
+	bob.Send(`<presence to='alice@localhost/phone'><show>away</show></presence>`)
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	idle(t, srv)
+	_ = alice.Conn.Close()
+	idle(t, srv)
+	alice.reconnect()
+	if el := alice.resume(id); el.Name.Local != "resumed" {
+		t.Fatalf("resume: %s", el)
+	}
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><body>hi</body></message>`)
+	want := []string{"presence", "message", "hi"}
+	var got []string
+	for len(got) < len(want) {
+		el := alice.next()
+		if b := body(el); b != "" {
+			got = append(got, b)
+		} else {
+			got = append(got, el.Name.Local)
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("alice got %v, want %v", got, want)
+	}
+	alice.Send(`<active xmlns='urn:xmpp:csi:0'/>`)
+	alice.Send("<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if el := alice.next(); el.Attrib("id") != "sync" {
+		t.Fatalf("after <active/>, alice got %s", el)
+	}
+}

@@ -1,0 +1,44 @@
+package sm
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// TestAck checks the client's h against what was sent, modulo 2^32 as
+// XEP-0198 section 5 counts.
+func TestAck(t *testing.T) {
+	for _, c := range []struct {
+		name        string
+		acked       uint32 // the client's previous h
+		queued      int
+		h           uint32
+		ok          bool
+		left, bytes int
+	}{
+		{"none", 0, 3, 0, true, 3, 3},
+		{"some", 0, 3, 2, true, 1, 1},
+		{"all", 0, 3, 3, true, 0, 0},
+		{"too many", 0, 3, 4, false, 3, 3},
+		{"backwards", 5, 3, 4, false, 3, 3},
+		{"wrapping", math.MaxUint32 - 1, 3, 1, true, 0, 0},
+		{"wrapping part", math.MaxUint32, 3, 0, true, 2, 2},
+		{"wrapping too far", math.MaxUint32, 3, 3, false, 3, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			st := &state{srv: &server{m: Module{MaxUnacked: 10, MaxUnackedBytes: 100, RequestEvery: 100, Now: time.Now}}}
+			q := &queue{st: st, acked: c.acked, sent: c.acked}
+			st.out = q
+			for range c.queued {
+				q.push([]byte("x"))
+			}
+			if ok := q.ack(c.h); ok != c.ok {
+				t.Fatalf("ack(%d) = %v, want %v", c.h, ok, c.ok)
+			}
+			if len(q.items) != c.left || q.bytes != c.bytes {
+				t.Fatalf("left %d items, %d bytes; want %d, %d", len(q.items), q.bytes, c.left, c.bytes)
+			}
+		})
+	}
+}
