@@ -133,6 +133,14 @@ func TestEnableAndAcks(t *testing.T) {
 	if en.Attrib("id") != "" || en.Attrib("resume") != "" {
 		t.Fatalf("enabled without resume: %s", en)
 	}
+	// A client's max caps the resumption time, never raises it.
+	for _, c := range []struct{ max, want string }{{"60", "60"}, {"100000", "600"}, {"x", "600"}} {
+		other := login(t, srv, "carol", c.max)
+		other.Send(`<enable xmlns='urn:xmpp:sm:3' resume='true' max='` + c.max + `'/>`)
+		if el := other.Next(); el.Attrib("max") != c.want || el.Attrib("resume") != "true" || len(el.Attrib("id")) < 16 {
+			t.Errorf("enable max=%s: %s, want max=%s", c.max, el, c.want)
+		}
+	}
 	alice.Send(`<enable xmlns='urn:xmpp:sm:3'/>`)
 	if el := alice.Next(); el.String() != `<failed xmlns="urn:xmpp:sm:3"><unexpected-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></failed>` {
 		t.Fatalf("second enable: %s", el)
@@ -175,8 +183,8 @@ func TestResumeBeforeBindOnly(t *testing.T) {
 	}
 	c := &client{Raw: servertest.DialRaw(t, srv), t: t, srv: srv, user: "alice"}
 	feats := c.reconnect()
-	if feats.Child(sm.NS, "sm") == nil {
-		t.Fatalf("no <sm/> feature: %s", feats)
+	if feats.Child(sm.NS, "sm") == nil || feats.Child("urn:xmpp:csi:0", "csi") == nil {
+		t.Fatalf("no <sm/> or <csi/> feature: %s", feats)
 	}
 	if el := c.resume("nope"); !strings.Contains(el.String(), "item-not-found") || el.Name.Local != "failed" {
 		t.Fatalf("unknown id: %s", el)
@@ -475,5 +483,31 @@ func testWithClientState(t *testing.T, inactiveFirst bool) {
 	alice.Send("<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
 	if el := alice.next(); el.Attrib("id") != "sync" {
 		t.Fatalf("after <active/>, alice got %s", el)
+	}
+}
+
+// TestHibernatedOverflow: a hibernating session whose queue goes over its
+// bound ends at once (its contacts see it go), rather than holding it all
+// until its resumption time.
+func TestHibernatedOverflow(t *testing.T) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
+		Modules: []module.Module{sm.Module{MaxUnacked: 3, RequestEvery: 100}}})
+	alice := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "pc")
+	id := alice.enable(true).Attrib("id")
+	alice.Send(`<presence to='bob@localhost/pc'/>`)
+	bob.next()
+	_ = alice.Conn.Close()
+	idle(t, srv)
+	for i := range 4 {
+		bob.Send(fmt.Sprintf(`<message to='alice@localhost/phone' type='chat'><body>%d</body></message>`, i))
+	}
+	if el := bob.next(); el.Name.Local != "presence" || el.Attrib("type") != "unavailable" {
+		t.Fatalf("bob got %s, want alice's unavailable", el)
+	}
+	c := &client{t: t, srv: srv, user: "alice", Raw: servertest.DialRaw(t, srv)}
+	c.reconnect()
+	if el := c.resume(id); !strings.Contains(el.String(), "item-not-found") {
+		t.Fatalf("resume after overflow: %s", el)
 	}
 }
