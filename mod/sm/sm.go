@@ -349,7 +349,7 @@ func (srv *server) unbinding(c module.Context, s module.Session, reason string) 
 		return st.cur != nil // resumed meanwhile: not this connection's session any more
 	}
 	st.closing = false
-	if st.id == "" || st.out.overflowed {
+	if st.id == "" || st.out.overflowed || !lost(reason) {
 		return false
 	}
 	st.cur = nil
@@ -364,6 +364,14 @@ func (srv *server) unbinding(c module.Context, s module.Session, reason string) 
 		})
 	})
 	return true
+}
+
+// lost reports whether a session ended because its connection was lost
+// (c2s's reasons for a failed read or write, and for a peer that went
+// silent), the case resumption is for. A closing handshake ("") ends the
+// session, as does a stream error the server sent (XEP-0198 section 5).
+func lost(reason string) bool {
+	return reason == "connection closed" || reason == "connection-timeout"
 }
 
 // unbound ends a stream-managed session for good: no resumption, and the

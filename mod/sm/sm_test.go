@@ -511,3 +511,23 @@ func TestHibernatedOverflow(t *testing.T) {
 		t.Fatalf("resume after overflow: %s", el)
 	}
 }
+
+// TestCleanCloseEnds: a client that closes its stream ends its session,
+// resumable or not: its contacts see it go, and it cannot be resumed.
+func TestCleanCloseEnds(t *testing.T) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true})
+	alice := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "pc")
+	id := alice.enable(true).Attrib("id")
+	alice.Send(`<presence to='bob@localhost/pc'/>`)
+	bob.next()
+	alice.Close()
+	if el := bob.next(); el.Name.Local != "presence" || el.Attrib("type") != "unavailable" {
+		t.Fatalf("bob got %s, want alice's unavailable", el)
+	}
+	c := &client{t: t, srv: srv, user: "alice", Raw: servertest.DialRaw(t, srv)}
+	c.reconnect()
+	if el := c.resume(id); !strings.Contains(el.String(), "item-not-found") {
+		t.Fatalf("resume after a clean close: %s", el)
+	}
+}
