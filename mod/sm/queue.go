@@ -59,13 +59,20 @@ func (q *queue) push(b []byte) {
 			q.items = append(q.items, item{b: b, at: m.Now()})
 			q.bytes += len(b)
 			q.sent++
+			if q.inner == nil && q.st.cur == nil {
+				q.st.srv.hbytes += len(b)
+			}
 		}
 		return
 	}
 	q.items = append(q.items, item{b: b, at: m.Now()})
 	q.bytes += len(b)
 	q.sent++
-	if len(q.items) > m.MaxUnacked || q.bytes > m.MaxUnackedBytes {
+	if q.inner == nil && q.st.cur == nil {
+		q.st.srv.hbytes += len(b) // hibernating: counts for the server's bound
+	}
+	if len(q.items) > m.MaxUnacked || q.bytes > m.MaxUnackedBytes ||
+		(q.inner == nil && q.st.srv.hbytes > m.MaxHibernatingBytes) {
 		// Kept, so that it is handed on with the rest when the session
 		// ends; the session ends now (Prosody: "too many unacked").
 		q.overflowed = true
@@ -97,10 +104,10 @@ func (q *queue) push(b []byte) {
 // false when h counts more than was sent (XEP-0198 section 4: the stream
 // then fails).
 func (q *queue) ack(h uint32) bool {
-	n := h - q.acked // modulo 2^32, as XEP-0198 counts
-	if int64(n) > int64(len(q.items)) {
+	if !q.canAck(h) {
 		return false
 	}
+	n := h - q.acked
 	for i := range q.items[:n] {
 		q.bytes -= len(q.items[i].b)
 	}
@@ -112,6 +119,12 @@ func (q *queue) ack(h uint32) bool {
 	q.acked = h
 	q.requested = false
 	return true
+}
+
+// canAck reports whether h is a valid ack: no more than was sent.
+func (q *queue) canAck(h uint32) bool {
+	n := h - q.acked // modulo 2^32, as XEP-0198 counts
+	return int64(n) <= int64(len(q.items))
 }
 
 // attach makes cs the connection serving the session (nil: hibernating).

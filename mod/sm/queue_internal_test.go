@@ -30,6 +30,7 @@ func TestAck(t *testing.T) {
 			st := &state{srv: &server{m: Module{MaxUnacked: 10, MaxUnackedBytes: 100, RequestEvery: 100, Now: time.Now}}}
 			q := &queue{st: st, acked: c.acked, sent: c.acked}
 			st.out = q
+			st.cur = &link{} // live, with no connection to write to
 			for range c.queued {
 				q.push([]byte("x"))
 			}

@@ -65,6 +65,12 @@ const (
 	// server ask for an ack. A count rather than Prosody's timer, so that
 	// what goes on the wire is the same at every run.
 	DefaultRequestEvery = 5
+	// DefaultMaxHibernating bounds the dropped sessions one account keeps
+	// for resumption (a phone, a laptop, a tablet and some to spare).
+	DefaultMaxHibernating = 10
+	// DefaultMaxHibernatingBytes bounds what every dropped session of the
+	// server keeps queued, together.
+	DefaultMaxHibernatingBytes = 64 << 20
 )
 
 // Module is XEP-0198. The zero value uses the defaults above and the real
@@ -76,6 +82,15 @@ type Module struct {
 	// MaxUnacked and MaxUnackedBytes bound the unacknowledged queue.
 	MaxUnacked      int
 	MaxUnackedBytes int
+	// MaxHibernating bounds the sessions of one account waiting for
+	// resumption, MaxHibernatingBytes what all of the server's keep
+	// queued. When a session hibernating puts its account or the server
+	// over one, the session that has waited longest ends; a hibernating
+	// session whose deliveries put the server over its bytes ends too.
+	// So many connections of one account, each dropped with a full queue,
+	// cannot hold the server's memory for the resumption time.
+	MaxHibernating      int
+	MaxHibernatingBytes int
 	// RequestEvery: ask for an ack (<r/>) when this many stanzas are
 	// unacknowledged and no request is outstanding.
 	RequestEvery int
@@ -100,6 +115,49 @@ type server struct {
 	domain string
 	mu     sync.Mutex
 	byID   map[string]*state
+
+	// The hibernating sessions, longest waiting first, and the bytes
+	// they keep queued; guarded by the router's lock.
+	hib    []*state
+	hbytes int
+}
+
+// sleep records st as hibernating and ends the sessions that have waited
+// longest while its account or the server is over its bounds.
+func (srv *server) sleep(c module.Context, st *state) {
+	srv.hib = append(srv.hib, st)
+	srv.hbytes += st.out.bytes
+	acct := st.ss.Account()
+	for {
+		n, oldest := 0, (*state)(nil)
+		for _, o := range srv.hib {
+			if o.ss.Account() == acct {
+				if n++; oldest == nil {
+					oldest = o
+				}
+			}
+		}
+		switch {
+		case n > srv.m.MaxHibernating:
+		case srv.hbytes > srv.m.MaxHibernatingBytes && len(srv.hib) > 0:
+			oldest = srv.hib[0]
+		default:
+			return
+		}
+		c.Unbind(oldest.ss, "too many sessions waiting for resumption")
+		srv.wake(oldest) // done by unbound already; never loop on it
+	}
+}
+
+// wake forgets st as hibernating (resumed or ended).
+func (srv *server) wake(st *state) {
+	for i, o := range srv.hib {
+		if o == st {
+			srv.hib = append(srv.hib[:i], srv.hib[i+1:]...)
+			srv.hbytes -= st.out.bytes
+			return
+		}
+	}
 }
 
 // Register implements module.Module.
@@ -115,6 +173,12 @@ func (m Module) Register(r *module.Registrar) error {
 	}
 	if m.RequestEvery <= 0 {
 		m.RequestEvery = DefaultRequestEvery
+	}
+	if m.MaxHibernating <= 0 {
+		m.MaxHibernating = DefaultMaxHibernating
+	}
+	if m.MaxHibernatingBytes <= 0 {
+		m.MaxHibernatingBytes = DefaultMaxHibernatingBytes
 	}
 	if m.AfterFunc == nil {
 		m.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
@@ -306,10 +370,14 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 			answer = failed("item-not-found")
 			return
 		}
-		if !st.out.ack(h) {
+		if !st.out.canAck(h) {
 			answer = failed("undefined-condition")
 			return
 		}
+		if st.cur == nil {
+			srv.wake(st) // before the ack changes what it keeps
+		}
+		st.out.ack(h)
 		old = st.cur
 		l := &link{st: st, cs: cs, next: st.ss.(c2s.Handler)}
 		if old != nil {
@@ -356,6 +424,7 @@ func (srv *server) unbinding(c module.Context, s module.Session, reason string) 
 	st.out.attach(nil)
 	st.gen++
 	gen := st.gen
+	defer srv.sleep(c, st)
 	st.stop = srv.m.AfterFunc(st.max, func() {
 		st.ss.Do(func(c module.Context) {
 			if st.gen == gen && st.cur == nil && !st.dead {
@@ -391,6 +460,9 @@ func (srv *server) unbound(c module.Context, s module.Session) {
 		srv.mu.Lock()
 		delete(srv.byID, st.id)
 		srv.mu.Unlock()
+	}
+	if st.cur == nil {
+		srv.wake(st)
 	}
 	items := st.out.drain()
 	for _, it := range items {

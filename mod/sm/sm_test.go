@@ -531,3 +531,74 @@ func TestCleanCloseEnds(t *testing.T) {
 		t.Fatalf("resume after a clean close: %s", el)
 	}
 }
+
+// TestHibernatingBounds: an account keeps at most MaxHibernating dropped
+// sessions (over it, the one that has waited longest ends), and the
+// server MaxHibernatingBytes queued for them (a delivery over it ends the
+// session it is for).
+func TestHibernatingBounds(t *testing.T) {
+	t.Run("count", func(t *testing.T) {
+		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
+			Modules: []module.Module{sm.Module{MaxHibernating: 2}}})
+		bob := login(t, srv, "bob", "pc")
+		ids := map[string]string{}
+		for _, res := range []string{"1", "2", "3"} {
+			a := login(t, srv, "alice", res)
+			ids[res] = a.enable(true).Attrib("id")
+			a.Send(`<presence to='bob@localhost/pc'/>`)
+			bob.next()
+			_ = a.Conn.Close()
+			idle(t, srv)
+		}
+		if el := bob.next(); el.Attrib("type") != "unavailable" || el.Attrib("from") != "alice@localhost/1" {
+			t.Fatalf("bob got %s, want alice/1's unavailable", el)
+		}
+		for res, want := range map[string]string{"1": "failed", "3": "resumed"} {
+			c := &client{t: t, srv: srv, user: "alice", Raw: servertest.DialRaw(t, srv)}
+			c.reconnect()
+			if el := c.resume(ids[res]); el.Name.Local != want {
+				t.Fatalf("resume %s: %s, want %s", res, el, want)
+			}
+		}
+	})
+	t.Run("bytes", func(t *testing.T) {
+		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
+			Modules: []module.Module{sm.Module{MaxHibernatingBytes: 1000, RequestEvery: 100}}})
+		bob := login(t, srv, "bob", "pc")
+		for _, user := range []string{"alice", "carol"} {
+			a := login(t, srv, user, "phone")
+			a.enable(true)
+			a.Send(`<presence to='bob@localhost/pc'/>`)
+			bob.next()
+			_ = a.Conn.Close()
+			idle(t, srv)
+		}
+		// 600 bytes for carol, then 600 more for alice, which end her.
+		big := strings.Repeat("x", 500)
+		bob.Send(`<message to='carol@localhost/phone' type='chat'><body>` + big + `</body></message>`)
+		bob.Send(`<message to='alice@localhost/phone' type='chat'><body>` + big + `</body></message>`)
+		if el := bob.next(); el.Attrib("type") != "unavailable" || el.Attrib("from") != "alice@localhost/phone" {
+			t.Fatalf("bob got %s, want alice's unavailable", el)
+		}
+	})
+	t.Run("bytes-at-hibernation", func(t *testing.T) {
+		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
+			Modules: []module.Module{sm.Module{MaxHibernatingBytes: 1000, RequestEvery: 100}}})
+		bob := login(t, srv, "bob", "pc")
+		big := strings.Repeat("x", 500)
+		for _, user := range []string{"alice", "carol"} {
+			a := login(t, srv, user, "phone")
+			a.enable(true)
+			a.Send(`<presence to='bob@localhost/pc'/>`)
+			bob.next()
+			// Unacknowledged when the connection drops.
+			bob.Send(`<message to='` + user + `@localhost/phone' type='chat'><body>` + big + `</body></message>`)
+			a.next()
+			_ = a.Conn.Close()
+			idle(t, srv)
+		}
+		if el := bob.next(); el.Attrib("type") != "unavailable" || el.Attrib("from") != "alice@localhost/phone" {
+			t.Fatalf("bob got %s, want alice's unavailable", el)
+		}
+	})
+}
