@@ -259,7 +259,8 @@ func TestCutAndResume(t *testing.T) {
 				alice.reconnect()
 			}
 			el := alice.resume(id)
-			if el.Name.Local != "resumed" || el.Attrib("previd") != id {
+			// alice sent presence, the join and the room form.
+			if el.Name.Local != "resumed" || el.Attrib("previd") != id || el.Attrib("h") != "3" {
 				t.Fatalf("resume: %s", el)
 			}
 			if c.open {
@@ -308,6 +309,24 @@ func TestCutAndResume(t *testing.T) {
 			// server counted them across both connections.
 			if el := alice.ackAnswer(); el.Attrib("h") != "4" {
 				t.Fatalf("h after resume: %s", el)
+			}
+			// The counts agree exactly: once alice acknowledges all she
+			// read, a second resumption sends nothing again (an h above
+			// the server's count would have failed the stream).
+			alice.Send(fmt.Sprintf("<a xmlns='urn:xmpp:sm:3' h='%d'/>", alice.h))
+			alice.Send("<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+			if el := alice.next(); el.Attrib("id") != "sync" {
+				t.Fatalf("got %s", el)
+			}
+			alice.Send(fmt.Sprintf("<a xmlns='urn:xmpp:sm:3' h='%d'/>", alice.h))
+			idle(t, srv)
+			alice.reconnect()
+			if el := alice.resume(id); el.Name.Local != "resumed" || el.Attrib("h") != "5" {
+				t.Fatalf("second resume: %s", el)
+			}
+			alice.Send("<iq type='get' id='sync2' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+			if el := alice.Next(); el.Attrib("id") != "sync2" {
+				t.Fatalf("after a full ack, the second resumption sent %s", el)
 			}
 		})
 	}
@@ -601,4 +620,82 @@ func TestHibernatingBounds(t *testing.T) {
 			t.Fatalf("bob got %s, want alice's unavailable", el)
 		}
 	})
+}
+
+// TestHostile: another account cannot take a session over with its id,
+// and malformed or misplaced elements get a failure or a stream error, the
+// victim being served throughout.
+func TestHostile(t *testing.T) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true})
+	alice := login(t, srv, "alice", "phone")
+	id := alice.enable(true).Attrib("id")
+	_ = alice.Conn.Close()
+	idle(t, srv)
+
+	mallory := &client{t: t, srv: srv, user: "mallory", Raw: servertest.DialRaw(t, srv)}
+	mallory.reconnect()
+	if el := mallory.resume(id); el.Name.Local != "failed" || !strings.Contains(el.String(), "item-not-found") {
+		t.Fatalf("mallory resuming alice's session: %s", el)
+	}
+	for _, c := range []struct{ send, want string }{
+		{`<resume xmlns='urn:xmpp:sm:3' previd='` + id + `' h='-1'/>`, "bad-request"},
+		{`<resume xmlns='urn:xmpp:sm:3' h='0'/>`, "bad-request"},
+	} {
+		mallory.Send(c.send)
+		if el := mallory.Next(); el.Name.Local != "failed" || !strings.Contains(el.String(), c.want) {
+			t.Fatalf("%s: %s, want %s", c.send, el, c.want)
+		}
+	}
+	for _, c := range []struct{ name, enable, send, want string }{
+		{"r before enable", "", `<r xmlns='urn:xmpp:sm:3'/>`, "unsupported-stanza-type"},
+		{"a before enable", "", `<a xmlns='urn:xmpp:sm:3' h='0'/>`, "unsupported-stanza-type"},
+		{"a without h", "yes", `<a xmlns='urn:xmpp:sm:3'/>`, "invalid-xml"},
+		{"negative h", "yes", `<a xmlns='urn:xmpp:sm:3' h='-1'/>`, "invalid-xml"},
+		{"h too high", "yes", `<a xmlns='urn:xmpp:sm:3' h='1'/>`, "undefined-condition"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := login(t, srv, "mallory", "")
+			m.t = t
+			if c.enable != "" {
+				m.enable(false)
+			}
+			m.Send(c.send)
+			if el := m.Next(); el.Name.Local != "error" || !strings.Contains(el.String(), c.want) {
+				t.Fatalf("got %s, want stream error %s", el, c.want)
+			}
+		})
+	}
+	// Alice's session waited throughout.
+	alice.reconnect()
+	if el := alice.resume(id); el.Name.Local != "resumed" {
+		t.Fatalf("alice: %s", el)
+	}
+}
+
+// TestExpiryLeavesRoom: a session that is not resumed in time leaves its
+// rooms as any session that goes offline does; until then the room sees
+// nothing.
+func TestExpiryLeavesRoom(t *testing.T) {
+	clock := &fakeClock{armed: make(chan func(), 1)}
+	srv := servertest.New(t, server.Config{AnyPassword: true, Without: []string{"sm"},
+		Modules: []module.Module{sm.Module{AfterFunc: clock.AfterFunc}}})
+	alice := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "pc")
+	alice.enable(true)
+	alice.Send(`<presence to='room@conference.localhost/alice'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	alice.until(func(el *xmlnode.Element) bool { return el.Attrib("from") == "room@conference.localhost/alice" })
+	alice.Send(`<iq type='set' id='cfg' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
+	alice.until(func(el *xmlnode.Element) bool { return el.Attrib("id") == "cfg" })
+	bob.Send(`<presence to='room@conference.localhost/bob'><x xmlns='http://jabber.org/protocol/muc'/></presence>`)
+	bob.until(func(el *xmlnode.Element) bool { return el.Child("jabber:client", "subject") != nil })
+	_ = alice.Conn.Close()
+	fire := <-clock.armed
+	bob.Send(`<message to='room@conference.localhost' type='groupchat'><body>anyone?</body></message>`)
+	if el := bob.next(); body(el) != "anyone?" {
+		t.Fatalf("before expiry bob got %s", el)
+	}
+	fire()
+	if el := bob.next(); el.Attrib("from") != "room@conference.localhost/alice" || el.Attrib("type") != "unavailable" {
+		t.Fatalf("at expiry bob got %s, want alice leaving the room", el)
+	}
 }
