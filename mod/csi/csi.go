@@ -78,6 +78,7 @@ func (m Module) Set(s module.Stream, inactive bool) {
 			return // active is where every session starts
 		}
 		l = &layer{inner: s.Conn(), max: m.MaxQueue, maxBytes: m.MaxQueueBytes}
+		held.Use(s).l = l
 		if l.max <= 0 {
 			l.max = DefaultMaxQueue
 		}
@@ -90,6 +91,20 @@ func (m Module) Set(s module.Stream, inactive bool) {
 		l.flush()
 	}
 	l.inactive = inactive
+}
+
+// held is the per-session record of the layer, for the session's
+// footprint (module.Sizer).
+var held = module.NewSessionState[holder]("csi.held")
+
+type holder struct{ l *layer }
+
+// Size implements module.Sizer: the bytes held back.
+func (h *holder) Size() int {
+	if h.l == nil {
+		return 0
+	}
+	return h.l.bytes
 }
 
 // layer is the session's Conn while the module has a say: a pass-through

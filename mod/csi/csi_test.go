@@ -46,6 +46,9 @@ func TestDeferral(t *testing.T) {
 	bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
 	bob.Send(`<presence to='alice@localhost/phone'><show>dnd</show></presence>`)
 	alice.ExpectNothing()
+	if n := ss["alice@localhost/phone"].State().Size(); n < 100 {
+		t.Errorf("the session's footprint is %d bytes with two stanzas held", n)
+	}
 	// A body: the queue first (bob's latest presence only), then it.
 	bob.Send(`<message to='alice@localhost/phone' type='chat'><body>hi</body></message>`)
 	alice.Expect(state, pres("dnd"), bodyMsg)
