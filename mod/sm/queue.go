@@ -12,8 +12,9 @@ import (
 
 // item is one stanza sent and not yet acknowledged, as it went out.
 type item struct {
-	b  []byte
-	at time.Time
+	b       []byte
+	at      time.Time
+	delayed bool // b carries the XEP-0203 delay of a resent stanza
 }
 
 // queue is the session's Conn under XEP-0198: every stanza is serialised
@@ -136,7 +137,14 @@ func (q *queue) attach(cs *c2s.Session) {
 	if cs == nil || len(q.items) == 0 {
 		return
 	}
-	for _, it := range q.items {
+	for i := range q.items {
+		it := &q.items[i]
+		if !it.delayed {
+			// Once: a stanza resent twice keeps its first stamp.
+			n := len(it.b)
+			it.b, it.delayed = q.st.srv.delayed(q.st, it.b, it.at), true
+			q.bytes += len(it.b) - n
+		}
 		cs.SendRaw(it.b)
 	}
 	q.requested = true

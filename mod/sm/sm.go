@@ -14,7 +14,9 @@
 // is queued. A new stream of the same account that sends <resume/> with the
 // id before binding takes the session over: it is told <resumed/> with the
 // count of stanzas the server handled, and every unacknowledged stanza is
-// sent again, in order, before anything new. Nobody else sees anything: no
+// sent again, in order, before anything new, stamped with a XEP-0203 delay
+// (from the account's bare JID, at the time it was first sent) as
+// Prosody's mod_smacks does. Nobody else sees anything: no
 // unavailable presence goes out, the MUC keeps the occupant. A session not
 // resumed within its resumption time goes offline as any other would; the
 // stanzas it never acknowledged are then handled as Prosody's mod_smacks
@@ -465,13 +467,14 @@ func (srv *server) unbound(c module.Context, s module.Session) {
 		srv.wake(st)
 	}
 	items := st.out.drain()
+	bare := s.JID().Bare().String()
 	for _, it := range items {
-		srv.handOn(c, it)
+		srv.handOn(c, bare, it)
 	}
 }
 
 // handOn deals with one unacknowledged stanza of a session gone for good.
-func (srv *server) handOn(c module.Context, it item) {
+func (srv *server) handOn(c module.Context, bare string, it item) {
 	st, err := parseStanza(it.b)
 	if err != nil {
 		return
@@ -482,15 +485,34 @@ func (srv *server) handOn(c module.Context, it item) {
 		if typ == "groupchat" || typ == "error" || typ == "headline" || st.Child(c2s.NSClient, "body") == nil {
 			return
 		}
-		if st.Child(NSDelay, "delay") == nil {
-			st.AddChild(NSDelay, "delay", "from", srv.domain, "stamp", it.at.UTC().Format("2006-01-02T15:04:05Z"))
-		}
+		addDelay(st, bare, it.at)
 		c.Route(st)
 	case "iq":
 		if typ == "get" || typ == "set" {
 			c.Bounce(st, stanza.Cancel, stanza.RecipientUnavailable, "")
 		}
 	}
+}
+
+// addDelay stamps st, unless it carries a delay already, with the time it
+// was first sent, from the session's bare JID (as Prosody's mod_smacks
+// does for the stanzas it queues).
+func addDelay(st *xmlnode.Element, from string, at time.Time) {
+	if st.Name.Local != "iq" && st.Child(NSDelay, "delay") == nil {
+		st.AddChild(NSDelay, "delay", "from", from, "stamp", at.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+}
+
+// delayed returns b, a stanza sent at "at" and not acknowledged, as it is
+// sent again on resumption: with a XEP-0203 delay (addDelay), so that the
+// client can tell it is not new.
+func (srv *server) delayed(st *state, b []byte, at time.Time) []byte {
+	el, err := parseStanza(b)
+	if err != nil || el.Name.Local == "iq" || el.Child(NSDelay, "delay") != nil {
+		return b
+	}
+	addDelay(el, st.ss.JID().Bare().String(), at)
+	return el.AppendTo(nil, c2s.NSClient)
 }
 
 func parseStanza(b []byte) (*xmlnode.Element, error) {

@@ -283,6 +283,12 @@ func TestCutAndResume(t *testing.T) {
 				if el.Name.Local != "message" {
 					t.Fatalf("got %s", el)
 				}
+				// Sent again, so stamped as Prosody's mod_smacks does
+				// (when the server was idle before the resumption, every
+				// message left is one sent again).
+				if d := el.Child(sm.NSDelay, "delay"); wait && (d == nil || d.Attrib("from") != "alice@localhost") {
+					t.Fatalf("a resent message without the delay: %s", el)
+				}
 				got = append(got, body(el))
 			}
 			for i, b := range got {
