@@ -1,6 +1,7 @@
 package sm
 
 import (
+	"github.com/muctest/muctest/xmlnode"
 	"math"
 	"testing"
 	"time"
@@ -41,5 +42,22 @@ func TestAck(t *testing.T) {
 				t.Fatalf("left %d items, %d bytes; want %d, %d", len(q.items), q.bytes, c.left, c.bytes)
 			}
 		})
+	}
+}
+
+// BenchmarkQueue is what XEP-0198 adds to every stanza delivered to a
+// stream-managed session: one serialisation kept until acknowledged,
+// and the ack that drops it (here one ack per five stanzas).
+func BenchmarkQueue(b *testing.B) {
+	msg := xmlnode.MustParse(`<message xmlns='jabber:client' from='bob@localhost/pc' to='alice@localhost/phone' type='chat' id='x1'><body>Hello, how are you today?</body></message>`)
+	st := &state{srv: &server{m: Module{MaxUnacked: DefaultMaxUnacked, MaxUnackedBytes: DefaultMaxUnackedBytes, RequestEvery: 1 << 30, Now: time.Now}}}
+	q := &queue{st: st}
+	st.out, st.cur = q, &link{}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		q.Send(msg)
+		if i%5 == 4 {
+			q.ack(q.sent)
+		}
 	}
 }

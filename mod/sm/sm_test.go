@@ -3,6 +3,7 @@ package sm_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -703,5 +704,49 @@ func TestExpiryLeavesRoom(t *testing.T) {
 	fire()
 	if el := bob.next(); el.Attrib("from") != "room@conference.localhost/alice" || el.Attrib("type") != "unavailable" {
 		t.Fatalf("at expiry bob got %s, want alice leaving the room", el)
+	}
+}
+
+// TestCutWhileSending cuts alice's connection with a reset while she is
+// sending: what the server had not read is lost with the connection, and
+// <resumed h/> tells her where to start again, so that bob gets every
+// message once, in order.
+func TestCutWhileSending(t *testing.T) {
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true})
+	alice := login(t, srv, "alice", "phone")
+	bob := login(t, srv, "bob", "pc")
+	id := alice.enable(true).Attrib("id")
+	const n = 200
+	msg := func(i int) string {
+		return fmt.Sprintf(`<message to='bob@localhost/pc' type='chat'><body>%d</body></message>`, i)
+	}
+	var all strings.Builder
+	for i := range n {
+		all.WriteString(msg(i))
+	}
+	if tc, ok := alice.Conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // close with a reset: unread input is dropped
+	}
+	alice.Send(all.String()[:len(all.String())/2+7]) // ends inside a stanza
+	_ = alice.Conn.Close()
+	idle(t, srv)
+	alice.reconnect()
+	el := alice.resume(id)
+	h, err := strconv.Atoi(el.Attrib("h"))
+	if el.Name.Local != "resumed" || err != nil || h > n/2 {
+		t.Fatalf("resume: %s", el)
+	}
+	t.Logf("the server had handled %d of %d", h, n)
+	for i := h; i < n; i++ {
+		alice.Send(msg(i))
+	}
+	for i := range n {
+		if el := bob.next(); body(el) != strconv.Itoa(i) {
+			t.Fatalf("bob got %s, want message %d", el, i)
+		}
+	}
+	bob.Send("<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if el := bob.next(); el.Attrib("id") != "sync" {
+		t.Fatalf("bob got %s more", el)
 	}
 }
