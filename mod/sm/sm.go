@@ -20,11 +20,12 @@
 // unavailable presence goes out, the MUC keeps the occupant. A session not
 // resumed within its resumption time goes offline as any other would; the
 // stanzas it never acknowledged are then handled as Prosody's mod_smacks
-// does: messages with a body are delivered again to the account (another
-// resource, or XEP-0160 offline storage), stamped with XEP-0203 delay at the
-// time they were first sent, and iq requests are answered with
-// recipient-unavailable, so that nothing is lost and nothing is delivered
-// twice.
+// does: a message with a body goes to XEP-0160 offline storage, stamped
+// with a XEP-0203 delay at the time it was first sent, when the session was
+// the account's last; with another session bound (which may have had it
+// already, through the bare JID or a carbon) its sender is told
+// recipient-unavailable instead, as iq requests are. So nothing is lost
+// without its sender knowing, and nothing is delivered twice.
 //
 // The unacknowledged queue is bounded in stanzas and bytes; a client over
 // either bound is told resource-constraint and its stream closed (as
@@ -37,7 +38,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/stanza"
@@ -206,15 +206,20 @@ func (m Module) Register(r *module.Registrar) error {
 }
 
 // state is one stream-managed session. Guarded by the router's lock,
-// except in, which the connection's reader goroutine counts.
+// except in (inMu).
 type state struct {
 	srv *server
 	ss  module.Stream
 	id  string // resumption id; "" when not resumable
 	max time.Duration
 
-	in  atomic.Uint32 // stanzas handled from the client (its h)
-	out *queue
+	// in counts the stanzas handled from the client (its h). inMu is
+	// held from counting a stanza to its routing being done, so that the
+	// count a resumption reports is exactly what was routed; it is taken
+	// before the router's lock, never after.
+	inMu sync.Mutex
+	in   uint32
+	out  *queue
 
 	cur     *link // the connection serving the session; nil while hibernating
 	closing bool  // cur's connection ended and the router is asked to unbind
@@ -228,14 +233,28 @@ type state struct {
 // it counts the stanzas it hands to the router, and tells the router of
 // the end of the connection only while the session is still its own.
 type link struct {
-	st   *state
-	cs   *c2s.Session
-	next c2s.Handler // the router's session
+	st       *state
+	cs       *c2s.Session
+	next     c2s.Handler // the router's session
+	detached bool        // resumed elsewhere: drop what comes (st.inMu)
 }
 
 func (l *link) HandleStanza(el *xmlnode.Element) {
-	l.st.in.Add(1)
+	l.st.inMu.Lock()
+	defer l.st.inMu.Unlock()
+	if l.detached {
+		// The session was resumed on another connection, which was told
+		// what had been handled: this one is too late.
+		return
+	}
+	l.st.in++
 	l.next.HandleStanza(el)
+}
+
+func (st *state) handled() uint32 {
+	st.inMu.Lock()
+	defer st.inMu.Unlock()
+	return st.in
 }
 
 func (l *link) Close(reason string) {
@@ -323,7 +342,7 @@ func (srv *server) request(cs *c2s.Session, _ *xmlnode.Element) error {
 	if !ok {
 		return c2s.StreamError(stream.UnsupportedStanzaType, "stream management is not enabled")
 	}
-	cs.SendRaw(ackBytes(l.st.in.Load()))
+	cs.SendRaw(ackBytes(l.st.handled()))
 	return nil
 }
 
@@ -346,6 +365,11 @@ func (srv *server) ack(cs *c2s.Session, el *xmlnode.Element) error {
 		return c2s.StreamError(stream.InvalidXML, "<a/> needs a numeric h")
 	}
 	var err error
+	l.st.inMu.Lock()
+	defer l.st.inMu.Unlock()
+	if l.detached {
+		return nil // resumed elsewhere: this connection's acks are stale
+	}
 	l.st.ss.Do(func(module.Context) {
 		if !l.st.out.ack(h) {
 			err = c2s.StreamError(stream.UndefinedCondition, "handled-count-too-high: the client acknowledged more stanzas than the server sent")
@@ -367,6 +391,10 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 	}
 	var answer *xmlnode.Element
 	var old *link
+	// Held across the resumption: the old connection's reader cannot
+	// route a stanza between the h we report and the switch.
+	st.inMu.Lock()
+	defer st.inMu.Unlock()
 	st.ss.Do(func(module.Context) {
 		if st.dead {
 			answer = failed("item-not-found")
@@ -381,12 +409,15 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 		}
 		st.out.ack(h)
 		old = st.cur
+		if old != nil {
+			old.detached = true
+		}
 		l := &link{st: st, cs: cs, next: st.ss.(c2s.Handler)}
 		if old != nil {
 			l.next = old.next
 		}
 		cs.Adopt(st.ss.JID(), l)
-		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in.Load()), 10) + `'/>`))
+		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in), 10) + `'/>`))
 		st.cur, st.closing = l, false
 		st.out.attach(cs)
 		if st.stop != nil {
@@ -468,13 +499,26 @@ func (srv *server) unbound(c module.Context, s module.Session) {
 	}
 	items := st.out.drain()
 	bare := s.JID().Bare().String()
+	last := true // no other session of the account is bound
+	for range s.Account().Sessions() {
+		last = false
+		break
+	}
 	for _, it := range items {
-		srv.handOn(c, bare, it)
+		srv.handOn(c, bare, last, it)
 	}
 }
 
-// handOn deals with one unacknowledged stanza of a session gone for good.
-func (srv *server) handOn(c module.Context, bare string, it item) {
+// handOn deals with one unacknowledged stanza of a session gone for good,
+// as Prosody's mod_smacks does. A chat or normal message with a body goes
+// to offline storage when the session was the account's last one (it is
+// routed to the account, which has no resource left to take it); with
+// another session bound, which may have had it already (a message to the
+// bare JID, a carbon), its sender is told recipient-unavailable rather
+// than it being delivered twice. An iq request is answered with
+// recipient-unavailable. Anything else is dropped (groupchat, which the
+// room keeps, chat states, carbons, presence).
+func (srv *server) handOn(c module.Context, bare string, last bool, it item) {
 	st, err := parseStanza(it.b)
 	if err != nil {
 		return
@@ -482,7 +526,11 @@ func (srv *server) handOn(c module.Context, bare string, it item) {
 	typ := st.Attrib("type")
 	switch st.Name.Local {
 	case "message":
-		if typ == "groupchat" || typ == "error" || typ == "headline" || st.Child(c2s.NSClient, "body") == nil {
+		if (typ != "" && typ != "chat" && typ != "normal") || st.Child(c2s.NSClient, "body") == nil {
+			return
+		}
+		if !last {
+			c.Bounce(st, stanza.Cancel, stanza.RecipientUnavailable, "")
 			return
 		}
 		addDelay(st, bare, it.at)

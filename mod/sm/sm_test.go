@@ -750,3 +750,33 @@ func TestCutWhileSending(t *testing.T) {
 		t.Fatalf("bob got %s more", el)
 	}
 }
+
+// TestExpiryWithAnotherResource: when another session of the account is
+// bound, an expired session's unacked message is not delivered again
+// (that session may have had it already, here as a carbon): its sender
+// is told recipient-unavailable, as Prosody's mod_smacks does.
+func TestExpiryWithAnotherResource(t *testing.T) {
+	clock := &fakeClock{armed: make(chan func(), 1)}
+	srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
+		Modules: []module.Module{sm.Module{AfterFunc: clock.AfterFunc, RequestEvery: 100}}})
+	alice := login(t, srv, "alice", "phone")
+	laptop := login(t, srv, "alice", "laptop")
+	bob := login(t, srv, "bob", "pc")
+	laptop.Send(`<iq type='set' id='c'><enable xmlns='urn:xmpp:carbons:2'/></iq>`)
+	laptop.next()
+	alice.enable(true)
+	bob.Send(`<message to='alice@localhost/phone' type='chat' id='m1'><body>one</body></message>`)
+	alice.next()
+	if el := laptop.next(); el.Child("urn:xmpp:carbons:2", "received") == nil {
+		t.Fatalf("laptop got %s, want the carbon", el)
+	}
+	_ = alice.Conn.Close()
+	(<-clock.armed)()
+	if el := bob.next(); el.Attrib("type") != "error" || el.Attrib("id") != "m1" || !strings.Contains(el.String(), "recipient-unavailable") {
+		t.Fatalf("bob got %s, want the message's error", el)
+	}
+	laptop.Send("<iq type='get' id='sync' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")
+	if el := laptop.next(); el.Attrib("id") != "sync" {
+		t.Fatalf("laptop got %s again", el)
+	}
+}
