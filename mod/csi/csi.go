@@ -9,7 +9,9 @@
 // an invitation, iqs, subscription requests, carbons of such messages) is
 // delivered at once, after the queue is flushed, so that the client sees
 // everything in the order it was sent. The queue is flushed as well when
-// it is full and when the client says <active/>.
+// it is full, when the client says <active/>, and when it sends a stanza
+// (it is awake). Held stanzas are stamped with a XEP-0203 delay from the
+// account, as Prosody does, so that the client knows when they came.
 //
 // The queue is a module.Layer on the session's Conn, above XEP-0198's
 // unacknowledged queue (mod/sm), which therefore counts only what really
@@ -18,6 +20,7 @@ package csi
 
 import (
 	"encoding/xml"
+	"time"
 
 	"mellium.im/xmpp/stream"
 
@@ -26,8 +29,11 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// NS is XEP-0352's namespace.
-const NS = "urn:xmpp:csi:0"
+// NS is XEP-0352's namespace; NSDelay XEP-0203's, stamped on what is held.
+const (
+	NS      = "urn:xmpp:csi:0"
+	NSDelay = "urn:xmpp:delay"
+)
 
 // Defaults for zero Module fields.
 const (
@@ -43,6 +49,8 @@ type Module struct {
 	// inactive session; over either, the queue is flushed.
 	MaxQueue      int
 	MaxQueueBytes int
+	// Now stamps held stanzas (time.Now by default).
+	Now func() time.Time
 }
 
 // Name implements module.Module.
@@ -50,6 +58,17 @@ func (Module) Name() string { return "csi" }
 
 // Register implements module.Module.
 func (m Module) Register(r *module.Registrar) error {
+	// A client that sends anything is awake: what was held goes first,
+	// before the stanza is acted on (Prosody flushes on any input).
+	awake := func(_ module.Context, ev *module.Sent) bool {
+		if l, ok := ev.Session.(module.Stream).Conn().(*layer); ok && l.inactive {
+			l.flush()
+		}
+		return false
+	}
+	r.OnMessageSent(awakePriority, awake)
+	r.OnPresenceSent(awakePriority, awake)
+	r.OnIQSent(awakePriority, awake)
 	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element {
 		return xmlnode.New(NS, "csi")
 	}})
@@ -68,6 +87,10 @@ func (m Module) Register(r *module.Registrar) error {
 	return nil
 }
 
+// awakePriority runs the flush on client activity before any other hook
+// acts on the client's stanza.
+const awakePriority = module.Filter + 10
+
 // Set makes s inactive or active, flushing what was held back when it
 // becomes active. It is called with the router's lock held (in a hook, a
 // handler or module.Stream.Do); tests call it to drive a session.
@@ -77,7 +100,11 @@ func (m Module) Set(s module.Stream, inactive bool) {
 		if !inactive {
 			return // active is where every session starts
 		}
-		l = &layer{inner: s.Conn(), max: m.MaxQueue, maxBytes: m.MaxQueueBytes}
+		l = &layer{inner: s.Conn(), max: m.MaxQueue, maxBytes: m.MaxQueueBytes, now: m.Now,
+			bare: s.JID().Bare().String()}
+		if l.now == nil {
+			l.now = time.Now
+		}
 		held.Use(s).l = l
 		if l.max <= 0 {
 			l.max = DefaultMaxQueue
@@ -117,6 +144,8 @@ type layer struct {
 	bytes    int
 	max      int
 	maxBytes int
+	now      func() time.Time
+	bare     string // the session's bare JID, for the delay stamp
 }
 
 var _ module.Layer = (*layer)(nil)
@@ -147,6 +176,10 @@ func (l *layer) SendTo(st *xmlnode.Element, to string) {
 // hold queues st (a copy the layer owns); a presence replaces the one
 // queued from the same sender.
 func (l *layer) hold(st *xmlnode.Element) {
+	// Stamped as Prosody does, so that the client knows when it came.
+	if st.Child(NSDelay, "delay") == nil {
+		st.AddChild(NSDelay, "delay", "from", l.bare, "stamp", l.now().UTC().Format("2006-01-02T15:04:05Z"))
+	}
 	if st.Name.Local == "presence" {
 		from := st.Attrib("from")
 		for i, old := range l.q {
@@ -175,11 +208,14 @@ func (l *layer) flush() {
 	}
 }
 
+const nsCarbons = "urn:xmpp:carbons:2"
+
 // Important reports whether st is delivered to an inactive client at once
 // (Prosody's mod_csi_simple rules): iqs, presence other than plain
 // availability (subscriptions, errors), and messages a user would want to
-// see now: with a body or subject, errors, encrypted, invitations, and
-// carbons of those. Chat states, receipts, markers and headlines wait.
+// see now: with a body or subject, errors, encrypted, invitations, calls
+// (XEP-0353), "received" carbons of those and every "sent" carbon. Chat
+// states, receipts, markers and headlines wait.
 func Important(st *xmlnode.Element) bool {
 	typ := st.Attrib("type")
 	switch st.Name.Local {
@@ -192,15 +228,14 @@ func Important(st *xmlnode.Element) bool {
 		case "error":
 			return true
 		}
+		if st.Child(nsCarbons, "sent") != nil {
+			return true // what the user sent elsewhere
+		}
 		m := st
-		for _, ns := range []string{"urn:xmpp:carbons:2"} {
-			for _, local := range []string{"sent", "received"} {
-				if c := st.Child(ns, local); c != nil {
-					if fwd := c.Child("urn:xmpp:forward:0", "forwarded"); fwd != nil {
-						if inner := fwd.Child(c2s.NSClient, "message"); inner != nil {
-							m = inner
-						}
-					}
+		if c := st.Child(nsCarbons, "received"); c != nil {
+			if fwd := c.Child("urn:xmpp:forward:0", "forwarded"); fwd != nil {
+				if inner := fwd.Child(c2s.NSClient, "message"); inner != nil {
+					m = inner
 				}
 			}
 		}
@@ -210,6 +245,11 @@ func Important(st *xmlnode.Element) bool {
 		}
 		if x := m.Child("http://jabber.org/protocol/muc#user", "x"); x != nil && x.Child("http://jabber.org/protocol/muc#user", "invite") != nil {
 			return true
+		}
+		for _, c := range m.Elements() {
+			if c.Name.Space == "urn:xmpp:jingle-message:0" || c.Name.Space == "urn:xmpp:jingle-message:1" {
+				return true // a call
+			}
 		}
 		return false
 	}

@@ -3,6 +3,7 @@ package csi_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/muctest/muctest/mod/csi"
 	"github.com/muctest/muctest/module"
@@ -35,7 +36,7 @@ func pres(show string) string {
 }
 
 func TestDeferral(t *testing.T) {
-	m := csi.Module{}
+	m := csi.Module{Now: func() time.Time { return time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC) }}
 	ss := streams{}
 	s := moduletest.New(t, m, ss.Module())
 	alice := s.Login("alice@localhost/phone")
@@ -51,7 +52,18 @@ func TestDeferral(t *testing.T) {
 	}
 	// A body: the queue first (bob's latest presence only), then it.
 	bob.Send(`<message to='alice@localhost/phone' type='chat'><body>hi</body></message>`)
-	alice.Expect(state, pres("dnd"), bodyMsg)
+	got := alice.Received()
+	if len(got) != 3 || got[2].ChildText("jabber:client", "body") != "hi" {
+		t.Fatalf("alice got %v", got)
+	}
+	for _, el := range got[:2] {
+		if d := el.Child(csi.NSDelay, "delay"); d == nil || d.Attrib("from") != "alice@localhost" || d.Attrib("stamp") != "2026-12-01T10:00:00Z" {
+			t.Errorf("held %s without the delay stamp", el)
+		}
+	}
+	if got[2].Child(csi.NSDelay, "delay") != nil || got[1].ChildText("jabber:client", "show") != "dnd" {
+		t.Errorf("alice got %v", got)
+	}
 
 	// Held again, then flushed by <active/>.
 	bob.Send(`<presence to='alice@localhost/phone'><show>xa</show></presence>`)
@@ -96,7 +108,9 @@ func TestImportant(t *testing.T) {
 		{`<message><received xmlns='urn:xmpp:receipts' id='x'/></message>`, false},
 		{`<message><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'/></x></message>`, true},
 		{`<message><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><body>x</body></message></forwarded></received></message>`, true},
-		{`<message><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><gone xmlns='http://jabber.org/protocol/chatstates'/></message></forwarded></sent></message>`, false},
+		{`<message><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><gone xmlns='http://jabber.org/protocol/chatstates'/></message></forwarded></sent></message>`, true},
+		{`<message><received xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'><gone xmlns='http://jabber.org/protocol/chatstates'/></message></forwarded></received></message>`, false},
+		{`<message><propose xmlns='urn:xmpp:jingle-message:0' id='c'/></message>`, true},
 	} {
 		el, err := xmlnode.Parse(`<x xmlns='jabber:client'>` + c.st + `</x>`)
 		if err != nil {
@@ -106,4 +120,23 @@ func TestImportant(t *testing.T) {
 			t.Errorf("Important(%s) = %v, want %v", c.st, got, c.want)
 		}
 	}
+}
+
+// TestClientActivityFlushes: a client that sends something is awake, so
+// what was held goes out before the server acts on its stanza.
+func TestClientActivityFlushes(t *testing.T) {
+	m := csi.Module{}
+	ss := streams{}
+	s := moduletest.New(t, m, ss.Module())
+	alice := s.Login("alice@localhost/phone")
+	bob := s.Login("bob@localhost/pc")
+	ss.set(m, "alice@localhost/phone", true)
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	alice.ExpectNothing()
+	alice.Send(`<message to='bob@localhost/pc' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	alice.Expect(state)
+	bob.Expect(`<message from='alice@localhost/phone' to='bob@localhost/pc' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	// Still inactive: the next one is held again.
+	bob.Send(`<message to='alice@localhost/phone' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`)
+	alice.ExpectNothing()
 }
