@@ -208,9 +208,10 @@ func (m Module) Register(r *module.Registrar) error {
 // state is one stream-managed session. Guarded by the router's lock,
 // except in (inMu).
 type state struct {
-	srv *server
-	ss  module.Stream
-	id  string // resumption id; "" when not resumable
+	srv  *server
+	ss   module.Stream
+	next c2s.Handler // what the session's stanzas went to before <enable/>
+	id   string      // resumption id; "" when not resumable
 	max time.Duration
 
 	// in counts the stanzas handled from the client (its h). inMu is
@@ -286,11 +287,11 @@ func (srv *server) enable(cs *c2s.Session, el *xmlnode.Element) error {
 	if _, ok := h.(*link); ok {
 		return cs.SendElement(failed("unexpected-request"))
 	}
-	ss, ok := h.(module.Stream)
-	if !ok {
+	ss := module.StreamOf(h)
+	if ss == nil {
 		return cs.SendElement(failed("feature-not-implemented"))
 	}
-	st := &state{srv: srv, ss: ss}
+	st := &state{srv: srv, ss: ss, next: h}
 	if v := el.Attrib("resume"); v == "true" || v == "1" {
 		st.max = srv.m.MaxResumption
 		if n, err := strconv.ParseUint(el.Attrib("max"), 10, 32); err == nil && n > 0 && time.Duration(n)*time.Second < st.max {
@@ -412,10 +413,7 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 		if old != nil {
 			old.detached = true
 		}
-		l := &link{st: st, cs: cs, next: st.ss.(c2s.Handler)}
-		if old != nil {
-			l.next = old.next
-		}
+		l := &link{st: st, cs: cs, next: st.next}
 		cs.Adopt(st.ss.JID(), l)
 		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in), 10) + `'/>`))
 		st.cur, st.closing = l, false
