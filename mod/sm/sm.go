@@ -212,7 +212,7 @@ type state struct {
 	ss   module.Stream
 	next c2s.Handler // what the session's stanzas went to before <enable/>
 	id   string      // resumption id; "" when not resumable
-	max time.Duration
+	max  time.Duration
 
 	// in counts the stanzas handled from the client (its h). inMu is
 	// held from counting a stanza to its routing being done, so that the
