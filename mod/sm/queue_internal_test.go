@@ -3,6 +3,7 @@ package sm
 import (
 	"github.com/muctest/muctest/xmlnode"
 	"math"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -59,5 +60,23 @@ func BenchmarkQueue(b *testing.B) {
 		if i%5 == 4 {
 			q.ack(q.sent)
 		}
+	}
+}
+
+// TestEndedLog: the log of ended streams forgets the oldest beyond its
+// bound.
+func TestEndedLog(t *testing.T) {
+	var l endedLog
+	for i := range maxEnded + 10 {
+		l.add(strconv.Itoa(i), ended{user: "u", h: uint32(i)})
+	}
+	if _, ok := l.get("9"); ok {
+		t.Error("the 10th oldest is still there")
+	}
+	if e, ok := l.get("10"); !ok || e.h != 10 {
+		t.Errorf("get(10) = %v, %v", e, ok)
+	}
+	if len(l.byID) != maxEnded || len(l.order) != maxEnded {
+		t.Errorf("%d ids, %d in order, want %d", len(l.byID), len(l.order), maxEnded)
 	}
 }

@@ -38,6 +38,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/stanza"
@@ -117,11 +118,59 @@ type server struct {
 	domain string
 	mu     sync.Mutex
 	byID   map[string]*state
+	ended  endedLog // streams that ended lately, for <failed h/>
 
 	// The hibernating sessions, longest waiting first, and the bytes
 	// they keep queued; guarded by the router's lock.
 	hib    []*state
 	hbytes int
+}
+
+// notFound is the answer to a <resume/> whose session is not there (any
+// more): item-not-found, with the count of stanzas the server handled when
+// the stream ended lately for the same account (XEP-0198 section 5, as
+// Prosody does), so that the client resends only what was lost.
+func (srv *server) notFound(id, user string) *xmlnode.Element {
+	f := failed("item-not-found")
+	srv.mu.Lock()
+	e, ok := srv.ended.get(id)
+	srv.mu.Unlock()
+	if ok && e.user == user {
+		f.SetAttr("h", strconv.FormatUint(uint64(e.h), 10))
+	}
+	return f
+}
+
+// ended is what is kept of a stream after its session ended.
+type ended struct {
+	user string
+	h    uint32
+}
+
+// endedLog keeps the last maxEnded ended streams by id (oldest forgotten
+// first): a few dozen bytes each, bounded whatever clients do.
+type endedLog struct {
+	byID  map[string]ended
+	order []string
+}
+
+const maxEnded = 1000
+
+func (l *endedLog) add(id string, e ended) {
+	if l.byID == nil {
+		l.byID = map[string]ended{}
+	}
+	if len(l.order) >= maxEnded {
+		delete(l.byID, l.order[0])
+		l.order = append(l.order[:0], l.order[1:]...)
+	}
+	l.byID[id] = e
+	l.order = append(l.order, id)
+}
+
+func (l *endedLog) get(id string) (ended, bool) {
+	e, ok := l.byID[id]
+	return e, ok
 }
 
 // sleep records st as hibernating and ends the sessions that have waited
@@ -219,7 +268,7 @@ type state struct {
 	// count a resumption reports is exactly what was routed; it is taken
 	// before the router's lock, never after.
 	inMu sync.Mutex
-	in   uint32
+	in   atomic.Uint32 // written under inMu, read anywhere
 	out  *queue
 
 	cur     *link // the connection serving the session; nil while hibernating
@@ -248,15 +297,11 @@ func (l *link) HandleStanza(el *xmlnode.Element) {
 		// what had been handled: this one is too late.
 		return
 	}
-	l.st.in++
+	l.st.in.Add(1)
 	l.next.HandleStanza(el)
 }
 
-func (st *state) handled() uint32 {
-	st.inMu.Lock()
-	defer st.inMu.Unlock()
-	return st.in
-}
+func (st *state) handled() uint32 { return st.in.Load() }
 
 func (l *link) Close(reason string) {
 	mine := false
@@ -388,17 +433,18 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 	st := srv.byID[el.Attrib("previd")]
 	srv.mu.Unlock()
 	if st == nil || st.ss.JID().Localpart() != cs.User() {
-		return cs.SendElement(failed("item-not-found"))
+		return cs.SendElement(srv.notFound(el.Attrib("previd"), cs.User()))
 	}
 	var answer *xmlnode.Element
 	var old *link
+	gone := false
 	// Held across the resumption: the old connection's reader cannot
 	// route a stanza between the h we report and the switch.
 	st.inMu.Lock()
 	defer st.inMu.Unlock()
 	st.ss.Do(func(module.Context) {
 		if st.dead {
-			answer = failed("item-not-found")
+			gone = true // ended meanwhile: srv.ended knows it now
 			return
 		}
 		if !st.out.canAck(h) {
@@ -415,7 +461,7 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 		}
 		l := &link{st: st, cs: cs, next: st.next}
 		cs.Adopt(st.ss.JID(), l)
-		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in), 10) + `'/>`))
+		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in.Load()), 10) + `'/>`))
 		st.cur, st.closing = l, false
 		st.out.attach(cs)
 		if st.stop != nil {
@@ -426,6 +472,9 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 	})
 	if answer != nil {
 		return cs.SendElement(answer)
+	}
+	if gone {
+		return cs.SendElement(srv.notFound(el.Attrib("previd"), cs.User()))
 	}
 	if old != nil {
 		// The client came back before its old connection was seen to
@@ -490,6 +539,7 @@ func (srv *server) unbound(c module.Context, s module.Session) {
 	if st.id != "" {
 		srv.mu.Lock()
 		delete(srv.byID, st.id)
+		srv.ended.add(st.id, ended{user: s.JID().Localpart(), h: st.handled()})
 		srv.mu.Unlock()
 	}
 	if st.cur == nil {

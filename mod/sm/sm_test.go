@@ -339,6 +339,25 @@ func TestCutAndResume(t *testing.T) {
 	}
 }
 
+// clock returns a fakeClock for one test, whose hibernated waits for.
+var lastClock *fakeClock
+
+func clock() *fakeClock {
+	lastClock = &fakeClock{armed: make(chan func(), 16)}
+	return lastClock
+}
+
+// hibernated waits until a session started hibernating (its timer was
+// armed): closing a connection does not say when the server sees it.
+func hibernated(t testing.TB) {
+	t.Helper()
+	select {
+	case <-lastClock.armed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no session hibernated")
+	}
+}
+
 // fakeClock hands the test the hibernation timers.
 type fakeClock struct {
 	armed chan func()
@@ -382,7 +401,9 @@ func TestExpiry(t *testing.T) {
 	c := &client{t: t, srv: srv, user: "alice"}
 	c.Raw = servertest.DialRaw(t, srv)
 	c.reconnect()
-	if el := c.resume(id); !strings.Contains(el.String(), "item-not-found") {
+	// Told how many of its stanzas the server handled (the directed
+	// presence), as Prosody does.
+	if el := c.resume(id); !strings.Contains(el.String(), "item-not-found") || el.Attrib("h") != "1" {
 		t.Fatalf("resume after expiry: %s", el)
 	}
 	c.Send(`<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>`)
@@ -565,7 +586,7 @@ func TestCleanCloseEnds(t *testing.T) {
 func TestHibernatingBounds(t *testing.T) {
 	t.Run("count", func(t *testing.T) {
 		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
-			Modules: []module.Module{sm.Module{MaxHibernating: 2}}})
+			Modules: []module.Module{sm.Module{MaxHibernating: 2, AfterFunc: clock().AfterFunc}}})
 		bob := login(t, srv, "bob", "pc")
 		ids := map[string]string{}
 		for _, res := range []string{"1", "2", "3"} {
@@ -574,7 +595,7 @@ func TestHibernatingBounds(t *testing.T) {
 			a.Send(`<presence to='bob@localhost/pc'/>`)
 			bob.next()
 			_ = a.Conn.Close()
-			idle(t, srv)
+			hibernated(t)
 		}
 		if el := bob.next(); el.Attrib("type") != "unavailable" || el.Attrib("from") != "alice@localhost/1" {
 			t.Fatalf("bob got %s, want alice/1's unavailable", el)
@@ -589,7 +610,7 @@ func TestHibernatingBounds(t *testing.T) {
 	})
 	t.Run("bytes", func(t *testing.T) {
 		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
-			Modules: []module.Module{sm.Module{MaxHibernatingBytes: 1000, RequestEvery: 100}}})
+			Modules: []module.Module{sm.Module{MaxHibernatingBytes: 1000, RequestEvery: 100, AfterFunc: clock().AfterFunc}}})
 		bob := login(t, srv, "bob", "pc")
 		for _, user := range []string{"alice", "carol"} {
 			a := login(t, srv, user, "phone")
@@ -597,7 +618,7 @@ func TestHibernatingBounds(t *testing.T) {
 			a.Send(`<presence to='bob@localhost/pc'/>`)
 			bob.next()
 			_ = a.Conn.Close()
-			idle(t, srv)
+			hibernated(t)
 		}
 		// 600 bytes for carol, then 600 more for alice, which end her.
 		big := strings.Repeat("x", 500)
@@ -609,7 +630,7 @@ func TestHibernatingBounds(t *testing.T) {
 	})
 	t.Run("bytes-at-hibernation", func(t *testing.T) {
 		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
-			Modules: []module.Module{sm.Module{MaxHibernatingBytes: 1000, RequestEvery: 100}}})
+			Modules: []module.Module{sm.Module{MaxHibernatingBytes: 1000, RequestEvery: 100, AfterFunc: clock().AfterFunc}}})
 		bob := login(t, srv, "bob", "pc")
 		big := strings.Repeat("x", 500)
 		for _, user := range []string{"alice", "carol"} {
@@ -621,7 +642,7 @@ func TestHibernatingBounds(t *testing.T) {
 			bob.Send(`<message to='` + user + `@localhost/phone' type='chat'><body>` + big + `</body></message>`)
 			a.next()
 			_ = a.Conn.Close()
-			idle(t, srv)
+			hibernated(t)
 		}
 		if el := bob.next(); el.Attrib("type") != "unavailable" || el.Attrib("from") != "alice@localhost/phone" {
 			t.Fatalf("bob got %s, want alice's unavailable", el)
@@ -641,7 +662,7 @@ func TestHostile(t *testing.T) {
 
 	mallory := &client{t: t, srv: srv, user: "mallory", Raw: servertest.DialRaw(t, srv)}
 	mallory.reconnect()
-	if el := mallory.resume(id); el.Name.Local != "failed" || !strings.Contains(el.String(), "item-not-found") {
+	if el := mallory.resume(id); el.Name.Local != "failed" || !strings.Contains(el.String(), "item-not-found") || el.Attrib("h") != "" {
 		t.Fatalf("mallory resuming alice's session: %s", el)
 	}
 	for _, c := range []struct{ send, want string }{
