@@ -27,9 +27,15 @@
 // recipient-unavailable instead, as iq requests are. So nothing is lost
 // without its sender knowing, and nothing is delivered twice.
 //
+// A <resume/> for a session that is not there is answered with <failed/>
+// and item-not-found, carrying h when the stream ended lately (so that the
+// client resends only what the server never handled); <enable/> before
+// bind or twice, and <resume/> after bind, are unexpected-request.
+//
 // The unacknowledged queue is bounded in stanzas and bytes; a client over
 // either bound is told resource-constraint and its stream closed (as
-// Prosody's smacks_max_unacked_stanzas hard limit).
+// Prosody's smacks_max_queue_size). Hibernating sessions are bounded per
+// account and in bytes for the whole server (Module.MaxHibernating).
 package sm
 
 import (
