@@ -26,7 +26,10 @@
 // features, STARTTLS, binding), sasl.go (SASL mechanisms), reader.go
 // (buffering, size limit and decoding of input), writer.go (the outbound
 // queue and its writer), park.go (idle sessions without a goroutine),
-// limits.go (protection against hostile peers).
+// limits.go (protection against hostile peers), extend.go (the features and
+// top-level elements modules add), resume.go (what XEP-0198 needs: elements
+// that are not stanzas, a Handler of its own, and a new connection taking
+// over a session the host already has).
 //
 // What c2s does not know: accounts (Authenticator), and what a stanza means
 // (Host and Handler, implemented by package server).
