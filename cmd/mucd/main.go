@@ -150,9 +150,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	if len(users) > 0 {
 		cfg.Accounts = users
 	}
-	if *smResume != sm.DefaultMaxResumption {
-		cfg.Without = append(cfg.Without, "sm")
-		cfg.Modules = append(cfg.Modules, sm.Module{MaxResumption: *smResume})
+	if err := smConfig(&cfg, *smResume); err != nil {
+		return err
 	}
 	if *mechs != "" {
 		for _, m := range strings.Split(*mechs, ",") {
@@ -284,4 +283,17 @@ func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.
 	}
 	log.Info("mucd: certificate", attrs...)
 	return tlscert.ServerConfig(cert), nil
+}
+
+// smConfig replaces the default XEP-0198 module by one with the -sm-resume
+// resumption time, unless it is the default.
+func smConfig(cfg *server.Config, resume time.Duration) error {
+	if resume <= 0 {
+		return fmt.Errorf("-sm-resume %v: must be positive", resume)
+	}
+	if resume != sm.DefaultMaxResumption {
+		cfg.Without = append(cfg.Without, "sm")
+		cfg.Modules = append(cfg.Modules, sm.Module{MaxResumption: resume})
+	}
+	return nil
 }

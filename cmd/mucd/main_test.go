@@ -16,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muctest/muctest/mod/sm"
 	"github.com/muctest/muctest/muc"
+	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/tlscert"
 )
 
@@ -272,5 +274,24 @@ func TestLockTimeoutFlag(t *testing.T) {
 		if got := mucLockTimeout(tt.flag); got != tt.want {
 			t.Errorf("-room-lock-timeout %v gives MUCLockTimeout %v, want %v", tt.flag, got, tt.want)
 		}
+	}
+}
+
+func TestSMResumeFlag(t *testing.T) {
+	var cfg server.Config
+	if err := smConfig(&cfg, sm.DefaultMaxResumption); err != nil || cfg.Without != nil || cfg.Modules != nil {
+		t.Fatalf("the default: %v, %v, %v", err, cfg.Without, cfg.Modules)
+	}
+	if err := smConfig(&cfg, time.Minute); err != nil || len(cfg.Without) != 1 || cfg.Without[0] != "sm" ||
+		len(cfg.Modules) != 1 || cfg.Modules[0].(sm.Module).MaxResumption != time.Minute {
+		t.Fatalf("-sm-resume 1m: %v, %v, %v", err, cfg.Without, cfg.Modules)
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		t.Fatalf("server.New with -sm-resume 1m: %v", err)
+	}
+	_ = srv.Close()
+	if err := smConfig(&cfg, 0); err == nil {
+		t.Fatal("-sm-resume 0 accepted")
 	}
 }
