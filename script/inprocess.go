@@ -27,7 +27,7 @@ import (
 // self-signed certificate made once per process (a fresh one per server
 // cost more than the rest of a typical script).
 func DefaultServerConfig() server.Config {
-	return server.Config{AnyPassword: true, Admins: []string{"admin@localhost"}, TLS: sharedTLS()}
+	return server.Config{AnyPassword: true, Admins: []string{"admin@localhost"}, TLS: sharedTLS(), Services: prosodyServices()}
 }
 
 // sharedTLS is a self-signed certificate for localhost, made on first use.

@@ -59,6 +59,11 @@ func (s *Server) modules() ([]module.Module, error) {
 			return nil, fmt.Errorf("server: Without names %q, which is no default module", name)
 		}
 	}
+	for _, m := range s.serviceModules() {
+		if !slices.Contains(s.cfg.Without, m.Name()) {
+			mods = append(mods, m)
+		}
+	}
 	mods = append(mods, s.cfg.Modules...)
 	if s.mucDomain != "" {
 		mods = append(mods, module.New("muc", func(r *module.Registrar) error {
