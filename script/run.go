@@ -572,6 +572,9 @@ func (r *runner) streamError(st *Step, ss *session) *Failure {
 	if want == "" {
 		want = "any condition"
 	}
+	if ss.ended == nil && ss.conn == nil {
+		return r.failf(st, "%s is not connected (its stream ended without a stream error), expected a stream error (%s)", st.Client, want)
+	}
 	if ss.ended == nil {
 		f := r.failf(st, "%s's stream is still open, expected a stream error (%s)", st.Client, want)
 		r.addRecent(f, ss)
