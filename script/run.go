@@ -964,7 +964,13 @@ func (r *runner) missing(st *Step, ss *session, exps []*xmlnode.Element, assigne
 		parts = append(parts, match.Format(e, nil, ""))
 	}
 	f.Expected = strings.Join(parts, "\n")
-	if best := r.closestQueued(exp, ss); best != nil {
+	taken := map[int]bool{}
+	for _, j := range assigned {
+		if j >= 0 {
+			taken[j] = true
+		}
+	}
+	if best := r.closestQueued(exp, ss, taken); best != nil {
 		f.Received = match.FormatDiff(best, match.Diff(exp, best, r.res.Captures))
 	} else {
 		f.Received = "(nothing pending)"
@@ -983,11 +989,15 @@ func (r *runner) missing(st *Step, ss *session, exps []*xmlnode.Element, assigne
 }
 
 // closestQueued picks the queued stanza with the fewest differences from
-// exp, preferring stanzas of the same kind.
-func (r *runner) closestQueued(exp *xmlnode.Element, ss *session) *xmlnode.Element {
+// exp, preferring stanzas of the same kind, among those not taken by the
+// other expected stanzas of the step.
+func (r *runner) closestQueued(exp *xmlnode.Element, ss *session, taken map[int]bool) *xmlnode.Element {
 	var best *xmlnode.Element
 	bestN := 0
-	for _, q := range ss.queue {
+	for j, q := range ss.queue {
+		if taken[j] {
+			continue // matches another stanza of the same step
+		}
 		n := len(match.Diff(exp, q.st, r.res.Captures))
 		if q.st.Name.Local != exp.Name.Local {
 			n += 1000
