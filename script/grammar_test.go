@@ -154,6 +154,7 @@ func TestParseLint(t *testing.T) {
 		{name: "drop before connect", text: hdr + "Romeo's connection drops\n", line: 7, msg: "Romeo never connected"},
 		{name: "full JID before connect", text: hdr + "Romeo connects\nRomeo sends:\n\t<message to=\"${Juliet's full JID}\"/>\nJuliet connects\n", line: 8,
 			msg: `${Juliet's full JID} is used before Juliet connects`},
+		{name: "a verb inside XML on the action line is not an action", text: hdr + "Romeo connects\nRomeo sends: <message><body>Juliet connects</body></message>\n"},
 		{name: "bare JID before connect is fine", text: hdr + "Romeo connects\nRomeo sends:\n\t<message to=\"${Juliet's JID}\"/>\n"},
 		{name: "send after disconnect warns", text: hdr + "Romeo connects\nRomeo disconnects\nRomeo sends:\n\t<presence/>\n", line: 9,
 			warn: "Romeo sends after its connection ended at line 8: the stanza goes nowhere"},
