@@ -890,6 +890,9 @@ func (r *runner) take(st *Step, ss *session, exps []*xmlnode.Element, assigned [
 					f.Msg = fmt.Sprintf("strict: %s received a stanza the script does not expect among the %d expected in any order", st.Client, len(exps))
 				}
 				exp := closestExp(exps, ss.queue[j].st, r.res.Captures)
+				if st.Action == Receive && r.inBlock(st, ss.queue[j].st) {
+					f.Msg += orderHint
+				}
 				f.Expected = match.Format(exp, nil, "")
 				f.Received = match.FormatDiff(ss.queue[j].st, match.Diff(exp, ss.queue[j].st, r.res.Captures))
 				r.addRecent(f, ss)
@@ -923,6 +926,28 @@ func (r *runner) take(st *Step, ss *session, exps []*xmlnode.Element, assigned [
 	ss.queue = append(ss.queue[:0], ss.queue[prefix:]...)
 	return nil
 }
+
+// inBlock reports whether got matches another stanza of st's block (an
+// ordered block whose stanzas came in another order).
+func (r *runner) inBlock(st *Step, got *xmlnode.Element) bool {
+	if len(st.stanzas) < 2 {
+		return false
+	}
+	els, err := r.stanzas(st)
+	if err != nil {
+		return false
+	}
+	for _, e := range els {
+		if m, _ := match.MatchCaptures(e, got, r.res.Captures); m == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// orderHint follows a failure of an ordered block whose stanzas came in
+// another order.
+const orderHint = " (where the protocol leaves their order open, \"receives in any order:\" accepts any)"
 
 // closestExp picks the expected stanza most like got, for a report.
 func closestExp(exps []*xmlnode.Element, got *xmlnode.Element, caps match.Captures) *xmlnode.Element {
@@ -981,6 +1006,9 @@ func (r *runner) missing(st *Step, ss *session, exps []*xmlnode.Element, assigne
 		if l.Status == Skipped {
 			if m, _ := match.MatchCaptures(exp, l.Stanza, r.res.Captures); m == nil {
 				f.Msg += fmt.Sprintf("; it arrived earlier, out of order, and was skipped by the receive at line %d", l.Line)
+				if l.Line == st.Line && st.Action == Receive {
+					f.Msg += orderHint
+				}
 				f.Earlier = match.Format(l.Stanza, nil, "")
 				break
 			}

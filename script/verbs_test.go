@@ -99,7 +99,13 @@ Juliet receives:
 Mercutio receives:
 	<presence from="r@conference.localhost/Juliet"/>
 	<presence from="r@conference.localhost/Romeo"/>
-`, wantErr: []string{"Mercutio did not receive the expected stanza", "arrived earlier, out of order", `from="r@conference.localhost/Romeo"`}},
+`, wantErr: []string{"Mercutio did not receive the expected stanza", "arrived earlier, out of order", `from="r@conference.localhost/Romeo"`,
+			`"receives in any order:" accepts any`}},
+		{name: "the same, ordered and strict, fails with the hint", strict: true, steps: `
+Mercutio receives:
+	<presence from="r@conference.localhost/Juliet"/>
+	<presence from="r@conference.localhost/Romeo"/>
+`, wantErr: []string{"strict: Mercutio received a stanza the script does not expect before the expected one", `"receives in any order:" accepts any`}},
 		{name: "any order: one missing is named with the closest stanza", steps: `
 Mercutio receives in any order:
 	<presence from="r@conference.localhost/Juliet"/>
