@@ -163,12 +163,15 @@ func (ip *InProcess) Close() error {
 }
 
 // RunInProcess runs s against a fresh in-process server with cfg. The
-// script's [Component] objects, and opts.Components, are accepted on an
-// XEP-0114 listener started with it.
+// script's [Component] objects (those without custom_host or custom_port),
+// and opts.Components, are accepted on an XEP-0114 listener started with
+// it.
 func RunInProcess(ctx context.Context, s *Script, cfg server.Config, opts Options) *Result {
 	comps := maps.Clone(opts.Components)
 	for _, c := range s.Clients {
-		if c.Component {
+		// A component with its own custom_host or custom_port connects
+		// elsewhere; the others to this server's listener.
+		if c.Component && c.Host == "" && c.Port == 0 {
 			if comps == nil {
 				comps = map[string]string{}
 			}
