@@ -160,3 +160,65 @@ func TestServerOptions(t *testing.T) {
 		t.Errorf("wrong password: %v", res.Failure)
 	}
 }
+
+// TestInProcessComponentPlumbing stands a fake listener in for
+// component/external: RunInProcess must hand it the script's components
+// (and Options.Components) and point [Component] objects at it.
+func TestInProcessComponentPlumbing(t *testing.T) {
+	saved := ListenComponents
+	defer func() { ListenComponents = saved }()
+	var got map[string]string
+	ListenComponents = func(_ *server.Server, ln net.Listener, secrets map[string]string) (func() error, error) {
+		got = secrets
+		done := make(chan struct{})
+		var conns []net.Conn
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		go func() {
+			defer close(done)
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+				wg.Go(func() { serveComponent(c, secrets["gw.localhost"]) })
+			}
+		}()
+		return func() error {
+			err := ln.Close()
+			<-done
+			mu.Lock()
+			for _, c := range conns {
+				c.Close()
+			}
+			mu.Unlock()
+			wg.Wait()
+			return err
+		}, nil
+	}
+	s, err := Parse("p.scs", strings.NewReader(`# plumbing
+[Component] Gateway
+	jid: gw.localhost
+	password: pw
+-----
+Gateway connects
+
+Gateway receives:
+	<message id="hello"/>
+
+Gateway disconnects
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := RunScript(context.Background(), s, Options{Strict: true, Components: map[string]string{"other.localhost": "x"}})
+	if !res.Passed() {
+		t.Fatal(res.Failure)
+	}
+	if len(got) != 2 || got["gw.localhost"] != "pw" || got["other.localhost"] != "x" {
+		t.Errorf("listener got %v", got)
+	}
+}

@@ -209,12 +209,10 @@ func (s *Script) unknownVerb(line string, lineNo int) error {
 		}
 	}
 	words := strings.Fields(line)
-	if len(words) >= 2 {
-		verb := strings.TrimRight(words[len(words)-1], ":")
+	if last := len(words) - 1; last >= 1 {
 		for _, v := range verbs {
-			if verb == v {
-				name := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line[:strings.LastIndex(line, words[len(words)-1])]), ""))
-				return s.unknownClient(name, lineNo)
+			if strings.TrimRight(words[last], ":") == v {
+				return s.unknownClient(strings.Join(words[:last], " "), lineNo)
 			}
 		}
 	}

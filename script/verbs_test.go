@@ -99,7 +99,13 @@ Juliet receives:
 Mercutio receives:
 	<presence from="r@conference.localhost/Juliet"/>
 	<presence from="r@conference.localhost/Romeo"/>
-`, wantErr: []string{"Mercutio did not receive the expected stanza", "arrived earlier, out of order", `from="r@conference.localhost/Romeo"`}},
+`, wantErr: []string{"Mercutio did not receive the expected stanza", "arrived earlier, out of order", `from="r@conference.localhost/Romeo"`,
+			`"receives in any order:" accepts any`}},
+		{name: "the same, ordered and strict, fails with the hint", strict: true, steps: `
+Mercutio receives:
+	<presence from="r@conference.localhost/Juliet"/>
+	<presence from="r@conference.localhost/Romeo"/>
+`, wantErr: []string{"strict: Mercutio received a stanza the script does not expect before the expected one", `"receives in any order:" accepts any`}},
 		{name: "any order: one missing is named with the closest stanza", steps: `
 Mercutio receives in any order:
 	<presence from="r@conference.localhost/Juliet"/>
@@ -143,7 +149,7 @@ Juliet receives stream error: conflict
 Juliet disconnects
 
 Juliet receives stream error
-`, wantErr: []string{"Juliet's stream is still open"}},
+`, wantErr: []string{"Juliet is not connected (its stream ended without a stream error), expected a stream error (any condition)"}},
 		{name: "a receive without type matching an error warns", steps: `
 Mercutio sends:
 	<iq type="get" id="bad" to="nobody@localhost/x"><ping xmlns="urn:xmpp:ping"/></iq>
@@ -309,4 +315,34 @@ func listenSilent(t *testing.T) string {
 	}()
 	t.Cleanup(func() { ln.Close(); <-done })
 	return ln.Addr().String()
+}
+
+func TestAddrFor(t *testing.T) {
+	tests := []struct {
+		c          Client
+		addr, comp string
+		want       string
+	}{
+		{Client{}, "10.0.0.1:5222", "", "10.0.0.1:5222"},
+		{Client{Host: "127.0.0.2"}, "10.0.0.1:5222", "", "127.0.0.2:5222"},
+		{Client{Port: 5299}, "10.0.0.1:5222", "", "10.0.0.1:5299"},
+		{Client{Host: "::1", Port: 5299}, "10.0.0.1:5222", "", "[::1]:5299"},
+		{Client{Component: true}, "10.0.0.1:5222", "10.0.0.1:5347", "10.0.0.1:5347"},
+		{Client{Component: true, Port: 5348}, "10.0.0.1:5222", "10.0.0.1:5347", "10.0.0.1:5348"},
+		{Client{Component: true, Host: "gw.example"}, "", "", "gw.example:5347"},
+		{Client{Component: true}, "10.0.0.1:5222", "", ""},
+	}
+	for _, tt := range tests {
+		r := &runner{opts: Options{Addr: tt.addr, ComponentAddr: tt.comp}}
+		got, err := r.addrFor(&tt.c)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("%+v: %q, want an error", tt.c, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%+v with %q/%q: %q, %v, want %q", tt.c, tt.addr, tt.comp, got, err, tt.want)
+		}
+	}
 }
