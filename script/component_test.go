@@ -226,3 +226,29 @@ Gateway disconnects
 		t.Errorf("listener got %v", got)
 	}
 }
+
+// TestComponentScripts runs testdata/components in-process: against the
+// wired component/external they must pass; in a build without a listener
+// each must fail at once saying so.
+func TestComponentScripts(t *testing.T) {
+	files, err := Files("testdata/components")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		s, err := ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := RunScript(context.Background(), s, Options{Strict: true})
+		if ListenComponents == nil {
+			if res.Passed() || !strings.Contains(res.Failure.Msg, "no XEP-0114 component listener") {
+				t.Errorf("%s without a listener: %v", f, res.Failure)
+			}
+			continue
+		}
+		if !res.Passed() {
+			t.Errorf("%s\n%s", f, res.Failure)
+		}
+	}
+}
