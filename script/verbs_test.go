@@ -390,3 +390,22 @@ func TestAnyOrderStillStrict(t *testing.T) {
 		}
 	}
 }
+
+func TestUnexpectedStreamErrorWarns(t *testing.T) {
+	res := runText(t, `# w
+[Client] Romeo
+	jid: w-romeo@localhost/x
+[Client] Romeo again
+	jid: w-romeo@localhost/x
+-----
+Romeo connects
+
+Romeo again connects
+`, Options{})
+	if !res.Passed() {
+		t.Fatal(res.Failure)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], "v.scs:9: Romeo's stream ended with a stream error the script does not expect: <conflict/>") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+}
