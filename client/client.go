@@ -1,7 +1,13 @@
-// Package client is a minimal raw XMPP client (RFC 6120) over TCP: it
+// Package client is a minimal raw XMPP client (RFC 6120, and XEP-0114 for
+// components) over TCP: it
 // negotiates the stream (optional STARTTLS, SASL PLAIN / SCRAM-SHA-1 /
 // SCRAM-SHA-256, resource binding, legacy session) and then moves whole
 // stanzas as *xmlnode.Element in both directions.
+//
+// DialComponent connects as an XEP-0114 external component instead (the
+// handshake with the shared secret); the Conn then works the same, with
+// stanzas given in jabber:client. Close ends a stream with the closing
+// handshake, Drop and Abort without it, as a client that vanishes would.
 //
 // It does nothing on its own after the stream is up: no roster, no presence,
 // no automatic replies. That is the point: the scansion runner (package

@@ -168,36 +168,40 @@ func TestInProcessComponentPlumbing(t *testing.T) {
 	saved := ListenComponents
 	defer func() { ListenComponents = saved }()
 	var got map[string]string
-	ListenComponents = func(_ *server.Server, ln net.Listener, secrets map[string]string) (func() error, error) {
+	ListenComponents = func(_ *server.Config, secrets map[string]string) (func(net.Listener) error, func() error, error) {
 		got = secrets
-		done := make(chan struct{})
-		var conns []net.Conn
 		var mu sync.Mutex
+		var ln net.Listener
+		var conns []net.Conn
 		var wg sync.WaitGroup
-		go func() {
-			defer close(done)
+		serve := func(l net.Listener) error {
+			mu.Lock()
+			ln = l
+			mu.Unlock()
 			for {
-				c, err := ln.Accept()
+				c, err := l.Accept()
 				if err != nil {
-					return
+					return err
 				}
 				mu.Lock()
 				conns = append(conns, c)
 				mu.Unlock()
 				wg.Go(func() { serveComponent(c, secrets["gw.localhost"]) })
 			}
-		}()
-		return func() error {
-			err := ln.Close()
-			<-done
+		}
+		stop := func() error {
 			mu.Lock()
+			defer mu.Unlock()
+			if ln != nil {
+				ln.Close()
+			}
 			for _, c := range conns {
 				c.Close()
 			}
-			mu.Unlock()
 			wg.Wait()
-			return err
-		}, nil
+			return nil
+		}
+		return serve, stop, nil
 	}
 	s, err := Parse("p.scs", strings.NewReader(`# plumbing
 [Component] Gateway
@@ -220,5 +224,31 @@ Gateway disconnects
 	}
 	if len(got) != 2 || got["gw.localhost"] != "pw" || got["other.localhost"] != "x" {
 		t.Errorf("listener got %v", got)
+	}
+}
+
+// TestComponentScripts runs testdata/components in-process: against the
+// wired component/external they must pass; in a build without a listener
+// each must fail at once saying so.
+func TestComponentScripts(t *testing.T) {
+	files, err := Files("testdata/components")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		s, err := ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := RunScript(context.Background(), s, Options{Strict: true})
+		if ListenComponents == nil {
+			if res.Passed() || !strings.Contains(res.Failure.Msg, "no XEP-0114 component listener") {
+				t.Errorf("%s without a listener: %v", f, res.Failure)
+			}
+			continue
+		}
+		if !res.Passed() {
+			t.Errorf("%s\n%s", f, res.Failure)
+		}
 	}
 }

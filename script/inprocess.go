@@ -68,15 +68,27 @@ func listenLoopback() (net.Listener, error) {
 	return net.Listen("tcp", "127.0.0.1:0")
 }
 
-// ListenComponents starts the server side of XEP-0114 for an in-process
-// server: it accepts external components on ln, each domain of secrets
-// with its shared secret, and connects them to srv's router, until the
-// returned stop function is called (which closes ln and the component
-// streams and waits for them). It is a variable so that the package that
-// implements the listener (component/external) plugs in without this
-// package depending on it; while it is nil, scripts with a [Component]
-// fail in-process with a message saying so.
-var ListenComponents func(srv *server.Server, ln net.Listener, secrets map[string]string) (stop func() error, err error)
+// ListenComponents provides the server side of XEP-0114 for an in-process
+// server. It is called before server.New with the configuration (which it
+// may extend, e.g. with a module that mounts each component domain) and
+// the components to accept, domain -> shared secret. It returns serve,
+// which the runner calls in a goroutine on a loopback listener once the
+// server runs (it returns when stop is called), and stop, which closes the
+// listener and the component streams. It is a variable so that the
+// package implementing the listener (component/external) plugs in without
+// this package depending on it; while it is nil, scripts with a
+// [Component] fail in-process with a message saying so. Wired with
+// component/external it reads:
+//
+//	script.ListenComponents = func(cfg *server.Config, secrets map[string]string) (func(net.Listener) error, func() error, error) {
+//		ext, err := external.New(external.Config{Secrets: secrets})
+//		if err != nil {
+//			return nil, nil, err
+//		}
+//		cfg.Modules = append(cfg.Modules, ext)
+//		return ext.Serve, ext.Close, nil
+//	}
+var ListenComponents func(cfg *server.Config, secrets map[string]string) (serve func(net.Listener) error, stop func() error, err error)
 
 // InProcess is an in-process server started for one script run.
 type InProcess struct {
@@ -86,6 +98,8 @@ type InProcess struct {
 	addr      string
 	compAddr  string
 	stopComps func() error
+	compDone  chan error
+	compLn    net.Listener
 	domain    string
 	done      chan error
 }
@@ -105,33 +119,42 @@ func startInProcess(cfg server.Config, components map[string]string) (srv *InPro
 			err = fmt.Errorf("script: in-process server: %v", p)
 		}
 	}()
+	var serveComps func(net.Listener) error
+	var stopComps func() error
+	if len(components) > 0 {
+		if ListenComponents == nil {
+			return nil, errors.New("script: the in-process server has no XEP-0114 component listener (script.ListenComponents is not set in this build)")
+		}
+		if serveComps, stopComps, err = ListenComponents(&cfg, components); err != nil {
+			return nil, fmt.Errorf("script: component listener: %w", err)
+		}
+	}
 	s, err := server.New(cfg)
 	if err != nil {
+		if stopComps != nil {
+			_ = stopComps()
+		}
 		return nil, fmt.Errorf("script: in-process server: %w", err)
 	}
 	ln, err := listenLoopback()
 	if err != nil {
+		_ = s.Close()
+		if stopComps != nil {
+			_ = stopComps()
+		}
 		return nil, fmt.Errorf("script: listen: %w", err)
 	}
 	ip := &InProcess{Server: s, addr: ln.Addr().String(), domain: cfg.Domain, done: make(chan error, 1)}
 	go func() { ip.done <- s.Serve(ln) }()
-	if len(components) > 0 {
-		if ListenComponents == nil {
-			ip.Close()
-			return nil, errors.New("script: the in-process server has no XEP-0114 component listener (script.ListenComponents is not set in this build)")
-		}
+	if serveComps != nil {
 		cln, err := listenLoopback()
 		if err != nil {
+			_ = stopComps()
 			ip.Close()
 			return nil, fmt.Errorf("script: listen for components: %w", err)
 		}
-		stop, err := ListenComponents(s, cln, components)
-		if err != nil {
-			cln.Close()
-			ip.Close()
-			return nil, fmt.Errorf("script: component listener: %w", err)
-		}
-		ip.compAddr, ip.stopComps = cln.Addr().String(), stop
+		ip.compAddr, ip.stopComps, ip.compDone, ip.compLn = cln.Addr().String(), stopComps, make(chan error, 1), cln
+		go func() { ip.compDone <- serveComps(cln) }()
 	}
 	return ip, nil
 }
@@ -154,6 +177,8 @@ func (ip *InProcess) Close() error {
 	var cerr error
 	if ip.stopComps != nil {
 		cerr = ip.stopComps()
+		_ = ip.compLn.Close() // in case stop ran before serve took the listener
+		<-ip.compDone         // Serve's own error after stop is not news
 	}
 	err := ip.Server.Close()
 	if serr := <-ip.done; err == nil {

@@ -144,7 +144,7 @@ func (s *Script) lint() error {
 			cs.connected = false
 		case Send, Receive, ReceiveAnyOrder:
 			if !cs.ever {
-				return s.errorf(step.Line, "%s before %s connects (add \"%s connects\" before this step)", step, step.Client, step.Client)
+				return s.errorf(step.Line, "%s %s before it connects (add \"%s connects\" before this step)", step.Client, step.Action, step.Client)
 			}
 			if step.Action == Send && !cs.connected {
 				s.warnf(step.Line, "%s sends after its connection ended at line %d: the stanza goes nowhere (add \"%s connects\" to log in again)", step.Client, cs.left, step.Client)

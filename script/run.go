@@ -210,6 +210,7 @@ type session struct {
 	queue   []queued
 	log     []LoggedStanza
 	ended   error // set when the server ended the stream
+	endedAt int   // the line of the step during which it ended
 	syncN   int
 }
 
@@ -350,6 +351,11 @@ func (r *runner) warnf(format string, args ...any) {
 	if r.step != nil {
 		line = r.step.Line
 	}
+	r.warnAt(line, format, args...)
+}
+
+// warnAt records a warning about line of the script.
+func (r *runner) warnAt(line int, format string, args ...any) {
 	w := fmt.Sprintf("%s:%d: ", r.s.Path, line) + fmt.Sprintf(format, args...)
 	r.res.Warnings = append(r.res.Warnings, w)
 	r.tracef("    warning: %s", fmt.Sprintf(format, args...))
@@ -753,6 +759,9 @@ func (r *runner) awaitPong(ss *session, id string) error {
 // ended records that the server ended ss's stream.
 func (r *runner) ended(ss *session, err error) {
 	ss.ended = err
+	if r.step != nil {
+		ss.endedAt = r.step.Line
+	}
 	r.tracef("    %s stream ended: %v", ss.decl.Name, err)
 }
 
@@ -1094,7 +1103,7 @@ func (r *runner) finish() *Failure {
 	for _, ss := range r.order {
 		var se *client.StreamError
 		if errors.As(ss.ended, &se) {
-			r.warnf("%s's stream ended with a stream error the script does not expect: <%s/> (\"%s receives stream error: %s\" pins it)",
+			r.warnAt(ss.endedAt, "%s's stream ended with a stream error the script does not expect: <%s/> (\"%s receives stream error: %s\" pins it)",
 				ss.decl.Name, se.Condition, ss.decl.Name, se.Condition)
 		}
 	}
@@ -1114,9 +1123,17 @@ func (r *runner) finish() *Failure {
 }
 
 // closeAll ends every stream still open, with the closing handshake, so
-// that an external server cleans up before the next script.
+// that an external server cleans up before the next script. An in-process
+// server is closed right after the script, so there the sockets are just
+// closed: nothing is checked any more, and the handshakes cost a round
+// trip each.
 func (r *runner) closeAll() {
 	for _, ss := range r.order {
+		if ss.conn != nil && r.opts.WaitIdle != nil {
+			ss.conn.Abort()
+			ss.conn = nil
+			continue
+		}
 		if ss.conn != nil {
 			if err := ss.conn.Close(); err != nil && !errors.Is(err, client.ErrClosed) && ss.ended == nil {
 				r.tracef("    %s close: %v", ss.decl.Name, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muctest/muctest/xmlnode"
 )
 
 // roomHeader has three clients; Romeo creates and unlocks a room that
@@ -344,5 +346,66 @@ func TestAddrFor(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%+v with %q/%q: %q, %v, want %q", tt.c, tt.addr, tt.comp, got, err, tt.want)
 		}
+	}
+}
+
+// TestAnyOrderStillStrict checks that "receives in any order" hides
+// nothing in strict mode: in the spec scripts that use it, leaving out any
+// one stanza of such a block, or expecting one twice, must fail.
+func TestAnyOrderStillStrict(t *testing.T) {
+	for _, f := range []string{"../spec/muc_presence_broadcast.scs", "../spec/muc_kick_ban_witness.scs"} {
+		s, err := ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := 0
+		for _, st := range s.Steps {
+			if st.Action != ReceiveAnyOrder || len(st.stanzas) < 2 {
+				continue
+			}
+			blocks++
+			full := st.stanzas
+			for k := range full {
+				for _, variant := range []string{"without", "twice"} {
+					var els []*xmlnode.Element
+					els = append(els, full[:k]...)
+					if variant == "twice" {
+						els = append(els, full[k], full[k])
+					}
+					els = append(els, full[k+1:]...)
+					st.stanzas = els
+					res := RunScript(context.Background(), s, Options{Strict: true})
+					if res.Passed() {
+						t.Errorf("%s:%d: passed with stanza %d %s", f, st.Line, k+1, variant)
+					}
+				}
+			}
+			st.stanzas = full
+		}
+		if blocks == 0 {
+			t.Errorf("%s has no any-order block", f)
+		}
+		if res := RunScript(context.Background(), s, Options{Strict: true}); !res.Passed() {
+			t.Errorf("%s fails as written: %v", f, res.Failure)
+		}
+	}
+}
+
+func TestUnexpectedStreamErrorWarns(t *testing.T) {
+	res := runText(t, `# w
+[Client] Romeo
+	jid: w-romeo@localhost/x
+[Client] Romeo again
+	jid: w-romeo@localhost/x
+-----
+Romeo connects
+
+Romeo again connects
+`, Options{})
+	if !res.Passed() {
+		t.Fatal(res.Failure)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], "v.scs:9: Romeo's stream ended with a stream error the script does not expect: <conflict/>") {
+		t.Errorf("warnings %q", res.Warnings)
 	}
 }
