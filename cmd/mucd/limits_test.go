@@ -44,7 +44,9 @@ func TestNoDefaultAdmin(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan net.Addr, 1)
 		done := make(chan error, 1)
-		go func() { done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-no-tls"}, tc.args...), &logs, ready) }()
+		go func() {
+			done <- run(ctx, append([]string{"-addr", "127.0.0.1:0", "-no-tls"}, tc.args...), &logs, ready)
+		}()
 		select {
 		case <-ready:
 		case err := <-done:
