@@ -89,7 +89,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	idle := fs.Duration("idle-timeout", DefaultIdleTimeout, "end sessions silent for this long, not even a whitespace keepalive (0: never)")
 	stanzaTimeout := fs.Duration("stanza-timeout", 0, "longest time one stanza may take to arrive (0: the c2s default, 30s; negative: no bound)")
 	writeTimeout := fs.Duration("write-timeout", 0, "drop a client whose socket accepts nothing for this long (0: the c2s default, 60s)")
-	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 4 MiB)")
+	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 3 MiB)")
 	maxUnauthed := fs.Int64("max-unauthed-stanza", 0, "largest stanza in bytes before a resource is bound (0: the c2s default, 10000)")
 	maxElements := fs.Int("max-elements", 0, "most elements in one stanza (0: the c2s default, 5000)")
 	maxHeaderNS := fs.Int("max-header-namespaces", 0, "most namespace declarations in a stream header (0: the c2s default, 16)")
@@ -102,6 +102,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
+	historyBytes := fs.Int("max-history-bytes", 0, "bytes of history a room keeps, oldest dropped first (0: 1 MiB)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	httpAddr := fs.String("http", "", "also serve the modules' HTTP routes (Server.HTTPHandler: WebSocket, BOSH...) on this TCP address")
@@ -140,7 +141,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
+		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes},
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
