@@ -50,7 +50,7 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(subcommand(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 type config struct {
