@@ -290,6 +290,21 @@ type session struct {
 	log    *slog.Logger
 
 	negotiation map[string]bool // ids of bind and session requests
+
+	wmu        sync.Mutex // serialises writes to client (both relay directions may write)
+	headerSent bool       // the client has had a stream header from the proxy
+	ended      bool       // the proxy has written </stream:stream> to the client
+}
+
+// writeClient writes b to the client unless the proxy has ended its stream.
+func (s *session) writeClient(b []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.ended {
+		return net.ErrClosed
+	}
+	_, err := s.client.Write(b)
+	return err
 }
 
 func (r *Recorder) serveConn(c net.Conn) {
@@ -343,18 +358,20 @@ func (s *session) run() error {
 	streamID := rand.Text()
 	for {
 		offer := s.clientFeatures(features, !clientTLS && s.r.tls != nil)
-		if _, err := s.client.Write(append(header("id", streamID, "from", domain, "version", "1.0", "xml:lang", lang(hdr.header)), encodeTop(offer)...)); err != nil {
+		if err := s.writeClient(append(header("id", streamID, "from", domain, "version", "1.0", "xml:lang", lang(hdr.header)), encodeTop(offer)...)); err != nil {
 			return err
 		}
+		s.headerSent = true
 		it, err := s.cin.next()
 		if err != nil {
+			s.inputError(err)
 			return fmt.Errorf("client negotiation: %w", err)
 		}
 		if it.kind != itemElement {
 			return errors.New("client closed the stream during negotiation")
 		}
 		if it.el.Name.Space == nsTLS && it.el.Name.Local == "starttls" && !clientTLS && s.r.tls != nil {
-			if _, err := io.WriteString(s.client, "<proceed xmlns='"+nsTLS+"'/>"); err != nil {
+			if err := s.writeClient([]byte("<proceed xmlns='" + nsTLS + "'/>")); err != nil {
 				return err
 			}
 			tc := tls.Server(s.client, s.r.tls)
@@ -364,8 +381,10 @@ func (s *session) run() error {
 			s.client = tc
 			s.cin = newStreamReader(tc, s.r.lim.MaxStanzaBytes, s.limits())
 			clientTLS = true
+			s.headerSent = false
 			h, err := s.cin.next()
 			if err != nil || h.kind != itemHeader {
+				s.inputError(err)
 				return fmt.Errorf("client stream header after TLS: %v", err)
 			}
 			continue
@@ -504,15 +523,36 @@ func (s *session) noteAuth(el *xmlnode.Element) {
 	})
 }
 
-// streamError sends a stream error to the client before the proxy gives up.
+// inputError answers bad input from the client with the stream error
+// RFC 6120 section 4.9.3 names for it: policy-violation for a limit,
+// not-well-formed for broken XML.
+func (s *session) inputError(err error) {
+	if err == nil || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return
+	}
+	var se *xml.SyntaxError
+	switch {
+	case errors.Is(err, errTooBig), errors.Is(err, xmlnode.ErrDepth), errors.Is(err, xmlnode.ErrAttrs):
+		s.streamError("policy-violation", err.Error())
+	case errors.As(err, &se), errors.Is(err, xmlnode.ErrRestricted), errors.Is(err, xmlnode.ErrName), errors.Is(err, errText):
+		s.streamError("not-well-formed", err.Error())
+	}
+}
+
+// streamError sends a stream error to the client and ends its stream.
 func (s *session) streamError(cond, text string) {
 	var b strings.Builder
-	b.WriteString(string(header("from", "recorder", "version", "1.0")))
+	if !s.headerSent {
+		b.WriteString(string(header("from", "recorder", "version", "1.0")))
+	}
 	b.WriteString("<stream:error><" + cond + " xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>")
 	xml.EscapeText(&b, []byte("muctest record: "+text))
 	b.WriteString("</text></stream:error>" + streamTail)
 	s.client.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(s.client, b.String())
+	s.writeClient([]byte(b.String()))
+	s.wmu.Lock()
+	s.ended = true
+	s.wmu.Unlock()
 }
 
 // relay moves elements both ways until either side ends, recording them.
@@ -544,6 +584,7 @@ func (s *session) relayClient() error {
 	for {
 		it, err := s.cin.next()
 		if err != nil {
+			s.inputError(err)
 			s.up.Close()
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -588,7 +629,10 @@ func (s *session) relayUpstream() error {
 			out = header("id", attr(h, "id"), "from", attr(h, "from"), "version", attr(h, "version"), "xml:lang", lang(h))
 		case itemEnd:
 			s.client.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			_, err := io.WriteString(s.client, streamTail)
+			err := s.writeClient([]byte(streamTail))
+			s.wmu.Lock()
+			s.ended = true
+			s.wmu.Unlock()
 			return err
 		case itemElement:
 			el := it.el
@@ -598,7 +642,7 @@ func (s *session) relayUpstream() error {
 			s.fromServer(el)
 			out = encodeTop(el)
 		}
-		if _, err := s.client.Write(out); err != nil {
+		if err := s.writeClient(out); err != nil {
 			return fmt.Errorf("to client: %w", err)
 		}
 	}

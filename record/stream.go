@@ -35,16 +35,20 @@ const (
 	defaultMaxAttrs  = 256
 )
 
-// errTooBig reports an element over Limits.MaxStanzaBytes.
-var errTooBig = errors.New("record: element larger than the stanza size limit")
+// errTooBig reports an element over Limits.MaxStanzaBytes; errText, text
+// between top-level elements.
+var (
+	errTooBig = errors.New("record: element larger than the stanza size limit")
+	errText   = errors.New("record: text between elements")
+)
 
 // itemKind is what a stream reader found next.
 type itemKind int
 
 const (
-	itemHeader itemKind = iota // a <stream:stream> start tag (also a restart)
-	itemElement                // a top-level element: stanza or nonza
-	itemEnd                    // </stream:stream>
+	itemHeader  itemKind = iota // a <stream:stream> start tag (also a restart)
+	itemElement                 // a top-level element: stanza or nonza
+	itemEnd                     // </stream:stream>
 )
 
 // item is one thing read off a stream.
@@ -105,7 +109,7 @@ func (s *streamReader) next() (item, error) {
 		case xml.ProcInst, xml.CharData:
 			// The XML declaration and whitespace keepalives.
 			if cd, ok := t.(xml.CharData); ok && strings.TrimSpace(string(cd)) != "" {
-				return item{}, fmt.Errorf("record: text between elements: %.40q", cd)
+				return item{}, fmt.Errorf("%w: %.40q", errText, cd)
 			}
 		case xml.StartElement:
 			if t.Name.Space == nsStream && t.Name.Local == "stream" {
