@@ -13,9 +13,9 @@ import (
 // fixture is a recording built by hand: Romeo asked for his resource,
 // Juliet let the server pick one.
 type fixture struct {
-	rec            *Recording
-	romeo, juliet  *ClientInfo
-	stranger       *ClientInfo // never bound: not in the script
+	rec           *Recording
+	romeo, juliet *ClientInfo
+	stranger      *ClientInfo // never bound: not in the script
 }
 
 func newFixture() *fixture {
