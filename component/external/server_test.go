@@ -132,7 +132,9 @@ func (c *fakeComponent) open(domain string) {
 	}
 }
 
-func (c *fakeComponent) next() (*xmlnode.Element, error) { return xmlnode.ReadNext(c.d, xmlnode.Limits{}) }
+func (c *fakeComponent) next() (*xmlnode.Element, error) {
+	return xmlnode.ReadNext(c.d, xmlnode.Limits{})
+}
 
 func (c *fakeComponent) mustNext() *xmlnode.Element {
 	c.t.Helper()
