@@ -35,6 +35,8 @@ type Config struct {
 	UpstreamTLS *tls.Config
 	// Title is the script's first line; "Recorded session" when empty.
 	Title string
+	// Captures: see Recording.Captures.
+	Captures bool
 	// Limits bound what the proxy accepts from either side; zero fields
 	// take the defaults (1 MiB per element, depth 64, 256 attributes, 30 s
 	// to negotiate). MaxRecordBytes bounds the memory the recording keeps
@@ -129,6 +131,7 @@ func New(cfg Config) (*Recorder, error) {
 		r.tls = c
 	}
 	r.rec.Title = cfg.Title
+	r.rec.Captures = cfg.Captures
 	r.rec.Upstream = cfg.Upstream
 	r.rec.Started = r.start
 	return r, nil
@@ -293,6 +296,9 @@ type session struct {
 
 	wmu        sync.Mutex // serialises writes to client (both relay directions may write)
 	headerSent bool       // the client has had a stream header from the proxy
+	// closedStream says the client ended its stream with
+	// </stream:stream> rather than dropping the connection.
+	closedStream bool
 	ended      bool       // the proxy has written </stream:stream> to the client
 }
 
@@ -560,7 +566,7 @@ func (s *session) relay() error {
 	upDone := make(chan error, 1)
 	go func() { upDone <- s.relayUpstream() }()
 	cerr := s.relayClient()
-	s.r.add(Event{Kind: Disconnected, Client: s.info})
+	s.r.add(Event{Kind: Disconnected, Client: s.info, Dropped: !s.closedStream})
 	var uerr error
 	select {
 	case uerr = <-upDone:
@@ -597,6 +603,7 @@ func (s *session) relayClient() error {
 			h := it.header
 			out = header("to", attr(h, "to"), "from", attr(h, "from"), "version", attr(h, "version"), "xml:lang", lang(h))
 		case itemEnd:
+			s.closedStream = true
 			s.up.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			_, err := io.WriteString(s.up, streamTail)
 			return err

@@ -24,6 +24,11 @@ type Recording struct {
 	Events   []Event
 	// Truncated says the byte quota cut the recording short.
 	Truncated bool
+	// Captures writes a made-up value that a client receives more than
+	// once (an occupant-id, a stanza-id) as {scansion:capture:NAME} rather
+	// than {scansion:any}, so that a replay checks the server keeps it
+	// the same. It needs a runner that knows captures.
+	Captures bool
 }
 
 // ClientInfo is one client connection as the proxy learned it during
@@ -55,6 +60,9 @@ type Event struct {
 	Client *ClientInfo
 	Stanza *xmlnode.Element
 	Time   time.Time
+	// Dropped, on a Disconnected event, says the connection ended without
+	// the client's </stream:stream>.
+	Dropped bool
 }
 
 // Names are the names scripts give clients, in order of appearance, as in
@@ -172,8 +180,38 @@ type replyKey struct {
 	id string
 }
 
-// steps writes the steps, leaving the noise out.
+// steps writes the steps, leaving the noise out. With Captures it first
+// runs once without writing, to count how often each made-up value is
+// received.
 func (rn *renderer) steps(b *strings.Builder) {
+	if !rn.rec.Captures {
+		rn.writeSteps(b, func(string, string) string { return match.Any })
+		return
+	}
+	seen := map[string]int{}
+	rn.writeSteps(&strings.Builder{}, func(_, v string) string {
+		seen[v]++
+		return match.Any
+	})
+	names := map[string]string{}
+	perName := map[string]int{}
+	rn.writeSteps(b, func(attr, v string) string {
+		if seen[v] < 2 || attr == "stamp" {
+			return match.Any
+		}
+		n, ok := names[v]
+		if !ok {
+			perName[attr]++
+			n = fmt.Sprintf("%s%d", attr, perName[attr])
+			names[v] = n
+		}
+		return "{scansion:capture:" + n + "}"
+	})
+}
+
+// writeSteps writes the steps; volatile gives what replaces a made-up
+// value v of attribute attr ({scansion:any} or a capture).
+func (rn *renderer) writeSteps(b *strings.Builder, volatile func(attr, v string) string) {
 	dropIncomingReply := map[replyKey]bool{} // replies to a client's noisy request
 	dropOutgoingReply := map[replyKey]bool{} // a client's replies to a noisy request
 	seenIDs := map[string]bool{}             // ids clients chose, so far
@@ -192,6 +230,9 @@ func (rn *renderer) steps(b *strings.Builder) {
 		case Disconnected:
 			open = nil
 			gone[c] = true
+			if e.Dropped {
+				fmt.Fprintf(b, "\n# %s's connection dropped here, without </stream:stream>.\n", name)
+			}
 			fmt.Fprintf(b, "\n%s disconnects\n", name)
 		case Sent:
 			st := e.Stanza
@@ -229,7 +270,7 @@ func (rn *renderer) steps(b *strings.Builder) {
 					}
 				}
 			}
-			st = generalise(st, seenIDs)
+			st = generalise(st, seenIDs, volatile)
 			if open != c {
 				fmt.Fprintf(b, "\n%s receives:\n", name)
 				open = c
@@ -307,7 +348,7 @@ func collectIDs(e *xmlnode.Element, ids map[string]bool) {
 // match again: made-up ids and stamps as {scansion:any} (an id a client
 // chose earlier stays), timestamp text dropped, and the top-level xml:lang
 // left out (it follows the receiving stream's language, not the sender).
-func generalise(st *xmlnode.Element, chosen map[string]bool) *xmlnode.Element {
+func generalise(st *xmlnode.Element, chosen map[string]bool, volatile func(attr, v string) string) *xmlnode.Element {
 	st = st.Copy()
 	var keep []xml.Attr
 	for _, a := range st.Attr {
@@ -321,7 +362,7 @@ func generalise(st *xmlnode.Element, chosen map[string]bool) *xmlnode.Element {
 	walk = func(e *xmlnode.Element) {
 		for i, a := range e.Attr {
 			if a.Name.Space == "" && volatileAttrs[a.Name.Local] && !(a.Name.Local != "stamp" && chosen[a.Value]) {
-				e.Attr[i].Value = match.Any
+				e.Attr[i].Value = volatile(a.Name.Local, a.Value)
 			}
 		}
 		if t := strings.TrimSpace(e.Text()); t != "" && timestamp.MatchString(t) {
@@ -391,7 +432,7 @@ func (rn *renderer) format(b *strings.Builder, e *xmlnode.Element, parentNS stri
 			name = p + ":" + name
 		}
 		b.WriteString(" " + name + `="`)
-		if a.Value == match.Any {
+		if a.Value == match.Any || strings.HasPrefix(a.Value, "{scansion:capture:") {
 			b.WriteString(a.Value)
 		} else {
 			b.WriteString(rn.substitute(a.Value, true))

@@ -98,6 +98,8 @@ func TestRenderSteps(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		build  func(f *fixture)
+		// captures renders with Recording.Captures.
+		captures bool
 		want   []string // substrings of the steps, in order
 		absent []string
 	}{
@@ -192,9 +194,38 @@ func TestRenderSteps(t *testing.T) {
 				`<field var="b" type="list-single">`,
 			},
 		},
+		{
+			name: "a dropped connection is noted",
+			build: func(f *fixture) {
+				f.add(Connected, f.romeo, "")
+				f.rec.Events = append(f.rec.Events, Event{Kind: Disconnected, Client: f.romeo, Dropped: true})
+			},
+			want: []string{"# Romeo's connection dropped here, without </stream:stream>.\n\nRomeo disconnects"},
+		},
+		{
+			name:     "captures for made-up values received twice",
+			captures: true,
+			build: func(f *fixture) {
+				f.add(Connected, f.romeo, "").add(Connected, f.juliet, "")
+				f.add(Received, f.romeo, `<presence xmlns='jabber:client' from='r@c/j'><occupant-id xmlns='urn:xmpp:occupant-id:0' id='AAA'/></presence>`)
+				f.add(Received, f.juliet, `<message xmlns='jabber:client' id='once' from='r@c/j'><occupant-id xmlns='urn:xmpp:occupant-id:0' id='AAA'/><delay xmlns='urn:xmpp:delay' stamp='s1'/></message>`)
+				f.add(Received, f.juliet, `<message xmlns='jabber:client' id='twice' from='r@c/j'><delay xmlns='urn:xmpp:delay' stamp='s1'/></message>`)
+				f.add(Received, f.romeo, `<message xmlns='jabber:client' id='twice' from='r@c/j'/>`)
+			},
+			want: []string{
+				`<occupant-id xmlns="urn:xmpp:occupant-id:0" id="{scansion:capture:id1}"/>`,
+				`<message id="{scansion:any}" from="r@c/j">`,
+				`<occupant-id xmlns="urn:xmpp:occupant-id:0" id="{scansion:capture:id1}"/>`,
+				`stamp="{scansion:any}"`,
+				`<message id="{scansion:capture:id2}" from="r@c/j">`,
+				`stamp="{scansion:any}"`,
+				`<message id="{scansion:capture:id2}" from="r@c/j"/>`,
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture()
+			f.rec.Captures = tc.captures
 			tc.build(f)
 			got := steps(t, f.rec)
 			rest := got

@@ -36,6 +36,7 @@ func runRecord(args []string, stderr io.Writer, ready chan<- net.Addr) int {
 	title := fl.String("title", "", "the script's title line")
 	noTLS := fl.Bool("no-tls", false, "offer clients no STARTTLS (by default the recorder terminates TLS with a self-signed certificate)")
 	verbose := fl.Bool("v", false, "log every connection")
+	captures := fl.Bool("captures", false, "write made-up values received more than once as {scansion:capture:NAME} (needs a runner with captures) instead of {scansion:any}")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: muctest record -listen ADDR -upstream HOST:PORT -o FILE\n\n"+
 			"Relays XMPP clients to a server and writes their session as a scansion script\n"+
@@ -57,6 +58,7 @@ func runRecord(args []string, stderr io.Writer, ready chan<- net.Addr) int {
 		Upstream: *upstream,
 		NoTLS:    *noTLS,
 		Title:    *title,
+		Captures: *captures,
 		Logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
