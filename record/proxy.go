@@ -299,7 +299,7 @@ type session struct {
 	// closedStream says the client ended its stream with
 	// </stream:stream> rather than dropping the connection.
 	closedStream bool
-	ended      bool       // the proxy has written </stream:stream> to the client
+	ended        bool // the proxy has written </stream:stream> to the client
 }
 
 // writeClient writes b to the client unless the proxy has ended its stream.

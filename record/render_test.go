@@ -96,12 +96,12 @@ func TestNameFor(t *testing.T) {
 
 func TestRenderSteps(t *testing.T) {
 	for _, tc := range []struct {
-		name   string
-		build  func(f *fixture)
+		name  string
+		build func(f *fixture)
 		// captures renders with Recording.Captures.
 		captures bool
-		want   []string // substrings of the steps, in order
-		absent []string
+		want     []string // substrings of the steps, in order
+		absent   []string
 	}{
 		{
 			name: "JIDs become placeholders",
