@@ -202,8 +202,10 @@ func (r *Recorder) untrack(c net.Conn) {
 // session is complete.
 func (r *Recorder) Done() <-chan struct{} { return r.done }
 
-// Close stops every listener, closes every relayed connection and waits
-// for their goroutines. The recording stays readable.
+// Close ends the recording, stops every listener, closes every relayed
+// connection and waits for their goroutines. The recording stays
+// readable; the connections Close cuts are not in it (the script ends
+// with those clients still connected, as after SIGINT).
 func (r *Recorder) Close() error {
 	r.mu.Lock()
 	r.closed = true
@@ -250,6 +252,11 @@ func (r *Recorder) add(e Event) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		// Close ends the recording: the connections it cuts are not
+		// part of the session.
+		return
+	}
 	if e.Kind == Connected {
 		r.boundEver = true
 	}

@@ -256,3 +256,32 @@ func TestRecordingQuota(t *testing.T) {
 		t.Errorf("the script does not say it was cut:\n%s", r.Render())
 	}
 }
+
+func TestCloseEndsActiveSessions(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	rec, addr, _ := startRecorder(t, Config{Upstream: srv.Addr().String()})
+	c, err := client.Dial(context.Background(), addr, client.Config{JID: "romeo@localhost", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Abort()
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close has waited for the session's goroutines; the client sees its
+	// stream end.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		if _, err := c.RecvContext(ctx); err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("the client's stream did not end after Close")
+			}
+			break
+		}
+	}
+	r := rec.Recording()
+	if n := len(r.Events); n == 0 || r.Events[n-1].Kind == Disconnected {
+		t.Errorf("the connection Close cut is in the recording: %+v", r.Events)
+	}
+}
