@@ -306,6 +306,9 @@ type session struct {
 	// closedStream says the client ended its stream with
 	// </stream:stream> rather than dropping the connection.
 	closedStream bool
+	// upstreamError is the condition of the stream error the server
+	// ended the stream with (guarded by wmu).
+	upstreamError string
 	ended        bool // the proxy has written </stream:stream> to the client
 }
 
@@ -573,7 +576,10 @@ func (s *session) relay() error {
 	upDone := make(chan error, 1)
 	go func() { upDone <- s.relayUpstream() }()
 	cerr := s.relayClient()
-	s.r.add(Event{Kind: Disconnected, Client: s.info, Dropped: !s.closedStream})
+	s.wmu.Lock()
+	cond := s.upstreamError
+	s.wmu.Unlock()
+	s.r.add(Event{Kind: Disconnected, Client: s.info, Dropped: !s.closedStream && cond == "", StreamError: cond})
 	var uerr error
 	select {
 	case uerr = <-upDone:
@@ -652,6 +658,18 @@ func (s *session) relayUpstream() error {
 			el := it.el
 			if el.Name.Space == nsStream && el.Name.Local == "features" {
 				el = s.clientFeatures(el, false)
+			}
+			if el.Name.Space == nsStream && el.Name.Local == "error" {
+				cond := "undefined-condition"
+				for _, c := range el.Elements() {
+					if c.Name.Space == "urn:ietf:params:xml:ns:xmpp-streams" && c.Name.Local != "text" {
+						cond = c.Name.Local
+						break
+					}
+				}
+				s.wmu.Lock()
+				s.upstreamError = cond
+				s.wmu.Unlock()
 			}
 			s.fromServer(el)
 			out = encodeTop(el)

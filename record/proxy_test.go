@@ -285,3 +285,35 @@ func TestCloseEndsActiveSessions(t *testing.T) {
 		t.Errorf("the connection Close cut is in the recording: %+v", r.Events)
 	}
 }
+
+func TestStreamErrorFromServerIsNoted(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	rec, addr, _ := startRecorder(t, Config{Upstream: srv.Addr().String()})
+	ctx := context.Background()
+	first, err := client.Dial(ctx, addr, client.Config{JID: "romeo@localhost", Password: "p", Resource: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same resource again: the server ends the first stream with
+	// <conflict/> (RFC 6120 section 7.7.2.2).
+	second, err := client.Dial(ctx, addr, client.Config{JID: "romeo@localhost", Password: "p", Resource: "r"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for {
+		if _, err := first.RecvContext(rctx); err != nil {
+			if rctx.Err() != nil {
+				t.Fatal("the first stream did not end")
+			}
+			break
+		}
+	}
+	second.Close()
+	<-rec.Done()
+	out := string(rec.Script())
+	if !strings.Contains(out, "# The server ended Romeo's stream with the stream error <conflict/>.\n\nRomeo disconnects") {
+		t.Errorf("the conflict is not noted:\n%s", out)
+	}
+}

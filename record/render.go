@@ -61,8 +61,10 @@ type Event struct {
 	Stanza *xmlnode.Element
 	Time   time.Time
 	// Dropped, on a Disconnected event, says the connection ended without
-	// the client's </stream:stream>.
-	Dropped bool
+	// the client's </stream:stream>; StreamError, that the server ended
+	// the stream with that stream error condition.
+	Dropped     bool
+	StreamError string
 }
 
 // Names are the names scripts give clients, in order of appearance, as in
@@ -230,7 +232,10 @@ func (rn *renderer) writeSteps(b *strings.Builder, volatile func(attr, v string)
 		case Disconnected:
 			open = nil
 			gone[c] = true
-			if e.Dropped {
+			switch {
+			case e.StreamError != "":
+				fmt.Fprintf(b, "\n# The server ended %s's stream with the stream error <%s/>.\n", name, oneLine(e.StreamError))
+			case e.Dropped:
 				fmt.Fprintf(b, "\n# %s's connection dropped here, without </stream:stream>.\n", name)
 			}
 			fmt.Fprintf(b, "\n%s disconnects\n", name)
