@@ -309,7 +309,7 @@ type session struct {
 	// upstreamError is the condition of the stream error the server
 	// ended the stream with (guarded by wmu).
 	upstreamError string
-	ended        bool // the proxy has written </stream:stream> to the client
+	ended         bool // the proxy has written </stream:stream> to the client
 }
 
 // writeClient writes b to the client unless the proxy has ended its stream.
