@@ -317,3 +317,18 @@ func TestStreamErrorFromServerIsNoted(t *testing.T) {
 		t.Errorf("the conflict is not noted:\n%s", out)
 	}
 }
+
+func TestNoTLSOffersNoSTARTTLS(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	_, addr, _ := startRecorder(t, Config{Upstream: srv.Addr().String(), NoTLS: true})
+	if _, err := client.Dial(context.Background(), addr, client.Config{JID: "romeo@localhost", Password: "p", TLS: true, InsecureSkipVerify: true}); err == nil {
+		t.Fatal("STARTTLS succeeded through a recorder with NoTLS")
+	}
+	// Upstream, the proxy still did STARTTLS with the server; the client
+	// logs in over plain TCP.
+	c, err := client.Dial(context.Background(), addr, client.Config{JID: "romeo@localhost", Password: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
