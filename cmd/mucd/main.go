@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"slices"
@@ -79,6 +80,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
+	httpAddr := fs.String("http", "", "also serve the modules' HTTP routes (Server.HTTPHandler: WebSocket, BOSH...) on this TCP address")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -134,6 +136,18 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		return fmt.Errorf("listen: %w", err)
 	}
 	done := srv.Start(ln)
+	if *httpAddr != "" {
+		hl, err := net.Listen("tcp", *httpAddr)
+		if err != nil {
+			_ = srv.Close()
+			<-done
+			return fmt.Errorf("listen -http: %w", err)
+		}
+		hs := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = hs.Serve(hl) }()
+		defer hs.Close()
+		log.Info("mucd: http", "addr", hl.Addr().String())
+	}
 	if ready != nil {
 		ready <- ln.Addr()
 	}
@@ -143,7 +157,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		return err
 	case <-ctx.Done():
 		log.Info("mucd: shutting down")
-		if err := srv.Close(); err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
 			return err
 		}
 		return <-done
