@@ -15,6 +15,7 @@ import (
 
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/jidcheck"
+	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -86,8 +87,14 @@ type Config struct {
 	Secrets map[string]string
 	// Router receives the stanzas components send, with "from" checked to
 	// be in the component's domain and both addresses normalised. It is
-	// the main server.
+	// the main server. When nil, Register (the Server as a module of the
+	// main server) sets it to the registrar's router.
 	Router component.Router
+	// Busy, when set, is told +1 when work starts (a component's bytes
+	// are being read and routed, a stanza is queued for a component) and
+	// -1 when it ends, as c2s tells the main server's idle tracker, so
+	// that WaitIdle covers components too.
+	Busy func(delta int)
 	Limits Limits
 	// Logger receives connects, disconnects and refusals; nil discards.
 	Logger *slog.Logger
@@ -103,6 +110,8 @@ type Server struct {
 	log    *slog.Logger
 	mounts map[string]*Mount
 
+	router component.Router // cfg.Router, or the registrar's (Register)
+
 	busy atomic.Int64 // stanzas being routed from components
 
 	mu        sync.Mutex
@@ -115,10 +124,7 @@ type Server struct {
 // New returns a Server for cfg. Every domain must be a valid domain JID
 // with a non-empty secret, and a Router is required.
 func New(cfg Config) (*Server, error) {
-	if cfg.Router == nil {
-		return nil, errors.New("external: no Router")
-	}
-	s := &Server{cfg: cfg, lim: cfg.Limits.withDefaults(), log: cfg.Logger,
+	s := &Server{cfg: cfg, router: cfg.Router, lim: cfg.Limits.withDefaults(), log: cfg.Logger,
 		mounts: map[string]*Mount{}, listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -160,6 +166,21 @@ func (s *Server) Handler(domain string) component.Handler {
 	return nil
 }
 
+// Pending says whether some component connection holds bytes the kernel
+// received that the server has not read yet (Linux; false elsewhere): a
+// stanza a component has written is then about to be routed, which
+// WaitIdle must wait for, as it does for client sessions.
+func (s *Server) Pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if unreadBytes(c.nc) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Connected says whether a component is connected for domain.
 func (s *Server) Connected(domain string) bool {
 	m, ok := s.mounts[strings.ToLower(domain)]
@@ -181,8 +202,30 @@ func (s *Server) Idle() bool {
 	return true
 }
 
+// Name implements module.Module: the Server mounts its components in the
+// main server's registry.
+func (s *Server) Name() string { return "external-components" }
+
+// Register implements module.Module: every configured domain is mounted
+// as a component (a duplicate of another component's domain, such as the
+// MUC's, is an error from the main server's New), and the registrar's
+// router becomes the Router when Config left it nil.
+func (s *Server) Register(r *module.Registrar) error {
+	if s.router == nil {
+		s.router = r.Router()
+	}
+	for _, d := range s.Domains() {
+		r.Component(d, s.mounts[d])
+	}
+	return nil
+}
+
 // Serve accepts components on ln until Close, which makes it return nil.
 func (s *Server) Serve(ln net.Listener) error {
+	if s.router == nil {
+		ln.Close()
+		return errors.New("external: no Router (set Config.Router or register the Server as a module)")
+	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -244,6 +287,15 @@ func (s *Server) Close() error {
 	}
 	s.wg.Wait()
 	return nil
+}
+
+// Shutdown is called by the main server's router when it shuts down
+// (before the clients' sessions end): the component's stream ends with
+// system-shutdown.
+func (m *Mount) Shutdown() {
+	if c := m.current(); c != nil {
+		c.fail(errorf("system-shutdown", "the server is shutting down"))
+	}
 }
 
 // Mount is the component.Handler of one component domain: it hands the
@@ -312,7 +364,7 @@ func (m *Mount) bounce(st *xmlnode.Element) {
 	default:
 		return
 	}
-	m.s.cfg.Router.Route(stanzaerr.Reply(st, "cancel", "service-unavailable", "", ""))
+	m.s.router.Route(stanzaerr.Reply(st, "cancel", "service-unavailable", "", ""))
 }
 
 // conn is one component connection.
@@ -356,7 +408,9 @@ func (c *conn) serve() {
 	}()
 	lim := c.s.lim
 	c.armRead(lim.HandshakeTimeout)
-	r := newReader(c.nc, lim.MaxStanzaBytes, xmlnode.Limits{MaxDepth: lim.MaxDepth, MaxAttrs: lim.MaxAttrs})
+	br := &busyReader{c: c}
+	defer br.release()
+	r := newReader(br, lim.MaxStanzaBytes, xmlnode.Limits{MaxDepth: lim.MaxDepth, MaxAttrs: lim.MaxAttrs})
 	id := strings.ToLower(rand.Text())
 	headerSent := false
 	w := writerFunc(func(b []byte) (int, error) {
@@ -426,6 +480,38 @@ func (c *conn) armRead(d time.Duration) {
 	}
 }
 
+// busy tells Config.Busy about work starting (+) or ending (-).
+func (c *conn) busy(delta int) {
+	if delta != 0 && c.s.cfg.Busy != nil {
+		c.s.cfg.Busy(delta)
+	}
+}
+
+// busyReader reads the component's socket and counts the connection busy
+// from the moment a read returns bytes until the next read, which only
+// happens once they are all processed: while it is not blocked reading.
+type busyReader struct {
+	c    *conn
+	held bool
+}
+
+func (b *busyReader) Read(p []byte) (int, error) {
+	b.release()
+	n, err := b.c.nc.Read(p)
+	if n > 0 {
+		b.held = true
+		b.c.busy(1)
+	}
+	return n, err
+}
+
+func (b *busyReader) release() {
+	if b.held {
+		b.held = false
+		b.c.busy(-1)
+	}
+}
+
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
@@ -459,7 +545,7 @@ func (c *conn) route(el *xmlnode.Element) *streamError {
 	el.SetAttr("to", to.String())
 	c.s.busy.Add(1)
 	defer c.s.busy.Add(-1)
-	c.s.cfg.Router.Route(el)
+	c.s.router.Route(el)
 	return nil
 }
 
@@ -490,6 +576,7 @@ func (c *conn) enqueue(b []byte) {
 	}
 	c.queue = append(c.queue, b)
 	c.qbytes += int64(len(b))
+	c.busy(1)
 	c.mu.Unlock()
 	c.signal()
 }
@@ -517,6 +604,7 @@ func (c *conn) failWith(e *streamError, withHeader bool) {
 		return
 	}
 	c.queue = append(c.queue, errorBytes(e, withHeader))
+	c.busy(1)
 	c.ended = true
 	// Unblock the reader, which may be waiting for the component.
 	c.nc.SetReadDeadline(time.Now())
@@ -529,6 +617,7 @@ func (c *conn) failWith(e *streamError, withHeader bool) {
 func (c *conn) fail(e *streamError) {
 	c.mu.Lock()
 	if !c.ended {
+		c.busy(1 - len(c.queue))
 		c.queue = [][]byte{errorBytes(e, false)}
 		c.qbytes = 0
 		c.ended = true
@@ -543,6 +632,7 @@ func (c *conn) finish() {
 	c.mu.Lock()
 	if !c.ended {
 		c.queue = append(c.queue, []byte("</stream:stream>"))
+		c.busy(1)
 		c.ended = true
 	}
 	c.mu.Unlock()
@@ -582,12 +672,15 @@ func (c *conn) writer() {
 		_, err := c.nc.Write(buf)
 		c.mu.Lock()
 		c.writing = false
+		c.busy(-len(batch))
+		if err != nil {
+			// The component is gone: what waits is dropped.
+			c.ended = true
+			c.busy(-len(c.queue))
+			c.queue = nil
+		}
 		c.mu.Unlock()
 		if err != nil {
-			c.mu.Lock()
-			c.ended = true
-			c.queue = nil
-			c.mu.Unlock()
 			c.nc.Close()
 			return
 		}

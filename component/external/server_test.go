@@ -440,7 +440,6 @@ func TestSlowComponentIsDisconnected(t *testing.T) {
 func TestNewRefusesBadConfig(t *testing.T) {
 	r := component.RouterFunc(func(*xmlnode.Element) {})
 	for name, cfg := range map[string]Config{
-		"no router":      {Secrets: map[string]string{"a.localhost": "x"}},
 		"not a domain":   {Secrets: map[string]string{"user@a.localhost": "x"}, Router: r},
 		"empty secret":   {Secrets: map[string]string{"a.localhost": ""}, Router: r},
 		"duplicate case": {Secrets: map[string]string{"a.localhost": "x", "A.localhost": "y"}, Router: r},
@@ -448,5 +447,68 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		if _, err := New(cfg); err == nil {
 			t.Errorf("%s: New accepted %+v", name, cfg)
 		}
+	}
+}
+
+func TestServeNeedsARouter(t *testing.T) {
+	s, err := New(Config{Secrets: map[string]string{botDomain: botSecret}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(ln); err == nil || !strings.Contains(err.Error(), "Router") {
+		t.Fatalf("Serve without a router: %v", err)
+	}
+}
+
+// TestBusyBalances checks the idle accounting the main server's WaitIdle
+// relies on: work is counted while it happens, and every count is given
+// back once the streams have ended.
+func TestBusyBalances(t *testing.T) {
+	var mu sync.Mutex
+	cur, peak := 0, 0
+	rt := newRouted()
+	s, err := New(Config{Secrets: map[string]string{botDomain: botSecret}, Router: rt, Busy: func(d int) {
+		mu.Lock()
+		defer mu.Unlock()
+		cur += d
+		if cur < 0 {
+			t.Errorf("busy count went negative")
+		}
+		peak = max(peak, cur)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ln) }()
+	c := connect(t, ln.Addr().String(), botDomain, botSecret)
+	s.Handler(botDomain).HandleStanza(xmlnode.MustParse(`<message xmlns='jabber:client' from='a@localhost' to='bot.localhost'/>`))
+	c.mustNext()
+	c.write(`<message from='bot.localhost' to='a@localhost'/>`)
+	rt.wait(t)
+	// A second component: refused, its error queued and written.
+	c2 := dial(t, ln.Addr().String())
+	c2.open("stranger.localhost")
+	c2.streamError()
+	c.write("</stream:stream>")
+	if _, err := c.next(); !errors.Is(err, xmlnode.ErrEnd) {
+		t.Fatal(err)
+	}
+	c.nc.Close()
+	c2.nc.Close()
+	s.Close()
+	<-served
+	mu.Lock()
+	defer mu.Unlock()
+	if cur != 0 || peak == 0 {
+		t.Errorf("busy count %d after Close (peak %d), want 0 (and a positive peak)", cur, peak)
 	}
 }
