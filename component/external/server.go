@@ -94,7 +94,7 @@ type Config struct {
 	// are being read and routed, a stanza is queued for a component) and
 	// -1 when it ends, as c2s tells the main server's idle tracker, so
 	// that WaitIdle covers components too.
-	Busy func(delta int)
+	Busy   func(delta int)
 	Limits Limits
 	// Logger receives connects, disconnects and refusals; nil discards.
 	Logger *slog.Logger
