@@ -457,7 +457,9 @@ func (c *conn) serve() {
 			return
 		}
 		if err := c.route(el); err != nil {
-			c.failWith(err, false)
+			if err != errStreamEnded {
+				c.failWith(err, false)
+			}
 			return
 		}
 	}
@@ -512,6 +514,10 @@ func (b *busyReader) release() {
 	}
 }
 
+// errStreamEnded is route's answer to the component's own stream error:
+// the stream ends without one from the server.
+var errStreamEnded = &streamError{cond: "", text: "the component ended its stream with an error"}
+
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
@@ -524,6 +530,12 @@ func isTimeout(err error) bool {
 // route checks one element from the component and hands it to the router
 // as a jabber:client stanza.
 func (c *conn) route(el *xmlnode.Element) *streamError {
+	if el.Name.Space == nsStream && el.Name.Local == "error" {
+		// The component ends its stream with an error: log it; serve
+		// then closes ours.
+		c.log.Warn("external: the component sent a stream error", "domain", c.mount.domain, "error", el.String())
+		return errStreamEnded
+	}
 	if el.Name.Space != NSAccept {
 		return errorf("invalid-namespace", "<%s/> is in %q, not %s", el.Name.Local, el.Name.Space, NSAccept)
 	}

@@ -236,6 +236,20 @@ func TestComponentExchange(t *testing.T) {
 	}
 }
 
+func TestComponentStreamError(t *testing.T) {
+	s, addr, rt := startServer(t, Limits{})
+	c := connect(t, addr, botDomain, botSecret)
+	c.write("<stream:error><internal-server-error xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error>")
+	// The server closes its stream, without an error of its own.
+	if _, err := c.next(); !errors.Is(err, xmlnode.ErrEnd) {
+		t.Fatalf("after the component's stream error: %v, want </stream:stream>", err)
+	}
+	if rt.count() != 0 {
+		t.Error("the stream error was routed")
+	}
+	_ = s
+}
+
 func TestBounceWhileDisconnected(t *testing.T) {
 	s, _, rt := startServer(t, Limits{})
 	h := s.Handler(botDomain)
