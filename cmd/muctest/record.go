@@ -36,6 +36,7 @@ func runRecord(args []string, stderr io.Writer, ready chan<- net.Addr) int {
 	title := fl.String("title", "", "the script's title line")
 	noTLS := fl.Bool("no-tls", false, "offer clients no STARTTLS (by default the recorder terminates TLS with a self-signed certificate)")
 	verbose := fl.Bool("v", false, "log every connection")
+	untilSignal := fl.Bool("until-interrupt", false, "keep recording when the last client leaves (clients that log in one after the other), until interrupted")
 	captures := fl.Bool("captures", false, "write made-up values received more than once as {scansion:capture:NAME} (needs a runner with captures) instead of {scansion:any}")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: muctest record -listen ADDR -upstream HOST:PORT -o FILE\n\n"+
@@ -75,19 +76,27 @@ func runRecord(args []string, stderr io.Writer, ready chan<- net.Addr) int {
 		fmt.Fprintf(stderr, "muctest record: %v\n", err)
 		return 2
 	}
-	fmt.Fprintf(stderr, "muctest record: listening on %s, relaying to %s; the script goes to %s when the last client disconnects (or on Ctrl-C)\n",
-		ln.Addr(), *upstream, *out)
+	when := "when the last client disconnects (or on Ctrl-C)"
+	if *untilSignal {
+		when = "on Ctrl-C"
+	}
+	fmt.Fprintf(stderr, "muctest record: listening on %s, relaying to %s; the script goes to %s %s\n",
+		ln.Addr(), *upstream, *out, when)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	if ready != nil {
 		ready <- ln.Addr()
 	}
 	served := make(chan error, 1)
 	go func() { served <- rec.Serve(ln) }()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
 	status := 0
+	done := rec.Done()
+	if *untilSignal {
+		done = nil // a nil channel never fires
+	}
 	select {
-	case <-rec.Done():
+	case <-done:
 	case <-sig:
 	case err := <-served:
 		if err != nil && !errors.Is(err, record.ErrClosed) {

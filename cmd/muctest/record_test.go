@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,5 +90,55 @@ func TestRecordWritesScriptWhenLastClientLeaves(t *testing.T) {
 	}
 	if res := script.RunInProcess(context.Background(), s, script.DefaultServerConfig(), script.Options{Strict: true}); !res.Passed() {
 		t.Fatalf("the script fails: %v\n%s", res.Failure, b)
+	}
+}
+
+// TestRecordUntilInterrupt: with -until-interrupt the recorder outlives
+// its last client and writes the script on SIGINT.
+func TestRecordUntilInterrupt(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	out := filepath.Join(t.TempDir(), "session.scs")
+	ready := make(chan net.Addr, 1)
+	code := make(chan int, 1)
+	var stderr bytes.Buffer
+	go func() {
+		code <- runRecord([]string{"-listen", "127.0.0.1:0", "-upstream", srv.Addr().String(), "-o", out, "-until-interrupt"}, &stderr, ready)
+	}()
+	addr := (<-ready).String()
+	for _, body := range []string{"first", "second"} {
+		c, err := client.Dial(context.Background(), addr, client.Config{JID: "romeo@localhost", Password: "pw"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Send(xmlnode.New(client.NSClient, "message", "to", c.JID(), "id", body, "type", "chat").Append(
+			xmlnode.New(client.NSClient, "body").SetText(body)))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		for {
+			st, err := c.RecvContext(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Name.Local == "message" {
+				break
+			}
+		}
+		cancel()
+		c.Close()
+	}
+	// The recorder's signal handler is installed before ready is sent.
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-code; got != 0 {
+		t.Fatalf("exit %d:\n%s", got, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"[Client] Romeo", "[Client] Juliet", "<body>first</body>", "<body>second</body>"} {
+		if !bytes.Contains(b, []byte(want)) {
+			t.Errorf("the script lacks %q:\n%s", want, b)
+		}
 	}
 }
