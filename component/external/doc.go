@@ -12,6 +12,13 @@
 // connected for a domain, its handler bounces requests with
 // service-unavailable, as a server does for a service that is down.
 //
+// The Server is also a module.Module: registered with the main server, it
+// mounts every domain through the registry and takes the registrar's
+// router. That is how server.Config.Components (mucd -component
+// NAME:SECRET -component-port 5347) uses it; Config.Busy and Pending let
+// the main server's WaitIdle count the components' work as it counts the
+// clients'.
+//
 // Components are trusted no more than clients: the opening and every stanza
 // are bounded in size, depth and attribute count; the handshake has a time
 // limit; a component may only send from its own domain (invalid-from) and

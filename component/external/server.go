@@ -340,10 +340,10 @@ func (m *Mount) detach(c *conn) {
 // router may reuse it) and queued for the component's writer, so that it
 // never blocks on the component's socket.
 func (m *Mount) HandleStanza(st *xmlnode.Element) {
-	if c := m.current(); c != nil {
-		c.enqueue(st.AppendTo(nil, nsClient))
+	if c := m.current(); c != nil && c.enqueue(st.AppendTo(nil, nsClient)) {
 		return
 	}
+	// No component, or one whose stream is ending.
 	m.bounce(st)
 }
 
@@ -572,25 +572,26 @@ func toClient(el *xmlnode.Element) {
 	}
 }
 
-// enqueue queues bytes for the writer; past the queue limits the stream
-// ends with resource-constraint.
-func (c *conn) enqueue(b []byte) {
+// enqueue queues bytes for the writer and says whether it did; past the
+// queue limits the stream ends with resource-constraint.
+func (c *conn) enqueue(b []byte) bool {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	if len(c.queue) >= c.s.lim.MaxQueue || c.qbytes+int64(len(b)) > c.s.lim.MaxQueueBytes {
 		c.mu.Unlock()
 		c.log.Warn("external: component does not read; its queue is full")
 		c.fail(errorf("resource-constraint", "the component does not read what the server sends"))
-		return
+		return false
 	}
 	c.queue = append(c.queue, b)
 	c.qbytes += int64(len(b))
 	c.busy(1)
 	c.mu.Unlock()
 	c.signal()
+	return true
 }
 
 func (c *conn) signal() {

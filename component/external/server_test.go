@@ -439,12 +439,19 @@ func TestSlowComponentIsDisconnected(t *testing.T) {
 	if el := c.mustNext(); el.Name.Local != "handshake" {
 		t.Fatalf("got %s", el)
 	}
-	// The component reads nothing now: the writer blocks on the first
-	// stanza, three more fill the queue, the next one ends the stream.
+	// The component reads nothing now: the writer blocks on its first
+	// batch, three more stanzas fill the queue, the next one ends the
+	// stream and is bounced to its sender.
 	h := s.Handler(botDomain)
-	st := xmlnode.MustParse(`<message xmlns='jabber:client' from='romeo@localhost' to='bot.localhost'><body>x</body></message>`)
-	for i := 0; i < 5 && s.Connected(botDomain); i++ {
+	st := xmlnode.MustParse(`<message xmlns='jabber:client' from='romeo@localhost/r' to='bot.localhost'><body>x</body></message>`)
+	for i := 0; rt.count() == 0; i++ {
+		if i == 100 {
+			t.Fatal("100 stanzas queued for a component that reads nothing")
+		}
 		h.HandleStanza(st)
+	}
+	if b := rt.wait(t); b.Attrib("type") != "error" || b.Attrib("to") != "romeo@localhost/r" {
+		t.Errorf("the stanza over the limit was answered with %s", b)
 	}
 	if got := c.streamError(); got != "resource-constraint" {
 		t.Fatalf("stream error %s, want resource-constraint", got)
