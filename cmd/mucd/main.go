@@ -82,6 +82,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
+	comps := componentFlags{}
+	fs.Var(comps, "component", "an XEP-0114 external component allowed to connect, as domain:secret (repeatable)")
+	componentPort := fs.Int("component-port", 5347, "TCP port (on the host of -addr) for external components, with -component")
 	// Limits for a server others can reach; the defaults suit a test server.
 	maxStanza := fs.Int64("max-stanza", 0, "largest stanza in bytes (0: the c2s default, 256 KiB)")
 	maxDepth := fs.Int("max-depth", 0, "deepest element nesting in a stanza (0: the c2s default)")
@@ -176,6 +179,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		}
 		cfg.TLS = tc
 	}
+	if len(comps) > 0 {
+		cfg.Components = comps
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -185,6 +191,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		return fmt.Errorf("listen: %w", err)
 	}
 	done := srv.Start(ln)
+	if err := startComponents(srv, *addr, *componentPort, comps, log); err != nil {
+		_ = srv.Close()
+		<-done
+		return err
+	}
 	if *httpAddr != "" {
 		hl, err := net.Listen("tcp", *httpAddr)
 		if err != nil {
