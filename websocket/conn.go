@@ -1,0 +1,392 @@
+package websocket
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	ws "github.com/coder/websocket"
+
+	"github.com/muctest/muctest/streamframe"
+)
+
+// ErrFraming is the error a Conn's Read returns when a client breaks the
+// RFC 7395 framing rule that every message holds exactly one complete
+// element. The c2s session reading it answers with a not-well-formed
+// stream error, as for any XML it cannot parse.
+var ErrFraming = errors.New("websocket: a message must hold exactly one complete XML element (RFC 7395 section 3.3.3)")
+
+// headSize is how much of a message is read before deciding whether it is
+// a framing element (<open/>, <close/>); those are far smaller.
+const headSize = 1024
+
+var headPool = sync.Pool{New: func() any { return new([headSize]byte) }}
+
+// Conn presents one XMPP-over-WebSocket connection as the byte stream of
+// a TCP client, for package c2s: Read returns a synthetic stream (each
+// <open/> as a stream header, each <close/> as </stream:stream>, every
+// other message's element as it came), and Write cuts the session's output
+// into one text message per top-level element, its stream header into an
+// <open/> and its </stream:stream> into a <close/>.
+//
+// Conn is not a syscall.Conn, so a session on it never parks in the
+// netpoll poller: its reader goroutine stays in the WebSocket library's
+// read. Deadlines are carried out by the library by closing the
+// connection when they pass.
+type Conn struct {
+	ws            *ws.Conn
+	local, remote net.Addr
+
+	// The read side, used by one goroutine at a time.
+	msg       io.Reader          // the message being read, nil between messages
+	msgCancel context.CancelFunc // ends msg's context
+	pending   []byte             // translated bytes Read returns before reading on
+	sc        streamframe.Scanner
+	items     int // top-level items seen in the current message
+
+	mu            sync.Mutex // guards the deadlines
+	readDeadline  time.Time
+	writeDeadline time.Time
+
+	wmu     sync.Mutex // serialises Write and guards split
+	split   streamframe.Splitter
+	closeMu sync.Once
+	closed  chan struct{} // closed when the closing handshake is over
+}
+
+// NewConn wraps c, an accepted WebSocket connection that negotiated the
+// xmpp subprotocol. local and remote are the HTTP connection's addresses.
+func NewConn(c *ws.Conn, local, remote net.Addr) *Conn {
+	return &Conn{ws: c, local: local, remote: remote, closed: make(chan struct{})}
+}
+
+// Read implements net.Conn.
+func (c *Conn) Read(p []byte) (int, error) {
+	for {
+		if len(c.pending) > 0 {
+			n := copy(p, c.pending)
+			c.pending = c.pending[n:]
+			return n, nil
+		}
+		if c.msg == nil {
+			if err := c.nextMessage(); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		n, err := c.msg.Read(p)
+		if n > 0 {
+			if verr := c.check(p[:n]); verr != nil {
+				c.endMessage()
+				return 0, verr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			c.endMessage()
+			if !c.sc.Top() {
+				return 0, ErrFraming
+			}
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		if err != nil {
+			c.endMessage()
+			return 0, c.readError(err)
+		}
+		if n > 0 {
+			return n, nil
+		}
+	}
+}
+
+// nextMessage waits for the next message and starts it: a framing element
+// is translated into pending at once, anything else is passed on as read.
+func (c *Conn) nextMessage() error {
+	ctx, cancel := c.context(true)
+	typ, r, err := c.ws.Reader(ctx)
+	if err != nil {
+		cancel()
+		return c.readError(err)
+	}
+	if typ != ws.MessageText {
+		cancel()
+		// As Prosody does: 1003 Unsupported Data, no stream error.
+		_ = c.ws.Close(ws.StatusUnsupportedData, "XMPP over WebSocket uses text messages only")
+		return fmt.Errorf("websocket: binary message: %w", net.ErrClosed)
+	}
+	c.sc, c.items = streamframe.Scanner{}, 0
+	head := headPool.Get().(*[headSize]byte)
+	defer headPool.Put(head)
+	n, err := io.ReadFull(r, head[:])
+	whole := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	if err != nil && !whole {
+		cancel()
+		return c.readError(err)
+	}
+	h := head[:n]
+	if whole {
+		cancel()
+		if t, ok, ferr := translateFraming(h); ferr != nil {
+			return ferr
+		} else if ok {
+			c.pending = t
+			return nil
+		}
+	} else {
+		c.msg, c.msgCancel = r, cancel
+	}
+	if err := c.check(h); err != nil {
+		c.endMessage()
+		return err
+	}
+	if whole && !c.sc.Top() {
+		return ErrFraming
+	}
+	c.pending = append(c.pending[:0:0], h...)
+	return nil
+}
+
+func (c *Conn) endMessage() {
+	if c.msgCancel != nil {
+		c.msgCancel()
+	}
+	c.msg, c.msgCancel = nil, nil
+}
+
+// check enforces one element per message on the bytes b of the current
+// message.
+func (c *Conn) check(b []byte) error {
+	return c.sc.Scan(b, func(_ int, ev streamframe.Event) error {
+		switch ev {
+		case streamframe.EvStart:
+			c.items++
+			if c.items > 1 {
+				return ErrFraming
+			}
+		case streamframe.EvText, streamframe.EvEndTag:
+			return ErrFraming
+		}
+		return nil
+	})
+}
+
+// translateFraming turns a complete message holding an RFC 7395 <open/>
+// or <close/> into the stream header or closing tag c2s expects. ok is
+// false for any other message.
+func translateFraming(msg []byte) (out []byte, ok bool, err error) {
+	local := firstLocalName(msg)
+	if local != "open" && local != "close" {
+		return nil, false, nil
+	}
+	d := xml.NewDecoder(strings.NewReader(string(msg)))
+	var start xml.StartElement
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, false, fmt.Errorf("websocket: framing element: %w", err)
+		}
+		if se, isStart := tok.(xml.StartElement); isStart {
+			start = se
+			break
+		}
+	}
+	if start.Name.Space != streamframe.NSFraming {
+		return nil, false, nil // c2s answers whatever it is
+	}
+	if err := d.Skip(); err != nil {
+		return nil, false, fmt.Errorf("websocket: framing element: %w", err)
+	}
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("websocket: framing element: %w", err)
+		}
+		if cd, isText := tok.(xml.CharData); !isText || len(strings.TrimSpace(string(cd))) != 0 {
+			return nil, false, ErrFraming
+		}
+	}
+	if start.Name.Local == "close" {
+		return []byte("</stream:stream>"), true, nil
+	}
+	var b strings.Builder
+	b.WriteString(`<stream:stream xmlns="` + streamframe.NSClient + `" xmlns:stream="` + streamframe.NSStream + `"`)
+	for _, a := range start.Attr {
+		var name string
+		switch a.Name.Space {
+		case "":
+			if a.Name.Local == "xmlns" {
+				continue
+			}
+			name = a.Name.Local
+		case "http://www.w3.org/XML/1998/namespace":
+			name = "xml:" + a.Name.Local
+		default:
+			continue
+		}
+		b.WriteString(" " + name + `="`)
+		_ = xml.EscapeText(&b, []byte(a.Value))
+		b.WriteString(`"`)
+	}
+	b.WriteString(">")
+	return []byte(b.String()), true, nil
+}
+
+// firstLocalName returns the local name of the first element in msg, or ""
+// when msg does not start with one.
+func firstLocalName(msg []byte) string {
+	s := strings.TrimLeft(string(msg), " \t\r\n")
+	if len(s) < 2 || s[0] != '<' {
+		return ""
+	}
+	end := strings.IndexAny(s[1:], " \t\r\n/>")
+	if end < 0 {
+		return ""
+	}
+	name := s[1 : 1+end]
+	if i := strings.IndexByte(name, ':'); i >= 0 {
+		name = name[i+1:]
+	}
+	return name
+}
+
+// readError maps a library error to what c2s expects of a connection:
+// a timeout is a net.Error with Timeout, everything else a closed
+// connection.
+func (c *Conn) readError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return timeoutError{err}
+	}
+	if errors.Is(err, ws.ErrMessageTooBig) {
+		return fmt.Errorf("websocket: message too large: %w", net.ErrClosed)
+	}
+	var ce ws.CloseError
+	if errors.As(err, &ce) {
+		return io.EOF // the client closed the WebSocket
+	}
+	if errors.Is(err, net.ErrClosed) {
+		return err
+	}
+	return fmt.Errorf("websocket: %v: %w", err, net.ErrClosed)
+}
+
+// timeoutError is a deadline that passed, as net.Conn reports it.
+type timeoutError struct{ err error }
+
+func (e timeoutError) Error() string   { return "websocket: i/o timeout: " + e.err.Error() }
+func (e timeoutError) Timeout() bool   { return true }
+func (e timeoutError) Temporary() bool { return true }
+func (e timeoutError) Unwrap() error   { return e.err }
+
+// context returns the context of one read or write: bounded by its
+// deadline, if any.
+func (c *Conn) context(read bool) (context.Context, context.CancelFunc) {
+	c.mu.Lock()
+	d := c.writeDeadline
+	if read {
+		d = c.readDeadline
+	}
+	c.mu.Unlock()
+	if d.IsZero() {
+		return context.Background(), func() {}
+	}
+	return context.WithDeadline(context.Background(), d)
+}
+
+// Write implements net.Conn: p is the session's output, cut into messages.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	ctx, cancel := c.context(false)
+	defer cancel()
+	err := c.split.Feed(p, func(k streamframe.Kind, b []byte) error {
+		switch k {
+		case streamframe.Header:
+			b = openFrom(b)
+		case streamframe.Close:
+			b = closeFrame
+		}
+		return c.ws.Write(ctx, ws.MessageText, b)
+	})
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return 0, timeoutError{err}
+		}
+		return 0, fmt.Errorf("websocket: write: %w", err)
+	}
+	return len(p), nil
+}
+
+var closeFrame = []byte(`<close xmlns="` + streamframe.NSFraming + `"/>`)
+
+// openFrom builds the RFC 7395 <open/> answering a client's: the server's
+// stream header attributes on the framing element.
+func openFrom(header []byte) []byte {
+	b := []byte(`<open xmlns="` + streamframe.NSFraming + `"`)
+	for _, name := range []string{"id", "from", "version", "xml:lang"} {
+		if v, ok := streamframe.Attr(header, name); ok {
+			b = append(b, ' ')
+			b = append(b, name...)
+			b = append(b, `="`...)
+			b = append(b, strings.ReplaceAll(v, `"`, "&quot;")...)
+			b = append(b, '"')
+		}
+	}
+	return append(b, "/>"...)
+}
+
+// Close implements net.Conn with the WebSocket closing handshake (normal
+// closure); a <close/> or stream error was written before it when the
+// session ended cleanly.
+func (c *Conn) Close() error {
+	c.closeMu.Do(func() {
+		go func() {
+			// The handshake waits for the client's close frame (at most
+			// the library's 5 s): not in the caller's goroutine, which may
+			// be a session tearing down or a server shutting down.
+			_ = c.ws.Close(ws.StatusNormalClosure, "")
+			close(c.closed)
+		}()
+	})
+	return nil
+}
+
+// LocalAddr implements net.Conn.
+func (c *Conn) LocalAddr() net.Addr { return c.local }
+
+// RemoteAddr implements net.Conn.
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// SetDeadline implements net.Conn.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline, c.writeDeadline = t, t
+	c.mu.Unlock()
+	return nil
+}
+
+// SetReadDeadline implements net.Conn; it applies from the next message.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.readDeadline = t
+	c.mu.Unlock()
+	return nil
+}
+
+// SetWriteDeadline implements net.Conn.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.writeDeadline = t
+	c.mu.Unlock()
+	return nil
+}
