@@ -74,6 +74,9 @@ const (
 	DefaultMaxSessions    = 10000
 )
 
+// bodyTimeout bounds the time a request body may take to arrive.
+const bodyTimeout = 10 * time.Second
+
 // Handler is the http.Handler of the BOSH endpoint.
 type Handler struct {
 	cfg Config
@@ -145,6 +148,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusMethodNotAllowed, terminate("bad-request"))
 		return
 	}
+	// A body that trickles in (slowloris) is given up after bodyTimeout.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.cfg.MaxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError

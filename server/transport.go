@@ -1,6 +1,7 @@
 package server
 
 import (
+	"crypto/tls"
 	"net"
 
 	"github.com/muctest/muctest/c2s"
@@ -68,3 +69,9 @@ func (s *Server) ServeConn(conn net.Conn, opts TransportOptions) error {
 	<-sess.Done()
 	return nil
 }
+
+// TLSConfig returns the certificate configuration of STARTTLS (the
+// configured one, or the self-signed one made by New), nil with NoTLS: an
+// HTTPS listener for the web transports (cmd/mucd -https) serves the same
+// certificate.
+func (s *Server) TLSConfig() *tls.Config { return s.c2s.TLS }

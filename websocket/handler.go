@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	ws "github.com/coder/websocket"
 )
@@ -100,6 +101,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		opts.OriginPatterns = h.cfg.OriginPatterns
 	}
+	// The connection outlives the request: no deadline of the HTTP
+	// server's may stay on it (the session sets its own).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	c, err := ws.Accept(w, r, opts) // writes its own error response
 	if err != nil {
 		return

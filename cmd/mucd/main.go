@@ -54,7 +54,8 @@ func main() {
 }
 
 // run parses args, serves until ctx ends, then shuts down cleanly. Logs go
-// to logOut; ready, when set, receives the listening address (for tests).
+// to logOut; ready, when set, receives the listening address (for tests),
+// then those of -http and -https, in that order, when set.
 func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.Addr) error {
 	fs := flag.NewFlagSet("mucd", flag.ContinueOnError)
 	fs.SetOutput(logOut)
@@ -80,6 +81,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
+	webFlags := addHTTPFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -134,8 +136,20 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		return fmt.Errorf("listen: %w", err)
 	}
 	done := srv.Start(ln)
+	webs, err := startHTTP(webFlags, srv, *maxStanza, log)
+	if err != nil {
+		_ = srv.Close()
+		<-done
+		return err
+	}
+	defer webs.shutdown() // after srv.Close below
 	if ready != nil {
 		ready <- ln.Addr()
+		if webs != nil {
+			for _, a := range webs.addrs {
+				ready <- a
+			}
+		}
 	}
 	log.Info("mucd: ready", "addr", ln.Addr().String(), "domain", srv.Domain(), "muc", srv.MUCDomain(), "any_password", cfg.AnyPassword)
 	select {
