@@ -148,9 +148,25 @@ func (sp *Splitter) fix(el []byte, at int) []byte {
 // Attr returns the raw (still escaped) value of attribute name in the
 // start tag tag, written by the server, and whether it is there.
 func Attr(tag []byte, name string) (string, bool) {
+	var value string
+	found := false
+	Attrs(tag, func(n, v string) bool {
+		if n == name {
+			value, found = v, true
+			return false
+		}
+		return true
+	})
+	return value, found
+}
+
+// Attrs calls fn with the name and raw (still escaped) value of every
+// attribute of the start tag tag, in order, until fn returns false. tag is
+// trusted output (a stream header): on anything unexpected Attrs stops.
+func Attrs(tag []byte, fn func(name, value string) bool) {
 	i := bytes.IndexAny(tag, " \t\r\n")
 	if i < 0 {
-		return "", false
+		return
 	}
 	for i < len(tag) {
 		for i < len(tag) && isSpace(tag[i]) {
@@ -158,7 +174,7 @@ func Attr(tag []byte, name string) (string, bool) {
 		}
 		eq := bytes.IndexByte(tag[i:], '=')
 		if eq < 0 {
-			return "", false
+			return
 		}
 		n := string(bytes.TrimSpace(tag[i : i+eq]))
 		i += eq + 1
@@ -166,18 +182,17 @@ func Attr(tag []byte, name string) (string, bool) {
 			i++
 		}
 		if i >= len(tag) || (tag[i] != '"' && tag[i] != '\'') {
-			return "", false
+			return
 		}
 		q := tag[i]
 		end := bytes.IndexByte(tag[i+1:], q)
 		if end < 0 {
-			return "", false
+			return
 		}
 		v := string(tag[i+1 : i+1+end])
 		i += end + 2
-		if n == name {
-			return v, true
+		if !fn(n, v) {
+			return
 		}
 	}
-	return "", false
 }

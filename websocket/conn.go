@@ -329,19 +329,22 @@ func (c *Conn) Write(p []byte) (int, error) {
 
 var closeFrame = []byte(`<close xmlns="` + streamframe.NSFraming + `"/>`)
 
-// openFrom builds the RFC 7395 <open/> answering a client's: the server's
-// stream header attributes on the framing element.
+// openFrom builds the RFC 7395 <open/> for a stream header: the header's
+// attributes (to or from, id, version, xml:lang) on the framing element,
+// its namespace declarations left out.
 func openFrom(header []byte) []byte {
 	b := []byte(`<open xmlns="` + streamframe.NSFraming + `"`)
-	for _, name := range []string{"id", "from", "version", "xml:lang"} {
-		if v, ok := streamframe.Attr(header, name); ok {
-			b = append(b, ' ')
-			b = append(b, name...)
-			b = append(b, `="`...)
-			b = append(b, strings.ReplaceAll(v, `"`, "&quot;")...)
-			b = append(b, '"')
+	streamframe.Attrs(header, func(name, v string) bool {
+		if name == "xmlns" || strings.HasPrefix(name, "xmlns:") {
+			return true
 		}
-	}
+		b = append(b, ' ')
+		b = append(b, name...)
+		b = append(b, `="`...)
+		b = append(b, strings.ReplaceAll(v, `"`, "&quot;")...)
+		b = append(b, '"')
+		return true
+	})
 	return append(b, "/>"...)
 }
 
