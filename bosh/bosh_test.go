@@ -28,11 +28,11 @@ func start(t *testing.T, cfg server.Config, bcfg bosh.Config) (*server.Server, *
 	h := bosh.NewHandler(bcfg)
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
+		// The server first: its sessions end, which answers held requests.
+		_ = srv.Close()
 		hs.Close()
-		// servertest closes the server after this cleanup (LIFO): the
-		// sessions end then; wait for them in a cleanup registered first.
+		h.Wait()
 	})
-	t.Cleanup(func() {})
 	return srv, h, hs.URL + bosh.Path
 }
 
@@ -294,6 +294,42 @@ func TestHostile(t *testing.T) {
 	if !strings.Contains(body, `id="alive"`) {
 		bystander.await(`id="alive"`)
 	}
-	_ = h
-	_ = time.Second
+	if n := h.Sessions(); n == 0 {
+		t.Fatal("the bystander's session is gone")
+	}
+}
+
+// TestInactivity: a session without requests for Inactivity is ended, and
+// the server tears its stream down like a vanished TCP client's.
+func TestInactivity(t *testing.T) {
+	srv := servertest.New(t, server.Config{})
+	ended := make(chan struct{}, 1)
+	h := bosh.NewHandler(bosh.Config{
+		Inactivity: 50 * time.Millisecond,
+		Domain:     srv.Domain(),
+		Serve: func(c net.Conn, secure bool) error {
+			err := srv.ServeConn(c, server.TransportOptions{Secure: secure})
+			ended <- struct{}{}
+			return err
+		},
+	})
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() {
+		_ = srv.Close()
+		hs.Close()
+		h.Wait()
+	})
+	c, _ := newClient(t, hs.URL)
+	c.login("idle")
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second): // a hung test, not a measurement
+		t.Fatal("the idle session was not ended")
+	}
+	if status, body := c.send("", ""); status != http.StatusNotFound || !strings.Contains(body, "item-not-found") {
+		t.Fatalf("after inactivity: %d %s", status, body)
+	}
+	if n := h.Sessions(); n != 0 {
+		t.Fatalf("%d sessions left", n)
+	}
 }

@@ -48,15 +48,17 @@ type Splitter struct {
 // bytes (valid only during the call). Bytes of an unfinished item are kept
 // for the next Feed. An error from emit is returned as is.
 func (sp *Splitter) Feed(p []byte, emit func(Kind, []byte) error) error {
-	data := p
+	data, from := p, 0 // from: where the bytes not scanned yet begin
 	if len(sp.buf) > 0 {
+		from = len(sp.buf)
 		sp.buf = append(sp.buf, p...)
 		data = sp.buf
 	} else {
 		sp.start, sp.nameEnd = -1, -1
 	}
 	keep := -1 // offset from which data must be kept
-	err := sp.sc.Scan(data, func(i int, ev Event) error {
+	err := sp.sc.Scan(data[from:], func(i int, ev Event) error {
+		i += from
 		switch ev {
 		case EvStart:
 			sp.start, sp.nameEnd = i, -1
