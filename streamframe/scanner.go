@@ -241,22 +241,34 @@ func (s *Scanner) Step(b byte) Event {
 // stepping through them one by one.
 func (s *Scanner) Scan(p []byte, fn func(i int, ev Event) error) error {
 	for i := 0; i < len(p); i++ {
-		if s.Depth > 0 {
-			switch s.state {
-			case sText:
-				j := bytes.IndexByte(p[i:], '<')
-				if j < 0 {
-					return nil
-				}
-				i += j
-			case sQuote:
-				j := bytes.IndexByte(p[i:], s.quote)
-				if j < 0 {
-					return nil
-				}
-				i += j
+		// Skip to the next byte that can change anything. Inside an
+		// element every run is skipped; at the top level only quoted
+		// values, since start tags there are read for their names and
+		// namespace declarations.
+		var j int
+		switch {
+		case s.state == sQuote:
+			j = bytes.IndexByte(p[i:], s.quote)
+		case s.Depth == 0:
+			j = 0
+		case s.state == sText:
+			j = bytes.IndexByte(p[i:], '<')
+		case s.state == sTag:
+			j = bytes.IndexAny(p[i:], tagSpecial)
+			if j != 0 {
+				// Every byte skipped is one after which a '/' no
+				// longer ends the tag.
+				s.slash = false
 			}
+		case s.state == sName:
+			j = bytes.IndexAny(p[i:], nameEnd)
+		case s.state == sEnd:
+			j = bytes.IndexByte(p[i:], '>')
 		}
+		if j < 0 {
+			return nil
+		}
+		i += j
 		if ev := s.Step(p[i]); ev != EvNone {
 			if err := fn(i, ev); err != nil {
 				return err
@@ -265,6 +277,12 @@ func (s *Scanner) Scan(p []byte, fn func(i int, ev Event) error) error {
 	}
 	return nil
 }
+
+// Bytes that matter in a start tag, and those that end a name.
+const (
+	tagSpecial = "\"'>/"
+	nameEnd    = " \t\r\n/>"
+)
 
 // tag handles a byte inside a start tag, after its name.
 func (s *Scanner) tag(b byte) Event {

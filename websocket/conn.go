@@ -1,6 +1,7 @@
 package websocket
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"errors"
@@ -24,7 +25,7 @@ var ErrFraming = errors.New("websocket: a message must hold exactly one complete
 
 // headSize is how much of a message is read before deciding whether it is
 // a framing element (<open/>, <close/>); those are far smaller.
-const headSize = 1024
+const headSize = 512
 
 var headPool = sync.Pool{New: func() any { return new([headSize]byte) }}
 
@@ -47,6 +48,7 @@ type Conn struct {
 	msg       io.Reader          // the message being read, nil between messages
 	msgCancel context.CancelFunc // ends msg's context
 	pending   []byte             // translated bytes Read returns before reading on
+	pbuf      []byte             // pending's buffer when it holds a message head
 	sc        streamframe.Scanner
 	items     int // top-level items seen in the current message
 
@@ -56,6 +58,7 @@ type Conn struct {
 
 	wmu     sync.Mutex // serialises Write and guards split
 	split   streamframe.Splitter
+	cork    *corkConn // the server side's TCP connection, nil on a client
 	closeMu sync.Once
 	closed  chan struct{} // closed when the closing handshake is over
 }
@@ -75,8 +78,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 			return n, nil
 		}
 		if c.msg == nil {
-			if err := c.nextMessage(); err != nil {
-				return 0, err
+			n, err := c.nextMessage(p)
+			if err != nil || n > 0 {
+				return n, err
 			}
 			continue
 		}
@@ -109,49 +113,59 @@ func (c *Conn) Read(p []byte) (int, error) {
 
 // nextMessage waits for the next message and starts it: a framing element
 // is translated into pending at once, anything else is passed on as read.
-func (c *Conn) nextMessage() error {
+// The head of the message is read into p when it is large enough (then n
+// of its bytes are the message's), else into a pooled buffer.
+func (c *Conn) nextMessage(p []byte) (n int, err error) {
 	ctx, cancel := c.context(true)
 	typ, r, err := c.ws.Reader(ctx)
 	if err != nil {
 		cancel()
-		return c.readError(err)
+		return 0, c.readError(err)
 	}
 	if typ != ws.MessageText {
 		cancel()
 		// As Prosody does: 1003 Unsupported Data, no stream error.
 		_ = c.ws.Close(ws.StatusUnsupportedData, "XMPP over WebSocket uses text messages only")
-		return fmt.Errorf("websocket: binary message: %w", net.ErrClosed)
+		return 0, fmt.Errorf("websocket: binary message: %w", net.ErrClosed)
 	}
 	c.sc, c.items = streamframe.Scanner{}, 0
-	head := headPool.Get().(*[headSize]byte)
-	defer headPool.Put(head)
-	n, err := io.ReadFull(r, head[:])
+	head := p
+	if len(head) < headSize {
+		hb := headPool.Get().(*[headSize]byte)
+		defer headPool.Put(hb)
+		head = hb[:]
+	}
+	n, err = io.ReadFull(r, head[:headSize])
 	whole := errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	if err != nil && !whole {
 		cancel()
-		return c.readError(err)
+		return 0, c.readError(err)
 	}
 	h := head[:n]
 	if whole {
 		cancel()
 		if t, ok, ferr := translateFraming(h); ferr != nil {
-			return ferr
+			return 0, ferr
 		} else if ok {
 			c.pending = t
-			return nil
+			return 0, nil
 		}
 	} else {
 		c.msg, c.msgCancel = r, cancel
 	}
 	if err := c.check(h); err != nil {
 		c.endMessage()
-		return err
+		return 0, err
 	}
 	if whole && !c.sc.Top() {
-		return ErrFraming
+		return 0, ErrFraming
 	}
-	c.pending = append(c.pending[:0:0], h...)
-	return nil
+	if len(p) >= headSize {
+		return n, nil // already in place
+	}
+	c.pbuf = append(c.pbuf[:0], h...)
+	c.pending = c.pbuf
+	return 0, nil
 }
 
 func (c *Conn) endMessage() {
@@ -245,19 +259,25 @@ func translateFraming(msg []byte) (out []byte, ok bool, err error) {
 // firstLocalName returns the local name of the first element in msg, or ""
 // when msg does not start with one.
 func firstLocalName(msg []byte) string {
-	s := strings.TrimLeft(string(msg), " \t\r\n")
+	s := bytes.TrimLeft(msg, " \t\r\n")
 	if len(s) < 2 || s[0] != '<' {
 		return ""
 	}
-	end := strings.IndexAny(s[1:], " \t\r\n/>")
+	end := bytes.IndexAny(s[1:], " \t\r\n/>")
 	if end < 0 {
 		return ""
 	}
 	name := s[1 : 1+end]
-	if i := strings.IndexByte(name, ':'); i >= 0 {
+	if i := bytes.IndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
 	}
-	return name
+	switch string(name) { // no allocation: compared, not kept
+	case "open":
+		return "open"
+	case "close":
+		return "close"
+	}
+	return ""
 }
 
 // readError maps a library error to what c2s expects of a connection:
@@ -309,6 +329,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	defer c.wmu.Unlock()
 	ctx, cancel := c.context(false)
 	defer cancel()
+	if c.cork != nil {
+		c.cork.hold()
+	}
 	err := c.split.Feed(p, func(k streamframe.Kind, b []byte) error {
 		switch k {
 		case streamframe.Header:
@@ -318,6 +341,17 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 		return c.ws.Write(ctx, ws.MessageText, b)
 	})
+	if c.cork != nil {
+		c.mu.Lock()
+		d := c.writeDeadline
+		c.mu.Unlock()
+		if cerr := c.cork.release(d); err == nil && cerr != nil {
+			err = cerr
+			if ne, ok := cerr.(net.Error); ok && ne.Timeout() {
+				return 0, timeoutError{cerr}
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return 0, timeoutError{err}

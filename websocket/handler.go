@@ -106,7 +106,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	c, err := ws.Accept(w, r, opts) // writes its own error response
+	cw := &corkWriter{ResponseWriter: w}
+	c, err := ws.Accept(cw, r, opts) // writes its own error response
 	if err != nil {
 		return
 	}
@@ -116,6 +117,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// triggers first.
 	c.SetReadLimit(2*h.cfg.MaxStanzaBytes + 4096)
 	conn := NewConn(c, localAddr(r), remoteAddr(r))
+	conn.cork = cw.conn
 	_ = h.cfg.Serve(conn, r.TLS != nil)
 	conn.Close()
 	<-conn.closed
