@@ -203,12 +203,14 @@ func TestWebClients(t *testing.T) {
 		t.Run("xmppjs-websocket", func(t *testing.T) { xmppjsOverWebSocket(t, srv) })
 	}
 	t.Run("in-process", func(t *testing.T) {
+		t.Parallel()
 		srv := servertest.New(t, server.Config{})
 		h := servertest.StartHTTP(t, srv, web.Options{})
 		_, port, _ := net.SplitHostPort(srv.Addr().String())
 		run(t, webTarget{target{"127.0.0.1", port, "localhost"}, h.WebSocketURL, h.BOSHURL})
 	})
 	t.Run("mucd", func(t *testing.T) {
+		t.Parallel()
 		if testing.Short() {
 			t.Skip("-short: skipping the build of cmd/mucd")
 		}
