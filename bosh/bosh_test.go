@@ -123,7 +123,7 @@ func (c *client) login(user string) {
 	c.t.Helper()
 	_, body := c.send("", `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">`+base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00pw"))+`</auth>`)
 	if !strings.Contains(body, "<success") {
-		body = c.await("<success")
+		c.await("<success")
 	}
 	_, body = c.send(` xmpp:restart="true"`, "")
 	if !strings.Contains(body, "urn:ietf:params:xml:ns:xmpp-bind") {
