@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -45,12 +46,14 @@ type Conn struct {
 	local, remote net.Addr
 
 	// The read side, used by one goroutine at a time.
-	msg       io.Reader          // the message being read, nil between messages
-	msgCancel context.CancelFunc // ends msg's context
-	pending   []byte             // translated bytes Read returns before reading on
-	pbuf      []byte             // pending's buffer when it holds a message head
-	sc        streamframe.Scanner
-	items     int // top-level items seen in the current message
+	msg        io.Reader           // the message being read, nil between messages
+	msgCancel  context.CancelFunc  // ends msg's context
+	waiting    chan pendingMessage // a wait for the next message that outlived a Read
+	waitCancel context.CancelFunc  // its context's
+	pending    []byte              // translated bytes Read returns before reading on
+	pbuf       []byte              // pending's buffer when it holds a message head
+	sc         streamframe.Scanner
+	items      int // top-level items seen in the current message
 
 	mu            sync.Mutex // guards the deadlines
 	readDeadline  time.Time
@@ -111,16 +114,79 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 }
 
+// pendingMessage is the outcome of a wait for the next message that
+// outlived a Read (see await).
+type pendingMessage struct {
+	typ ws.MessageType
+	r   io.Reader
+	err error
+}
+
+// await waits for the next message until the read deadline. The library
+// closes the connection when the context of a read ends, which would make
+// an idle timeout (c2s.Limits.IdleTimeout) a silent close instead of the
+// connection-timeout stream error a TCP client gets. So with a deadline
+// the wait runs in a goroutine of its own, and Read returns a timeout at
+// the deadline with the connection still open for the stream error; that
+// wait is taken over by the next Read, if any (it ends when the connection
+// closes). Once a message has begun, the deadline bounds the rest of it
+// through the library's context: a message that trickles in past it
+// closes the connection.
+func (c *Conn) await() (ws.MessageType, io.Reader, context.CancelFunc, error) {
+	c.mu.Lock()
+	deadline := c.readDeadline
+	c.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	if c.waiting == nil && deadline.IsZero() {
+		typ, r, err := c.ws.Reader(ctx)
+		if err != nil {
+			cancel()
+			return 0, nil, nil, c.readError(err)
+		}
+		return typ, r, cancel, nil
+	}
+	if c.waiting == nil {
+		ch := make(chan pendingMessage, 1)
+		c.waiting, c.waitCancel = ch, cancel
+		go func() {
+			typ, r, err := c.ws.Reader(ctx)
+			ch <- pendingMessage{typ, r, err}
+		}()
+	} else {
+		cancel()
+	}
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case m := <-c.waiting:
+		cancel := c.waitCancel
+		c.waiting, c.waitCancel = nil, nil
+		if m.err != nil {
+			cancel()
+			return 0, nil, nil, c.readError(m.err)
+		}
+		if !deadline.IsZero() {
+			stop := time.AfterFunc(time.Until(deadline), cancel)
+			return m.typ, m.r, func() { stop.Stop(); cancel() }, nil
+		}
+		return m.typ, m.r, cancel, nil
+	case <-timeout:
+		return 0, nil, nil, timeoutError{os.ErrDeadlineExceeded}
+	}
+}
+
 // nextMessage waits for the next message and starts it: a framing element
 // is translated into pending at once, anything else is passed on as read.
 // The head of the message is read into p when it is large enough (then n
 // of its bytes are the message's), else into a pooled buffer.
 func (c *Conn) nextMessage(p []byte) (n int, err error) {
-	ctx, cancel := c.context(true)
-	typ, r, err := c.ws.Reader(ctx)
+	typ, r, cancel, err := c.await()
 	if err != nil {
-		cancel()
-		return 0, c.readError(err)
+		return 0, err
 	}
 	if typ != ws.MessageText {
 		cancel()

@@ -250,3 +250,17 @@ func TestHostile(t *testing.T) {
 	bystander.send(`<iq xmlns="jabber:client" type="get" id="alive"><ping xmlns="urn:xmpp:ping"/></iq>`)
 	bystander.expect(`<iq xmlns="jabber:client" id="alive"`)
 }
+
+// TestIdleTimeout: a bound session silent for Limits.IdleTimeout gets the
+// connection-timeout stream error, as over TCP, before the WebSocket
+// closes.
+func TestIdleTimeout(t *testing.T) {
+	_, url := start(t, server.Config{Limits: c2s.Limits{IdleTimeout: 100 * time.Millisecond}})
+	c := dial(t, url)
+	c.login("sleepy")
+	m := c.next()
+	if !strings.HasPrefix(m, "<stream:error") || !strings.Contains(m, "<connection-timeout ") {
+		t.Fatalf("got %q, want a connection-timeout stream error", m)
+	}
+	c.expect(`<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`)
+}
