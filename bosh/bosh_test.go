@@ -333,3 +333,13 @@ func TestInactivity(t *testing.T) {
 		t.Fatalf("%d sessions left", n)
 	}
 }
+
+// TestUnknownHost: a session for a domain the server does not serve ends
+// at once with the host-unknown stream error inside remote-stream-error.
+func TestUnknownHost(t *testing.T) {
+	_, _, url := start(t, server.Config{}, bosh.Config{})
+	status, body, _ := post(t, url, `<body xmlns="http://jabber.org/protocol/httpbind" rid="7" to="example.org" wait="10" hold="1" xmpp:version="1.0" xmlns:xmpp="urn:xmpp:xbosh"/>`)
+	if status != 200 || !strings.Contains(body, `type="terminate"`) || !strings.Contains(body, `condition="remote-stream-error"`) || !strings.Contains(body, "host-unknown") {
+		t.Fatalf("got %d %s", status, body)
+	}
+}

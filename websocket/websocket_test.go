@@ -264,3 +264,19 @@ func TestIdleTimeout(t *testing.T) {
 	}
 	c.expect(`<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`)
 }
+
+// TestConnRate: the server's per-IP connection rate applies to WebSocket
+// connections too, with the same policy-violation stream error.
+func TestConnRate(t *testing.T) {
+	_, url := start(t, server.Config{ConnRate: server.RateLimit{Burst: 1, Per: time.Hour}})
+	first := dial(t, url)
+	first.login("first")
+	c := dial(t, url)
+	c.expect(`<open xmlns="urn:ietf:params:xml:ns:xmpp-framing"`)
+	if m := c.next(); !strings.HasPrefix(m, "<stream:error") || !strings.Contains(m, "policy-violation") {
+		t.Fatalf("got %q, want policy-violation", m)
+	}
+	c.expect(`<close xmlns="urn:ietf:params:xml:ns:xmpp-framing"/>`)
+	first.send(`<iq xmlns="jabber:client" type="get" id="alive"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	first.expect(`<iq xmlns="jabber:client" id="alive"`)
+}
