@@ -343,3 +343,15 @@ func TestUnknownHost(t *testing.T) {
 		t.Fatalf("got %d %s", status, body)
 	}
 }
+
+// TestConnRate: the server's per-IP connection rate applies to BOSH
+// session creation, with its policy-violation stream error.
+func TestConnRate(t *testing.T) {
+	_, _, url := start(t, server.Config{ConnRate: server.RateLimit{Burst: 1, Per: time.Hour}}, bosh.Config{})
+	first, _ := newClient(t, url)
+	status, body, _ := post(t, url, `<body xmlns="http://jabber.org/protocol/httpbind" rid="7" to="localhost" wait="10" hold="1" xmpp:version="1.0" xmlns:xmpp="urn:xmpp:xbosh"/>`)
+	if status != 200 || !strings.Contains(body, `condition="remote-stream-error"`) || !strings.Contains(body, "policy-violation") {
+		t.Fatalf("second session: %d %s", status, body)
+	}
+	first.login("first")
+}
