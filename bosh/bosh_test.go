@@ -355,3 +355,25 @@ func TestConnRate(t *testing.T) {
 	}
 	first.login("first")
 }
+
+// TestServerEndsStream: when the server ends a session's stream while no
+// request is held (here: the same resource logs in elsewhere), the next
+// request gets the terminating body with the stream error, not
+// item-not-found.
+func TestServerEndsStream(t *testing.T) {
+	_, _, url := start(t, server.Config{}, bosh.Config{})
+	a, _ := newClient(t, url)
+	a.login("dup")
+	b, _ := newClient(t, url)
+	b.login("dup") // same full JID: a's stream ends with conflict
+	status, body := a.send("", "")
+	for status == 200 && !strings.Contains(body, `type="terminate"`) {
+		status, body = a.send("", "")
+	}
+	if status != 200 || !strings.Contains(body, `condition="remote-stream-error"`) || !strings.Contains(body, "<conflict") {
+		t.Fatalf("got %d %s", status, body)
+	}
+	if status, body := a.send("", ""); status != http.StatusNotFound {
+		t.Fatalf("after the terminate: %d %s", status, body)
+	}
+}

@@ -234,7 +234,15 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, b *Body) {
 		defer h.wg.Done()
 		_ = h.cfg.Serve(c, s.secure)
 		_ = c.Close()
-		h.remove(s)
+		// The session stays until a request has carried its terminating
+		// body to the client (or Inactivity passes): a client whose
+		// stream the server ended learns why, not just item-not-found.
+		s.mu.Lock()
+		over := s.gone || s.final
+		s.mu.Unlock()
+		if over {
+			h.remove(s)
+		}
 	}()
 
 	// Answer with the stream features, as Prosody does, so that the
@@ -256,7 +264,11 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, b *Body) {
 	status, resp := s.responseLocked(attrs.String())
 	s.responses[b.RID] = resp
 	s.doneLocked()
+	final := s.final
 	s.mu.Unlock()
+	if final {
+		h.remove(s)
+	}
 	reply(w, status, resp)
 }
 
@@ -292,6 +304,7 @@ func (s *session) responseLocked(attrs string) (int, []byte) {
 			cond = "remote-stream-error"
 			out = append(out, s.streamErr)
 		}
+		s.final = true
 		return http.StatusOK, terminate(cond, out...)
 	}
 	var b strings.Builder
@@ -467,7 +480,11 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request, s *session, b 
 	s.responses[b.RID] = resp
 	delete(s.responses, b.RID-int64(s.hold+1))
 	s.doneLocked()
+	final := s.final
 	s.mu.Unlock()
+	if final {
+		h.remove(s)
+	}
 	reply(w, status, resp)
 }
 

@@ -43,6 +43,7 @@ type session struct {
 	ended     bool   // the server closed the stream: only the terminate is left to deliver
 	inClosed  bool   // the client terminated or timed out: c2s reads EOF after in
 	gone      bool   // removed from the handler: every request gets item-not-found
+	final     bool   // the terminating body has been handed to a request
 	timer     *time.Timer
 }
 
