@@ -45,7 +45,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	header := `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`
 	var clients []*websocket.Conn
 	for range 2 {
-		c, err := websocket.Dial(ctx, "ws://"+base+websocket.Path, 0)
+		c, err := websocket.Dial(ctx, "ws://"+base+websocket.Path, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,7 +79,7 @@ func TestSlowHandshake(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := websocket.Dial(ctx, "ws://"+addr+"/xmpp-websocket", 0)
+	c, err := websocket.Dial(ctx, "ws://"+addr+"/xmpp-websocket", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

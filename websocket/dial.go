@@ -3,6 +3,7 @@ package websocket
 import (
 	"context"
 	"fmt"
+	"net/http"
 
 	ws "github.com/coder/websocket"
 )
@@ -13,9 +14,12 @@ import (
 // <open/>, one message per element, and <close/>, and the server's
 // messages read back as a stream (its <open/> as a stream header). Test
 // and load clients written for TCP (bench/fanout) thus run over WebSocket
-// unchanged. maxMessage bounds one incoming message (0: 1 MiB).
-func Dial(ctx context.Context, url string, maxMessage int64) (*Conn, error) {
-	c, resp, err := ws.Dial(ctx, url, &ws.DialOptions{Subprotocols: []string{Subprotocol}})
+// unchanged. opts may be nil.
+func Dial(ctx context.Context, url string, opts *DialOptions) (*Conn, error) {
+	if opts == nil {
+		opts = &DialOptions{}
+	}
+	c, resp, err := ws.Dial(ctx, url, &ws.DialOptions{Subprotocols: []string{Subprotocol}, HTTPClient: opts.HTTPClient})
 	if err != nil {
 		return nil, fmt.Errorf("websocket: dial %s: %w", url, err)
 	}
@@ -23,9 +27,19 @@ func Dial(ctx context.Context, url string, maxMessage int64) (*Conn, error) {
 		_ = c.CloseNow()
 		return nil, fmt.Errorf("websocket: %s did not accept the %q subprotocol (HTTP %d)", url, Subprotocol, resp.StatusCode)
 	}
+	maxMessage := opts.MaxMessage
 	if maxMessage <= 0 {
 		maxMessage = 1 << 20
 	}
 	c.SetReadLimit(maxMessage)
 	return NewConn(c, httpAddr(""), httpAddr(url)), nil
+}
+
+// DialOptions tune Dial.
+type DialOptions struct {
+	// MaxMessage bounds one incoming message; 0 means 1 MiB.
+	MaxMessage int64
+	// HTTPClient makes the handshake (e.g. one trusting a test server's
+	// certificate for wss://); nil uses http.DefaultClient.
+	HTTPClient *http.Client
 }

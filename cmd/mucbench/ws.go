@@ -52,6 +52,6 @@ func splitAddrs(line string) (addr, wsURL string) {
 // wsDialer returns the fanout.Config.Dial of -ws.
 func wsDialer(url string) func(context.Context) (net.Conn, error) {
 	return func(ctx context.Context) (net.Conn, error) {
-		return websocket.Dial(ctx, url, 0)
+		return websocket.Dial(ctx, url, nil)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muctest/muctest/websocket"
 )
 
 // TestHTTP starts mucd with -http and -https and reads host-meta from
@@ -46,6 +48,28 @@ func TestHTTP(t *testing.T) {
 			t.Errorf("%s: %d %s", base, resp.StatusCode, b)
 		}
 	}
+	// XMPP over wss:// with the same certificate: the stream opens, and
+	// STARTTLS is not offered inside it.
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	c, err := websocket.Dial(wctx, "wss://"+addrs[2].String()+"/xmpp-websocket", &websocket.DialOptions{HTTPClient: client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.WriteString(c, `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`)
+	var got strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(got.String(), "</stream:features>") {
+		n, err := c.Read(buf)
+		if err != nil {
+			t.Fatalf("wss: %v (got %s)", err, got.String())
+		}
+		got.Write(buf[:n])
+	}
+	if strings.Contains(got.String(), "starttls") || !strings.Contains(got.String(), "PLAIN") {
+		t.Errorf("features over wss: %s", got.String())
+	}
+	go func() { _, _ = io.Copy(io.Discard, c) }() // answers the closing handshake
 	cancel()
 	if err := <-result; err != nil {
 		t.Fatalf("run: %v", err)
