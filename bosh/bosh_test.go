@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/bosh"
+	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
 )
@@ -375,5 +376,21 @@ func TestServerEndsStream(t *testing.T) {
 	}
 	if status, body := a.send("", ""); status != http.StatusNotFound {
 		t.Fatalf("after the terminate: %d %s", status, body)
+	}
+}
+
+// TestIdleTimeout: the server's idle limit ends a silent BOSH session
+// with the connection-timeout stream error, as over TCP; the held request
+// carries it.
+func TestIdleTimeout(t *testing.T) {
+	_, _, url := start(t, server.Config{Limits: c2s.Limits{IdleTimeout: 100 * time.Millisecond}}, bosh.Config{})
+	c, _ := newClient(t, url)
+	c.login("sleepy")
+	status, body := c.send("", "")
+	for status == 200 && !strings.Contains(body, `type="terminate"`) {
+		status, body = c.send("", "")
+	}
+	if !strings.Contains(body, `condition="remote-stream-error"`) || !strings.Contains(body, "<connection-timeout") {
+		t.Fatalf("got %d %s", status, body)
 	}
 }

@@ -431,6 +431,12 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request, s *session, b 
 	for _, p := range b.Payload {
 		s.feedLocked(p)
 	}
+	if len(b.Payload) == 0 && !b.Restart && b.Type == "" {
+		// An empty request is BOSH's keepalive: to the stream it is a
+		// whitespace one (RFC 6120 section 4.6.1), which restarts the
+		// server's idle timer as on TCP.
+		s.feedLocked([]byte{' '})
+	}
 	if b.Type == "terminate" {
 		// The client ends the session, possibly with a last presence
 		// (section 13): the stream closes cleanly behind it.
