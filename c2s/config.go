@@ -30,6 +30,10 @@ type Config struct {
 	Mechanisms []string
 	// Host binds resources and receives the stanzas of bound sessions.
 	Host Host
+	// Features are offered after authentication, after <bind/>, in order.
+	// Elements handle the top-level elements that are not stanzas.
+	Features []Feature
+	Elements []ElementHandler
 	// Limits bound what one peer may send.
 	Limits Limits
 	// MaxQueue is how many stanzas may wait in one session's outbound queue

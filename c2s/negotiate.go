@@ -181,9 +181,12 @@ func (s *Session) features() *xmlnode.Element {
 		}
 	default:
 		f.AddChild(NSBind, "bind")
-		f.AddChild(NSSession, "session").AddChild(NSSession, "optional")
-		// Roster versioning (RFC 6121 section 2.6) is answered by the host.
-		f.AddChild("urn:xmpp:features:rosterver", "ver")
+		// The host's features: legacy session, roster versioning...
+		for _, feat := range s.cfg.Features {
+			if el := feat.Offer(s); el != nil {
+				f.Append(el)
+			}
+		}
 	}
 	return f
 }
@@ -223,6 +226,10 @@ func (s *Session) negotiateStep() (restart bool, err error) {
 			// Anything else before bind (e.g. an early session iq): RFC
 			// 6120 section 7.1 says the client must bind first.
 			if err := s.write(errorReply(el, "wait", "not-allowed")); err != nil {
+				return false, err
+			}
+		case s.user != "" && s.cfg.elementHandler(el, Authenticated) != nil:
+			if err := s.cfg.elementHandler(el, Authenticated).Handle(s, el); err != nil {
 				return false, err
 			}
 		default:

@@ -271,6 +271,9 @@ func (s *Session) serve() {
 
 func (s *Session) handle(el *xmlnode.Element) error {
 	if el.Name.Space != NSClient {
+		if h := s.cfg.elementHandler(el, Bound); h != nil {
+			return h.Handle(s, el)
+		}
 		return serr(stream.UnsupportedStanzaType, "")
 	}
 	switch el.Name.Local {
@@ -279,12 +282,6 @@ func (s *Session) handle(el *xmlnode.Element) error {
 		return serr(stream.UnsupportedStanzaType, "")
 	}
 	el.SetAttr("from", s.jid.String())
-	if el.Name.Local == "iq" && el.Child(NSSession, "session") != nil && el.Attrib("type") == "set" &&
-		(el.Attrib("to") == "" || el.Attrib("to") == s.cfg.Domain) {
-		// RFC 3921 session establishment: a no-op kept for old clients.
-		s.Send(xmlnode.New(NSClient, "iq", "type", "result", "id", el.Attrib("id"), "to", s.jid.String()))
-		return nil
-	}
 	s.handler.HandleStanza(el)
 	return nil
 }

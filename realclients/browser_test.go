@@ -22,7 +22,6 @@ import (
 
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
-	"github.com/muctest/muctest/web"
 )
 
 // browserTimeout bounds one converse.js run: Chromium's start, the login,
@@ -205,7 +204,7 @@ func TestWebClients(t *testing.T) {
 	t.Run("in-process", func(t *testing.T) {
 		t.Parallel()
 		srv := servertest.New(t, server.Config{})
-		h := servertest.StartHTTP(t, srv, web.Options{})
+		h := servertest.StartHTTP(t, srv)
 		_, port, _ := net.SplitHostPort(srv.Addr().String())
 		run(t, webTarget{target{"127.0.0.1", port, "localhost"}, h.WebSocketURL, h.BOSHURL})
 	})

@@ -4,7 +4,11 @@ import (
 	"crypto/tls"
 	"net"
 
+	"github.com/muctest/muctest/bosh"
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/hostmeta"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/websocket"
 )
 
 // TransportOptions describe a connection that did not come from one of the
@@ -75,3 +79,31 @@ func (s *Server) ServeConn(conn net.Conn, opts TransportOptions) error {
 // HTTPS listener for the web transports (cmd/mucd -https) serves the same
 // certificate.
 func (s *Server) TLSConfig() *tls.Config { return s.c2s.TLS }
+
+// webModule mounts the transports for browser clients on HTTPHandler's mux,
+// at Prosody's paths: XMPP over WebSocket (RFC 7395, package websocket) at
+// /xmpp-websocket, BOSH (XEP-0124/XEP-0206, package bosh) at /http-bind and
+// their XEP-0156 discovery (package hostmeta) at /.well-known/host-meta and
+// host-meta.json. Every connection is served by ServeConn. The routes cost
+// nothing until HTTPHandler is served (cmd/mucd -http, servertest.StartHTTP).
+func (s *Server) webModule() module.Module {
+	return module.New("web", func(r *module.Registrar) error {
+		serve := func(c net.Conn, secure bool) error {
+			return s.ServeConn(c, TransportOptions{Secure: secure})
+		}
+		ws := websocket.NewHandler(websocket.Config{Serve: serve, MaxStanzaBytes: s.cfg.Limits.MaxStanzaBytes})
+		bh := bosh.NewHandler(bosh.Config{Serve: serve, Domain: s.domain})
+		hm := hostmeta.New(hostmeta.Config{BOSH: bosh.Path, WebSocket: websocket.Path})
+		r.HandleHTTP(websocket.Path, ws)
+		r.HandleHTTP(bosh.Path, bh)
+		r.HandleHTTP(hostmeta.PathXRD, hm)
+		r.HandleHTTP(hostmeta.PathJSON, hm)
+		// After every session has ended: their HTTP handlers finish the
+		// WebSocket closing handshakes, held BOSH requests are answered.
+		r.OnClose(func() {
+			ws.Wait()
+			bh.Wait()
+		})
+		return nil
+	})
+}

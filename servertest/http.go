@@ -7,36 +7,31 @@ import (
 
 	"github.com/muctest/muctest/bosh"
 	"github.com/muctest/muctest/server"
-	"github.com/muctest/muctest/web"
 	"github.com/muctest/muctest/websocket"
 )
 
-// HTTP is the HTTP surface (package web) of an in-process server, on
+// HTTP is the HTTP surface (Server.HTTPHandler) of an in-process server on
 // loopback: its WebSocket and BOSH URLs are what a browser client needs.
 type HTTP struct {
 	URL          string // http://127.0.0.1:port
 	WebSocketURL string // ws://127.0.0.1:port/xmpp-websocket
 	BOSHURL      string // http://127.0.0.1:port/http-bind
-	Handler      *web.Handler
 }
 
-// StartHTTP serves srv's WebSocket, BOSH and host-meta endpoints on a new
-// loopback HTTP server. At cleanup it closes srv first (ending every
-// session, which answers held BOSH requests), then the HTTP server, and
-// waits for every session's goroutines.
-func StartHTTP(t testing.TB, srv *server.Server, opts web.Options) *HTTP {
+// StartHTTP serves srv.HTTPHandler() (WebSocket, BOSH, host-meta and every
+// module's routes) on a new loopback HTTP server. At cleanup it closes srv
+// first (ending every session, which answers held BOSH requests and waits
+// for the WebSocket closing handshakes), then the HTTP server.
+func StartHTTP(t testing.TB, srv *server.Server) *HTTP {
 	t.Helper()
-	h := web.New(srv, opts)
-	hs := httptest.NewServer(h)
+	hs := httptest.NewServer(srv.HTTPHandler())
 	t.Cleanup(func() {
 		_ = srv.Close()
 		hs.Close()
-		h.Wait()
 	})
 	return &HTTP{
 		URL:          hs.URL,
 		WebSocketURL: "ws" + strings.TrimPrefix(hs.URL, "http") + websocket.Path,
 		BOSHURL:      hs.URL + bosh.Path,
-		Handler:      h,
 	}
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/muctest/muctest/websocket"
 )
 
-// TestCloseLeavesNoGoroutines: after the server, the HTTP server and the
-// handlers are closed in that order, nothing of a WebSocket session, a
+// TestCloseLeavesNoGoroutines: after the server and then the HTTP server
+// are closed, nothing of a WebSocket session, a
 // negotiating WebSocket or a BOSH session with a held request is left.
 func TestCloseLeavesNoGoroutines(t *testing.T) {
 	before := runtime.NumGoroutine()
@@ -30,8 +30,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := srv.Start(ln)
-	h := web.New(srv, web.Options{})
-	hs := web.HTTPServer(h, nil)
+	hs := web.HTTPServer(srv.HTTPHandler(), nil)
 	hln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,8 +82,10 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			resp.Body.Close()
 		}
 	}()
-	for h.BOSH.Sessions() == 0 {
-		runtime.Gosched()
+	// Whether or not the request is held yet when the server closes, it
+	// is answered (a terminate, or item-not-found).
+	if err := srv.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
 	}
 	// The WebSocket clients read on, as real ones do, so that they answer
 	// the server's closing handshake.
@@ -109,7 +110,6 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		t.Fatal(err)
 	}
-	h.Wait()
 	for _, c := range clients {
 		_ = c.Close()
 		<-drained

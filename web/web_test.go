@@ -20,8 +20,7 @@ import (
 func serve(t *testing.T, handshake time.Duration) (string, *server.Server) {
 	t.Helper()
 	srv := servertest.New(t, server.Config{})
-	h := web.New(srv, web.Options{})
-	hs := web.HTTPServer(h, nil)
+	hs := web.HTTPServer(srv.HTTPHandler(), nil)
 	if handshake > 0 {
 		hs.ReadHeaderTimeout = handshake
 	}
@@ -37,7 +36,6 @@ func serve(t *testing.T, handshake time.Duration) (string, *server.Server) {
 		if err := <-done; !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve: %v", err)
 		}
-		h.Wait()
 	})
 	return ln.Addr().String(), srv
 }

@@ -13,17 +13,16 @@ import (
 	"github.com/muctest/muctest/websocket"
 )
 
-// startWeb serves srv's web transports (package web) on a loopback port,
+// startWeb serves srv's HTTP routes (package web) on a loopback port,
 // so that -ws can run the fan-out over RFC 7395 against muctest's own
 // server. It returns the WebSocket URL and a stop function to call after
-// srv.Close.
+// srv.Close (which ends the WebSocket sessions).
 func startWeb(srv *server.Server) (string, func(), error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, fmt.Errorf("listen http: %w", err)
 	}
-	h := web.New(srv, web.Options{})
-	hs := web.HTTPServer(h, nil)
+	hs := web.HTTPServer(srv.HTTPHandler(), nil)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(ln) }()
 	stop := func() {
@@ -31,7 +30,6 @@ func startWeb(srv *server.Server) (string, func(), error) {
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			fmt.Println("mucbench: http:", err)
 		}
-		h.Wait()
 	}
 	return "ws://" + ln.Addr().String() + websocket.Path, stop, nil
 }

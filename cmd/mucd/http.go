@@ -30,27 +30,26 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 	return f
 }
 
-// webListeners are the running HTTP servers of the web transports.
+// webListeners are the running HTTP servers of srv.HTTPHandler().
 type webListeners struct {
-	handler *web.Handler
 	servers []*http.Server
 	addrs   []net.Addr
 	done    chan error
 }
 
-// startHTTP listens on the addresses f names and serves srv's web
-// transports there. It returns nil when both are off.
-func startHTTP(f *httpFlags, srv *server.Server, maxStanza int64, log *slog.Logger) (*webListeners, error) {
+// startHTTP listens on the addresses f names and serves srv.HTTPHandler()
+// (the web transports and every module's routes) there. It returns nil when both are off.
+func startHTTP(f *httpFlags, srv *server.Server, log *slog.Logger) (*webListeners, error) {
 	if f.plain == "" && f.secure == "" {
 		return nil, nil
 	}
-	wl := &webListeners{handler: web.New(srv, web.Options{MaxStanzaBytes: maxStanza}), done: make(chan error, 2)}
+	wl := &webListeners{done: make(chan error, 2)}
 	listen := func(addr string, secure bool) error {
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("listen http: %w", err)
 		}
-		hs := web.HTTPServer(wl.handler, nil)
+		hs := web.HTTPServer(srv.HTTPHandler(), nil)
 		scheme := "http"
 		if secure {
 			tc := srv.TLSConfig()
@@ -58,7 +57,7 @@ func startHTTP(f *httpFlags, srv *server.Server, maxStanza int64, log *slog.Logg
 				_ = ln.Close()
 				return errors.New("-https needs a certificate: it cannot be used with -no-tls")
 			}
-			hs = web.HTTPServer(wl.handler, tc)
+			hs = web.HTTPServer(srv.HTTPHandler(), tc)
 			scheme = "https"
 		}
 		wl.servers = append(wl.servers, hs)
@@ -95,7 +94,8 @@ func startHTTP(f *httpFlags, srv *server.Server, maxStanza int64, log *slog.Logg
 }
 
 // shutdown stops the HTTP servers after the XMPP server has closed (which
-// ended every WebSocket and BOSH session and answered held requests).
+// ended every WebSocket and BOSH session, answered held requests and
+// waited for their handlers).
 func (wl *webListeners) shutdown() {
 	if wl == nil {
 		return
@@ -108,5 +108,4 @@ func (wl *webListeners) shutdown() {
 	for range wl.servers {
 		<-wl.done
 	}
-	wl.handler.Wait()
 }

@@ -136,7 +136,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		return fmt.Errorf("listen: %w", err)
 	}
 	done := srv.Start(ln)
-	webs, err := startHTTP(webFlags, srv, *maxStanza, log)
+	webs, err := startHTTP(webFlags, srv, log)
 	if err != nil {
 		_ = srv.Close()
 		<-done
@@ -157,7 +157,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		return err
 	case <-ctx.Done():
 		log.Info("mucd: shutting down")
-		if err := srv.Close(); err != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
 			return err
 		}
 		return <-done

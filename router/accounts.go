@@ -1,90 +1,105 @@
-package server
+package router
 
 import (
 	"crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"hash"
-	"time"
+	"iter"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
 
-	"github.com/muctest/muctest/xmlnode"
+	"github.com/muctest/muctest/module"
 )
 
 // scramIterations is the PBKDF2 iteration count offered to SCRAM clients:
 // RFC 7677's recommended minimum, cheap enough for tests.
 const scramIterations = 4096
 
-// account is one user's stored state: credentials, roster (RFC 6121 section
-// 2), pending inbound subscription requests, offline messages, and the
-// sessions currently bound to it. Everything is guarded by Server.mu.
+// account is one user's stored state: credentials, the sessions currently
+// bound to it and the modules' state (module.Slots). Everything is guarded
+// by Router.mu.
 type account struct {
 	name     string
 	password string
 	scram    map[string]scramCreds // by mechanism name
 
-	roster    map[string]*rosterItem // by contact bare JID
-	order     []string               // roster contacts in insertion order
-	rosterVer int
-
-	// pendingIn holds inbound subscription requests not yet answered, with
-	// the full stanza (RFC 6121 section 3.1.3 says the server must keep it).
-	pendingIn      map[string]*xmlnode.Element
-	pendingInOrder []string
-
-	offline []*xmlnode.Element
-
-	blocklist []string // XEP-0191 items in the order they were added
-
-	// lastGone and lastStatus record the last unavailable broadcast, for
-	// XEP-0012 last activity queries.
-	lastGone   time.Time
-	lastStatus string
-
-	vcard   *xmlnode.Element            // vcard-temp (XEP-0054), nil when never set
-	private map[string]*xmlnode.Element // jabber:iq:private (XEP-0049) by "{ns}name"
-
 	sessions []*session // bound sessions in bind order
+
+	srv   *Router
+	state module.Slots
+	flags uint64 // module.Flag bits
+}
+
+var _ module.Account = (*account)(nil)
+
+func (a *account) Name() string         { return a.name }
+func (a *account) JID() jid.JID         { return a.srv.bareJID(a.name) }
+func (a *account) State() *module.Slots { return &a.state }
+func (a *account) Flagged() bool        { return a.flags != 0 }
+
+func (a *account) SetFlag(f module.Flag, on bool) {
+	if on {
+		a.flags |= 1 << f
+	} else {
+		a.flags &^= 1 << f
+	}
+}
+
+func (a *account) Sessions() iter.Seq[module.Session] {
+	return func(yield func(module.Session) bool) {
+		for _, ss := range a.sessions {
+			if !yield(ss) {
+				return
+			}
+		}
+	}
+}
+
+func (a *account) Session(res string) module.Session {
+	if ss := a.session(res); ss != nil {
+		return ss
+	}
+	return nil
 }
 
 type scramCreds struct {
 	salt, salted []byte
 }
 
-func newAccount(name, password string) *account {
+func newAccount(r *Router, name, password string) *account {
 	// The maps are made on first write: most accounts of a test server
 	// never use most of them, and each empty map costs 48 bytes.
-	return &account{name: name, password: password}
+	return &account{srv: r, name: name, password: password}
 }
 
 // accountLocked returns the account for localpart name. In any-password mode
 // every valid localpart exists (as with Prosody's insecure auth) and is
 // created on first use; otherwise only configured accounts exist. s.mu must be held.
-func (s *Server) accountLocked(name string) *account {
+func (s *Router) accountLocked(name string) *account {
 	if a := s.accounts[name]; a != nil {
 		return a
 	}
-	if !s.cfg.AnyPassword || name == "" {
+	if !s.anyPassword || name == "" {
 		return nil
 	}
-	a := newAccount(name, "")
+	a := newAccount(s, name, "")
 	s.accounts[name] = a
 	return a
 }
 
 // authenticator implements c2s.Authenticator on the Server's accounts.
-type authenticator Server
+type authenticator Router
 
 func (a *authenticator) CheckPlain(username, password string) bool {
-	s := (*Server)(a)
+	s := (*Router)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	acct := s.accounts[username]
-	if s.cfg.AnyPassword {
+	if s.anyPassword {
 		if acct == nil {
-			acct = newAccount(username, password)
+			acct = newAccount(s, username, password)
 			s.accounts[username] = acct
 		}
 		if acct.password == "" {
@@ -96,7 +111,7 @@ func (a *authenticator) CheckPlain(username, password string) bool {
 }
 
 func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool) {
-	s := (*Server)(a)
+	s := (*Router)(a)
 	var fn func() hash.Hash
 	switch mechanism {
 	case "SCRAM-SHA-1":
@@ -136,7 +151,7 @@ func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salt
 }
 
 // bareJID builds localpart@domain for a known-valid localpart.
-func (s *Server) bareJID(local string) jid.JID {
+func (s *Router) bareJID(local string) jid.JID {
 	j, _ := jid.New(local, s.domain, "")
 	return j
 }

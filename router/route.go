@@ -1,27 +1,18 @@
-package server
+package router
 
 import (
-	"time"
-
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
+	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// Namespaces the router looks at.
-const (
-	nsStanzas     = c2s.NSStanzas
-	nsDelay       = "urn:xmpp:delay"
-	nsVCardUpdate = "vcard-temp:x:update"
-)
-
 // fromClient routes a stanza a bound session sent ("from" already stamped).
 // s.mu is held.
-func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
+func (s *Router) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 	var to jid.JID
 	if t := st.Attrib("to"); t != "" {
 		var err error
@@ -35,9 +26,6 @@ func (s *Server) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 			return
 		}
 		st.SetAttr("to", to.String())
-	}
-	if s.blockedOutbound(ss, st, to) {
-		return
 	}
 	switch st.Name.Local {
 	case "message":
@@ -67,31 +55,35 @@ func parseJID(s string) (jid.JID, error) {
 }
 
 // remote reports a JID this server cannot reach: no s2s.
-func (s *Server) remote(j jid.JID) bool {
+func (s *Router) remote(j jid.JID) bool {
 	return j.Domainpart() != s.domain && !s.isComponent(j)
 }
 
-func (s *Server) messageFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
+func (s *Router) messageFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
 	if to.Domainpart() == "" {
 		// RFC 6120 section 10.3.1: no "to" means the sender's bare JID.
 		to = ss.full.Bare()
 		st.SetAttr("to", to.String())
 	}
+	ev := module.Sent{Session: ss, Stanza: st, To: to}
+	if s.runSent(tx, module.MessageSent, true, &ev) {
+		return
+	}
 	switch {
 	case s.isComponent(to):
-		tx.toComponent = append(tx.toComponent, st)
+		tx.addComponent(s.componentOf(to), st)
 	case s.remote(to):
 		s.bounceRemote(tx, st)
 		return
 	default:
 		s.deliver(tx, st, to)
 	}
-	s.carbonsSent(ss, st, to)
+	s.runSent(tx, module.MessageSent, false, &ev)
 }
 
 // bounceRemote answers a stanza for another domain: this server has no
 // server-to-server connections (as Prosody with s2s disabled).
-func (s *Server) bounceRemote(tx *txn, st *xmlnode.Element) {
+func (s *Router) bounceRemote(tx *txn, st *xmlnode.Element) {
 	if st.Attrib("type") == "error" || (st.Name.Local == "iq" && st.Attrib("type") == "result") {
 		return
 	}
@@ -104,7 +96,7 @@ func (s *Server) bounceRemote(tx *txn, st *xmlnode.Element) {
 // deliver handles a stanza addressed to this server's domain (a user's bare
 // or full JID, or the domain itself) from anyone: RFC 6121 section 8.5.
 // s.mu is held.
-func (s *Server) deliver(tx *txn, st *xmlnode.Element, to jid.JID) {
+func (s *Router) deliver(tx *txn, st *xmlnode.Element, to jid.JID) {
 	switch st.Name.Local {
 	case "message":
 		s.deliverMessage(tx, st, to)
@@ -115,31 +107,13 @@ func (s *Server) deliver(tx *txn, st *xmlnode.Element, to jid.JID) {
 	}
 }
 
-// deliverTo is deliver for Server.RouteTo: st, shared with other
-// recipients, is delivered as a copy of it addressed to addr (whose parsed
-// form is to) would be. On the common path, a MUC message or presence for
-// a bound session, the session encodes st with addr as its "to" and
-// nothing is built. Everything else (bare JIDs, a session that is gone,
-// blocklists, carbons, iq, subscriptions...) runs deliver on a real
-// addressed copy, built only then, so that every path that keeps, bounces
-// or forwards the stanza gets the element it always got and the rules of
-// RFC 6121 section 8.5 stay in one place. s.mu is held.
-func (s *Server) deliverTo(tx *txn, st *xmlnode.Element, addr string, to jid.JID) {
-	if ss := s.plainRecipient(st, to); ss != nil {
-		ss.sendTo(st, addr)
-		return
-	}
-	s.deliver(tx, st.ShallowCopy().SetAttr("to", addr), to)
-}
-
-// plainRecipient returns the session deliver would hand st (addressed to
-// to) to and do nothing else with it: a full JID's bound session, of an
-// account that blocks nobody (blockedInbound has nothing to check), for a
-// message carbons do not apply to (deliverMessage sends it and stops) or
-// an available or unavailable presence (deliverPresence sends it and
-// stops). Otherwise nil: deliver must see the addressed stanza. s.mu is
-// held.
-func (s *Server) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
+// plainRecipient returns the session that gets a component's broadcast
+// without a hook: a full JID's bound session, of an account no module has
+// flagged (module.Flag: XEP-0191 blocking flags the accounts whose
+// blocklist is not empty), for a groupchat message or an available or
+// unavailable presence (what a MUC room fans out). Otherwise nil: deliver
+// must see the addressed stanza and run the hooks. s.mu is held.
+func (s *Router) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 	// Per recipient of every broadcast: JID parts are compared, not
 	// copied out as strings, where it can be.
 	local := to.Localpart()
@@ -148,7 +122,7 @@ func (s *Server) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 	}
 	switch st.Name.Local {
 	case "message":
-		if carbonCopied(st) {
+		if st.Attrib("type") != "groupchat" {
 			return nil
 		}
 	case "presence":
@@ -159,7 +133,7 @@ func (s *Server) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 		return nil
 	}
 	acct := s.accounts[local]
-	if acct == nil || len(acct.blocklist) > 0 {
+	if acct == nil || acct.flags != 0 {
 		return nil
 	}
 	for _, ss := range acct.sessions {
@@ -170,10 +144,7 @@ func (s *Server) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 	return nil
 }
 
-func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
-	if s.blockedInbound(tx, st, to) {
-		return
-	}
+func (s *Router) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 	typ := st.Attrib("type")
 	if to.Localpart() == "" {
 		// Messages to the server itself: nothing here handles them.
@@ -189,10 +160,15 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 		}
 		return
 	}
+	ev := module.Delivered{Stanza: st, To: to, Account: acct}
+	if s.runDelivered(tx, module.MessageDelivered, true, &ev) {
+		return
+	}
 	if res := to.Resourcepart(); res != "" {
 		if ss := acct.session(res); ss != nil {
 			ss.send(st)
-			s.carbonsReceived(acct, st, ss)
+			ev.Sessions = []module.Session{ss}
+			s.runDelivered(tx, module.MessageDelivered, false, &ev)
 			return
 		}
 		// RFC 6121 section 8.5.3.2.1: no such resource.
@@ -212,18 +188,21 @@ func (s *Server) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {
 		for _, ss := range acct.sessions {
 			if ss.available() && ss.priority >= 0 {
 				ss.send(st)
+				ev.Sessions = append(ev.Sessions, ss)
 			}
 		}
+		s.runDelivered(tx, module.MessageDelivered, false, &ev)
 	default: // normal, chat
 		top := acct.topResources()
-		if len(top) == 0 {
-			s.storeOffline(acct, st)
-			return
-		}
 		for _, ss := range top {
 			ss.send(st)
+			ev.Sessions = append(ev.Sessions, ss)
 		}
-		s.carbonsReceived(acct, st, top...)
+		s.runDelivered(tx, module.MessageDelivered, false, &ev)
+		if len(top) == 0 && !ev.Kept {
+			// No offline storage took it (RFC 6121 section 8.5.2.1.1).
+			s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
+		}
 	}
 }
 
@@ -258,26 +237,9 @@ func (a *account) topResources() []*session {
 	return top
 }
 
-// storeOffline keeps a message for delivery on the next initial presence,
-// stamped with XEP-0203 delay as Prosody's mod_offline does.
-func (s *Server) storeOffline(acct *account, st *xmlnode.Element) {
-	c := st.Copy()
-	if c.Child(nsDelay, "delay") == nil {
-		c.AddChild(nsDelay, "delay", "from", s.domain, "stamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
-	}
-	if len(acct.offline) >= maxOffline {
-		return
-	}
-	acct.offline = append(acct.offline, c)
-}
-
-// maxOffline bounds the offline messages kept per account; later ones are
-// dropped (a test server must not grow without bound).
-const maxOffline = 1000
-
 // bounce sends an error reply for st back to its sender (RFC 6120 section
 // 8.3), never for error stanzas. s.mu is held.
-func (s *Server) bounce(tx *txn, st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) {
+func (s *Router) bounce(tx *txn, st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) {
 	if st.Attrib("type") == "error" {
 		return
 	}
@@ -290,10 +252,10 @@ func (s *Server) bounce(tx *txn, st *xmlnode.Element, typ stanza.ErrorType, cond
 }
 
 // route sends a server-generated stanza to "to", wherever it is.
-func (s *Server) route(tx *txn, st *xmlnode.Element, to jid.JID) {
+func (s *Router) route(tx *txn, st *xmlnode.Element, to jid.JID) {
 	switch {
 	case s.isComponent(to):
-		tx.toComponent = append(tx.toComponent, st)
+		tx.addComponent(s.componentOf(to), st)
 	case to.Domainpart() == s.domain:
 		s.deliver(tx, st, to)
 	}
@@ -302,17 +264,4 @@ func (s *Server) route(tx *txn, st *xmlnode.Element, to jid.JID) {
 // errorReply builds the error answer to st (package stanzaerr).
 func errorReply(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) *xmlnode.Element {
 	return stanzaerr.Reply(st, string(typ), string(cond), text, "")
-}
-
-// result builds an empty iq result for iq, from its "to" (when set) to its
-// sender.
-func result(iq *xmlnode.Element) *xmlnode.Element {
-	r := xmlnode.New(c2s.NSClient, "iq")
-	if v := iq.Attrib("to"); v != "" {
-		r.SetAttr("from", v)
-	}
-	r.SetAttr("id", iq.Attrib("id"))
-	r.SetAttr("to", iq.Attrib("from"))
-	r.SetAttr("type", "result")
-	return r
 }
