@@ -374,29 +374,23 @@ func (e timeoutError) Timeout() bool   { return true }
 func (e timeoutError) Temporary() bool { return true }
 func (e timeoutError) Unwrap() error   { return e.err }
 
-// context returns the context of one read or write: bounded by its
-// deadline, if any.
-func (c *Conn) context(read bool) (context.Context, context.CancelFunc) {
-	c.mu.Lock()
-	d := c.writeDeadline
-	if read {
-		d = c.readDeadline
-	}
-	c.mu.Unlock()
-	if d.IsZero() {
-		return context.Background(), func() {}
-	}
-	return context.WithDeadline(context.Background(), d)
-}
-
 // Write implements net.Conn: p is the session's output, cut into messages.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	ctx, cancel := c.context(false)
-	defer cancel()
+	c.mu.Lock()
+	deadline := c.writeDeadline
+	c.mu.Unlock()
+	ctx := context.Background()
 	if c.cork != nil {
-		c.cork.hold()
+		// The batch's writes go to the cork's buffer, and the deadline is
+		// the TCP connection's until release: no per-message timer in the
+		// library.
+		c.cork.hold(deadline)
+	} else if !deadline.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
 	err := c.split.Feed(p, func(k streamframe.Kind, b []byte) error {
 		switch k {
@@ -408,10 +402,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return c.ws.Write(ctx, ws.MessageText, b)
 	})
 	if c.cork != nil {
-		c.mu.Lock()
-		d := c.writeDeadline
-		c.mu.Unlock()
-		if cerr := c.cork.release(d); err == nil && cerr != nil {
+		if cerr := c.cork.release(); err == nil && cerr != nil {
 			err = cerr
 			if ne, ok := cerr.(net.Error); ok && ne.Timeout() {
 				return 0, timeoutError{cerr}
@@ -419,7 +410,8 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		var ne net.Error
+		if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 			return 0, timeoutError{err}
 		}
 		return 0, fmt.Errorf("websocket: write: %w", err)

@@ -39,7 +39,7 @@ func (c *corkConn) Write(p []byte) (int, error) {
 			*c.buf = append(*c.buf, p...)
 			return len(p), nil
 		}
-		// Inside the library's write, bounded by its own timeout.
+		// Bounded by the batch's deadline, set at hold.
 		if err := c.flushLocked(); err != nil {
 			return 0, err
 		}
@@ -56,26 +56,23 @@ func (c *corkConn) flushLocked() error {
 	return err
 }
 
-// hold starts a batch.
-func (c *corkConn) hold() {
+// hold starts a batch whose writes must be done by deadline (none when
+// zero).
+func (c *corkConn) hold(deadline time.Time) {
 	c.mu.Lock()
 	c.corked = true
 	c.buf = corkPool.Get().(*[]byte)
+	_ = c.Conn.SetWriteDeadline(deadline)
 	c.mu.Unlock()
 }
 
-// release ends a batch, writing what it gathered by deadline (none when
-// zero).
-func (c *corkConn) release(deadline time.Time) error {
+// release ends a batch, writing what it gathered.
+func (c *corkConn) release() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.corked = false
-	var err error
-	if len(*c.buf) > 0 {
-		_ = c.Conn.SetWriteDeadline(deadline)
-		err = c.flushLocked()
-		_ = c.Conn.SetWriteDeadline(time.Time{})
-	}
+	err := c.flushLocked()
+	_ = c.Conn.SetWriteDeadline(time.Time{})
 	if cap(*c.buf) <= maxCork {
 		*c.buf = (*c.buf)[:0]
 		corkPool.Put(c.buf)
