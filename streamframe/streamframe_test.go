@@ -116,3 +116,35 @@ func FuzzSplitter(f *testing.F) {
 		}
 	})
 }
+
+type event struct {
+	i  int
+	ev Event
+}
+
+// FuzzScanMatchesStep: Scan's skipping gives exactly the events, and ends
+// in exactly the state, of stepping through every byte.
+func FuzzScanMatchesStep(f *testing.F) {
+	f.Add(`<message xmlns="jabber:client" to='a'><body>x</body><x a="1"/ b='2'></x></message><stream:features xmlns:stream="s"/>`)
+	f.Add(`<a xmlns = "u" xmlnsx="v" xmlns:stream="w"><![CDATA[<]]><!-- > --><?p ?></a>`)
+	f.Fuzz(func(t *testing.T, in string) {
+		var fast, slow Scanner
+		var got, want []event
+		_ = fast.Scan([]byte(in), func(i int, ev Event) error {
+			got = append(got, event{i, ev})
+			return nil
+		})
+		for i := 0; i < len(in); i++ {
+			if ev := slow.Step(in[i]); ev != EvNone {
+				want = append(want, event{i, ev})
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("Scan %v\nStep %v", got, want)
+		}
+		if fast.state != slow.state || fast.Depth != slow.Depth || fast.slash != slow.slash ||
+			fast.HasXMLNS != slow.HasXMLNS || fast.HasStreamNS != slow.HasStreamNS || fast.Name() != slow.Name() {
+			t.Fatalf("states differ: %+v\n%+v", fast, slow)
+		}
+	})
+}
