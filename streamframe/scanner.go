@@ -249,6 +249,16 @@ func (s *Scanner) Scan(p []byte, fn func(i int, ev Event) error) error {
 		switch {
 		case s.state == sQuote:
 			j = bytes.IndexByte(p[i:], s.quote)
+		case s.Depth == 0 && s.state == sTag && !s.inAttrName:
+			// A top-level start tag: the run up to the next quote, '>' or
+			// '/' holds whole attribute names, read here at once.
+			j = bytes.IndexAny(p[i:], tagSpecial)
+			if j > 0 {
+				s.slash = false
+				s.attrNames(p[i : i+j])
+			} else if j < 0 {
+				j = 0 // the run goes on in the next write: byte by byte
+			}
 		case s.Depth == 0:
 			j = 0
 		case s.state == sText:
@@ -283,6 +293,29 @@ const (
 	tagSpecial = "\"'>/"
 	nameEnd    = " \t\r\n/>"
 )
+
+// attrNames notes the namespace declarations among the attribute names in
+// run, a part of a top-level start tag outside quoted values.
+func (s *Scanner) attrNames(run []byte) {
+	for len(run) > 0 {
+		k := 0
+		for k < len(run) && (isSpace(run[k]) || run[k] == '=') {
+			k++
+		}
+		run = run[k:]
+		k = 0
+		for k < len(run) && !isSpace(run[k]) && run[k] != '=' {
+			k++
+		}
+		switch string(run[:k]) {
+		case "xmlns":
+			s.HasXMLNS = true
+		case "xmlns:stream":
+			s.HasStreamNS = true
+		}
+		run = run[k:]
+	}
+}
 
 // tag handles a byte inside a start tag, after its name.
 func (s *Scanner) tag(b byte) Event {
