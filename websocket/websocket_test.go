@@ -280,3 +280,17 @@ func TestConnRate(t *testing.T) {
 	first.send(`<iq xmlns="jabber:client" type="get" id="alive"><ping xmlns="urn:xmpp:ping"/></iq>`)
 	first.expect(`<iq xmlns="jabber:client" id="alive"`)
 }
+
+// TestSlowNegotiation: a WebSocket that never sends its <open/> is closed
+// at the negotiation timeout, as a TCP connection would be, while another
+// client is served.
+func TestSlowNegotiation(t *testing.T) {
+	_, url := start(t, server.Config{Limits: c2s.Limits{NegotiationTimeout: 100 * time.Millisecond}})
+	slow := dial(t, url)
+	fast := dial(t, url)
+	fast.send(open)
+	fast.expect(`<open `)
+	if m := slow.next(); m != "" {
+		t.Fatalf("the silent client got %q, want the connection closed", m)
+	}
+}
