@@ -67,6 +67,7 @@ func (s *Server) modules() ([]module.Module, error) {
 		}
 	}
 	mods = append(mods, s.cfg.Modules...)
+	mods = append(mods, s.webModule()) // transport.go: WebSocket, BOSH, host-meta
 	if s.mucDomain != "" {
 		mods = append(mods, module.New("muc", func(r *module.Registrar) error {
 			h := s.cfg.MUC

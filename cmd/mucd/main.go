@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -65,7 +64,8 @@ func main() {
 }
 
 // run parses args, serves until ctx ends, then shuts down cleanly. Logs go
-// to logOut; ready, when set, receives the listening address (for tests).
+// to logOut; ready, when set, receives the listening address (for tests),
+// then those of -http and -https, in that order, when set.
 func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.Addr) error {
 	fs := flag.NewFlagSet("mucd", flag.ContinueOnError)
 	fs.SetOutput(logOut)
@@ -108,8 +108,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	historyBytes := fs.Int("max-history-bytes", 0, "bytes of history a room keeps, oldest dropped first (0: 1 MiB)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
-	httpAddr := fs.String("http", "", "also serve the modules' HTTP routes (Server.HTTPHandler: WebSocket, BOSH...) on this TCP address")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
+	webFlags := addHTTPFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -182,6 +182,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	if len(comps) > 0 {
 		cfg.Components = comps
 	}
+	cfg.Services.HTTPBaseURL = webFlags.baseURL()
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -196,20 +197,20 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		<-done
 		return err
 	}
-	if *httpAddr != "" {
-		hl, err := net.Listen("tcp", *httpAddr)
-		if err != nil {
-			_ = srv.Close()
-			<-done
-			return fmt.Errorf("listen -http: %w", err)
-		}
-		hs := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = hs.Serve(hl) }()
-		defer hs.Close()
-		log.Info("mucd: http", "addr", hl.Addr().String())
+	webs, err := startHTTP(webFlags, srv, log)
+	if err != nil {
+		_ = srv.Close()
+		<-done
+		return err
 	}
+	defer webs.shutdown() // after srv.Close below
 	if ready != nil {
 		ready <- ln.Addr()
+		if webs != nil {
+			for _, a := range webs.addrs {
+				ready <- a
+			}
+		}
 	}
 	log.Info("mucd: ready", "addr", ln.Addr().String(), "domain", srv.Domain(), "muc", srv.MUCDomain(), "any_password", cfg.AnyPassword)
 	switch {
