@@ -1,6 +1,7 @@
 package script
 
 import (
+	"github.com/muctest/muctest/internal/corpus"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -206,11 +207,7 @@ func TestParseLint(t *testing.T) {
 // TestParseTrunkCorpus parses Prosody trunk's scripts, next to the main
 // corpus: all of them must parse, warnings are logged.
 func TestParseTrunkCorpus(t *testing.T) {
-	corpusFiles(t)
-	files, _ := filepath.Glob(filepath.Join(filepath.Dir(corpusDir), "prosody-trunk", "*.scs"))
-	if len(files) == 0 {
-		t.Skip("no prosody-trunk corpus next to the main one")
-	}
+	files := corpus.Scripts(t, "corpus/prosody-trunk", "*.scs")
 	for _, f := range files {
 		s, err := ParseFile(f)
 		if err != nil {
