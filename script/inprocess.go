@@ -68,26 +68,15 @@ func listenLoopback() (net.Listener, error) {
 	return net.Listen("tcp", "127.0.0.1:0")
 }
 
-// ListenComponents provides the server side of XEP-0114 for an in-process
-// server. It is called before server.New with the configuration (which it
-// may extend, e.g. with a module that mounts each component domain) and
-// the components to accept, domain -> shared secret. It returns serve,
-// which the runner calls in a goroutine on a loopback listener once the
-// server runs (it returns when stop is called), and stop, which closes the
-// listener and the component streams. It is a variable so that the
-// package implementing the listener (component/external) plugs in without
-// this package depending on it; while it is nil, scripts with a
-// [Component] fail in-process with a message saying so. Wired with
-// component/external it reads:
-//
-//	script.ListenComponents = func(cfg *server.Config, secrets map[string]string) (func(net.Listener) error, func() error, error) {
-//		ext, err := external.New(external.Config{Secrets: secrets})
-//		if err != nil {
-//			return nil, nil, err
-//		}
-//		cfg.Modules = append(cfg.Modules, ext)
-//		return ext.Serve, ext.Close, nil
-//	}
+// ListenComponents, when set, replaces the in-process server's own XEP-0114
+// listener (server.Config.Components, package component/external) for
+// scripts with [Component] objects. It is called before server.New with the
+// configuration (which it may extend, e.g. with a module that mounts each
+// component domain) and the components to accept, domain -> shared secret.
+// It returns serve, which the runner calls in a goroutine on a loopback
+// listener once the server runs (it returns when stop is called), and stop,
+// which closes the listener and the component streams. Tests use it to put
+// a fake listener in place.
 var ListenComponents func(cfg *server.Config, secrets map[string]string) (serve func(net.Listener) error, stop func() error, err error)
 
 // InProcess is an in-process server started for one script run.
@@ -121,10 +110,17 @@ func startInProcess(cfg server.Config, components map[string]string) (srv *InPro
 	}()
 	var serveComps func(net.Listener) error
 	var stopComps func() error
-	if len(components) > 0 {
-		if ListenComponents == nil {
-			return nil, errors.New("script: the in-process server has no XEP-0114 component listener (script.ListenComponents is not set in this build)")
+	builtin := len(components) > 0 && ListenComponents == nil
+	switch {
+	case builtin:
+		// The server's own XEP-0114 listener (server.Config.Components).
+		all := maps.Clone(cfg.Components)
+		if all == nil {
+			all = map[string]string{}
 		}
+		maps.Copy(all, components)
+		cfg.Components = all
+	case len(components) > 0:
 		if serveComps, stopComps, err = ListenComponents(&cfg, components); err != nil {
 			return nil, fmt.Errorf("script: component listener: %w", err)
 		}
@@ -135,6 +131,10 @@ func startInProcess(cfg server.Config, components map[string]string) (srv *InPro
 			_ = stopComps()
 		}
 		return nil, fmt.Errorf("script: in-process server: %w", err)
+	}
+	if builtin {
+		// Close stops the components with the server.
+		serveComps, stopComps = s.ServeComponents, func() error { return nil }
 	}
 	ln, err := listenLoopback()
 	if err != nil {
