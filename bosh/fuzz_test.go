@@ -2,6 +2,7 @@ package bosh
 
 import (
 	"bytes"
+	"syscall"
 	"testing"
 )
 
@@ -27,4 +28,12 @@ func FuzzParseBody(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestNotPollable: a BOSH session's stream must never park in the netpoll
+// poller; c2s parks only connections that are a syscall.Conn.
+func TestNotPollable(t *testing.T) {
+	if _, ok := any(&conn{}).(syscall.Conn); ok {
+		t.Fatal("the BOSH conn is a syscall.Conn: c2s would park its sessions in the poller")
+	}
 }

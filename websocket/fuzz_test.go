@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -46,4 +47,13 @@ func FuzzFraming(f *testing.F) {
 			t.Fatalf("translated %q into %q: not a stream header", msg, out)
 		}
 	})
+}
+
+// TestNotPollable: a session on a Conn must never park in the netpoll
+// poller (its bytes are in the library, not in a socket the poller could
+// watch); c2s parks only connections that are a syscall.Conn.
+func TestNotPollable(t *testing.T) {
+	if _, ok := any(&Conn{}).(syscall.Conn); ok {
+		t.Fatal("websocket.Conn is a syscall.Conn: c2s would park its sessions in the poller")
+	}
 }
