@@ -14,7 +14,9 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,7 +210,24 @@ func RunInProcess(ctx context.Context, s *Script, cfg server.Config, opts Option
 		return &Result{Script: s, Failure: &Failure{Path: s.Path, Msg: err.Error()}}
 	}
 	defer ip.Close()
+	opts.plainFirst = offersPlainFirst(cfg, opts)
 	return Run(ctx, s, ip.Options(opts))
+}
+
+// offersPlainFirst reports whether clients may send their PLAIN auth
+// before the server's features: the server offers PLAIN without requiring
+// STARTTLS, and the run would pick PLAIN anyway.
+func offersPlainFirst(cfg server.Config, opts Options) bool {
+	if cfg.RequireTLS || opts.TLS {
+		return false
+	}
+	if m := opts.Mechanism; m != "" && !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(m)), "PLAIN") {
+		return false
+	}
+	if len(cfg.Mechanisms) == 0 {
+		return true
+	}
+	return slices.Contains(cfg.Mechanisms, "PLAIN")
 }
 
 // RunScript runs s as opts say: against the server at opts.Addr, or, when

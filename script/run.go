@@ -65,6 +65,10 @@ type Options struct {
 	// certificate (test servers have self-signed ones).
 	TLS                bool
 	InsecureSkipVerify bool
+
+	// plainFirst is set by RunInProcess for a server configuration known
+	// to offer PLAIN without STARTTLS: logins then pipeline the auth.
+	plainFirst bool
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -552,6 +556,7 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 			JID: ss.decl.JID, Password: ss.decl.Password, Resource: ss.decl.Resource,
 			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
 			TLS: r.opts.TLS, InsecureSkipVerify: r.opts.InsecureSkipVerify,
+			PipelinePlain: r.opts.plainFirst,
 		})
 	}
 	if err != nil {

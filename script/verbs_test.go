@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -410,5 +411,27 @@ Romeo again connects
 	}
 	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], "v.scs:9: Romeo's stream ended with a stream error the script does not expect: <conflict/>") {
 		t.Errorf("warnings %q", res.Warnings)
+	}
+}
+
+func TestOffersPlainFirst(t *testing.T) {
+	tests := []struct {
+		cfg  server.Config
+		opts Options
+		want bool
+	}{
+		{DefaultServerConfig(), Options{}, true},
+		{server.Config{Accounts: map[string]string{"a": "b"}}, Options{}, true},
+		{server.Config{Mechanisms: []string{"SCRAM-SHA-256"}}, Options{}, false},
+		{server.Config{Mechanisms: []string{"SCRAM-SHA-256", "PLAIN"}}, Options{}, true},
+		{server.Config{RequireTLS: true}, Options{}, false},
+		{DefaultServerConfig(), Options{TLS: true}, false},
+		{DefaultServerConfig(), Options{Mechanism: "SCRAM-SHA-1,PLAIN"}, false},
+		{DefaultServerConfig(), Options{Mechanism: "plain"}, true},
+	}
+	for i, tt := range tests {
+		if got := offersPlainFirst(tt.cfg, tt.opts); got != tt.want {
+			t.Errorf("%d: offersPlainFirst = %v, want %v", i, got, tt.want)
+		}
 	}
 }
