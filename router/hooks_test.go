@@ -55,3 +55,15 @@ func TestSessionHooks(t *testing.T) {
 		t.Fatalf("events\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestComponentRecorder: what a session sends to a component's domain
+// reaches it with the "from" the router stamped.
+func TestComponentRecorder(t *testing.T) {
+	s := moduletest.NewConfig(t, moduletest.Config{Components: []string{"pubsub.localhost"}})
+	a := s.Login("alice@localhost/a")
+	a.Send(`<iq type="get" id="1" to="pubsub.localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"/></iq>`)
+	got := s.Component("pubsub.localhost").Received()
+	if len(got) != 1 || got[0].Attrib("from") != "alice@localhost/a" || got[0].Attrib("id") != "1" {
+		t.Fatalf("component got %v", got)
+	}
+}
