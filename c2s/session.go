@@ -62,15 +62,17 @@ type Session struct {
 	// overflowed: closing because the client did not read (overflowLocked)
 	overflowed bool
 	// overflowEnd bounds the last writes of an overflowed session;
-	// overflowUnsent is its kernel send queue at the last look.
-	overflowEnd    time.Time
-	overflowUnsent int
-	out            *outBuf
-	queued         int           // stanzas in out (since it was last emptied)
-	qbytes         int           // bytes in out
-	writing        bool          // a writer goroutine runs (for good once closing)
-	wdone          chan struct{} // closed when the last writer closed the connection
-	closed         chan struct{} // closed when the session has ended
+	// overflowHanded counts the bytes its writer has handed to the kernel
+	// since, overflowDelivered those the client had taken at the last look
+	// (overflowProgress).
+	overflowEnd                       time.Time
+	overflowHanded, overflowDelivered int
+	out                               *outBuf
+	queued                            int           // stanzas in out (since it was last emptied)
+	qbytes                            int           // bytes in out
+	writing                           bool          // a writer goroutine runs (for good once closing)
+	wdone                             chan struct{} // closed when the last writer closed the connection
+	closed                            chan struct{} // closed when the session has ended
 
 	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
 	// the session cannot park), parked is set while no goroutine reads.

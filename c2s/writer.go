@@ -123,7 +123,7 @@ func (s *Session) overflowLocked() {
 	s.closing = true
 	s.overflowed = true
 	s.overflowEnd = time.Now().Add(min(closeTimeout, s.limits.WriteTimeout))
-	s.overflowUnsent = unsentBytes(s.raw)
+	s.overflowHanded, s.overflowDelivered = 0, -unsentBytes(s.raw)
 	s.armOverflowWriteLocked()
 	s.startWriterLocked()
 }
@@ -142,26 +142,37 @@ func (s *Session) armOverflowWriteLocked() {
 	_ = s.raw.SetWriteDeadline(at)
 }
 
-// overflowProgress reports whether a write that timed out with err should
-// go on: the session has overflowed (meanwhile, perhaps), its client has
-// taken bytes from the kernel's send queue since the last look (it reads,
-// slowly), the close timeout has not run out, and the connection is not
-// TLS (whose writes cannot resume after a timeout). It then arms the next
-// step.
-func (s *Session) overflowProgress(err error) bool {
+// overflowProgress reports whether a write that timed out with err, after
+// handing n bytes to the kernel, should go on: the session has overflowed
+// (meanwhile, perhaps), its client has taken bytes since the last look (it
+// reads, slowly: what the writer handed to the kernel less what the
+// kernel's send queue still holds has grown), the close timeout has not
+// run out, and the connection is not TLS (whose writes cannot resume
+// after a timeout). It then arms the next step.
+func (s *Session) overflowProgress(n int, err error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.overflowHanded += n
 	var ne net.Error
 	if !s.overflowed || s.secure || !errors.As(err, &ne) || !ne.Timeout() || !time.Now().Before(s.overflowEnd) {
 		return false
 	}
 	unsent := unsentBytes(s.raw)
-	if unsent < 0 || unsent >= s.overflowUnsent {
+	delivered := s.overflowHanded - unsent
+	if unsent < 0 || delivered <= s.overflowDelivered {
 		return false
 	}
-	s.overflowUnsent = unsent
+	s.overflowDelivered = delivered
 	s.armOverflowWriteLocked()
 	return true
+}
+
+// overflowWrote counts n bytes handed to the kernel by a write that
+// succeeded, for overflowProgress.
+func (s *Session) overflowWrote(n int) {
+	s.mu.Lock()
+	s.overflowHanded += n
+	s.mu.Unlock()
 }
 
 // errQueueFull is the stream error of a session over its queue limits.
@@ -231,11 +242,14 @@ func (s *Session) writer() {
 		closing, overflowed := s.closing, s.overflowed
 		s.mu.Unlock()
 		s.armWrite(closing, overflowed)
-		written, err := batch.writeFrom(s.outConn(), 0)
-		for err != nil && s.overflowProgress(err) {
-			var n int
+		n, err := batch.writeFrom(s.outConn(), 0)
+		written := n
+		for err != nil && s.overflowProgress(n, err) {
 			n, err = batch.writeFrom(s.outConn(), written)
 			written += n
+		}
+		if err == nil {
+			s.overflowWrote(n) // meaningful only once overflowed, which resets it
 		}
 		if err != nil {
 			s.mu.Lock()
@@ -314,7 +328,9 @@ func putOutBuf(o *outBuf) {
 
 // tail returns the chunk the next stanza is appended to.
 func (o *outBuf) tail() *chunk {
-	if c := o.chunks[len(o.chunks)-1]; cap(c.b)-len(c.b) >= chunkRoom {
+	// A chunk a big stanza grew takes no more: chunks stay about
+	// chunkSize, so that a batch (maxBatch) is a few of them.
+	if c := o.chunks[len(o.chunks)-1]; len(c.b) < chunkSize && cap(c.b)-len(c.b) >= chunkRoom {
 		return c
 	}
 	c := chunkPool.Get().(*chunk)

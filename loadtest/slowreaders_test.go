@@ -28,14 +28,14 @@ import (
 //
 // MUCTEST_LOAD_SLOW sets the number of non-readers (default 6; the
 // issue's figure is 40), MUCTEST_LOAD_MESSAGES the messages of 16 KiB each
-// of the 4 readers sends (default 160).
+// of the 4 readers sends (default 40).
 func TestGroupchatWithNonReadingOccupants(t *testing.T) {
 	nSlow := envInt(t, "MUCTEST_LOAD_SLOW", 6)
-	perSender := envInt(t, "MUCTEST_LOAD_MESSAGES", 160)
+	perSender := envInt(t, "MUCTEST_LOAD_MESSAGES", 40)
 	const nReaders = 4
 	const room = "flood@conference.localhost"
-	// 4 x 160 x 16 KiB = 10 MB for each occupant: more than the kernel's
-	// buffers (up to 4 MB on the server's side) and the queue limit.
+	// 4 x 40 x 16 KiB = 2.5 MB for each occupant: more than the kernel's
+	// buffers (fixed at 64 KiB each side) and the queue limit.
 	pad := strings.Repeat("p", 16<<10)
 
 	srv, err := server.New(server.Config{NoTLS: true, Limits: c2s.Limits{MaxQueueBytes: 512 << 10}})
@@ -46,7 +46,9 @@ func TestGroupchatWithNonReadingOccupants(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := srv.Start(ln)
+	// Fixed send buffers on the server's side, so that a little over the
+	// queue limit fills them (autotuned, they grow to 4 MB each).
+	served := srv.Start(smallSendBuffers{ln})
 	defer func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("close: %v", err)
@@ -310,4 +312,16 @@ func (p *pinger) stop(t *testing.T) (time.Duration, int) {
 		t.Fatalf("witness: %v", p.err)
 	}
 	return p.worst, p.n
+}
+
+// smallSendBuffers gives every accepted connection a fixed 64 KiB send
+// buffer.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(64 << 10)
+	}
+	return c, err
 }

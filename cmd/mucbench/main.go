@@ -280,8 +280,9 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // newServer is muctest's server as mucbench runs it: test-mode
 // authentication, no TLS, no logging.
 func newServer() (*server.Server, net.Listener, error) {
-	// Memory release after bursts as cmd/mucd does by default.
-	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter})
+	// Memory release after bursts as cmd/mucd does by default; every
+	// occupant connects from loopback, so no per-address cap.
+	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter, MaxConnsPerIP: -1})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start server: %w", err)
 	}
