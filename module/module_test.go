@@ -16,9 +16,9 @@ type fakeAccount struct {
 	slots module.Slots
 }
 
-func (a *fakeAccount) State() *module.Slots              { return &a.slots }
+func (a *fakeAccount) State() *module.Slots               { return &a.slots }
 func (a *fakeAccount) Sessions() iter.Seq[module.Session] { return func(func(module.Session) bool) {} }
-func (a *fakeAccount) JID() jid.JID                      { return jid.MustParse("a@localhost") }
+func (a *fakeAccount) JID() jid.JID                       { return jid.MustParse("a@localhost") }
 
 type sized struct{ n int }
 
