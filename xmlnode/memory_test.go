@@ -49,7 +49,7 @@ func treeBytesPerWireByte(t testing.TB, stanza string, n int) float64 {
 func TestTreeMemory(t *testing.T) {
 	for _, sh := range treeShapes {
 		t.Run(sh.name, func(t *testing.T) {
-			r := treeBytesPerWireByte(t, sh.stanza, 20)
+			r := treeBytesPerWireByte(t, sh.stanza, 4)
 			t.Logf("%-28s %6d wire bytes: %5.1f heap bytes per wire byte", sh.name, len(sh.stanza), r)
 			limit := 40.0
 			if strings.HasPrefix(sh.name, "body text") || strings.HasPrefix(sh.name, "text and CDATA") {
