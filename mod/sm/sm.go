@@ -449,8 +449,10 @@ func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
 	st.inMu.Lock()
 	defer st.inMu.Unlock()
 	st.ss.Do(func(module.Context) {
-		if st.dead {
-			gone = true // ended meanwhile: srv.ended knows it now
+		if st.dead || st.out.overflowed {
+			// Ended meanwhile (srv.ended knows it now), or ending for
+			// holding too much.
+			gone = true
 			return
 		}
 		if !st.out.canAck(h) {
