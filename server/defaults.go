@@ -11,6 +11,7 @@ import (
 	"github.com/muctest/muctest/mod/offline"
 	"github.com/muctest/muctest/mod/ping"
 	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/register"
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/session"
 	timemod "github.com/muctest/muctest/mod/time"
@@ -27,6 +28,10 @@ const Version = "0.1"
 // in registration order: what Prosody's scansion configuration enables.
 // Adding a XEP to the server is one package under mod/ and one line here.
 func DefaultModules() []module.Module {
+	return defaultModules(Config{})
+}
+
+func defaultModules(cfg Config) []module.Module {
 	return []module.Module{
 		session.Module{},                    // RFC 3921 session establishment, a no-op for old clients
 		disco.Module{ServerName: "muctest"}, // XEP-0030 service discovery, from every registration
@@ -40,6 +45,7 @@ func DefaultModules() []module.Module {
 		vcard.Module{},    // XEP-0054 vcard-temp, XEP-0153 photo marker
 		private.Module{},  // XEP-0049 private XML storage
 		last.Module{},     // XEP-0012 last activity
+		register.Module{Allow: cfg.AllowRegistration}, // XEP-0077 registration, password change, removal, tombstones
 	}
 }
 
@@ -48,7 +54,7 @@ func DefaultModules() []module.Module {
 func (s *Server) modules() ([]module.Module, error) {
 	var mods []module.Module
 	if !s.cfg.NoDefaultModules {
-		for _, m := range DefaultModules() {
+		for _, m := range defaultModules(s.cfg) {
 			if !slices.Contains(s.cfg.Without, m.Name()) {
 				mods = append(mods, m)
 			}

@@ -64,6 +64,10 @@ type Config struct {
 	// whose password the server has not learned yet. SCRAM still verifies
 	// the stored password of existing accounts when offered explicitly.
 	Mechanisms []string
+	// AllowRegistration opens XEP-0077 in-band registration of new
+	// accounts before authentication (Prosody's allow_registration; off by
+	// default, as there). Password change and account removal are always on.
+	AllowRegistration bool
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
 	// TLS, when set, is used for STARTTLS; when nil a self-signed

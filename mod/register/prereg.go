@@ -1,0 +1,5 @@
+package register
+
+import "github.com/muctest/muctest/module"
+
+func (s *mod) registerPreAuth(r *module.Registrar) {}
