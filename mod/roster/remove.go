@@ -37,4 +37,7 @@ func (m *mod) removed(c module.Context, a module.Account) {
 		// A request the user never answered is refused.
 		c.Route(xmlnode.New(nsClient, "presence", "type", "unsubscribed", "from", us, "to", bare))
 	}
+	// Gone now, so that the sessions' unavailable presence, which comes
+	// next, finds no subscriber left to tell twice.
+	rosters.Drop(a)
 }
