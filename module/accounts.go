@@ -38,6 +38,11 @@ type AccountManager interface {
 	// of the removal request), every module's state of a is dropped and
 	// the name is free again.
 	RemoveAccount(a Account, text string)
+	// EndSession ends s: it goes offline (unavailable presence with text
+	// as its status) and its stream is closed with a policy-violation
+	// stream error, after what was already queued for it (XEP-0133 end
+	// user session).
+	EndSession(s Session, text string)
 	// EachAccount calls fn for every existing account, in no set order,
 	// until fn returns false.
 	EachAccount(fn func(Account) bool)

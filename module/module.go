@@ -181,6 +181,7 @@ type Registrar struct {
 	hooks      []HookEntry
 	features   []Feature
 	identities []IdentityEntry
+	discoNodes []DiscoNode
 	streamF    []StreamFeature
 	streamE    []StreamElement
 	components []ComponentReg

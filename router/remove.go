@@ -67,3 +67,12 @@ func (s *Router) removeAccountLocked(tx *txn, a *account, text string) {
 	a.password, a.scram = "", nil
 	delete(s.accounts, a.name)
 }
+
+func (tx *txn) EndSession(s module.Session, text string) {
+	ss := s.(*session)
+	if ss.gone {
+		return
+	}
+	tx.r.unbindLocked(tx, ss, text)
+	ss.c.CloseWithError(stream.PolicyViolation, text)
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/muctest/muctest/mod/adhoc"
 	"github.com/muctest/muctest/mod/blocking"
 	"github.com/muctest/muctest/mod/carbons"
 	"github.com/muctest/muctest/mod/disco"
@@ -46,6 +47,7 @@ func defaultModules(cfg Config) []module.Module {
 		private.Module{},  // XEP-0049 private XML storage
 		last.Module{},     // XEP-0012 last activity
 		register.Module{Allow: cfg.AllowRegistration}, // XEP-0077 registration, password change, removal, tombstones
+		adhoc.Module{Admins: cfg.Admins},              // XEP-0050 ad-hoc commands, XEP-0133 admin commands
 	}
 }
 

@@ -1,0 +1,274 @@
+package adhoc
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// The XEP-0133 command nodes served (section 4), for admins only.
+const (
+	NodeOnlineUsersNum     = NSAdmin + "#get-online-users-num"
+	NodeRegisteredUsersNum = NSAdmin + "#get-registered-users-num"
+	NodeOnlineUsersList    = NSAdmin + "#get-online-users-list"
+	NodeAnnounce           = NSAdmin + "#announce"
+	NodeEndUserSession     = NSAdmin + "#end-user-session"
+	NodeDeleteUser         = NSAdmin + "#delete-user"
+)
+
+// Limits on what one admin command takes and returns.
+const (
+	// MaxJIDs bounds the accounts one end-user-session or delete-user
+	// names.
+	MaxJIDs = 100
+	// MaxAnnouncementBytes bounds an announcement's subject and body.
+	MaxAnnouncementBytes = 16 << 10
+	// DefaultListItems is how many online users a list shows when the
+	// admin does not choose.
+	DefaultListItems = 100
+)
+
+func adminCommands() []*command {
+	return []*command{
+		{node: NodeOnlineUsersNum, name: "Get Number of Online Users", admin: true, run: onlineUsersNum},
+		{node: NodeRegisteredUsersNum, name: "Get Number of Registered Users", admin: true, run: registeredUsersNum},
+		{node: NodeOnlineUsersList, name: "Get List of Online Users", admin: true, form: onlineUsersListForm, run: onlineUsersList},
+		{node: NodeAnnounce, name: "Send Announcement to Online Users", admin: true, form: announceForm, run: announce},
+		{node: NodeEndUserSession, name: "End User Session", admin: true, form: jidsForm("End User Session",
+			"Fill out this form to end a user's session."), run: endUserSession},
+		{node: NodeDeleteUser, name: "Delete User", admin: true, form: jidsForm("Deleting a User",
+			"Fill out this form to delete a user."), run: deleteUser},
+	}
+}
+
+// accounts returns the account manager, or an error for the requester.
+func accounts(c *call) (module.AccountManager, error) {
+	am := module.Accounts(c.Context)
+	if am == nil {
+		return nil, &cmdError{stanza.Cancel, stanza.FeatureNotImplemented, "No account store"}
+	}
+	return am, nil
+}
+
+// online returns the bare JIDs of the accounts with a bound session,
+// sorted.
+func online(am module.AccountManager) []string {
+	var out []string
+	am.EachAccount(func(a module.Account) bool {
+		for range a.Sessions() {
+			out = append(out, a.JID().String())
+			break
+		}
+		return true
+	})
+	slices.Sort(out)
+	return out
+}
+
+func onlineUsersNum(c *call, _ map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	x := form("result", "", "")
+	field(x, "", "onlineusersnum", "Number of Online Users", false, strconv.Itoa(len(online(am))))
+	out.Append(x)
+	return nil
+}
+
+func registeredUsersNum(c *call, _ map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	n := 0
+	am.EachAccount(func(module.Account) bool { n++; return true })
+	x := form("result", "", "")
+	field(x, "", "registeredusersnum", "Number of Registered Users", false, strconv.Itoa(n))
+	out.Append(x)
+	return nil
+}
+
+func onlineUsersListForm(*call) *xmlnode.Element {
+	x := form("form", "Requesting List of Online Users", "Fill out this form to request the online users of this service.")
+	f := field(x, "list-single", "max_items", "Maximum number of items to show", false, strconv.Itoa(DefaultListItems))
+	for _, n := range []string{"25", "50", "75", "100", "150", "200", "none"} {
+		f.AddChild(NSData, "option", "label", n).AddChild(NSData, "value").SetText(n)
+	}
+	return x
+}
+
+func onlineUsersList(c *call, f map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	max := DefaultListItems
+	if v := first(f["max_items"]); v != "" {
+		if v == "none" {
+			max = -1
+		} else if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			max = n
+		} else {
+			return &cmdError{stanza.Modify, stanza.BadRequest, "max_items must be a positive number or none"}
+		}
+	}
+	users := online(am)
+	if max >= 0 && len(users) > max {
+		users = users[:max]
+	}
+	x := form("result", "", "")
+	field(x, "jid-multi", "onlineuserjids", "The list of all online users", false, users...)
+	out.Append(x)
+	return nil
+}
+
+func announceForm(*call) *xmlnode.Element {
+	x := form("form", "Making an Announcement", "Fill out this form to make an announcement to all active users of this service.")
+	field(x, "text-single", "subject", "Subject", false)
+	field(x, "text-multi", "announcement", "Announcement", true)
+	return x
+}
+
+// announce sends a headline from the server to every available session,
+// as Prosody's mod_announce does.
+func announce(c *call, f map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	body := joinLines(f["announcement"])
+	subject := first(f["subject"])
+	if body == "" {
+		return &cmdError{stanza.Modify, stanza.BadRequest, "The announcement is required"}
+	}
+	if len(body)+len(subject) > MaxAnnouncementBytes {
+		return &cmdError{stanza.Modify, stanza.NotAcceptable, "Announcement too long"}
+	}
+	msg := xmlnode.New(nsClient, "message", "type", "headline", "from", c.Domain())
+	if subject != "" {
+		msg.AddChild(nsClient, "subject").SetText(subject)
+	}
+	msg.AddChild(nsClient, "body").SetText(body)
+	n := 0
+	am.EachAccount(func(a module.Account) bool {
+		for s := range a.Sessions() {
+			if s.Available() {
+				m := msg.Copy()
+				m.SetAttr("to", s.JID().String())
+				s.Send(m)
+				n++
+			}
+		}
+		return true
+	})
+	note(out, "info", "Announcement sent to "+strconv.Itoa(n)+" sessions")
+	return nil
+}
+
+func jidsForm(title, instructions string) func(*call) *xmlnode.Element {
+	return func(*call) *xmlnode.Element {
+		x := form("form", title, instructions)
+		field(x, "jid-multi", "accountjids", "The Jabber ID(s)", true)
+		return x
+	}
+}
+
+// localJIDs parses the accountjids field: JIDs of this server's accounts,
+// at most MaxJIDs.
+func localJIDs(c *call, f map[string][]string) ([]jid.JID, error) {
+	vals := f["accountjids"]
+	if len(vals) == 0 {
+		return nil, &cmdError{stanza.Modify, stanza.BadRequest, "accountjids is required"}
+	}
+	if len(vals) > MaxJIDs {
+		return nil, &cmdError{stanza.Modify, stanza.NotAcceptable, "Too many JIDs"}
+	}
+	var out []jid.JID
+	for _, v := range vals {
+		j, err := jid.Parse(v)
+		if err != nil || j.Localpart() == "" || j.Domainpart() != c.Domain() {
+			return nil, &cmdError{stanza.Modify, stanza.BadRequest, "Not an account of this server: " + v}
+		}
+		out = append(out, j)
+	}
+	return out, nil
+}
+
+// endUserSession ends the sessions of bare JIDs, or the one of full JIDs.
+func endUserSession(c *call, f map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	jids, err := localJIDs(c, f)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, j := range jids {
+		if !am.AccountExists(j.Localpart()) {
+			continue
+		}
+		a := c.Context.Account(j.Localpart())
+		var ended []module.Session
+		for s := range a.Sessions() {
+			if j.Resourcepart() == "" || s.JID().Resourcepart() == j.Resourcepart() {
+				ended = append(ended, s)
+			}
+		}
+		for _, s := range ended {
+			am.EndSession(s, "Session ended by an administrator")
+			n++
+		}
+	}
+	note(out, "info", "Ended "+strconv.Itoa(n)+" sessions")
+	return nil
+}
+
+// deleteUser removes accounts as XEP-0077 <remove/> does.
+func deleteUser(c *call, f map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	jids, err := localJIDs(c, f)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	n := 0
+	for _, j := range jids {
+		if !am.AccountExists(j.Localpart()) {
+			missing = append(missing, j.Bare().String())
+			continue
+		}
+		am.RemoveAccount(c.Context.Account(j.Localpart()), "Account deleted by an administrator")
+		n++
+	}
+	note(out, "info", "Deleted "+strconv.Itoa(n)+" accounts")
+	if len(missing) > 0 {
+		note(out, "warn", "No such accounts: "+joinComma(missing))
+	}
+	return nil
+}
+
+const nsClient = "jabber:client"
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+func joinLines(v []string) string { return join(v, "\n") }
+func joinComma(v []string) string { return join(v, ", ") }
+
+func join(v []string, sep string) string { return strings.Join(v, sep) }
