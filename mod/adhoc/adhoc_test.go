@@ -214,4 +214,3 @@ soon</body></message>`,
 		c.Expect(`<iq type="error" id="submit"><error><bad-sessionid xmlns="http://jabber.org/protocol/commands"/></error></iq>`)
 	})
 }
-
