@@ -54,3 +54,18 @@ func Accounts(c Context) AccountManager {
 	m, _ := c.(AccountManager)
 	return m
 }
+
+// Locked runs fn with the router's lock held and a Context, for code that
+// runs where the router holds none: a c2s stream element handler before
+// authentication (XEP-0077 registration), an HTTP handler. It returns once
+// fn has and what fn routed is on its way. Never call it from a handler or
+// hook, which already hold the lock. The returned function is valid once
+// the server is made (at New); it must not be called during Register.
+func (r *Registrar) Locked() func(fn func(c Context)) {
+	env := &r.env
+	return func(fn func(c Context)) {
+		if env.Locked != nil {
+			env.Locked(fn)
+		}
+	}
+}

@@ -76,3 +76,16 @@ func (tx *txn) EndSession(s module.Session, text string) {
 	tx.r.unbindLocked(tx, ss, text)
 	ss.c.CloseWithError(stream.PolicyViolation, text)
 }
+
+// locked runs fn with the lock held and a txn of its own, recovering a
+// panic in it as the other entry points do (module.Registrar.Locked).
+func (s *Router) locked(fn func(c module.Context)) {
+	tx := &txn{r: s}
+	func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		defer s.recoverStanza(tx, nil)
+		fn(tx)
+	}()
+	s.flush(tx)
+}

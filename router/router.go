@@ -110,7 +110,7 @@ func New(cfg Config) (*Router, error) {
 		}
 		r.accounts[j.Localpart()] = newAccount(r, j.Localpart(), pass)
 	}
-	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log})
+	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log, Locked: r.locked})
 	seen := map[string]bool{}
 	for _, m := range cfg.Modules {
 		if seen[m.Name()] {

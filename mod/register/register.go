@@ -68,11 +68,15 @@ type Module struct {
 func (Module) Name() string { return "register" }
 
 // mod is one server's registration state, guarded by the router's lock
-// (every handler and hook runs with it held) except where prereg.go says.
+// (every handler and hook runs with it held; prereg.go takes it).
 type mod struct {
 	cfg        Module
 	tombstones map[string]time.Time // name -> when removed
 	order      []string             // tombstone names, oldest first
+	// created counts the accounts registration made (MaxAccounts);
+	// recent the registrations per remote address in the last minute.
+	created int
+	recent  map[string][]time.Time
 }
 
 // Register implements module.Module.
