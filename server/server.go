@@ -68,6 +68,11 @@ type Config struct {
 	// accounts before authentication (Prosody's allow_registration; off by
 	// default, as there). Password change and account removal are always on.
 	AllowRegistration bool
+	// MaxAccounts and NewAccountsPerIPPerMinute cap the accounts
+	// any-password mode makes on the fly, in all and per address per
+	// minute (router.Config; zero: router.DefaultMaxAccounts, and no
+	// per-address cap).
+	MaxAccounts, NewAccountsPerIPPerMinute int
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
 	// TLS, when set, is used for STARTTLS; when nil a self-signed
@@ -215,12 +220,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.router, err = router.New(router.Config{
-		Domain:      s.domain,
-		Accounts:    cfg.Accounts,
-		AnyPassword: s.cfg.AnyPassword,
-		Logger:      s.log,
-		Busy:        s.idle.add,
-		Modules:     mods,
+		Domain:                    s.domain,
+		Accounts:                  cfg.Accounts,
+		AnyPassword:               s.cfg.AnyPassword,
+		MaxAccounts:               cfg.MaxAccounts,
+		Logger:                    s.log,
+		NewAccountsPerIPPerMinute: cfg.NewAccountsPerIPPerMinute,
+		Busy:                      s.idle.add,
+		Modules:                   mods,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
