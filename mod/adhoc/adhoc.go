@@ -65,10 +65,14 @@ type command struct {
 	run func(c *call, fields map[string][]string, out *xmlnode.Element) error
 }
 
-// call is a command being run: the request and the module.
+// call is a command being run: the request and the module. after holds
+// what must wait until the answer is queued: ending sessions and removing
+// accounts, the admin's own among them, whose stream error would
+// otherwise go out before the result.
 type call struct {
 	*module.Request
-	m *mod
+	m     *mod
+	after []func()
 }
 
 // cmdError is an error a command's run reports to the requester.
@@ -238,6 +242,9 @@ func (s *mod) complete(c *call, cmd *command, sid string, f map[string][]string)
 		return
 	}
 	c.Reply(res)
+	for _, f := range c.after {
+		f()
+	}
 }
 
 // answer builds the result iq and its <command/> of status.

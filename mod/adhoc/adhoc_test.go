@@ -214,3 +214,15 @@ soon</body></message>`,
 		c.Expect(`<iq type="error" id="submit"><error><bad-sessionid xmlns="http://jabber.org/protocol/commands"/></error></iq>`)
 	})
 }
+
+// TestAdminDeletesSelf: the result comes before the stream ends.
+func TestAdminDeletesSelf(t *testing.T) {
+	s := newServer(t, nil)
+	admin := s.Login("admin@localhost/a")
+	sid := start(t, admin, adhoc.NodeDeleteUser)
+	submit(admin, adhoc.NodeDeleteUser, sid, `<field var="accountjids"><value>admin@localhost</value></field>`)
+	admin.Expect(`<iq type="result" id="submit"><command sessionid="{scansion:any}" node="{scansion:any}" xmlns="http://jabber.org/protocol/commands" status="completed"><note type="info">Deleted 1 accounts</note></command></iq>`)
+	if admin.Closed() == "" {
+		t.Errorf("deleted admin's session still open")
+	}
+}

@@ -224,7 +224,7 @@ func endUserSession(c *call, f map[string][]string, out *xmlnode.Element) error 
 			}
 		}
 		for _, s := range ended {
-			am.EndSession(s, "Session ended by an administrator")
+			c.after = append(c.after, func() { am.EndSession(s, "Session ended by an administrator") })
 			n++
 		}
 	}
@@ -249,7 +249,8 @@ func deleteUser(c *call, f map[string][]string, out *xmlnode.Element) error {
 			missing = append(missing, j.Bare().String())
 			continue
 		}
-		am.RemoveAccount(c.Context.Account(j.Localpart()), "Account deleted by an administrator")
+		a := c.Context.Account(j.Localpart())
+		c.after = append(c.after, func() { am.RemoveAccount(a, "Account deleted by an administrator") })
 		n++
 	}
 	note(out, "info", "Deleted "+strconv.Itoa(n)+" accounts")
