@@ -58,7 +58,35 @@ func registrationForm(iq *xmlnode.Element, domain string) *xmlnode.Element {
 	q.AddChild(NS, "instructions").SetText("Choose a username and password for use with this service.")
 	q.AddChild(NS, "username")
 	q.AddChild(NS, "password")
+	// The same as an XEP-0004 form (XEP-0077 section 5), which clients
+	// that render forms (Gajim) prefer; a submission of either is taken.
+	x := q.AddChild(nsData, "x", "type", "form")
+	x.AddChild(nsData, "title").SetText("Creating a new account")
+	x.AddChild(nsData, "instructions").SetText("Choose a username and password for use with this service.")
+	x.AddChild(nsData, "field", "type", "hidden", "var", "FORM_TYPE").AddChild(nsData, "value").SetText(NS)
+	x.AddChild(nsData, "field", "type", "text-single", "var", "username", "label", "Username").AddChild(nsData, "required")
+	x.AddChild(nsData, "field", "type", "text-private", "var", "password", "label", "Password").AddChild(nsData, "required")
 	return res
+}
+
+// nsData is XEP-0004's namespace.
+const nsData = "jabber:x:data"
+
+// credentials reads the username and password of a registration set, from
+// the legacy fields or a submitted data form.
+func credentials(q *xmlnode.Element) (user, pass string) {
+	user, pass = q.ChildText(NS, "username"), q.ChildText(NS, "password")
+	if x := q.Child(nsData, "x"); x != nil && x.Attrib("type") == "submit" {
+		for _, f := range x.ChildrenNamed(nsData, "field") {
+			switch f.Attrib("var") {
+			case "username":
+				user = f.ChildText(nsData, "value")
+			case "password":
+				pass = f.ChildText(nsData, "value")
+			}
+		}
+	}
+	return user, pass
 }
 
 func result(iq *xmlnode.Element, domain string) *xmlnode.Element {
@@ -81,7 +109,7 @@ func (s *mod) create(c module.Context, iq, q *xmlnode.Element, remote net.Addr) 
 	if q.Child(NS, "remove") != nil {
 		return fail("auth", "not-authorized", "Log in to remove an account")
 	}
-	user, pass := q.ChildText(NS, "username"), q.ChildText(NS, "password")
+	user, pass := credentials(q)
 	if user == "" || pass == "" {
 		return fail("modify", "not-acceptable", "Username and password are required")
 	}

@@ -56,7 +56,12 @@ func TestRegisterBeforeAuth(t *testing.T) {
 	}
 	r.Send(`<iq type="get" id="g"><query xmlns="jabber:iq:register"/></iq>`)
 	expect(t, r.Next(), `<iq xmlns="jabber:client" type="result" id="g" from="localhost"><query xmlns="jabber:iq:register">
-		<instructions>Choose a username and password for use with this service.</instructions><username/><password/></query></iq>`)
+		<instructions>Choose a username and password for use with this service.</instructions><username/><password/>
+		<x xmlns="jabber:x:data" type="form"><title>Creating a new account</title>
+			<instructions>Choose a username and password for use with this service.</instructions>
+			<field type="hidden" var="FORM_TYPE"><value>jabber:iq:register</value></field>
+			<field type="text-single" var="username" label="Username"><required/></field>
+			<field type="text-private" var="password" label="Password"><required/></field></x></query></iq>`)
 
 	for _, tc := range []struct{ name, query, want string }{
 		{"taken", `<username>taken</username><password>x</password>`, "conflict"},
@@ -75,6 +80,11 @@ func TestRegisterBeforeAuth(t *testing.T) {
 
 	r.Send(`<iq type="set" id="new"><query xmlns="jabber:iq:register"><username>Newbie</username><password>secret</password></query></iq>`)
 	expect(t, r.Next(), `<iq xmlns="jabber:client" type="result" id="new" from="localhost"/>`)
+	// A data form submission works as well.
+	r.Send(`<iq type="set" id="form"><query xmlns="jabber:iq:register"><x xmlns="jabber:x:data" type="submit">
+		<field var="FORM_TYPE"><value>jabber:iq:register</value></field>
+		<field var="username"><value>formuser</value></field><field var="password"><value>pw</value></field></x></query></iq>`)
+	expect(t, r.Next(), `<iq xmlns="jabber:client" type="result" id="form" from="localhost"/>`)
 	// The same stream authenticates as the new account (its name in
 	// normalised form), and nobody else may register it.
 	if got := r.Plain("newbie", "wrong"); got.Name.Local != "failure" {
