@@ -136,8 +136,7 @@ func (s *mod) visible(from jid.JID) []*command {
 
 // listInfo is the command list node's disco#info (XEP-0050 section 2.2).
 func (s *mod) listInfo(_ *module.Request, p *xmlnode.Element) bool {
-	p.AddChild(nsInfo, "identity", "category", "automation", "type", "command-list", "name", "Commands")
-	p.AddChild(nsInfo, "feature", "var", NS)
+	p.AddChild(nsInfo, "identity", "category", "automation", "type", "command-list", "name", "Ad-Hoc Commands")
 	return true
 }
 

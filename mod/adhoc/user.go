@@ -2,7 +2,6 @@ package adhoc
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -21,38 +20,27 @@ func userCommands() []*command {
 			return nil
 		}},
 		{node: NodeUptime, name: "Get uptime", run: func(c *call, _ map[string][]string, out *xmlnode.Element) error {
-			up := c.m.now().Sub(c.m.started)
-			note(out, "info", fmt.Sprintf("This server has been running for %s (since %s)",
-				humanDuration(up), c.m.started.UTC().Format(time.RFC3339)))
+			note(out, "info", uptimeText(c.m.now().Sub(c.m.started), c.m.started))
 			return nil
 		}},
 	}
 }
 
-// humanDuration spells d out as Prosody's uptime command does: days,
-// hours, minutes and seconds, leaving out the leading zero units.
-func humanDuration(d time.Duration) string {
+// uptimeText is Prosody's uptime note: days, hours and minutes, and the
+// start time in C's %c form (in UTC here).
+func uptimeText(d time.Duration, since time.Time) string {
 	if d < 0 {
 		d = 0
 	}
-	secs := int64(d / time.Second)
-	units := []struct {
-		n    int64
-		name string
-	}{{secs / 86400, "day"}, {secs / 3600 % 24, "hour"}, {secs / 60 % 60, "minute"}, {secs % 60, "second"}}
-	var parts []string
-	for _, u := range units {
-		if u.n == 0 {
-			continue
-		}
-		s := fmt.Sprintf("%d %s", u.n, u.name)
-		if u.n != 1 {
-			s += "s"
-		}
-		parts = append(parts, s)
+	mins := int64(d / time.Minute)
+	return fmt.Sprintf("This server has been running for %s, %s and %s (since %s)",
+		plural(mins/1440, "day"), plural(mins/60%24, "hour"), plural(mins%60, "minute"),
+		since.UTC().Format("Mon Jan _2 15:04:05 2006"))
+}
+
+func plural(n int64, unit string) string {
+	if n == 1 {
+		return "1 " + unit
 	}
-	if len(parts) == 0 {
-		return "0 seconds"
-	}
-	return strings.Join(parts, ", ")
+	return fmt.Sprintf("%d %ss", n, unit)
 }
