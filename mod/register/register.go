@@ -9,7 +9,9 @@
 // does: for Module.TombstoneTTL the name cannot be registered again, and a
 // stanza addressed to it gets a "gone" error (a presence probe or
 // subscription request also an "unsubscribed"), so that a contact's client
-// learns the account went away instead of waiting.
+// learns the account went away instead of waiting. In any-password mode,
+// where anyone may log in as any name, logging in as the name again ends
+// its tombstone.
 //
 // Account creation is capped (Module.PerIPPerMinute, Module.MaxAccounts):
 // issue 11's "every quota in numbers" for an open server.
@@ -101,6 +103,7 @@ func (m Module) Register(r *module.Registrar) error {
 	r.OnPresenceSent(module.Filter+10, s.guard)
 	r.OnMessageSent(module.Filter+10, s.guard)
 	r.OnIQSent(module.Filter+10, s.guard)
+	r.OnSessionBound(module.After, s.revived)
 	if m.Allow {
 		s.registerPreAuth(r)
 	}
@@ -198,9 +201,26 @@ func (s *mod) buried(name string) bool {
 	return false
 }
 
-// guard stops a stanza for a removed account (one with a tombstone and,
-// in any-password mode, not logged in again since) and answers it with
-// "gone", plus "unsubscribed" for a probe or subscription request.
+// revived forgets the tombstone of a name someone logged in as again,
+// which only any-password mode allows (a removed account has no password
+// otherwise): the name is in use, and stanzas for it must reach it.
+func (s *mod) revived(_ module.Context, sess module.Session) {
+	name := sess.Account().Name()
+	if _, ok := s.tombstones[name]; !ok {
+		return
+	}
+	delete(s.tombstones, name)
+	for i, n := range s.order {
+		if n == name {
+			s.order = append(s.order[:i], s.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// guard stops a stanza for a removed account (one with a live tombstone)
+// and answers it with "gone", plus "unsubscribed" for a probe or
+// subscription request.
 func (s *mod) guard(c module.Context, ev *module.Sent) bool {
 	to := ev.To
 	if to.Localpart() == "" || to.Domainpart() != c.Domain() || len(s.tombstones) == 0 {
@@ -208,9 +228,6 @@ func (s *mod) guard(c module.Context, ev *module.Sent) bool {
 	}
 	name := to.Localpart()
 	if !s.buried(name) {
-		return false
-	}
-	if am := module.Accounts(c); am != nil && am.AccountExists(name) {
 		return false
 	}
 	st := ev.Stanza

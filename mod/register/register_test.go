@@ -95,6 +95,21 @@ func TestRemoveLeavesTombstone(t *testing.T) {
 	romeo.Send(`<presence type="unavailable" to="juliet@localhost"/>`)
 	romeo.ExpectNothing()
 
+	// Logging in as the name again (any-password mode) puts it back in use.
+	t.Run("revived", func(t *testing.T) {
+		s := moduletest.New(t, register.Module{})
+		a := s.Login("ghost@localhost/a")
+		b := s.Login("bob@localhost/b")
+		a.Send(`<iq type="set" id="bye"><query xmlns="jabber:iq:register"><remove/></query></iq>`)
+		a.Expect(`<iq type="result" id="bye"/>`)
+		b.Send(`<message type="chat" to="ghost@localhost"><body>1</body></message>`)
+		b.Expect(`<message type="error" from="ghost@localhost">` + errGone + `</message>`)
+		again := s.Login("ghost@localhost/again")
+		b.Send(`<message type="chat" to="ghost@localhost/again"><body>2</body></message>`)
+		b.ExpectNothing()
+		again.Expect(`<message type="chat" from="bob@localhost/b"><body>2</body></message>`)
+	})
+
 	// After the tombstone's time, the name is an ordinary one again (here
 	// an account without sessions nor offline storage).
 	now = now.Add(2 * time.Hour)
