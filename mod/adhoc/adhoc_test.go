@@ -34,8 +34,8 @@ func TestCommandList(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("admin got %d stanzas", len(got))
 	}
-	if n := len(got[0].Child("http://jabber.org/protocol/disco#items", "query").Elements()); n != 8 {
-		t.Errorf("admin sees %d commands, want 8: %s", n, got[0])
+	if n := len(got[0].Child("http://jabber.org/protocol/disco#items", "query").Elements()); n != 9 {
+		t.Errorf("admin sees %d commands, want 9: %s", n, got[0])
 	}
 
 	t.Run("info of a command", func(t *testing.T) {
@@ -146,6 +146,19 @@ func TestAdminCommands(t *testing.T) {
 		// The session is over.
 		submit(c, adhoc.NodeOnlineUsersList, sid, ``)
 		c.Expect(`<iq type="error" id="submit"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><bad-sessionid xmlns="http://jabber.org/protocol/commands"/></error></iq>`)
+	})
+	t.Run("registered users list", func(t *testing.T) {
+		c := admin.In(t)
+		sid := start(t, c, adhoc.NodeRegisteredUsersList)
+		submit(c, adhoc.NodeRegisteredUsersList, sid, `<field var="max_items"><value>none</value></field>`)
+		c.Expect(`<iq type="result" id="submit"><command node="{scansion:any}" xmlns="http://jabber.org/protocol/commands" status="completed" sessionid="` + sid + `">
+			<x xmlns="jabber:x:data" type="result"><field type="hidden" var="FORM_TYPE"><value>http://jabber.org/protocol/admin</value></field><field var="registereduserjids" type="jid-multi" scansion:strict="true" label="{scansion:any}"><value>admin@localhost</value><value>alice@localhost</value><value>bob@localhost</value></field></x></command></iq>`)
+	})
+	t.Run("bad max_items", func(t *testing.T) {
+		c := admin.In(t)
+		sid := start(t, c, adhoc.NodeOnlineUsersList)
+		submit(c, adhoc.NodeOnlineUsersList, sid, `<field var="max_items"><value>-3</value></field>`)
+		c.Expect(`<iq type="error" id="submit"><error type="modify"><bad-request xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
 	})
 	t.Run("cancel", func(t *testing.T) {
 		c := admin.In(t)

@@ -14,12 +14,13 @@ import (
 
 // The XEP-0133 command nodes served (section 4), for admins only.
 const (
-	NodeOnlineUsersNum     = NSAdmin + "#get-online-users-num"
-	NodeRegisteredUsersNum = NSAdmin + "#get-registered-users-num"
-	NodeOnlineUsersList    = NSAdmin + "#get-online-users-list"
-	NodeAnnounce           = NSAdmin + "#announce"
-	NodeEndUserSession     = NSAdmin + "#end-user-session"
-	NodeDeleteUser         = NSAdmin + "#delete-user"
+	NodeOnlineUsersNum      = NSAdmin + "#get-online-users-num"
+	NodeRegisteredUsersNum  = NSAdmin + "#get-registered-users-num"
+	NodeOnlineUsersList     = NSAdmin + "#get-online-users-list"
+	NodeRegisteredUsersList = NSAdmin + "#get-registered-users-list"
+	NodeAnnounce            = NSAdmin + "#announce"
+	NodeEndUserSession      = NSAdmin + "#end-user-session"
+	NodeDeleteUser          = NSAdmin + "#delete-user"
 )
 
 // Limits on what one admin command takes and returns.
@@ -38,7 +39,10 @@ func adminCommands() []*command {
 	return []*command{
 		{node: NodeOnlineUsersNum, name: "Get Number of Online Users", admin: true, run: onlineUsersNum},
 		{node: NodeRegisteredUsersNum, name: "Get Number of Registered Users", admin: true, run: registeredUsersNum},
-		{node: NodeOnlineUsersList, name: "Get List of Online Users", admin: true, form: onlineUsersListForm, run: onlineUsersList},
+		{node: NodeOnlineUsersList, name: "Get List of Online Users", admin: true,
+			form: listForm("Requesting List of Online Users", "online"), run: userList("onlineuserjids", "The list of all online users", online)},
+		{node: NodeRegisteredUsersList, name: "Get List of Registered Users", admin: true,
+			form: listForm("Requesting List of Registered Users", "registered"), run: userList("registereduserjids", "The list of all users", registered)},
 		{node: NodeAnnounce, name: "Send Announcement to Online Users", admin: true, form: announceForm, run: announce},
 		{node: NodeEndUserSession, name: "End User Session", admin: true, form: jidsForm("End User Session",
 			"Fill out this form to end a user's session."), run: endUserSession},
@@ -95,38 +99,57 @@ func registeredUsersNum(c *call, _ map[string][]string, out *xmlnode.Element) er
 	return nil
 }
 
-func onlineUsersListForm(*call) *xmlnode.Element {
-	x := form("form", "Requesting List of Online Users", "Fill out this form to request the online users of this service.")
-	f := field(x, "list-single", "max_items", "Maximum number of items to show", false, strconv.Itoa(DefaultListItems))
-	for _, n := range []string{"25", "50", "75", "100", "150", "200", "none"} {
-		f.AddChild(NSData, "option", "label", n).AddChild(NSData, "value").SetText(n)
+// listForm is the first stage of the list commands (XEP-0133 sections
+// 4.18 and 4.20): how many to show.
+func listForm(title, which string) func(*call) *xmlnode.Element {
+	return func(*call) *xmlnode.Element {
+		x := form("form", title, "Fill out this form to request the "+which+" users of this service.")
+		f := field(x, "list-single", "max_items", "Maximum number of items to show", false, strconv.Itoa(DefaultListItems))
+		for _, n := range []string{"25", "50", "75", "100", "150", "200", "none"} {
+			f.AddChild(NSData, "option", "label", n).AddChild(NSData, "value").SetText(n)
+		}
+		return x
 	}
-	return x
 }
 
-func onlineUsersList(c *call, f map[string][]string, out *xmlnode.Element) error {
-	am, err := accounts(c)
-	if err != nil {
-		return err
-	}
-	max := DefaultListItems
-	if v := first(f["max_items"]); v != "" {
-		if v == "none" {
-			max = -1
-		} else if n, err := strconv.Atoi(v); err == nil && n > 0 {
-			max = n
-		} else {
-			return &cmdError{stanza.Modify, stanza.BadRequest, "max_items must be a positive number or none"}
+// userList answers a list command with the bare JIDs list returns, at
+// most max_items of them, in field v.
+func userList(v, label string, list func(module.AccountManager) []string) func(*call, map[string][]string, *xmlnode.Element) error {
+	return func(c *call, f map[string][]string, out *xmlnode.Element) error {
+		am, err := accounts(c)
+		if err != nil {
+			return err
 		}
+		max := DefaultListItems
+		if v := first(f["max_items"]); v != "" {
+			if v == "none" {
+				max = -1
+			} else if n, err := strconv.Atoi(v); err == nil && n > 0 {
+				max = n
+			} else {
+				return &cmdError{stanza.Modify, stanza.BadRequest, "max_items must be a positive number or none"}
+			}
+		}
+		users := list(am)
+		if max >= 0 && len(users) > max {
+			users = users[:max]
+		}
+		x := form("result", "", "")
+		field(x, "jid-multi", v, label, false, users...)
+		out.Append(x)
+		return nil
 	}
-	users := online(am)
-	if max >= 0 && len(users) > max {
-		users = users[:max]
-	}
-	x := form("result", "", "")
-	field(x, "jid-multi", "onlineuserjids", "The list of all online users", false, users...)
-	out.Append(x)
-	return nil
+}
+
+// registered returns the bare JIDs of every account, sorted.
+func registered(am module.AccountManager) []string {
+	var out []string
+	am.EachAccount(func(a module.Account) bool {
+		out = append(out, a.JID().String())
+		return true
+	})
+	slices.Sort(out)
+	return out
 }
 
 func announceForm(*call) *xmlnode.Element {
