@@ -7,8 +7,9 @@
 // Every user may run "ping" (as ejabberd offers) and "uptime" (as Prosody
 // does). Admins (Module.Admins) also get the cheap XEP-0133 Service
 // Administration commands (admin.go): the numbers and lists of online and
-// registered users, an announcement to the online users, ending a user's
-// sessions and deleting a user (the account-removal path of XEP-0077).
+// registered users, an announcement to the online users, adding a user,
+// changing a user's password, ending a user's sessions and deleting a user
+// (the account-removal path of XEP-0077).
 // Anyone else asking for those is told forbidden, and the command list and
 // disco#info do not show them.
 package adhoc

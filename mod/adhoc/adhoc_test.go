@@ -34,8 +34,8 @@ func TestCommandList(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("admin got %d stanzas", len(got))
 	}
-	if n := len(got[0].Child("http://jabber.org/protocol/disco#items", "query").Elements()); n != 9 {
-		t.Errorf("admin sees %d commands, want 9: %s", n, got[0])
+	if n := len(got[0].Child("http://jabber.org/protocol/disco#items", "query").Elements()); n != 11 {
+		t.Errorf("admin sees %d commands, want 11: %s", n, got[0])
 	}
 
 	t.Run("info of a command", func(t *testing.T) {
@@ -153,6 +153,33 @@ func TestAdminCommands(t *testing.T) {
 		submit(c, adhoc.NodeRegisteredUsersList, sid, `<field var="max_items"><value>none</value></field>`)
 		c.Expect(`<iq type="result" id="submit"><command node="{scansion:any}" xmlns="http://jabber.org/protocol/commands" status="completed" sessionid="` + sid + `">
 			<x xmlns="jabber:x:data" type="result"><field type="hidden" var="FORM_TYPE"><value>http://jabber.org/protocol/admin</value></field><field var="registereduserjids" type="jid-multi" scansion:strict="true" label="{scansion:any}"><value>admin@localhost</value><value>alice@localhost</value><value>bob@localhost</value></field></x></command></iq>`)
+	})
+	t.Run("add user and change password", func(t *testing.T) {
+		c := admin.In(t)
+		for _, tc := range []struct{ node, fields, want string }{
+			{adhoc.NodeAddUser, `<field var="accountjid"><value>carol@localhost</value></field><field var="password"><value>a</value></field><field var="password-verify"><value>b</value></field>`, "not-acceptable"},
+			{adhoc.NodeAddUser, `<field var="accountjid"><value>carol@elsewhere</value></field><field var="password"><value>a</value></field><field var="password-verify"><value>a</value></field>`, "bad-request"},
+			{adhoc.NodeAddUser, `<field var="accountjid"><value>carol@localhost</value></field><field var="password"><value>a</value></field><field var="password-verify"><value>a</value></field>`, ""},
+			{adhoc.NodeAddUser, `<field var="accountjid"><value>carol@localhost</value></field><field var="password"><value>a</value></field><field var="password-verify"><value>a</value></field>`, "conflict"},
+			{adhoc.NodeChangeUserPassword, `<field var="accountjid"><value>nobody@localhost</value></field><field var="password"><value>b</value></field>`, "item-not-found"},
+			{adhoc.NodeChangeUserPassword, `<field var="accountjid"><value>carol@localhost</value></field><field var="password"><value>b</value></field>`, ""},
+		} {
+			sid := start(t, c, tc.node)
+			submit(c, tc.node, sid, tc.fields)
+			got := c.Received()
+			if len(got) != 1 {
+				t.Fatalf("%d answers", len(got))
+			}
+			if tc.want == "" {
+				if got[0].Attrib("type") != "result" {
+					t.Errorf("%s %s: %s", tc.node, tc.fields, got[0])
+				}
+				continue
+			}
+			if e := got[0].Child("jabber:client", "error"); e == nil || e.Child("urn:ietf:params:xml:ns:xmpp-stanzas", tc.want) == nil {
+				t.Errorf("%s %s: %s, want %s", tc.node, tc.fields, got[0], tc.want)
+			}
+		}
 	})
 	t.Run("bad max_items", func(t *testing.T) {
 		c := admin.In(t)

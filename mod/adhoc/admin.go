@@ -19,6 +19,8 @@ const (
 	NodeOnlineUsersList     = NSAdmin + "#get-online-users-list"
 	NodeRegisteredUsersList = NSAdmin + "#get-registered-users-list"
 	NodeAnnounce            = NSAdmin + "#announce"
+	NodeAddUser             = NSAdmin + "#add-user"
+	NodeChangeUserPassword  = NSAdmin + "#change-user-password"
 	NodeEndUserSession      = NSAdmin + "#end-user-session"
 	NodeDeleteUser          = NSAdmin + "#delete-user"
 )
@@ -44,6 +46,8 @@ func adminCommands() []*command {
 		{node: NodeRegisteredUsersList, name: "Get List of Registered Users", admin: true,
 			form: listForm("Requesting List of Registered Users", "registered"), run: userList("registereduserjids", "The list of all users", registered)},
 		{node: NodeAnnounce, name: "Send Announcement to Online Users", admin: true, form: announceForm, run: announce},
+		{node: NodeAddUser, name: "Add User", admin: true, form: addUserForm, run: addUser},
+		{node: NodeChangeUserPassword, name: "Change User Password", admin: true, form: passwordForm, run: changePassword},
 		{node: NodeEndUserSession, name: "End User Session", admin: true, form: jidsForm("End User Session",
 			"Fill out this form to end a user's session."), run: endUserSession},
 		{node: NodeDeleteUser, name: "Delete User", admin: true, form: jidsForm("Deleting a User",
@@ -222,6 +226,76 @@ func localJIDs(c *call, f map[string][]string) ([]jid.JID, error) {
 		out = append(out, j)
 	}
 	return out, nil
+}
+
+// MaxPasswordBytes bounds a password an admin sets.
+const MaxPasswordBytes = 1024
+
+func addUserForm(*call) *xmlnode.Element {
+	x := form("form", "Adding a User", "Fill out this form to add a user.")
+	field(x, "jid-single", "accountjid", "The Jabber ID for the account to be added", true)
+	field(x, "text-private", "password", "The password for this account", true)
+	field(x, "text-private", "password-verify", "Retype password", true)
+	return x
+}
+
+func passwordForm(*call) *xmlnode.Element {
+	x := form("form", "Changing a User Password", "Fill out this form to change a user's password.")
+	field(x, "jid-single", "accountjid", "The Jabber ID for this account", true)
+	field(x, "text-private", "password", "The password for this account", true)
+	return x
+}
+
+// accountAndPassword reads accountjid (a bare JID of this server) and
+// password.
+func accountAndPassword(c *call, f map[string][]string) (string, string, error) {
+	j, err := jid.Parse(first(f["accountjid"]))
+	if err != nil || j.Localpart() == "" || j.Domainpart() != c.Domain() || j.Resourcepart() != "" {
+		return "", "", &cmdError{stanza.Modify, stanza.BadRequest, "accountjid must be the bare JID of an account of this server"}
+	}
+	pass := first(f["password"])
+	if pass == "" || len(pass) > MaxPasswordBytes {
+		return "", "", &cmdError{stanza.Modify, stanza.NotAcceptable, "A password of at most 1024 bytes is required"}
+	}
+	return j.Localpart(), pass, nil
+}
+
+// addUser creates an account (XEP-0133 section 4.1).
+func addUser(c *call, f map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	name, pass, err := accountAndPassword(c, f)
+	if err != nil {
+		return err
+	}
+	if v := first(f["password-verify"]); v != pass {
+		return &cmdError{stanza.Modify, stanza.NotAcceptable, "The passwords do not match"}
+	}
+	if _, err := am.CreateAccount(name, pass); err != nil {
+		return &cmdError{stanza.Cancel, stanza.Conflict, "Account already exists"}
+	}
+	note(out, "info", "Account successfully created")
+	return nil
+}
+
+// changePassword sets an account's password (XEP-0133 section 4.7).
+func changePassword(c *call, f map[string][]string, out *xmlnode.Element) error {
+	am, err := accounts(c)
+	if err != nil {
+		return err
+	}
+	name, pass, err := accountAndPassword(c, f)
+	if err != nil {
+		return err
+	}
+	if !am.AccountExists(name) {
+		return &cmdError{stanza.Cancel, stanza.ItemNotFound, "No such account"}
+	}
+	am.SetPassword(c.Context.Account(name), pass)
+	note(out, "info", "Password successfully changed")
+	return nil
 }
 
 // endUserSession ends the sessions of bare JIDs, or the one of full JIDs.
