@@ -45,6 +45,12 @@ type Config struct {
 	// AnyPassword: PLAIN accepts any password and creates the account on
 	// first login (Prosody's scansion configuration).
 	AnyPassword bool
+	// MaxAccounts bounds the accounts any-password mode makes on the fly
+	// (on first login or for a stanza to an unknown name); zero means
+	// DefaultMaxAccounts, negative no bound. NewAccountsPerIPPerMinute
+	// bounds the first logins that make one, per remote address (zero:
+	// no bound, what a load test from one address needs).
+	MaxAccounts, NewAccountsPerIPPerMinute int
 	// Logger receives logs (panics with their stack among them); nil
 	// discards them.
 	Logger *slog.Logger
@@ -83,6 +89,7 @@ type Router struct {
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
+	caps     newCaps
 	closed   bool
 	pending  map[string]*pendingIQ // SendIQ by id
 	iqSeq    uint64
@@ -97,6 +104,10 @@ func New(cfg Config) (*Router, error) {
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
+	r.caps = newCaps{max: cfg.MaxAccounts, perAddr: cfg.NewAccountsPerIPPerMinute}
+	if r.caps.max == 0 {
+		r.caps.max = DefaultMaxAccounts
+	}
 	if r.busy == nil {
 		r.busy = func(int) {}
 	}
@@ -110,7 +121,7 @@ func New(cfg Config) (*Router, error) {
 		}
 		r.accounts[j.Localpart()] = newAccount(r, j.Localpart(), pass)
 	}
-	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log})
+	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log, Locked: r.locked})
 	seen := map[string]bool{}
 	for _, m := range cfg.Modules {
 		if seen[m.Name()] {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/muctest/muctest/mod/adhoc"
 	"github.com/muctest/muctest/mod/blocking"
 	"github.com/muctest/muctest/mod/carbons"
 	"github.com/muctest/muctest/mod/disco"
@@ -12,6 +13,7 @@ import (
 	"github.com/muctest/muctest/mod/offline"
 	"github.com/muctest/muctest/mod/ping"
 	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/register"
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/session"
 	timemod "github.com/muctest/muctest/mod/time"
@@ -28,6 +30,10 @@ const Version = "0.1"
 // in registration order: what Prosody's scansion configuration enables.
 // Adding a XEP to the server is one package under mod/ and one line here.
 func DefaultModules() []module.Module {
+	return defaultModules(Config{})
+}
+
+func defaultModules(cfg Config) []module.Module {
 	return []module.Module{
 		session.Module{},                    // RFC 3921 session establishment, a no-op for old clients
 		disco.Module{ServerName: "muctest"}, // XEP-0030 service discovery, from every registration
@@ -42,6 +48,8 @@ func DefaultModules() []module.Module {
 		private.Module{},              // XEP-0049 private XML storage
 		last.Module{},                 // XEP-0012 last activity
 		mam.Module{SmartEnable: true}, // XEP-0313 archives of accounts, XEP-0359 stanza ids
+		register.Module{Allow: cfg.AllowRegistration}, // XEP-0077 registration, password change, removal, tombstones
+		adhoc.Module{Admins: cfg.Admins},              // XEP-0050 ad-hoc commands, XEP-0133 admin commands
 	}
 }
 
@@ -50,7 +58,7 @@ func DefaultModules() []module.Module {
 func (s *Server) modules() ([]module.Module, error) {
 	var mods []module.Module
 	if !s.cfg.NoDefaultModules {
-		for _, m := range DefaultModules() {
+		for _, m := range defaultModules(s.cfg) {
 			if !slices.Contains(s.cfg.Without, m.Name()) {
 				mods = append(mods, m)
 			}

@@ -4,8 +4,9 @@
 // field of its IQ handlers), and the server's items are its components.
 // An account answers its owner and the contacts subscribed to its
 // presence; anyone else gets service-unavailable, as Prosody does, which
-// does not reveal the account. Nodes: there are none, so a query for one
-// is item-not-found (XEP-0030 sections 3.1 and 4.1).
+// does not reveal the account. Nodes (XEP-0030 sections 3.2 and 4.2) are
+// the ones modules registered (module.DiscoNode); a query for another is
+// item-not-found.
 package disco
 
 import (
@@ -46,10 +47,6 @@ func (m Module) Register(r *module.Registrar) error {
 // allowed answers the errors common to both queries; it reports whether
 // the query may be answered.
 func allowed(q *module.Request) bool {
-	if q.Payload.Attrib("node") != "" {
-		q.Error(stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
-		return false
-	}
 	if q.Account != nil && !q.MaySeePresence(q.Account, q.From) {
 		q.Error(stanza.Cancel, stanza.ServiceUnavailable, "")
 		return false
@@ -57,8 +54,39 @@ func allowed(q *module.Request) bool {
 	return true
 }
 
+// node answers a query for a node (true), from the module that registered
+// it, or item-not-found; it reports false for a query without node.
+func node(r *module.Registrar, q *module.Request, ns string, items bool) bool {
+	name := q.Payload.Attrib("node")
+	if name == "" {
+		return false
+	}
+	where := module.OnServer
+	if q.Account != nil {
+		where = module.OnAccount
+	}
+	for _, n := range r.DiscoNodes() {
+		if n.Node != name || n.Where&where == 0 {
+			continue
+		}
+		f := n.Info
+		if items {
+			f = n.Items
+		}
+		res := q.Result()
+		p := res.AddChild(ns, "query", "node", name)
+		if f != nil && f(q, p) {
+			q.Reply(res)
+			return true
+		}
+		break
+	}
+	q.Error(stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
+	return true
+}
+
 func info(r *module.Registrar, q *module.Request) {
-	if !allowed(q) {
+	if !allowed(q) || node(r, q, NSInfo, false) {
 		return
 	}
 	where := module.OnServer
@@ -89,7 +117,7 @@ func info(r *module.Registrar, q *module.Request) {
 }
 
 func items(r *module.Registrar, q *module.Request) {
-	if !allowed(q) {
+	if !allowed(q) || node(r, q, NSItems, true) {
 		return
 	}
 	res := q.Result()

@@ -89,6 +89,7 @@ func (Module) Register(r *module.Registrar) error {
 	r.Contacts(m)
 	r.OnInitialPresence(module.Filter, m.probe)
 	r.OnInitialPresence(module.After, m.pending)
+	r.OnAccountRemoved(module.After, m.removed)
 	return nil
 }
 
