@@ -10,15 +10,22 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// trunkDir holds Prosody trunk's scansion scripts, shared next to the
-// repository and never copied into it.
-const trunkDir = "../../shared/corpus/prosody-trunk"
+// trunkDir returns where Prosody trunk's scansion scripts are: shared next
+// to the repository and never copied into it, or under $MUCTEST_SHARED (a
+// git worktree has no ../shared beside it).
+func trunkDir() string {
+	shared := "../../shared"
+	if s := os.Getenv("MUCTEST_SHARED"); s != "" {
+		shared = s
+	}
+	return filepath.Join(shared, "corpus", "prosody-trunk")
+}
 
 // readTrunk returns a trunk script's text; the corpus missing skips the
 // test locally and fails it in CI.
 func readTrunk(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(trunkDir, name))
+	b, err := os.ReadFile(filepath.Join(trunkDir(), name))
 	if err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("the Prosody trunk corpus is required in CI: %v", err)
