@@ -174,7 +174,7 @@ func (s *Service) publish(actor string, r *Request) (*Result, error) {
 			return nil, err
 		}
 	}
-	if n != nil && required != nil {
+	if n != nil && required != nil && !r.OptionsAsDefaults {
 		if f := required.mismatch(n.cfg); f != "" {
 			return nil, errPrecondition(f)
 		}

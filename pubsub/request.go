@@ -76,6 +76,11 @@ type Request struct {
 	Config         *Form
 	PublishOptions *Form
 	SubOptions     *Form
+	// OptionsAsDefaults makes PublishOptions the configuration of a node
+	// the publish creates and nothing more: no precondition on an
+	// existing node (what server-side publishers such as the vCard
+	// conversion need; never set by ParseRequest).
+	OptionsAsDefaults bool
 	// Entries are the <affiliation/> or <subscription/> elements of an
 	// owner set: a JID and its new affiliation or subscription state.
 	Entries []Entry
