@@ -164,17 +164,23 @@ func (r roster) Groups(contact string) ([]string, bool) { return r.env.Groups(r.
 
 // interested returns the recipients whose caps want node. It runs with
 // the service's lock held (pubsub.ServiceConfig.Interested) and takes
-// only c.mu.
+// only c.mu. A contact's bare JID (learnt from the contact's own answer)
+// is left out once one of its resources answered for itself: a headline
+// to the bare JID would reach that resource a second time.
 func (c *Core) interested(a *account, node string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []string
+	full := map[string]bool{}
 	for _, r := range a.order {
 		if slices.Contains(a.interest[r].nodes, node) {
 			out = append(out, r)
+			if b := bareOf(r); b != r {
+				full[b] = true
+			}
 		}
 	}
-	return out
+	return slices.DeleteFunc(out, func(r string) bool { return full[r] })
 }
 
 // HandleIQ answers a pubsub iq to account's bare JID (or, from its owner,
@@ -345,4 +351,13 @@ func (c *Core) Forget(acct string) []*xmlnode.Element {
 		return nil
 	}
 	return a.svc.DeleteAll()
+}
+
+// bareOf returns the bare form of a JID string ("" when it does not parse).
+func bareOf(s string) string {
+	j, err := jid.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return j.Bare().String()
 }

@@ -146,6 +146,12 @@ func TestContactsInterest(t *testing.T) {
 	if len(items) != 1 || !strings.Contains(items[0], `to="romeo@localhost/r"`) || !strings.Contains(items[0], "tune") {
 		t.Fatalf("last items on the contact's answer: %v", items)
 	}
+	// Now that his full JID asked, a publish reaches it once, not also
+	// through his bare JID.
+	out = publish(c, "juliet@localhost", julietR, "http://jabber.org/protocol/tune", tune, "")
+	if len(out) != 2 || !strings.Contains(out[0], `to="romeo@localhost/r"`) {
+		t.Fatalf("one notification to the resource: %v", out)
+	}
 	// A stranger's presence asks nothing and learns nothing.
 	if out := c.Presence("juliet@localhost", "eve@localhost/e", presence("v3"), false); out.Query != nil || len(out.Items) != 0 {
 		t.Fatalf("stranger: %+v", out)
