@@ -25,6 +25,12 @@ type Handler interface {
 	HandleStanza(st *xmlnode.Element)
 }
 
+// HandlerFunc adapts a function to Handler, for tests and small services.
+type HandlerFunc func(st *xmlnode.Element)
+
+// HandleStanza calls f(st).
+func (f HandlerFunc) HandleStanza(st *xmlnode.Element) { f(st) }
+
 // Router delivers a stanza from a component to its "to" address (a local
 // user's bare or full JID, or another component). It never blocks on a
 // socket: delivery to a session is a queue append, so a component may call it

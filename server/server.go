@@ -1,15 +1,14 @@
-// Package server is the in-process XMPP server: it accepts client
-// connections (package c2s), keeps accounts and sessions in memory, routes
-// stanzas by the rules of RFC 6120 and RFC 6121 (presence, subscriptions,
-// rosters, offline messages stamped with XEP-0203 delay), and mounts the MUC
-// service (package muc, XEP-0045) at conference.<domain>. It also answers
-// what Prosody's scansion configuration enables and clients ask for at
-// login: XEP-0030 service discovery, XEP-0199 ping, XEP-0092 version,
-// XEP-0202 time, XEP-0054 vCards (with the XEP-0153 photo marker on
-// presence), XEP-0049 private storage and XEP-0280 message carbons.
+// Package server is the in-process XMPP server that a program or a test
+// embeds: it accepts client connections (package c2s), hands their stanzas
+// to the routing core (package router, RFC 6120 and RFC 6121), and mounts
+// the default set of feature modules (defaults.go: one package per XEP
+// under mod/) and the MUC service (package muc, XEP-0045) at
+// conference.<domain>. Config adds modules of one's own and leaves default
+// ones out.
 //
-// It is shaped like net/http: a Server is a value with Serve(net.Listener)
-// and Close(), and servertest starts one on loopback for a Go test.
+// It is shaped like net/http: a Server is a value with Serve(net.Listener),
+// Close() and Shutdown(ctx), HTTPHandler() is the mux the modules' HTTP
+// routes are on, and servertest starts one on loopback for a Go test.
 //
 // Routing is synchronous: the goroutine that read a stanza routes it, and
 // every delivery is appended to the recipients' outbound queues before that
@@ -36,8 +35,10 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/netpoll"
+	"github.com/muctest/muctest/router"
 )
 
 // Config sets up a Server. The zero value is a usable test server: domain
@@ -87,9 +88,22 @@ type Config struct {
 	// everything (a test server on loopback); see RateLimit.
 	ConnRate RateLimit
 	AuthRate RateLimit
+	// MaxConns and MaxConnsPerIP cap the connections open at once, in
+	// all and from one IP address (package connlimit); one over a cap is
+	// refused with a stream error before anything is read from it. Zero
+	// takes connlimit's defaults (from RLIMIT_NOFILE with headroom, and
+	// connlimit.DefaultMaxPerIP), a negative value means no cap.
+	MaxConns, MaxConnsPerIP int
+	// AuthBackoff throttles failed SASL attempts per account and per IP
+	// address; the zero value is on with its defaults.
+	AuthBackoff AuthBackoff
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
+	// MUCLockTimeout is muc.Config.LockTimeout for the MUC service New
+	// builds: how long a room its owner never configures stays locked
+	// (zero: muc.DefaultLockTimeout; negative: until configured).
+	MUCLockTimeout time.Duration
 	// GoroutinePerConn keeps a goroutine blocked in Read for every
 	// connection, the usual Go design, instead of handing idle sessions to
 	// an epoll-based poller (package netpoll, Linux only) that holds them
@@ -113,6 +127,13 @@ type Config struct {
 	// MUC, when set, is mounted instead of a muc.Service built by New (for
 	// tests of the seam). It receives stanzas for MUCDomain and JIDs under it.
 	MUC component.Handler
+	// Modules are registered after the default set (DefaultModules), for
+	// features of one's own; Without names default modules to leave out
+	// (by Module.Name, e.g. "carbons"). NoDefaultModules registers only
+	// Modules (and the MUC unless NoMUC).
+	Modules          []module.Module
+	Without          []string
+	NoDefaultModules bool
 }
 
 // Server is an XMPP server. Create it with New, feed it listeners with
@@ -123,13 +144,9 @@ type Server struct {
 	mucDomain string
 	log       *slog.Logger
 	c2s       c2s.Config
-	muc       component.Handler
-	admins    map[string]bool
+	router    *router.Router
 
 	idle idleTracker
-	jids jidCache // parsed "to" of component stanzas (Route)
-	// started is when New ran, for uptime (XEP-0012 on the server's domain).
-	started time.Time
 
 	connLimit, authLimit *ipLimiter // nil when unlimited
 	// poller holds idle sessions (c2s.Config.Poller); made with the first
@@ -140,17 +157,16 @@ type Server struct {
 	stopRelease chan struct{}
 
 	mu        sync.Mutex // guards everything below and all account/session state
-	accounts  map[string]*account
 	listeners []net.Listener
 	conns     map[*c2s.Session]struct{}
 	closed    bool
-	pushID    int // roster push ids
 	wg        sync.WaitGroup
 }
 
-// New returns a Server for cfg. It does not listen; call Serve.
+// New returns a Server for cfg, its modules registered and compiled. It
+// does not listen; call Serve.
 func New(cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, accounts: map[string]*account{}, conns: map[*c2s.Session]struct{}{}, started: time.Now()}
+	s := &Server{cfg: cfg, conns: map[*c2s.Session]struct{}{}}
 	s.domain = strings.ToLower(cfg.Domain)
 	if s.domain == "" {
 		s.domain = "localhost"
@@ -165,20 +181,10 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	s.admins = map[string]bool{}
 	for _, a := range cfg.Admins {
-		j, err := jid.Parse(a)
-		if err != nil {
+		if _, err := jid.Parse(a); err != nil {
 			return nil, fmt.Errorf("server: bad admin JID %q: %w", a, err)
 		}
-		s.admins[j.Bare().String()] = true
-	}
-	for name, pass := range cfg.Accounts {
-		j, err := jid.New(name, s.domain, "")
-		if err != nil {
-			return nil, fmt.Errorf("server: bad account name %q: %w", name, err)
-		}
-		s.accounts[j.Localpart()] = newAccount(j.Localpart(), pass)
 	}
 
 	var tlsConf *tls.Config
@@ -198,15 +204,22 @@ func New(cfg Config) (*Server, error) {
 		if s.mucDomain == "" {
 			s.mucDomain = "conference." + s.domain
 		}
-		s.muc = cfg.MUC
-		if s.muc == nil {
-			s.muc = muc.New(muc.Config{
-				Domain: s.mucDomain,
-				Router: s, // a component.AddressedRouter: broadcasts go out uncopied
-				Admins: cfg.Admins,
-				Limits: cfg.MUCLimits,
-			})
-		}
+	}
+	s.idle.init()
+	mods, err := s.modules()
+	if err != nil {
+		return nil, err
+	}
+	s.router, err = router.New(router.Config{
+		Domain:      s.domain,
+		Accounts:    cfg.Accounts,
+		AnyPassword: s.cfg.AnyPassword,
+		Logger:      s.log,
+		Busy:        s.idle.add,
+		Modules:     mods,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
 
 	s.connLimit = newIPLimiter(cfg.ConnRate)
@@ -215,9 +228,11 @@ func New(cfg Config) (*Server, error) {
 		Domain:     s.domain,
 		TLS:        tlsConf,
 		RequireTLS: cfg.RequireTLS && tlsConf != nil,
-		Auth:       (*authenticator)(s),
+		Auth:       s.router.Auth(),
 		Mechanisms: mechanisms(s.cfg),
-		Host:       (*host)(s),
+		Host:       s.router.Host(),
+		Features:   s.router.StreamFeatures(),
+		Elements:   s.router.StreamElements(),
 		Limits:     cfg.Limits,
 		MaxQueue:   cfg.MaxQueue,
 		Busy:       s.idle.add,
@@ -227,7 +242,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
 	}
-	s.idle.init()
+	s.c2s.AuthThrottle = newAuthThrottle(cfg.AuthBackoff).hook()
 	return s, nil
 }
 
@@ -254,6 +269,7 @@ var ErrClosed = errors.New("server: closed")
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = s.limitListener(ln)
 	if err := s.register(ln); err != nil {
 		return err
 	}
@@ -264,6 +280,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // goroutine, like httptest's Start. The channel receives Serve's result.
 func (s *Server) Start(ln net.Listener) <-chan error {
 	done := make(chan error, 1)
+	ln = s.limitListener(ln)
 	if err := s.register(ln); err != nil {
 		done <- err
 		return done
@@ -430,16 +447,15 @@ func (s *Server) Close() error {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
-	// Let the MUC service tell occupants why they leave (XEP-0045 status
-	// 332) before their sessions get the shutdown stream error; those
-	// presences are queued ahead of it.
-	if sd, ok := s.muc.(interface{ Shutdown() }); ok {
-		sd.Shutdown()
-	}
+	// Let the components (the MUC service) tell occupants why they leave
+	// (XEP-0045 status 332) before their sessions get the shutdown stream
+	// error; those presences are queued ahead of it.
+	s.router.Shutdown()
 	for _, c := range conns {
 		c.CloseWithError(streamSystemShutdown, "server shutting down")
 	}
 	s.wg.Wait()
+	_ = s.router.Close()
 	if s.poller != nil {
 		// Every session has ended, so none waits in it.
 		_ = s.poller.Close()

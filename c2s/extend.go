@@ -1,0 +1,62 @@
+package c2s
+
+import (
+	"encoding/xml"
+	"time"
+
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Feature is a stream feature (RFC 6120 section 4.3.2) that the host adds
+// to the features offered after authentication, next to <bind/>: roster
+// versioning, legacy session establishment, XEP-0198 stream management.
+// The server's modules register them (package module); c2s knows none.
+type Feature struct {
+	// Offer returns the element to advertise on s, or nil for none.
+	Offer func(s *Session) *xmlnode.Element
+}
+
+// Stage says when an ElementHandler may receive its element.
+type Stage uint8
+
+const (
+	// Authenticated: after SASL and before a resource is bound (where
+	// XEP-0198's <resume/> comes).
+	Authenticated Stage = iota + 1
+	// Bound: on a bound session, between stanzas (XEP-0198's <enable/>,
+	// <r/> and <a/>).
+	Bound
+)
+
+// ElementHandler handles a top-level element of a client stream that is
+// not a stanza. Without one, such an element ends the stream with
+// unsupported-stanza-type (bound) or not-authorized (before bind).
+type ElementHandler struct {
+	Name  xml.Name
+	Stage Stage
+	// Handle runs in the session's reader goroutine; a non-nil error ends
+	// the stream (with its condition when it comes from StreamError).
+	Handle func(s *Session, el *xmlnode.Element) error
+}
+
+// StreamError returns an error that ends the stream with the stream error
+// cond (RFC 6120 section 4.9) and text, for ElementHandlers.
+func StreamError(cond stream.Error, text string) error { return serr(cond, text) }
+
+// elementHandler returns the handler of el's name at stage, or nil.
+func (c *Config) elementHandler(el *xmlnode.Element, stage Stage) *ElementHandler {
+	for i := range c.Elements {
+		h := &c.Elements[i]
+		if h.Stage == stage && h.Name == el.Name {
+			return h
+		}
+	}
+	return nil
+}
+
+// Abort makes every pending read and write of the connection fail now,
+// for a shutdown whose time is up: a client that stopped reading no
+// longer holds the session's teardown for the write timeout.
+func (s *Session) Abort() { _ = s.raw.SetDeadline(time.Now()) }

@@ -1,0 +1,87 @@
+// Package offline is XEP-0160 offline message storage as Prosody's
+// mod_offline does it: a chat or normal message for an account with no
+// available resource of non-negative priority is kept, stamped with a
+// XEP-0203 delay from the server, and delivered on the account's next
+// initial presence of non-negative priority, after the pending
+// subscription requests.
+package offline
+
+import (
+	"time"
+
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// NSDelay is XEP-0203's namespace.
+const NSDelay = "urn:xmpp:delay"
+
+// DefaultMax bounds the messages kept per account; later ones are dropped
+// (a test server must not grow without bound).
+const DefaultMax = 1000
+
+// box is an account's stored messages, oldest first.
+type box struct {
+	msgs  []*xmlnode.Element
+	bytes int
+}
+
+// Size implements module.Sizer.
+func (b *box) Size() int { return b.bytes }
+
+var boxes = module.NewAccountState[box]("offline")
+
+// Module stores and delivers offline messages. Max bounds the messages
+// per account (DefaultMax when 0); Now replaces time.Now (tests).
+type Module struct {
+	Max int
+	Now func() time.Time
+}
+
+// Name implements module.Module.
+func (Module) Name() string { return "offline" }
+
+// Register implements module.Module.
+func (m Module) Register(r *module.Registrar) error {
+	now, limit := m.Now, m.Max
+	if now == nil {
+		now = time.Now
+	}
+	if limit <= 0 {
+		limit = DefaultMax
+	}
+	r.Feature(module.OnServer, "msgoffline")
+	r.OnMessageDelivered(module.After-10, func(c module.Context, ev *module.Delivered) bool {
+		if len(ev.Sessions) > 0 || ev.Kept {
+			return false
+		}
+		switch ev.Stanza.Attrib("type") {
+		case "", "normal", "chat":
+		default:
+			return false
+		}
+		ev.Kept = true
+		b := boxes.Use(ev.Account)
+		if len(b.msgs) >= limit {
+			return false
+		}
+		st := ev.Stanza.Copy()
+		if st.Child(NSDelay, "delay") == nil {
+			st.AddChild(NSDelay, "delay", "from", c.Domain(), "stamp", now().UTC().Format("2006-01-02T15:04:05Z"))
+		}
+		b.msgs = append(b.msgs, st)
+		b.bytes += len(st.AppendTo(nil, "jabber:client"))
+		return false
+	})
+	r.OnInitialPresence(module.After-10, func(_ module.Context, s module.Session) {
+		b := boxes.Get(s.Account())
+		if b == nil || s.Priority() < 0 {
+			return
+		}
+		for _, st := range b.msgs {
+			s.Send(st)
+		}
+		boxes.Drop(s.Account())
+	})
+	return nil
+}

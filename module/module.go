@@ -1,0 +1,324 @@
+// Package module is the registry API that every server feature plugs into:
+// one XEP or RFC section is one package (under mod/) with one Module that
+// registers what it answers and where it wants to be called. The router
+// (package router) compiles every registration once, at New, into fixed
+// tables, so that routing a stanza never consults a map of strings nor
+// takes a lock of the registry's own.
+//
+// What a module can register, on the Registrar it is given:
+//
+//   - IQ handlers (IQ) by target (the server's domain, an account's bare
+//     JID, the sender's own account), type and payload name; a second
+//     handler for the same key is an error from New;
+//   - typed hooks with int priorities at the fixed points of RFC 6121
+//     delivery (OnMessageSent, OnMessageDelivered, OnPresenceSent,
+//     OnPresenceDelivered, OnIQSent, OnIQDelivered, OnInitialPresence) and
+//     of a session's life (OnSessionBound, OnSessionUnbinding with a veto,
+//     OnSessionUnbound);
+//   - service discovery features and identities (Feature, Identity), which
+//     mod/disco answers: no list is kept by hand anywhere;
+//   - stream features and non-stanza top-level elements of c2s streams
+//     (StreamFeature, StreamElement), what XEP-0198 needs;
+//   - components by domain (Component), such as the XEP-0045 MUC service;
+//   - HTTP routes on the server's mux (HandleHTTP): WebSocket, BOSH, upload;
+//   - the presence subscription state the router asks about (Contacts).
+//
+// Per-account and per-session state is typed and lazily allocated
+// (AccountState, SessionState); a value that implements Sizer reports the
+// bytes it holds so that quotas can be put on it. Context.SendIQ sends an
+// iq from the server and calls back with its result or a timeout.
+//
+// Handlers and hooks run with the router's lock held, in the goroutine of
+// the session (or component) whose stanza is being routed; they must only
+// queue deliveries (Context.Route and friends), never block on a socket or
+// wait for another stanza. A panic in any of them is recovered by the
+// router for that stanza: the sender gets internal-server-error, the log
+// gets the stack, and everyone else keeps being served.
+//
+// ARCHITECTURE.md at the repository root walks through writing a module;
+// package moduletest unit-tests one without a socket.
+package module
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/component"
+)
+
+// Module is one feature of the server. Name identifies it in errors and
+// logs (and in Config, to leave a default module out); Register is called
+// once per server, at New, and declares everything the module does.
+type Module interface {
+	Name() string
+	Register(r *Registrar) error
+}
+
+// New makes a Module from a name and a register function, for modules that
+// keep no configuration of their own.
+func New(name string, register func(r *Registrar) error) Module {
+	return funcModule{name, register}
+}
+
+type funcModule struct {
+	name string
+	fn   func(*Registrar) error
+}
+
+func (m funcModule) Name() string                { return m.name }
+func (m funcModule) Register(r *Registrar) error { return m.fn(r) }
+
+// Target says which iqs an IQ handler receives, by their "to".
+type Target uint8
+
+const (
+	// ToDomain: iqs to the server's domain itself (RFC 6120 section 10.5.1).
+	ToDomain Target = 1 << iota
+	// ToAccount: iqs to an account's bare JID, from anyone; Request.Self
+	// says whether the sender is the account's owner.
+	ToAccount
+	// ToSelf: iqs from an account's owner to its own bare JID or without
+	// a "to" (RFC 6120 section 10.3.3). Anyone else asking the same of the
+	// account reaches the ToAccount handlers, or service-unavailable. A
+	// ToSelf handler takes precedence over a ToAccount one for the same key.
+	ToSelf
+)
+
+// IQType is the set of iq types an IQ handler receives: requests only,
+// since results and errors go back to whoever asked (Context.SendIQ).
+type IQType uint8
+
+// The iq request types (RFC 6120 section 8.2.3).
+const (
+	Get IQType = 1 << iota
+	Set
+)
+
+// Where says on which disco#info result (XEP-0030) a feature or identity
+// appears.
+type Where uint8
+
+const (
+	// OnServer: the info of the server's domain.
+	OnServer Where = 1 << iota
+	// OnAccount: the info of an account's bare JID.
+	OnAccount
+)
+
+// IQ registers an iq request handler. To and Type may each combine several
+// values; Payload is the name of the iq's one child, and an empty
+// Payload.Local takes every element of Payload.Space that no handler names
+// exactly (for a protocol of several verbs, such as XEP-0191's block,
+// unblock and blocklist). Disco, when set, advertises Payload.Space as a
+// disco#info feature there.
+type IQ struct {
+	To      Target
+	Type    IQType
+	Payload xml.Name
+	Disco   Where
+	Handle  func(*Request)
+}
+
+// Identity is a disco#info identity (XEP-0030 section 3.1).
+type Identity struct {
+	Category, Type, Name string
+}
+
+// Feature is a disco#info feature registered with Registrar.Feature.
+type Feature struct {
+	Where Where
+	Var   string
+}
+
+// Priorities of hooks: those above zero run before the router acts on the
+// stanza and may stop it (return true); those at zero or below run after,
+// and what they return is ignored. Higher runs first.
+const (
+	// Filter suits a check that refuses a stanza (XEP-0191 blocking).
+	Filter = 100
+	// Rewrite suits a change of the stanza before it goes out (the
+	// XEP-0153 marker).
+	Rewrite = 50
+	// After suits a reaction to a delivery (carbons, offline storage).
+	After = 0
+)
+
+// StreamFeature is a c2s stream feature (RFC 6120 section 4.3.2) offered
+// after authentication, next to <bind/>: roster versioning, legacy session
+// establishment, XEP-0198 stream management.
+type StreamFeature = c2s.Feature
+
+// StreamElement handles a top-level element of a c2s stream that is not a
+// stanza, such as XEP-0198's <enable/>, <r/>, <a/> and <resume/>.
+type StreamElement = c2s.ElementHandler
+
+// ComponentReg is a component mounted on its own domain: every stanza for
+// the domain or a JID under it goes to Handler (package component).
+type ComponentReg struct {
+	Domain  string
+	Handler component.Handler
+}
+
+// HTTPRoute is an HTTP handler registered on the server's mux.
+type HTTPRoute struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// Registrar collects what a module registers. The router makes one per
+// server, hands it to every module's Register in turn, and compiles what it
+// collected. Its accessors (IQs, Hooks...) are for the router.
+type Registrar struct {
+	env    Env
+	module string // the module registering now
+
+	iqs        []IQEntry
+	hooks      []HookEntry
+	features   []Feature
+	identities []IdentityEntry
+	streamF    []StreamFeature
+	streamE    []StreamElement
+	components []ComponentReg
+	http       []HTTPRoute
+	contacts   Contacts
+	closers    []func()
+	errs       []error
+}
+
+// Env is what the router tells modules about the server at registration.
+type Env struct {
+	// Domain is the server's domain.
+	Domain string
+	// Router delivers stanzas from a component to local users; a
+	// component built in Register (the MUC) keeps it.
+	Router component.AddressedRouter
+	// Logger is the server's logger.
+	Logger *slog.Logger
+}
+
+// NewRegistrar returns an empty Registrar for a server described by env.
+// The router calls it; module tests use package moduletest instead.
+func NewRegistrar(env Env) *Registrar { return &Registrar{env: env} }
+
+// Begin sets the module whose registrations follow (named in errors).
+func (r *Registrar) Begin(module string) { r.module = module }
+
+// Domain is the server's domain.
+func (r *Registrar) Domain() string { return r.env.Domain }
+
+// Router is the router components deliver their stanzas through.
+func (r *Registrar) Router() component.AddressedRouter { return r.env.Router }
+
+// Logger is the server's logger, with the module's name attached.
+func (r *Registrar) Logger() *slog.Logger { return r.env.Logger.With("module", r.module) }
+
+// IQ registers an iq handler; see IQ.
+func (r *Registrar) IQ(h IQ) {
+	if h.To == 0 || h.Type == 0 || h.Payload.Space == "" || h.Handle == nil {
+		r.fail(fmt.Errorf("iq handler for %v needs a target, a type, a payload namespace and a function", h.Payload))
+		return
+	}
+	r.iqs = append(r.iqs, IQEntry{IQ: h, Module: r.module})
+	if h.Disco != 0 {
+		r.Feature(h.Disco, h.Payload.Space)
+	}
+}
+
+// Feature advertises var as a disco#info feature where says.
+func (r *Registrar) Feature(where Where, v string) {
+	if !slices.Contains(r.features, Feature{where, v}) {
+		r.features = append(r.features, Feature{where, v})
+	}
+}
+
+// Identity advertises id as a disco#info identity where says.
+func (r *Registrar) Identity(where Where, id Identity) {
+	r.identities = append(r.identities, IdentityEntry{where, id})
+}
+
+// StreamFeature offers f on every c2s stream after authentication.
+func (r *Registrar) StreamFeature(f StreamFeature) { r.streamF = append(r.streamF, f) }
+
+// StreamElement handles a top-level element of c2s streams; a second
+// handler for the same name and stage is an error from New.
+func (r *Registrar) StreamElement(e StreamElement) { r.streamE = append(r.streamE, e) }
+
+// Component mounts h at domain; stanzas for domain and every JID under it
+// go to h. A domain mounted twice, or the server's own, is an error.
+func (r *Registrar) Component(domain string, h component.Handler) {
+	r.components = append(r.components, ComponentReg{domain, h})
+}
+
+// HandleHTTP registers h for pattern (net/http.ServeMux syntax) on the
+// mux that Server.HTTPHandler returns.
+func (r *Registrar) HandleHTTP(pattern string, h http.Handler) {
+	r.http = append(r.http, HTTPRoute{pattern, h})
+}
+
+// Contacts makes c the one source of presence subscriptions (mod/roster);
+// a second one is an error from New.
+func (r *Registrar) Contacts(c Contacts) {
+	if r.contacts != nil {
+		r.fail(errors.New("a second Contacts provider"))
+		return
+	}
+	r.contacts = c
+}
+
+// OnClose registers f to run when the server closes, after every session
+// has gone (components with a Shutdown method are told before that).
+func (r *Registrar) OnClose(f func()) { r.closers = append(r.closers, f) }
+
+func (r *Registrar) fail(err error) {
+	r.errs = append(r.errs, fmt.Errorf("module %s: %w", r.module, err))
+}
+
+// IQEntry is a registered IQ with the module that registered it.
+type IQEntry struct {
+	IQ
+	Module string
+}
+
+// IdentityEntry is a registered Identity.
+type IdentityEntry struct {
+	Where Where
+	Identity
+}
+
+// Err is every error met during registration, joined.
+func (r *Registrar) Err() error { return errors.Join(r.errs...) }
+
+// IQs returns the registered iq handlers, in registration order.
+func (r *Registrar) IQs() []IQEntry { return r.iqs }
+
+// Hooks returns the registered hooks, in registration order.
+func (r *Registrar) Hooks() []HookEntry { return r.hooks }
+
+// Features returns the registered disco features, in registration order.
+func (r *Registrar) Features() []Feature { return r.features }
+
+// Identities returns the registered disco identities.
+func (r *Registrar) Identities() []IdentityEntry { return r.identities }
+
+// StreamFeatures returns the registered stream features.
+func (r *Registrar) StreamFeatures() []StreamFeature { return r.streamF }
+
+// StreamElements returns the registered top-level element handlers.
+func (r *Registrar) StreamElements() []StreamElement { return r.streamE }
+
+// Components returns the registered components.
+func (r *Registrar) Components() []ComponentReg { return r.components }
+
+// HTTPRoutes returns the registered HTTP routes.
+func (r *Registrar) HTTPRoutes() []HTTPRoute { return r.http }
+
+// ContactsProvider returns the registered Contacts, or nil.
+func (r *Registrar) ContactsProvider() Contacts { return r.contacts }
+
+// Closers returns the functions registered with OnClose.
+func (r *Registrar) Closers() []func() { return r.closers }

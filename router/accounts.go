@@ -1,0 +1,157 @@
+package router
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"hash"
+	"iter"
+
+	"mellium.im/sasl"
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/module"
+)
+
+// scramIterations is the PBKDF2 iteration count offered to SCRAM clients:
+// RFC 7677's recommended minimum, cheap enough for tests.
+const scramIterations = 4096
+
+// account is one user's stored state: credentials, the sessions currently
+// bound to it and the modules' state (module.Slots). Everything is guarded
+// by Router.mu.
+type account struct {
+	name     string
+	password string
+	scram    map[string]scramCreds // by mechanism name
+
+	sessions []*session // bound sessions in bind order
+
+	srv   *Router
+	state module.Slots
+	flags uint64 // module.Flag bits
+}
+
+var _ module.Account = (*account)(nil)
+
+func (a *account) Name() string         { return a.name }
+func (a *account) JID() jid.JID         { return a.srv.bareJID(a.name) }
+func (a *account) State() *module.Slots { return &a.state }
+func (a *account) Flagged() bool        { return a.flags != 0 }
+
+func (a *account) SetFlag(f module.Flag, on bool) {
+	if on {
+		a.flags |= 1 << f
+	} else {
+		a.flags &^= 1 << f
+	}
+}
+
+func (a *account) Sessions() iter.Seq[module.Session] {
+	return func(yield func(module.Session) bool) {
+		for _, ss := range a.sessions {
+			if !yield(ss) {
+				return
+			}
+		}
+	}
+}
+
+func (a *account) Session(res string) module.Session {
+	if ss := a.session(res); ss != nil {
+		return ss
+	}
+	return nil
+}
+
+type scramCreds struct {
+	salt, salted []byte
+}
+
+func newAccount(r *Router, name, password string) *account {
+	// The maps are made on first write: most accounts of a test server
+	// never use most of them, and each empty map costs 48 bytes.
+	return &account{srv: r, name: name, password: password}
+}
+
+// accountLocked returns the account for localpart name. In any-password mode
+// every valid localpart exists (as with Prosody's insecure auth) and is
+// created on first use; otherwise only configured accounts exist. s.mu must be held.
+func (s *Router) accountLocked(name string) *account {
+	if a := s.accounts[name]; a != nil {
+		return a
+	}
+	if !s.anyPassword || name == "" {
+		return nil
+	}
+	a := newAccount(s, name, "")
+	s.accounts[name] = a
+	return a
+}
+
+// authenticator implements c2s.Authenticator on the Server's accounts.
+type authenticator Router
+
+func (a *authenticator) CheckPlain(username, password string) bool {
+	s := (*Router)(a)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acct := s.accounts[username]
+	if s.anyPassword {
+		if acct == nil {
+			acct = newAccount(s, username, password)
+			s.accounts[username] = acct
+		}
+		if acct.password == "" {
+			acct.password = password
+		}
+		return true
+	}
+	return acct != nil && acct.password == password
+}
+
+func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool) {
+	s := (*Router)(a)
+	var fn func() hash.Hash
+	switch mechanism {
+	case "SCRAM-SHA-1":
+		fn = sha1.New
+	case "SCRAM-SHA-256":
+		fn = sha256.New
+	default:
+		return nil, nil, 0, false
+	}
+	s.mu.Lock()
+	acct := s.accounts[username]
+	if acct == nil || acct.password == "" {
+		s.mu.Unlock()
+		return nil, nil, 0, false
+	}
+	if c, ok := acct.scram[mechanism]; ok {
+		s.mu.Unlock()
+		return c.salt, c.salted, scramIterations, true
+	}
+	password := acct.password
+	s.mu.Unlock()
+
+	salt = make([]byte, 16)
+	_, _ = rand.Read(salt)
+	salted = sasl.SCRAMSaltPassword(fn, []byte(password), salt, scramIterations)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := acct.scram[mechanism]; ok {
+		return c.salt, c.salted, scramIterations, true
+	}
+	if acct.scram == nil {
+		acct.scram = map[string]scramCreds{}
+	}
+	acct.scram[mechanism] = scramCreds{salt: salt, salted: salted}
+	return salt, salted, scramIterations, true
+}
+
+// bareJID builds localpart@domain for a known-valid localpart.
+func (s *Router) bareJID(local string) jid.JID {
+	j, _ := jid.New(local, s.domain, "")
+	return j
+}

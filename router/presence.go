@@ -1,0 +1,243 @@
+package router
+
+import (
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+const nsClient = c2s.NSClient
+
+// presenceFromClient handles presence a session sent: broadcast (no "to"),
+// directed presence, subscription management and probes (RFC 6121 sections
+// 3 and 4).
+func (s *Router) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, to jid.JID) {
+	ev := module.Sent{Session: ss, Stanza: st, To: to}
+	if s.runSent(tx, module.PresenceSent, true, &ev) {
+		return
+	}
+	typ := st.Attrib("type")
+	switch typ {
+	case "", "unavailable":
+		if to.Domainpart() == "" {
+			s.broadcastPresence(tx, ss, st, true)
+			break
+		}
+		if typ == "" {
+			ss.addDirected(to.String())
+		} else {
+			ss.removeDirected(to.String())
+		}
+		s.routePresence(tx, st, to)
+	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
+		if to.Domainpart() == "" {
+			return
+		}
+		to = to.Bare()
+		st.SetAttr("to", to.String())
+		st.SetAttr("from", ss.full.Bare().String())
+		if h := s.componentOf(to); h != nil {
+			tx.addComponent(h, st)
+			break
+		}
+		if s.remote(to) || to.Localpart() == "" || s.contacts == nil {
+			return
+		}
+		s.contacts.Outbound(tx, ss.acct, st, to)
+	case "probe":
+		switch {
+		case s.isComponent(to):
+			// XEP-0045: a room answers probes for its occupants.
+			tx.addComponent(s.componentOf(to), st)
+		case to.Domainpart() == s.domain && to.Localpart() != "":
+			st.SetAttr("to", to.Bare().String())
+			s.routePresence(tx, st, to.Bare())
+		}
+	case "error":
+		if to.Domainpart() != "" {
+			s.routePresence(tx, st, to)
+		}
+	default:
+		r := errorReply(st, stanza.Modify, stanza.BadRequest, "Invalid presence type")
+		ss.send(r)
+		return
+	}
+	s.runSent(tx, module.PresenceSent, false, &ev)
+}
+
+// routePresence sends presence to "to": the MUC service, a local user, or
+// nowhere (remote domains).
+func (s *Router) routePresence(tx *txn, st *xmlnode.Element, to jid.JID) {
+	switch {
+	case s.isComponent(to):
+		tx.addComponent(s.componentOf(to), st)
+	case to.Domainpart() == s.domain:
+		s.deliverPresence(tx, st, to)
+	}
+}
+
+// deliverPresence handles presence arriving for a local JID (RFC 6121
+// section 8.5 for presence, 3.1.3 and following for subscriptions).
+func (s *Router) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
+	if to.Localpart() == "" {
+		return
+	}
+	acct := s.accountLocked(to.Localpart())
+	if acct == nil {
+		return
+	}
+	ev := module.Delivered{Stanza: st, To: to, Account: acct}
+	if s.runDelivered(tx, module.PresenceDelivered, true, &ev) {
+		return
+	}
+	typ := st.Attrib("type")
+	switch typ {
+	case "probe":
+		s.inboundProbe(tx, acct, st)
+		return
+	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
+		from, err := jid.Parse(st.Attrib("from"))
+		if err != nil {
+			return
+		}
+		if s.contacts != nil {
+			s.contacts.Inbound(tx, acct, st, from.Bare())
+		}
+		return
+	}
+	if res := to.Resourcepart(); res != "" {
+		if ss := acct.session(res); ss != nil {
+			if typ == "error" {
+				// A rejected directed presence (e.g. a failed MUC join):
+				// the target needs no unavailable later.
+				ss.removeDirected(st.Attrib("from"))
+			}
+			ss.send(st)
+			ev.Sessions = []module.Session{ss}
+		}
+	} else {
+		for _, ss := range acct.sessions {
+			if ss.available() {
+				ss.send(st)
+				ev.Sessions = append(ev.Sessions, ss)
+			}
+		}
+	}
+	s.runDelivered(tx, module.PresenceDelivered, false, &ev)
+}
+
+// broadcastPresence handles presence without "to" from ss: to the user's
+// other resources, to contacts subscribed to it, back to ss (reflect), and
+// for initial presence the probes, pending subscription requests and
+// offline messages. Unavailable presence also goes to every directed
+// presence target.
+func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, reflect bool) {
+	a := ss.acct
+	avail := st.Attrib("type") == ""
+	st.RemoveAttr("to")
+	if avail || ss.available() {
+		for _, o := range a.sessions {
+			if o != ss && o.available() {
+				c := st.Copy()
+				c.SetAttr("to", o.full.String())
+				o.send(c)
+			}
+		}
+		if s.contacts != nil {
+			s.contacts.EachSubscriber(a, func(cj jid.JID) {
+				c := st.Copy()
+				c.SetAttr("to", cj.String())
+				s.routePresence(tx, c, cj)
+			})
+		}
+	}
+	if reflect {
+		ss.send(st)
+	}
+	if !avail {
+		for _, d := range ss.directed {
+			dj, err := jid.Parse(d)
+			if err != nil {
+				continue
+			}
+			if ss.available() && s.isSubscriber(a, dj) {
+				continue // already told through the roster
+			}
+			c := st.Copy()
+			c.SetAttr("to", d)
+			s.routePresence(tx, c, dj)
+		}
+		ss.directed = nil
+		ss.presence, ss.priority = nil, 0
+		return
+	}
+
+	initial := !ss.available()
+	ss.presence = st.Copy()
+	ss.priority = parsePriority(st)
+	if !initial {
+		return
+	}
+	s.runSession(tx, module.InitialPresence, true, ss)
+	// The presence of our other available resources.
+	for _, o := range a.sessions {
+		if o != ss && o.available() {
+			c := o.presence.Copy()
+			c.SetAttr("to", ss.full.String())
+			ss.send(c)
+		}
+	}
+	s.runSession(tx, module.InitialPresence, false, ss)
+}
+
+// sendAvailable sends the presence of every available resource of a to
+// "to" (a bare or full JID), or pres (e.g. unavailable) from each of them
+// when pres is not nil. It returns how many resources were available.
+func (s *Router) sendAvailable(tx *txn, a *account, to jid.JID, pres *xmlnode.Element) int {
+	n := 0
+	for _, o := range a.sessions {
+		if !o.available() {
+			continue
+		}
+		n++
+		var c *xmlnode.Element
+		if pres != nil {
+			c = pres.Copy()
+		} else {
+			c = o.presence.Copy()
+		}
+		c.SetAttr("from", o.full.String())
+		c.SetAttr("to", to.String())
+		s.routePresence(tx, c, to)
+	}
+	return n
+}
+
+// inboundProbe answers a presence probe for account a (RFC 6121 4.3.2):
+// the presence of each available resource if the prober is subscribed, an
+// unavailable from the bare JID if none is available, unsubscribed if the
+// prober is not subscribed (as Prosody does).
+func (s *Router) inboundProbe(tx *txn, a *account, st *xmlnode.Element) {
+	from, err := jid.Parse(st.Attrib("from"))
+	if err != nil {
+		return
+	}
+	us := s.bareJID(a.name)
+	if !s.isSubscriber(a, from.Bare()) {
+		p := xmlnode.New(nsClient, "presence", "type", "unsubscribed", "from", us.String(), "to", from.Bare().String())
+		s.routePresence(tx, p, from.Bare())
+		return
+	}
+	if s.sendAvailable(tx, a, from, nil) == 0 {
+		p := xmlnode.New(nsClient, "presence", "type", "unavailable", "from", us.String(), "to", from.String())
+		s.routePresence(tx, p, from)
+	}
+}
+
+// isSubscriber reports whether bare may see a's presence (Contacts).
+func (s *Router) isSubscriber(a *account, bare jid.JID) bool {
+	return s.contacts != nil && s.contacts.IsSubscriber(a, bare)
+}

@@ -1,0 +1,201 @@
+// Package router is the server's routing core: accounts, bound sessions and
+// the delivery rules of RFC 6120 section 10 and RFC 6121 section 8 (presence
+// broadcast, directed presence, messages to bare and full JIDs, iq routing),
+// and the registry of feature modules (package module) compiled into fixed
+// tables when the Router is made. It implements c2s.Host and
+// c2s.Authenticator for the client streams, and component.AddressedRouter
+// for the components mounted by domain (the XEP-0045 MUC service is one).
+//
+// The router knows no feature: the XEPs live in their own packages under
+// mod/ and reach the router only through what they register. A panic in
+// any handler, hook or component is recovered for the stanza that caused
+// it (the sender gets internal-server-error, the log the stack) and the
+// router keeps serving everyone else.
+//
+// Concurrency: one mutex guards every account and session. Routing is
+// synchronous in the goroutine that read the stanza; delivery to a session
+// is a queue append (c2s.Session.Send), so nothing blocks while the lock is
+// held. Stanzas for components are collected while the lock is held and
+// handed over after it is released (txn), because a component routes its
+// answers back through Route, which takes the lock.
+package router
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Config sets up a Router.
+type Config struct {
+	// Domain is the server's domain, already lower-case.
+	Domain string
+	// Accounts are fixed name -> password pairs that exist from the start.
+	Accounts map[string]string
+	// AnyPassword: PLAIN accepts any password and creates the account on
+	// first login (Prosody's scansion configuration).
+	AnyPassword bool
+	// Logger receives logs (panics with their stack among them); nil
+	// discards them.
+	Logger *slog.Logger
+	// Busy, when set, is told +1 and -1 around work the router does in a
+	// goroutine of its own (deliveries to components deferred from a
+	// component's Route), so that the server's WaitIdle counts it.
+	Busy func(delta int)
+	// Modules are registered in order; their registrations are compiled
+	// into the Router's tables.
+	Modules []module.Module
+}
+
+// Conn is the delivery side of a bound session: c2s.Session, or the fake
+// connection of package moduletest.
+type Conn interface {
+	// Send queues st as it is; SendTo queues st with "to" in place of its
+	// own "to" attribute (no copy; st is not kept).
+	Send(st *xmlnode.Element)
+	SendTo(st *xmlnode.Element, to string)
+	// CloseWithError ends the connection with a stream error.
+	CloseWithError(cond stream.Error, text string)
+}
+
+// Router routes stanzas between sessions, accounts, modules and
+// components. Make one with New.
+type Router struct {
+	domain      string
+	anyPassword bool
+	log         *slog.Logger
+	busy        func(int)
+	jids        jidCache // parsed "to" of component stanzas (Route)
+	reg         *module.Registrar
+
+	tables
+	mux *http.ServeMux
+
+	mu       sync.Mutex // guards everything below and all account/session state
+	accounts map[string]*account
+	closed   bool
+	pending  map[string]*pendingIQ // SendIQ by id
+	iqSeq    uint64
+	wg       sync.WaitGroup // deferred component deliveries, SendIQ timers
+}
+
+// New compiles cfg's modules into a Router. A registration error (two
+// handlers for one iq, a component at a taken domain...) is returned.
+func New(cfg Config) (*Router, error) {
+	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
+		accounts: map[string]*account{}, pending: map[string]*pendingIQ{}, mux: http.NewServeMux()}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.busy == nil {
+		r.busy = func(int) {}
+	}
+	if _, err := jid.New("", r.domain, ""); err != nil || r.domain != strings.ToLower(r.domain) {
+		return nil, fmt.Errorf("router: bad domain %q", cfg.Domain)
+	}
+	for name, pass := range cfg.Accounts {
+		j, err := jid.New(name, r.domain, "")
+		if err != nil {
+			return nil, fmt.Errorf("router: bad account name %q: %w", name, err)
+		}
+		r.accounts[j.Localpart()] = newAccount(r, j.Localpart(), pass)
+	}
+	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log})
+	seen := map[string]bool{}
+	for _, m := range cfg.Modules {
+		if seen[m.Name()] {
+			return nil, fmt.Errorf("router: module %s listed twice", m.Name())
+		}
+		seen[m.Name()] = true
+		r.reg.Begin(m.Name())
+		if err := m.Register(r.reg); err != nil {
+			return nil, fmt.Errorf("router: module %s: %w", m.Name(), err)
+		}
+	}
+	if err := r.reg.Err(); err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	if err := r.compile(r.reg); err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	return r, nil
+}
+
+// Domain is the server's domain.
+func (r *Router) Domain() string { return r.domain }
+
+// Registrar is what the modules registered, for modules that describe the
+// others (mod/disco) and for the server.
+func (r *Router) Registrar() *module.Registrar { return r.reg }
+
+// HTTPHandler is the mux the modules' HTTP routes are on.
+func (r *Router) HTTPHandler() http.Handler { return r.mux }
+
+// StreamFeatures and StreamElements are the c2s extensions the modules
+// registered, for c2s.Config.
+func (r *Router) StreamFeatures() []c2s.Feature        { return r.reg.StreamFeatures() }
+func (r *Router) StreamElements() []c2s.ElementHandler { return r.reg.StreamElements() }
+
+// Components returns the mounted components' domains, in order.
+func (r *Router) Components() []string {
+	out := make([]string, len(r.comps))
+	for i, c := range r.comps {
+		out[i] = c.domain
+	}
+	return out
+}
+
+// Shutdown tells every component that has a Shutdown method that the server
+// is going away (the MUC service then tells occupants, XEP-0045 status
+// 332), before the sessions are closed.
+func (r *Router) Shutdown() {
+	for _, c := range r.comps {
+		if sd, ok := c.h.(interface{ Shutdown() }); ok {
+			r.shutdownComponent(c.domain, sd)
+		}
+	}
+}
+
+func (r *Router) shutdownComponent(domain string, sd interface{ Shutdown() }) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.logPanic(v, "component shutdown", "domain", domain)
+		}
+	}()
+	sd.Shutdown()
+}
+
+// Close ends what the router runs itself once every session is gone:
+// pending SendIQs get ErrClosed, deferred deliveries finish, OnClose
+// functions run. It waits for the router's goroutines.
+func (r *Router) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		r.wg.Wait()
+		return nil
+	}
+	r.closed = true
+	tx := &txn{r: r}
+	r.cancelPending(tx)
+	r.mu.Unlock()
+	r.flush(tx)
+	r.wg.Wait()
+	for _, f := range r.reg.Closers() {
+		f()
+	}
+	return nil
+}
+
+// ErrClosed is returned by Bind after Close.
+var ErrClosed = errors.New("router: closed")

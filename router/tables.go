@@ -1,0 +1,152 @@
+package router
+
+import (
+	"cmp"
+	"encoding/xml"
+	"fmt"
+	"slices"
+	"strings"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/module"
+)
+
+// Indices of the iq tables.
+const (
+	tDomain = iota
+	tAccount
+	tSelf
+	numTargets
+)
+
+// tables is the registry compiled at New: sorted slices indexed by small
+// ints, read without a lock (they never change after New).
+type tables struct {
+	// iqs[target][type] is sorted by payload name (Space, then Local).
+	iqs      [numTargets][2][]iqRoute
+	hooks    [module.NumHookKinds][]module.HookEntry // by priority, highest first
+	comps    []comp                                  // by domain
+	contacts module.Contacts
+}
+
+type iqRoute struct {
+	name   xml.Name
+	module string
+	handle func(*module.Request)
+}
+
+type comp struct {
+	domain string
+	h      component.Handler
+}
+
+func cmpName(a, b xml.Name) int {
+	if c := strings.Compare(a.Space, b.Space); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Local, b.Local)
+}
+
+func (r *Router) compile(reg *module.Registrar) error {
+	t := &r.tables
+	for _, e := range reg.IQs() {
+		for ti, bit := range [numTargets]module.Target{module.ToDomain, module.ToAccount, module.ToSelf} {
+			if e.To&bit == 0 {
+				continue
+			}
+			for ty, tbit := range [2]module.IQType{module.Get, module.Set} {
+				if e.Type&tbit == 0 {
+					continue
+				}
+				rt := iqRoute{name: e.Payload, module: e.Module, handle: e.Handle}
+				list := t.iqs[ti][ty]
+				i, found := slices.BinarySearchFunc(list, rt.name, func(x iqRoute, n xml.Name) int { return cmpName(x.name, n) })
+				if found {
+					return fmt.Errorf("modules %s and %s both handle %s iqs for {%s}%s on target %d",
+						list[i].module, e.Module, [2]string{"get", "set"}[ty], e.Payload.Space, e.Payload.Local, ti)
+				}
+				t.iqs[ti][ty] = slices.Insert(list, i, rt)
+			}
+		}
+	}
+	for _, h := range reg.Hooks() {
+		t.hooks[h.Kind] = append(t.hooks[h.Kind], h)
+	}
+	for k := range t.hooks {
+		slices.SortStableFunc(t.hooks[k], func(a, b module.HookEntry) int { return cmp.Compare(b.Priority, a.Priority) })
+	}
+	for _, c := range reg.Components() {
+		d := strings.ToLower(c.Domain)
+		if _, err := jid.New("", d, ""); err != nil || d == r.domain || c.Handler == nil {
+			return fmt.Errorf("bad component domain %q", c.Domain)
+		}
+		i, found := slices.BinarySearchFunc(t.comps, d, func(x comp, d string) int { return strings.Compare(x.domain, d) })
+		if found {
+			return fmt.Errorf("two components at %s", d)
+		}
+		t.comps = slices.Insert(t.comps, i, comp{d, c.Handler})
+	}
+	t.contacts = reg.ContactsProvider()
+	seenEl := map[[2]string]bool{}
+	for _, e := range reg.StreamElements() {
+		k := [2]string{e.Name.Space + " " + e.Name.Local, fmt.Sprint(e.Stage)}
+		if seenEl[k] || e.Handle == nil {
+			return fmt.Errorf("stream element {%s}%s registered twice or without a handler", e.Name.Space, e.Name.Local)
+		}
+		seenEl[k] = true
+	}
+	for _, h := range reg.HTTPRoutes() {
+		if err := safeHandle(r, h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// safeHandle registers an HTTP route, turning ServeMux's panic on a bad or
+// conflicting pattern into an error.
+func safeHandle(r *Router, h module.HTTPRoute) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("http route %q: %v", h.Pattern, v)
+		}
+	}()
+	r.mux.Handle(h.Pattern, h.Handler)
+	return nil
+}
+
+// iqHandler finds the handler for a request to target of type typ ("get"
+// or "set") with payload name n: an exact name first, then its namespace.
+func (t *tables) iqHandler(target int, typ string, n xml.Name) *iqRoute {
+	ty := 0
+	if typ == "set" {
+		ty = 1
+	}
+	list := t.iqs[target][ty]
+	if len(list) == 0 {
+		return nil
+	}
+	find := func(n xml.Name) *iqRoute {
+		i, found := slices.BinarySearchFunc(list, n, func(x iqRoute, n xml.Name) int { return cmpName(x.name, n) })
+		if found {
+			return &list[i]
+		}
+		return nil
+	}
+	if h := find(n); h != nil {
+		return h
+	}
+	return find(xml.Name{Space: n.Space})
+}
+
+// component returns the component mounted at domain, or nil.
+func (t *tables) component(domain string) component.Handler {
+	for i := range t.comps {
+		if t.comps[i].domain == domain {
+			return t.comps[i].h
+		}
+	}
+	return nil
+}

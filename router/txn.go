@@ -1,0 +1,171 @@
+package router
+
+import (
+	"log/slog"
+	"runtime/debug"
+
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
+
+	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// txn is one routing transaction: what happens while the lock is held for
+// one stanza. It collects the stanzas for components, handed over after
+// unlocking (flush), and it is the module.Context handlers and hooks get.
+type txn struct {
+	r           *Router
+	toComponent []compStanza
+}
+
+type compStanza struct {
+	h  component.Handler
+	st *xmlnode.Element
+}
+
+var _ module.Context = (*txn)(nil)
+
+func (tx *txn) Domain() string { return tx.r.domain }
+
+func (tx *txn) Route(st *xmlnode.Element) { tx.r.reply(tx, st) }
+
+func (tx *txn) Bounce(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) {
+	tx.r.bounce(tx, st, typ, cond, text)
+}
+
+func (tx *txn) Account(name string) module.Account {
+	if a := tx.r.accountLocked(name); a != nil {
+		return a
+	}
+	return nil
+}
+
+func (tx *txn) SendPresenceOf(a module.Account, to jid.JID, pres *xmlnode.Element) int {
+	return tx.r.sendAvailable(tx, a.(*account), to, pres)
+}
+
+func (tx *txn) MaySeePresence(a module.Account, from jid.JID) bool {
+	acct := a.(*account)
+	if from.Localpart() == acct.name && from.Domainpart() == tx.r.domain {
+		return true
+	}
+	return tx.r.isSubscriber(acct, from.Bare())
+}
+
+func (tx *txn) Unbind(s module.Session, reason string) {
+	if ss := s.(*session); !ss.gone {
+		tx.r.unbindLocked(tx, ss, reason)
+	}
+}
+
+func (tx *txn) Logger() *slog.Logger { return tx.r.log }
+
+func (tx *txn) addComponent(h component.Handler, st *xmlnode.Element) {
+	tx.toComponent = append(tx.toComponent, compStanza{h, st})
+}
+
+// flush hands the stanzas for components over, without the lock. A panic
+// in a component is recovered for that stanza.
+func (r *Router) flush(tx *txn) {
+	for len(tx.toComponent) > 0 {
+		c := tx.toComponent[0]
+		tx.toComponent = tx.toComponent[1:]
+		r.handToComponent(c.h, c.st)
+	}
+}
+
+func (r *Router) handToComponent(h component.Handler, st *xmlnode.Element) {
+	defer r.recoverComponent(st)
+	h.HandleStanza(st)
+}
+
+// recoverComponent is deferred around a component's HandleStanza: a panic
+// there is logged and answered to the stanza's sender with
+// internal-server-error from the component's address.
+func (r *Router) recoverComponent(st *xmlnode.Element) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	r.logPanic(v, "component", "to", st.Attrib("to"))
+	tx := &txn{r: r}
+	r.mu.Lock()
+	r.bounceSafely(tx, st)
+	r.mu.Unlock()
+	r.flush(tx)
+}
+
+// recoverStanza is deferred, with the lock held, around the routing of one
+// stanza: a panic in a handler or hook (or the router) is logged and
+// answered with internal-server-error, and the deferred unlock still runs.
+func (r *Router) recoverStanza(tx *txn, st *xmlnode.Element) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	if st == nil {
+		r.logPanic(v, "session hook")
+		return
+	}
+	r.logPanic(v, "routing", "stanza", st.Name.Local, "from", st.Attrib("from"), "to", st.Attrib("to"))
+	r.bounceSafely(tx, st)
+}
+
+// bounceSafely bounces internal-server-error for st; a panic on the way
+// (a hook of the error's delivery) is only logged. The lock is held.
+func (r *Router) bounceSafely(tx *txn, st *xmlnode.Element) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.logPanic(v, "bouncing after a panic")
+		}
+	}()
+	if st != nil {
+		r.bounce(tx, st, stanza.Cancel, stanza.InternalServerError, "")
+	}
+}
+
+func (r *Router) logPanic(v any, where string, attrs ...any) {
+	r.log.Error("router: recovered a panic", append([]any{"in", where, "panic", v, "stack", string(debug.Stack())}, attrs...)...)
+}
+
+// runSent runs the hooks of kind before (pre) or after routing, and
+// reports whether one before routing stopped the stanza.
+func (r *Router) runSent(tx *txn, kind module.HookKind, pre bool, ev *module.Sent) bool {
+	for _, h := range r.hooks[kind] {
+		if (h.Priority > 0) != pre {
+			continue
+		}
+		if h.Sent(tx, ev) && pre {
+			return true
+		}
+	}
+	return false
+}
+
+// runDelivered is runSent for hooks on a stanza for a local account.
+func (r *Router) runDelivered(tx *txn, kind module.HookKind, pre bool, ev *module.Delivered) bool {
+	for _, h := range r.hooks[kind] {
+		if (h.Priority > 0) != pre {
+			continue
+		}
+		if h.Delivered(tx, ev) && pre {
+			return true
+		}
+	}
+	return false
+}
+
+// runSession runs the session hooks of kind whose priority is above zero
+// (pre) or not.
+func (r *Router) runSession(tx *txn, kind module.HookKind, pre bool, ss *session) {
+	for _, h := range r.hooks[kind] {
+		if (h.Priority > 0) == pre {
+			h.Session(tx, ss)
+		}
+	}
+}
+
+// hasHooks reports whether any hook is registered at kind.
+func (r *Router) hasHooks(kind module.HookKind) bool { return len(r.hooks[kind]) > 0 }
