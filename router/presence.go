@@ -3,6 +3,7 @@ package router
 import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
+	"time"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/module"
@@ -177,6 +178,7 @@ func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 
 	initial := !ss.available()
 	ss.presence = st.Copy()
+	ss.presence.AddChild("urn:xmpp:delay", "delay", "from", s.domain, "stamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
 	ss.priority = parsePriority(st)
 	if !initial {
 		return
