@@ -45,20 +45,52 @@ func (m Module) Register(r *module.Registrar) error {
 
 // allowed answers the errors common to both queries; it reports whether
 // the query may be answered.
-func allowed(q *module.Request) bool {
-	if q.Payload.Attrib("node") != "" {
-		q.Error(stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
-		return false
-	}
+func allowed(r *module.Registrar, q *module.Request, info bool) bool {
 	if q.Account != nil && !q.MaySeePresence(q.Account, q.From) {
 		q.Error(stanza.Cancel, stanza.ServiceUnavailable, "")
+		return false
+	}
+	if node := q.Payload.Attrib("node"); node != "" {
+		where := whereOf(q)
+		for _, d := range r.DiscoProviders() {
+			if d.Where&where == 0 || d.Node == nil {
+				continue
+			}
+			kids, errReply, ok := d.Node(q, node, info)
+			if !ok {
+				continue
+			}
+			if errReply != nil {
+				q.Reply(errReply)
+				return false
+			}
+			ns := NSItems
+			if info {
+				ns = NSInfo
+			}
+			res := q.Result()
+			p := res.AddChild(ns, "query", "node", node)
+			for _, k := range kids {
+				p.Append(k)
+			}
+			q.Reply(res)
+			return false
+		}
+		q.Error(stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
 		return false
 	}
 	return true
 }
 
+func whereOf(q *module.Request) module.Where {
+	if q.Account != nil {
+		return module.OnAccount
+	}
+	return module.OnServer
+}
+
 func info(r *module.Registrar, q *module.Request) {
-	if !allowed(q) {
+	if !allowed(r, q, true) {
 		return
 	}
 	where := module.OnServer
@@ -84,7 +116,7 @@ func info(r *module.Registrar, q *module.Request) {
 }
 
 func items(r *module.Registrar, q *module.Request) {
-	if !allowed(q) {
+	if !allowed(r, q, false) {
 		return
 	}
 	res := q.Result()
@@ -92,6 +124,14 @@ func items(r *module.Registrar, q *module.Request) {
 	if q.Account == nil {
 		for _, c := range r.Components() {
 			p.AddChild(NSItems, "item", "jid", c.Domain)
+		}
+	}
+	where := whereOf(q)
+	for _, d := range r.DiscoProviders() {
+		if d.Where&where != 0 && d.Items != nil {
+			for _, it := range d.Items(q) {
+				p.Append(it)
+			}
 		}
 	}
 	q.Reply(res)
