@@ -13,7 +13,7 @@ func TestRosterSetGetPush(t *testing.T) {
 	other := dialRaw(t, srv).login("romeo", "other")
 
 	r.Send(`<iq type="get" id="g1"><query xmlns="jabber:iq:roster"/></iq>`)
-	r.expect(`id="g1"`, `type="result"`, `ver="0"`)
+	r.expect(`id="g1"`, `type="result"`, `ver="1"`) // Prosody's version of a roster never saved
 
 	// Only sessions that fetched the roster get pushes (RFC 6121 2.1.6).
 	r.Send(`<iq type="set" id="s1"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" name="Nurse"><group>Servants</group></item></query></iq>`)
@@ -130,7 +130,7 @@ func TestPreApprovalAndPendingRequests(t *testing.T) {
 	b.Send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
 	b.expect(`id="r"`)
 	b.Send(`<presence to="alice@localhost" type="subscribe"/>`)
-	b.expect(`type="set"`, `ver="1"`, `ask="subscribe"`, `subscription="none"`)
+	b.expect(`type="set"`, `ver="2"`, `ask="subscribe"`, `subscription="none"`) // carol's stored request was version 1
 	b.expect(`from="alice@localhost"`, `type="subscribed"`)
 	b.expect(`type="set"`, `subscription="to"`)
 	b.Close()
