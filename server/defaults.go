@@ -9,8 +9,10 @@ import (
 	"github.com/muctest/muctest/mod/disco"
 	"github.com/muctest/muctest/mod/last"
 	"github.com/muctest/muctest/mod/offline"
+	"github.com/muctest/muctest/mod/pep"
 	"github.com/muctest/muctest/mod/ping"
 	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/pubsubsvc"
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/session"
 	timemod "github.com/muctest/muctest/mod/time"
@@ -40,6 +42,7 @@ func DefaultModules() []module.Module {
 		vcard.Module{},    // XEP-0054 vcard-temp, XEP-0153 photo marker
 		private.Module{},  // XEP-0049 private XML storage
 		last.Module{},     // XEP-0012 last activity
+		pep.Module{},      // XEP-0163 PEP, XEP-0402 bookmarks, XEP-0084 avatars from vCards
 	}
 }
 
@@ -55,7 +58,7 @@ func (s *Server) modules() ([]module.Module, error) {
 		}
 	}
 	for _, name := range s.cfg.Without {
-		if !slices.ContainsFunc(DefaultModules(), func(m module.Module) bool { return m.Name() == name }) {
+		if name != "pubsub" && !slices.ContainsFunc(DefaultModules(), func(m module.Module) bool { return m.Name() == name }) {
 			return nil, fmt.Errorf("server: Without names %q, which is no default module", name)
 		}
 	}
@@ -75,6 +78,11 @@ func (s *Server) modules() ([]module.Module, error) {
 			r.Component(s.mucDomain, h)
 			return nil
 		}))
+	}
+	// XEP-0060 at pubsub.<domain>, as Prosody's test configuration has it
+	// (admins create nodes, publishers exposed); a default like the above.
+	if !s.cfg.NoDefaultModules && !slices.Contains(s.cfg.Without, "pubsub") {
+		mods = append(mods, pubsubsvc.Module{Admins: s.cfg.Admins, ExposePublisher: true})
 	}
 	return mods, nil
 }

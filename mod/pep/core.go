@@ -10,7 +10,12 @@
 // last item included when they come online or first ask.
 //
 // Core holds that logic without the router: the module (module.go) feeds
-// it presences, disco answers and iqs, and routes what it returns.
+// it presences, disco answers and iqs, and routes what it returns. On
+// top of PEP (compat.go), as Prosody trunk's mod_bookmarks and
+// mod_vcard_legacy: XEP-0048 bookmarks in XEP-0049 private XML and in the
+// legacy PEP node are XEP-0402 bookmarks 2 (package mod/bookmarks), and a
+// vCard PHOTO is a XEP-0084 avatar whose hash every presence carries
+// (package mod/avatar).
 package pep
 
 import (
