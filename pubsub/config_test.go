@@ -6,31 +6,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/muctest/muctest/internal/corpus"
 	"github.com/muctest/muctest/match"
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// trunkDir returns where Prosody trunk's scansion scripts are: shared next
-// to the repository and never copied into it, or under $MUCTEST_SHARED (a
-// git worktree has no ../shared beside it).
-func trunkDir() string {
-	shared := "../../shared"
-	if s := os.Getenv("MUCTEST_SHARED"); s != "" {
-		shared = s
-	}
-	return filepath.Join(shared, "corpus", "prosody-trunk")
-}
-
-// readTrunk returns a trunk script's text; the corpus missing skips the
-// test locally and fails it in CI.
+// readTrunk returns a Prosody trunk script's text, from the corpus shared
+// next to the repository (package internal/corpus: skipped locally when
+// absent, a failure under CI=true).
 func readTrunk(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(trunkDir(), name))
+	b, err := os.ReadFile(filepath.Join(corpus.Dir(t, "corpus/prosody-trunk"), name))
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the Prosody trunk corpus is required in CI: %v", err)
-		}
-		t.Skipf("Prosody trunk corpus absent: %v", err)
+		t.Fatal(err)
 	}
 	return string(b)
 }
