@@ -26,9 +26,20 @@ const CapsTimeout = time.Minute
 // never answers costs the server at most this many timers.
 const MaxQueriesInFlight = 4
 
+// DefaultQuotas bound an account's PEP service when Module.Quotas is
+// zero: room for every XEP a client uses (avatars, bookmarks, OMEMO
+// bundles, vCard4) many times over, not for using the server as a disk.
+var DefaultQuotas = pubsub.Quotas{
+	MaxNodes:         256,
+	MaxItemBytes:     256 << 10, // a stanza's limit
+	MaxNodeBytes:     1 << 20,
+	MaxServiceBytes:  4 << 20,
+	MaxSubscriptions: 64,
+}
+
 // Module serves PEP on every account.
 type Module struct {
-	// Quotas bound each account's PEP service.
+	// Quotas bound each account's PEP service; DefaultQuotas when zero.
 	Quotas pubsub.Quotas
 }
 
@@ -59,7 +70,11 @@ type deferredQuery struct {
 func (m Module) Register(r *module.Registrar) error {
 	env := &routerEnv{r: r}
 	st := &state{env: env, inflight: make(map[[2]string]int)}
-	st.core = New(Config{Env: env, Quotas: m.Quotas})
+	q := m.Quotas
+	if q == (pubsub.Quotas{}) {
+		q = DefaultQuotas
+	}
+	st.core = New(Config{Env: env, Quotas: q})
 	r.Identity(module.OnAccount, module.Identity{Category: "pubsub", Type: "pep"})
 	for _, f := range Features() {
 		r.Feature(module.OnAccount, f)

@@ -1,6 +1,7 @@
 package pep_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/muctest/muctest/mod/disco"
@@ -9,6 +10,7 @@ import (
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/vcard"
 	"github.com/muctest/muctest/moduletest"
+	"github.com/muctest/muctest/pubsub"
 )
 
 func server(t *testing.T) *moduletest.Server {
@@ -58,4 +60,26 @@ func TestBookmarksPrivate(t *testing.T) {
 	o := s.Login("nurse@localhost/hall")
 	o.Send(`<iq type="get" id="x1" to="juliet@localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:xmpp:bookmarks:1"/></pubsub></iq>`)
 	o.Expect(`<iq type="error" id="x1" from="juliet@localhost" to="nurse@localhost/hall"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></iq>`)
+}
+
+// TestQuotas: an account's PEP refuses an item over its byte quota and a
+// node over its node count, with the pubsub errors, and keeps serving.
+func TestQuotas(t *testing.T) {
+	s := moduletest.New(t, roster.Module{}, pep.Module{Quotas: pubsub.Quotas{MaxNodes: 2, MaxItemBytes: 300}})
+	c := s.Login("romeo@localhost/r")
+	pub := func(id, node, text string) {
+		c.Send(`<iq type="set" id="` + id + `"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="` + node +
+			`"><item id="i"><x xmlns="urn:x">` + text + `</x></item></publish></pubsub></iq>`)
+	}
+	pub("p1", "a", strings.Repeat("x", 400))
+	c.Expect(`<iq type="error" id="p1"><error type="modify"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>` +
+		`<payload-too-big xmlns="http://jabber.org/protocol/pubsub#errors"/></error></iq>`)
+	pub("p2", "a", "x")
+	pub("p3", "b", "x")
+	c.Received()
+	pub("p4", "c", "x")
+	c.Expect(`<iq type="error" id="p4"><error type="cancel"><not-allowed xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>` +
+		`<max-nodes-exceeded xmlns="http://jabber.org/protocol/pubsub#errors"/></error></iq>`)
+	pub("p5", "a", "y")
+	c.Expect(`<iq type="result" id="p5"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="a"><item id="i"/></publish></pubsub></iq>`)
 }
