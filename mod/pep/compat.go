@@ -88,6 +88,42 @@ func (st *state) registerCompat(r *module.Registrar) {
 			res.Append(card)
 			q.Reply(res)
 		}})
+	// Anyone else's vCard get shows the PEP avatar too: answered here,
+	// before mod/vcard, when the stored vCard has no PHOTO of its own and
+	// the account has an avatar the asker may see.
+	r.OnIQDelivered(1, func(c module.Context, ev *module.Delivered) bool {
+		iq := ev.Stanza
+		if iq.Attrib("type") != "get" || ev.To.Resourcepart() != "" {
+			return false
+		}
+		q := iq.Child(avatar.NSVCard, "vCard")
+		if q == nil || len(iq.Elements()) != 1 {
+			return false
+		}
+		defer st.env.use(c)()
+		card := vcard.Stored(ev.Account)
+		if card != nil && card.Child(avatar.NSVCard, "PHOTO") != nil {
+			return false
+		}
+		a := st.core.existing(ev.Account.JID().String())
+		if a == nil {
+			return false
+		}
+		photos := avatar.VCardPhotos(a.svc, iq.Attrib("from"))
+		if len(photos) == 0 {
+			return false
+		}
+		if card == nil {
+			card = xmlnode.New(avatar.NSVCard, "vCard")
+		} else {
+			card = card.Copy()
+		}
+		for _, p := range photos {
+			card.Append(p)
+		}
+		c.Route(pubsub.Reply(iq, card))
+		return true
+	})
 	// XEP-0153: every available presence carries the PEP avatar's hash;
 	// mod/vcard adds the empty marker after this when there is none.
 	r.OnPresenceSent(module.Rewrite+2, func(c module.Context, ev *module.Sent) bool {
