@@ -133,7 +133,14 @@ func (c *Core) account(acct string) *account {
 	if a = c.accounts[acct]; a != nil {
 		return a
 	}
-	a = &account{jid: acct, interest: make(map[string]*recipient)}
+	a = c.newAccount(acct)
+	c.accounts[acct] = a
+	return a
+}
+
+// newAccount makes the PEP state of acct, not yet remembered.
+func (c *Core) newAccount(acct string) *account {
+	a := &account{jid: acct, interest: make(map[string]*recipient)}
 	env := c.cfg.Env
 	a.svc = pubsub.NewService(pubsub.ServiceConfig{
 		JID:                 acct,
@@ -151,7 +158,6 @@ func (c *Core) account(acct string) *account {
 			return ""
 		},
 	})
-	c.accounts[acct] = a
 	return a
 }
 
@@ -189,8 +195,20 @@ func (c *Core) interested(a *account, node string) []string {
 }
 
 // HandleIQ answers a pubsub iq to account's bare JID (or, from its owner,
-// without a "to"), returning what to route in order.
+// without a "to"), returning what to route in order. Someone else's
+// request to an account that has no PEP state yet is answered by a
+// service made for it and forgotten: strangers' queries to every name in
+// an any-password server cost it nothing to keep.
 func (c *Core) HandleIQ(acct string, iq *xmlnode.Element) []*xmlnode.Element {
+	if a := c.existing(acct); a != nil {
+		return a.svc.HandleIQ(iq)
+	}
+	if bareOf(iq.Attrib("from")) != acct {
+		if !c.cfg.Env.Exists(acct) {
+			return c.nobody.HandleIQ(iq)
+		}
+		return c.newAccount(acct).svc.HandleIQ(iq)
+	}
 	return c.Service(acct).HandleIQ(iq)
 }
 

@@ -169,4 +169,12 @@ func TestNobody(t *testing.T) {
 	if out := publish(c, "ghost@localhost", romeoR, "n", `<x xmlns="urn:x"/>`, ""); len(out) != 1 || !strings.Contains(out[0], "forbidden") {
 		t.Fatalf("publish to a missing account: %v", out)
 	}
+	// A stranger's request to an account without PEP state is answered
+	// and not remembered.
+	if out := publish(c, "mercutio@localhost", romeoR, "n", `<x xmlns="urn:x"/>`, ""); len(out) != 1 || !strings.Contains(out[0], "forbidden") {
+		t.Fatalf("publish to someone else's PEP: %v", out)
+	}
+	if c.existing("mercutio@localhost") != nil {
+		t.Error("a stranger's request made PEP state")
+	}
 }
