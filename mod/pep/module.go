@@ -51,11 +51,11 @@ func (Module) Name() string { return "pep" }
 type state struct {
 	core *Core
 	env  *routerEnv
-	// broadcasting counts the presence broadcasts in progress: caps
+	// broadcasting is set while a session's presence is broadcast: caps
 	// queries a contact's service makes while a session's presence is
 	// being broadcast wait in deferred until the session has been sent
 	// its own presence back, the order Prosody gives.
-	broadcasting int
+	broadcasting bool
 	deferred     []deferredQuery
 	// inflight counts the unanswered queries by account and recipient.
 	inflight map[[2]string]int
@@ -124,7 +124,10 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		defer env.use(c)()
-		st.broadcasting++
+		// A broadcast another hook stopped never reached the after-hook:
+		// its deferred queries go now.
+		st.flush(c)
+		st.broadcasting = true
 		acct := ev.Session.Account().JID().String()
 		st.handle(c, acct, st.core.Presence(acct, ev.Session.JID().String(), ev.Stanza, true), false)
 		return false
@@ -134,16 +137,7 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		defer env.use(c)()
-		if st.broadcasting > 0 {
-			st.broadcasting--
-		}
-		if st.broadcasting == 0 {
-			qs := st.deferred
-			st.deferred = nil
-			for _, d := range qs {
-				st.query(c, d.acct, d.query)
-			}
-		}
+		st.flush(c)
 		return false
 	})
 	r.OnPresenceDelivered(1, func(c module.Context, ev *module.Delivered) bool {
@@ -157,10 +151,20 @@ func (m Module) Register(r *module.Registrar) error {
 		}
 		defer env.use(c)()
 		acct := ev.Account.JID().String()
-		st.handle(c, acct, st.core.Presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false), st.broadcasting > 0)
+		st.handle(c, acct, st.core.Presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false), st.broadcasting)
 		return false
 	})
 	return nil
+}
+
+// flush ends a broadcast: the caps queries it held go out.
+func (st *state) flush(c module.Context) {
+	st.broadcasting = false
+	qs := st.deferred
+	st.deferred = nil
+	for _, d := range qs {
+		st.query(c, d.acct, d.query)
+	}
 }
 
 // handle routes what a presence made the core send: the caps query now or,
