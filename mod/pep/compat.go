@@ -152,7 +152,9 @@ func (st *state) bookmarksIQ(q *module.Request) bool {
 	}
 	var node, op string
 	for _, c := range q.Payload.Elements() {
-		node, op = c.Attrib("node"), c.Name.Local
+		if c.Name.Space == pubsub.NS {
+			node, op = c.Attrib("node"), c.Name.Local
+		}
 		break
 	}
 	if node != bookmarks.NSLegacy || q.Payload.Name.Space != pubsub.NS {

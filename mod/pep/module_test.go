@@ -56,6 +56,11 @@ func TestBookmarksPrivate(t *testing.T) {
 	c.Send(`<iq type="get" id="g2"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:xmpp:bookmarks:1"/></pubsub></iq>`)
 	c.Expect(`<iq type="result" id="g2" to="juliet@localhost/balcony"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:xmpp:bookmarks:1">` +
 		`<item id="a@conference.localhost"><conference xmlns="urn:xmpp:bookmarks:1" name="A"/></item></items></pubsub></iq>`)
+	// A legacy-node publish without a <storage/>, or in another
+	// namespace, is an ordinary publish (not a crash).
+	c.Send(`<iq type="set" id="g3"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish xmlns="urn:other" node="storage:bookmarks"/></pubsub></iq>`)
+	c.Expect(`<iq type="error" id="g3"><error type="cancel"><feature-not-implemented xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/>` +
+		`<unsupported xmlns="http://jabber.org/protocol/pubsub#errors" feature="publish"/></error></iq>`)
 	// Someone else's private XML stays out of reach.
 	o := s.Login("nurse@localhost/hall")
 	o.Send(`<iq type="get" id="x1" to="juliet@localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:xmpp:bookmarks:1"/></pubsub></iq>`)
