@@ -151,11 +151,8 @@ func (st *state) bookmarksIQ(q *module.Request) bool {
 		return false
 	}
 	var node, op string
-	for _, c := range q.Payload.Elements() {
-		if c.Name.Space == pubsub.NS {
-			node, op = c.Attrib("node"), c.Name.Local
-		}
-		break
+	if els := q.Payload.Elements(); len(els) > 0 && els[0].Name.Space == pubsub.NS {
+		node, op = els[0].Attrib("node"), els[0].Name.Local
 	}
 	if node != bookmarks.NSLegacy || q.Payload.Name.Space != pubsub.NS {
 		return false
