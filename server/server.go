@@ -134,6 +134,16 @@ type Config struct {
 	Modules          []module.Module
 	Without          []string
 	NoDefaultModules bool
+	// Services configures the optional services of the default set
+	// (XEP-0363 upload, XEP-0157 contact addresses, XEP-0215 external
+	// services); see Services.
+	Services Services
+	// Components are the XEP-0114 external components that may connect,
+	// as domain -> shared secret (mucd -component NAME:SECRET), on the
+	// listeners given to ServeComponents; each is mounted at its domain
+	// like the MUC, with the same stanza size, depth and attribute limits
+	// as client streams.
+	Components map[string]string
 }
 
 // Server is an XMPP server. Create it with New, feed it listeners with
@@ -147,6 +157,7 @@ type Server struct {
 	router    *router.Router
 
 	idle idleTracker
+	ext  extComponents // Config.Components (components.go)
 
 	connLimit, authLimit *ipLimiter // nil when unlimited
 	// poller holds idle sessions (c2s.Config.Poller); made with the first
@@ -206,10 +217,14 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.idle.init()
+	if err := s.ext.init(s); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	mods, err := s.modules()
 	if err != nil {
 		return nil, err
 	}
+	mods = s.ext.module(mods)
 	s.router, err = router.New(router.Config{
 		Domain:      s.domain,
 		Accounts:    cfg.Accounts,
@@ -416,6 +431,9 @@ func (s *Server) WaitIdle(ctx context.Context) error {
 // inputPending reports whether any connection has received bytes that its
 // session has not read yet.
 func (s *Server) inputPending() bool {
+	if s.ext.pending() {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
@@ -451,6 +469,7 @@ func (s *Server) Close() error {
 	// (XEP-0045 status 332) before their sessions get the shutdown stream
 	// error; those presences are queued ahead of it.
 	s.router.Shutdown()
+	s.ext.close()
 	for _, c := range conns {
 		c.CloseWithError(streamSystemShutdown, "server shutting down")
 	}

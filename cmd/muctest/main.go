@@ -68,7 +68,7 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(subcommand(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // Exit statuses.

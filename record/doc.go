@@ -1,0 +1,30 @@
+// Package record turns the live session of real XMPP clients into a
+// scansion script (.scs, the test format of Prosody; see package script):
+// a recording proxy that sits between clients and any XMPP server (muctest's
+// own, Prosody, ejabberd) and writes down what each client sent and
+// received, so that a bug seen in a real client becomes a regression script
+// in one step. Prosody's mod_scansion_record does the same from inside
+// Prosody; this works in front of any server.
+//
+// The proxy speaks RFC 6120 to both sides. It terminates TLS: it offers
+// clients its own STARTTLS with a self-signed certificate (or a given one)
+// and does STARTTLS to the server itself when offered, so that it can read
+// the stanzas; a client that opens with direct TLS (XEP-0368 "xmpps") is
+// refused with a clear log line. It strips the SASL mechanisms it cannot
+// relay or record: clients are offered only PLAIN when the server has it,
+// so that the recorded script can carry the password, and never a
+// channel-binding (-PLUS) mechanism, which cannot survive the terminated
+// TLS. Everything after authentication is relayed element by element.
+//
+// The script (Render) names clients Romeo, Juliet, Mercutio, ... in the
+// order they bind a resource, as scansion does, and leaves out what a
+// regression script does not need: stream negotiation (features, STARTTLS,
+// SASL, bind, legacy session), non-stanza elements (stream management
+// acks, client state indications, whitespace), and the login noise of
+// clients (roster fetches and pushes, service discovery of the server and
+// of other users, pings to the server) together with the replies to it.
+// Every client JID is written as ${Name's JID} or ${Name's full JID}. In
+// what a client receives, ids the server made up and timestamps become
+// {scansion:any}, as do session ids, and timestamp text is dropped, so the
+// script passes again on a fresh server; ids a client chose are kept.
+package record

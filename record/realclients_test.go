@@ -1,0 +1,254 @@
+package record
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/script"
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
+)
+
+// The acceptance tests of issue 15: a real client's session, recorded
+// through the proxy, replays as a passing script. The client is slixmpp
+// (Debian's python3-slixmpp) playing both sides of realclients' MUC
+// exchange: one client creates and configures a room and invites the
+// other, who joins; both chat.
+
+// debianPython is the interpreter python3-slixmpp is installed for.
+const debianPython = "/usr/bin/python3"
+
+// mucpeer is the slixmpp side of the realclients acceptance test.
+var mucpeer = filepath.Join("..", "realclients", "testdata", "slixmpp", "mucpeer.py")
+
+// peerTimeout bounds each slixmpp script (it has its own timer).
+const peerTimeout = 20 * time.Second
+
+// need skips the test when something it needs is missing, except under
+// CI=true, where .ci/run has installed everything and a missing peer is a
+// failure.
+func need(t *testing.T, why string) {
+	t.Helper()
+	if why == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
+var slixmppMissing = sync.OnceValue(func() string {
+	out, err := exec.Command(debianPython, "-c", "import slixmpp").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("%s cannot import slixmpp (%v: %s); install it with: apt-get install -y python3-slixmpp",
+			debianPython, err, bytes.TrimSpace(out))
+	}
+	return ""
+})
+
+// peer is a running mucpeer.py.
+type peer struct {
+	name  string
+	cmd   *exec.Cmd
+	out   lockedBuffer
+	ready chan struct{} // closed when it prints READY
+	eof   chan struct{} // closed when its stdout is drained
+}
+
+func startPeer(t *testing.T, ctx context.Context, role string, args ...string) *peer {
+	t.Helper()
+	p := &peer{name: "slixmpp " + role, ready: make(chan struct{}), eof: make(chan struct{})}
+	p.cmd = exec.CommandContext(ctx, debianPython, append([]string{mucpeer, role, "--timeout", fmt.Sprint(peerTimeout.Seconds())}, args...)...)
+	p.cmd.WaitDelay = time.Second
+	p.cmd.Stderr = &p.out
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	go func() {
+		defer close(p.eof)
+		sc := bufio.NewScanner(stdout)
+		seen := false
+		for sc.Scan() {
+			fmt.Fprintln(&p.out, sc.Text())
+			if sc.Text() == "READY" && !seen {
+				seen = true
+				close(p.ready)
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	return p
+}
+
+func (p *peer) wait() error {
+	<-p.eof
+	if err := p.cmd.Wait(); err != nil {
+		return fmt.Errorf("%s: %w\n%s", p.name, err, p.out.String())
+	}
+	return nil
+}
+
+// recordSlixmppSession runs the two-client MUC exchange through a
+// recorder in front of upstream and returns the script it wrote.
+func recordSlixmppSession(t *testing.T, upstream string) []byte {
+	t.Helper()
+	rec, addr, _ := startRecorder(t, Config{Upstream: upstream, Title: "slixmpp: two clients create a room, join and chat"})
+	host, port, _ := net.SplitHostPort(addr)
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout+5*time.Second)
+	defer cancel()
+	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost"}
+	guest := startPeer(t, ctx, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
+		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet")...)
+	select {
+	case <-guest.ready:
+	case <-guest.eof:
+		t.Fatalf("the guest exited before READY: %v", guest.wait())
+	}
+	owner := startPeer(t, ctx, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
+		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo")...)
+	oerr := owner.wait()
+	if oerr != nil {
+		cancel()
+	}
+	if err := guest.wait(); err != nil || oerr != nil {
+		t.Fatalf("the session itself failed:\n%v\n%v", oerr, err)
+	}
+	<-rec.Done()
+	return rec.Script()
+}
+
+// parseRecorded parses a recorded script and checks what any recording
+// of this session must hold.
+func parseRecorded(t *testing.T, out []byte) *script.Script {
+	t.Helper()
+	s, err := script.Parse("session.scs", bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("the recorded script does not parse: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		"[Client] Romeo\n\tjid: romeo@localhost/slixmpp\n\tpassword: montague\n",
+		"[Client] Juliet\n\tjid: juliet@localhost/slixmpp\n\tpassword: capulet\n",
+		`<invite to="${Romeo's JID}">`,
+		"<body>hello from juliet</body>",
+		"<body>hello from romeo</body>",
+		"Romeo disconnects",
+	} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("the recorded script lacks %q:\n%s", want, out)
+		}
+	}
+	for _, noise := range []string{"jabber:iq:roster", "xmpp-bind", "xmpp-sasl"} {
+		if bytes.Contains(out, []byte(noise)) {
+			t.Errorf("the recorded script has %s noise:\n%s", noise, out)
+		}
+	}
+	return s
+}
+
+// TestSlixmppSessionInProcess records the session in front of our server
+// (as cmd/mucd runs it by default: any password, MUC at
+// conference.localhost) and replays the script on a fresh in-process
+// server, as `muctest FILE` does.
+func TestSlixmppSessionInProcess(t *testing.T) {
+	need(t, slixmppMissing())
+	srv := servertest.New(t, server.Config{})
+	out := recordSlixmppSession(t, srv.Addr().String())
+	s := parseRecorded(t, out)
+	// Not strict: when both clients leave at once, which of them still
+	// saw the other's unavailable presence is a race of the recorded
+	// session, not something a replay can pin.
+	res := script.RunInProcess(context.Background(), s, script.DefaultServerConfig(), script.Options{})
+	if !res.Passed() {
+		t.Fatalf("the recorded script fails on a fresh server:\n%v\n\nscript:\n%s", res.Failure, out)
+	}
+}
+
+// prosodyStart is the reference helper that starts a Prosody 0.12
+// configured like Prosody's own scansion run. CI has ../shared next to the
+// repository; MUCTEST_SHARED names another place for it.
+func prosodyStart(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join("..", "..", "shared")
+	if d := os.Getenv("MUCTEST_SHARED"); d != "" {
+		dir = d
+	}
+	p := filepath.Join(dir, "reference", "prosody", "start.sh")
+	if _, err := os.Stat(p); err != nil {
+		need(t, fmt.Sprintf("the Prosody reference helper is missing (%v); it lives in ../shared next to the repository, or set MUCTEST_SHARED", err))
+	}
+	if _, err := exec.LookPath("prosody"); err != nil {
+		need(t, "prosody is not installed; install it with: apt-get install -y prosody")
+	}
+	return p
+}
+
+// startProsody starts a fresh Prosody on a free loopback port and stops it
+// when the test ends.
+func startProsody(t *testing.T, start string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	dir, err := os.MkdirTemp("", "record-prosody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("bash", start, port, dir).Output()
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("%s %s: %v", start, port, err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("%s printed %q, not a PID", start, out)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(pid, syscall.SIGTERM)
+		if t.Failed() {
+			if log, err := os.ReadFile(filepath.Join(dir, "prosody.log")); err == nil && len(log) < 1<<16 {
+				t.Logf("prosody log:\n%s", log)
+			}
+		}
+		os.RemoveAll(dir)
+	})
+	return "127.0.0.1:" + port
+}
+
+// TestSlixmppSessionProsody records the session in front of a Prosody 0.12
+// and replays the script against another, fresh, Prosody.
+func TestSlixmppSessionProsody(t *testing.T) {
+	need(t, slixmppMissing())
+	start := prosodyStart(t)
+	if testing.Short() {
+		t.Skip("-short: no Prosody")
+	}
+	recorded := startProsody(t, start)
+	fresh := startProsody(t, start)
+	out := recordSlixmppSession(t, recorded)
+	s := parseRecorded(t, out)
+	res := script.Run(context.Background(), s, script.Options{Addr: fresh, Domain: "localhost"})
+	if !res.Passed() {
+		t.Fatalf("the script recorded on Prosody fails on a fresh Prosody:\n%v\n\nscript:\n%s", res.Failure, out)
+	}
+}
