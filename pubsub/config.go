@@ -3,6 +3,7 @@ package pubsub
 import (
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -94,11 +95,13 @@ func (c NodeConfig) clone() NodeConfig {
 // how a submitted value is read and where it lives in NodeConfig. The
 // table below is the form; its order is the order on the wire.
 type fieldSpec struct {
-	v, typ, label string
-	options       []option
-	integerOrMax  bool // pubsub:integer-or-max, range 1..MaxItemsLimit
-	get           func(c *NodeConfig) []string
-	set           func(c *NodeConfig, vals []string)
+	// v is the field's var; name is Prosody's name for the option
+	// (payload_type for pubsub#type...), which its error texts use.
+	v, name, typ, label string
+	options             []option
+	integerOrMax        bool // pubsub:integer-or-max, range 1..MaxItemsLimit
+	get                 func(c *NodeConfig) []string
+	set                 func(c *NodeConfig, vals []string)
 }
 
 func textGet(p func(c *NodeConfig) *string) func(c *NodeConfig) []string {
@@ -138,17 +141,17 @@ func strOptions(vals ...string) []option {
 // configFields is the node configuration form of Prosody trunk, field for
 // field: order, types, labels and options as its scripts compare them.
 var configFields = []fieldSpec{
-	{v: "pubsub#title", typ: "text-single", label: "Title",
+	{v: "pubsub#title", name: "title", typ: "text-single", label: "Title",
 		get: textGet(func(c *NodeConfig) *string { return &c.Title }),
 		set: textSet(func(c *NodeConfig) *string { return &c.Title })},
-	{v: "pubsub#description", typ: "text-single", label: "Description",
+	{v: "pubsub#description", name: "description", typ: "text-single", label: "Description",
 		get: textGet(func(c *NodeConfig) *string { return &c.Description }),
 		set: textSet(func(c *NodeConfig) *string { return &c.Description })},
-	{v: "pubsub#type", typ: "text-single",
+	{v: "pubsub#type", name: "payload_type", typ: "text-single",
 		label: "The type of node data, usually specified by the namespace of the payload (if any)",
 		get:   textGet(func(c *NodeConfig) *string { return &c.PayloadType }),
 		set:   textSet(func(c *NodeConfig) *string { return &c.PayloadType })},
-	{v: "pubsub#max_items", typ: "text-single", label: "Max # of items to persist", integerOrMax: true,
+	{v: "pubsub#max_items", name: "max_items", typ: "text-single", label: "Max # of items to persist", integerOrMax: true,
 		get: func(c *NodeConfig) []string {
 			if c.MaxItems == MaxItemsMax {
 				return []string{"max"}
@@ -162,42 +165,42 @@ var configFields = []fieldSpec{
 			}
 			c.MaxItems, _ = strconv.Atoi(vals[0]) // validated by readConfig
 		}},
-	{v: "pubsub#persist_items", typ: "boolean", label: "Persist items to storage",
+	{v: "pubsub#persist_items", name: "persist_items", typ: "boolean", label: "Persist items to storage",
 		get: boolGet(func(c *NodeConfig) *bool { return &c.PersistItems }),
 		set: boolSet(func(c *NodeConfig) *bool { return &c.PersistItems })},
-	{v: "pubsub#access_model", typ: "list-single", label: "Specify the subscriber model",
+	{v: "pubsub#access_model", name: "access_model", typ: "list-single", label: "Specify the subscriber model",
 		options: strOptions(AccessAuthorize, AccessOpen, AccessPresence, AccessRoster, AccessWhitelist),
 		get:     textGet(func(c *NodeConfig) *string { return &c.AccessModel }),
 		set:     textSet(func(c *NodeConfig) *string { return &c.AccessModel })},
-	{v: "pubsub#roster_groups_allowed", typ: "list-multi", label: "Roster groups allowed to subscribe",
+	{v: "pubsub#roster_groups_allowed", name: "roster_groups_allowed", typ: "list-multi", label: "Roster groups allowed to subscribe",
 		get: func(c *NodeConfig) []string { return c.RosterGroupsAllowed },
 		set: func(c *NodeConfig, vals []string) { c.RosterGroupsAllowed = slices.Clone(vals) }},
-	{v: "pubsub#publish_model", typ: "list-single", label: "Specify the publisher model",
+	{v: "pubsub#publish_model", name: "publish_model", typ: "list-single", label: "Specify the publisher model",
 		options: strOptions("publishers", "subscribers", "open"),
 		get:     textGet(func(c *NodeConfig) *string { return &c.PublishModel }),
 		set:     textSet(func(c *NodeConfig) *string { return &c.PublishModel })},
-	{v: "pubsub#send_last_published_item", typ: "list-single",
+	{v: "pubsub#send_last_published_item", name: "send_last_published_item", typ: "list-single",
 		options: strOptions(SendNever, SendOnSub, SendOnSubAndPresence),
 		get:     textGet(func(c *NodeConfig) *string { return &c.SendLastPublishedItem }),
 		set:     textSet(func(c *NodeConfig) *string { return &c.SendLastPublishedItem })},
-	{v: "pubsub#deliver_notifications", typ: "boolean", label: "Whether to deliver event notifications",
+	{v: "pubsub#deliver_notifications", name: "notify_items", typ: "boolean", label: "Whether to deliver event notifications",
 		get: boolGet(func(c *NodeConfig) *bool { return &c.DeliverNotifications }),
 		set: boolSet(func(c *NodeConfig) *bool { return &c.DeliverNotifications })},
-	{v: "pubsub#deliver_payloads", typ: "boolean", label: "Whether to deliver payloads with event notifications",
+	{v: "pubsub#deliver_payloads", name: "include_payload", typ: "boolean", label: "Whether to deliver payloads with event notifications",
 		get: boolGet(func(c *NodeConfig) *bool { return &c.DeliverPayloads }),
 		set: boolSet(func(c *NodeConfig) *bool { return &c.DeliverPayloads })},
-	{v: "pubsub#notification_type", typ: "list-single", label: "Specify the delivery style for notifications",
+	{v: "pubsub#notification_type", name: "notification_type", typ: "list-single", label: "Specify the delivery style for notifications",
 		options: []option{{"normal", "Messages of type normal"}, {"headline", "Messages of type headline"}},
 		get:     textGet(func(c *NodeConfig) *string { return &c.NotificationType }),
 		set:     textSet(func(c *NodeConfig) *string { return &c.NotificationType })},
-	{v: "pubsub#notify_delete", typ: "boolean", label: "Whether to notify subscribers when the node is deleted",
+	{v: "pubsub#notify_delete", name: "notify_delete", typ: "boolean", label: "Whether to notify subscribers when the node is deleted",
 		get: boolGet(func(c *NodeConfig) *bool { return &c.NotifyDelete }),
 		set: boolSet(func(c *NodeConfig) *bool { return &c.NotifyDelete })},
-	{v: "pubsub#notify_retract", typ: "boolean",
+	{v: "pubsub#notify_retract", name: "notify_retract", typ: "boolean",
 		label: "Whether to notify subscribers when items are removed from the node",
 		get:   boolGet(func(c *NodeConfig) *bool { return &c.NotifyRetract }),
 		set:   boolSet(func(c *NodeConfig) *bool { return &c.NotifyRetract })},
-	{v: "pubsub#itemreply", typ: "list-single", label: "Specify whose JID to include as the publisher of items",
+	{v: "pubsub#itemreply", name: "itemreply", typ: "list-single", label: "Specify whose JID to include as the publisher of items",
 		options: []option{
 			{ItemReplyOwner, "Include the node owner's JID"},
 			{ItemReplyPublisher, "Include the item publisher's JID"},
@@ -267,7 +270,9 @@ func readConfig(f *Form, maxItemsLimit int) (configValues, error) {
 			case "0", "false":
 				out[spec.v] = []string{"0"}
 			default:
-				return nil, errBadRequest(spec.v + ": Invalid boolean representation")
+				// Prosody's text, value included (cut short: it is the
+				// client's own input, echoed).
+				return nil, errBadRequest(spec.name + ": Invalid boolean representation:" + clip(vals[0], 64))
 			}
 		case "list-multi":
 			out[spec.v] = slices.Clone(vals)
@@ -279,15 +284,15 @@ func readConfig(f *Form, maxItemsLimit int) (configValues, error) {
 			if spec.integerOrMax && v != "max" {
 				n, err := strconv.Atoi(v)
 				if err != nil {
-					return nil, errBadRequest(spec.v + ": Invalid integer")
+					return nil, errBadRequest(spec.name + ": Invalid integer")
 				}
 				if n < 1 || n > maxItemsLimit {
-					return nil, errBadRequest(spec.v + ": Value out of range")
+					return nil, errBadRequest(spec.name + ": Value out of range")
 				}
 				v = strconv.Itoa(n)
 			}
 			if spec.options != nil && !hasOption(spec.options, v) {
-				return nil, errBadRequest(spec.v + ": Invalid value")
+				return nil, errBadRequest(spec.name + ": Invalid value")
 			}
 			out[spec.v] = []string{v}
 		}
@@ -319,9 +324,10 @@ func (cv configValues) apply(base NodeConfig) NodeConfig {
 	return c
 }
 
-// mismatch returns the first submitted field whose value c does not have,
-// "" when c meets every one: publish-options as preconditions
-// (XEP-0060 7.1.5).
+// mismatch returns the Prosody name of the first submitted field whose
+// value c does not have (access_model for pubsub#access_model: the name
+// Prosody's precondition-not-met text gives), "" when c meets every one:
+// publish-options as preconditions (XEP-0060 7.1.5).
 func (cv configValues) mismatch(c NodeConfig) string {
 	for i := range configFields {
 		spec := &configFields[i]
@@ -330,8 +336,19 @@ func (cv configValues) mismatch(c NodeConfig) string {
 			continue
 		}
 		if !slices.Equal(spec.get(&c), want) {
-			return spec.v
+			return spec.name
 		}
 	}
 	return ""
+}
+
+// clip returns s cut to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

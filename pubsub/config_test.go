@@ -105,13 +105,13 @@ func TestReadConfig(t *testing.T) {
 	}{
 		{"booleans in both spellings", field("pubsub#persist_items", "true") + field("pubsub#notify_delete", "0"),
 			configValues{"pubsub#persist_items": {"1"}, "pubsub#notify_delete": {"0"}}, ""},
-		{"bad boolean", field("pubsub#persist_items", "yes"), nil, "pubsub#persist_items: Invalid boolean representation"},
+		{"bad boolean", field("pubsub#persist_items", "yes"), nil, "persist_items: Invalid boolean representation:yes"},
 		{"max_items number", field("pubsub#max_items", "255"), configValues{"pubsub#max_items": {"255"}}, ""},
 		{"max_items max", field("pubsub#max_items", "max"), configValues{"pubsub#max_items": {"max"}}, ""},
-		{"max_items above the limit", field("pubsub#max_items", "257"), nil, "pubsub#max_items: Value out of range"},
-		{"max_items zero", field("pubsub#max_items", "0"), nil, "pubsub#max_items: Value out of range"},
-		{"max_items text", field("pubsub#max_items", "ten"), nil, "pubsub#max_items: Invalid integer"},
-		{"unknown option", field("pubsub#access_model", "everyone"), nil, "pubsub#access_model: Invalid value"},
+		{"max_items above the limit", field("pubsub#max_items", "257"), nil, "max_items: Value out of range"},
+		{"max_items zero", field("pubsub#max_items", "0"), nil, "max_items: Value out of range"},
+		{"max_items text", field("pubsub#max_items", "ten"), nil, "max_items: Invalid integer"},
+		{"unknown option", field("pubsub#access_model", "everyone"), nil, "access_model: Invalid value"},
 		{"empty text sets nothing", field("pubsub#title", "") + field("pubsub#description"), configValues{}, ""},
 		{"unknown fields ignored", field("pubsub#frobnicate", "1"), configValues{}, ""},
 		{"list-multi", field("pubsub#roster_groups_allowed", "a", "b"),
@@ -154,9 +154,9 @@ func TestPreconditions(t *testing.T) {
 	}{
 		{"all met", configValues{"pubsub#persist_items": {"1"}, "pubsub#max_items": {"255"},
 			"pubsub#access_model": {"whitelist"}, "pubsub#send_last_published_item": {"on_sub_and_presence"}}, ""},
-		{"access model differs", configValues{"pubsub#access_model": {"open"}}, "pubsub#access_model"},
-		{"max_items differs", configValues{"pubsub#max_items": {"max"}}, "pubsub#max_items"},
-		{"boolean differs", configValues{"pubsub#persist_items": {"0"}}, "pubsub#persist_items"},
+		{"access model differs", configValues{"pubsub#access_model": {"open"}}, "access_model"},
+		{"max_items differs", configValues{"pubsub#max_items": {"max"}}, "max_items"},
+		{"boolean differs", configValues{"pubsub#persist_items": {"0"}}, "persist_items"},
 		{"empty list meets none", configValues{"pubsub#roster_groups_allowed": {}}, ""},
 	}
 	for _, tc := range tests {

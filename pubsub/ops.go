@@ -534,7 +534,7 @@ func readSubOptions(f *Form, current bool) (bool, error) {
 	case "0", "false":
 		return false, nil
 	}
-	return false, errBadRequest("pubsub#include_body: Invalid boolean representation")
+	return false, errBadRequest("pubsub#include_body: Invalid boolean representation:" + clip(f.first("pubsub#include_body"), 64))
 }
 
 func subOptionsElement(node, j string, includeBody bool) *xmlnode.Element {

@@ -119,7 +119,7 @@ func TestPublishOptions(t *testing.T) {
 		t.Errorf("auto-created config: %+v", c)
 	}
 	out := send(t, s, romeoSelf, publishOptionsIQ("urn:xmpp:bookmarks:1", "c", bm, fieldXML("pubsub#access_model", "open")))
-	if !strings.Contains(out[0], `<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">Field does not match: pubsub#access_model</text>`) {
+	if !strings.Contains(out[0], `<text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">Field does not match: access_model</text>`) {
 		t.Errorf("precondition error text: %s", out[0])
 	}
 	if _, ok := s.Config("other"); ok {
