@@ -188,6 +188,7 @@ type Registrar struct {
 	components []ComponentReg
 	http       []HTTPRoute
 	contacts   Contacts
+	disco      []DiscoItems
 	closers    []func()
 	errs       []error
 }

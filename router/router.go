@@ -91,7 +91,7 @@ type Router struct {
 	accounts map[string]*account
 	caps     newCaps
 	closed   bool
-	pending  map[string]*pendingIQ // SendIQ by id
+	pending  map[string][]*pendingIQ // SendIQs waiting, by id, recipient and sender
 	iqSeq    uint64
 	wg       sync.WaitGroup // deferred component deliveries, SendIQ timers
 }
@@ -100,7 +100,7 @@ type Router struct {
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, pending: map[string]*pendingIQ{}, mux: http.NewServeMux()}
+		accounts: map[string]*account{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -11,8 +11,10 @@ import (
 	"github.com/muctest/muctest/mod/last"
 	"github.com/muctest/muctest/mod/mam"
 	"github.com/muctest/muctest/mod/offline"
+	"github.com/muctest/muctest/mod/pep"
 	"github.com/muctest/muctest/mod/ping"
 	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/pubsubsvc"
 	"github.com/muctest/muctest/mod/register"
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/session"
@@ -50,6 +52,7 @@ func defaultModules(cfg Config) []module.Module {
 		mam.Module{SmartEnable: true}, // XEP-0313 archives of accounts, XEP-0359 stanza ids
 		register.Module{Allow: cfg.AllowRegistration}, // XEP-0077 registration, password change, removal, tombstones
 		adhoc.Module{Admins: cfg.Admins},              // XEP-0050 ad-hoc commands, XEP-0133 admin commands
+		pep.Module{},                                  // XEP-0163 PEP, XEP-0402 bookmarks, XEP-0084 avatars from vCards
 	}
 }
 
@@ -65,7 +68,7 @@ func (s *Server) modules() ([]module.Module, error) {
 		}
 	}
 	for _, name := range s.cfg.Without {
-		if !slices.ContainsFunc(DefaultModules(), func(m module.Module) bool { return m.Name() == name }) {
+		if name != "pubsub" && !slices.ContainsFunc(DefaultModules(), func(m module.Module) bool { return m.Name() == name }) {
 			return nil, fmt.Errorf("server: Without names %q, which is no default module", name)
 		}
 	}
@@ -91,6 +94,11 @@ func (s *Server) modules() ([]module.Module, error) {
 			r.Component(s.mucDomain, h)
 			return nil
 		}))
+	}
+	// XEP-0060 at pubsub.<domain>, as Prosody's test configuration has it
+	// (admins create nodes, publishers exposed); a default like the above.
+	if !s.cfg.NoDefaultModules && !slices.Contains(s.cfg.Without, "pubsub") {
+		mods = append(mods, pubsubsvc.Module{Admins: s.cfg.Admins, ExposePublisher: true})
 	}
 	return mods, nil
 }

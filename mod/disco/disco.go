@@ -4,9 +4,8 @@
 // field of its IQ handlers), and the server's items are its components.
 // An account answers its owner and the contacts subscribed to its
 // presence; anyone else gets service-unavailable, as Prosody does, which
-// does not reveal the account. Nodes (XEP-0030 sections 3.2 and 4.2) are
-// the ones modules registered (module.DiscoNode); a query for another is
-// item-not-found.
+// does not reveal the account. Nodes: there are none, so a query for one
+// is item-not-found (XEP-0030 sections 3.1 and 4.1).
 package disco
 
 import (
@@ -46,9 +45,44 @@ func (m Module) Register(r *module.Registrar) error {
 
 // allowed answers the errors common to both queries; it reports whether
 // the query may be answered.
-func allowed(q *module.Request) bool {
+func allowed(r *module.Registrar, q *module.Request, info bool) bool {
 	if q.Account != nil && !q.MaySeePresence(q.Account, q.From) {
 		q.Error(stanza.Cancel, stanza.ServiceUnavailable, "")
+		return false
+	}
+	if name := q.Payload.Attrib("node"); name != "" {
+		where := whereOf(q)
+		for _, d := range r.DiscoProviders() {
+			if d.Where&where == 0 || d.Node == nil {
+				continue
+			}
+			kids, errReply, ok := d.Node(q, name, info)
+			if !ok {
+				continue
+			}
+			if errReply != nil {
+				q.Reply(errReply)
+				return false
+			}
+			ns := NSItems
+			if info {
+				ns = NSInfo
+			}
+			res := q.Result()
+			p := res.AddChild(ns, "query", "node", name)
+			for _, k := range kids {
+				p.Append(k)
+			}
+			q.Reply(res)
+			return false
+		}
+		// Nodes registered with DiscoNode (XEP-0050's command list...);
+		// node answers item-not-found for one nobody registered.
+		ns := NSItems
+		if info {
+			ns = NSInfo
+		}
+		node(r, q, ns, !info)
 		return false
 	}
 	return true
@@ -85,8 +119,15 @@ func node(r *module.Registrar, q *module.Request, ns string, items bool) bool {
 	return true
 }
 
+func whereOf(q *module.Request) module.Where {
+	if q.Account != nil {
+		return module.OnAccount
+	}
+	return module.OnServer
+}
+
 func info(r *module.Registrar, q *module.Request) {
-	if !allowed(q) || node(r, q, NSInfo, false) {
+	if !allowed(r, q, true) {
 		return
 	}
 	where := module.OnServer
@@ -117,7 +158,7 @@ func info(r *module.Registrar, q *module.Request) {
 }
 
 func items(r *module.Registrar, q *module.Request) {
-	if !allowed(q) || node(r, q, NSItems, true) {
+	if !allowed(r, q, false) {
 		return
 	}
 	res := q.Result()
@@ -125,6 +166,14 @@ func items(r *module.Registrar, q *module.Request) {
 	if q.Account == nil {
 		for _, c := range r.Components() {
 			p.AddChild(NSItems, "item", "jid", c.Domain)
+		}
+	}
+	where := whereOf(q)
+	for _, d := range r.DiscoProviders() {
+		if d.Where&where != 0 && d.Items != nil {
+			for _, it := range d.Items(q) {
+				p.Append(it)
+			}
 		}
 	}
 	q.Reply(res)
