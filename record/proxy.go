@@ -295,6 +295,7 @@ type session struct {
 	info   *ClientInfo
 	client net.Conn
 	up     net.Conn
+	rawUp  net.Conn      // up before STARTTLS, as registered for Close
 	cin    *streamReader // from the client
 	uin    *streamReader // from the server
 	log    *slog.Logger
@@ -329,6 +330,14 @@ func (r *Recorder) serveConn(c net.Conn) {
 	s := &session{r: r, client: c, log: r.log.With("client", c.RemoteAddr().String()), negotiation: map[string]bool{}}
 	if err := s.run(); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.log.Info("record: connection ended", "err", err)
+	}
+	// The upstream connection, however far the session got.
+	if s.up != nil {
+		s.up.Close()
+		r.mu.Lock()
+		delete(r.conns, s.up)
+		delete(r.conns, s.rawUp)
+		r.mu.Unlock()
 	}
 }
 
@@ -384,6 +393,7 @@ func (s *session) run() error {
 			return fmt.Errorf("client negotiation: %w", err)
 		}
 		if it.kind != itemElement {
+			s.writeClient([]byte(streamTail))
 			return errors.New("client closed the stream during negotiation")
 		}
 		if it.el.Name.Space == nsTLS && it.el.Name.Local == "starttls" && !clientTLS && s.r.tls != nil {
@@ -425,7 +435,7 @@ func (s *session) dialUpstream(deadline time.Time, domain string) (*xmlnode.Elem
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: %w", s.r.cfg.Upstream, err)
 	}
-	s.up = up
+	s.up, s.rawUp = up, up
 	s.r.mu.Lock()
 	closed := s.r.closed
 	if !closed {
@@ -589,9 +599,6 @@ func (s *session) relay() error {
 		uerr = <-upDone
 	}
 	s.up.Close()
-	s.r.mu.Lock()
-	delete(s.r.conns, s.up)
-	s.r.mu.Unlock()
 	if cerr != nil {
 		return cerr
 	}
