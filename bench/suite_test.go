@@ -14,32 +14,27 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/muctest/muctest/internal/corpus"
 	"github.com/muctest/muctest/script"
 )
-
-// corpusDirs are the scripts the suite benchmark runs: our own spec/ and
-// Prosody's scansion scripts, which live outside the repository and are
-// never copied into it.
-var corpusDirs = []string{"../spec", "../../shared/corpus/prosody"}
 
 // prosodyAddrEnv names the environment variable that points the Prosody
 // variant at a running Prosody 0.12 started with the reference config
 // (../shared/reference/prosody/start.sh PORT DIR).
 const prosodyAddrEnv = "MUCTEST_PROSODY"
 
-// loadCorpus parses every .scs script of corpusDirs, skipping the
-// benchmark when Prosody's corpus is absent.
+// loadCorpus parses the scripts the suite benchmark runs: our own spec/
+// and Prosody's scansion scripts, which live outside the repository and
+// are never copied into it (package corpus: skipped when absent, failed
+// under CI=true).
 func loadCorpus(b *testing.B) []*script.Script {
 	b.Helper()
+	spec, err := filepath.Glob("../spec/*.scs")
+	if err != nil || len(spec) == 0 {
+		b.Fatalf("no scripts in ../spec: %v", err)
+	}
 	var scripts []*script.Script
-	for _, dir := range corpusDirs {
-		paths, err := filepath.Glob(filepath.Join(dir, "*.scs"))
-		if err != nil {
-			b.Fatalf("list %s: %v", dir, err)
-		}
-		if len(paths) == 0 {
-			b.Skipf("no scripts in %s (Prosody's corpus lives in ../shared/corpus/prosody next to the repository)", dir)
-		}
+	for _, paths := range [][]string{spec, corpus.Scripts(b, "corpus/prosody", "*.scs")} {
 		sort.Strings(paths)
 		for _, p := range paths {
 			s, err := script.ParseFile(p)

@@ -44,6 +44,9 @@ type Config struct {
 	// peer's address; false ends the stream with policy-violation. The
 	// server uses it for its per-IP authentication rate.
 	AllowAuth func(remote net.Addr) bool
+	// AuthThrottle, when set, slows password guessing: it is asked before
+	// credentials are checked and told how the check went.
+	AuthThrottle AuthThrottle
 	// Busy, when set, is told +n when work starts (a stanza is read, queued
 	// or a teardown begins) and -n when it ends; the server sums it for
 	// WaitIdle.
@@ -75,9 +78,22 @@ type Limits struct {
 	// MaxStanzaBytes bounds one top-level element (and whitespace between
 	// stanzas); exceeding it is a policy-violation stream error.
 	MaxStanzaBytes int64
-	// MaxDepth and MaxAttrs are passed to xmlnode.Read.
-	MaxDepth int
-	MaxAttrs int
+	// MaxUnauthedStanzaBytes is MaxStanzaBytes until a resource is bound
+	// (the stream header, SASL, bind): what an anonymous peer may make
+	// the server buffer. Prosody's c2s_unauthed_stanza_size_limit.
+	MaxUnauthedStanzaBytes int64
+	// MaxDepth, MaxAttrs and MaxElements are passed to xmlnode.Read:
+	// nesting depth, attributes on one element (and on the stream
+	// header), elements in one stanza. A stanza over one is a
+	// policy-violation stream error.
+	MaxDepth    int
+	MaxAttrs    int
+	MaxElements int
+	// MaxHeaderNamespaces bounds the namespace declarations of a stream
+	// header, which every stanza of the stream is checked against and an
+	// idle session keeps (to rebuild its decoder when it wakes); over it
+	// the stream fails with policy-violation.
+	MaxHeaderNamespaces int
 	// NegotiationTimeout bounds the time from connect to a bound resource,
 	// so that idle unauthenticated connections do not pile up.
 	NegotiationTimeout time.Duration
@@ -86,9 +102,19 @@ type Limits struct {
 	// stanza may take to arrive (slowloris), with a connection-timeout
 	// stream error. Zero means no idle limit: idle XMPP clients are normal.
 	IdleTimeout time.Duration
+	// StanzaTimeout bounds the time from a stanza's first byte to its last
+	// on a bound session, whether or not IdleTimeout is set; over it the
+	// session ends with a connection-timeout stream error. Zero means
+	// DefaultStanzaTimeout, negative no bound.
+	StanzaTimeout time.Duration
 	// WriteTimeout bounds one write to a client that does not read; the
 	// session is then dropped. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// MaxQueueBytes bounds the serialised stanzas waiting for one client
+	// (MUC history, archive pages and broadcasts count alike). A session
+	// over it is told resource-constraint and closed, and what it had
+	// queued is dropped at once. Zero means DefaultMaxQueueBytes.
+	MaxQueueBytes int
 }
 
 // Defaults for zero Limits and Config fields.
@@ -96,8 +122,24 @@ const (
 	DefaultMaxStanzaBytes = 256 << 10
 	DefaultMaxDepth       = 64
 	DefaultMaxAttrs       = 64
-	DefaultMaxQueue       = 10000
-	DefaultParkAfter      = 25 * time.Millisecond
+	// DefaultMaxUnauthedStanzaBytes is Prosody's default.
+	DefaultMaxUnauthedStanzaBytes = 10000
+	// DefaultMaxElements holds a bookmark list of 1,000 rooms; an element
+	// tree costs about 30 bytes per wire byte at worst (many tiny
+	// elements), so this also bounds one stanza's tree to about 700 KB.
+	DefaultMaxElements = 5000
+	// DefaultMaxHeaderNamespaces is far more than any client declares
+	// (two, sometimes three).
+	DefaultMaxHeaderNamespaces = 16
+	DefaultMaxQueue            = 10000
+	// DefaultMaxQueueBytes holds a large burst for a client that reads
+	// (a join with MUC history of big messages, an archive page) while 40
+	// clients that never read cost well under 200 MB.
+	DefaultMaxQueueBytes = 4 << 20
+	DefaultParkAfter     = 25 * time.Millisecond
+	// DefaultStanzaTimeout leaves a client on a slow mobile link ample
+	// time for a large stanza.
+	DefaultStanzaTimeout = 30 * time.Second
 	// DefaultNegotiationTimeout is generous: it only exists to reap
 	// connections that never authenticate.
 	DefaultNegotiationTimeout = 60 * time.Second
@@ -106,6 +148,15 @@ const (
 func (l Limits) withDefaults() Limits {
 	if l.MaxStanzaBytes <= 0 {
 		l.MaxStanzaBytes = DefaultMaxStanzaBytes
+	}
+	if l.MaxUnauthedStanzaBytes <= 0 {
+		l.MaxUnauthedStanzaBytes = min(DefaultMaxUnauthedStanzaBytes, l.MaxStanzaBytes)
+	}
+	if l.MaxElements <= 0 {
+		l.MaxElements = DefaultMaxElements
+	}
+	if l.MaxHeaderNamespaces <= 0 {
+		l.MaxHeaderNamespaces = DefaultMaxHeaderNamespaces
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
@@ -118,6 +169,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.WriteTimeout <= 0 {
 		l.WriteTimeout = DefaultWriteTimeout
+	}
+	if l.StanzaTimeout == 0 {
+		l.StanzaTimeout = DefaultStanzaTimeout
+	}
+	if l.MaxQueueBytes <= 0 {
+		l.MaxQueueBytes = DefaultMaxQueueBytes
 	}
 	return l
 }
@@ -132,6 +189,21 @@ type Authenticator interface {
 	// for a SCRAM mechanism ("SCRAM-SHA-1" or "SCRAM-SHA-256"), and false if
 	// the account does not exist.
 	SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool)
+}
+
+// AuthThrottle slows down password guessing, per account and per peer
+// address. A peer or account it holds back gets the SASL failure
+// temporary-auth-failure (RFC 6120 section 6.5.12) without its credentials
+// being checked, and may retry later on the same stream.
+type AuthThrottle interface {
+	// Allow reports whether credentials for user (a normalised localpart,
+	// "" when the mechanism has not named it yet) from remote may be
+	// checked now.
+	Allow(remote net.Addr, user string) bool
+	// Failed records credentials for user that did not verify, Succeeded
+	// ones that did.
+	Failed(remote net.Addr, user string)
+	Succeeded(remote net.Addr, user string)
 }
 
 // Host is the server side of a Session once it is authenticated.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/stream"
@@ -76,6 +77,7 @@ func (s *Session) awaitMarkup() error {
 		}
 		switch b {
 		case '<':
+			s.armStanza()
 			return nil
 		case ' ', '\t', '\r', '\n':
 			if _, err := s.in.ReadByte(); err != nil {
@@ -120,34 +122,100 @@ func (s *Session) idleExpired() bool {
 }
 
 // armIdle restarts the read deadline of a bound session when
-// Limits.IdleTimeout is set. Before bind the negotiation deadline applies.
+// Limits.IdleTimeout is set, and otherwise lifts the deadline armStanza put
+// on the stanza before. Before bind the negotiation deadline applies.
 func (s *Session) armIdle() {
-	if s.handler != nil && s.limits.IdleTimeout > 0 {
+	if s.handler == nil {
+		return
+	}
+	switch {
+	case s.limits.IdleTimeout > 0:
 		s.idleAt = time.Now().Add(s.limits.IdleTimeout)
 		_ = s.raw.SetReadDeadline(s.idleAt)
+	case s.stanzaArmed:
+		_ = s.raw.SetReadDeadline(time.Time{})
 	}
+	s.stanzaArmed = false
+}
+
+// armStanza bounds the time the stanza whose first byte has arrived may
+// take to arrive whole: Limits.StanzaTimeout from now, or the idle
+// deadline if sooner. Without it a client could hold a half-sent stanza,
+// and the buffers and decoder state behind it, for ever (slowloris).
+func (s *Session) armStanza() {
+	if s.handler == nil || s.limits.StanzaTimeout <= 0 {
+		return
+	}
+	at := time.Now().Add(s.limits.StanzaTimeout)
+	if s.limits.IdleTimeout > 0 && s.idleAt.Before(at) {
+		at = s.idleAt
+	}
+	_ = s.raw.SetReadDeadline(at)
+	s.stanzaArmed = true
 }
 
 // classifyTimeout is classify, except that a read deadline that expired on
-// a bound session is the idle timeout: a connection-timeout stream error
-// (RFC 6120 section 4.9.3.4) rather than a silent close.
+// a bound session is the idle or stanza timeout: a connection-timeout
+// stream error (RFC 6120 section 4.9.3.4) rather than a silent close.
 func (s *Session) classifyTimeout(err error) error {
 	var ne net.Error
-	if s.handler != nil && s.limits.IdleTimeout > 0 && errors.As(err, &ne) && ne.Timeout() {
-		return &streamErr{cond: stream.ConnectionTimeout, text: "idle for too long", err: err}
+	if s.handler != nil && errors.As(err, &ne) && ne.Timeout() {
+		switch {
+		case s.stanzaArmed:
+			return &streamErr{cond: stream.ConnectionTimeout, text: "stanza took too long to arrive", err: err}
+		case s.limits.IdleTimeout > 0:
+			return &streamErr{cond: stream.ConnectionTimeout, text: "idle for too long", err: err}
+		}
 	}
 	return classify(err)
 }
 
 // armWrite sets the deadline of the next write to a bound client: the
 // write timeout, or once the session is closing the shorter of it and the
-// close timeout.
-func (s *Session) armWrite(closing bool) {
-	if closing && closeTimeout < s.limits.WriteTimeout {
+// close timeout; after an overflow, overflowLocked's deadline stands.
+func (s *Session) armWrite(closing, overflowed bool) {
+	switch {
+	case overflowed:
+	case closing:
 		s.boundWrites()
-		return
+	default:
+		_ = s.raw.SetWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
 	}
-	_ = s.raw.SetWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
+}
+
+// failureLog spaces the log lines of failed authentications, which a
+// password-guessing peer could otherwise turn into a log flood (one line
+// per guess). It is shared by every session of the process.
+var failureLog = logLimiter{per: time.Second, burst: 10}
+
+// logLimiter lets burst log lines through per period and counts the rest,
+// so that the next line let through can say how many were dropped.
+type logLimiter struct {
+	per   time.Duration
+	burst int
+
+	mu         sync.Mutex
+	start      time.Time
+	n          int
+	suppressed int
+}
+
+// allow reports whether a line may be logged now and, if so, how many were
+// suppressed since the last one.
+func (l *logLimiter) allow() (ok bool, suppressed int) {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.start) >= l.per {
+		l.start, l.n = now, 0
+	}
+	if l.n >= l.burst {
+		l.suppressed++
+		return false, 0
+	}
+	l.n++
+	suppressed, l.suppressed = l.suppressed, 0
+	return true, suppressed
 }
 
 // checkAuthRate asks the host whether this peer may try to authenticate

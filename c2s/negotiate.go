@@ -12,6 +12,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -36,7 +37,7 @@ func (s *Session) failNegotiation(err error) {
 // stream error found here is reported after our header, as RFC 6120 section
 // 4.9.1.1 requires.
 func (s *Session) readHeader() error {
-	s.in.reset(s.limits.MaxStanzaBytes)
+	s.in.reset(s.stanzaLimit())
 	if err := s.awaitMarkup(); err != nil {
 		var se *streamErr
 		if errors.As(err, &se) {
@@ -79,6 +80,9 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 	if t.Name.Local != "stream" || t.Name.Space != NSStream {
 		return serr(stream.InvalidNamespace, "expected a stream in "+NSStream)
 	}
+	if len(t.Attr) > s.limits.MaxAttrs {
+		return serr(stream.PolicyViolation, "too many attributes in the stream header")
+	}
 	var ns, to string
 	s.declared = s.declared[:0]
 	for _, a := range t.Attr {
@@ -91,6 +95,10 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 		case a.Name.Space == "" && a.Name.Local == "to":
 			to = a.Value
 		}
+	}
+	if len(s.declared) > s.limits.MaxHeaderNamespaces {
+		s.declared = nil
+		return serr(stream.PolicyViolation, "too many namespace declarations in the stream header")
 	}
 	if ns != NSClient {
 		return serr(stream.InvalidNamespace, "the default namespace must be "+NSClient)
@@ -262,6 +270,10 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	if res == "" {
 		res = strings.ToLower(rand.Text()[:12])
 	}
+	if len(res) > jidcheck.MaxPartBytes {
+		// Refused before resourceprep, whose cost grows with the input.
+		return false, s.write(errorReply(iq, "modify", "bad-request"))
+	}
 	full, err := jid.New(s.user, s.cfg.Domain, res)
 	if err != nil {
 		return false, s.write(errorReply(iq, "modify", "bad-request"))
@@ -277,7 +289,7 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	h, err := s.cfg.Host.Bind(s, full, reply)
 	if err != nil {
 		s.mu.Lock()
-		s.queued, s.out = 0, nil
+		s.queued, s.qbytes, s.out = 0, 0, nil
 		s.closing = true
 		s.startWriterLocked()
 		s.mu.Unlock()

@@ -70,3 +70,63 @@ func repeat(n, times int) []int {
 	}
 	return out
 }
+
+// TestTakeFront checks the writer's batching: each batch takes whole
+// chunks from the front, up to the byte bound but at least one chunk, and
+// the bytes of all batches in order are the bytes queued.
+func TestTakeFront(t *testing.T) {
+	tests := []struct {
+		name    string
+		sizes   []int
+		max     int
+		batches []int // chunks per batch
+	}{
+		{"everything in one", []int{300, 300}, maxBatch, []int{2}},
+		{"bounded", repeat(3700, 6), 7400, []int{2, 2, 2}},
+		{"a chunk over the bound goes alone", []int{20000, 100}, 7000, []int{1, 1}},
+		{"64 KiB batches", repeat(3700, 40), maxBatch, []int{17, 17, 6}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// One chunk per size, made here: pooled chunks may have grown.
+			o := &outBuf{}
+			var want bytes.Buffer
+			total := 0
+			for i, n := range tc.sizes {
+				p := strings.Repeat(string(rune('a'+i%26)), n)
+				o.chunks = append(o.chunks, &chunk{b: []byte(p)})
+				want.WriteString(p)
+				total += n
+			}
+			var got bytes.Buffer
+			var batches []int
+			for total > 0 {
+				dst := getOutBuf()
+				n := o.takeFront(dst, tc.max)
+				if n == 0 || len(o.chunks) == 0 {
+					t.Fatalf("takeFront moved %d bytes, left %d chunks", n, len(o.chunks))
+				}
+				total -= n
+				batches = append(batches, len(dst.chunks))
+				if err := dst.writeTo(&got); err != nil {
+					t.Fatal(err)
+				}
+				putOutBuf(dst)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Fatalf("batches wrote %d bytes, want %d (or different bytes)", got.Len(), want.Len())
+			}
+			if len(batches) != len(tc.batches) {
+				t.Fatalf("batches of %v chunks, want %v", batches, tc.batches)
+			}
+			for i := range batches {
+				if batches[i] != tc.batches[i] {
+					t.Fatalf("batches of %v chunks, want %v", batches, tc.batches)
+				}
+			}
+			if len(o.chunks) != 1 || len(o.chunks[0].b) != 0 {
+				t.Fatalf("emptied queue has %d chunks; want one empty chunk to append to", len(o.chunks))
+			}
+		})
+	}
+}

@@ -70,6 +70,16 @@ func (s *Session) park() bool {
 	// arrive before the wake-up count through Pending).
 	s.busy(-1)
 	s.parked.Store(true)
+	// The idle timer may have fired since it was armed, before the
+	// session counted as parked: its wake found nothing to wake and no
+	// other is coming. The deadline is then behind us (the timer fires at
+	// it), so take the session back, unless a wake has just done so, and
+	// let the read that follows report the timeout.
+	if s.idleExpired() && s.parked.CompareAndSwap(true, false) {
+		s.stopIdleTimer()
+		s.busy(1)
+		return false
+	}
 	if err := s.cfg.Poller.Wait(s.pollConn, s.pollID, s.wakeFn); err != nil {
 		if !s.parked.CompareAndSwap(true, false) {
 			// The writer or the timer woke the session meanwhile: the

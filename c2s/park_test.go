@@ -26,6 +26,8 @@ type parkHarness struct {
 	h      *fakeHost
 	busy   *counter
 	poller *netpoll.Poller
+	// loggedIn is when the test started logging in, for expireIdle.
+	loggedIn time.Time
 }
 
 func newParkHarness(t *testing.T, lim Limits) *parkHarness {
@@ -211,27 +213,88 @@ func TestGraceKeepsReading(t *testing.T) {
 	}
 }
 
+// TestParkedSessionEnds checks every way a parked session ends: the peer
+// hangs up, the server closes it, or its idle timeout passes. The idle
+// case runs with a timeout of an hour, so that the session surely parks
+// first, and then does what the passing hour would (expireIdle) instead of
+// waiting: no timing window between parking and expiry.
 func TestParkedSessionEnds(t *testing.T) {
 	tests := []struct {
 		name   string
 		limits Limits
-		end    func(ph *parkHarness)
+		end    func(ph *parkHarness, t *testing.T)
 		want   string // in the client's input
 		reason string
 	}{
-		{"peer hangs up", Limits{}, func(ph *parkHarness) { ph.client.(*net.TCPConn).CloseWrite() }, "</stream:stream>", "connection closed"},
-		{"server closes", Limits{}, func(ph *parkHarness) { ph.s.CloseWithError(stream.Conflict, "replaced") }, "<conflict", "connection closed"},
-		{"idle timeout", Limits{IdleTimeout: 200 * time.Millisecond}, func(*parkHarness) {}, "<connection-timeout", "connection-timeout"},
+		{"peer hangs up", Limits{}, func(ph *parkHarness, _ *testing.T) { ph.client.(*net.TCPConn).CloseWrite() }, "</stream:stream>", "connection closed"},
+		{"server closes", Limits{}, func(ph *parkHarness, _ *testing.T) { ph.s.CloseWithError(stream.Conflict, "replaced") }, "<conflict", "connection closed"},
+		{"idle timeout", Limits{IdleTimeout: time.Hour}, (*parkHarness).expireIdle, "<connection-timeout", "connection-timeout"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			ph := newParkHarness(t, tc.limits)
+			ph.loggedIn = time.Now()
 			io.WriteString(ph.client, login)
 			ph.readUntil(t, "</iq>")
 			ph.awaitParked(t)
-			tc.end(ph)
+			tc.end(ph, t)
 			ph.readUntil(t, tc.want)
 			ph.awaitEnd(t, tc.reason)
 		})
+	}
+}
+
+// expireIdle does to a parked session what the passing of its
+// Limits.IdleTimeout does, without waiting for it: the idle deadline is
+// behind (for idleExpired and for the socket), and the idle timer, which
+// must be armed for that deadline, fires (it is stopped and its function,
+// wake, called in its stead). The session must then end as a timed-out one.
+// The caller has seen the session parked, so the session's goroutine that
+// armed the timer is done with it.
+func (ph *parkHarness) expireIdle(t *testing.T) {
+	t.Helper()
+	s := ph.s
+	if s.idleTimer == nil {
+		t.Fatal("a session with an idle timeout parked without an idle timer")
+	}
+	// The deadline was set at bind or later, IdleTimeout after.
+	if lo, hi := ph.loggedIn.Add(s.limits.IdleTimeout), time.Now().Add(s.limits.IdleTimeout); s.idleAt.Before(lo) || s.idleAt.After(hi) {
+		t.Fatalf("idle deadline %v, want between %v and %v", s.idleAt, lo, hi)
+	}
+	if !s.idleTimer.Stop() {
+		t.Fatal("the idle timer had already fired or been stopped")
+	}
+	s.idleAt = time.Now().Add(-time.Nanosecond)
+	if err := s.raw.SetReadDeadline(s.idleAt); err != nil {
+		t.Fatal(err)
+	}
+	s.wakeFn()
+}
+
+// TestIdleExpiresWhileParking makes the idle timer fire at the worst
+// moment: after park armed it and before the session counts as parked, so
+// that its wake finds nothing to wake. The session must still end with
+// connection-timeout rather than stay parked for ever with its timer
+// spent. The test hook, which runs in that gap, does what the deadline's
+// passing does there: deadline behind, timer fired.
+func TestIdleExpiresWhileParking(t *testing.T) {
+	var fired atomic.Bool
+	testHookPark = func(s *Session) {
+		if s.idleTimer == nil || fired.Swap(true) {
+			return
+		}
+		s.idleAt = time.Now().Add(-time.Nanosecond)
+		_ = s.raw.SetReadDeadline(s.idleAt)
+		s.idleTimer.Stop()
+		s.wakeFn()
+	}
+	t.Cleanup(func() { testHookPark = nil }) // after the harness's cleanup
+	ph := newParkHarness(t, Limits{IdleTimeout: time.Hour})
+	io.WriteString(ph.client, login)
+	ph.readUntil(t, "</iq>")
+	ph.readUntil(t, "<connection-timeout")
+	ph.awaitEnd(t, "connection-timeout")
+	if !fired.Load() {
+		t.Fatal("the session never parked")
 	}
 }

@@ -258,7 +258,7 @@ func classify(err error) error {
 		return nil
 	case errors.Is(err, errTooBig):
 		return &streamErr{cond: stream.PolicyViolation, text: "stanza too large", err: err}
-	case errors.Is(err, xmlnode.ErrDepth), errors.Is(err, xmlnode.ErrAttrs):
+	case errors.Is(err, xmlnode.ErrDepth), errors.Is(err, xmlnode.ErrAttrs), errors.Is(err, xmlnode.ErrElements):
 		return &streamErr{cond: stream.PolicyViolation, err: err}
 	case errors.Is(err, xmlnode.ErrRestricted):
 		return &streamErr{cond: stream.RestrictedXML, err: err}
@@ -284,6 +284,15 @@ func classify(err error) error {
 	return &streamErr{cond: stream.NotWellFormed, err: err}
 }
 
+// stanzaLimit is the byte limit of the next top-level element: until a
+// resource is bound, Limits.MaxUnauthedStanzaBytes.
+func (s *Session) stanzaLimit() int64 {
+	if s.handler == nil {
+		return s.limits.MaxUnauthedStanzaBytes
+	}
+	return s.limits.MaxStanzaBytes
+}
+
 // next reads the next top-level element of the stream: a stanza or a
 // negotiation element. It returns errPeerClosed on </stream:stream>.
 //
@@ -292,7 +301,7 @@ func classify(err error) error {
 // otherwise sit on every idle session's stack and keep the runtime from
 // shrinking it to its smallest size.
 func (s *Session) next() (*xmlnode.Element, error) {
-	s.in.reset(s.limits.MaxStanzaBytes)
+	s.in.reset(s.stanzaLimit())
 	if err := s.awaitMarkup(); err != nil {
 		return nil, err
 	}
@@ -307,7 +316,7 @@ func (s *Session) readElement() (*xmlnode.Element, error) {
 		}
 	}
 	for {
-		s.in.reset(s.limits.MaxStanzaBytes)
+		s.in.reset(s.stanzaLimit())
 		tok, err := s.dec.Token()
 		if err != nil {
 			return nil, s.classifyTimeout(err)
@@ -320,7 +329,9 @@ func (s *Session) readElement() (*xmlnode.Element, error) {
 				// would wait for the whole rest of the stream.
 				return nil, serr(stream.UnsupportedStanzaType, "unexpected stream restart")
 			}
-			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, Declared: s.declared})
+			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{
+				MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, MaxElements: s.limits.MaxElements, Declared: s.declared,
+			})
 			if err != nil {
 				return nil, s.classifyTimeout(err)
 			}

@@ -8,6 +8,7 @@ import (
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -49,10 +50,25 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 	default:
 		return false, s.saslFailure("invalid-mechanism")
 	}
+	throttle := s.cfg.AuthThrottle
+	if throttle != nil && !throttle.Allow(s.raw.RemoteAddr(), "") {
+		return false, s.throttled()
+	}
 	var user string
 	// badAuthz records a refused authorization identity, which RFC 6120
 	// section 6.5.6 reports as invalid-authzid rather than not-authorized.
-	badAuthz := false
+	// held records an account AuthThrottle holds back; checked, the
+	// account whose credentials were checked (a failure then counts).
+	badAuthz, held := false, false
+	checked := ""
+	allow := func(name string) bool {
+		if throttle != nil && !throttle.Allow(s.raw.RemoteAddr(), name) {
+			held = true
+			return false
+		}
+		checked = name
+		return true
+	}
 	neg := sasl.NewServer(m, func(n *sasl.Negotiator) bool {
 		// PLAIN: the negotiator hands us the decoded credentials.
 		u, pass, authz := n.Credentials()
@@ -64,7 +80,7 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 			badAuthz = true
 			return false
 		}
-		if !s.cfg.Auth.CheckPlain(name, string(pass)) {
+		if !allow(name) || !s.cfg.Auth.CheckPlain(name, string(pass)) {
 			return false
 		}
 		user = name
@@ -76,6 +92,9 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		}
 		if !s.authzOK(string(authz), name) {
 			badAuthz = true
+			return nil, nil, 0, sasl.ErrAuthn
+		}
+		if !allow(name) {
 			return nil, nil, 0, sasl.ErrAuthn
 		}
 		salt, salted, iter, ok := s.cfg.Auth.SCRAMCredentials(name, mechanism)
@@ -90,8 +109,14 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 	// is invalid-authzid (RFC 6120 section 6.5.6), anything else
 	// not-authorized, which tells an attacker nothing more.
 	refuse := func() error {
-		if badAuthz {
+		switch {
+		case held:
+			return s.throttled()
+		case badAuthz:
 			return s.saslFailure("invalid-authzid")
+		}
+		if throttle != nil && checked != "" {
+			throttle.Failed(s.raw.RemoteAddr(), checked)
 		}
 		return s.saslFailure("not-authorized")
 	}
@@ -113,7 +138,9 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 		}
 		more, resp, err := step(neg, data)
 		if err != nil {
-			s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err)
+			if ok, suppressed := failureLog.allow(); ok {
+				s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err, "suppressed_before", suppressed)
+			}
 			return false, refuse()
 		}
 		if !more {
@@ -128,6 +155,9 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 				return false, err
 			}
 			s.user = user
+			if throttle != nil {
+				throttle.Succeeded(s.raw.RemoteAddr(), user)
+			}
 			s.log.Info("c2s: authenticated", "user", user, "mechanism", mech)
 			return true, nil
 		}
@@ -184,6 +214,14 @@ func (s *Session) challenge(c []byte) ([]byte, error) {
 	}
 }
 
+// throttled answers an attempt AuthThrottle holds back.
+func (s *Session) throttled() error {
+	f := xmlnode.New(NSSASL, "failure")
+	f.AddChild(NSSASL, "temporary-auth-failure")
+	f.AddChild(NSSASL, "text").SetText("too many failed attempts: try again later")
+	return s.write(f)
+}
+
 func (s *Session) saslFailure(cond string) error {
 	f := xmlnode.New(NSSASL, "failure")
 	f.AddChild(NSSASL, cond)
@@ -205,6 +243,9 @@ func decode64(t string) ([]byte, error) {
 // normalizeUser applies the localpart profile of RFC 7622 to a SASL
 // username.
 func (s *Session) normalizeUser(u string) (string, bool) {
+	if len(u) > jidcheck.MaxPartBytes {
+		return "", false // before PRECIS, whose cost grows with the input
+	}
 	j, err := jid.New(u, s.cfg.Domain, "")
 	if err != nil || j.Localpart() == "" {
 		return "", false
@@ -218,6 +259,6 @@ func (s *Session) authzOK(authz, user string) bool {
 	if authz == "" {
 		return true
 	}
-	j, err := jid.Parse(authz)
+	j, err := jidcheck.Parse(authz)
 	return err == nil && j.Localpart() == user && j.Domainpart() == s.cfg.Domain && j.Resourcepart() == ""
 }

@@ -59,22 +59,27 @@ type Session struct {
 	bound   bool // Send queues from now on
 	closing bool // no more items accepted
 	dead    bool // the connection failed or was closed under us
-	out     *outBuf
-	queued  int           // stanzas in out
-	writing bool          // a writer goroutine runs (for good once closing)
-	wdone   chan struct{} // closed when the last writer closed the connection
-	closed  chan struct{} // closed when the session has ended
+	// overflowed: closing because the client did not read (overflowLocked)
+	overflowed bool
+	out        *outBuf
+	queued     int           // stanzas in out (since it was last emptied)
+	qbytes     int           // bytes in out
+	writing    bool          // a writer goroutine runs (for good once closing)
+	wdone      chan struct{} // closed when the last writer closed the connection
+	closed     chan struct{} // closed when the session has ended
 
 	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
 	// the session cannot park), parked is set while no goroutine reads.
-	pollConn  syscall.Conn
-	pollID    uint64
-	wakeFn    func() // s.wake, made once rather than at every park
-	parked    atomic.Bool
-	resumed   bool        // the read loop was restarted by wake: keep the idle deadline
-	idleAt    time.Time   // when Limits.IdleTimeout ends an idle bound session
-	idleTimer *time.Timer // wakes a parked session at idleAt
-	header    []byte      // the stream header for restoreDecoder; nil: keep the decoder
+	pollConn syscall.Conn
+	pollID   uint64
+	wakeFn   func() // s.wake, made once rather than at every park
+	parked   atomic.Bool
+	resumed  bool      // the read loop was restarted by wake: keep the idle deadline
+	idleAt   time.Time // when Limits.IdleTimeout ends an idle bound session
+	// stanzaArmed: the read deadline is armStanza's, for the stanza being read.
+	stanzaArmed bool
+	idleTimer   *time.Timer // wakes a parked session at idleAt
+	header      []byte      // the stream header for restoreDecoder; nil: keep the decoder
 }
 
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -167,10 +172,20 @@ func (s *Session) CloseWithError(cond stream.Error, text string) {
 
 // closeTimeout bounds the writes left when a session ends, so that a client
 // that stopped reading cannot hold up teardown (and Server.Close) forever.
+// A shorter Limits.WriteTimeout wins.
 const closeTimeout = 10 * time.Second
 
+// boundWrites puts the close deadline on the connection's writes,
+// including one in progress, unless the session overflowed (its shorter
+// deadline stands).
 func (s *Session) boundWrites() {
-	_ = s.raw.SetWriteDeadline(time.Now().Add(closeTimeout))
+	s.mu.Lock()
+	overflowed := s.overflowed
+	s.mu.Unlock()
+	if overflowed {
+		return
+	}
+	_ = s.raw.SetWriteDeadline(time.Now().Add(min(closeTimeout, s.limits.WriteTimeout)))
 }
 
 func streamErrorBytes(cond stream.Error, text string) []byte {

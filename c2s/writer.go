@@ -4,6 +4,9 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
+
+	"mellium.im/xmpp/stream"
 
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -18,8 +21,9 @@ func (s *Session) Send(st *xmlnode.Element) {
 		return
 	}
 	c := s.out.tail()
+	n := len(c.b)
 	c.b = st.AppendTo(c.b, NSClient)
-	s.queuedLocked(false)
+	s.queuedLocked(len(c.b)-n, false)
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", st.String())
 	}
@@ -37,8 +41,9 @@ func (s *Session) SendTo(st *xmlnode.Element, to string) {
 		return
 	}
 	c := s.out.tail()
+	n := len(c.b)
 	c.b = st.AppendToAttr(c.b, NSClient, "to", to)
-	s.queuedLocked(false)
+	s.queuedLocked(len(c.b)-n, false)
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", st.ShallowCopy().SetAttr("to", to).String())
 	}
@@ -54,7 +59,7 @@ func (s *Session) enqueue(b []byte, final bool) bool {
 	}
 	c := s.out.tail()
 	c.b = append(c.b, b...)
-	s.queuedLocked(final)
+	s.queuedLocked(len(b), final)
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", string(b))
 	}
@@ -62,8 +67,9 @@ func (s *Session) enqueue(b []byte, final bool) bool {
 }
 
 // admitLocked reports whether one more stanza may be queued, making sure
-// out is there to take it. A full queue means the client does not read
-// fast enough: the session is dropped.
+// out is there to take it. A queue holding MaxQueue stanzas means the
+// client does not read fast enough: the session is dropped (queuedLocked
+// does the same for Limits.MaxQueueBytes).
 func (s *Session) admitLocked() bool {
 	if !s.bound || s.closing {
 		return false
@@ -73,10 +79,7 @@ func (s *Session) admitLocked() bool {
 		max = DefaultMaxQueue
 	}
 	if s.queued >= max {
-		s.log.Warn("c2s: outbound queue full, disconnecting slow client", "queued", s.queued)
-		s.closing, s.dead = true, true
-		_ = s.raw.Close()
-		s.startWriterLocked()
+		s.overflowLocked()
 		return false
 	}
 	if s.out == nil {
@@ -85,15 +88,49 @@ func (s *Session) admitLocked() bool {
 	return true
 }
 
-// queuedLocked records one stanza appended to out and makes sure a writer
-// will write it.
-func (s *Session) queuedLocked(final bool) {
+// queuedLocked records one stanza of n bytes appended to out and makes sure
+// a writer will write it. A queue over Limits.MaxQueueBytes ends the
+// session (overflowLocked).
+func (s *Session) queuedLocked(n int, final bool) {
 	s.queued++
+	s.qbytes += n
 	if final {
 		s.closing = true
+	} else if s.qbytes > s.limits.MaxQueueBytes {
+		s.overflowLocked()
+		return
 	}
 	s.startWriterLocked()
 }
+
+// overflowLocked ends a session whose client does not read what it is
+// sent: everything queued and not yet handed to the kernel is dropped at
+// once (its chunks left to the collector rather than pooled, so that one
+// flood does not fill the pool), and the queue is replaced by a
+// resource-constraint stream error (RFC 6120 section 4.9.3.17: the server
+// will not hold more for this stream). The write in progress, at most
+// maxBatch bytes, gets overflowGrace to finish; if the client reads it in
+// time, the stream error follows, otherwise the connection is closed.
+// Either way the reader learns of it from its next read and tears down.
+func (s *Session) overflowLocked() {
+	s.log.Warn("c2s: outbound queue full, disconnecting slow client", "queued", s.queued, "bytes", s.qbytes)
+	s.out = getOutBuf()
+	c := s.out.tail()
+	c.b = append(c.b, streamErrorBytes(errQueueFull.cond, errQueueFull.text)...)
+	s.queued, s.qbytes = 1, len(c.b)
+	s.closing = true
+	s.overflowed = true
+	_ = s.raw.SetWriteDeadline(time.Now().Add(min(overflowGrace, s.limits.WriteTimeout)))
+	s.startWriterLocked()
+}
+
+// overflowGrace is how long a session over its queue limit has to take in
+// the write in progress and the stream error: a client that reads gets the
+// error, one that does not is closed soon.
+const overflowGrace = 2 * time.Second
+
+// errQueueFull is the stream error of a session over its queue limits.
+var errQueueFull = &streamErr{cond: stream.ResourceConstraint, text: "too much data queued for a client that does not read"}
 
 // startWriterLocked starts the writer goroutine unless one runs. The
 // session counts as busy (Config.Busy) for as long as a writer runs, which
@@ -115,12 +152,13 @@ func (s *Session) writer() {
 	var spare *outBuf // the buffer of the previous batch, for reuse
 	for {
 		s.mu.Lock()
-		if s.dead || s.queued == 0 {
+		if s.dead || s.qbytes == 0 {
 			if !s.closing {
 				// Idle: let the buffers and this goroutine go.
 				s.writing = false
 				out := s.out
 				s.out = nil
+				s.queued = 0
 				s.mu.Unlock()
 				putOutBuf(out)
 				putOutBuf(spare)
@@ -130,7 +168,7 @@ func (s *Session) writer() {
 			// Whatever ends the writer (final item written, write error,
 			// overflow) ends the connection, which also unblocks the
 			// reader. writing stays true: no writer starts again.
-			s.queued, s.out = 0, nil
+			s.queued, s.qbytes, s.out = 0, 0, nil
 			s.mu.Unlock()
 			putOutBuf(spare)
 			_ = s.conn.Close()
@@ -142,21 +180,41 @@ func (s *Session) writer() {
 			close(s.wdone) // last: teardown waits for it
 			return
 		}
-		batch := s.out
-		s.out, spare = spare, nil
-		s.queued = 0
-		closing := s.closing
+		if spare == nil {
+			spare = getOutBuf()
+		}
+		batch := spare
+		spare = nil
+		if n := s.out.takeFront(batch, maxBatch); n == s.qbytes {
+			// Everything: the emptied out is the next batch's buffer.
+			s.out.reset()
+			s.out, spare = nil, s.out
+			s.queued, s.qbytes = 0, 0
+		} else {
+			s.qbytes -= n
+		}
+		closing, overflowed := s.closing, s.overflowed
 		s.mu.Unlock()
-		s.armWrite(closing)
+		s.armWrite(closing, overflowed)
 		if err := batch.writeTo(s.outConn()); err != nil {
 			s.mu.Lock()
 			s.closing, s.dead = true, true
 			s.mu.Unlock()
 		}
 		batch.reset()
-		spare = batch
+		if spare == nil {
+			spare = batch
+		} else {
+			putOutBuf(batch)
+		}
 	}
 }
+
+// maxBatch bounds the bytes one write takes off the queue (a few chunks
+// per writev(2)): what the writer holds while a write waits for a client
+// that does not read, and so what an overflowing session keeps until the
+// close deadline, the rest of its queue being dropped at once.
+const maxBatch = 64 << 10
 
 // outConn is what the writer writes to: the TCP connection itself unless
 // TLS wraps it, so that a batch of chunks goes out in one writev(2)
@@ -221,6 +279,28 @@ func (o *outBuf) tail() *chunk {
 	c := chunkPool.Get().(*chunk)
 	o.chunks = append(o.chunks, c)
 	return c
+}
+
+// takeFront moves the chunks at the front of o, up to max bytes but at
+// least one chunk, to dst (as it comes from the pool: one empty chunk) and
+// returns how many bytes it moved. An outBuf always has a chunk to append
+// to, so o gets a fresh one if every chunk was moved.
+func (o *outBuf) takeFront(dst *outBuf, max int) int {
+	n, k := 0, 0
+	for k < len(o.chunks) && (k == 0 || n+len(o.chunks[k].b) <= max) {
+		n += len(o.chunks[k].b)
+		k++
+	}
+	// dst comes with one empty pooled chunk; swap it for ours.
+	chunkPool.Put(dst.chunks[0])
+	dst.chunks = append(dst.chunks[:0], o.chunks[:k]...)
+	rest := copy(o.chunks, o.chunks[k:])
+	clear(o.chunks[rest:])
+	o.chunks = o.chunks[:rest]
+	if len(o.chunks) == 0 {
+		o.chunks = append(o.chunks, chunkPool.Get().(*chunk))
+	}
+	return n
 }
 
 // writeTo writes every chunk to w, with one writev(2) where w allows.

@@ -98,10 +98,12 @@ var ErrClosed = errors.New("client: stream closed")
 // Conn is a negotiated client stream. Send and Recv may be used from
 // different goroutines; Send is safe for concurrent use.
 type Conn struct {
-	conn    net.Conn
-	cfg     Config
-	jid     string
-	timeout time.Duration
+	conn     net.Conn
+	raw      net.Conn // the TCP connection under conn (which TLS may wrap)
+	cfg      Config
+	jid      string
+	timeout  time.Duration
+	streamNS string // NSComponent for a component stream, "" for a client
 
 	br  *bufio.Reader
 	dec *xml.Decoder
@@ -140,7 +142,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
 // New negotiates a stream over an already connected nc (which the Conn then
 // owns). Dial is the usual entry point; New serves tests over net.Pipe.
 func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
-	c := &Conn{conn: nc, cfg: cfg, timeout: cfg.Timeout}
+	c := &Conn{conn: nc, raw: nc, cfg: cfg, timeout: cfg.Timeout}
 	if c.timeout <= 0 {
 		c.timeout = 10 * time.Second
 	}
@@ -198,6 +200,22 @@ func (c *Conn) Send(st *xmlnode.Element) error {
 		parent = ""
 	}
 	c.wbuf = st.AppendTo(c.wbuf[:0], parent)
+	return c.writeLocked(c.wbuf)
+}
+
+// SendAll writes several stanzas with one system call, in order, as Send
+// would one by one.
+func (c *Conn) SendAll(sts ...*xmlnode.Element) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.wbuf = c.wbuf[:0]
+	for _, st := range sts {
+		parent := NSClient
+		if st.Name.Space == "" {
+			parent = ""
+		}
+		c.wbuf = st.AppendTo(c.wbuf, parent)
+	}
 	return c.writeLocked(c.wbuf)
 }
 
@@ -288,7 +306,8 @@ func (c *Conn) Close() error {
 }
 
 // Abort closes the socket without the closing handshake, as a crashing
-// client would.
+// client would (or a network that fails): the server sees the TCP
+// connection end with no </stream:stream>.
 func (c *Conn) Abort() error {
 	c.closeOnce.Do(func() {
 		c.closing.Store(true)
@@ -296,6 +315,39 @@ func (c *Conn) Abort() error {
 		<-c.readerDone
 	})
 	return nil
+}
+
+// Drop ends the connection as a client that vanished would: the TCP
+// connection is closed without the closing handshake (a FIN, no
+// </stream:stream> first). Unlike Abort, Drop then waits, up to
+// Config.Timeout, for the server to close its side, which it does once it
+// has noticed and torn the session down: what the server sends others
+// because of it is then on its way. Anything the server sends meanwhile is
+// discarded. Without a TCP half-close (net.Pipe in tests) Drop is Abort.
+func (c *Conn) Drop() error {
+	cw, ok := c.raw.(interface{ CloseWrite() error })
+	if !ok {
+		return c.Abort()
+	}
+	c.closeOnce.Do(func() {
+		c.closing.Store(true)
+		_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
+		c.wmu.Lock()
+		err := cw.CloseWrite()
+		c.wmu.Unlock()
+		if err == nil {
+			timer := time.NewTimer(c.timeout)
+			select {
+			case <-c.readerDone:
+			case <-timer.C:
+				c.closeErr = errors.New("client: drop: timed out waiting for the server to close the connection")
+			}
+			timer.Stop()
+		}
+		c.conn.Close()
+		<-c.readerDone
+	})
+	return c.closeErr
 }
 
 func (c *Conn) readLoop() {
@@ -324,6 +376,9 @@ func (c *Conn) readLoop() {
 // turned into ErrClosed once Close has begun.
 func (c *Conn) next() (*xmlnode.Element, error) {
 	el, err := c.readElement()
+	if err == nil && c.streamNS == NSComponent {
+		toClientNS(el)
+	}
 	var se *StreamError
 	switch {
 	case err == nil || err == ErrClosed || errors.As(err, &se):

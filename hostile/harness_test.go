@@ -87,27 +87,95 @@ func (e *env) dial(user, resource string) *client.Conn {
 	return c
 }
 
+// in returns e for subtest t: the same server and witnesses, with
+// failures (and cleanups of what it dials) reported on t rather than on
+// the parent test, whose FailNow must not be called from a subtest.
+func (e *env) in(t *testing.T) *env {
+	c := *e
+	c.t = t
+	t.Cleanup(func() { e.seq = c.seq }) // the next check's ids follow on
+	return &c
+}
+
 // checkWitnesses is the "no disruption" check run after every attack:
 // both ping the server and alice sends bob a message, and each sees exactly
 // the expected answer, nothing else first.
 func (e *env) checkWitnesses() {
 	e.t.Helper()
+	if err := e.witnessRound(); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// witnessRound is checkWitnesses returning its failure, for use from any
+// goroutine.
+func (e *env) witnessRound() error {
 	e.seq++
 	id := fmt.Sprintf("ping%d", e.seq)
+	recvOne := func(c *client.Conn) (*xmlnode.Element, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		st, err := c.RecvContext(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("witness %s: recv: %w", c.JID(), err)
+		}
+		return st, nil
+	}
 	for _, w := range []*client.Conn{e.alice, e.bob} {
-		must(e.t, w.Send(xmlnode.New("jabber:client", "iq", "type", "get", "id", id, "to", "localhost").
-			Append(xmlnode.New("urn:xmpp:ping", "ping"))))
-		r := recv(e.t, w)
+		if err := w.Send(xmlnode.New("jabber:client", "iq", "type", "get", "id", id, "to", "localhost").
+			Append(xmlnode.New("urn:xmpp:ping", "ping"))); err != nil {
+			return fmt.Errorf("witness %s: ping %s: %w", w.JID(), id, err)
+		}
+		r, err := recvOne(w)
+		if err != nil {
+			return err
+		}
 		if r.Name.Local != "iq" || r.Attrib("type") != "result" || r.Attrib("id") != id {
-			e.t.Fatalf("witness %s: ping %s: got %s", w.JID(), id, r)
+			return fmt.Errorf("witness %s: ping %s: got %s", w.JID(), id, r)
 		}
 	}
 	body := fmt.Sprintf("still here %d", e.seq)
-	must(e.t, e.alice.Send(xmlnode.New("jabber:client", "message", "type", "chat", "to", e.bob.JID()).
-		Append(xmlnode.New("jabber:client", "body").SetText(body))))
-	m := recv(e.t, e.bob)
+	if err := e.alice.Send(xmlnode.New("jabber:client", "message", "type", "chat", "to", e.bob.JID()).
+		Append(xmlnode.New("jabber:client", "body").SetText(body))); err != nil {
+		return fmt.Errorf("witness alice: message: %w", err)
+	}
+	m, err := recvOne(e.bob)
+	if err != nil {
+		return err
+	}
 	if m.Name.Local != "message" || m.ChildText("jabber:client", "body") != body || m.Attrib("from") != e.alice.JID() {
-		e.t.Fatalf("witness bob: want message %q from %s, got %s", body, e.alice.JID(), m)
+		return fmt.Errorf("witness bob: want message %q from %s, got %s", body, e.alice.JID(), m)
+	}
+	return nil
+}
+
+// keepWitnessesTalking runs witness rounds back to back in another
+// goroutine until the returned stop is called; stop waits for the round in
+// progress (at least one: the witnesses are served meanwhile, whatever the
+// scheduling) and returns the first failure. Nothing else may use the
+// witnesses until stop returns. Rounds run back to back so that under an
+// idle timeout the witnesses are never silent for longer than one round
+// trip of their own.
+func (e *env) keepWitnessesTalking() (stop func() error) {
+	quit := make(chan struct{})
+	result := make(chan error, 1)
+	go func() {
+		for round := 1; ; round++ {
+			if err := e.witnessRound(); err != nil {
+				result <- fmt.Errorf("witness round %d: %w", round, err)
+				return
+			}
+			select {
+			case <-quit:
+				result <- nil
+				return
+			default:
+			}
+		}
+	}()
+	return func() error {
+		close(quit)
+		return <-result
 	}
 }
 

@@ -139,6 +139,7 @@ func TestMUCRefusals(t *testing.T) {
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := e.in(t)
 			id := fmt.Sprintf("attack%d", i)
 			got := until(t, c.who, fmt.Sprintf(c.send, id), id)
 			wantStanzaError(t, got, c.typ, c.cond)

@@ -58,6 +58,7 @@ func TestSASLFailures(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := e.in(t)
 			r := dialRaw(t, e.srv)
 			r.open()
 			var last *xmlnode.Element
@@ -115,6 +116,7 @@ func TestSCRAMProofs(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	for _, mech := range []sasl.Mechanism{sasl.ScramSha1, sasl.ScramSha256} {
 		t.Run(mech.Name+"/wrong-password", func(t *testing.T) {
+			e := e.in(t)
 			r := dialRaw(t, e.srv)
 			r.open()
 			_, _, last := scram(t, r, mech, "alice", "wrong", nil)
@@ -122,6 +124,7 @@ func TestSCRAMProofs(t *testing.T) {
 			e.checkWitnesses()
 		})
 		t.Run(mech.Name+"/tampered-proof", func(t *testing.T) {
+			e := e.in(t)
 			r := dialRaw(t, e.srv)
 			r.open()
 			_, _, last := scram(t, r, mech, "alice", password, func(b []byte) []byte {
@@ -137,6 +140,7 @@ func TestSCRAMProofs(t *testing.T) {
 			e.checkWitnesses()
 		})
 		t.Run(mech.Name+"/tampered-nonce", func(t *testing.T) {
+			e := e.in(t)
 			r := dialRaw(t, e.srv)
 			r.open()
 			_, _, last := scram(t, r, mech, "alice", password, func(b []byte) []byte {
@@ -146,6 +150,7 @@ func TestSCRAMProofs(t *testing.T) {
 			e.checkWitnesses()
 		})
 		t.Run(mech.Name+"/replayed-nonce", func(t *testing.T) {
+			e := e.in(t)
 			r := dialRaw(t, e.srv)
 			r.open()
 			first, final, last := scram(t, r, mech, "alice", password, nil)

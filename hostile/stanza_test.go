@@ -65,6 +65,7 @@ func TestStanzaErrors(t *testing.T) {
 	m.login("mallory")
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := e.in(t)
 			m.Send(c.send)
 			wantStanzaError(t, m.Next(), c.typ, c.cond)
 			e.checkWitnesses()
@@ -83,6 +84,7 @@ func TestBindErrors(t *testing.T) {
 	e := newEnv(t, server.Config{})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			e := e.in(t)
 			r := dialRaw(t, e.srv)
 			r.open()
 			if a := r.Plain("mallory", password); a.Name.Local != "success" {
@@ -110,6 +112,7 @@ func TestSpoofedFrom(t *testing.T) {
 	mj := m.login("mallory")
 	for _, from := range []string{"alice@localhost/witness", "localhost", "conference.localhost", "@@bad", "bob@localhost"} {
 		t.Run(from, func(t *testing.T) {
+			e := e.in(t)
 			m.Send(`<message type='chat' to='` + e.bob.JID() + `' from='` + from + `'><body>trust me</body></message>`)
 			got := recv(t, e.bob)
 			if got.Attrib("from") != mj || got.ChildText("jabber:client", "body") != "trust me" {

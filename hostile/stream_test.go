@@ -100,6 +100,7 @@ func TestStreamErrors(t *testing.T) {
 	for _, c := range cases {
 		for _, st := range c.stages {
 			t.Run(c.name+"/"+st.String(), func(t *testing.T) {
+				e := e.in(t)
 				r := dialRaw(t, e.srv)
 				switch st {
 				case beforeHeader:

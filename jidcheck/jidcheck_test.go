@@ -2,6 +2,7 @@ package jidcheck
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -17,6 +18,11 @@ func TestParse(t *testing.T) {
 		{"x@a..b", "", ErrEmptyLabel},
 		{"x@.a", "", ErrEmptyLabel},
 		{"ℵǵ", "", ErrUnstable}, // maps to Hebrew alef, then fails the bidi rule
+		{strings.Repeat("a", 1023) + "@localhost", strings.Repeat("a", 1023) + "@localhost", nil},
+		{strings.Repeat("a", 1024) + "@localhost", "", ErrTooLong},
+		{"a@localhost/" + strings.Repeat("r", 1024), "", ErrTooLong},
+		{"a@" + strings.Repeat("d", 1024), "", ErrTooLong},
+		{strings.Repeat("\uff21", 240<<10), "", ErrTooLong}, // 720 KB of fullwidth A: refused unprepared
 	}
 	for _, tt := range tests {
 		j, err := Parse(tt.in)
@@ -64,6 +70,41 @@ func TestMapNothing(t *testing.T) {
 	for _, tt := range tests {
 		if got := MapNothing(tt.in); got != tt.want {
 			t.Errorf("MapNothing(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCheckLength(t *testing.T) {
+	long := strings.Repeat("x", MaxPartBytes+1)
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"", true},
+		{"localhost", true},
+		{long, false},
+		{long + "@localhost", false},
+		{"user@" + long, false},
+		{"user@localhost/" + long, false},
+		{"user@localhost/" + strings.Repeat("x", MaxPartBytes), true},
+		// The resourcepart may hold '@' and '/': only the first '/' splits.
+		{"user@localhost/a@b/" + strings.Repeat("x", MaxPartBytes-4), true},
+		{"localhost/" + long[:MaxPartBytes] + "@x", false},
+	}
+	for _, tt := range tests {
+		if err := CheckLength(tt.in); (err == nil) != tt.ok {
+			t.Errorf("CheckLength(%d bytes %.20q...) = %v, want ok %v", len(tt.in), tt.in, err, tt.ok)
+		}
+	}
+}
+
+// BenchmarkParseLong is the cost of refusing a 240 KB JID: a length check,
+// not PRECIS over the whole input.
+func BenchmarkParseLong(b *testing.B) {
+	s := strings.Repeat("\uff21", 80<<10) + "@localhost"
+	for b.Loop() {
+		if _, err := Parse(s); err == nil {
+			b.Fatal("accepted")
 		}
 	}
 }

@@ -11,8 +11,12 @@ import (
 // failure reports. When mark is an element of e's tree, its line ends with
 // "  <-- note", which is how the runner points at the difference.
 func Format(e *xmlnode.Element, mark *xmlnode.Element, note string) string {
+	var marks map[*xmlnode.Element][]string
+	if mark != nil {
+		marks = map[*xmlnode.Element][]string{mark: {note}}
+	}
 	var b strings.Builder
-	format(&b, e, "", NSClient, mark, note)
+	format(&b, e, "", NSClient, marks)
 	return strings.TrimRight(b.String(), "\n")
 }
 
@@ -24,7 +28,20 @@ func FormatMismatch(got *xmlnode.Element, m *Mismatch) string {
 	return Format(got, m.Got, m.Reason)
 }
 
-func format(b *strings.Builder, e *xmlnode.Element, indent, parentNS string, mark *xmlnode.Element, note string) {
+// FormatDiff prints got with every difference of diffs (from Diff) marked
+// on the line of the received element at fault; several differences on one
+// element are joined with "; ".
+func FormatDiff(got *xmlnode.Element, diffs []*Mismatch) string {
+	marks := map[*xmlnode.Element][]string{}
+	for _, d := range diffs {
+		marks[d.Got] = append(marks[d.Got], d.Reason)
+	}
+	var b strings.Builder
+	format(&b, got, "", NSClient, marks)
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func format(b *strings.Builder, e *xmlnode.Element, indent, parentNS string, marks map[*xmlnode.Element][]string) {
 	ns := nsOf(e, parentNS)
 	b.WriteString(indent)
 	open := startTag(e, ns, parentNS)
@@ -33,30 +50,30 @@ func format(b *strings.Builder, e *xmlnode.Element, indent, parentNS string, mar
 	switch {
 	case len(elems) == 0 && text == "":
 		b.WriteString(open)
-		markLine(b, e, mark, note)
+		markLine(b, e, marks)
 		return
 	case len(elems) == 0:
 		open = strings.TrimSuffix(open, "/>") + ">"
 		b.WriteString(open)
 		b.WriteString(escape(text))
 		b.WriteString("</" + e.Name.Local + ">")
-		markLine(b, e, mark, note)
+		markLine(b, e, marks)
 		return
 	}
 	b.WriteString(strings.TrimSuffix(open, "/>") + ">")
-	markLine(b, e, mark, note)
+	markLine(b, e, marks)
 	if text != "" {
 		b.WriteString(indent + "\t" + escape(text) + "\n")
 	}
 	for _, c := range elems {
-		format(b, c, indent+"\t", ns, mark, note)
+		format(b, c, indent+"\t", ns, marks)
 	}
 	b.WriteString(indent + "</" + e.Name.Local + ">\n")
 }
 
-func markLine(b *strings.Builder, e, mark *xmlnode.Element, note string) {
-	if mark != nil && e == mark {
-		b.WriteString("   <-- " + note)
+func markLine(b *strings.Builder, e *xmlnode.Element, marks map[*xmlnode.Element][]string) {
+	if notes := marks[e]; len(notes) > 0 {
+		b.WriteString("   <-- " + strings.Join(notes, "; "))
 	}
 	b.WriteString("\n")
 }

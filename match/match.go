@@ -1,6 +1,6 @@
 // Package match decides whether a stanza a client received matches the
 // stanza a scansion script expected, with the rules of scansion (the test
-// tool of Prosody), and explains the first difference when it does not.
+// tool of Prosody), and explains every difference when it does not.
 //
 // The rules:
 //
@@ -20,13 +20,23 @@
 //     declaration; an undeclared prefix resolves to "scansion").
 //   - The attribute value {scansion:any} matches any value, but the
 //     attribute must be present.
+//   - The value {scansion:capture:NAME} (an attribute value, or an
+//     element's whole text) binds NAME to the received value the first time
+//     it matches, and from then on only matches that same value. Bindings
+//     live in a Captures map that the caller keeps for a whole script run;
+//     a stanza that does not match as a whole binds nothing.
 //   - Text is compared, with surrounding whitespace trimmed on both sides,
 //     only where the expected element has some (non-blank) text.
+//
+// Match and MatchCaptures stop at the first difference (what a receive
+// needs to pick a stanza); Diff lists them all, and FormatDiff marks each
+// one in the received stanza, for failure reports.
 package match
 
 import (
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 
@@ -40,27 +50,129 @@ const NSClient = "jabber:client"
 // Any is the attribute value that matches any value.
 const Any = "{scansion:any}"
 
+// capturePrefix starts a capture: {scansion:capture:NAME}.
+const capturePrefix = "{scansion:capture:"
+
+// CaptureName returns NAME when v is {scansion:capture:NAME}.
+func CaptureName(v string) (string, bool) {
+	if !strings.HasPrefix(v, capturePrefix) || !strings.HasSuffix(v, "}") || len(v) <= len(capturePrefix)+1 {
+		return "", false
+	}
+	return v[len(capturePrefix) : len(v)-1], true
+}
+
+// Captures maps capture names to the values they were bound to.
+type Captures map[string]string
+
 // Mismatch explains why a received stanza does not match: where (Path, an
 // XPath-like location in the expected stanza, and Got, the received element
-// at fault, nil when the received element is missing) and what (Reason).
+// at fault — for a missing child, the received parent that lacks it) and
+// what (Reason).
 type Mismatch struct {
 	Path     string
 	Reason   string
 	Expected *xmlnode.Element // the expected element at Path
-	Got      *xmlnode.Element // the received element that differs, or nil
+	Got      *xmlnode.Element // the received element that differs
 	Attr     string           // the attribute at fault, if any
+	Capture  string           // the capture at fault, if any
 }
 
 func (m *Mismatch) Error() string { return m.Path + ": " + m.Reason }
 
 // Match reports whether got matches expected, returning nil when it does and
-// the first difference when it does not.
+// the first difference when it does not. Captures in expected bind freely
+// (each is checked for consistency within this one stanza only).
 func Match(expected, got *xmlnode.Element) *Mismatch {
-	return matchElem(expected, got, "", NSClient, NSClient)
+	m, _ := MatchCaptures(expected, got, nil)
+	return m
 }
 
 // Matches is Match as a boolean.
 func Matches(expected, got *xmlnode.Element) bool { return Match(expected, got) == nil }
+
+// MatchCaptures is Match with the captures bound so far (caps, which it does
+// not modify). On a match it returns the captures this stanza binds for the
+// first time, for the caller to add to caps.
+func MatchCaptures(expected, got *xmlnode.Element, caps Captures) (*Mismatch, Captures) {
+	m := &matcher{caps: caps}
+	if m.elem(expected, got, "", NSClient, NSClient) {
+		return nil, m.tent
+	}
+	return m.diffs[0], nil
+}
+
+// Diff returns every difference between expected and got (nil when they
+// match), as far as they can be told apart: attributes, text and children
+// of every element that corresponds in both trees.
+func Diff(expected, got *xmlnode.Element, caps Captures) []*Mismatch {
+	m := &matcher{caps: caps, all: true}
+	m.elem(expected, got, "", NSClient, NSClient)
+	return m.diffs
+}
+
+// matcher carries one comparison: the captures bound before it (caps,
+// read only), those it binds (tent), and the differences found. With all
+// set it records every difference instead of stopping at the first.
+type matcher struct {
+	caps  Captures
+	tent  Captures
+	all   bool
+	diffs []*Mismatch
+}
+
+// fail records a difference and reports whether comparison should go on.
+func (m *matcher) fail(d *Mismatch) bool {
+	m.diffs = append(m.diffs, d)
+	return m.all
+}
+
+func (m *matcher) lookup(name string) (string, bool) {
+	if v, ok := m.tent[name]; ok {
+		return v, true
+	}
+	v, ok := m.caps[name]
+	return v, ok
+}
+
+// value compares an expected value (attribute or text) with a received
+// one; a capture binds or compares. It returns "" when they agree, and the
+// reason otherwise.
+func (m *matcher) value(want, have string) (reason, capture string) {
+	if want == Any {
+		return "", ""
+	}
+	if name, ok := CaptureName(want); ok {
+		if v, bound := m.lookup(name); bound {
+			if v != have {
+				return fmt.Sprintf("capture %s is %q, got %q", name, v, have), name
+			}
+			return "", ""
+		}
+		if m.tent == nil {
+			m.tent = Captures{}
+		}
+		m.tent[name] = have
+		return "", ""
+	}
+	if want != have {
+		return fmt.Sprintf("expected %q, got %q", want, have), ""
+	}
+	return "", ""
+}
+
+// sub returns a matcher for a trial comparison that must not leave
+// bindings or differences behind unless adopted.
+func (m *matcher) sub() *matcher {
+	caps := m.caps
+	if len(m.tent) > 0 {
+		caps = maps.Clone(m.caps)
+		if caps == nil {
+			caps = Captures{}
+		}
+		maps.Copy(caps, m.tent)
+	}
+	return &matcher{caps: caps}
+}
 
 func nsOf(e *xmlnode.Element, parent string) string {
 	if e.Name.Space == "" {
@@ -98,98 +210,168 @@ func step(e *xmlnode.Element, ns, parentNS string, idx int) string {
 	return s
 }
 
-func matchElem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS string) *Mismatch {
+// elem compares exp with got and reports whether they match.
+func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS string) bool {
 	ens, gns := nsOf(exp, expParentNS), nsOf(got, gotParentNS)
 	if path == "" {
 		path = step(exp, ens, NSClient, 0)
 	}
 	if exp.Name.Local != got.Name.Local || ens != gns {
-		return &Mismatch{Path: path, Expected: exp, Got: got,
-			Reason: fmt.Sprintf("expected element <%s xmlns=%q>, got <%s xmlns=%q>", exp.Name.Local, ens, got.Name.Local, gns)}
+		m.fail(&Mismatch{Path: path, Expected: exp, Got: got,
+			Reason: fmt.Sprintf("expected element <%s xmlns=%q>, got <%s xmlns=%q>", exp.Name.Local, ens, got.Name.Local, gns)})
+		return false
 	}
+	ok := true
 	strict := IsStrict(exp, ens)
 	// Attributes expected must be there.
 	for _, a := range exp.Attr {
 		if isScansionAttr(a) {
 			continue
 		}
-		v, ok := got.LookupAttr(a.Name.Space, a.Name.Local)
+		v, present := got.LookupAttr(a.Name.Space, a.Name.Local)
 		name := attrName(a.Name)
-		if !ok {
-			return &Mismatch{Path: path + "/@" + name, Expected: exp, Got: got, Attr: name,
-				Reason: fmt.Sprintf("attribute %s missing (expected %q)", name, a.Value)}
+		if !present {
+			ok = false
+			if !m.fail(&Mismatch{Path: path + "/@" + name, Expected: exp, Got: got, Attr: name,
+				Reason: fmt.Sprintf("attribute %s missing (expected %q)", name, a.Value)}) {
+				return false
+			}
+			continue
 		}
-		if a.Value != Any && v != a.Value {
-			return &Mismatch{Path: path + "/@" + name, Expected: exp, Got: got, Attr: name,
-				Reason: fmt.Sprintf("attribute %s: expected %q, got %q", name, a.Value, v)}
+		if reason, capture := m.value(a.Value, v); reason != "" {
+			ok = false
+			if !m.fail(&Mismatch{Path: path + "/@" + name, Expected: exp, Got: got, Attr: name, Capture: capture,
+				Reason: "attribute " + name + ": " + reason}) {
+				return false
+			}
 		}
 	}
 	if strict {
 		for _, a := range got.Attr {
-			if _, ok := exp.LookupAttr(a.Name.Space, a.Name.Local); !ok {
+			if _, present := exp.LookupAttr(a.Name.Space, a.Name.Local); !present {
 				name := attrName(a.Name)
-				return &Mismatch{Path: path + "/@" + name, Expected: exp, Got: got, Attr: name,
-					Reason: fmt.Sprintf("unexpected attribute %s=%q (strict element)", name, a.Value)}
+				ok = false
+				if !m.fail(&Mismatch{Path: path + "/@" + name, Expected: exp, Got: got, Attr: name,
+					Reason: fmt.Sprintf("unexpected attribute %s=%q (strict element)", name, a.Value)}) {
+					return false
+				}
 			}
 		}
 	}
 	if want := strings.TrimSpace(exp.Text()); want != "" {
-		if have := strings.TrimSpace(got.Text()); have != want {
-			return &Mismatch{Path: path + "/text()", Expected: exp, Got: got,
-				Reason: fmt.Sprintf("text: expected %q, got %q", want, have)}
+		have := strings.TrimSpace(got.Text())
+		if reason, capture := m.value(want, have); reason != "" {
+			ok = false
+			if !m.fail(&Mismatch{Path: path + "/text()", Expected: exp, Got: got, Capture: capture,
+				Reason: "text: " + reason}) {
+				return false
+			}
 		}
 	}
 	ec, gc := exp.Elements(), got.Elements()
 	if strict {
-		for i, e := range ec {
-			cns := nsOf(e, ens)
-			cpath := path + step(e, cns, ens, i+1)
-			if i >= len(gc) {
-				return &Mismatch{Path: cpath, Expected: e, Got: got,
-					Reason: fmt.Sprintf("missing child <%s/> (strict element has only %d children)", e.Name.Local, len(gc))}
-			}
-			if m := matchElem(e, gc[i], cpath, ens, gns); m != nil {
-				return m
-			}
-		}
-		if len(gc) > len(ec) {
-			extra := gc[len(ec)]
-			return &Mismatch{Path: path + step(extra, nsOf(extra, gns), gns, len(ec)+1), Expected: exp, Got: extra,
-				Reason: fmt.Sprintf("unexpected child <%s xmlns=%q/> (strict element)", extra.Name.Local, nsOf(extra, gns))}
-		}
-		return nil
+		return m.strictChildren(exp, got, ec, gc, path, ens, gns) && ok
 	}
-	return matchLoose(ec, gc, path, ens, gns, got)
+	return m.looseChildren(ec, gc, path, ens, gns, got) && ok
 }
 
-// matchLoose finds distinct received children for every expected child (in
-// any order) by backtracking; children are few, so this stays cheap.
-func matchLoose(ec, gc []*xmlnode.Element, path, ens, gns string, gotParent *xmlnode.Element) *Mismatch {
-	if len(ec) == 0 {
-		return nil
+// strictChildren compares children one for one, in order.
+func (m *matcher) strictChildren(exp, got *xmlnode.Element, ec, gc []*xmlnode.Element, path, ens, gns string) bool {
+	ok := true
+	for i, e := range ec {
+		cns := nsOf(e, ens)
+		cpath := path + step(e, cns, ens, i+1)
+		if i >= len(gc) {
+			ok = false
+			if !m.fail(&Mismatch{Path: cpath, Expected: e, Got: got,
+				Reason: fmt.Sprintf("missing child %s (strict element has only %d children)", short(e, ens), len(gc))}) {
+				return false
+			}
+			continue
+		}
+		if !m.elem(e, gc[i], cpath, ens, gns) {
+			ok = false
+			if !m.all {
+				return false
+			}
+		}
 	}
-	// cand[i]: the received children expected child i matches.
+	for i := len(ec); i < len(gc); i++ {
+		extra := gc[i]
+		ok = false
+		if !m.fail(&Mismatch{Path: path + step(extra, nsOf(extra, gns), gns, i+1), Expected: exp, Got: extra,
+			Reason: fmt.Sprintf("unexpected child <%s xmlns=%q/> (strict element)", extra.Name.Local, nsOf(extra, gns))}) {
+			return false
+		}
+	}
+	return ok
+}
+
+// looseChildren finds distinct received children for every expected child
+// (in any order) by backtracking; children are few, so this stays cheap.
+func (m *matcher) looseChildren(ec, gc []*xmlnode.Element, path, ens, gns string, gotParent *xmlnode.Element) bool {
+	if len(ec) == 0 {
+		return true
+	}
+	// cand[i]: the received children expected child i matches on its own.
 	cand := make([][]int, len(ec))
+	missing := false
 	for i, e := range ec {
 		for j, g := range gc {
-			if matchElem(e, g, "", ens, gns) == nil {
+			if m.sub().elem(e, g, "", ens, gns) {
 				cand[i] = append(cand[i], j)
 			}
 		}
 		if len(cand[i]) == 0 {
-			return explainMissing(e, gc, path, ens, gns, gotParent)
+			missing = true
 		}
 	}
-	// Most constrained first.
-	order := make([]int, len(ec))
+	if missing {
+		ok := true
+		for i := range ec {
+			if len(cand[i]) == 0 {
+				ok = false
+				if !m.explainMissing(i, ec, gc, cand, path, ens, gns, gotParent) {
+					return false
+				}
+			}
+		}
+		return ok
+	}
+	assigned, found := assign(cand, len(gc))
+	if !found {
+		// Every child matches something, but not all at once: name the
+		// most contended one.
+		e := ec[assigned[len(assigned)-1]]
+		m.fail(&Mismatch{Path: path + step(e, nsOf(e, ens), ens, 0), Expected: e, Got: gotParent,
+			Reason: fmt.Sprintf("not enough matching %s children", short(e, ens))})
+		return false
+	}
+	// Bind captures for real, pair by pair: two siblings binding one name
+	// to different values fail here.
+	for i, e := range ec {
+		if !m.elem(e, gc[assigned[i]], path+step(e, nsOf(e, ens), ens, 0), ens, gns) {
+			return false
+		}
+	}
+	return true
+}
+
+// assign finds distinct received children for every expected child; cand
+// lists each one's candidates. It returns assigned[i] = the received index
+// of expected child i. When there is no complete assignment it returns the
+// expected indexes by constraint instead, most constrained first.
+func assign(cand [][]int, ngot int) ([]int, bool) {
+	order := make([]int, len(cand))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return len(cand[order[a]]) < len(cand[order[b]]) })
-	used := make([]bool, len(gc))
+	used := make([]bool, ngot)
+	result := make([]int, len(cand))
 	budget := 10000
-	var assign func(k int) bool
-	assign = func(k int) bool {
+	var try func(k int) bool
+	try = func(k int) bool {
 		if k == len(order) {
 			return true
 		}
@@ -198,8 +380,8 @@ func matchLoose(ec, gc []*xmlnode.Element, path, ens, gns string, gotParent *xml
 		}
 		for _, j := range cand[order[k]] {
 			if !used[j] {
-				used[j] = true
-				if assign(k + 1) {
+				used[j], result[order[k]] = true, j
+				if try(k + 1) {
 					return true
 				}
 				used[j] = false
@@ -207,26 +389,55 @@ func matchLoose(ec, gc []*xmlnode.Element, path, ens, gns string, gotParent *xml
 		}
 		return false
 	}
-	if assign(0) {
-		return nil
+	if try(0) {
+		return result, true
 	}
-	e := ec[order[len(order)-1]]
-	return &Mismatch{Path: path + step(e, nsOf(e, ens), ens, 0), Expected: e, Got: gotParent,
-		Reason: fmt.Sprintf("not enough matching <%s/> children", e.Name.Local)}
+	return order, false
 }
 
-// explainMissing reports the closest received child for an expected child
-// that matched none: a same-named child's own mismatch, or "missing".
-func explainMissing(e *xmlnode.Element, gc []*xmlnode.Element, path, ens, gns string, gotParent *xmlnode.Element) *Mismatch {
+// explainMissing reports an expected child that matches no received child.
+// Received children of the same name that some other expected child
+// matches are not blamed: with exactly such siblings left, the child is
+// simply missing. Otherwise the closest unclaimed same-named child (fewest
+// differences) has its differences reported.
+func (m *matcher) explainMissing(i int, ec, gc []*xmlnode.Element, cand [][]int, path, ens, gns string, gotParent *xmlnode.Element) bool {
+	e := ec[i]
 	cns := nsOf(e, ens)
 	cpath := path + step(e, cns, ens, 0)
-	for _, g := range gc {
-		if g.Name.Local == e.Name.Local && nsOf(g, gns) == cns {
-			return matchElem(e, g, cpath, ens, gns)
+	claimed := map[int]bool{}
+	for k, c := range cand {
+		if k != i {
+			for _, j := range c {
+				claimed[j] = true
+			}
 		}
 	}
-	return &Mismatch{Path: cpath, Expected: e, Got: gotParent,
-		Reason: fmt.Sprintf("missing child <%s xmlns=%q/>", e.Name.Local, cns)}
+	best, bestN := -1, 0
+	for j, g := range gc {
+		if claimed[j] || g.Name.Local != e.Name.Local || nsOf(g, gns) != cns {
+			continue
+		}
+		t := &matcher{caps: m.sub().caps, all: true}
+		t.elem(e, g, cpath, ens, gns)
+		if best < 0 || len(t.diffs) < bestN {
+			best, bestN = j, len(t.diffs)
+		}
+	}
+	if best < 0 {
+		return m.fail(&Mismatch{Path: cpath, Expected: e, Got: gotParent,
+			Reason: "missing child " + short(e, ens)})
+	}
+	return m.elem(e, gc[best], cpath, ens, gns) || m.all
+}
+
+// short renders an expected element's start tag on one line, to name a
+// missing child.
+func short(e *xmlnode.Element, parentNS string) string {
+	s := startTag(e, nsOf(e, parentNS), parentNS)
+	if len(e.Children) > 0 {
+		s = strings.TrimSuffix(s, "/>") + ">…"
+	}
+	return s
 }
 
 func attrName(n xml.Name) string {

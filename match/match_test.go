@@ -162,6 +162,8 @@ func FuzzMatch(f *testing.F) {
 	f.Add(`<presence from="a"><x xmlns="y"><item a="1"/></x></presence>`, `<presence from="a" to="b"><x xmlns="y"><item a="1"/></x></presence>`)
 	f.Add(`<iq id="{scansion:any}"><q xmlns="z" scansion:strict="false"><i/><i/></q></iq>`, `<iq id="1"><q xmlns="z"><i/></q></iq>`)
 	f.Add(`<message><body> x </body><b/><b/></message>`, `<message><b/><body>x</body></message>`)
+	f.Add(`<iq id="{scansion:capture:a}"><q xmlns="z" v="{scansion:capture:a}"/></iq>`, `<iq id="1"><q xmlns="z" v="2"/></iq>`)
+	f.Add(`<presence><x xmlns="u" scansion:strict="false"><s c="1"/><s c="2"/></x></presence>`, `<presence><x xmlns="u"><s c="2"/></x></presence>`)
 	f.Fuzz(func(t *testing.T, a, b string) {
 		ew, err := xmlnode.Parse(`<w xmlns="jabber:client">` + a + `</w>`)
 		if err != nil || len(ew.Elements()) == 0 {
@@ -179,8 +181,15 @@ func FuzzMatch(f *testing.F) {
 			return
 		}
 		got := gw.Elements()[0]
-		if m := Match(exp, got); m != nil {
+		m := Match(exp, got)
+		if m != nil {
 			_ = FormatMismatch(got, m)
 		}
+		// Diff finds differences exactly when Match does.
+		d := Diff(exp, got, nil)
+		if (m == nil) != (len(d) == 0) {
+			t.Fatalf("Match = %v but Diff = %v", m, d)
+		}
+		_ = FormatDiff(got, d)
 	})
 }

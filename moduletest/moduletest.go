@@ -42,6 +42,9 @@ type Config struct {
 	// Accounts, when set, are the only accounts (name -> password);
 	// otherwise every account exists.
 	Accounts map[string]string
+	// Components are domains where a Recorder is mounted, to see what
+	// the modules route to a component (Server.Component).
+	Components []string
 }
 
 // Server is a router for module tests. It is closed by t.Cleanup.
@@ -55,6 +58,8 @@ type Server struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 	busy int
+
+	recorders map[string]*Recorder
 }
 
 // New starts a Server on "localhost" with mods.
@@ -71,12 +76,24 @@ func NewConfig(t testing.TB, cfg Config) *Server {
 		s.domain = "localhost"
 	}
 	s.cond = sync.NewCond(&s.mu)
+	mods := cfg.Modules
+	if len(cfg.Components) > 0 {
+		s.recorders = map[string]*Recorder{}
+		mods = append(slices.Clip(mods), module.New("moduletest.components", func(r *module.Registrar) error {
+			for _, d := range cfg.Components {
+				rec := &Recorder{s: s}
+				s.recorders[d] = rec
+				r.Component(d, rec)
+			}
+			return nil
+		}))
+	}
 	r, err := router.New(router.Config{
 		Domain:      s.domain,
 		Accounts:    cfg.Accounts,
 		AnyPassword: cfg.Accounts == nil,
 		Busy:        s.add,
-		Modules:     cfg.Modules,
+		Modules:     mods,
 	})
 	if err != nil {
 		t.Fatalf("moduletest: %v", err)
@@ -110,6 +127,32 @@ func (s *Server) Wait() {
 
 // Domain is the server's domain.
 func (s *Server) Domain() string { return s.domain }
+
+// Component returns the Recorder mounted at domain (Config.Components);
+// a domain that has none fails the test.
+func (s *Server) Component(domain string) *Recorder {
+	s.t.Helper()
+	rec := s.recorders[domain]
+	if rec == nil {
+		s.t.Fatalf("moduletest: no component recorder at %s (Config.Components)", domain)
+	}
+	return rec
+}
+
+// Recorder is a component that records the stanzas routed to it.
+type Recorder struct {
+	s *Server
+	c conn
+}
+
+// HandleStanza implements component.Handler.
+func (r *Recorder) HandleStanza(st *xmlnode.Element) { r.c.Send(st) }
+
+// Received returns, and forgets, what was routed to the component.
+func (r *Recorder) Received() []*xmlnode.Element {
+	r.s.Wait()
+	return r.c.take()
+}
 
 // Client is a bound session whose deliveries are recorded.
 type Client struct {

@@ -89,9 +89,14 @@ func testBroadcastWireForm(t *testing.T, addressed bool, config map[string]strin
 	}
 	if addressed {
 		// One stanza for every recipient: nothing built per recipient.
+		// (Checked on the map itself: a loop over it would check
+		// nothing when RouteTo was never called.)
+		if len(h.shared) != 1 {
+			t.Fatalf("RouteTo got %d distinct stanzas, want 1 shared by all %d recipients: %v", len(h.shared), len(want), h.shared)
+		}
 		for st, n := range h.shared {
-			if len(h.shared) != 1 || n != len(want) {
-				t.Errorf("RouteTo got %d stanzas, %s %d times; want one, %d times", len(h.shared), st, n, len(want))
+			if n != len(want) {
+				t.Errorf("RouteTo got %s %d times, want %d", st, n, len(want))
 			}
 		}
 	}

@@ -217,7 +217,7 @@ func (r *room) processConfigForm(st, x *xmlnode.Element) {
 			return
 		}
 	}
-	r.locked = false
+	r.unlock()
 	codes := r.applyConfig(f)
 	r.svc.route(reply(st))
 	r.announceStatusCodes(codes)

@@ -150,7 +150,7 @@ func (s *Service) hostDiscoItems(st *xmlnode.Element, from string, q *xmlnode.El
 	case "":
 		var jids []string
 		for j, r := range s.rooms {
-			if r.conf.public && !r.locked {
+			if r.conf.public && !r.isLocked() {
 				jids = append(jids, j)
 			}
 		}

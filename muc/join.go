@@ -10,7 +10,7 @@ func (s *Service) createRoom(roomJID string, st *xmlnode.Element, from string, t
 		return
 	}
 	r := newRoom(s, roomJID)
-	r.locked = true
+	r.lock()
 	r.setAffiliationRaw(bareOf(from), affOwner)
 	if pw := st.Child(nsMUC, "x").ChildText(nsMUC, "password"); pw != "" {
 		r.conf.password = pw
@@ -72,7 +72,7 @@ func (r *room) checkJoin(st *xmlnode.Element, from string, o *occupant, first, n
 	if first && (r.conf.maxUsers > 0 && len(r.occupants) >= r.conf.maxUsers && aff < affAdmin || r.roomFull(aff)) {
 		return fail("cancel", "service-unavailable", "", r.jid)
 	}
-	if !newRoom && r.locked {
+	if !newRoom && r.isLocked() {
 		return fail("cancel", "item-not-found", "", r.svc.cfg.Domain)
 	}
 	return true

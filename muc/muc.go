@@ -63,9 +63,16 @@ type Config struct {
 	// Name is the service's disco#info identity name; "Chatrooms" when
 	// empty.
 	Name string
-	// Now is the clock used for history and subject delay stamps;
-	// time.Now when nil. Tests set it to get stable stamps.
+	// Now is the clock used for history and subject delay stamps and for
+	// room lock expiry; time.Now when nil. Tests set it to get stable
+	// stamps and to move time on.
 	Now func() time.Time
+	// LockTimeout is how long a new room stays locked when its owner never
+	// submits the configuration form (XEP-0045 section 10.1.1; poezio never
+	// does): after it the room opens with its default configuration, as in
+	// Prosody. Zero means DefaultLockTimeout (300 s); a negative value keeps
+	// rooms locked until they are configured.
+	LockTimeout time.Duration
 	// Limits bound rooms per user and occupants per room (see Limits).
 	Limits Limits
 	// NewID returns identifiers for stanzas the service stamps (groupchat
@@ -276,6 +283,9 @@ func (a address) String() string {
 // is validated later by the room.
 func parseTo(s string) (address, bool) {
 	var a address
+	if jidcheck.CheckLength(s) != nil {
+		return a, false // before PRECIS and the nick checks
+	}
 	rest := s
 	if i := strings.IndexByte(rest, '/'); i >= 0 {
 		a.resource = jidcheck.MapNothing(rest[i+1:])

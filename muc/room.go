@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -18,6 +19,9 @@ type room struct {
 
 	conf   roomConfig
 	locked bool // created but not yet configured: others get item-not-found
+	// lockedUntil is when a lock left in place expires (lock.go); zero
+	// when it does not.
+	lockedUntil time.Time
 
 	// affs maps bare JIDs (or domains, for outcasts) to affiliations;
 	// affOrder keeps the order they were first granted, for stable lists.

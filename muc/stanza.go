@@ -157,7 +157,7 @@ func (r *room) prepOptionalJID(st *xmlnode.Element, s string) (string, bool) {
 // resourcepart that uses no character unknown to Unicode 3.2 (which
 // Prosody's strict resourceprep refuses; emoji are the common case).
 func validNick(nick string) bool {
-	if nick == "" {
+	if nick == "" || len(nick) > jidcheck.MaxPartBytes {
 		return false
 	}
 	if _, err := jid.New("", "x", nick); err != nil {

@@ -340,7 +340,7 @@ var mucdReady = regexp.MustCompile(`msg="mucd: ready" addr=(\S+)`)
 func runMucd(t *testing.T, bin string, flags ...string) target {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0", "-domain", "localhost"}, flags...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0", "-domain", "localhost", "-data-dir", t.TempDir()}, flags...)...) // its certificate not in the user's cache
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
 	var log syncBuffer

@@ -199,3 +199,20 @@ func (r *Router) Close() error {
 
 // ErrClosed is returned by Bind after Close.
 var ErrClosed = errors.New("router: closed")
+
+// StateSize reports the bytes the modules hold for account name and its
+// bound sessions (the values that implement module.Sizer), 0 for an
+// account that does not exist: what issue 11's quotas are put on.
+func (r *Router) StateSize(name string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a := r.accounts[name]
+	if a == nil {
+		return 0
+	}
+	n := a.state.Size()
+	for _, ss := range a.sessions {
+		n += ss.state.Size()
+	}
+	return n
+}

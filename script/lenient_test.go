@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/muctest/muctest/internal/corpus"
 )
 
 // TestLeniencyStillFails checks that lenient receives do not hide real
@@ -17,10 +19,7 @@ func TestLeniencyStillFails(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs every corpus script many times")
 	}
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.scs"))
-	if len(files) == 0 {
-		t.Skipf("no scripts in %s (the shared Prosody corpus is absent): skipped", corpusDir)
-	}
+	files := corpus.Scripts(t, "corpus/prosody", "*.scs")
 	noEffect := map[string]bool{"basic_roster.scs:56": true}
 	for _, f := range files {
 		s, err := ParseFile(f)

@@ -5,17 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/muctest/muctest/internal/corpus"
 )
 
-// corpusDir is Prosody's scripts, shared next to the repository (never
-// copied into it).
-const corpusDir = "../../shared/corpus/prosody"
-
 func TestParseCorpus(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.scs"))
-	if len(files) == 0 {
-		t.Skipf("no scripts in %s (the shared Prosody corpus is absent): skipped", corpusDir)
-	}
+	files := corpus.Scripts(t, "corpus/prosody", "*.scs")
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			s, err := ParseFile(f)
@@ -36,6 +31,9 @@ func TestParseCorpus(t *testing.T) {
 
 func TestParseSpec(t *testing.T) {
 	files, _ := filepath.Glob("../spec/*.scs")
+	if len(files) == 0 {
+		t.Fatal("no scripts in ../spec: nothing parsed")
+	}
 	for _, f := range files {
 		if _, err := ParseFile(f); err != nil {
 			t.Error(err)
@@ -61,6 +59,7 @@ func TestParse(t *testing.T) {
 
 # before the step
 Romeo connects
+Juliet's phone connects
 
 Romeo sends
 	<presence/>
@@ -91,8 +90,8 @@ Romeo disconnects
 		client string
 		action Action
 	}{
-		{17, "Romeo", Connect}, {19, "Romeo", Send}, {23, "Juliet's phone", ReceiveNothing},
-		{24, "Romeo", Receive}, {28, "Romeo", Disconnect},
+		{17, "Romeo", Connect}, {18, "Juliet's phone", Connect}, {20, "Romeo", Send}, {24, "Juliet's phone", ReceiveNothing},
+		{25, "Romeo", Receive}, {29, "Romeo", Disconnect},
 	}
 	if len(s.Steps) != len(want) {
 		t.Fatalf("%d steps, want %d", len(s.Steps), len(want))
@@ -103,16 +102,16 @@ Romeo disconnects
 			t.Errorf("step %d = line %d %q %v, want %+v", i, st.Line, st.Client, st.Action, w)
 		}
 	}
-	if els, err := parseStanzas(s.Steps[3].XML); err != nil || len(els) != 1 {
+	if els, err := parseStanzas(s.Steps[4].XML); err != nil || len(els) != 1 {
 		t.Errorf("receive block with an XML comment: %v, %v", els, err)
 	}
 	if c := s.Steps[0].Comment; len(c) != 1 || c[0] != "# before the step" {
 		t.Errorf("comment %q", c)
 	}
-	if x := s.Steps[1].XML; !strings.Contains(x, "<presence/>") || !strings.Contains(x, "<message") {
+	if x := s.Steps[2].XML; !strings.Contains(x, "<presence/>") || !strings.Contains(x, "<message") {
 		t.Errorf("send block %q: want both stanzas (blank line inside)", x)
 	}
-	out, err := s.substitute(s.Steps[1].XML, func(c *Client, full bool) string {
+	out, err := s.substitute(s.Steps[2].XML, func(c *Client, full bool) string {
 		if full {
 			return c.JID + "/R&D"
 		}
@@ -162,13 +161,17 @@ func TestParseErrors(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join(corpusDir, "*.scs"))
+	var files []string
+	if dir, err := corpus.Find("corpus/prosody"); err == nil {
+		files, _ = filepath.Glob(filepath.Join(dir, "*.scs"))
+	}
 	for _, p := range files {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(string(b))
 		}
 	}
 	f.Add("# t\n[Client] R\n\tjid: r@l/x\n---\nR connects\nR sends:\n\t<presence to='${R's full JID}'/>\nR receives: nothing\n")
+	f.Add("\uFEFF# t\n## a b\n[Component] C\n\tjid: c.l\n\tcustom_port: 5\n---\nC connects\nC receives in any order:\n\t<a/>\n# c\n\n\t<b/>\nC's connection drops\nC receives stream error: <conflict/>\n")
 	f.Fuzz(func(t *testing.T, text string) {
 		s, err := Parse("fuzz.scs", strings.NewReader(text))
 		if err != nil {
@@ -180,7 +183,7 @@ func FuzzParse(f *testing.F) {
 		// Every send/receive block of a parsed script substitutes and
 		// parses again, as the runner will do.
 		for _, st := range s.Steps {
-			if st.Action != Send && st.Action != Receive {
+			if st.Action != Send && st.Action != Receive && st.Action != ReceiveAnyOrder {
 				continue
 			}
 			x, err := s.substitute(st.XML, func(c *Client, full bool) string { return c.JID + "/r" })
@@ -189,6 +192,11 @@ func FuzzParse(f *testing.F) {
 			}
 			if els, err := parseStanzas(x); err != nil || len(els) == 0 {
 				t.Fatalf("line %d: block %q no longer parses: %v", st.Line, x, err)
+			}
+			// The compiled block expands to as many stanzas.
+			els, err := st.expand(func(r ref) (string, error) { return r.client.JID + "/r", nil })
+			if err != nil || len(els) != len(st.stanzas) {
+				t.Fatalf("line %d: expand = %d stanzas, %v", st.Line, len(els), err)
 			}
 			_ = st.String()
 		}

@@ -40,3 +40,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	<-done
 	return ctx.Err()
 }
+
+// StateSize reports the bytes the modules hold for the account with that
+// localpart and its sessions (rosters, offline messages, vCards...), as
+// each module's state reports it (module.Sizer).
+func (s *Server) StateSize(localpart string) int { return s.router.StateSize(localpart) }

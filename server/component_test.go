@@ -50,7 +50,7 @@ func TestComponentSeam(t *testing.T) {
 	c := dialRaw(t, srv).login("user", "")
 	c.Send(`<presence to="room@conference.localhost/nick" from="spoof@localhost"/>`)
 	c.Send(`<message to="room@conference.localhost" type="groupchat" from="spoof@localhost"><body>hi</body></message>`)
-	c.expect(`from="room@conference.localhost"`, "echo: hi")
+	c.expect(`<message from="room@conference.localhost" to="` + c.JID + `" type="chat"><body>echo: hi</body></message>`)
 	idle(t, srv) // the bounce is delivered asynchronously; WaitIdle covers it
 
 	got := echo.received()

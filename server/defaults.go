@@ -65,10 +65,11 @@ func (s *Server) modules() ([]module.Module, error) {
 			h := s.cfg.MUC
 			if h == nil {
 				h = muc.New(muc.Config{
-					Domain: s.mucDomain,
-					Router: r.Router(), // a component.AddressedRouter: broadcasts go out uncopied
-					Admins: s.cfg.Admins,
-					Limits: s.cfg.MUCLimits,
+					Domain:      s.mucDomain,
+					Router:      r.Router(), // a component.AddressedRouter: broadcasts go out uncopied
+					Admins:      s.cfg.Admins,
+					Limits:      s.cfg.MUCLimits,
+					LockTimeout: s.cfg.MUCLockTimeout,
 				})
 			}
 			r.Component(s.mucDomain, h)

@@ -35,7 +35,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 	a := dialRaw(t, srv).login("a", "")
 	a.Send("<presence/>")
 	a.Send(`<presence to="room@conference.localhost/a"><x xmlns="http://jabber.org/protocol/muc"/></presence>`)
-	a.expect(`from="` + a.JID + `"`)
+	a.expect(`<presence from="` + a.JID + `"/>`)
 	b := dialRaw(t, srv)
 	b.Open(servertest.StreamHeader) // still negotiating
 	c := dialRaw(t, srv).login("c", "")
@@ -78,10 +78,10 @@ func TestCloseWithParkedSessions(t *testing.T) {
 		}
 		if i == 0 {
 			c.Send(`<iq type='set' id='create' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
-			c.expect(`id="create"`)
+			c.expect(`<iq type="result" id="create" from="room@conference.localhost"/>`)
 		}
 		for _, o := range clients { // our join, seen by the others
-			o.expect(`/` + name + `"`)
+			o.expect(`<presence from="room@conference.localhost/` + name + `"><x xmlns="http://jabber.org/protocol/muc#user" scansion:strict="false"/></presence>`)
 		}
 		clients = append(clients, c)
 	}

@@ -2,10 +2,10 @@ package server_test
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
+	"github.com/muctest/muctest/match"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
 	"github.com/muctest/muctest/xmlnode"
@@ -35,16 +35,18 @@ func (c *rawClient) login(user, resource string) *rawClient {
 	return c
 }
 
-// expect reads the next element and checks that it contains every
-// fragment.
-func (c *rawClient) expect(fragments ...string) *xmlnode.Element {
+// expect reads the next element and compares it whole with want, by the
+// rules of scansion (package match): jabber:client elements loosely,
+// payloads strictly, {scansion:any} for any value.
+func (c *rawClient) expect(want string) *xmlnode.Element {
 	c.t.Helper()
+	w, err := xmlnode.Parse(`<wrap xmlns="jabber:client">` + want + `</wrap>`)
+	if err != nil || len(w.Elements()) != 1 {
+		c.t.Fatalf("expect: bad stanza %q: %v", want, err)
+	}
 	el := c.Next()
-	s := el.String()
-	for _, f := range fragments {
-		if !strings.Contains(s, f) {
-			c.t.Fatalf("%s: got %s, want it to contain %q", c.JID, s, f)
-		}
+	if m := match.Match(w.Elements()[0], el); m != nil {
+		c.t.Fatalf("%s: %v\nwant %s\n%s", c.JID, m, want, match.FormatMismatch(el, m))
 	}
 	return el
 }

@@ -88,9 +88,22 @@ type Config struct {
 	// everything (a test server on loopback); see RateLimit.
 	ConnRate RateLimit
 	AuthRate RateLimit
+	// MaxConns and MaxConnsPerIP cap the connections open at once, in
+	// all and from one IP address (package connlimit); one over a cap is
+	// refused with a stream error before anything is read from it. Zero
+	// takes connlimit's defaults (from RLIMIT_NOFILE with headroom, and
+	// connlimit.DefaultMaxPerIP), a negative value means no cap.
+	MaxConns, MaxConnsPerIP int
+	// AuthBackoff throttles failed SASL attempts per account and per IP
+	// address; the zero value is on with its defaults.
+	AuthBackoff AuthBackoff
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
+	// MUCLockTimeout is muc.Config.LockTimeout for the MUC service New
+	// builds: how long a room its owner never configures stays locked
+	// (zero: muc.DefaultLockTimeout; negative: until configured).
+	MUCLockTimeout time.Duration
 	// GoroutinePerConn keeps a goroutine blocked in Read for every
 	// connection, the usual Go design, instead of handing idle sessions to
 	// an epoll-based poller (package netpoll, Linux only) that holds them
@@ -240,6 +253,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
 	}
+	s.c2s.AuthThrottle = newAuthThrottle(cfg.AuthBackoff).hook()
 	return s, nil
 }
 
@@ -266,6 +280,7 @@ var ErrClosed = errors.New("server: closed")
 
 // Serve accepts connections on ln until Close; it returns nil after Close.
 func (s *Server) Serve(ln net.Listener) error {
+	ln = s.limitListener(ln)
 	if err := s.register(ln); err != nil {
 		return err
 	}
@@ -276,6 +291,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // goroutine, like httptest's Start. The channel receives Serve's result.
 func (s *Server) Start(ln net.Listener) <-chan error {
 	done := make(chan error, 1)
+	ln = s.limitListener(ln)
 	if err := s.register(ln); err != nil {
 		done <- err
 		return done

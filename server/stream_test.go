@@ -96,13 +96,13 @@ func TestResourceConflict(t *testing.T) {
 	srv := servertest.New(t, server.Config{})
 	watcher := dialRaw(t, srv).login("user", "watcher")
 	watcher.Send("<presence/>")
-	watcher.expect(`from="` + watcher.JID + `"`)
+	watcher.expect(`<presence from="` + watcher.JID + `"/>`)
 
 	old := dialRaw(t, srv).login("user", "laptop")
 	old.Send("<presence/>")
-	old.expect(`from="` + old.JID + `"`)
-	old.expect(`from="` + watcher.JID + `"`)
-	watcher.expect(`from="` + old.JID + `"`)
+	old.expect(`<presence from="` + old.JID + `"/>`)
+	old.expect(`<presence from="` + watcher.JID + `" to="` + old.JID + `"/>`)
+	watcher.expect(`<presence from="` + old.JID + `" to="` + watcher.JID + `"/>`)
 
 	// The same resource again: the new session wins, the old one gets a
 	// conflict stream error and goes offline.
@@ -111,9 +111,9 @@ func TestResourceConflict(t *testing.T) {
 		t.Fatalf("bound %s, want %s", newer.JID, old.JID)
 	}
 	old.expectStreamError("conflict")
-	watcher.expect(`from="`+old.JID+`"`, `type="unavailable"`)
+	watcher.expect(`<presence from="` + old.JID + `" to="` + watcher.JID + `" type="unavailable"><status>Disconnected: Replaced by new connection</status></presence>`)
 	newer.Send(`<message to="` + watcher.JID + `"><body>still here</body></message>`)
-	watcher.expect("still here")
+	watcher.expect(`<message from="` + newer.JID + `" to="` + watcher.JID + `"><body>still here</body></message>`)
 }
 
 func TestGeneratedResourcesDiffer(t *testing.T) {

@@ -1,49 +1,27 @@
 package server
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"fmt"
-	"math/big"
 	"time"
 
+	"crypto/tls"
+
 	"mellium.im/xmpp/stream"
+
+	"github.com/muctest/muctest/tlscert"
 )
 
 var streamSystemShutdown = stream.SystemShutdown
 
-// selfSigned makes a throwaway certificate for domain (and its MUC
-// subdomain) so that STARTTLS works out of the box. ECDSA P-256 keeps New
-// fast; clients must skip verification, as test clients do.
+// selfSigned makes a throwaway certificate for domain and the default MUC
+// domain so that STARTTLS works out of the box (package tlscert says what
+// clients need of it). It lives as long as the server: a client must skip
+// verification, as test clients do. A server whose clients should trust
+// its certificate across restarts (cmd/mucd) passes Config.TLS, from
+// tlscert.LoadOrCreate or the user's own files.
 func selfSigned(domain string) (*tls.Config, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	cert, err := tlscert.Generate(tlscert.Names(domain, "conference."+domain), time.Now())
 	if err != nil {
-		return nil, fmt.Errorf("server: tls key: %w", err)
+		return nil, err
 	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	if err != nil {
-		return nil, fmt.Errorf("server: tls serial: %w", err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: domain, Organization: []string{"muctest"}},
-		DNSNames:     []string{domain, "*." + domain},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(365 * 24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, fmt.Errorf("server: tls certificate: %w", err)
-	}
-	return &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
-		MinVersion:   tls.VersionTLS12,
-	}, nil
+	return tlscert.ServerConfig(cert), nil
 }

@@ -11,5 +11,7 @@ import (
 )
 
 func TestSpecScripts(t *testing.T) {
-	script.RunDir(t, ".", script.Options{Strict: true})
+	if n := script.RunDir(t, ".", script.Options{Strict: true}); n == 0 {
+		t.Fatal("no .scs script found in spec/: nothing was tested")
+	}
 }

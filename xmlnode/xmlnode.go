@@ -243,6 +243,10 @@ func (e *Element) Copy() *Element {
 type Limits struct {
 	MaxDepth int // nesting depth, the stanza itself being depth 1
 	MaxAttrs int // attributes on one element
+	// MaxElements bounds the elements in one tree, the root included:
+	// within the size limit, many small elements (<a/> is four bytes) cost
+	// the most memory per byte received.
+	MaxElements int
 	// Declared, when non-nil, turns on the check that every element and
 	// attribute namespace comes from a declaration in scope, and lists the
 	// namespaces declared outside the element being read (on a stream, by
@@ -254,11 +258,13 @@ type Limits struct {
 	Declared []string
 }
 
-// ErrDepth and ErrAttrs report a violated Limits field; callers map them to a
+// ErrDepth, ErrAttrs and ErrElements report a violated Limits field; callers map them to a
 // policy-violation stream error.
 var (
 	ErrDepth = errors.New("xmlnode: element nesting too deep")
 	ErrAttrs = errors.New("xmlnode: too many attributes")
+	// ErrElements reports a tree over Limits.MaxElements.
+	ErrElements = errors.New("xmlnode: too many elements")
 	// ErrRestricted reports XML that XMPP forbids: comments, processing
 	// instructions and DTDs (RFC 6120 section 11.1).
 	ErrRestricted = errors.New("xmlnode: restricted XML (comment, PI or DTD)")
@@ -335,7 +341,13 @@ func (sc *scope) declared(space string) bool {
 
 // Read builds the element that start opens by reading d until its end
 // element. Comments, processing instructions and directives are refused
-// (RFC 6120 forbids them in streams); lim bounds depth and attribute count.
+// (RFC 6120 forbids them in streams); lim bounds depth, attribute count and
+// element count.
+//
+// Adjacent character data (text, CDATA sections, entity references, which
+// encoding/xml may return as several tokens) becomes one Text node, built
+// in one buffer: joining node by node would copy the run so far at every
+// token, quadratic in a stanza that alternates text and CDATA.
 func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) {
 	root, err := fromStart(start, lim)
 	if err != nil {
@@ -349,6 +361,14 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 		}
 	}
 	stack := []*Element{root}
+	elements := 1
+	var run []byte // character data of the open run in the innermost element
+	flush := func(el *Element) {
+		if len(run) > 0 {
+			el.Children = append(el.Children, Text(run))
+			run = run[:0]
+		}
+	}
 	for len(stack) > 0 {
 		tok, err := d.Token()
 		if err != nil {
@@ -363,6 +383,9 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 			if lim.MaxDepth > 0 && len(stack) >= lim.MaxDepth {
 				return nil, ErrDepth
 			}
+			if elements++; lim.MaxElements > 0 && elements > lim.MaxElements {
+				return nil, ErrElements
+			}
 			el, err := fromStart(t, lim)
 			if err != nil {
 				return nil, err
@@ -372,26 +395,19 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 					return nil, err
 				}
 			}
+			flush(top)
 			top.Children = append(top.Children, el)
 			stack = append(stack, el)
 		case xml.EndElement:
+			flush(top)
 			stack = stack[:len(stack)-1]
 			if sc != nil {
 				sc.leave()
 			}
 		case xml.CharData:
-			if len(t) == 0 {
-				// An empty CDATA section: no node, so that the tree
-				// serialises and re-parses to the same tree.
-				continue
-			}
-			if n := len(top.Children); n > 0 {
-				if prev, ok := top.Children[n-1].(Text); ok {
-					top.Children[n-1] = prev + Text(t)
-					continue
-				}
-			}
-			top.Children = append(top.Children, Text(string(t)))
+			// An empty CDATA section adds nothing, so that the tree
+			// serialises and re-parses to the same tree.
+			run = append(run, t...)
 		case xml.Comment, xml.ProcInst, xml.Directive:
 			return nil, ErrRestricted
 		}

@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,15 +22,24 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"mellium.im/xmpp/jid"
+
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/tlscert"
 )
+
+// DefaultIdleTimeout is mucd's -idle-timeout: longer than the keepalive
+// interval of common clients (whitespace or XEP-0199 pings every few
+// minutes), short enough that a silent connection does not stay for hours.
+const DefaultIdleTimeout = 15 * time.Minute
 
 // userFlags collects repeated -user name:password flags.
 type userFlags map[string]string
@@ -66,8 +76,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	anyPassword := fs.Bool("any-password", false, "accept any password and create accounts on first login (default when no -user is given)")
 	requireTLS := fs.Bool("require-tls", false, "require STARTTLS before authentication")
 	noTLS := fs.Bool("no-tls", false, "do not offer STARTTLS")
+	certFile := fs.String("cert", "", "PEM certificate (chain) for STARTTLS; with -key. Without them a self-signed one is kept in -data-dir")
+	keyFile := fs.String("key", "", "PEM private key of -cert")
+	dataDir := fs.String("data-dir", defaultDataDir(), "where the generated certificate is kept, so that clients' trust in it survives a restart")
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
-	admins := fs.String("admins", "admin@localhost", "comma-separated admin bare JIDs")
+	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
 	comps := componentFlags{}
 	fs.Var(comps, "component", "an XEP-0114 external component allowed to connect, as domain:secret (repeatable)")
@@ -76,11 +89,22 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	maxStanza := fs.Int64("max-stanza", 0, "largest stanza in bytes (0: the c2s default, 256 KiB)")
 	maxDepth := fs.Int("max-depth", 0, "deepest element nesting in a stanza (0: the c2s default)")
 	maxAttrs := fs.Int("max-attrs", 0, "most attributes on one element (0: the c2s default)")
-	idle := fs.Duration("idle-timeout", 0, "end sessions silent for this long (0: never)")
+	idle := fs.Duration("idle-timeout", DefaultIdleTimeout, "end sessions silent for this long, not even a whitespace keepalive (0: never)")
+	stanzaTimeout := fs.Duration("stanza-timeout", 0, "longest time one stanza may take to arrive (0: the c2s default, 30s; negative: no bound)")
+	writeTimeout := fs.Duration("write-timeout", 0, "drop a client whose socket accepts nothing for this long (0: the c2s default, 60s)")
+	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 4 MiB)")
+	maxUnauthed := fs.Int64("max-unauthed-stanza", 0, "largest stanza in bytes before a resource is bound (0: the c2s default, 10000)")
+	maxElements := fs.Int("max-elements", 0, "most elements in one stanza (0: the c2s default, 5000)")
+	maxHeaderNS := fs.Int("max-header-namespaces", 0, "most namespace declarations in a stream header (0: the c2s default, 16)")
+	maxConns := fs.Int("max-conns", 0, "connections open at once (0: RLIMIT_NOFILE less an eighth; negative: no cap)")
+	maxConnsPerIP := fs.Int("max-conns-per-ip", 0, "connections open at once from one IP address (0: 1000; negative: no cap)")
+	authFree := fs.Int("auth-free-failures", 0, "failed logins per account (four times as many per IP) before each attempt waits a doubling backoff (0: 5; negative: no throttling)")
+	authMaxBackoff := fs.Duration("auth-max-backoff", 0, "longest wait between failed logins (0: 1m)")
 	connRate := fs.Int("conn-rate", 0, "new connections per minute per IP (0: unlimited)")
 	authRate := fs.Int("auth-rate", 0, "SASL attempts per minute per IP (0: unlimited)")
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
+	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	httpAddr := fs.String("http", "", "also serve the modules' HTTP routes (Server.HTTPHandler: WebSocket, BOSH...) on this TCP address")
@@ -106,10 +130,21 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 			MaxDepth:       *maxDepth,
 			MaxAttrs:       *maxAttrs,
 			IdleTimeout:    *idle,
+
+			StanzaTimeout:          *stanzaTimeout,
+			WriteTimeout:           *writeTimeout,
+			MaxQueueBytes:          *maxQueueBytes,
+			MaxUnauthedStanzaBytes: *maxUnauthed,
+			MaxElements:            *maxElements,
+			MaxHeaderNamespaces:    *maxHeaderNS,
 		},
+		MaxConns:           *maxConns,
+		MaxConnsPerIP:      *maxConnsPerIP,
+		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
 		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
+		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
 	}
@@ -132,6 +167,19 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	}
 	if len(comps) > 0 {
 		cfg.Components = comps
+	}
+	if !*noTLS {
+		// The domain is checked (as New does) before a certificate is
+		// made for it.
+		d := strings.ToLower(*domain)
+		if _, err := jid.New("", d, ""); err != nil {
+			return fmt.Errorf("bad domain %q: %w", *domain, err)
+		}
+		tc, err := loadTLS(*certFile, *keyFile, *dataDir, d, log)
+		if err != nil {
+			return err
+		}
+		cfg.TLS = tc
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -163,6 +211,12 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		ready <- ln.Addr()
 	}
 	log.Info("mucd: ready", "addr", ln.Addr().String(), "domain", srv.Domain(), "muc", srv.MUCDomain(), "any_password", cfg.AnyPassword)
+	switch {
+	case cfg.AnyPassword && len(cfg.Admins) == 0:
+		log.Info("mucd: no admins: any password is accepted, so anyone could log in as one; name them with -admins")
+	case cfg.AnyPassword:
+		log.Warn("mucd: any password is accepted: anyone can log in as the admins given with -admins", "admins", strings.Join(cfg.Admins, ","))
+	}
 	select {
 	case err := <-done:
 		return err
@@ -175,4 +229,64 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		}
 		return <-done
 	}
+}
+
+// mucLockTimeout maps the -room-lock-timeout flag, where 0 means "until
+// configured", to server.Config.MUCLockTimeout, where that is negative (0
+// there is the default).
+func mucLockTimeout(flag time.Duration) time.Duration {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
+}
+
+// defaultDataDir is where mucd keeps its generated certificate by default:
+// muctest in the user's cache directory (it can be made again, but clients
+// remember it), or in the temporary directory when there is none.
+func defaultDataDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "muctest")
+}
+
+// loadTLS returns the STARTTLS configuration: the -cert and -key files when
+// given, else the certificate kept in dataDir for domain and its MUC
+// domain (made there the first time, or when it no longer fits). It logs
+// the certificate's file and fingerprints, which a user compares with what
+// a client shows or gives to the client (poezio's ca_cert_path or its
+// "certificate" SPKI pin, mcabber's ssl_ca or its ssl_fingerprint pin with
+// ssl_ignore_checks).
+func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.Config, error) {
+	var (
+		cert   tls.Certificate
+		file   string
+		reason string
+		err    error
+	)
+	switch {
+	case (certFile == "") != (keyFile == ""):
+		return nil, errors.New("-cert and -key go together")
+	case certFile != "":
+		if cert, err = tlscert.Load(certFile, keyFile); err != nil {
+			return nil, err
+		}
+		file = certFile
+	default:
+		names := tlscert.Names(domain, "conference."+domain)
+		var files tlscert.Files
+		if cert, files, reason, err = tlscert.LoadOrCreate(dataDir, names, time.Now()); err != nil {
+			return nil, fmt.Errorf("certificate in -data-dir %s: %w", dataDir, err)
+		}
+		file = files.Cert
+	}
+	attrs := []any{"file", file, "sha256", tlscert.Fingerprint(cert.Leaf), "spki_sha256", tlscert.SPKIFingerprint(cert.Leaf), "pin", tlscert.Pin(cert.Leaf),
+		"names", strings.Join(cert.Leaf.DNSNames, ","), "expires", cert.Leaf.NotAfter.UTC().Format(time.DateOnly)}
+	if reason != "" {
+		attrs = append(attrs, "generated", reason)
+	}
+	log.Info("mucd: certificate", attrs...)
+	return tlscert.ServerConfig(cert), nil
 }

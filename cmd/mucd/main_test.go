@@ -3,12 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/muctest/muctest/muc"
+	"github.com/muctest/muctest/tlscert"
 )
 
 func TestFlags(t *testing.T) {
@@ -21,9 +30,14 @@ func TestFlags(t *testing.T) {
 		{[]string{"-domain", "bad domain@x"}, "bad domain"},
 		{[]string{"-addr", "256.0.0.1:1"}, "listen"},
 		{[]string{"-sasl", "PLAIN,DIGEST-MD5"}, "unsupported mechanism"},
+		{[]string{"-cert", "x.crt"}, "-cert and -key go together"},
+		{[]string{"-key", "x.key"}, "-cert and -key go together"},
+		{[]string{"-cert", "nothere.crt", "-key", "nothere.key"}, "no such file"},
 	}
 	for _, tc := range tests {
-		err := run(context.Background(), tc.args, io.Discard, nil)
+		// Never the user's cache directory.
+		args := append([]string{"-data-dir", t.TempDir()}, tc.args...)
+		err := run(context.Background(), args, io.Discard, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
 		}
@@ -104,5 +118,159 @@ func TestLimitFlags(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run after cancel: %v", err)
+	}
+}
+
+// syncBuffer is a log destination safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// serveOnce runs mucd with args, negotiates STARTTLS as a client that
+// trusts only the certificate file in roots (nil: the one mucd logs), then
+// stops it; it returns the log and the certificate the server presented.
+func serveOnce(t *testing.T, roots string, args ...string) (logs string, presented *x509.Certificate) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logOut syncBuffer
+	ready := make(chan net.Addr, 1)
+	result := make(chan error, 1)
+	go func() { result <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &logOut, ready) }()
+	var addr net.Addr
+	select {
+	case addr = <-ready:
+	case err := <-result:
+		t.Fatalf("run: %v", err)
+	}
+	if roots == "" {
+		roots = logField(t, logOut.String(), "file")
+	}
+	pemBytes, err := os.ReadFile(roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemBytes) {
+		t.Fatalf("%s holds no PEM certificate", roots)
+	}
+	conn, err := net.Dial("tcp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	readUntil := func(s string) {
+		t.Helper()
+		var b strings.Builder
+		for !strings.Contains(b.String(), s) {
+			c, err := r.ReadByte()
+			if err != nil {
+				t.Fatalf("reading for %q: %v (got %s)", s, err, b.String())
+			}
+			b.WriteByte(c)
+		}
+	}
+	io.WriteString(conn, `<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='localhost' version='1.0'>`)
+	readUntil("</stream:features>")
+	io.WriteString(conn, `<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`)
+	readUntil("<proceed")
+	readUntil(">")
+	tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: "localhost"})
+	if err := tc.Handshake(); err != nil {
+		t.Fatalf("TLS handshake trusting only %s: %v", roots, err)
+	}
+	presented = tc.ConnectionState().PeerCertificates[0]
+	cancel()
+	if err := <-result; err != nil {
+		t.Fatalf("run after cancel: %v", err)
+	}
+	return logOut.String(), presented
+}
+
+// logField returns the value of key in the "mucd: certificate" log line.
+func logField(t *testing.T, logs, key string) string {
+	t.Helper()
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, `msg="mucd: certificate"`) {
+			continue
+		}
+		for _, f := range strings.Fields(line) {
+			if v, ok := strings.CutPrefix(f, key+"="); ok {
+				return strings.Trim(v, `"`)
+			}
+		}
+	}
+	t.Fatalf("no %s in the certificate log line:\n%s", key, logs)
+	return ""
+}
+
+// TestCertificateKept checks that without -cert mucd makes its certificate
+// once in -data-dir and presents the same one after a restart, that a
+// client trusting that file (poezio's ca_cert_path) completes the TLS
+// handshake, and that the logged SHA-256 fingerprint is the presented
+// certificate's.
+func TestCertificateKept(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	logs1, cert1 := serveOnce(t, "", "-data-dir", dir)
+	logs2, cert2 := serveOnce(t, "", "-data-dir", dir)
+	if !strings.Contains(logs1, `generated="none kept"`) || strings.Contains(logs2, "generated=") {
+		t.Errorf("want a certificate made at the first start only:\n%s\n%s", logs1, logs2)
+	}
+	if !cert1.Equal(cert2) {
+		t.Error("the restarted server presents another certificate")
+	}
+	if got, want := logField(t, logs2, "sha256"), tlscert.Fingerprint(cert2); got != want {
+		t.Errorf("logged fingerprint %s, presented certificate's %s", got, want)
+	}
+	if got, want := logField(t, logs2, "pin"), tlscert.Pin(cert2); got != want {
+		t.Errorf("logged pin %s, presented certificate's %s", got, want)
+	}
+	if got, want := logField(t, logs2, "spki_sha256"), tlscert.SPKIFingerprint(cert2); got != want {
+		t.Errorf("logged SPKI fingerprint %s, presented certificate's %s", got, want)
+	}
+}
+
+// TestCertFlags checks -cert and -key: the given certificate is presented
+// and nothing is made in -data-dir.
+func TestCertFlags(t *testing.T) {
+	mine, files, _, err := tlscert.LoadOrCreate(t.TempDir(), tlscert.Names("localhost"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "unused")
+	logs, presented := serveOnce(t, files.Cert, "-cert", files.Cert, "-key", files.Key, "-data-dir", dir)
+	if !presented.Equal(mine.Leaf) {
+		t.Error("mucd does not present the -cert certificate")
+	}
+	if got := logField(t, logs, "file"); got != files.Cert {
+		t.Errorf("logged file %s, want %s", got, files.Cert)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("-data-dir %s was used with -cert: %v", dir, err)
+	}
+}
+
+func TestLockTimeoutFlag(t *testing.T) {
+	for _, tt := range []struct{ flag, want time.Duration }{
+		{0, -1}, {-time.Second, -1}, {time.Second, time.Second}, {muc.DefaultLockTimeout, muc.DefaultLockTimeout},
+	} {
+		if got := mucLockTimeout(tt.flag); got != tt.want {
+			t.Errorf("-room-lock-timeout %v gives MUCLockTimeout %v, want %v", tt.flag, got, tt.want)
+		}
 	}
 }

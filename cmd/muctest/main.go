@@ -7,96 +7,191 @@
 //	muctest [flags] PATH...
 //
 // PATH is a .scs file or a folder searched recursively. Every script runs
-// with one real XMPP client connection per [Client] over loopback TCP. The
-// last line of output is always "N passed, N failed". The exit status is 0
-// when all passed, 1 when any failed, 2 on usage or parse errors.
+// with one real XMPP client connection per [Client] over loopback TCP.
+//
+// Output: a failing script prints its report (file and line, step,
+// expected and closest received stanza, the client's last stanzas); -v
+// streams every step, stanza and step duration as it happens. The last
+// line is "N passed, N failed" (", N skipped" when some were), on stdout,
+// or on stderr with -json, whose stdout is a pure go test -json stream
+// (one package per folder, one test per script) that gotestsum and other
+// go test tools read. A script that does not parse, or has no steps, fails
+// alone: the others run and the reports are written. SIGINT or SIGTERM
+// stops the scripts running, reports the others as skipped, and still
+// writes the summary and the reports.
+//
+// Exit status: 0 when every script run passed; 1 when any failed or did
+// not parse; 2 on a usage error, when nothing is left to run (an empty
+// folder, -run, -tag or -shard selecting no script), or when the output or
+// the -junit report could not be written.
 //
 // Flags:
 //
 //	-server host:port  run against an external server (scripts then run one
 //	                   at a time unless -parallel is given)
 //	-domain name       stream "to" domain (default: each JID's domain)
-//	-run regexp        run only scripts whose path matches
-//	-v                 print every step and stanza
-//	-parallel N        scripts run at once, each with its own server
-//	                   (default GOMAXPROCS; 1 with -server)
+//	-tls               clients use STARTTLS (-insecure: accept any
+//	                   certificate, e.g. a self-signed one)
+//	-receive-wait d    external server: how long a receive waits for a
+//	                   stanza that has not arrived (default 2s)
+//	-step-timeout d    time limit per step (default none)
 //	-timeout d         time limit per script (default 30s)
-//	-json              print go test -json style events instead of text
-//	-junit file        also write a JUnit XML report
+//	-run regexp        run only scripts whose path matches
+//	-tag t1,t2         run only scripts with one of these tags
+//	-skip-tag t1,t2    report scripts with one of these tags as skipped
+//	-shard K/N         run the K-th of N shares of the scripts (CI matrix)
+//	-d dir             a folder of scripts (same as giving it as PATH)
+//	-list              list the selected scripts, their title and tags
+//	-v                 stream every step, stanza and step duration
+//	-parallel N        scripts at once, each with its own server
+//	                   (default GOMAXPROCS; 1 with -server)
+//	-json              print a go test -json event stream
+//	-junit file        also write a JUnit XML report (Jenkins junit-10.xsd)
 //	-strict            fail on any stanza a script does not expect
+//	-version           print the version and exit
 //
 // See package script for the language and the receive semantics.
 package main
 
 import (
-	"context"
-	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
+	"runtime/debug"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
-
-	"github.com/muctest/muctest/script"
 )
 
 func main() {
 	os.Exit(subcommand(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// Exit statuses.
+const (
+	exitPass  = 0 // every script run passed
+	exitFail  = 1 // a script failed or did not parse
+	exitUsage = 2 // bad flags, nothing to run, or a report not written
+)
+
 type config struct {
-	server   string
-	domain   string
-	runRe    *regexp.Regexp
-	verbose  bool
-	parallel int
-	timeout  time.Duration
-	json     bool
-	junit    string
-	strict   bool
+	server      string
+	domain      string
+	runRe       *regexp.Regexp
+	tags        []string
+	skipTags    []string
+	shard       shard
+	verbose     bool
+	parallel    int
+	timeout     time.Duration
+	stepTimeout time.Duration
+	receiveWait time.Duration
+	tls         bool
+	insecure    bool
+	json        bool
+	junit       string
+	strict      bool
+	list        bool
 }
+
+// listFlag is a flag.Value collecting comma-separated words over repeated
+// uses: -tag a,b -tag c is a, b and c.
+type listFlag struct{ words *[]string }
+
+func (l listFlag) String() string {
+	if l.words == nil {
+		return ""
+	}
+	return strings.Join(*l.words, ",")
+}
+
+func (l listFlag) Set(s string) error {
+	for _, w := range strings.Split(s, ",") {
+		if w = strings.TrimSpace(w); w != "" {
+			*l.words = append(*l.words, w)
+		}
+	}
+	return nil
+}
+
+// pathsFlag collects -d folders.
+type pathsFlag struct{ paths *[]string }
+
+func (p pathsFlag) String() string {
+	if p.paths == nil {
+		return ""
+	}
+	return strings.Join(*p.paths, " ")
+}
+
+func (p pathsFlag) Set(s string) error { *p.paths = append(*p.paths, s); return nil }
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("muctest", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var cfg config
-	var runExpr string
+	var runExpr, shardSpec string
+	var dirs []string
+	var version bool
 	fl.StringVar(&cfg.server, "server", "", "run against the external server at `host:port` instead of an in-process one")
 	fl.StringVar(&cfg.domain, "domain", "", "stream `domain` (default: each client JID's domain)")
-	fl.StringVar(&runExpr, "run", "", "run only scripts whose path matches `regexp`")
-	fl.BoolVar(&cfg.verbose, "v", false, "print the trace of every step and stanza")
-	fl.IntVar(&cfg.parallel, "parallel", 0, "run `N` scripts at once, each with its own server (default GOMAXPROCS, 1 with -server)")
+	fl.BoolVar(&cfg.tls, "tls", false, "clients use STARTTLS (fail if the server does not offer it)")
+	fl.BoolVar(&cfg.insecure, "insecure", false, "with -tls, accept any server certificate (a self-signed one)")
+	fl.DurationVar(&cfg.receiveWait, "receive-wait", 0, "external server: how long a receive waits for a stanza that has not arrived (default 2s)")
+	fl.DurationVar(&cfg.stepTimeout, "step-timeout", 0, "time limit per step (default none)")
 	fl.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "time limit per script")
-	fl.BoolVar(&cfg.json, "json", false, "print go test -json style events")
+	fl.StringVar(&runExpr, "run", "", "run only scripts whose path matches `regexp`")
+	fl.Var(listFlag{&cfg.tags}, "tag", "run only scripts with one of these `tags` (comma-separated)")
+	fl.Var(listFlag{&cfg.skipTags}, "skip-tag", "report scripts with one of these `tags` as skipped")
+	fl.StringVar(&shardSpec, "shard", "", "run share `K/N` of the scripts (1 <= K <= N), split by path")
+	fl.Var(pathsFlag{&dirs}, "d", "a `folder` of scripts (the same as giving it as PATH; repeatable)")
+	fl.BoolVar(&cfg.list, "list", false, "list the selected scripts with their title and tags, run nothing")
+	fl.BoolVar(&cfg.verbose, "v", false, "stream every step, stanza and step duration")
+	fl.IntVar(&cfg.parallel, "parallel", 0, "run `N` scripts at once, each with its own server (default GOMAXPROCS, 1 with -server)")
+	fl.BoolVar(&cfg.json, "json", false, "print a go test -json event stream (the summary goes to stderr)")
 	fl.StringVar(&cfg.junit, "junit", "", "write a JUnit XML report to `file`")
 	fl.BoolVar(&cfg.strict, "strict", false, "fail on any stanza a script does not expect")
+	fl.BoolVar(&version, "version", false, "print the version and exit")
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: muctest [flags] PATH...\n\nRuns scansion .scs scripts (files, or folders searched recursively).\n\n")
+		fmt.Fprintf(stderr, "usage: muctest [flags] PATH...\n\nRuns scansion .scs scripts (files, or folders searched recursively).\n"+
+			"Exit status: 0 all passed, 1 a script failed or did not parse, 2 usage error, nothing to run or a report not written.\n\n")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
-		return 2
+		return exitUsage
 	}
-	if fl.NArg() == 0 {
+	if version {
+		fmt.Fprintln(stdout, versionString())
+		return exitPass
+	}
+	paths := append(fl.Args(), dirs...)
+	if len(paths) == 0 {
 		fl.Usage()
-		return 2
+		return exitUsage
 	}
 	if runExpr != "" {
 		re, err := regexp.Compile(runExpr)
 		if err != nil {
 			fmt.Fprintf(stderr, "muctest: -run: %v\n", err)
-			return 2
+			return exitUsage
 		}
 		cfg.runRe = re
+	}
+	if shardSpec != "" {
+		sh, err := parseShard(shardSpec)
+		if err != nil {
+			fmt.Fprintf(stderr, "muctest: -shard: %v\n", err)
+			return exitUsage
+		}
+		cfg.shard = sh
+	}
+	if cfg.insecure && !cfg.tls {
+		fmt.Fprintln(stderr, "muctest: -insecure needs -tls")
+		return exitUsage
 	}
 	if cfg.parallel <= 0 {
 		cfg.parallel = runtime.GOMAXPROCS(0)
@@ -106,232 +201,83 @@ func run(args []string, stdout, stderr io.Writer) int {
 			cfg.parallel = 1
 		}
 	}
-	files, err := collect(fl.Args())
+	files, err := collect(paths)
 	if err != nil {
 		fmt.Fprintf(stderr, "muctest: %v\n", err)
-		return 2
+		return exitUsage
 	}
-	var scripts []*script.Script
-	parseFailed := false
-	for _, f := range files {
-		if cfg.runRe != nil && !cfg.runRe.MatchString(f) {
-			continue
-		}
-		s, err := script.ParseFile(f)
-		if err != nil {
-			fmt.Fprintf(stderr, "muctest: %v\n", err)
-			parseFailed = true
-			continue
-		}
-		scripts = append(scripts, s)
-	}
-	if parseFailed {
-		return 2
-	}
-	if cfg.json {
-		emit(stdout, event{Action: "start"})
-	}
-	results := runAll(scripts, cfg, stdout)
-	passed, failed := 0, 0
-	for _, r := range results {
-		if r.Passed() {
-			passed++
-		} else {
-			failed++
-		}
-	}
-	if cfg.junit != "" {
-		if err := writeJUnit(cfg.junit, results); err != nil {
-			fmt.Fprintf(stderr, "muctest: -junit: %v\n", err)
-		}
-	}
-	summary := fmt.Sprintf("%d passed, %d failed", passed, failed)
-	if cfg.json {
-		emit(stdout, event{Action: "output", Output: summary + "\n"})
-		act := "pass"
-		if failed > 0 {
-			act = "fail"
-		}
-		emit(stdout, event{Action: act})
-	}
-	fmt.Fprintln(stdout, summary)
-	if failed > 0 {
-		return 1
-	}
-	return 0
-}
-
-// collect expands PATH arguments into .scs files, sorted within a folder.
-func collect(paths []string) ([]string, error) {
-	var out []string
-	for _, p := range paths {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			out = append(out, p)
-			continue
-		}
-		var found []string
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if !d.IsDir() && strings.HasSuffix(path, ".scs") {
-				found = append(found, path)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			return nil, fmt.Errorf("%s: no .scs files", p)
-		}
-		sort.Strings(found)
-		out = append(out, found...)
-	}
-	return out, nil
-}
-
-// runAll runs the scripts cfg.parallel at a time and prints each result as
-// it completes, in input order.
-func runAll(scripts []*script.Script, cfg config, out io.Writer) []*script.Result {
-	results := make([]*script.Result, len(scripts))
-	done := make([]chan struct{}, len(scripts))
-	for i := range done {
-		done[i] = make(chan struct{})
-	}
-	sem := make(chan struct{}, cfg.parallel)
-	var wg sync.WaitGroup
-	for i, s := range scripts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = runOne(s, cfg)
-			close(done[i])
-		}()
-	}
-	for i := range scripts {
-		<-done[i]
-		report(out, results[i], cfg)
-	}
-	wg.Wait()
-	return results
-}
-
-func runOne(s *script.Script, cfg config) *script.Result {
-	opts := script.Options{Addr: cfg.server, Domain: cfg.domain, Strict: cfg.strict, Timeout: cfg.timeout, Verbose: cfg.verbose}
-	ctx := context.Background()
-	if cfg.server != "" {
-		return script.Run(ctx, s, opts)
-	}
-	return script.RunInProcess(ctx, s, script.DefaultServerConfig(), opts)
-}
-
-func report(out io.Writer, r *script.Result, cfg config) {
-	name := r.Script.Path
-	secs := r.Duration.Seconds()
-	var b strings.Builder
-	if cfg.verbose {
-		for _, l := range r.Trace {
-			b.WriteString(l + "\n")
-		}
-	}
-	if r.Passed() {
-		if cfg.verbose || cfg.json {
-			fmt.Fprintf(&b, "--- PASS: %s (%.2fs)\n", name, secs)
-		}
-	} else {
-		fmt.Fprintf(&b, "--- FAIL: %s (%.2fs)\n", name, secs)
-		b.WriteString(indentLines(r.Failure.Error(), "    "))
-	}
-	if !cfg.json {
-		io.WriteString(out, b.String())
-		return
-	}
-	emit(out, event{Action: "run", Test: name})
-	if b.Len() > 0 {
-		for _, l := range strings.SplitAfter(b.String(), "\n") {
-			if l != "" {
-				emit(out, event{Action: "output", Test: name, Output: l})
-			}
-		}
-	}
-	act := "pass"
-	if !r.Passed() {
-		act = "fail"
-	}
-	emit(out, event{Action: act, Test: name, Elapsed: secs})
-}
-
-func indentLines(s, prefix string) string {
-	var b strings.Builder
-	for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
-		b.WriteString(prefix + l + "\n")
-	}
-	return b.String()
-}
-
-// event is one line of -json output, shaped like go test -json's
-// test2json events so existing tools can read it.
-type event struct {
-	Time    time.Time `json:"Time"`
-	Action  string    `json:"Action"`
-	Package string    `json:"Package"`
-	Test    string    `json:"Test,omitempty"`
-	Elapsed float64   `json:"Elapsed,omitempty"`
-	Output  string    `json:"Output,omitempty"`
-}
-
-func emit(out io.Writer, e event) {
-	e.Time = time.Now()
-	e.Package = "muctest"
-	b, _ := json.Marshal(e)
-	out.Write(append(b, '\n'))
-}
-
-type junitSuite struct {
-	XMLName  xml.Name    `xml:"testsuite"`
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Time     float64     `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      float64       `xml:"time,attr"`
-	Failure   *junitFailure `xml:"failure,omitempty"`
-}
-
-type junitFailure struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",cdata"`
-}
-
-func writeJUnit(path string, results []*script.Result) error {
-	s := junitSuite{Name: "muctest", Tests: len(results)}
-	for _, r := range results {
-		c := junitCase{Name: r.Script.Path, Classname: "muctest", Time: r.Duration.Seconds()}
-		if r.Script.Title != "" {
-			c.Name = r.Script.Path + ": " + r.Script.Title
-		}
-		if !r.Passed() {
-			s.Failures++
-			c.Failure = &junitFailure{Message: r.Failure.Msg, Text: r.Failure.Error()}
-		}
-		s.Time += r.Duration.Seconds()
-		s.Cases = append(s.Cases, c)
-	}
-	b, err := xml.MarshalIndent(s, "", "  ")
+	jobs, err := selectJobs(files, cfg)
 	if err != nil {
-		return err
+		fmt.Fprintf(stderr, "muctest: %v\n", err)
+		return exitUsage
 	}
-	return errors.Join(os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644))
+	if cfg.list {
+		return list(stdout, stderr, jobs)
+	}
+	return execute(jobs, cfg, stdout, stderr)
 }
+
+// parseShard reads -shard K/N.
+func parseShard(s string) (shard, error) {
+	ks, ns, ok := strings.Cut(s, "/")
+	k, kerr := strconv.Atoi(ks)
+	n, nerr := strconv.Atoi(ns)
+	if !ok || kerr != nil || nerr != nil {
+		return shard{}, fmt.Errorf("%q: want K/N, e.g. 1/4", s)
+	}
+	if n < 1 || k < 1 || k > n {
+		return shard{}, fmt.Errorf("%q: want 1 <= K <= N", s)
+	}
+	return shard{k: k, n: n}, nil
+}
+
+// versionString names the build: the module version (a tag when
+// installed with go install module@version), the VCS revision when built
+// from a checkout, and the Go version.
+func versionString() string {
+	v, rev, modified := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	out := "muctest " + v
+	if rev != "" {
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		out += " " + rev
+		if modified {
+			out += "+modified"
+		}
+	}
+	return out + " " + runtime.Version()
+}
+
+// errWriter remembers the first error writing to w, so that a closed
+// stdout makes the run exit non-zero instead of passing silently.
+type errWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err != nil {
+		return 0, e.err
+	}
+	n, err := e.w.Write(p)
+	if err != nil {
+		e.err = err
+	}
+	return n, err
+}
+
+var errNothing = errors.New("nothing to run")

@@ -16,6 +16,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
@@ -111,7 +112,7 @@ func handle(q *module.Request) {
 func change(q *module.Request, verb string) {
 	var items []string
 	for _, it := range q.Payload.ChildrenNamed(NS, "item") {
-		j, err := jid.Parse(it.Attrib("jid"))
+		j, err := jidcheck.Parse(it.Attrib("jid"))
 		if err != nil {
 			q.Error(stanza.Modify, stanza.JIDMalformed, "")
 			return

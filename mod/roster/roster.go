@@ -17,6 +17,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -278,7 +279,7 @@ func (m *mod) rosterIQ(req *module.Request) {
 		return
 	}
 	in := items[0]
-	cj, err := jid.Parse(in.Attrib("jid"))
+	cj, err := jidcheck.Parse(in.Attrib("jid"))
 	if err != nil || cj.Resourcepart() != "" {
 		c.Bounce(st, stanza.Modify, stanza.JIDMalformed, "")
 		return

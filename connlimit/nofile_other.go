@@ -1,0 +1,5 @@
+//go:build !unix
+
+package connlimit
+
+func nofile() int { return 0 }

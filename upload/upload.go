@@ -1,0 +1,309 @@
+// Package upload implements XEP-0363 HTTP File Upload: the slot service a
+// client asks over XMPP for a place to PUT a file, and the HTTP handler that
+// takes the PUT and serves the GET.
+//
+// It holds no routing: a module mounts a Service as a component (the
+// upload.<domain> of Prosody's mod_http_file_share) and feeds it slot
+// requests, and the server's HTTP surface serves Service.Handler. The checks
+// and the error replies follow mod_http_file_share, which Prosody's
+// http_upload.scs pins: an invalid filename and a negative size are
+// bad-request, a file over the size limit and a type not allowed are
+// not-acceptable, the former with a <file-too-large/> carrying the limit.
+//
+// Everything a client can make the service keep is bounded: the size of one
+// file, the bytes of all files and reserved slots together, the bytes one
+// account may upload per day, the number of slots waiting for their PUT, and
+// the time a file is kept (Config.Expiry). A slot is a random 128-bit id
+// and a token bound to it (HMAC-SHA-256 over the slot, size and type), so a
+// PUT needs both and no other account's slot can be written.
+package upload
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// NS is the XEP-0363 namespace (version 0).
+const NS = "urn:xmpp:http:upload:0"
+
+// Defaults for zero Config fields.
+const (
+	DefaultMaxFileSize = 10_000_000 // Prosody trunk's scansion configuration
+	DefaultTotalQuota  = 256 << 20
+	DefaultDailyQuota  = 100 << 20
+	DefaultMaxPending  = 1000
+	DefaultSlotTTL     = 5 * time.Minute
+	DefaultExpiry      = 7 * 24 * time.Hour
+	DefaultPath        = "/file_share/"
+	maxFilenameBytes   = 255
+)
+
+// Config sets up a Service. The zero value (with BaseURL) serves files up
+// to 10 MB of any type from memory.
+type Config struct {
+	// Domain is the JID the service answers as (upload.<domain>).
+	Domain string
+	// UserDomain is the only domain whose accounts may ask for slots, as
+	// mod_http_file_share allows only its parent host's users.
+	UserDomain string
+	// BaseURL is the scheme, host and port the HTTP surface is reached at
+	// ("http://127.0.0.1:5280"); slot URLs are BaseURL + Path + slot/name.
+	BaseURL string
+	// Path is where Handler is mounted; DefaultPath when empty.
+	Path string
+	// MaxFileSize bounds one file in bytes.
+	MaxFileSize int64
+	// AllowedTypes lists the content types accepted, with "type/*"
+	// wildcards; empty allows every type.
+	AllowedTypes []string
+	// TotalQuota bounds the bytes of all stored files and reserved slots;
+	// DailyQuota the bytes one account may reserve in 24 hours.
+	TotalQuota, DailyQuota int64
+	// MaxPending bounds the slots handed out and not yet uploaded.
+	MaxPending int
+	// SlotTTL is how long a slot waits for its PUT; Expiry how long a file
+	// is kept after it.
+	SlotTTL, Expiry time.Duration
+	// Dir, when set, keeps the files on disk there instead of in memory.
+	Dir string
+	// Now is the clock, for tests; time.Now when nil.
+	Now func() time.Time
+}
+
+// Service hands out slots and stores files. Safe for concurrent use.
+type Service struct {
+	cfg    Config
+	secret [32]byte
+
+	mu      sync.Mutex
+	slots   map[string]*slot // by id, pending and uploaded
+	used    int64            // bytes reserved or stored
+	pending int
+	daily   map[string]*dayUse // by bare JID
+}
+
+type slot struct {
+	id, name, ctype, owner string
+	size                   int64
+	issued                 time.Time
+	uploaded               time.Time // zero while pending
+	data                   []byte    // in-memory files
+}
+
+type dayUse struct {
+	since time.Time
+	bytes int64
+}
+
+// New returns a Service for cfg.
+func New(cfg Config) (*Service, error) {
+	if cfg.Domain == "" || cfg.BaseURL == "" {
+		return nil, errors.New("upload: Domain and BaseURL are required")
+	}
+	if _, err := url.Parse(cfg.BaseURL); err != nil {
+		return nil, fmt.Errorf("upload: bad BaseURL: %w", err)
+	}
+	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	if cfg.Path == "" {
+		cfg.Path = DefaultPath
+	}
+	if !strings.HasSuffix(cfg.Path, "/") {
+		cfg.Path += "/"
+	}
+	if cfg.MaxFileSize <= 0 {
+		cfg.MaxFileSize = DefaultMaxFileSize
+	}
+	if cfg.TotalQuota <= 0 {
+		cfg.TotalQuota = DefaultTotalQuota
+	}
+	if cfg.DailyQuota <= 0 {
+		cfg.DailyQuota = DefaultDailyQuota
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = DefaultMaxPending
+	}
+	if cfg.SlotTTL <= 0 {
+		cfg.SlotTTL = DefaultSlotTTL
+	}
+	if cfg.Expiry <= 0 {
+		cfg.Expiry = DefaultExpiry
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Dir != "" {
+		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("upload: data directory: %w", err)
+		}
+	}
+	s := &Service{cfg: cfg, slots: map[string]*slot{}, daily: map[string]*dayUse{}}
+	if _, err := rand.Read(s.secret[:]); err != nil {
+		return nil, fmt.Errorf("upload: secret: %w", err)
+	}
+	return s, nil
+}
+
+// Path returns where Handler expects to be mounted (e.g. "/file_share/").
+func (s *Service) Path() string { return s.cfg.Path }
+
+// MaxFileSize returns the size limit, which disco#info advertises in its
+// XEP-0363 form.
+func (s *Service) MaxFileSize() int64 { return s.cfg.MaxFileSize }
+
+// Error is a refused slot request, in the terms of a stanza error.
+type Error struct {
+	Type, Condition, Text string
+	// MaxFileSize is set for a file over the limit: the reply carries
+	// <file-too-large><max-file-size/></file-too-large>.
+	MaxFileSize int64
+}
+
+func (e *Error) Error() string { return "upload: " + e.Condition + ": " + e.Text }
+
+// Append adds the XEP-0363 application condition (if any) to the <error/>
+// element of a reply built for e.
+func (e *Error) Append(errEl *xmlnode.Element) {
+	if e.MaxFileSize > 0 {
+		errEl.AddChild(NS, "file-too-large").AddChild(NS, "max-file-size").SetText(strconv.FormatInt(e.MaxFileSize, 10))
+	}
+}
+
+// Request answers a slot request, the <request/> child of an iq get from
+// the bare JID owner, with the <slot/> payload of the result or an *Error.
+func (s *Service) Request(owner string, req *xmlnode.Element) (*xmlnode.Element, error) {
+	if s.cfg.UserDomain != "" && domainOf(owner) != s.cfg.UserDomain {
+		return nil, &Error{Type: "auth", Condition: "forbidden", Text: "Uploads are for local accounts"}
+	}
+	name := req.Attrib("filename")
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." ||
+		len(name) > maxFilenameBytes || !utf8.ValidString(name) {
+		return nil, &Error{Type: "modify", Condition: "bad-request", Text: "Invalid filename"}
+	}
+	size, err := strconv.ParseInt(req.Attrib("size"), 10, 64)
+	if err != nil || size < 0 {
+		return nil, &Error{Type: "modify", Condition: "bad-request", Text: "File size must be positive integer"}
+	}
+	if size > s.cfg.MaxFileSize {
+		return nil, &Error{Type: "modify", Condition: "not-acceptable", Text: "File too large", MaxFileSize: s.cfg.MaxFileSize}
+	}
+	ctype := req.Attrib("content-type")
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	if !s.typeAllowed(ctype) {
+		return nil, &Error{Type: "modify", Condition: "not-acceptable", Text: "File type not allowed"}
+	}
+
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expireLocked(now)
+	if s.pending >= s.cfg.MaxPending || s.used+size > s.cfg.TotalQuota {
+		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "Upload storage is full"}
+	}
+	d := s.daily[owner]
+	if d == nil || now.Sub(d.since) >= 24*time.Hour {
+		d = &dayUse{since: now}
+		s.daily[owner] = d
+	}
+	if d.bytes+size > s.cfg.DailyQuota {
+		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "Daily upload quota reached"}
+	}
+	var idb [16]byte
+	if _, err := rand.Read(idb[:]); err != nil {
+		return nil, &Error{Type: "wait", Condition: "internal-server-error"}
+	}
+	sl := &slot{id: hex.EncodeToString(idb[:]), name: name, ctype: ctype, owner: owner, size: size, issued: now}
+	s.slots[sl.id] = sl
+	s.used += size
+	s.pending++
+	d.bytes += size
+
+	u := s.cfg.BaseURL + s.cfg.Path + sl.id + "/" + url.PathEscape(name)
+	out := xmlnode.New(NS, "slot")
+	out.AddChild(NS, "get", "url", u)
+	out.AddChild(NS, "put", "url", u).AddChild(NS, "header", "name", "Authorization").SetText("Bearer " + s.token(sl))
+	return out, nil
+}
+
+func (s *Service) typeAllowed(ctype string) bool {
+	if len(s.cfg.AllowedTypes) == 0 {
+		return true
+	}
+	base, _, _ := strings.Cut(ctype, ";")
+	base = strings.ToLower(strings.TrimSpace(base))
+	major, _, _ := strings.Cut(base, "/")
+	for _, t := range s.cfg.AllowedTypes {
+		t = strings.ToLower(t)
+		if t == base || t == major+"/*" {
+			return true
+		}
+	}
+	return false
+}
+
+// token authorises the PUT of one slot: it binds the id, size and type so
+// that a token for a small text file cannot upload a large binary.
+func (s *Service) token(sl *slot) string {
+	m := hmac.New(sha256.New, s.secret[:])
+	fmt.Fprintf(m, "%s\x00%d\x00%s", sl.id, sl.size, sl.ctype)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// expireLocked forgets slots whose PUT did not come within SlotTTL and files
+// older than Expiry, giving their bytes back to the total quota.
+func (s *Service) expireLocked(now time.Time) {
+	for id, sl := range s.slots {
+		switch {
+		case sl.uploaded.IsZero() && now.Sub(sl.issued) > s.cfg.SlotTTL:
+			s.pending--
+		case !sl.uploaded.IsZero() && now.Sub(sl.uploaded) > s.cfg.Expiry:
+			if s.cfg.Dir != "" {
+				_ = os.Remove(s.file(id))
+			}
+		default:
+			continue
+		}
+		s.used -= sl.size
+		delete(s.slots, id)
+	}
+	for owner, d := range s.daily {
+		if now.Sub(d.since) >= 24*time.Hour {
+			delete(s.daily, owner)
+		}
+	}
+}
+
+func (s *Service) file(id string) string { return filepath.Join(s.cfg.Dir, id) }
+
+// Stored reports the bytes reserved or stored and the slots waiting for a
+// PUT, for tests and metrics.
+func (s *Service) Stored() (bytes int64, pending int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.used, s.pending
+}
+
+func domainOf(bare string) string {
+	if i := strings.IndexByte(bare, '@'); i >= 0 {
+		bare = bare[i+1:]
+	}
+	if i := strings.IndexByte(bare, '/'); i >= 0 {
+		bare = bare[:i]
+	}
+	return bare
+}
