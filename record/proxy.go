@@ -586,10 +586,6 @@ func (s *session) relay() error {
 	upDone := make(chan error, 1)
 	go func() { upDone <- s.relayUpstream() }()
 	cerr := s.relayClient()
-	s.wmu.Lock()
-	cond := s.upstreamError
-	s.wmu.Unlock()
-	s.r.add(Event{Kind: Disconnected, Client: s.info, Dropped: !s.closedStream && cond == "", StreamError: cond})
 	var uerr error
 	select {
 	case uerr = <-upDone:
@@ -605,12 +601,24 @@ func (s *session) relay() error {
 	return uerr
 }
 
+// disconnected records the end of the client's stream: closed by the
+// client, dropped, or ended by the server with a stream error.
+func (s *session) disconnected() {
+	s.wmu.Lock()
+	cond := s.upstreamError
+	s.wmu.Unlock()
+	s.r.add(Event{Kind: Disconnected, Client: s.info, Dropped: !s.closedStream && cond == "", StreamError: cond})
+}
+
 // relayClient forwards what the client sends until its stream ends.
 func (s *session) relayClient() error {
 	for {
 		it, err := s.cin.next()
 		if err != nil {
 			s.inputError(err)
+			// Recorded before the server can react to the close, so
+			// that what it sends others because of it comes after.
+			s.disconnected()
 			s.up.Close()
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -624,6 +632,7 @@ func (s *session) relayClient() error {
 			out = header("to", attr(h, "to"), "from", attr(h, "from"), "version", attr(h, "version"), "xml:lang", lang(h))
 		case itemEnd:
 			s.closedStream = true
+			s.disconnected()
 			s.up.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			_, err := io.WriteString(s.up, streamTail)
 			return err
