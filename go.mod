@@ -3,6 +3,7 @@ module github.com/muctest/muctest
 go 1.26.8
 
 require (
+	github.com/coder/websocket v1.8.15
 	mellium.im/sasl v0.3.2
 	mellium.im/xmlstream v0.15.4
 	mellium.im/xmpp v0.22.0

@@ -141,7 +141,7 @@ type Error struct{ Type, Condition, Text string }
 func (e *Error) Error() string { return "archive: " + e.Condition + ": " + e.Text }
 
 // ErrNotFound is returned by Query for an unknown before or after id.
-var ErrNotFound = &Error{Type: "cancel", Condition: "item-not-found"}
+var ErrNotFound = &Error{Type: "modify", Condition: "item-not-found"}
 
 // ParseQuery reads a <query xmlns='urn:xmpp:mam:2'/> element.
 func ParseQuery(q *xmlnode.Element) (Query, error) {

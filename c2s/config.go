@@ -133,9 +133,10 @@ const (
 	DefaultMaxHeaderNamespaces = 16
 	DefaultMaxQueue            = 10000
 	// DefaultMaxQueueBytes holds a large burst for a client that reads
-	// (a join with MUC history of big messages, an archive page) while 40
-	// clients that never read cost well under 200 MB.
-	DefaultMaxQueueBytes = 4 << 20
+	// (a join: the occupant list of a room of thousands and a MUC history
+	// of up to a MiB, see muc.DefaultMaxHistoryBytes) while 40 clients
+	// that never read hold 120 MB, not counting the kernel's buffers.
+	DefaultMaxQueueBytes = 3 << 20
 	DefaultParkAfter     = 25 * time.Millisecond
 	// DefaultStanzaTimeout leaves a client on a slow mobile link ample
 	// time for a large stanza.

@@ -172,10 +172,13 @@ func (s *Session) classifyTimeout(err error) error {
 
 // armWrite sets the deadline of the next write to a bound client: the
 // write timeout, or once the session is closing the shorter of it and the
-// close timeout; after an overflow, overflowLocked's deadline stands.
+// close timeout; after an overflow, a step of overflowStep.
 func (s *Session) armWrite(closing, overflowed bool) {
 	switch {
 	case overflowed:
+		s.mu.Lock()
+		s.armOverflowWriteLocked()
+		s.mu.Unlock()
 	case closing:
 		s.boundWrites()
 	default:

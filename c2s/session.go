@@ -61,12 +61,16 @@ type Session struct {
 	dead    bool // the connection failed or was closed under us
 	// overflowed: closing because the client did not read (overflowLocked)
 	overflowed bool
-	out        *outBuf
-	queued     int           // stanzas in out (since it was last emptied)
-	qbytes     int           // bytes in out
-	writing    bool          // a writer goroutine runs (for good once closing)
-	wdone      chan struct{} // closed when the last writer closed the connection
-	closed     chan struct{} // closed when the session has ended
+	// overflowEnd bounds the last writes of an overflowed session;
+	// overflowUnsent is its kernel send queue at the last look.
+	overflowEnd    time.Time
+	overflowUnsent int
+	out            *outBuf
+	queued         int           // stanzas in out (since it was last emptied)
+	qbytes         int           // bytes in out
+	writing        bool          // a writer goroutine runs (for good once closing)
+	wdone          chan struct{} // closed when the last writer closed the connection
+	closed         chan struct{} // closed when the session has ended
 
 	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
 	// the session cannot park), parked is set while no goroutine reads.

@@ -1,6 +1,7 @@
 package c2s
 
 import (
+	"errors"
 	"io"
 	"net"
 	"sync"
@@ -109,9 +110,10 @@ func (s *Session) queuedLocked(n int, final bool) {
 // flood does not fill the pool), and the queue is replaced by a
 // resource-constraint stream error (RFC 6120 section 4.9.3.17: the server
 // will not hold more for this stream). The write in progress, at most
-// maxBatch bytes, gets overflowGrace to finish; if the client reads it in
-// time, the stream error follows, otherwise the connection is closed.
-// Either way the reader learns of it from its next read and tears down.
+// maxBatch bytes, and then the error, are written for as long as the
+// client keeps reading (overflowProgress), up to the close timeout; a
+// client that reads nothing for overflowStep is closed at once. Either way
+// the reader learns of it from its next read and tears down.
 func (s *Session) overflowLocked() {
 	s.log.Warn("c2s: outbound queue full, disconnecting slow client", "queued", s.queued, "bytes", s.qbytes)
 	s.out = getOutBuf()
@@ -120,14 +122,47 @@ func (s *Session) overflowLocked() {
 	s.queued, s.qbytes = 1, len(c.b)
 	s.closing = true
 	s.overflowed = true
-	_ = s.raw.SetWriteDeadline(time.Now().Add(min(overflowGrace, s.limits.WriteTimeout)))
+	s.overflowEnd = time.Now().Add(min(closeTimeout, s.limits.WriteTimeout))
+	s.overflowUnsent = unsentBytes(s.raw)
+	s.armOverflowWriteLocked()
 	s.startWriterLocked()
 }
 
-// overflowGrace is how long a session over its queue limit has to take in
-// the write in progress and the stream error: a client that reads gets the
-// error, one that does not is closed soon.
-const overflowGrace = 2 * time.Second
+// overflowStep is how long an overflowing session's client may read
+// nothing before it is closed.
+const overflowStep = time.Second
+
+// armOverflowWriteLocked gives the next write of an overflowing session
+// overflowStep, within overflowEnd. s.mu is held.
+func (s *Session) armOverflowWriteLocked() {
+	at := time.Now().Add(overflowStep)
+	if s.overflowEnd.Before(at) {
+		at = s.overflowEnd
+	}
+	_ = s.raw.SetWriteDeadline(at)
+}
+
+// overflowProgress reports whether a write that timed out with err should
+// go on: the session has overflowed (meanwhile, perhaps), its client has
+// taken bytes from the kernel's send queue since the last look (it reads,
+// slowly), the close timeout has not run out, and the connection is not
+// TLS (whose writes cannot resume after a timeout). It then arms the next
+// step.
+func (s *Session) overflowProgress(err error) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ne net.Error
+	if !s.overflowed || s.secure || !errors.As(err, &ne) || !ne.Timeout() || !time.Now().Before(s.overflowEnd) {
+		return false
+	}
+	unsent := unsentBytes(s.raw)
+	if unsent < 0 || unsent >= s.overflowUnsent {
+		return false
+	}
+	s.overflowUnsent = unsent
+	s.armOverflowWriteLocked()
+	return true
+}
 
 // errQueueFull is the stream error of a session over its queue limits.
 var errQueueFull = &streamErr{cond: stream.ResourceConstraint, text: "too much data queued for a client that does not read"}
@@ -196,7 +231,13 @@ func (s *Session) writer() {
 		closing, overflowed := s.closing, s.overflowed
 		s.mu.Unlock()
 		s.armWrite(closing, overflowed)
-		if err := batch.writeTo(s.outConn()); err != nil {
+		written, err := batch.writeFrom(s.outConn(), 0)
+		for err != nil && s.overflowProgress(err) {
+			var n int
+			n, err = batch.writeFrom(s.outConn(), written)
+			written += n
+		}
+		if err != nil {
 			s.mu.Lock()
 			s.closing, s.dead = true, true
 			s.mu.Unlock()
@@ -305,20 +346,33 @@ func (o *outBuf) takeFront(dst *outBuf, max int) int {
 
 // writeTo writes every chunk to w, with one writev(2) where w allows.
 func (o *outBuf) writeTo(w io.Writer) error {
+	_, err := o.writeFrom(w, 0)
+	return err
+}
+
+// writeFrom writes the chunks' bytes after the first skip to w, with one
+// writev(2) where w allows, and returns how many it wrote: a write cut
+// short by a deadline resumes with skip set to what was written.
+func (o *outBuf) writeFrom(w io.Writer, skip int) (int, error) {
 	if len(o.chunks) == 1 { // the common case: a plain write(2)
-		_, err := w.Write(o.chunks[0].b)
-		return err
+		return w.Write(o.chunks[0].b[skip:])
 	}
 	o.iov = o.iov[:0]
 	for _, c := range o.chunks {
-		o.iov = append(o.iov, c.b)
+		b := c.b
+		if skip >= len(b) {
+			skip -= len(b)
+			continue
+		}
+		o.iov = append(o.iov, b[skip:])
+		skip = 0
 	}
 	// WriteTo consumes the list it is called on: give it a copy of the
 	// header, so that o.iov keeps its backing array for the next batch.
 	iov := o.iov
-	_, err := iov.WriteTo(w)
+	n, err := iov.WriteTo(w)
 	clear(o.iov)
-	return err
+	return int(n), err
 }
 
 // reset empties o: it keeps its first chunk and gives the others back to

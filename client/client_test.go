@@ -244,6 +244,12 @@ func TestDialSendRecvClose(t *testing.T) {
 			cfg: client.Config{JID: "user@localhost", Password: "pw", TLS: true, InsecureSkipVerify: true}, wantJID: "user@localhost/generated"},
 		{name: "starttls unverified cert", srv: fakeServer{mechs: []string{"PLAIN"}, password: "pw", tls: selfSigned(t)},
 			cfg: client.Config{JID: "user@localhost", Password: "pw", TLS: true}, wantErr: "certificate"},
+		{name: "plain pipelined", srv: fakeServer{mechs: []string{"PLAIN"}, password: "pw"},
+			cfg: client.Config{JID: "user@localhost", Password: "pw", Resource: "p", PipelinePlain: true}, wantJID: "user@localhost/p"},
+		{name: "plain pipelined, wrong password", srv: fakeServer{mechs: []string{"PLAIN"}, password: "pw"},
+			cfg: client.Config{JID: "user@localhost", Password: "bad", PipelinePlain: true}, wantErr: "not-authorized"},
+		{name: "plain pipelined, session required", srv: fakeServer{mechs: []string{"PLAIN"}, password: "pw", sessionReq: true},
+			cfg: client.Config{JID: "user@localhost", Password: "pw", Resource: "r", PipelinePlain: true}, wantJID: "user@localhost/r", session: true},
 		{name: "tls wanted, not offered", srv: fakeServer{mechs: []string{"PLAIN"}, password: "pw"},
 			cfg: client.Config{JID: "user@localhost", Password: "pw", TLS: true}, wantErr: "STARTTLS"},
 	}

@@ -181,6 +181,7 @@ type Registrar struct {
 	hooks      []HookEntry
 	features   []Feature
 	identities []IdentityEntry
+	infoExt    []InfoExtension
 	streamF    []StreamFeature
 	streamE    []StreamElement
 	components []ComponentReg

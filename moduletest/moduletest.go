@@ -19,6 +19,7 @@ package moduletest
 import (
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -45,6 +46,9 @@ type Config struct {
 	// Components are domains where a Recorder is mounted, to see what
 	// the modules route to a component (Server.Component).
 	Components []string
+	// Logger receives the router's logs (a recovered panic's stack among
+	// them); nil discards them.
+	Logger *slog.Logger
 }
 
 // Server is a router for module tests. It is closed by t.Cleanup.
@@ -93,6 +97,7 @@ func NewConfig(t testing.TB, cfg Config) *Server {
 		Accounts:    cfg.Accounts,
 		AnyPassword: cfg.Accounts == nil,
 		Busy:        s.add,
+		Logger:      cfg.Logger,
 		Modules:     mods,
 	})
 	if err != nil {

@@ -41,7 +41,7 @@ func isHistoric(m *xmlnode.Element) bool {
 }
 
 // addHistory stores a copy of m with a delay stamp, keeping at most the
-// configured number of messages.
+// configured number of messages and Limits.MaxHistoryBytes of them.
 func (r *room) addHistory(m *xmlnode.Element) {
 	if r.conf.historyLength == 0 {
 		r.history = nil
@@ -51,8 +51,19 @@ func (r *room) addHistory(m *xmlnode.Element) {
 	c := m.Copy()
 	c.RemoveAttr("to")
 	child(c, nsDelay, "delay", "", "from", r.jid, "stamp", stamp(now))
-	r.history = append(r.history, historyEntry{msg: c, at: now})
-	if over := len(r.history) - r.conf.historyLength; over > 0 {
+	r.history = append(r.history, historyEntry{msg: c, at: now, chars: len(c.String())})
+	over := len(r.history) - r.conf.historyLength
+	size, limit := 0, r.svc.maxHistoryBytes()
+	for i := len(r.history) - 1; i >= 0; i-- {
+		if e := &r.history[i]; e.chars == 0 {
+			e.chars = len(e.msg.String())
+		}
+		if size += r.history[i].chars; size > limit {
+			over = max(over, i+1)
+			break
+		}
+	}
+	if over > 0 {
 		r.history = append(r.history[:0:0], r.history[over:]...)
 	}
 }

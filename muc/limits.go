@@ -20,6 +20,24 @@ type Limits struct {
 	// otherwise make the service hold any number of messages. Zero means
 	// DefaultMaxHistory, Prosody's max_history_messages default.
 	MaxHistory int
+	// MaxHistoryBytes caps the serialised size of one room's history: the
+	// oldest messages go first. A joining user is sent the whole history
+	// at once, and a burst larger than its outbound queue limit
+	// (c2s.Limits.MaxQueueBytes) would disconnect it. Zero means
+	// DefaultMaxHistoryBytes.
+	MaxHistoryBytes int
+}
+
+// DefaultMaxHistoryBytes is the history size cap when
+// Limits.MaxHistoryBytes is zero: 20 messages of 50 KB.
+const DefaultMaxHistoryBytes = 1 << 20
+
+// maxHistoryBytes is the effective history size cap of the service.
+func (s *Service) maxHistoryBytes() int {
+	if s.cfg.Limits.MaxHistoryBytes > 0 {
+		return s.cfg.Limits.MaxHistoryBytes
+	}
+	return DefaultMaxHistoryBytes
 }
 
 // DefaultMaxHistory is the history cap when Limits.MaxHistory is zero.

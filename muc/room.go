@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/muctest/muctest/archive"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -39,7 +40,7 @@ type room struct {
 	subjectTime string // of the last subject change, "" if none: joiners get it as a delay stamp
 
 	history []historyEntry
-	log     []archived // message archive (mam.go)
+	arch    *archive.Archive // message archive (mam.go), made on first use
 
 	salt       string // occupant-id and private IQ id salt
 	destroying bool

@@ -9,10 +9,22 @@
 // exits non-zero on failure; the Go test pairs them up against a server
 // started in-process (and against the cmd/mucd binary).
 //
+// The web transports (issue 13) are proven the same way in
+// browser_test.go: converse.js in headless Debian Chromium, driven by
+// playwright-core (testdata/browser: page.html, converse.mjs), logs in over
+// WebSocket (RFC 7395) and then over BOSH (XEP-0206) from a page on another
+// origin, joins a room where slixmpp (testdata/slixmpp/roomecho.py) waits,
+// and the two exchange groupchat messages; a screenshot of the page is kept
+// in testdata/browser/screenshots. xmpp.js connects over WebSocket in node
+// (mucpeer.js --service ws://...). Both against the in-process server and
+// against cmd/mucd -http.
+//
 // Running the scripts needs the clients installed (see .ci/run):
 //
 //	apt-get install -y python3-slixmpp                    # for /usr/bin/python3
 //	(cd realclients/testdata/xmppjs && npm ci)            # node_modules from package-lock.json
+//	apt-get install -y chromium                           # the browser test's /usr/bin/chromium
+//	(cd realclients/testdata/browser && npm ci)           # converse.js and playwright-core
 //
 // Without them the tests skip, except when CI=true, where a missing client is
 // a failure. REALCLIENTS_ADDR=host:port points the tests at an already running

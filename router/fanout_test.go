@@ -3,6 +3,9 @@ package router_test
 import (
 	"testing"
 
+	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stream"
+
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/moduletest"
@@ -48,5 +51,39 @@ func TestFanOutRunsNoHook(t *testing.T) {
 	router.RouteTo(pres, alice.JID.String())
 	if got := len(alice.Received()); got != 2 || calls != 4 {
 		t.Fatalf("flagged account: %d stanzas delivered, %d hook calls; want 2 and 4", got, calls)
+	}
+}
+
+// countingConn counts deliveries and allocates nothing.
+type countingConn struct{ n int }
+
+func (c *countingConn) Send(*xmlnode.Element)               { c.n++ }
+func (c *countingConn) SendTo(*xmlnode.Element, string)     { c.n++ }
+func (c *countingConn) CloseWithError(stream.Error, string) {}
+
+// TestFanOutAllocatesNothing is the fan-out's allocation gate: RouteTo of
+// a room's broadcast to an occupant's session builds nothing.
+func TestFanOutAllocatesNothing(t *testing.T) {
+	r, err := newRouter(module.New("room", func(reg *module.Registrar) error {
+		reg.Component("rooms.localhost", component.HandlerFunc(func(*xmlnode.Element) {}))
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	c := &countingConn{}
+	full := jid.MustParse("alice@localhost/a")
+	if _, err := r.Bind(c, full, xmlnode.New("jabber:client", "iq", "type", "result")); err != nil {
+		t.Fatal(err)
+	}
+	msg := xmlnode.MustParse(`<message xmlns="jabber:client" type="groupchat" from="r@rooms.localhost/n"><body>hi</body></message>`)
+	to := full.String()
+	r.RouteTo(msg, to) // warms the JID cache
+	if n := testing.AllocsPerRun(100, func() { r.RouteTo(msg, to) }); n != 0 {
+		t.Fatalf("RouteTo allocates %.1f times per recipient, want 0", n)
+	}
+	if c.n != 103 { // the bind result, the warm-up and AllocsPerRun's 101 runs
+		t.Fatalf("%d deliveries", c.n)
 	}
 }

@@ -120,10 +120,8 @@ func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid
 	}
 	if h != nil {
 		req := &module.Request{Context: tx, Stanza: st, Payload: payload, Account: acct, From: from, Self: self}
-		if self {
-			if ss := acct.session(from.Resourcepart()); ss != nil {
-				req.Session = ss
-			}
+		if ss := s.senderSession(from); ss != nil {
+			req.Session = ss
 		}
 		h.handle(req)
 		return
@@ -145,10 +143,8 @@ func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 	if h := s.iqHandler(tDomain, typ, payload.Name); h != nil {
 		from, _ := jid.Parse(st.Attrib("from"))
 		req := &module.Request{Context: tx, Stanza: st, Payload: payload, From: from}
-		if a := s.accounts[from.Localpart()]; a != nil && from.Domainpart() == s.domain {
-			if ss := a.session(from.Resourcepart()); ss != nil {
-				req.Session = ss
-			}
+		if ss := s.senderSession(from); ss != nil {
+			req.Session = ss
 		}
 		h.handle(req)
 		return
@@ -163,4 +159,15 @@ func (s *Router) reply(tx *txn, r *xmlnode.Element) {
 		return
 	}
 	s.route(tx, r, to)
+}
+
+// senderSession returns the local bound session from is, or nil.
+func (s *Router) senderSession(from jid.JID) *session {
+	if from.Domainpart() != s.domain || from.Resourcepart() == "" {
+		return nil
+	}
+	if a := s.accounts[from.Localpart()]; a != nil {
+		return a.session(from.Resourcepart())
+	}
+	return nil
 }

@@ -160,3 +160,89 @@ func TestServerOptions(t *testing.T) {
 		t.Errorf("wrong password: %v", res.Failure)
 	}
 }
+
+// TestInProcessComponentPlumbing stands a fake listener in for
+// component/external: RunInProcess must hand it the script's components
+// (and Options.Components) and point [Component] objects at it.
+func TestInProcessComponentPlumbing(t *testing.T) {
+	saved := ListenComponents
+	defer func() { ListenComponents = saved }()
+	var got map[string]string
+	ListenComponents = func(_ *server.Config, secrets map[string]string) (func(net.Listener) error, func() error, error) {
+		got = secrets
+		var mu sync.Mutex
+		var ln net.Listener
+		var conns []net.Conn
+		var wg sync.WaitGroup
+		serve := func(l net.Listener) error {
+			mu.Lock()
+			ln = l
+			mu.Unlock()
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return err
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+				wg.Go(func() { serveComponent(c, secrets["gw.localhost"]) })
+			}
+		}
+		stop := func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if ln != nil {
+				ln.Close()
+			}
+			for _, c := range conns {
+				c.Close()
+			}
+			wg.Wait()
+			return nil
+		}
+		return serve, stop, nil
+	}
+	s, err := Parse("p.scs", strings.NewReader(`# plumbing
+[Component] Gateway
+	jid: gw.localhost
+	password: pw
+-----
+Gateway connects
+
+Gateway receives:
+	<message id="hello"/>
+
+Gateway disconnects
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := RunScript(context.Background(), s, Options{Strict: true, Components: map[string]string{"other.localhost": "x"}})
+	if !res.Passed() {
+		t.Fatal(res.Failure)
+	}
+	if len(got) != 2 || got["gw.localhost"] != "pw" || got["other.localhost"] != "x" {
+		t.Errorf("listener got %v", got)
+	}
+}
+
+// TestComponentScripts runs testdata/components in-process: against the
+// wired component/external they must pass; in a build without a listener
+// each must fail at once saying so.
+func TestComponentScripts(t *testing.T) {
+	files, err := Files("testdata/components")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		s, err := ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := RunScript(context.Background(), s, Options{Strict: true})
+		if !res.Passed() {
+			t.Errorf("%s\n%s", f, res.Failure)
+		}
+	}
+}

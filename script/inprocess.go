@@ -14,7 +14,9 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,7 +29,7 @@ import (
 // self-signed certificate made once per process (a fresh one per server
 // cost more than the rest of a typical script).
 func DefaultServerConfig() server.Config {
-	return server.Config{AnyPassword: true, Admins: []string{"admin@localhost"}, TLS: sharedTLS()}
+	return server.Config{AnyPassword: true, Admins: []string{"admin@localhost"}, TLS: sharedTLS(), Services: prosodyServices()}
 }
 
 // sharedTLS is a self-signed certificate for localhost, made on first use.
@@ -68,15 +70,16 @@ func listenLoopback() (net.Listener, error) {
 	return net.Listen("tcp", "127.0.0.1:0")
 }
 
-// ListenComponents starts the server side of XEP-0114 for an in-process
-// server: it accepts external components on ln, each domain of secrets
-// with its shared secret, and connects them to srv's router, until the
-// returned stop function is called (which closes ln and the component
-// streams and waits for them). It is a variable so that the package that
-// implements the listener (component/external) plugs in without this
-// package depending on it; while it is nil, scripts with a [Component]
-// fail in-process with a message saying so.
-var ListenComponents func(srv *server.Server, ln net.Listener, secrets map[string]string) (stop func() error, err error)
+// ListenComponents, when set, replaces the in-process server's own XEP-0114
+// listener (server.Config.Components, package component/external) for
+// scripts with [Component] objects. It is called before server.New with the
+// configuration (which it may extend, e.g. with a module that mounts each
+// component domain) and the components to accept, domain -> shared secret.
+// It returns serve, which the runner calls in a goroutine on a loopback
+// listener once the server runs (it returns when stop is called), and stop,
+// which closes the listener and the component streams. Tests use it to put
+// a fake listener in place.
+var ListenComponents func(cfg *server.Config, secrets map[string]string) (serve func(net.Listener) error, stop func() error, err error)
 
 // InProcess is an in-process server started for one script run.
 type InProcess struct {
@@ -86,6 +89,8 @@ type InProcess struct {
 	addr      string
 	compAddr  string
 	stopComps func() error
+	compDone  chan error
+	compLn    net.Listener
 	domain    string
 	done      chan error
 }
@@ -105,33 +110,53 @@ func startInProcess(cfg server.Config, components map[string]string) (srv *InPro
 			err = fmt.Errorf("script: in-process server: %v", p)
 		}
 	}()
+	var serveComps func(net.Listener) error
+	var stopComps func() error
+	builtin := len(components) > 0 && ListenComponents == nil
+	switch {
+	case builtin:
+		// The server's own XEP-0114 listener (server.Config.Components).
+		all := maps.Clone(cfg.Components)
+		if all == nil {
+			all = map[string]string{}
+		}
+		maps.Copy(all, components)
+		cfg.Components = all
+	case len(components) > 0:
+		if serveComps, stopComps, err = ListenComponents(&cfg, components); err != nil {
+			return nil, fmt.Errorf("script: component listener: %w", err)
+		}
+	}
 	s, err := server.New(cfg)
 	if err != nil {
+		if stopComps != nil {
+			_ = stopComps()
+		}
 		return nil, fmt.Errorf("script: in-process server: %w", err)
+	}
+	if builtin {
+		// Close stops the components with the server.
+		serveComps, stopComps = s.ServeComponents, func() error { return nil }
 	}
 	ln, err := listenLoopback()
 	if err != nil {
+		_ = s.Close()
+		if stopComps != nil {
+			_ = stopComps()
+		}
 		return nil, fmt.Errorf("script: listen: %w", err)
 	}
 	ip := &InProcess{Server: s, addr: ln.Addr().String(), domain: cfg.Domain, done: make(chan error, 1)}
 	go func() { ip.done <- s.Serve(ln) }()
-	if len(components) > 0 {
-		if ListenComponents == nil {
-			ip.Close()
-			return nil, errors.New("script: the in-process server has no XEP-0114 component listener (script.ListenComponents is not set in this build)")
-		}
+	if serveComps != nil {
 		cln, err := listenLoopback()
 		if err != nil {
+			_ = stopComps()
 			ip.Close()
 			return nil, fmt.Errorf("script: listen for components: %w", err)
 		}
-		stop, err := ListenComponents(s, cln, components)
-		if err != nil {
-			cln.Close()
-			ip.Close()
-			return nil, fmt.Errorf("script: component listener: %w", err)
-		}
-		ip.compAddr, ip.stopComps = cln.Addr().String(), stop
+		ip.compAddr, ip.stopComps, ip.compDone, ip.compLn = cln.Addr().String(), stopComps, make(chan error, 1), cln
+		go func() { ip.compDone <- serveComps(cln) }()
 	}
 	return ip, nil
 }
@@ -154,6 +179,8 @@ func (ip *InProcess) Close() error {
 	var cerr error
 	if ip.stopComps != nil {
 		cerr = ip.stopComps()
+		_ = ip.compLn.Close() // in case stop ran before serve took the listener
+		<-ip.compDone         // Serve's own error after stop is not news
 	}
 	err := ip.Server.Close()
 	if serr := <-ip.done; err == nil {
@@ -183,7 +210,24 @@ func RunInProcess(ctx context.Context, s *Script, cfg server.Config, opts Option
 		return &Result{Script: s, Failure: &Failure{Path: s.Path, Msg: err.Error()}}
 	}
 	defer ip.Close()
+	opts.plainFirst = offersPlainFirst(cfg, opts)
 	return Run(ctx, s, ip.Options(opts))
+}
+
+// offersPlainFirst reports whether clients may send their PLAIN auth
+// before the server's features: the server offers PLAIN without requiring
+// STARTTLS, and the run would pick PLAIN anyway.
+func offersPlainFirst(cfg server.Config, opts Options) bool {
+	if cfg.RequireTLS || opts.TLS {
+		return false
+	}
+	if m := opts.Mechanism; m != "" && !strings.HasPrefix(strings.ToUpper(strings.TrimSpace(m)), "PLAIN") {
+		return false
+	}
+	if len(cfg.Mechanisms) == 0 {
+		return true
+	}
+	return slices.Contains(cfg.Mechanisms, "PLAIN")
 }
 
 // RunScript runs s as opts say: against the server at opts.Addr, or, when

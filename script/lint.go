@@ -144,7 +144,7 @@ func (s *Script) lint() error {
 			cs.connected = false
 		case Send, Receive, ReceiveAnyOrder:
 			if !cs.ever {
-				return s.errorf(step.Line, "%s before %s connects (add \"%s connects\" before this step)", step, step.Client, step.Client)
+				return s.errorf(step.Line, "%s %s before it connects (add \"%s connects\" before this step)", step.Client, step.Action, step.Client)
 			}
 			if step.Action == Send && !cs.connected {
 				s.warnf(step.Line, "%s sends after its connection ended at line %d: the stanza goes nowhere (add \"%s connects\" to log in again)", step.Client, cs.left, step.Client)
@@ -209,12 +209,10 @@ func (s *Script) unknownVerb(line string, lineNo int) error {
 		}
 	}
 	words := strings.Fields(line)
-	if len(words) >= 2 {
-		verb := strings.TrimRight(words[len(words)-1], ":")
+	if last := len(words) - 1; last >= 1 {
 		for _, v := range verbs {
-			if verb == v {
-				name := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(line[:strings.LastIndex(line, words[len(words)-1])]), ""))
-				return s.unknownClient(name, lineNo)
+			if strings.TrimRight(words[last], ":") == v {
+				return s.unknownClient(strings.Join(words[:last], " "), lineNo)
 			}
 		}
 	}

@@ -432,38 +432,46 @@ func (s *Script) parseSteps(lines []string, first int) error {
 // colon (the first line of a block written on the same line).
 func (s *Script) actionLine(line string, lineNo int) (*Step, string, error) {
 	st := &Step{Line: lineNo}
-	var name, colon, rest string
-	if m := dropLine.FindStringSubmatch(line); m != nil && s.client(m[1]) != nil {
-		st.Client, st.Action = m[1], Drop
-		return st, "", nil
+	// Each form is tried in turn; the first whose name is a declared
+	// object wins, so that a verb inside the XML on the same line
+	// ("Romeo sends: <body>Juliet connects</body>") is not taken for one.
+	type form struct {
+		re     *regexp.Regexp
+		action Action
 	}
-	switch {
-	case anyOrderLine.MatchString(line):
-		m := anyOrderLine.FindStringSubmatch(line)
-		name, colon, rest, st.Action = m[1], m[2], m[3], ReceiveAnyOrder
-	case streamErrLine.MatchString(line):
-		m := streamErrLine.FindStringSubmatch(line)
-		name, colon, rest, st.Action = m[1], m[2], m[3], StreamError
-	case connectLine.MatchString(line):
-		m := connectLine.FindStringSubmatch(line)
-		name, colon, rest, st.Action = m[1], m[3], m[4], Connect
-		if m[2] == "disconnects" {
-			st.Action = Disconnect
+	forms := []form{{dropLine, Drop}, {anyOrderLine, ReceiveAnyOrder}, {streamErrLine, StreamError},
+		{sendLine, Send}, {receiveLine, Receive}, {connectLine, Connect}}
+	var name, colon, rest, first string
+	found := false
+	for _, f := range forms {
+		m := f.re.FindStringSubmatch(line)
+		if m == nil {
+			continue
 		}
-	case sendLine.MatchString(line):
-		m := sendLine.FindStringSubmatch(line)
-		name, colon, rest, st.Action = m[1], m[2], m[3], Send
-	case receiveLine.MatchString(line):
-		m := receiveLine.FindStringSubmatch(line)
-		name, colon, rest, st.Action = m[1], m[2], m[3], Receive
-	case dropLine.MatchString(line):
-		name = dropLine.FindStringSubmatch(line)[1]
-		st.Action = Drop
-	default:
-		return nil, "", s.unknownVerb(line, lineNo)
+		n, c, r, a := m[1], "", "", f.action
+		switch f.re {
+		case dropLine:
+		case connectLine:
+			c, r = m[3], m[4]
+			if m[2] == "disconnects" {
+				a = Disconnect
+			}
+		default:
+			c, r = m[2], m[3]
+		}
+		if first == "" {
+			first = n
+		}
+		if s.client(n) != nil {
+			name, colon, rest, st.Action, found = n, c, r, a, true
+			break
+		}
 	}
-	if s.client(name) == nil {
-		return nil, "", s.unknownClient(name, lineNo)
+	if !found {
+		if first == "" {
+			return nil, "", s.unknownVerb(line, lineNo)
+		}
+		return nil, "", s.unknownClient(first, lineNo)
 	}
 	st.Client = name
 	switch st.Action {

@@ -54,7 +54,9 @@ type Options struct {
 	// Verbose keeps a trace of every step and stanza in Result.Trace.
 	Verbose bool
 	// Trace, when set, is called with each trace line as it happens (with
-	// or without Verbose), so that a runner can stream it.
+	// or without Verbose), so that a runner can stream it. It is called
+	// from the goroutine running the script; scripts run in parallel call
+	// it concurrently. A step's last line is its elapsed time, "    (1.23ms)".
 	Trace func(line string)
 	// Mechanism is the SASL preference list given to package client;
 	// DefaultMechanisms when empty.
@@ -63,6 +65,10 @@ type Options struct {
 	// certificate (test servers have self-signed ones).
 	TLS                bool
 	InsecureSkipVerify bool
+
+	// plainFirst is set by RunInProcess for a server configuration known
+	// to offer PLAIN without STARTTLS: logins then pipeline the auth.
+	plainFirst bool
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -208,6 +214,7 @@ type session struct {
 	queue   []queued
 	log     []LoggedStanza
 	ended   error // set when the server ended the stream
+	endedAt int   // the line of the step during which it ended
 	syncN   int
 }
 
@@ -348,6 +355,11 @@ func (r *runner) warnf(format string, args ...any) {
 	if r.step != nil {
 		line = r.step.Line
 	}
+	r.warnAt(line, format, args...)
+}
+
+// warnAt records a warning about line of the script.
+func (r *runner) warnAt(line int, format string, args ...any) {
 	w := fmt.Sprintf("%s:%d: ", r.s.Path, line) + fmt.Sprintf(format, args...)
 	r.res.Warnings = append(r.res.Warnings, w)
 	r.tracef("    warning: %s", fmt.Sprintf(format, args...))
@@ -544,6 +556,7 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 			JID: ss.decl.JID, Password: ss.decl.Password, Resource: ss.decl.Resource,
 			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
 			TLS: r.opts.TLS, InsecureSkipVerify: r.opts.InsecureSkipVerify,
+			PipelinePlain: r.opts.plainFirst,
 		})
 	}
 	if err != nil {
@@ -571,6 +584,9 @@ func (r *runner) streamError(st *Step, ss *session) *Failure {
 	want := st.Condition
 	if want == "" {
 		want = "any condition"
+	}
+	if ss.ended == nil && ss.conn == nil {
+		return r.failf(st, "%s is not connected (its stream ended without a stream error), expected a stream error (%s)", st.Client, want)
 	}
 	if ss.ended == nil {
 		f := r.failf(st, "%s's stream is still open, expected a stream error (%s)", st.Client, want)
@@ -748,6 +764,9 @@ func (r *runner) awaitPong(ss *session, id string) error {
 // ended records that the server ended ss's stream.
 func (r *runner) ended(ss *session, err error) {
 	ss.ended = err
+	if r.step != nil {
+		ss.endedAt = r.step.Line
+	}
 	r.tracef("    %s stream ended: %v", ss.decl.Name, err)
 }
 
@@ -885,6 +904,9 @@ func (r *runner) take(st *Step, ss *session, exps []*xmlnode.Element, assigned [
 					f.Msg = fmt.Sprintf("strict: %s received a stanza the script does not expect among the %d expected in any order", st.Client, len(exps))
 				}
 				exp := closestExp(exps, ss.queue[j].st, r.res.Captures)
+				if st.Action == Receive && r.inBlock(st, ss.queue[j].st) {
+					f.Msg += orderHint
+				}
 				f.Expected = match.Format(exp, nil, "")
 				f.Received = match.FormatDiff(ss.queue[j].st, match.Diff(exp, ss.queue[j].st, r.res.Captures))
 				r.addRecent(f, ss)
@@ -918,6 +940,28 @@ func (r *runner) take(st *Step, ss *session, exps []*xmlnode.Element, assigned [
 	ss.queue = append(ss.queue[:0], ss.queue[prefix:]...)
 	return nil
 }
+
+// inBlock reports whether got matches another stanza of st's block (an
+// ordered block whose stanzas came in another order).
+func (r *runner) inBlock(st *Step, got *xmlnode.Element) bool {
+	if len(st.stanzas) < 2 {
+		return false
+	}
+	els, err := r.stanzas(st)
+	if err != nil {
+		return false
+	}
+	for _, e := range els {
+		if m, _ := match.MatchCaptures(e, got, r.res.Captures); m == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// orderHint follows a failure of an ordered block whose stanzas came in
+// another order.
+const orderHint = " (where the protocol leaves their order open, \"receives in any order:\" accepts any)"
 
 // closestExp picks the expected stanza most like got, for a report.
 func closestExp(exps []*xmlnode.Element, got *xmlnode.Element, caps match.Captures) *xmlnode.Element {
@@ -961,7 +1005,13 @@ func (r *runner) missing(st *Step, ss *session, exps []*xmlnode.Element, assigne
 		parts = append(parts, match.Format(e, nil, ""))
 	}
 	f.Expected = strings.Join(parts, "\n")
-	if best := r.closestQueued(exp, ss); best != nil {
+	taken := map[int]bool{}
+	for _, j := range assigned {
+		if j >= 0 {
+			taken[j] = true
+		}
+	}
+	if best := r.closestQueued(exp, ss, taken); best != nil {
 		f.Received = match.FormatDiff(best, match.Diff(exp, best, r.res.Captures))
 	} else {
 		f.Received = "(nothing pending)"
@@ -970,6 +1020,9 @@ func (r *runner) missing(st *Step, ss *session, exps []*xmlnode.Element, assigne
 		if l.Status == Skipped {
 			if m, _ := match.MatchCaptures(exp, l.Stanza, r.res.Captures); m == nil {
 				f.Msg += fmt.Sprintf("; it arrived earlier, out of order, and was skipped by the receive at line %d", l.Line)
+				if l.Line == st.Line && st.Action == Receive {
+					f.Msg += orderHint
+				}
 				f.Earlier = match.Format(l.Stanza, nil, "")
 				break
 			}
@@ -980,11 +1033,15 @@ func (r *runner) missing(st *Step, ss *session, exps []*xmlnode.Element, assigne
 }
 
 // closestQueued picks the queued stanza with the fewest differences from
-// exp, preferring stanzas of the same kind.
-func (r *runner) closestQueued(exp *xmlnode.Element, ss *session) *xmlnode.Element {
+// exp, preferring stanzas of the same kind, among those not taken by the
+// other expected stanzas of the step.
+func (r *runner) closestQueued(exp *xmlnode.Element, ss *session, taken map[int]bool) *xmlnode.Element {
 	var best *xmlnode.Element
 	bestN := 0
-	for _, q := range ss.queue {
+	for j, q := range ss.queue {
+		if taken[j] {
+			continue // matches another stanza of the same step
+		}
 		n := len(match.Diff(exp, q.st, r.res.Captures))
 		if q.st.Name.Local != exp.Name.Local {
 			n += 1000
@@ -1051,7 +1108,7 @@ func (r *runner) finish() *Failure {
 	for _, ss := range r.order {
 		var se *client.StreamError
 		if errors.As(ss.ended, &se) {
-			r.warnf("%s's stream ended with a stream error the script does not expect: <%s/> (\"%s receives stream error: %s\" pins it)",
+			r.warnAt(ss.endedAt, "%s's stream ended with a stream error the script does not expect: <%s/> (\"%s receives stream error: %s\" pins it)",
 				ss.decl.Name, se.Condition, ss.decl.Name, se.Condition)
 		}
 	}
@@ -1071,9 +1128,17 @@ func (r *runner) finish() *Failure {
 }
 
 // closeAll ends every stream still open, with the closing handshake, so
-// that an external server cleans up before the next script.
+// that an external server cleans up before the next script. An in-process
+// server is closed right after the script, so there the sockets are just
+// closed: nothing is checked any more, and the handshakes cost a round
+// trip each.
 func (r *runner) closeAll() {
 	for _, ss := range r.order {
+		if ss.conn != nil && r.opts.WaitIdle != nil {
+			ss.conn.Abort()
+			ss.conn = nil
+			continue
+		}
 		if ss.conn != nil {
 			if err := ss.conn.Close(); err != nil && !errors.Is(err, client.ErrClosed) && ss.ended == nil {
 				r.tracef("    %s close: %v", ss.decl.Name, err)

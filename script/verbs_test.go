@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/xmlnode"
 )
 
 // roomHeader has three clients; Romeo creates and unlocks a room that
@@ -99,7 +102,13 @@ Juliet receives:
 Mercutio receives:
 	<presence from="r@conference.localhost/Juliet"/>
 	<presence from="r@conference.localhost/Romeo"/>
-`, wantErr: []string{"Mercutio did not receive the expected stanza", "arrived earlier, out of order", `from="r@conference.localhost/Romeo"`}},
+`, wantErr: []string{"Mercutio did not receive the expected stanza", "arrived earlier, out of order", `from="r@conference.localhost/Romeo"`,
+			`"receives in any order:" accepts any`}},
+		{name: "the same, ordered and strict, fails with the hint", strict: true, steps: `
+Mercutio receives:
+	<presence from="r@conference.localhost/Juliet"/>
+	<presence from="r@conference.localhost/Romeo"/>
+`, wantErr: []string{"strict: Mercutio received a stanza the script does not expect before the expected one", `"receives in any order:" accepts any`}},
 		{name: "any order: one missing is named with the closest stanza", steps: `
 Mercutio receives in any order:
 	<presence from="r@conference.localhost/Juliet"/>
@@ -143,7 +152,7 @@ Juliet receives stream error: conflict
 Juliet disconnects
 
 Juliet receives stream error
-`, wantErr: []string{"Juliet's stream is still open"}},
+`, wantErr: []string{"Juliet is not connected (its stream ended without a stream error), expected a stream error (any condition)"}},
 		{name: "a receive without type matching an error warns", steps: `
 Mercutio sends:
 	<iq type="get" id="bad" to="nobody@localhost/x"><ping xmlns="urn:xmpp:ping"/></iq>
@@ -275,12 +284,15 @@ func TestFilesRefusesEmpty(t *testing.T) {
 	}
 }
 
-func TestComponentWithoutListener(t *testing.T) {
+// TestComponentBuiltinListener: without ListenComponents, the in-process
+// server's own XEP-0114 listener (server.Config.Components) accepts the
+// script's components.
+func TestComponentBuiltinListener(t *testing.T) {
 	if ListenComponents != nil {
-		t.Skip("a component listener is wired in")
+		t.Skip("another component listener is wired in")
 	}
-	res := runText(t, "# c\n[Component] G\n\tjid: g.localhost\n\tpassword: s\n---\nG connects\n", Options{})
-	if res.Passed() || !strings.Contains(res.Failure.Msg, "no XEP-0114 component listener") {
+	res := runText(t, "# c\n[Component] G\n\tjid: g.localhost\n\tpassword: s\n---\nG connects\n\nG disconnects\n", Options{})
+	if !res.Passed() {
 		t.Errorf("failure %v", res.Failure)
 	}
 }
@@ -309,4 +321,117 @@ func listenSilent(t *testing.T) string {
 	}()
 	t.Cleanup(func() { ln.Close(); <-done })
 	return ln.Addr().String()
+}
+
+func TestAddrFor(t *testing.T) {
+	tests := []struct {
+		c          Client
+		addr, comp string
+		want       string
+	}{
+		{Client{}, "10.0.0.1:5222", "", "10.0.0.1:5222"},
+		{Client{Host: "127.0.0.2"}, "10.0.0.1:5222", "", "127.0.0.2:5222"},
+		{Client{Port: 5299}, "10.0.0.1:5222", "", "10.0.0.1:5299"},
+		{Client{Host: "::1", Port: 5299}, "10.0.0.1:5222", "", "[::1]:5299"},
+		{Client{Component: true}, "10.0.0.1:5222", "10.0.0.1:5347", "10.0.0.1:5347"},
+		{Client{Component: true, Port: 5348}, "10.0.0.1:5222", "10.0.0.1:5347", "10.0.0.1:5348"},
+		{Client{Component: true, Host: "gw.example"}, "", "", "gw.example:5347"},
+		{Client{Component: true}, "10.0.0.1:5222", "", ""},
+	}
+	for _, tt := range tests {
+		r := &runner{opts: Options{Addr: tt.addr, ComponentAddr: tt.comp}}
+		got, err := r.addrFor(&tt.c)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("%+v: %q, want an error", tt.c, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("%+v with %q/%q: %q, %v, want %q", tt.c, tt.addr, tt.comp, got, err, tt.want)
+		}
+	}
+}
+
+// TestAnyOrderStillStrict checks that "receives in any order" hides
+// nothing in strict mode: in the spec scripts that use it, leaving out any
+// one stanza of such a block, or expecting one twice, must fail.
+func TestAnyOrderStillStrict(t *testing.T) {
+	for _, f := range []string{"../spec/muc_presence_broadcast.scs", "../spec/muc_kick_ban_witness.scs"} {
+		s, err := ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := 0
+		for _, st := range s.Steps {
+			if st.Action != ReceiveAnyOrder || len(st.stanzas) < 2 {
+				continue
+			}
+			blocks++
+			full := st.stanzas
+			for k := range full {
+				for _, variant := range []string{"without", "twice"} {
+					var els []*xmlnode.Element
+					els = append(els, full[:k]...)
+					if variant == "twice" {
+						els = append(els, full[k], full[k])
+					}
+					els = append(els, full[k+1:]...)
+					st.stanzas = els
+					res := RunScript(context.Background(), s, Options{Strict: true})
+					if res.Passed() {
+						t.Errorf("%s:%d: passed with stanza %d %s", f, st.Line, k+1, variant)
+					}
+				}
+			}
+			st.stanzas = full
+		}
+		if blocks == 0 {
+			t.Errorf("%s has no any-order block", f)
+		}
+		if res := RunScript(context.Background(), s, Options{Strict: true}); !res.Passed() {
+			t.Errorf("%s fails as written: %v", f, res.Failure)
+		}
+	}
+}
+
+func TestUnexpectedStreamErrorWarns(t *testing.T) {
+	res := runText(t, `# w
+[Client] Romeo
+	jid: w-romeo@localhost/x
+[Client] Romeo again
+	jid: w-romeo@localhost/x
+-----
+Romeo connects
+
+Romeo again connects
+`, Options{})
+	if !res.Passed() {
+		t.Fatal(res.Failure)
+	}
+	if len(res.Warnings) != 1 || !strings.HasPrefix(res.Warnings[0], "v.scs:9: Romeo's stream ended with a stream error the script does not expect: <conflict/>") {
+		t.Errorf("warnings %q", res.Warnings)
+	}
+}
+
+func TestOffersPlainFirst(t *testing.T) {
+	tests := []struct {
+		cfg  server.Config
+		opts Options
+		want bool
+	}{
+		{DefaultServerConfig(), Options{}, true},
+		{server.Config{Accounts: map[string]string{"a": "b"}}, Options{}, true},
+		{server.Config{Mechanisms: []string{"SCRAM-SHA-256"}}, Options{}, false},
+		{server.Config{Mechanisms: []string{"SCRAM-SHA-256", "PLAIN"}}, Options{}, true},
+		{server.Config{RequireTLS: true}, Options{}, false},
+		{DefaultServerConfig(), Options{TLS: true}, false},
+		{DefaultServerConfig(), Options{Mechanism: "SCRAM-SHA-1,PLAIN"}, false},
+		{DefaultServerConfig(), Options{Mechanism: "plain"}, true},
+	}
+	for i, tt := range tests {
+		if got := offersPlainFirst(tt.cfg, tt.opts); got != tt.want {
+			t.Errorf("%d: offersPlainFirst = %v, want %v", i, got, tt.want)
+		}
+	}
 }

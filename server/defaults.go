@@ -8,6 +8,7 @@ import (
 	"github.com/muctest/muctest/mod/carbons"
 	"github.com/muctest/muctest/mod/disco"
 	"github.com/muctest/muctest/mod/last"
+	"github.com/muctest/muctest/mod/mam"
 	"github.com/muctest/muctest/mod/offline"
 	"github.com/muctest/muctest/mod/ping"
 	"github.com/muctest/muctest/mod/private"
@@ -32,14 +33,15 @@ func DefaultModules() []module.Module {
 		disco.Module{ServerName: "muctest"}, // XEP-0030 service discovery, from every registration
 		ping.Module{},                       // XEP-0199 ping
 		version.Module{Software: "muctest", Version: Version}, // XEP-0092 software version
-		timemod.Module{},  // XEP-0202 entity time
-		roster.Module{},   // RFC 6121 rosters and presence subscriptions
-		offline.Module{},  // XEP-0160 offline messages (XEP-0203 delay)
-		blocking.Module{}, // XEP-0191 blocking command
-		carbons.Module{},  // XEP-0280 message carbons
-		vcard.Module{},    // XEP-0054 vcard-temp, XEP-0153 photo marker
-		private.Module{},  // XEP-0049 private XML storage
-		last.Module{},     // XEP-0012 last activity
+		timemod.Module{},              // XEP-0202 entity time
+		roster.Module{},               // RFC 6121 rosters and presence subscriptions
+		offline.Module{},              // XEP-0160 offline messages (XEP-0203 delay)
+		blocking.Module{},             // XEP-0191 blocking command
+		carbons.Module{},              // XEP-0280 message carbons
+		vcard.Module{},                // XEP-0054 vcard-temp, XEP-0153 photo marker
+		private.Module{},              // XEP-0049 private XML storage
+		last.Module{},                 // XEP-0012 last activity
+		mam.Module{SmartEnable: true}, // XEP-0313 archives of accounts, XEP-0359 stanza ids
 	}
 }
 
@@ -59,7 +61,13 @@ func (s *Server) modules() ([]module.Module, error) {
 			return nil, fmt.Errorf("server: Without names %q, which is no default module", name)
 		}
 	}
+	for _, m := range s.serviceModules() {
+		if !slices.Contains(s.cfg.Without, m.Name()) {
+			mods = append(mods, m)
+		}
+	}
 	mods = append(mods, s.cfg.Modules...)
+	mods = append(mods, s.webModule()) // transport.go: WebSocket, BOSH, host-meta
 	if s.mucDomain != "" {
 		mods = append(mods, module.New("muc", func(r *module.Registrar) error {
 			h := s.cfg.MUC

@@ -134,6 +134,10 @@ type Config struct {
 	Modules          []module.Module
 	Without          []string
 	NoDefaultModules bool
+	// Services configures the optional services of the default set
+	// (XEP-0363 upload, XEP-0157 contact addresses, XEP-0215 external
+	// services); see Services.
+	Services Services
 	// Components are the XEP-0114 external components that may connect,
 	// as domain -> shared secret (mucd -component NAME:SECRET), on the
 	// listeners given to ServeComponents; each is mounted at its domain

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/muctest/muctest/c2s"
 
 	"github.com/muctest/muctest/server"
 )
@@ -28,14 +31,15 @@ func TestShutdownGraceful(t *testing.T) {
 // not wait for it: it aborts the connection and returns the context's
 // error, and everything has ended when it returns.
 func TestShutdownBounded(t *testing.T) {
-	srv, done := startServer(t, server.Config{})
+	// No write timeout drops the session however slow the machine is.
+	srv, done := startServer(t, server.Config{Limits: c2s.Limits{WriteTimeout: time.Hour}})
 	c := dialRaw(t, srv).login("a", "")
 	// Far more than the socket buffers hold, echoed to ourselves and
 	// never read: once these writes return, the server has read (and
 	// queued for us) more than the socket buffers can take, so the
 	// session's writer is blocked.
 	body := strings.Repeat("x", 100<<10)
-	for range 200 {
+	for range 100 {
 		c.Send(`<message to="` + c.JID + `"><body>` + body + `</body></message>`)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

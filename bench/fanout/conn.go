@@ -2,6 +2,7 @@ package fanout
 
 import (
 	"bufio"
+	"context"
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
@@ -49,8 +50,16 @@ type conn struct {
 
 // dial connects to addr, authenticates user with SASL PLAIN over an
 // unencrypted stream and binds a resource.
-func dial(addr, domain, user, password string, timeout time.Duration) (*conn, error) {
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+func dial(ctx context.Context, dialer func(context.Context) (net.Conn, error), addr, domain, user, password string, timeout time.Duration) (*conn, error) {
+	var nc net.Conn
+	var err error
+	if dialer != nil {
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		nc, err = dialer(dctx)
+		cancel()
+	} else {
+		nc, err = net.DialTimeout("tcp", addr, timeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("fanout: dial %s: %w", addr, err)
 	}

@@ -67,6 +67,10 @@ type Config struct {
 	// archives); empty submits an empty form, making an instant room with
 	// the server's defaults.
 	RoomConfig []Field
+	// Dial, when set, opens each client's connection instead of a TCP
+	// dial to Addr: mucbench -ws passes websocket.Dial, whose connection
+	// carries the same byte stream over RFC 7395.
+	Dial func(ctx context.Context) (net.Conn, error)
 }
 
 // Field is one field of a submitted data form (XEP-0004).
@@ -214,7 +218,7 @@ func Setup(ctx context.Context, cfg Config) (*Bench, error) {
 	}
 	start := time.Now()
 	err := b.forAll(ctx, b.occ, func(o *occupant) error {
-		c, err := dial(cfg.Addr, cfg.Domain, fmt.Sprintf("%s-u%d", cfg.Prefix, o.idx), cfg.Password, cfg.Timeout)
+		c, err := dial(ctx, cfg.Dial, cfg.Addr, cfg.Domain, fmt.Sprintf("%s-u%d", cfg.Prefix, o.idx), cfg.Password, cfg.Timeout)
 		o.c = c
 		return err
 	})

@@ -42,6 +42,8 @@ import (
 type report struct {
 	Label  string `json:"label"`
 	Server string `json:"server"`
+	// Transport is "tcp" or "websocket" (-ws).
+	Transport string `json:"transport"`
 	*fanout.Result
 	Cores int `json:"cores"`
 	// RSSBase is the server's RSS before any client logged in, RSSJoined
@@ -97,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		inProcess  = flag.Bool("inprocess", false, "without -server: run muctest's server inside this process")
 		cpuProfile = flag.String("cpuprofile", "", "without -server: write a CPU profile of muctest's server to `file`")
 		memProfile = flag.String("memprofile", "", "without -server: write a heap profile of muctest's server to `file` after the run")
+		overWS     = flag.Bool("ws", false, "connect the clients over XMPP over WebSocket (RFC 7395) instead of TCP")
+		wsURL      = flag.String("ws-url", "", "with -ws: the server's WebSocket `URL` (default: muctest's own endpoint; needed with -server)")
 		serve      = flag.Bool("serve", false, "internal: serve muctest on 127.0.0.1:0, print the address, stop at EOF on stdin")
 	)
 	var roomConfig []fanout.Field
@@ -175,6 +179,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		rep.Label = *addr
 	}
 	rep.Server = *addr
+	rep.Transport = "tcp"
+	var dialer func(context.Context) (net.Conn, error)
+	if *overWS {
+		if *wsURL == "" && own != nil {
+			*wsURL = own.wsURL
+		}
+		if *wsURL == "" {
+			return errors.New("-ws with -server needs -ws-url")
+		}
+		dialer = wsDialer(*wsURL)
+		rep.Transport, rep.Server = "websocket", *wsURL
+	}
 
 	base, haveProc := sample()
 	liveBase, haveLive := liveStats()
@@ -182,6 +198,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Addr: *addr, Domain: *domain, MUCDomain: *mucDomain,
 		Rooms: *rooms, Occupants: *occupants, Messages: *messages,
 		Password: *password, Rate: *rate, Timeout: *timeout, RoomConfig: roomConfig,
+		Dial: dialer,
 	})
 	if err != nil {
 		return err
@@ -234,7 +251,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func printText(w io.Writer, r *report, haveProc, haveLive bool) {
-	fmt.Fprintf(w, "server      %s (%s), %d cores\n", r.Label, r.Server, r.Cores)
+	fmt.Fprintf(w, "server      %s (%s over %s), %d cores\n", r.Label, r.Server, r.Transport, r.Cores)
 	fmt.Fprintf(w, "load        %d occupants in %d rooms, %d messages each; setup %v\n",
 		r.Occupants, r.Rooms, r.Messages, r.Setup.Round(time.Millisecond))
 	fmt.Fprintf(w, "delivered   %d of %d in %v: %.0f stanzas/s\n",
@@ -296,6 +313,7 @@ func readGoStats(heapProfile string) (goStats, error) {
 // (pid > 0) or in-process.
 type ownServer struct {
 	addr  string
+	wsURL string // its WebSocket endpoint
 	pid   int
 	stats func() (goStats, error)
 	stop  func() error
@@ -318,7 +336,12 @@ func serveChild(cpuProfile, memProfile string) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	fmt.Println(ln.Addr().String())
+	wsURL, stopWeb, err := startWeb(srv)
+	if err != nil {
+		return err
+	}
+	defer stopWeb() // after srv.Close below
+	fmt.Println(ln.Addr().String(), wsURL)
 	in := bufio.NewScanner(os.Stdin)
 	enc := json.NewEncoder(os.Stdout)
 	for in.Scan() {
@@ -373,9 +396,11 @@ func startChild(cpuProfile, memProfile string) (*ownServer, error) {
 		_ = cmd.Wait()
 		return nil, fmt.Errorf("server process did not report its address: %w", err)
 	}
+	addr, wsURL := splitAddrs(line)
 	return &ownServer{
-		addr: strings.TrimSpace(line),
-		pid:  cmd.Process.Pid,
+		addr:  addr,
+		wsURL: wsURL,
+		pid:   cmd.Process.Pid,
 		stats: func() (goStats, error) {
 			var st goStats
 			if _, err := io.WriteString(stdin, "stats\n"); err != nil {
@@ -413,12 +438,19 @@ func startInProcess(cpuProfile, memProfile string) (*ownServer, error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
+	wsURL, stopWeb, err := startWeb(srv)
+	if err != nil {
+		return nil, err
+	}
 	return &ownServer{
 		addr:  ln.Addr().String(),
+		wsURL: wsURL,
 		stats: func() (goStats, error) { return readGoStats(memProfile) },
 		stop: func() error {
 			stopProfile()
-			if err := srv.Close(); err != nil {
+			err := srv.Close()
+			stopWeb()
+			if err != nil {
 				return fmt.Errorf("close server: %w", err)
 			}
 			return <-done

@@ -19,7 +19,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -65,7 +64,8 @@ func main() {
 }
 
 // run parses args, serves until ctx ends, then shuts down cleanly. Logs go
-// to logOut; ready, when set, receives the listening address (for tests).
+// to logOut; ready, when set, receives the listening address (for tests),
+// then those of -http and -https, in that order, when set.
 func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.Addr) error {
 	fs := flag.NewFlagSet("mucd", flag.ContinueOnError)
 	fs.SetOutput(logOut)
@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	idle := fs.Duration("idle-timeout", DefaultIdleTimeout, "end sessions silent for this long, not even a whitespace keepalive (0: never)")
 	stanzaTimeout := fs.Duration("stanza-timeout", 0, "longest time one stanza may take to arrive (0: the c2s default, 30s; negative: no bound)")
 	writeTimeout := fs.Duration("write-timeout", 0, "drop a client whose socket accepts nothing for this long (0: the c2s default, 60s)")
-	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 4 MiB)")
+	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 3 MiB)")
 	maxUnauthed := fs.Int64("max-unauthed-stanza", 0, "largest stanza in bytes before a resource is bound (0: the c2s default, 10000)")
 	maxElements := fs.Int("max-elements", 0, "most elements in one stanza (0: the c2s default, 5000)")
 	maxHeaderNS := fs.Int("max-header-namespaces", 0, "most namespace declarations in a stream header (0: the c2s default, 16)")
@@ -105,10 +105,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
+	historyBytes := fs.Int("max-history-bytes", 0, "bytes of history a room keeps, oldest dropped first (0: 1 MiB)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
-	httpAddr := fs.String("http", "", "also serve the modules' HTTP routes (Server.HTTPHandler: WebSocket, BOSH...) on this TCP address")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
+	webFlags := addHTTPFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -143,7 +144,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history},
+		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes},
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
@@ -165,9 +166,6 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 			cfg.Admins = append(cfg.Admins, a)
 		}
 	}
-	if len(comps) > 0 {
-		cfg.Components = comps
-	}
 	if !*noTLS {
 		// The domain is checked (as New does) before a certificate is
 		// made for it.
@@ -181,6 +179,10 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		}
 		cfg.TLS = tc
 	}
+	if len(comps) > 0 {
+		cfg.Components = comps
+	}
+	cfg.Services.HTTPBaseURL = webFlags.baseURL()
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -195,20 +197,20 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		<-done
 		return err
 	}
-	if *httpAddr != "" {
-		hl, err := net.Listen("tcp", *httpAddr)
-		if err != nil {
-			_ = srv.Close()
-			<-done
-			return fmt.Errorf("listen -http: %w", err)
-		}
-		hs := &http.Server{Handler: srv.HTTPHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = hs.Serve(hl) }()
-		defer hs.Close()
-		log.Info("mucd: http", "addr", hl.Addr().String())
+	webs, err := startHTTP(webFlags, srv, log)
+	if err != nil {
+		_ = srv.Close()
+		<-done
+		return err
 	}
+	defer webs.shutdown() // after srv.Close below
 	if ready != nil {
 		ready <- ln.Addr()
+		if webs != nil {
+			for _, a := range webs.addrs {
+				ready <- a
+			}
+		}
 	}
 	log.Info("mucd: ready", "addr", ln.Addr().String(), "domain", srv.Domain(), "muc", srv.MUCDomain(), "any_password", cfg.AnyPassword)
 	switch {

@@ -80,6 +80,11 @@ func info(r *module.Registrar, q *module.Request) {
 			p.AddChild(NSInfo, "feature", "var", f.Var)
 		}
 	}
+	for _, x := range r.InfoExtensions() {
+		if x.Where&where != 0 {
+			p.Append(x.Form.Copy())
+		}
+	}
 	q.Reply(res)
 }
 

@@ -16,6 +16,7 @@
 //   node mucpeer.js owner|guest --host H --port P --jid alice@localhost
 //     --room r@conference.localhost --nick alice --peer-jid bob@localhost
 //     --peer-nick bob [--password pw] [--timeout 20] [--verbose]
+//     [--service ws://H:P/xmpp-websocket]
 //
 // STARTTLS is used when offered, without checking the certificate (the test
 // servers use self-signed ones).
@@ -38,6 +39,9 @@ try {
     options: {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "5222" },
+      // A service URL instead of xmpp://host:port, e.g. ws://h:p/xmpp-websocket
+      // for XMPP over WebSocket (RFC 7395; Node 20 needs --experimental-websocket).
+      service: { type: "string" },
       jid: { type: "string" },
       password: { type: "string", default: "password" },
       resource: { type: "string", default: "xmppjs" },
@@ -74,7 +78,7 @@ function step(text) {
 }
 
 const xmpp = client({
-  service: `xmpp://${opts.host}:${opts.port}`,
+  service: opts.service ?? `xmpp://${opts.host}:${opts.port}`,
   domain: me.domain,
   resource: opts.resource,
   // xmpp.js refuses PLAIN on a plain-text stream; the test servers without

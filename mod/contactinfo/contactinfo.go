@@ -1,0 +1,48 @@
+// Package contactinfo is XEP-0157 Contact Addresses for XMPP Services: the
+// server's disco#info carries a serverinfo form (XEP-0128) with the
+// addresses to reach its admins, abuse desk, support and so on, as Prosody's
+// mod_server_contact_info publishes them.
+package contactinfo
+
+import (
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// FormType is the XEP-0157 form's FORM_TYPE.
+const FormType = "http://jabber.org/network/serverinfo"
+
+const nsData = "jabber:x:data"
+
+// Kinds are the address kinds of XEP-0157's registry, in the order the
+// form lists them (Prosody's order, alphabetical).
+var Kinds = []string{"abuse", "admin", "feedback", "sales", "security", "status", "support"}
+
+// Module publishes Addresses; its Name is "contactinfo". Addresses maps a
+// kind (see Kinds) to its URIs (mailto:, xmpp:, https:...); every kind gets
+// a field, empty when it has no address, as Prosody renders it.
+type Module struct {
+	Addresses map[string][]string
+}
+
+// Name implements module.Module.
+func (Module) Name() string { return "contactinfo" }
+
+// Register implements module.Module.
+func (m Module) Register(r *module.Registrar) error {
+	r.InfoExtension(module.OnServer, Form(m.Addresses))
+	return nil
+}
+
+// Form builds the serverinfo form for addresses.
+func Form(addresses map[string][]string) *xmlnode.Element {
+	x := xmlnode.New(nsData, "x", "type", "result")
+	x.AddChild(nsData, "field", "type", "hidden", "var", "FORM_TYPE").AddChild(nsData, "value").SetText(FormType)
+	for _, k := range Kinds {
+		f := x.AddChild(nsData, "field", "type", "list-multi", "var", k+"-addresses")
+		for _, uri := range addresses[k] {
+			f.AddChild(nsData, "value").SetText(uri)
+		}
+	}
+	return x
+}
