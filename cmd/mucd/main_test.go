@@ -9,7 +9,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -273,39 +272,5 @@ func TestLockTimeoutFlag(t *testing.T) {
 		if got := mucLockTimeout(tt.flag); got != tt.want {
 			t.Errorf("-room-lock-timeout %v gives MUCLockTimeout %v, want %v", tt.flag, got, tt.want)
 		}
-	}
-}
-
-// TestHTTPFlag: -http serves Server.HTTPHandler (the modules' mux: a path
-// nobody registered is its 404) until mucd stops.
-func TestHTTPFlag(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var logs syncBuffer
-	ready := make(chan net.Addr, 1)
-	result := make(chan error, 1)
-	go func() {
-		result <- run(ctx, []string{"-addr", "127.0.0.1:0", "-http", "127.0.0.1:0", "-data-dir", t.TempDir()}, &logs, ready)
-	}()
-	select {
-	case <-ready:
-	case err := <-result:
-		t.Fatalf("run: %v", err)
-	}
-	_, rest, ok := strings.Cut(logs.String(), `msg="mucd: http" addr=`)
-	if !ok {
-		t.Fatalf("no http address logged:\n%s", logs.String())
-	}
-	addr, _, _ := strings.Cut(rest, "\n")
-	resp, err := http.Get("http://" + strings.TrimSpace(addr) + "/nothing-here")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("GET: %s, want the mux's 404", resp.Status)
-	}
-	cancel()
-	if err := <-result; err != nil {
-		t.Fatalf("run: %v", err)
 	}
 }
