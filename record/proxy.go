@@ -719,6 +719,12 @@ func (s *session) fromClient(e *xmlnode.Element) {
 			s.negotiation[e.Attrib("id")] = true
 			res := b.ChildText(nsBind, "resource")
 			s.r.setClient(func() { s.info.Resource = res })
+			// The client "connects" here, before the server acts on the
+			// bind: what binding does to others (a resource conflict
+			// ending another stream) comes after it. The JID comes with
+			// the result; a client whose bind fails has none and is
+			// left out of the script.
+			s.r.add(Event{Kind: Connected, Client: s.info})
 			return
 		}
 		if e.Child(nsSession, "session") != nil {
@@ -738,8 +744,8 @@ func (s *session) bound() bool {
 	return s.info.JID != ""
 }
 
-// fromServer records a stanza the client received; the bind result makes
-// the client "connect" in the script.
+// fromServer records a stanza the client received; the bind result gives
+// the client its JID.
 func (s *session) fromServer(e *xmlnode.Element) {
 	if !isStanza(e) {
 		return
@@ -749,7 +755,6 @@ func (s *session) fromServer(e *xmlnode.Element) {
 			full := strings.TrimSpace(b.ChildText(nsBind, "jid"))
 			s.r.setClient(func() { s.info.JID = full })
 			s.log.Info("record: client bound", "jid", full)
-			s.r.add(Event{Kind: Connected, Client: s.info})
 		}
 		return
 	}
