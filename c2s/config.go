@@ -192,6 +192,14 @@ type Authenticator interface {
 	SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool)
 }
 
+// AddrAuthenticator is an Authenticator that wants the peer's address with
+// a PLAIN check: one that creates accounts on first login (any-password
+// mode) caps how many one address may create. Sessions use it when the
+// Authenticator implements it.
+type AddrAuthenticator interface {
+	CheckPlainFrom(remote net.Addr, username, password string) bool
+}
+
 // AuthThrottle slows down password guessing, per account and per peer
 // address. A peer or account it holds back gets the SASL failure
 // temporary-auth-failure (RFC 6120 section 6.5.12) without its credentials

@@ -2,6 +2,7 @@ package c2s
 
 import (
 	"encoding/xml"
+	"net"
 	"time"
 
 	"mellium.im/xmpp/stream"
@@ -16,6 +17,10 @@ import (
 type Feature struct {
 	// Offer returns the element to advertise on s, or nil for none.
 	Offer func(s *Session) *xmlnode.Element
+	// PreAuth offers the feature before authentication instead, next to
+	// the SASL mechanisms (XEP-0077's <register/>), where STARTTLS does
+	// not withhold it.
+	PreAuth bool
 }
 
 // Stage says when an ElementHandler may receive its element.
@@ -28,6 +33,9 @@ const (
 	// Bound: on a bound session, between stanzas (XEP-0198's <enable/>,
 	// <r/> and <a/>).
 	Bound
+	// Unauthenticated: before SASL succeeds (XEP-0077 in-band
+	// registration's iqs); never while STARTTLS is required and not done.
+	Unauthenticated
 )
 
 // ElementHandler handles a top-level element of a client stream that is
@@ -55,6 +63,14 @@ func (c *Config) elementHandler(el *xmlnode.Element, stage Stage) *ElementHandle
 	}
 	return nil
 }
+
+// WriteNegotiation writes el to the peer at once, for an ElementHandler of
+// the Unauthenticated or Authenticated stage, when no outbound queue exists
+// yet (a bound session uses Send).
+func (s *Session) WriteNegotiation(el *xmlnode.Element) error { return s.write(el) }
+
+// RemoteAddr is the peer's address (for per-address limits).
+func (s *Session) RemoteAddr() net.Addr { return s.raw.RemoteAddr() }
 
 // Abort makes every pending read and write of the connection fail now,
 // for a shutdown whose time is up: a client that stopped reading no

@@ -187,10 +187,22 @@ func (s *Session) features() *xmlnode.Element {
 		for _, name := range s.cfg.mechanisms() {
 			m.AddChild(NSSASL, "mechanism").SetText(name)
 		}
+		// The host's pre-authentication features: XEP-0077 <register/>.
+		for _, feat := range s.cfg.Features {
+			if !feat.PreAuth {
+				continue
+			}
+			if el := feat.Offer(s); el != nil {
+				f.Append(el)
+			}
+		}
 	default:
 		f.AddChild(NSBind, "bind")
 		// The host's features: legacy session, roster versioning...
 		for _, feat := range s.cfg.Features {
+			if feat.PreAuth {
+				continue
+			}
 			if el := feat.Offer(s); el != nil {
 				f.Append(el)
 			}
@@ -234,6 +246,10 @@ func (s *Session) negotiateStep() (restart bool, err error) {
 			// Anything else before bind (e.g. an early session iq): RFC
 			// 6120 section 7.1 says the client must bind first.
 			if err := s.write(errorReply(el, "wait", "not-allowed")); err != nil {
+				return false, err
+			}
+		case s.user == "" && !(s.cfg.RequireTLS && !s.secure) && s.cfg.elementHandler(el, Unauthenticated) != nil:
+			if err := s.cfg.elementHandler(el, Unauthenticated).Handle(s, el); err != nil {
 				return false, err
 			}
 		case s.user != "" && s.cfg.elementHandler(el, Authenticated) != nil:

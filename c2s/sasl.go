@@ -80,7 +80,7 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 			badAuthz = true
 			return false
 		}
-		if !allow(name) || !s.cfg.Auth.CheckPlain(name, string(pass)) {
+		if !allow(name) || !s.checkPlain(name, string(pass)) {
 			return false
 		}
 		user = name
@@ -169,6 +169,15 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 			return false, nil
 		}
 	}
+}
+
+// checkPlain verifies PLAIN credentials, with the peer's address when the
+// Authenticator takes it.
+func (s *Session) checkPlain(name, pass string) bool {
+	if a, ok := s.cfg.Auth.(AddrAuthenticator); ok {
+		return a.CheckPlainFrom(s.raw.RemoteAddr(), name, pass)
+	}
+	return s.cfg.Auth.CheckPlain(name, pass)
 }
 
 // step calls neg.Step, turning a panic inside the SASL library (which parses

@@ -21,12 +21,13 @@ const (
 	SessionBound
 	SessionUnbinding
 	SessionUnbound
+	AccountRemoved
 	// NumHookKinds is how many hook points there are (for tables).
 	NumHookKinds
 )
 
 var hookNames = [NumHookKinds]string{"message sent", "message delivered", "presence sent", "presence delivered",
-	"iq sent", "iq delivered", "initial presence", "session bound", "session unbinding", "session unbound"}
+	"iq sent", "iq delivered", "initial presence", "session bound", "session unbinding", "session unbound", "account removed"}
 
 func (k HookKind) String() string {
 	if k < NumHookKinds {
@@ -83,6 +84,7 @@ type HookEntry struct {
 	Delivered DeliveredHook
 	Session   SessionHook
 	Unbinding UnbindingHook
+	Account   AccountHook
 }
 
 func (r *Registrar) hook(h HookEntry) {

@@ -182,11 +182,13 @@ type Registrar struct {
 	features   []Feature
 	identities []IdentityEntry
 	infoExt    []InfoExtension
+	discoNodes []DiscoNode
 	streamF    []StreamFeature
 	streamE    []StreamElement
 	components []ComponentReg
 	http       []HTTPRoute
 	contacts   Contacts
+	disco      []DiscoItems
 	closers    []func()
 	errs       []error
 }
@@ -200,6 +202,8 @@ type Env struct {
 	Router component.AddressedRouter
 	// Logger is the server's logger.
 	Logger *slog.Logger
+	// Locked runs a function with the router's lock held (Registrar.Locked).
+	Locked func(fn func(c Context))
 }
 
 // NewRegistrar returns an empty Registrar for a server described by env.

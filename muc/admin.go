@@ -89,7 +89,10 @@ func (r *room) handleAdminGet(st *xmlnode.Element, from string, q *xmlnode.Eleme
 				if r.affs[bare] != aff {
 					continue
 				}
-				child(res, nsMUCAdmin, "item", "", "affiliation", affAttr, "jid", bare, "nick", r.reserved[bare])
+				it := child(res, nsMUCAdmin, "item", "", "affiliation", affAttr, "jid", bare, "nick", r.reserved[bare])
+				if why := r.banReasons[bare]; why != "" && aff == affOutcast {
+					child(it, nsMUCAdmin, "reason", why)
+				}
 			}
 			r.svc.route(iqResult(st, res))
 			return
@@ -169,6 +172,7 @@ func (r *room) setAffiliation(actor, target, affName, reason string, reserve *st
 	}
 
 	r.setAffiliationRaw(target, aff)
+	r.keepBanReason(target, aff, reason)
 	switch {
 	case aff == affNone || clearData:
 		delete(r.reserved, target)

@@ -178,7 +178,7 @@ func TestKickBanVoice(t *testing.T) {
 			<status code='301'/><item affiliation='outcast' role='none' jid='juliet@localhost/balcony'><actor nick='Romeo'/><reason>Out</reason></item><status code='110'/></x></presence>`,
 		`<iq type='result' id='b1'/>`)
 	h.expect(h.send(romeo, `<iq type='get' id='l1' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast'/></query></iq>`),
-		`<iq type='result' id='l1'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' jid='juliet@localhost'/></query></iq>`)
+		`<iq type='result' id='l1'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='outcast' jid='juliet@localhost'><reason>Out</reason></item></query></iq>`)
 }
 
 func TestInviteAndDecline(t *testing.T) {

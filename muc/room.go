@@ -30,6 +30,8 @@ type room struct {
 	affOrder []string
 	// reserved maps bare JIDs to their registered nickname (muc#register).
 	reserved map[string]string
+	// banReasons maps outcasts to the reason given for the ban (banreason.go).
+	banReasons map[string]string
 
 	occupants map[string]*occupant // by in-room JID
 	order     []string             // in-room JIDs in join order
@@ -225,6 +227,9 @@ func (r *room) stampOccupantID(st *xmlnode.Element, bare string) {
 
 // setAffiliationRaw records affiliation a for bare (affNone deletes it).
 func (r *room) setAffiliationRaw(bare string, a affiliation) {
+	if a != affOutcast {
+		delete(r.banReasons, bare)
+	}
 	if a == affNone {
 		if _, ok := r.affs[bare]; ok {
 			delete(r.affs, bare)

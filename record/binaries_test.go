@@ -88,7 +88,7 @@ func TestEndToEndWithBinaries(t *testing.T) {
 	if os.Getenv("CI") != "true" && os.Getenv("MUCTEST_E2E") != "1" {
 		t.Skip("builds cmd/mucd and cmd/muctest: runs under CI=true or MUCTEST_E2E=1")
 	}
-	need(t, slixmppMissing())
+	need(t, slixmpp.missing())
 	dir := t.TempDir()
 	bins := goBuild(t, dir, "../cmd/mucd", "../cmd/muctest")
 	mucd, muctest := bins[0], bins[1]
@@ -107,14 +107,14 @@ func TestEndToEndWithBinaries(t *testing.T) {
 
 	host, port, _ := net.SplitHostPort(recAddr)
 	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost"}
-	guest := startPeer(t, ctx, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
+	guest := startPeer(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
 		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet")...)
 	select {
 	case <-guest.ready:
 	case <-guest.eof:
 		t.Fatalf("the guest exited before READY: %v", guest.wait())
 	}
-	owner := startPeer(t, ctx, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
+	owner := startPeer(t, ctx, slixmpp, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
 		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo")...)
 	oerr, gerr := owner.wait(), guest.wait()
 	if oerr != nil || gerr != nil {

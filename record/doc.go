@@ -26,5 +26,14 @@
 // Every client JID is written as ${Name's JID} or ${Name's full JID}. In
 // what a client receives, ids the server made up and timestamps become
 // {scansion:any}, as do session ids, and timestamp text is dropped, so the
-// script passes again on a fresh server; ids a client chose are kept.
+// script passes again on a fresh server; ids a client chose are kept. With
+// Recording.Captures (muctest record's default) a made-up value received
+// more than once becomes {scansion:capture:NAME} instead, so the replay
+// checks that the server keeps it equal (one occupant-id per occupant, one
+// stanza-id per groupchat message). Sets that servers send in no fixed
+// order (MUC status codes, the values of list-multi form fields) are
+// marked scansion:strict="false". The end of a client's stream is written
+// as the script verb for what happened: "disconnects" (closing handshake),
+// "'s connection drops" (no </stream:stream>), or "receives stream
+// error: CONDITION" (the server ended it).
 package record

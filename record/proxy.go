@@ -295,6 +295,7 @@ type session struct {
 	info   *ClientInfo
 	client net.Conn
 	up     net.Conn
+	rawUp  net.Conn      // up before STARTTLS, as registered for Close
 	cin    *streamReader // from the client
 	uin    *streamReader // from the server
 	log    *slog.Logger
@@ -329,6 +330,14 @@ func (r *Recorder) serveConn(c net.Conn) {
 	s := &session{r: r, client: c, log: r.log.With("client", c.RemoteAddr().String()), negotiation: map[string]bool{}}
 	if err := s.run(); err != nil && !errors.Is(err, net.ErrClosed) {
 		s.log.Info("record: connection ended", "err", err)
+	}
+	// The upstream connection, however far the session got.
+	if s.up != nil {
+		s.up.Close()
+		r.mu.Lock()
+		delete(r.conns, s.up)
+		delete(r.conns, s.rawUp)
+		r.mu.Unlock()
 	}
 }
 
@@ -384,6 +393,7 @@ func (s *session) run() error {
 			return fmt.Errorf("client negotiation: %w", err)
 		}
 		if it.kind != itemElement {
+			s.writeClient([]byte(streamTail))
 			return errors.New("client closed the stream during negotiation")
 		}
 		if it.el.Name.Space == nsTLS && it.el.Name.Local == "starttls" && !clientTLS && s.r.tls != nil {
@@ -425,7 +435,7 @@ func (s *session) dialUpstream(deadline time.Time, domain string) (*xmlnode.Elem
 	if err != nil {
 		return nil, fmt.Errorf("upstream %s: %w", s.r.cfg.Upstream, err)
 	}
-	s.up = up
+	s.up, s.rawUp = up, up
 	s.r.mu.Lock()
 	closed := s.r.closed
 	if !closed {
@@ -576,10 +586,6 @@ func (s *session) relay() error {
 	upDone := make(chan error, 1)
 	go func() { upDone <- s.relayUpstream() }()
 	cerr := s.relayClient()
-	s.wmu.Lock()
-	cond := s.upstreamError
-	s.wmu.Unlock()
-	s.r.add(Event{Kind: Disconnected, Client: s.info, Dropped: !s.closedStream && cond == "", StreamError: cond})
 	var uerr error
 	select {
 	case uerr = <-upDone:
@@ -589,13 +595,19 @@ func (s *session) relay() error {
 		uerr = <-upDone
 	}
 	s.up.Close()
-	s.r.mu.Lock()
-	delete(s.r.conns, s.up)
-	s.r.mu.Unlock()
 	if cerr != nil {
 		return cerr
 	}
 	return uerr
+}
+
+// disconnected records the end of the client's stream: closed by the
+// client, dropped, or ended by the server with a stream error.
+func (s *session) disconnected() {
+	s.wmu.Lock()
+	cond := s.upstreamError
+	s.wmu.Unlock()
+	s.r.add(Event{Kind: Disconnected, Client: s.info, Dropped: !s.closedStream && cond == "", StreamError: cond})
 }
 
 // relayClient forwards what the client sends until its stream ends.
@@ -604,6 +616,9 @@ func (s *session) relayClient() error {
 		it, err := s.cin.next()
 		if err != nil {
 			s.inputError(err)
+			// Recorded before the server can react to the close, so
+			// that what it sends others because of it comes after.
+			s.disconnected()
 			s.up.Close()
 			if errors.Is(err, io.EOF) {
 				return nil
@@ -617,6 +632,7 @@ func (s *session) relayClient() error {
 			out = header("to", attr(h, "to"), "from", attr(h, "from"), "version", attr(h, "version"), "xml:lang", lang(h))
 		case itemEnd:
 			s.closedStream = true
+			s.disconnected()
 			s.up.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			_, err := io.WriteString(s.up, streamTail)
 			return err
@@ -703,6 +719,12 @@ func (s *session) fromClient(e *xmlnode.Element) {
 			s.negotiation[e.Attrib("id")] = true
 			res := b.ChildText(nsBind, "resource")
 			s.r.setClient(func() { s.info.Resource = res })
+			// The client "connects" here, before the server acts on the
+			// bind: what binding does to others (a resource conflict
+			// ending another stream) comes after it. The JID comes with
+			// the result; a client whose bind fails has none and is
+			// left out of the script.
+			s.r.add(Event{Kind: Connected, Client: s.info})
 			return
 		}
 		if e.Child(nsSession, "session") != nil {
@@ -722,8 +744,8 @@ func (s *session) bound() bool {
 	return s.info.JID != ""
 }
 
-// fromServer records a stanza the client received; the bind result makes
-// the client "connect" in the script.
+// fromServer records a stanza the client received; the bind result gives
+// the client its JID.
 func (s *session) fromServer(e *xmlnode.Element) {
 	if !isStanza(e) {
 		return
@@ -733,7 +755,6 @@ func (s *session) fromServer(e *xmlnode.Element) {
 			full := strings.TrimSpace(b.ChildText(nsBind, "jid"))
 			s.r.setClient(func() { s.info.JID = full })
 			s.log.Info("record: client bound", "jid", full)
-			s.r.add(Event{Kind: Connected, Client: s.info})
 		}
 		return
 	}

@@ -313,8 +313,16 @@ func TestStreamErrorFromServerIsNoted(t *testing.T) {
 	second.Close()
 	<-rec.Done()
 	out := string(rec.Script())
-	if !strings.Contains(out, "# The server ended Romeo's stream with the stream error <conflict/>.\n\nRomeo disconnects") {
-		t.Errorf("the conflict is not noted:\n%s", out)
+	if !strings.Contains(out, "\nRomeo receives stream error: conflict\n") || strings.Contains(out, "Romeo disconnects") {
+		t.Errorf("the conflict is not in the script:\n%s", out)
+	}
+	// The script pins it: replayed, Juliet's login ends Romeo's stream.
+	s, err := script.Parse("conflict.scs", strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if res := script.RunInProcess(context.Background(), s, script.DefaultServerConfig(), script.Options{}); !res.Passed() {
+		t.Fatalf("the recorded conflict does not replay: %v\n%s", res.Failure, out)
 	}
 }
 

@@ -60,7 +60,41 @@ var slixmppMissing = sync.OnceValue(func() string {
 	return ""
 })
 
-// peer is a running mucpeer.py.
+// mucpeerJS is the xmpp.js side of the same test.
+var mucpeerJS = filepath.Join("..", "realclients", "testdata", "xmppjs", "mucpeer.js")
+
+// clientLib is a real client library that plays one side of the session.
+type clientLib struct {
+	name     string
+	resource string // the resource its mucpeer script binds
+	missing  func() string
+	command  func(ctx context.Context, role string, args ...string) *exec.Cmd
+}
+
+var slixmpp = clientLib{
+	name: "slixmpp", resource: "slixmpp", missing: slixmppMissing,
+	command: func(ctx context.Context, role string, args ...string) *exec.Cmd {
+		return exec.CommandContext(ctx, debianPython, append([]string{mucpeer, role}, args...)...)
+	},
+}
+
+var xmppjs = clientLib{
+	name: "xmpp.js", resource: "xmppjs",
+	missing: func() string {
+		if _, err := exec.LookPath("node"); err != nil {
+			return "node is not in PATH; xmpp.js needs Node 20 or later"
+		}
+		if _, err := os.Stat(filepath.Join("..", "realclients", "testdata", "xmppjs", "node_modules", "@xmpp", "client")); err != nil {
+			return "@xmpp/client is not installed; run: (cd realclients/testdata/xmppjs && npm ci)"
+		}
+		return ""
+	},
+	command: func(ctx context.Context, role string, args ...string) *exec.Cmd {
+		return exec.CommandContext(ctx, "node", append([]string{mucpeerJS, role}, args...)...)
+	},
+}
+
+// peer is a running mucpeer script.
 type peer struct {
 	name  string
 	cmd   *exec.Cmd
@@ -69,10 +103,10 @@ type peer struct {
 	eof   chan struct{} // closed when its stdout is drained
 }
 
-func startPeer(t *testing.T, ctx context.Context, role string, args ...string) *peer {
+func startPeer(t *testing.T, ctx context.Context, lib clientLib, role string, args ...string) *peer {
 	t.Helper()
-	p := &peer{name: "slixmpp " + role, ready: make(chan struct{}), eof: make(chan struct{})}
-	p.cmd = exec.CommandContext(ctx, debianPython, append([]string{mucpeer, role, "--timeout", fmt.Sprint(peerTimeout.Seconds())}, args...)...)
+	p := &peer{name: lib.name + " " + role, ready: make(chan struct{}), eof: make(chan struct{})}
+	p.cmd = lib.command(ctx, role, append([]string{"--timeout", fmt.Sprint(peerTimeout.Seconds())}, args...)...)
 	p.cmd.WaitDelay = time.Second
 	p.cmd.Stderr = &p.out
 	stdout, err := p.cmd.StdoutPipe()
@@ -106,25 +140,26 @@ func (p *peer) wait() error {
 	return nil
 }
 
-// recordSlixmppSession runs the two-client MUC exchange through a
-// recorder in front of upstream and returns the script it wrote.
-func recordSlixmppSession(t *testing.T, upstream string) []byte {
+// recordSession runs the two-client MUC exchange through a recorder in
+// front of upstream, the room owned by owner and the guest played by
+// slixmpp, and returns the script it wrote.
+func recordSession(t *testing.T, upstream string, owner clientLib) []byte {
 	t.Helper()
-	rec, addr, _ := startRecorder(t, Config{Upstream: upstream, Title: "slixmpp: two clients create a room, join and chat"})
+	rec, addr, _ := startRecorder(t, Config{Upstream: upstream, Captures: true, Title: owner.name + " and slixmpp: two clients create a room, join and chat"})
 	host, port, _ := net.SplitHostPort(addr)
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout+5*time.Second)
 	defer cancel()
 	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost"}
-	guest := startPeer(t, ctx, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
+	guest := startPeer(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
 		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet")...)
 	select {
 	case <-guest.ready:
 	case <-guest.eof:
 		t.Fatalf("the guest exited before READY: %v", guest.wait())
 	}
-	owner := startPeer(t, ctx, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
+	own := startPeer(t, ctx, owner, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
 		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo")...)
-	oerr := owner.wait()
+	oerr := own.wait()
 	if oerr != nil {
 		cancel()
 	}
@@ -137,7 +172,7 @@ func recordSlixmppSession(t *testing.T, upstream string) []byte {
 
 // parseRecorded parses a recorded script and checks what any recording
 // of this session must hold.
-func parseRecorded(t *testing.T, out []byte) *script.Script {
+func parseRecorded(t *testing.T, out []byte, owner clientLib) *script.Script {
 	t.Helper()
 	s, err := script.Parse("session.scs", bytes.NewReader(out))
 	if err != nil {
@@ -145,11 +180,13 @@ func parseRecorded(t *testing.T, out []byte) *script.Script {
 	}
 	for _, want := range []string{
 		"[Client] Romeo\n\tjid: romeo@localhost/slixmpp\n\tpassword: montague\n",
-		"[Client] Juliet\n\tjid: juliet@localhost/slixmpp\n\tpassword: capulet\n",
+		"[Client] Juliet\n\tjid: juliet@localhost/" + owner.resource + "\n\tpassword: capulet\n",
 		`<invite to="${Romeo's JID}">`,
 		"<body>hello from juliet</body>",
 		"<body>hello from romeo</body>",
 		"Romeo disconnects",
+		// The room's stanza-id of a message both occupants get.
+		"{scansion:capture:",
 	} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("the recorded script lacks %q:\n%s", want, out)
@@ -163,21 +200,29 @@ func parseRecorded(t *testing.T, out []byte) *script.Script {
 	return s
 }
 
-// TestSlixmppSessionInProcess records the session in front of our server
-// (as cmd/mucd runs it by default: any password, MUC at
-// conference.localhost) and replays the script on a fresh in-process
-// server, as `muctest FILE` does.
-func TestSlixmppSessionInProcess(t *testing.T) {
-	need(t, slixmppMissing())
-	srv := servertest.New(t, server.Config{})
-	out := recordSlixmppSession(t, srv.Addr().String())
-	s := parseRecorded(t, out)
-	// Not strict: when both clients leave at once, which of them still
-	// saw the other's unavailable presence is a race of the recorded
-	// session, not something a replay can pin.
-	res := script.RunInProcess(context.Background(), s, script.DefaultServerConfig(), script.Options{})
-	if !res.Passed() {
-		t.Fatalf("the recorded script fails on a fresh server:\n%v\n\nscript:\n%s", res.Failure, out)
+// owners are the libraries that own the room in the recorded sessions.
+var owners = []clientLib{slixmpp, xmppjs}
+
+// TestSessionInProcess records the session in front of our server (as
+// cmd/mucd runs it by default: any password, MUC at conference.localhost)
+// and replays the script on a fresh in-process server, as `muctest FILE`
+// does.
+func TestSessionInProcess(t *testing.T) {
+	for _, owner := range owners {
+		t.Run(owner.name, func(t *testing.T) {
+			need(t, slixmpp.missing())
+			need(t, owner.missing())
+			srv := servertest.New(t, server.Config{})
+			out := recordSession(t, srv.Addr().String(), owner)
+			s := parseRecorded(t, out, owner)
+			// Not strict: when both clients leave at once, which of them
+			// still saw the other's unavailable presence is a race of the
+			// recorded session, not something a replay can pin.
+			res := script.RunInProcess(context.Background(), s, script.DefaultServerConfig(), script.Options{})
+			if !res.Passed() {
+				t.Fatalf("the recorded script fails on a fresh server:\n%v\n\nscript:\n%s", res.Failure, out)
+			}
+		})
 	}
 }
 
@@ -235,20 +280,22 @@ func startProsody(t *testing.T, start string) string {
 	return "127.0.0.1:" + port
 }
 
-// TestSlixmppSessionProsody records the session in front of a Prosody 0.12
-// and replays the script against another, fresh, Prosody.
-func TestSlixmppSessionProsody(t *testing.T) {
-	need(t, slixmppMissing())
-	start := prosodyStart(t)
-	if testing.Short() {
-		t.Skip("-short: no Prosody")
-	}
-	recorded := startProsody(t, start)
-	fresh := startProsody(t, start)
-	out := recordSlixmppSession(t, recorded)
-	s := parseRecorded(t, out)
-	res := script.Run(context.Background(), s, script.Options{Addr: fresh, Domain: "localhost"})
-	if !res.Passed() {
-		t.Fatalf("the script recorded on Prosody fails on a fresh Prosody:\n%v\n\nscript:\n%s", res.Failure, out)
+// TestSessionProsody records the session in front of a Prosody 0.12 and
+// replays the script against another, fresh, Prosody.
+func TestSessionProsody(t *testing.T) {
+	for _, owner := range owners {
+		t.Run(owner.name, func(t *testing.T) {
+			need(t, slixmpp.missing())
+			need(t, owner.missing())
+			start := prosodyStart(t)
+			recorded := startProsody(t, start)
+			fresh := startProsody(t, start)
+			out := recordSession(t, recorded, owner)
+			s := parseRecorded(t, out, owner)
+			res := script.Run(context.Background(), s, script.Options{Addr: fresh, Domain: "localhost"})
+			if !res.Passed() {
+				t.Fatalf("the script recorded on Prosody fails on a fresh Prosody:\n%v\n\nscript:\n%s", res.Failure, out)
+			}
+		})
 	}
 }

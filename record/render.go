@@ -27,7 +27,8 @@ type Recording struct {
 	// Captures writes a made-up value that a client receives more than
 	// once (an occupant-id, a stanza-id) as {scansion:capture:NAME} rather
 	// than {scansion:any}, so that a replay checks the server keeps it
-	// the same. It needs a runner that knows captures.
+	// the same. It needs a runner that knows captures, as muctest's does
+	// (muctest record sets it unless -captures=false).
 	Captures bool
 }
 
@@ -176,6 +177,20 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// streamConditions are the stream error conditions of RFC 6120 section
+// 4.9.3, the ones a script can name.
+var streamConditions = map[string]bool{}
+
+func init() {
+	for _, c := range strings.Fields(`bad-format bad-namespace-prefix conflict connection-timeout host-gone
+		host-unknown improper-addressing internal-server-error invalid-from invalid-namespace invalid-xml
+		not-authorized not-well-formed policy-violation remote-connection-failed reset resource-constraint
+		restricted-xml see-other-host system-shutdown undefined-condition unsupported-encoding
+		unsupported-feature unsupported-stanza-type unsupported-version`) {
+		streamConditions[c] = true
+	}
+}
+
 // replyKey names an iq exchange of one client.
 type replyKey struct {
 	c  *ClientInfo
@@ -233,12 +248,16 @@ func (rn *renderer) writeSteps(b *strings.Builder, volatile func(attr, v string)
 			open = nil
 			gone[c] = true
 			switch {
+			case streamConditions[e.StreamError]:
+				fmt.Fprintf(b, "\n%s receives stream error: %s\n", name, e.StreamError)
 			case e.StreamError != "":
-				fmt.Fprintf(b, "\n# The server ended %s's stream with the stream error <%s/>.\n", name, oneLine(e.StreamError))
+				// Not a condition RFC 6120 defines: any stream error.
+				fmt.Fprintf(b, "\n%s receives stream error\n", name)
 			case e.Dropped:
-				fmt.Fprintf(b, "\n# %s's connection dropped here, without </stream:stream>.\n", name)
+				fmt.Fprintf(b, "\n%s's connection drops\n", name)
+			default:
+				fmt.Fprintf(b, "\n%s disconnects\n", name)
 			}
-			fmt.Fprintf(b, "\n%s disconnects\n", name)
 		case Sent:
 			st := e.Stanza
 			if st.Name.Local == "iq" {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"hash"
 	"iter"
+	"net"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
@@ -81,7 +82,7 @@ func (s *Router) accountLocked(name string) *account {
 	if a := s.accounts[name]; a != nil {
 		return a
 	}
-	if !s.anyPassword || name == "" {
+	if !s.anyPassword || name == "" || !s.mayCreateLocked("") {
 		return nil
 	}
 	a := newAccount(s, name, "")
@@ -93,12 +94,21 @@ func (s *Router) accountLocked(name string) *account {
 type authenticator Router
 
 func (a *authenticator) CheckPlain(username, password string) bool {
+	return a.CheckPlainFrom(nil, username, password)
+}
+
+// CheckPlainFrom implements c2s.AddrAuthenticator: CheckPlain, with the
+// caps on accounts made on first login counted per address (newcaps.go).
+func (a *authenticator) CheckPlainFrom(remote net.Addr, username, password string) bool {
 	s := (*Router)(a)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	acct := s.accounts[username]
 	if s.anyPassword {
 		if acct == nil {
+			if !s.mayCreateLocked(hostOf(remote)) {
+				return false
+			}
 			acct = newAccount(s, username, password)
 			s.accounts[username] = acct
 		}

@@ -103,7 +103,7 @@ func (s *Router) requestPayload(tx *txn, st *xmlnode.Element) *xmlnode.Element {
 // request for the Self or Account handlers. self says whether the sender
 // is the account's owner.
 func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid.JID, self bool) {
-	if t := st.Attrib("type"); (t == "result" || t == "error") && s.answered(tx, st) {
+	if t := st.Attrib("type"); (t == "result" || t == "error") && s.answered(tx, st, acct.name+"@"+s.domain) {
 		return
 	}
 	payload := s.requestPayload(tx, st)
@@ -132,7 +132,7 @@ func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid
 // serverIQ answers an iq addressed to the server's domain: a SendIQ
 // answer, or a request for the Domain handlers.
 func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
-	if t := st.Attrib("type"); (t == "result" || t == "error") && s.answered(tx, st) {
+	if t := st.Attrib("type"); (t == "result" || t == "error") && s.answered(tx, st, s.domain) {
 		return
 	}
 	payload := s.requestPayload(tx, st)

@@ -1,6 +1,8 @@
 package router
 
 import (
+	"time"
+
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -176,7 +178,7 @@ func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 	}
 
 	initial := !ss.available()
-	ss.presence = st.Copy()
+	ss.presence = s.storedPresence(st)
 	ss.priority = parsePriority(st)
 	if !initial {
 		return
@@ -192,6 +194,22 @@ func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 	}
 	s.runSession(tx, module.InitialPresence, false, ss)
 }
+
+// storedPresence is the copy of a session's broadcast presence that the
+// router keeps to answer probes, new subscribers and the user's later
+// resources: stamped with an XEP-0203 <delay from=domain/> saying when the
+// server received it, as Prosody trunk does (its blocking.scs expects the
+// stamp on the presence a new subscriber is sent). A <delay/> the client
+// put there itself is dropped first: only the server may vouch for it.
+func (s *Router) storedPresence(st *xmlnode.Element) *xmlnode.Element {
+	c := st.Copy()
+	c.RemoveChildren(nsDelay, "delay")
+	c.AddChild(nsDelay, "delay", "from", s.domain, "stamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
+	return c
+}
+
+// nsDelay is XEP-0203's namespace.
+const nsDelay = "urn:xmpp:delay"
 
 // sendAvailable sends the presence of every available resource of a to
 // "to" (a bare or full JID), or pres (e.g. unavailable) from each of them

@@ -43,6 +43,12 @@ type Config struct {
 	// AnyPassword: PLAIN accepts any password and creates the account on
 	// first login (Prosody's scansion configuration).
 	AnyPassword bool
+	// MaxAccounts bounds the accounts any-password mode makes on the fly
+	// (on first login or for a stanza to an unknown name); zero means
+	// DefaultMaxAccounts, negative no bound. NewAccountsPerIPPerMinute
+	// bounds the first logins that make one, per remote address (zero:
+	// no bound, what a load test from one address needs).
+	MaxAccounts, NewAccountsPerIPPerMinute int
 	// Logger receives logs (panics with their stack among them); nil
 	// discards them.
 	Logger *slog.Logger
@@ -75,8 +81,9 @@ type Router struct {
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
+	caps     newCaps
 	closed   bool
-	pending  map[string]*pendingIQ // SendIQ by id
+	pending  map[string][]*pendingIQ // SendIQs waiting, by id, recipient and sender
 	iqSeq    uint64
 	wg       sync.WaitGroup // deferred component deliveries, SendIQ timers
 }
@@ -85,9 +92,13 @@ type Router struct {
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, pending: map[string]*pendingIQ{}, mux: http.NewServeMux()}
+		accounts: map[string]*account{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
+	}
+	r.caps = newCaps{max: cfg.MaxAccounts, perAddr: cfg.NewAccountsPerIPPerMinute}
+	if r.caps.max == 0 {
+		r.caps.max = DefaultMaxAccounts
 	}
 	if r.busy == nil {
 		r.busy = func(int) {}
@@ -102,7 +113,7 @@ func New(cfg Config) (*Router, error) {
 		}
 		r.accounts[j.Localpart()] = newAccount(r, j.Localpart(), pass)
 	}
-	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log})
+	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log, Locked: r.locked})
 	seen := map[string]bool{}
 	for _, m := range cfg.Modules {
 		if seen[m.Name()] {

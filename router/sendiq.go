@@ -1,6 +1,7 @@
 package router
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -28,49 +29,59 @@ func (tx *txn) SendIQ(iq *xmlnode.Element, timeout time.Duration, done func(modu
 		iq.SetAttr("from", r.domain)
 	}
 	id := iq.Attrib("id")
-	if id == "" || r.pending[id] != nil {
+	if id == "" {
 		r.iqSeq++
 		id = "srv-" + strconv.FormatUint(r.iqSeq, 36)
 		iq.SetAttr("id", id)
 	}
-	p := &pendingIQ{to: iq.Attrib("to"), done: done}
-	r.pending[id] = p
+	to := normJID(iq.Attrib("to"))
+	key := pendingKey(id, to, normJID(iq.Attrib("from")))
+	p := &pendingIQ{to: to, done: done}
+	r.pending[key] = append(r.pending[key], p)
 	r.wg.Add(1) // done by the timer's function, or by whoever stops it
-	p.timer = time.AfterFunc(timeout, func() { r.expire(id, p) })
+	p.timer = time.AfterFunc(timeout, func() { r.expire(key, p) })
 	r.reply(tx, iq)
 }
 
 // expire is the SendIQ timer: the answer did not come in time.
-func (r *Router) expire(id string, p *pendingIQ) {
+func (r *Router) expire(key string, p *pendingIQ) {
 	defer r.wg.Done()
 	tx := &txn{r: r}
 	r.mu.Lock()
-	if r.pending[id] == p {
-		delete(r.pending, id)
+	if i := slices.Index(r.pending[key], p); i >= 0 {
+		r.dropPending(key, i)
 		r.callDone(tx, p, nil, module.ErrTimeout)
 	}
 	r.mu.Unlock()
 	r.flush(tx)
 }
 
-// answered takes an iq result or error addressed to the server or an
-// account and gives it to the SendIQ waiting for it; it reports whether
-// one was. The lock is held.
-func (r *Router) answered(tx *txn, st *xmlnode.Element) bool {
+// dropPending removes the i-th iq waiting under key.
+func (r *Router) dropPending(key string, i int) {
+	l := slices.Delete(r.pending[key], i, i+1)
+	if len(l) == 0 {
+		delete(r.pending, key)
+	} else {
+		r.pending[key] = l
+	}
+}
+
+// answered takes an iq result or error addressed to at (the server's
+// domain or an account's bare JID) and gives it to the SendIQ waiting for
+// it; it reports whether one was. Iqs sent with the same id, to the same
+// JID, from the same JID are answered in the order they were sent. The
+// lock is held.
+func (r *Router) answered(tx *txn, st *xmlnode.Element, at string) bool {
 	if len(r.pending) == 0 {
 		return false
 	}
-	id := st.Attrib("id")
-	p := r.pending[id]
-	if p == nil {
+	key := pendingKey(st.Attrib("id"), normJID(st.Attrib("from")), normJID(at))
+	l := r.pending[key]
+	if len(l) == 0 {
 		return false
 	}
-	from, err := jid.Parse(st.Attrib("from"))
-	to, err2 := jid.Parse(p.to)
-	if err != nil || err2 != nil || !from.Equal(to) {
-		return false
-	}
-	delete(r.pending, id)
+	p := l[0]
+	r.dropPending(key, 0)
 	if p.timer.Stop() {
 		r.wg.Done()
 	}
@@ -78,14 +89,33 @@ func (r *Router) answered(tx *txn, st *xmlnode.Element) bool {
 	return true
 }
 
+// pendingKey keys a SendIQ by its id, its recipient and its sender (both
+// normalised), so that two modules may each have an iq with the same id
+// out (Prosody's PEP asks every caps query with the id "disco", from each
+// account's bare JID): an answer is the one from to whom the query went,
+// to whom it came from.
+func pendingKey(id, to, from string) string { return id + "\x00" + to + "\x00" + from }
+
+// normJID returns the normalised form of a JID string, or s itself when it
+// does not parse.
+func normJID(s string) string {
+	j, err := jid.Parse(s)
+	if err != nil {
+		return s
+	}
+	return j.String()
+}
+
 // cancelPending gives ErrClosed to every pending SendIQ. The lock is held.
 func (r *Router) cancelPending(tx *txn) {
-	for id, p := range r.pending {
-		delete(r.pending, id)
-		if p.timer.Stop() {
-			r.wg.Done()
+	for key, l := range r.pending {
+		delete(r.pending, key)
+		for _, p := range l {
+			if p.timer.Stop() {
+				r.wg.Done()
+			}
+			r.callDone(tx, p, nil, module.ErrClosed)
 		}
-		r.callDone(tx, p, nil, module.ErrClosed)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/muctest/muctest/mod/adhoc"
 	"github.com/muctest/muctest/mod/blocking"
 	"github.com/muctest/muctest/mod/carbons"
 	"github.com/muctest/muctest/mod/csi"
@@ -11,8 +12,11 @@ import (
 	"github.com/muctest/muctest/mod/last"
 	"github.com/muctest/muctest/mod/mam"
 	"github.com/muctest/muctest/mod/offline"
+	"github.com/muctest/muctest/mod/pep"
 	"github.com/muctest/muctest/mod/ping"
 	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/pubsubsvc"
+	"github.com/muctest/muctest/mod/register"
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/session"
 	"github.com/muctest/muctest/mod/sm"
@@ -30,6 +34,10 @@ const Version = "0.1"
 // in registration order: what Prosody's scansion configuration enables.
 // Adding a XEP to the server is one package under mod/ and one line here.
 func DefaultModules() []module.Module {
+	return defaultModules(Config{})
+}
+
+func defaultModules(cfg Config) []module.Module {
 	return []module.Module{
 		session.Module{},                    // RFC 3921 session establishment, a no-op for old clients
 		disco.Module{ServerName: "muctest"}, // XEP-0030 service discovery, from every registration
@@ -44,8 +52,11 @@ func DefaultModules() []module.Module {
 		private.Module{},              // XEP-0049 private XML storage
 		last.Module{},                 // XEP-0012 last activity
 		mam.Module{SmartEnable: true}, // XEP-0313 archives of accounts, XEP-0359 stanza ids
-		sm.Module{},                   // XEP-0198 stream management: acks, resumption
-		csi.Module{},                  // XEP-0352 client state indication
+		register.Module{Allow: cfg.AllowRegistration}, // XEP-0077 registration, password change, removal, tombstones
+		adhoc.Module{Admins: cfg.Admins},              // XEP-0050 ad-hoc commands, XEP-0133 admin commands
+		pep.Module{},                                  // XEP-0163 PEP, XEP-0402 bookmarks, XEP-0084 avatars from vCards
+		sm.Module{},                                   // XEP-0198 stream management: acks, resumption
+		csi.Module{},                                  // XEP-0352 client state indication
 	}
 }
 
@@ -54,14 +65,14 @@ func DefaultModules() []module.Module {
 func (s *Server) modules() ([]module.Module, error) {
 	var mods []module.Module
 	if !s.cfg.NoDefaultModules {
-		for _, m := range DefaultModules() {
+		for _, m := range defaultModules(s.cfg) {
 			if !slices.Contains(s.cfg.Without, m.Name()) {
 				mods = append(mods, m)
 			}
 		}
 	}
 	for _, name := range s.cfg.Without {
-		if !slices.ContainsFunc(DefaultModules(), func(m module.Module) bool { return m.Name() == name }) {
+		if name != "pubsub" && !slices.ContainsFunc(DefaultModules(), func(m module.Module) bool { return m.Name() == name }) {
 			return nil, fmt.Errorf("server: Without names %q, which is no default module", name)
 		}
 	}
@@ -87,6 +98,11 @@ func (s *Server) modules() ([]module.Module, error) {
 			r.Component(s.mucDomain, h)
 			return nil
 		}))
+	}
+	// XEP-0060 at pubsub.<domain>, as Prosody's test configuration has it
+	// (admins create nodes, publishers exposed); a default like the above.
+	if !s.cfg.NoDefaultModules && !slices.Contains(s.cfg.Without, "pubsub") {
+		mods = append(mods, pubsubsvc.Module{Admins: s.cfg.Admins, ExposePublisher: true})
 	}
 	return mods, nil
 }

@@ -53,7 +53,7 @@ func TestModuleStreamExtensions(t *testing.T) {
 	c.expect(`<a xmlns="urn:example:sm" h="0"/>`)
 	c.Send(`<iq type="get" id="i" to="localhost"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`)
 	c.expect(`<iq type="result" id="i" from="localhost"><query xmlns="http://jabber.org/protocol/disco#items">
-		<item jid="upload.localhost"/><item jid="echo.localhost"/><item jid="conference.localhost"/></query></iq>`)
+		<item jid="upload.localhost"/><item jid="echo.localhost"/><item jid="conference.localhost"/><item jid="pubsub.localhost"/></query></iq>`)
 	c.Send(`<other xmlns="urn:example:sm"/>`)
 	c.expectStreamError("unsupported-stanza-type")
 }

@@ -64,6 +64,15 @@ type Config struct {
 	// whose password the server has not learned yet. SCRAM still verifies
 	// the stored password of existing accounts when offered explicitly.
 	Mechanisms []string
+	// AllowRegistration opens XEP-0077 in-band registration of new
+	// accounts before authentication (Prosody's allow_registration; off by
+	// default, as there). Password change and account removal are always on.
+	AllowRegistration bool
+	// MaxAccounts and NewAccountsPerIPPerMinute cap the accounts
+	// any-password mode makes on the fly, in all and per address per
+	// minute (router.Config; zero: router.DefaultMaxAccounts, and no
+	// per-address cap).
+	MaxAccounts, NewAccountsPerIPPerMinute int
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
 	// TLS, when set, is used for STARTTLS; when nil a self-signed
@@ -226,12 +235,14 @@ func New(cfg Config) (*Server, error) {
 	}
 	mods = s.ext.module(mods)
 	s.router, err = router.New(router.Config{
-		Domain:      s.domain,
-		Accounts:    cfg.Accounts,
-		AnyPassword: s.cfg.AnyPassword,
-		Logger:      s.log,
-		Busy:        s.idle.add,
-		Modules:     mods,
+		Domain:                    s.domain,
+		Accounts:                  cfg.Accounts,
+		AnyPassword:               s.cfg.AnyPassword,
+		MaxAccounts:               cfg.MaxAccounts,
+		Logger:                    s.log,
+		NewAccountsPerIPPerMinute: cfg.NewAccountsPerIPPerMinute,
+		Busy:                      s.idle.add,
+		Modules:                   mods,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

@@ -71,7 +71,7 @@ func TestUnknownIQ(t *testing.T) {
 		{`<iq type="get" id="3" to="nobody@localhost/x"><ping xmlns="urn:xmpp:ping"/></iq>`,
 			`<iq type="error" id="3" from="nobody@localhost/x"><error type="cancel"><service-unavailable xmlns="` + stanzas + `"/></error></iq>`},
 		{`<iq type="get" id="4" to="localhost"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`,
-			`<iq type="result" id="4" from="localhost"><query xmlns="http://jabber.org/protocol/disco#items"><item jid="upload.localhost"/><item jid="conference.localhost"/></query></iq>`},
+			`<iq type="result" id="4" from="localhost"><query xmlns="http://jabber.org/protocol/disco#items"><item jid="upload.localhost"/><item jid="conference.localhost"/><item jid="pubsub.localhost"/></query></iq>`},
 		{`<iq type="get" id="5"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
 			`<iq type="result" id="5"><query xmlns="http://jabber.org/protocol/disco#info" scansion:strict="false"><identity category="account" type="registered"/></query></iq>`},
 		{`<message type="chat" id="6" to="x@elsewhere.example"><body>hi</body></message>`,

@@ -82,6 +82,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	dataDir := fs.String("data-dir", defaultDataDir(), "where the generated certificate is kept, so that clients' trust in it survives a restart")
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
+	allowReg := fs.Bool("allow-registration", false, "let clients create accounts in-band before logging in (XEP-0077), as Prosody's allow_registration")
+	maxAccounts := fs.Int("max-accounts", 0, "accounts any-password mode may make on the fly (0: 1048576; negative: no cap)")
+	newPerIP := fs.Int("new-accounts-per-minute", 0, "first logins that make an account, per minute per IP, in any-password mode (0: unlimited)")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
 	comps := componentFlags{}
 	fs.Var(comps, "component", "an XEP-0114 external component allowed to connect, as domain:secret (repeatable)")
@@ -122,12 +125,15 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 
 	cfg := server.Config{
-		Domain:       *domain,
-		AnyPassword:  *anyPassword || len(users) == 0,
-		RequireTLS:   *requireTLS,
-		NoTLS:        *noTLS,
-		Logger:       log,
-		TraceStanzas: *verbose,
+		Domain:                    *domain,
+		AnyPassword:               *anyPassword || len(users) == 0,
+		RequireTLS:                *requireTLS,
+		NoTLS:                     *noTLS,
+		AllowRegistration:         *allowReg,
+		MaxAccounts:               *maxAccounts,
+		NewAccountsPerIPPerMinute: *newPerIP,
+		Logger:                    log,
+		TraceStanzas:              *verbose,
 		Limits: c2s.Limits{
 			MaxStanzaBytes: *maxStanza,
 			MaxDepth:       *maxDepth,

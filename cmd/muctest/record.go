@@ -37,7 +37,7 @@ func runRecord(args []string, stderr io.Writer, ready chan<- net.Addr) int {
 	noTLS := fl.Bool("no-tls", false, "offer clients no STARTTLS (by default the recorder terminates TLS with a self-signed certificate)")
 	verbose := fl.Bool("v", false, "log every connection")
 	untilSignal := fl.Bool("until-interrupt", false, "keep recording when the last client leaves (clients that log in one after the other), until interrupted")
-	captures := fl.Bool("captures", false, "write made-up values received more than once as {scansion:capture:NAME} (needs a runner with captures) instead of {scansion:any}")
+	captures := fl.Bool("captures", true, "write made-up values received more than once (an occupant-id, a stanza-id) as {scansion:capture:NAME}, so that a replay checks they stay equal; -captures=false writes {scansion:any} for runners without captures")
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: muctest record -listen ADDR -upstream HOST:PORT -o FILE\n\n"+
 			"Relays XMPP clients to a server and writes their session as a scansion script\n"+

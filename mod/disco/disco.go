@@ -45,20 +45,89 @@ func (m Module) Register(r *module.Registrar) error {
 
 // allowed answers the errors common to both queries; it reports whether
 // the query may be answered.
-func allowed(q *module.Request) bool {
-	if q.Payload.Attrib("node") != "" {
-		q.Error(stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
-		return false
-	}
+func allowed(r *module.Registrar, q *module.Request, info bool) bool {
 	if q.Account != nil && !q.MaySeePresence(q.Account, q.From) {
 		q.Error(stanza.Cancel, stanza.ServiceUnavailable, "")
+		return false
+	}
+	if name := q.Payload.Attrib("node"); name != "" {
+		where := whereOf(q)
+		for _, d := range r.DiscoProviders() {
+			if d.Where&where == 0 || d.Node == nil {
+				continue
+			}
+			kids, errReply, ok := d.Node(q, name, info)
+			if !ok {
+				continue
+			}
+			if errReply != nil {
+				q.Reply(errReply)
+				return false
+			}
+			ns := NSItems
+			if info {
+				ns = NSInfo
+			}
+			res := q.Result()
+			p := res.AddChild(ns, "query", "node", name)
+			for _, k := range kids {
+				p.Append(k)
+			}
+			q.Reply(res)
+			return false
+		}
+		// Nodes registered with DiscoNode (XEP-0050's command list...);
+		// node answers item-not-found for one nobody registered.
+		ns := NSItems
+		if info {
+			ns = NSInfo
+		}
+		node(r, q, ns, !info)
 		return false
 	}
 	return true
 }
 
+// node answers a query for a node (true), from the module that registered
+// it, or item-not-found; it reports false for a query without node.
+func node(r *module.Registrar, q *module.Request, ns string, items bool) bool {
+	name := q.Payload.Attrib("node")
+	if name == "" {
+		return false
+	}
+	where := module.OnServer
+	if q.Account != nil {
+		where = module.OnAccount
+	}
+	for _, n := range r.DiscoNodes() {
+		if n.Node != name || n.Where&where == 0 {
+			continue
+		}
+		f := n.Info
+		if items {
+			f = n.Items
+		}
+		res := q.Result()
+		p := res.AddChild(ns, "query", "node", name)
+		if f != nil && f(q, p) {
+			q.Reply(res)
+			return true
+		}
+		break
+	}
+	q.Error(stanza.Cancel, stanza.ItemNotFound, "Node does not exist")
+	return true
+}
+
+func whereOf(q *module.Request) module.Where {
+	if q.Account != nil {
+		return module.OnAccount
+	}
+	return module.OnServer
+}
+
 func info(r *module.Registrar, q *module.Request) {
-	if !allowed(q) {
+	if !allowed(r, q, true) {
 		return
 	}
 	where := module.OnServer
@@ -89,7 +158,7 @@ func info(r *module.Registrar, q *module.Request) {
 }
 
 func items(r *module.Registrar, q *module.Request) {
-	if !allowed(q) {
+	if !allowed(r, q, false) {
 		return
 	}
 	res := q.Result()
@@ -97,6 +166,14 @@ func items(r *module.Registrar, q *module.Request) {
 	if q.Account == nil {
 		for _, c := range r.Components() {
 			p.AddChild(NSItems, "item", "jid", c.Domain)
+		}
+	}
+	where := whereOf(q)
+	for _, d := range r.DiscoProviders() {
+		if d.Where&where != 0 && d.Items != nil {
+			for _, it := range d.Items(q) {
+				p.Append(it)
+			}
 		}
 	}
 	q.Reply(res)

@@ -89,6 +89,7 @@ func (Module) Register(r *module.Registrar) error {
 	r.Contacts(m)
 	r.OnInitialPresence(module.Filter, m.probe)
 	r.OnInitialPresence(module.After, m.pending)
+	r.OnAccountRemoved(module.After, m.removed)
 	return nil
 }
 
@@ -216,7 +217,11 @@ func (ro *roster) itemList() []*rosterItem {
 	}
 	return out
 }
-func (ro *roster) ver() string { return strconv.Itoa(ro.version) }
+
+// ver is the roster version a get or push reports: Prosody's, which
+// reports "1" for a roster never saved, and counts every save (pushes and
+// stored inbound requests alike).
+func (ro *roster) ver() string { return strconv.Itoa(max(ro.version, 1)) }
 
 // push bumps the roster version and sends a roster push for bare (its
 // current item, or subscription='remove' when gone) to every session that
@@ -470,6 +475,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 				}
 				ro.pendingIn[fb] = st.Copy()
 				ro.pendingOrder = append(ro.pendingOrder, fb)
+				ro.version++ // a stored request is a roster save in Prosody
 				for ss := range a.Sessions() {
 					if ss.Available() {
 						ss.Send(st)

@@ -19,7 +19,7 @@ func TestRosterSetGetPush(t *testing.T) {
 	other := s.Login("romeo@localhost/other")
 
 	r.Send(`<iq type="get" id="g1"><query xmlns="jabber:iq:roster"/></iq>`)
-	r.Expect(`<iq type="result" id="g1" to="romeo@localhost/r"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
+	r.Expect(`<iq type="result" id="g1" to="romeo@localhost/r"><query xmlns="jabber:iq:roster" ver="1"/></iq>`)
 
 	// Only sessions that fetched the roster get pushes (RFC 6121 2.1.6).
 	r.Send(`<iq type="set" id="s1"><query xmlns="jabber:iq:roster"><item jid="nurse@localhost" name="Nurse"><group>Servants</group></item></query></iq>`)
@@ -75,24 +75,24 @@ func TestSubscriptionHandshake(t *testing.T) {
 	j.Send("<presence/>")
 	j.Expect(`<presence from="juliet@localhost/j"/>`)
 	j.Send(`<iq type="get" id="g"><query xmlns="jabber:iq:roster"/></iq>`)
-	j.Expect(`<iq type="result" id="g"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
+	j.Expect(`<iq type="result" id="g"><query xmlns="jabber:iq:roster" ver="1"/></iq>`) // Prosody's "1" for a roster never saved
 
 	r.Send(`<presence to="juliet@localhost" type="subscribe"/>`)
 	r.Expect(`<presence from="juliet@localhost" type="unavailable"/>`) // Prosody's receipt
 	j.Expect(`<presence from="romeo@localhost" type="subscribe"/>`)
 
 	j.Send(`<presence to="romeo@localhost" type="subscribed"/>`)
-	j.Expect(`<iq type="set"><query xmlns="jabber:iq:roster" ver="1"><item jid="romeo@localhost" subscription="from"/></query></iq>`)
+	j.Expect(`<iq type="set"><query xmlns="jabber:iq:roster" ver="2"><item jid="romeo@localhost" subscription="from"/></query></iq>`)
 	r.Expect(`<presence from="juliet@localhost/j" to="romeo@localhost"/>`) // juliet's presence
 
 	j.Send(`<presence to="romeo@localhost" type="subscribe"/>`)
-	j.Expect(`<iq type="set"><query xmlns="jabber:iq:roster" ver="2"><item jid="romeo@localhost" subscription="from" ask="subscribe"/></query></iq>`,
+	j.Expect(`<iq type="set"><query xmlns="jabber:iq:roster" ver="3"><item jid="romeo@localhost" subscription="from" ask="subscribe"/></query></iq>`,
 		`<presence from="romeo@localhost" type="unavailable"/>`)
 	r.Expect(`<presence from="juliet@localhost" type="subscribe"/>`)
 
 	r.Send(`<presence to="juliet@localhost" type="subscribed"/>`)
 	j.Expect(`<presence from="romeo@localhost" type="subscribed"/>`,
-		`<iq type="set"><query xmlns="jabber:iq:roster" ver="3"><item jid="romeo@localhost" subscription="both"/></query></iq>`,
+		`<iq type="set"><query xmlns="jabber:iq:roster" ver="4"><item jid="romeo@localhost" subscription="both"/></query></iq>`,
 		`<presence from="romeo@localhost/r" to="juliet@localhost"/>`)
 	r.Expect(`<presence from="juliet@localhost/j" to="romeo@localhost"/>`) // the probe's answer
 
@@ -103,7 +103,7 @@ func TestSubscriptionHandshake(t *testing.T) {
 
 	j.Send(`<iq type="set" id="rm"><query xmlns="jabber:iq:roster"><item jid="romeo@localhost" subscription="remove"/></query></iq>`)
 	j.Expect(`<iq type="result" id="rm"/>`,
-		`<iq type="set"><query xmlns="jabber:iq:roster" ver="4"><item jid="romeo@localhost" subscription="remove"/></query></iq>`)
+		`<iq type="set"><query xmlns="jabber:iq:roster" ver="5"><item jid="romeo@localhost" subscription="remove"/></query></iq>`)
 	// Romeo never fetched his roster: of the unsubscribed, unavailable
 	// and unsubscribe, only the presence reaches him (Prosody's
 	// send_to_interested_resources).
@@ -136,7 +136,7 @@ func TestPreApprovalAndPendingRequests(t *testing.T) {
 	for range 2 {
 		b := s.Login("bob@localhost/b")
 		b.Send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
-		b.Expect(`<iq type="result" id="r"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
+		b.Expect(`<iq type="result" id="r"><query xmlns="jabber:iq:roster" ver="1"/></iq>`)
 		b.Send("<presence/>")
 		b.Expect(`<presence from="bob@localhost/b"/>`,
 			`<presence from="carol@localhost" type="subscribe"><preauth xmlns="urn:xmpp:pars:0" token="t1"/></presence>`)
@@ -145,11 +145,11 @@ func TestPreApprovalAndPendingRequests(t *testing.T) {
 
 	b := s.Login("bob@localhost/b")
 	b.Send(`<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>`)
-	b.Expect(`<iq type="result" id="r"><query xmlns="jabber:iq:roster" ver="0"/></iq>`)
+	b.Expect(`<iq type="result" id="r"><query xmlns="jabber:iq:roster" ver="1"/></iq>`)
 	b.Send(`<presence to="alice@localhost" type="subscribe"/>`)
-	b.Expect(`<iq type="set"><query xmlns="jabber:iq:roster" ver="1"><item jid="alice@localhost" subscription="none" ask="subscribe"/></query></iq>`,
+	b.Expect(`<iq type="set"><query xmlns="jabber:iq:roster" ver="2"><item jid="alice@localhost" subscription="none" ask="subscribe"/></query></iq>`,
 		`<presence from="alice@localhost" type="subscribed"/>`,
-		`<iq type="set"><query xmlns="jabber:iq:roster" ver="2"><item jid="alice@localhost" subscription="to"/></query></iq>`)
+		`<iq type="set"><query xmlns="jabber:iq:roster" ver="3"><item jid="alice@localhost" subscription="to"/></query></iq>`)
 	b.Close()
 
 	a.Send(`<iq type="get" id="ra"><query xmlns="jabber:iq:roster"/></iq>`)

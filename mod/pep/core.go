@@ -1,0 +1,386 @@
+// Package pep is XEP-0163 Personal Eventing Protocol: a pubsub service
+// (package pubsub) on every account's bare JID, with the behaviour of
+// Prosody's mod_pep: nodes created on first publish (publish-options as
+// their configuration), access by presence subscription, and
+// notifications filtered by XEP-0115 entity capabilities. A client says
+// which nodes it wants with "NODE+notify" features; the server asks a
+// client's caps node once per ver (disco#info from the account's bare
+// JID, id "disco"), caches the answer by its verification string, and
+// delivers a node's notifications to the resources that asked for it, the
+// last item included when they come online or first ask.
+//
+// Core holds that logic without the router: the module (module.go) feeds
+// it presences, disco answers and iqs, and routes what it returns. On
+// top of PEP (compat.go), as Prosody trunk's mod_bookmarks and
+// mod_vcard_legacy: XEP-0048 bookmarks in XEP-0049 private XML and in the
+// legacy PEP node are XEP-0402 bookmarks 2 (package mod/bookmarks), and a
+// vCard PHOTO is a XEP-0084 avatar whose hash every presence carries
+// (package mod/avatar).
+package pep
+
+import (
+	"slices"
+	"sync"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/caps"
+	"github.com/muctest/muctest/pubsub"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// Env is what Core needs to know about accounts and rosters.
+type Env interface {
+	// Exists reports whether the account (a bare JID) exists: PEP of a
+	// missing account is a service with no nodes where nothing is allowed.
+	Exists(account string) bool
+	// Subscribed reports whether the bare JID contact may see account's
+	// presence (subscription "from" or "both"): the presence access model,
+	// and whom the account's presence reaches.
+	Subscribed(account, contact string) bool
+	// Groups returns the groups of contact on account's roster and
+	// whether contact is on it (the roster access model).
+	Groups(account, contact string) ([]string, bool)
+	// LocalSubscribers returns the local accounts (bare JIDs) subscribed
+	// to account's presence.
+	LocalSubscribers(account string) []string
+}
+
+// Config sets up a Core.
+type Config struct {
+	Env Env
+	// Quotas bound each account's PEP service.
+	Quotas pubsub.Quotas
+	// MaxRecipients bounds the resources (and bare JIDs) whose interest
+	// one account's service remembers; 0 for 1000.
+	MaxRecipients int
+	// MaxCachedVers bounds the caps answers cached; 0 for 10000, as
+	// Prosody's pep_info_cache_size.
+	MaxCachedVers int
+	// NewID makes ids; random when nil.
+	NewID func() string
+}
+
+// Core is every account's PEP service and the caps-based interest in
+// their nodes. It is safe for concurrent use.
+type Core struct {
+	cfg Config
+
+	mu       sync.Mutex
+	accounts map[string]*account
+	// vers maps a caps verification string to the nodes it +notifies.
+	vers     map[string][]string
+	verOrder []string // oldest first, for eviction
+	nobody   *pubsub.Service
+}
+
+// account is one account's PEP: its service and who wants what.
+type account struct {
+	jid string
+	svc *pubsub.Service
+	// interest maps a recipient (a full JID, or a local contact's bare
+	// JID) to the nodes its caps +notify, in the order they came.
+	interest map[string]*recipient
+	order    []string
+}
+
+type recipient struct {
+	key   string // the caps key its nodes came from, "" when unknown
+	nodes []string
+}
+
+// New returns a Core.
+func New(cfg Config) *Core {
+	if cfg.MaxRecipients == 0 {
+		cfg.MaxRecipients = 1000
+	}
+	if cfg.MaxCachedVers == 0 {
+		cfg.MaxCachedVers = 10000
+	}
+	c := &Core{cfg: cfg, accounts: make(map[string]*account), vers: make(map[string][]string)}
+	c.nobody = pubsub.NewService(pubsub.ServiceConfig{
+		Defaults: pubsub.PEPDefaults(),
+		Affiliation: func(string, string, string) pubsub.Affiliation {
+			return pubsub.Outcast
+		},
+	})
+	return c
+}
+
+// Service returns the PEP service of account (a bare JID), made on first
+// use; for an account that does not exist, a service where nothing is
+// allowed.
+func (c *Core) Service(acct string) *pubsub.Service {
+	a := c.account(acct)
+	if a == nil {
+		return c.nobody
+	}
+	return a.svc
+}
+
+func (c *Core) account(acct string) *account {
+	c.mu.Lock()
+	a := c.accounts[acct]
+	c.mu.Unlock()
+	if a != nil {
+		return a
+	}
+	if !c.cfg.Env.Exists(acct) {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a = c.accounts[acct]; a != nil {
+		return a
+	}
+	a = c.newAccount(acct)
+	c.accounts[acct] = a
+	return a
+}
+
+// newAccount makes the PEP state of acct, not yet remembered.
+func (c *Core) newAccount(acct string) *account {
+	a := &account{jid: acct, interest: make(map[string]*recipient)}
+	env := c.cfg.Env
+	a.svc = pubsub.NewService(pubsub.ServiceConfig{
+		JID:                 acct,
+		Defaults:            pubsub.PEPDefaults(),
+		AccessModels:        []string{pubsub.AccessOpen, pubsub.AccessPresence, pubsub.AccessRoster, pubsub.AccessWhitelist},
+		AutocreateOnPublish: true,
+		Quotas:              c.cfg.Quotas,
+		NewID:               c.cfg.NewID,
+		Roster:              roster{env: env, account: acct},
+		Interested:          func(node string) []string { return c.interested(a, node) },
+		Affiliation: func(b, _, _ string) pubsub.Affiliation {
+			if b == acct {
+				return pubsub.Owner
+			}
+			return ""
+		},
+	})
+	return a
+}
+
+// roster adapts Env to one account's pubsub.Roster.
+type roster struct {
+	env     Env
+	account string
+}
+
+func (r roster) PresenceSubscribed(contact string) bool {
+	return contact == r.account || r.env.Subscribed(r.account, contact)
+}
+
+func (r roster) Groups(contact string) ([]string, bool) { return r.env.Groups(r.account, contact) }
+
+// interested returns the recipients whose caps want node. It runs with
+// the service's lock held (pubsub.ServiceConfig.Interested) and takes
+// only c.mu. A contact's bare JID (learnt from the contact's own answer)
+// is left out once one of its resources answered for itself: a headline
+// to the bare JID would reach that resource a second time.
+func (c *Core) interested(a *account, node string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	full := map[string]bool{}
+	for _, r := range a.order {
+		if slices.Contains(a.interest[r].nodes, node) {
+			out = append(out, r)
+			if b := bareOf(r); b != r {
+				full[b] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(r string) bool { return full[r] })
+}
+
+// HandleIQ answers a pubsub iq to account's bare JID (or, from its owner,
+// without a "to"), returning what to route in order. Someone else's
+// request to an account that has no PEP state yet is answered by a
+// service made for it and forgotten: strangers' queries to every name in
+// an any-password server cost it nothing to keep.
+func (c *Core) HandleIQ(acct string, iq *xmlnode.Element) []*xmlnode.Element {
+	if a := c.existing(acct); a != nil {
+		return a.svc.HandleIQ(iq)
+	}
+	if bareOf(iq.Attrib("from")) != acct {
+		if !c.cfg.Env.Exists(acct) {
+			return c.nobody.HandleIQ(iq)
+		}
+		return c.newAccount(acct).svc.HandleIQ(iq)
+	}
+	return c.Service(acct).HandleIQ(iq)
+}
+
+// Output is what a presence or a disco answer makes the service send: a
+// disco#info query to learn what a client's caps stand for, and
+// notifications of last items.
+type Output struct {
+	Query *xmlnode.Element // nil when the caps are known
+	Items []*xmlnode.Element
+}
+
+// Presence takes a presence from the full JID from that reaches acct:
+// the account's own broadcast (self) or a contact's presence delivered to
+// the account. Available presence with caps makes from a recipient of the
+// nodes its caps +notify (asking what they are when the ver is unknown);
+// unavailable presence, or available presence without caps, forgets it;
+// an unsubscribe forgets every resource of its sender.
+func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output {
+	fj, err := jid.Parse(from)
+	if err != nil {
+		return Output{}
+	}
+	fromBare := fj.Bare().String()
+	switch p.Attrib("type") {
+	case "":
+		if !self && !c.cfg.Env.Subscribed(acct, fromBare) {
+			return Output{}
+		}
+		a := c.account(acct)
+		if a == nil {
+			return Output{}
+		}
+		cp, ok := caps.FromPresence(p)
+		if !ok {
+			return Output{Items: c.update(a, from, "", nil)}
+		}
+		c.mu.Lock()
+		cur := a.interest[from]
+		if cur != nil && cur.key == cp.Key() {
+			c.mu.Unlock()
+			return Output{}
+		}
+		nodes, known := c.vers[cp.Key()]
+		c.mu.Unlock()
+		if known {
+			return Output{Items: c.update(a, from, cp.Key(), nodes)}
+		}
+		return Output{Query: cp.Query(acct, from, "disco")}
+	case "unavailable":
+		if a := c.existing(acct); a != nil {
+			c.update(a, from, "", nil)
+		}
+	case "unsubscribe":
+		if a := c.existing(acct); a != nil && !self {
+			c.mu.Lock()
+			var gone []string
+			for _, r := range a.order {
+				if rj, err := jid.Parse(r); err == nil && rj.Bare().String() == fromBare {
+					gone = append(gone, r)
+				}
+			}
+			c.mu.Unlock()
+			for _, r := range gone {
+				c.update(a, r, "", nil)
+			}
+		}
+	}
+	return Output{}
+}
+
+func (c *Core) existing(acct string) *account {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.accounts[acct]
+}
+
+// DiscoResult takes the answer of from (a full JID) to acct's caps query:
+// the answer is cached by its verification string, from gets the nodes it
+// +notifies, and, when from is the account itself, so does the account's
+// bare JID with every local contact that sees its presence (Prosody's
+// optimisation: their services learn the account's interests without
+// asking). It returns the last items now due.
+func (c *Core) DiscoResult(acct, from string, query *xmlnode.Element) []*xmlnode.Element {
+	if query == nil || query.Name.Space != caps.NSDiscoInfo {
+		return nil
+	}
+	a := c.account(acct)
+	if a == nil {
+		return nil
+	}
+	nodes := caps.Notify(query)
+	ver := caps.Ver(query)
+	c.cache(ver, nodes)
+	var out []*xmlnode.Element
+	if fj, err := jid.Parse(from); err == nil && fj.Bare().String() == acct {
+		for _, contact := range c.cfg.Env.LocalSubscribers(acct) {
+			if ca := c.account(contact); ca != nil {
+				out = append(out, c.update(ca, acct, "", nodes)...)
+			}
+		}
+	}
+	return append(out, c.update(a, from, ver, nodes)...)
+}
+
+func (c *Core) cache(ver string, nodes []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.vers[ver]; !ok {
+		if len(c.verOrder) >= c.cfg.MaxCachedVers {
+			delete(c.vers, c.verOrder[0])
+			c.verOrder = c.verOrder[1:]
+		}
+		c.verOrder = append(c.verOrder, ver)
+	}
+	c.vers[ver] = nodes
+}
+
+// update sets the nodes recipient wants from a's service (none: forget
+// it) and returns the last items of the nodes it did not want before.
+func (c *Core) update(a *account, r, key string, nodes []string) []*xmlnode.Element {
+	c.mu.Lock()
+	cur := a.interest[r]
+	var added []string
+	for _, n := range nodes {
+		if cur == nil || !slices.Contains(cur.nodes, n) {
+			added = append(added, n)
+		}
+	}
+	switch {
+	case len(nodes) == 0 && key == "":
+		if cur != nil {
+			delete(a.interest, r)
+			a.order = slices.DeleteFunc(a.order, func(s string) bool { return s == r })
+		}
+	case cur != nil:
+		cur.key, cur.nodes = key, slices.Clone(nodes)
+	default:
+		if len(a.order) >= c.cfg.MaxRecipients {
+			// The oldest interest goes: a bound on what strangers'
+			// presences can make an account's service remember.
+			delete(a.interest, a.order[0])
+			a.order = a.order[1:]
+		}
+		a.interest[r] = &recipient{key: key, nodes: slices.Clone(nodes)}
+		a.order = append(a.order, r)
+	}
+	c.mu.Unlock()
+	var out []*xmlnode.Element
+	for _, n := range added {
+		out = append(out, a.svc.PresenceLastItem(n, r)...)
+	}
+	return out
+}
+
+// Forget drops acct's PEP service and returns the delete notifications of
+// its nodes, for an account being removed.
+func (c *Core) Forget(acct string) []*xmlnode.Element {
+	c.mu.Lock()
+	a := c.accounts[acct]
+	delete(c.accounts, acct)
+	c.mu.Unlock()
+	if a == nil {
+		return nil
+	}
+	return a.svc.DeleteAll()
+}
+
+// bareOf returns the bare form of a JID string ("" when it does not parse).
+func bareOf(s string) string {
+	j, err := jid.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return j.Bare().String()
+}

@@ -1,0 +1,272 @@
+package pep
+
+// The module: Core wired to the router's registry (presence hooks, the
+// caps queries through SendIQ, the pubsub iq handlers, account disco).
+
+import (
+	"encoding/xml"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/caps"
+	rostermod "github.com/muctest/muctest/mod/roster"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/pubsub"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// CapsTimeout is how long a caps query may go unanswered before the
+// server stops waiting (the client then gets no filtered notifications
+// until its next presence).
+const CapsTimeout = time.Minute
+
+// MaxQueriesInFlight bounds the unanswered caps queries from one account
+// to one client: a client that changes its ver in every presence and
+// never answers costs the server at most this many timers.
+const MaxQueriesInFlight = 4
+
+// DefaultQuotas bound an account's PEP service when Module.Quotas is
+// zero: room for every XEP a client uses (avatars, bookmarks, OMEMO
+// bundles, vCard4) many times over, not for using the server as a disk.
+var DefaultQuotas = pubsub.Quotas{
+	MaxNodes:         256,
+	MaxItemBytes:     256 << 10, // a stanza's limit
+	MaxNodeBytes:     1 << 20,
+	MaxServiceBytes:  4 << 20,
+	MaxSubscriptions: 64,
+}
+
+// Module serves PEP on every account.
+type Module struct {
+	// Quotas bound each account's PEP service; DefaultQuotas when zero.
+	Quotas pubsub.Quotas
+}
+
+// Name implements module.Module.
+func (Module) Name() string { return "pep" }
+
+// state is the module's per-server state. Every use is under the
+// router's lock (handlers and hooks), so it needs none of its own.
+type state struct {
+	core *Core
+	env  *routerEnv
+	// broadcasting is set while a session's presence is broadcast: caps
+	// queries a contact's service makes while a session's presence is
+	// being broadcast wait in deferred until the session has been sent
+	// its own presence back, the order Prosody gives.
+	broadcasting bool
+	deferred     []deferredQuery
+	// inflight counts the unanswered queries by account and recipient.
+	inflight map[[2]string]int
+}
+
+type deferredQuery struct {
+	acct  string
+	query *xmlnode.Element
+}
+
+// Register implements module.Module.
+func (m Module) Register(r *module.Registrar) error {
+	env := &routerEnv{r: r}
+	st := &state{env: env, inflight: make(map[[2]string]int)}
+	q := m.Quotas
+	if q == (pubsub.Quotas{}) {
+		q = DefaultQuotas
+	}
+	st.core = New(Config{Env: env, Quotas: q})
+	r.Identity(module.OnAccount, module.Identity{Category: "pubsub", Type: "pep"})
+	for _, f := range Features() {
+		r.Feature(module.OnAccount, f)
+	}
+	r.Disco(module.DiscoItems{Where: module.OnAccount,
+		Items: func(q *module.Request) []*xmlnode.Element {
+			defer env.use(q.Context)()
+			return st.core.Service(q.Account.JID().String()).DiscoItems(q.From.String())
+		},
+		Node: func(q *module.Request, node string, info bool) ([]*xmlnode.Element, *xmlnode.Element, bool) {
+			defer env.use(q.Context)()
+			svc := st.core.Service(q.Account.JID().String())
+			var kids []*xmlnode.Element
+			var err error
+			if info {
+				kids, err = svc.DiscoInfoNode(q.From.String(), node)
+			} else {
+				kids, err = svc.DiscoItemsNode(q.From.String(), node)
+			}
+			if err != nil {
+				return nil, pubsub.ErrorReply(q.Stanza, err), true
+			}
+			return kids, nil, true
+		}})
+	for _, ns := range []string{pubsub.NS, pubsub.NSOwner} {
+		r.IQ(module.IQ{To: module.ToAccount | module.ToSelf, Type: module.Get | module.Set,
+			Payload: xml.Name{Space: ns, Local: "pubsub"},
+			Handle: func(q *module.Request) {
+				defer env.use(q.Context)()
+				if st.bookmarksIQ(q) {
+					return
+				}
+				acct := q.Account.JID().String()
+				ok := false
+				for _, out := range st.core.HandleIQ(acct, q.Stanza) {
+					ok = ok || (out.Name.Local == "iq" && out.Attrib("type") == "result")
+					q.Route(out)
+				}
+				if ok && q.Self && touchesBookmarks(q.Payload) {
+					st.legacyBroadcast(q.Context, acct)
+				}
+			}})
+	}
+	st.registerCompat(r)
+	r.OnPresenceSent(module.Rewrite+1, func(c module.Context, ev *module.Sent) bool {
+		if ev.To.Domainpart() != "" {
+			return false
+		}
+		defer env.use(c)()
+		// A broadcast another hook stopped never reached the after-hook:
+		// its deferred queries go now.
+		st.flush(c)
+		st.broadcasting = true
+		acct := ev.Session.Account().JID().String()
+		st.handle(c, acct, st.core.Presence(acct, ev.Session.JID().String(), ev.Stanza, true), false)
+		return false
+	})
+	r.OnPresenceSent(module.After, func(c module.Context, ev *module.Sent) bool {
+		if ev.To.Domainpart() != "" {
+			return false
+		}
+		defer env.use(c)()
+		st.flush(c)
+		return false
+	})
+	r.OnPresenceDelivered(1, func(c module.Context, ev *module.Delivered) bool {
+		if ev.To.Resourcepart() != "" {
+			return false
+		}
+		switch ev.Stanza.Attrib("type") {
+		case "", "unavailable", "unsubscribe":
+		default:
+			return false
+		}
+		defer env.use(c)()
+		acct := ev.Account.JID().String()
+		st.handle(c, acct, st.core.Presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false), st.broadcasting)
+		return false
+	})
+	return nil
+}
+
+// flush ends a broadcast: the caps queries it held go out.
+func (st *state) flush(c module.Context) {
+	st.broadcasting = false
+	qs := st.deferred
+	st.deferred = nil
+	for _, d := range qs {
+		st.query(c, d.acct, d.query)
+	}
+}
+
+// handle routes what a presence made the core send: the caps query now or,
+// during a broadcast, once the sender has its own presence back.
+func (st *state) handle(c module.Context, acct string, out Output, later bool) {
+	for _, it := range out.Items {
+		c.Route(it)
+	}
+	if out.Query == nil {
+		return
+	}
+	if later {
+		st.deferred = append(st.deferred, deferredQuery{acct: acct, query: out.Query})
+		return
+	}
+	st.query(c, acct, out.Query)
+}
+
+// query sends a caps disco#info query and feeds the answer to the core.
+func (st *state) query(c module.Context, acct string, q *xmlnode.Element) {
+	key := [2]string{acct, q.Attrib("to")}
+	if st.inflight[key] >= MaxQueriesInFlight {
+		return
+	}
+	st.inflight[key]++
+	c.SendIQ(q, CapsTimeout, func(c module.Context, reply *xmlnode.Element, err error) {
+		if st.inflight[key]--; st.inflight[key] <= 0 {
+			delete(st.inflight, key)
+		}
+		if err != nil || reply.Attrib("type") != "result" {
+			return
+		}
+		defer st.env.use(c)()
+		for _, it := range st.core.DiscoResult(acct, reply.Attrib("from"), reply.Child(caps.NSDiscoInfo, "query")) {
+			c.Route(it)
+		}
+	})
+}
+
+// Features are the disco#info features of an account's PEP service, as
+// Prosody's mod_pep lists them.
+func Features() []string {
+	s := pubsub.NewService(pubsub.ServiceConfig{Defaults: pubsub.PEPDefaults(), AutocreateOnPublish: true})
+	f := s.Features()
+	for _, x := range []string{"auto-subscribe", "filtered-notifications", "presence-notifications", "presence-subscribe"} {
+		f = append(f, pubsub.NS+"#"+x)
+	}
+	return f
+}
+
+// routerEnv answers Env from the router's state, through the Context of
+// the handler or hook being run.
+type routerEnv struct {
+	r *module.Registrar
+	c module.Context
+}
+
+// use sets the Context for the duration of a call: defer env.use(c)().
+func (e *routerEnv) use(c module.Context) func() {
+	prev := e.c
+	e.c = c
+	return func() { e.c = prev }
+}
+
+func (e *routerEnv) account(bare string) module.Account {
+	j, err := jid.Parse(bare)
+	if err != nil || e.c == nil || j.Domainpart() != e.c.Domain() || j.Localpart() == "" {
+		return nil
+	}
+	return e.c.Account(j.Localpart())
+}
+
+func (e *routerEnv) Exists(acct string) bool { return e.account(acct) != nil }
+
+func (e *routerEnv) Subscribed(acct, contact string) bool {
+	a := e.account(acct)
+	cj, err := jid.Parse(contact)
+	if a == nil || err != nil {
+		return false
+	}
+	return e.c.MaySeePresence(a, cj)
+}
+
+func (e *routerEnv) Groups(acct, contact string) ([]string, bool) {
+	a := e.account(acct)
+	if a == nil {
+		return nil, false
+	}
+	return rostermod.Groups(a, contact)
+}
+
+func (e *routerEnv) LocalSubscribers(acct string) []string {
+	a := e.account(acct)
+	cs := e.r.ContactsProvider()
+	if a == nil || cs == nil {
+		return nil
+	}
+	var out []string
+	cs.EachSubscriber(a, func(b jid.JID) {
+		if b.Domainpart() == e.c.Domain() {
+			out = append(out, b.String())
+		}
+	})
+	return out
+}

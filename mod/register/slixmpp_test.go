@@ -1,0 +1,52 @@
+package register_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
+)
+
+// TestSlixmppRegistration runs a widely used client's XEP-0077 and
+// XEP-0050 support against the server: slixmpp registers an account
+// before authenticating, logs in with it, runs the ping command, changes
+// its password, logs in with the new one and removes the account; the
+// server is then checked for the tombstone. It needs python3-slixmpp;
+// without it the test skips, except under CI=true where that is a failure.
+func TestSlixmppRegistration(t *testing.T) {
+	const python = "/usr/bin/python3" // Debian's, which python3-slixmpp is for
+	if out, err := exec.Command(python, "-c", "import slixmpp").CombinedOutput(); err != nil {
+		msg := "python3-slixmpp is not installed (apt-get install -y python3-slixmpp): " + strings.TrimSpace(string(out))
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	srv := servertest.New(t, server.Config{Accounts: map[string]string{}, AllowRegistration: true})
+	host, port, err := net.SplitHostPort(srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, "testdata/slixmpp_register.py", host, port, "newcomer@localhost", "first").CombinedOutput()
+	if err != nil {
+		t.Fatalf("slixmpp_register.py: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "account removed") {
+		t.Fatalf("slixmpp_register.py did not finish:\n%s", out)
+	}
+	// The name is taken by its tombstone now.
+	r := servertest.DialRaw(t, srv)
+	r.Open(servertest.StreamHeader)
+	r.Send(`<iq type="set" id="again"><query xmlns="jabber:iq:register"><username>newcomer</username><password>x</password></query></iq>`)
+	if got := r.Next(); !strings.Contains(got.String(), "recently deleted") {
+		t.Fatalf("removed name registered again: %s", got)
+	}
+}

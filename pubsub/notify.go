@@ -1,0 +1,100 @@
+package pubsub
+
+import "github.com/muctest/muctest/xmlnode"
+
+// Event notifications (XEP-0060 7.1.2, 7.2.2.1, 8.4.2, 8.5.2): one
+// <message/> per recipient, built once and addressed by a shallow copy,
+// so that a publish to many subscribers serialises its payload once.
+
+// exposePublisher says whether items of n carry publisher= when notified
+// or retrieved: always on a service that exposes publishers, else when
+// the node's itemreply asks for it.
+func (s *Service) exposePublisher(n *node) bool {
+	return s.cfg.ExposePublisher || n.cfg.ItemReply == ItemReplyPublisher
+}
+
+// itemsEvent returns <event><items node><item/>...</items></event> for
+// items of n, with or without payloads and publisher as n's configuration
+// says.
+func (s *Service) itemsEvent(n *node, items []*item) *xmlnode.Element {
+	ev := xmlnode.New(NSEvent, "event")
+	list := ev.AddChild(NSEvent, "items", "node", n.name)
+	expose := s.exposePublisher(n)
+	owner := ""
+	if n.cfg.ItemReply == ItemReplyOwner && !s.cfg.ExposePublisher {
+		owner = n.owner()
+	}
+	for _, it := range items {
+		el := xmlnode.New(NSEvent, "item", "id", it.id)
+		switch {
+		case expose && it.publisher != "":
+			el.SetAttr("publisher", it.publisher)
+		case owner != "":
+			el.SetAttr("publisher", owner)
+		}
+		if n.cfg.DeliverPayloads {
+			el.Children = append(el.Children, it.el.Children...)
+		}
+		list.Append(el)
+	}
+	return ev
+}
+
+// owner returns the first owner of n by affiliation, "" when it has none
+// of its own (a PEP node's owner is the account, the service's JID).
+func (n *node) owner() string {
+	for _, j := range n.affOrder {
+		if n.affs[j] == Owner {
+			return j
+		}
+	}
+	return ""
+}
+
+// message wraps an event in the notification <message/> of n, without a
+// recipient.
+func (s *Service) message(n *node, ev *xmlnode.Element) *xmlnode.Element {
+	typ := n.cfg.NotificationType
+	if typ == "" {
+		typ = "headline"
+	}
+	m := xmlnode.New(nsClient, "message", "from", s.cfg.JID, "type", typ, "id", s.cfg.NewID())
+	m.Append(ev)
+	return m
+}
+
+// recipients returns n's subscribers and then the interested entities
+// allowed to subscribe, each once, in that order.
+func (s *Service) recipients(n *node) []string {
+	out := make([]string, 0, len(n.subs))
+	seen := make(map[string]bool, len(n.subs))
+	for _, sub := range n.subs {
+		if !seen[sub.jid] {
+			seen[sub.jid] = true
+			out = append(out, sub.jid)
+		}
+	}
+	if s.cfg.Interested != nil {
+		for _, j := range s.cfg.Interested(n.name) {
+			if !seen[j] && s.may(n, n.name, j, actSubscribe) {
+				seen[j] = true
+				out = append(out, j)
+			}
+		}
+	}
+	return out
+}
+
+// broadcast returns the notification of ev to every recipient of n.
+func (s *Service) broadcast(n *node, ev *xmlnode.Element) []*xmlnode.Element {
+	to := s.recipients(n)
+	if len(to) == 0 {
+		return nil
+	}
+	m := s.message(n, ev).Freeze()
+	out := make([]*xmlnode.Element, len(to))
+	for i, j := range to {
+		out[i] = m.ShallowCopy().SetAttr("to", j)
+	}
+	return out
+}
