@@ -80,7 +80,7 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 			badAuthz = true
 			return false
 		}
-		if !allow(name) || !s.cfg.Auth.CheckPlain(name, string(pass)) {
+		if !allow(name) || !s.checkPlain(name, string(pass)) {
 			return false
 		}
 		user = name

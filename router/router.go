@@ -33,6 +33,7 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -55,6 +56,10 @@ type Config struct {
 	// Modules are registered in order; their registrations are compiled
 	// into the Router's tables.
 	Modules []module.Module
+	// Quotas bound the accounts any-password mode makes and the resources
+	// per account (Accounts, AccountsPerIPPerMinute, Resources; zero
+	// fields take package quota's defaults). See provisional.go, quotas.go.
+	Quotas quota.Limits
 }
 
 // Conn is the delivery side of a bound session: c2s.Session, or the fake
@@ -83,17 +88,23 @@ type Router struct {
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
-	closed   bool
-	pending  map[string]*pendingIQ // SendIQ by id
-	iqSeq    uint64
-	wg       sync.WaitGroup // deferred component deliveries, SendIQ timers
+	// provisional are accounts made for a stanza to a new name, forgotten
+	// unless used (provisional.go); quotas are Config.Quotas with defaults.
+	provisional []*account
+	quotas      quota.Limits
+	logins      loginLimiter
+	closed      bool
+	pending     map[string]*pendingIQ // SendIQ by id
+	iqSeq       uint64
+	wg          sync.WaitGroup // deferred component deliveries, SendIQ timers
 }
 
 // New compiles cfg's modules into a Router. A registration error (two
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, pending: map[string]*pendingIQ{}, mux: http.NewServeMux()}
+		accounts: map[string]*account{}, pending: map[string]*pendingIQ{}, mux: http.NewServeMux(),
+		quotas: cfg.Quotas.WithDefaults()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -118,6 +119,9 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 		s.accounts[full.Localpart()] = acct
 	}
 	old = acct.session(full.Resourcepart())
+	if old == nil && !quota.Within(s.quotas.Resources, len(acct.sessions), 1) {
+		return nil, nil, s.resourcesRefused()
+	}
 	if old != nil {
 		s.unbindLocked(tx, old, "Replaced by new connection")
 	}

@@ -52,7 +52,7 @@ func (s *Server) modules() ([]module.Module, error) {
 	if !s.cfg.NoDefaultModules {
 		for _, m := range DefaultModules() {
 			if !slices.Contains(s.cfg.Without, m.Name()) {
-				mods = append(mods, m)
+				mods = append(mods, s.withQuotas(m)) // quotas.go
 			}
 		}
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/netpoll"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/router"
 )
 
@@ -97,6 +98,11 @@ type Config struct {
 	// AuthBackoff throttles failed SASL attempts per account and per IP
 	// address; the zero value is on with its defaults.
 	AuthBackoff AuthBackoff
+	// Quotas bound the state stored per account and per room (offline
+	// messages, roster, private XML, vCards, blocklists, archives,
+	// resources, accounts any-password mode creates); zero fields take
+	// package quota's defaults, negative ones mean no limit.
+	Quotas quota.Limits
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
@@ -232,6 +238,7 @@ func New(cfg Config) (*Server, error) {
 		Logger:      s.log,
 		Busy:        s.idle.add,
 		Modules:     mods,
+		Quotas:      cfg.Quotas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

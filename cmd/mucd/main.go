@@ -110,6 +110,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
 	webFlags := addHTTPFlags(fs)
+	quotas := addQuotaFlags(fs) // quotas.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -148,6 +149,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
+		Quotas:             *quotas,
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users

@@ -1,0 +1,45 @@
+package server
+
+import (
+	"github.com/muctest/muctest/archive"
+	"github.com/muctest/muctest/mod/blocking"
+	"github.com/muctest/muctest/mod/mam"
+	"github.com/muctest/muctest/mod/offline"
+	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/roster"
+	"github.com/muctest/muctest/mod/vcard"
+	"github.com/muctest/muctest/module"
+)
+
+// withQuotas hands Config.Quotas to the default modules that store state
+// for accounts, so that one group of fields (and one mucd flag each) bounds
+// every store; a module given in Config.Modules keeps its own limits.
+func (s *Server) withQuotas(m module.Module) module.Module {
+	q := s.cfg.Quotas.WithDefaults()
+	switch m := m.(type) {
+	case offline.Module:
+		m.Limits = q
+		return m
+	case roster.Module:
+		m.Limits = q
+		return m
+	case blocking.Module:
+		m.Limits = q
+		return m
+	case vcard.Module:
+		m.Limits = q
+		return m
+	case private.Module:
+		m.Limits = q
+		return m
+	case mam.Module:
+		if m.Limits == (archive.Limits{}) {
+			m.Limits = archive.Limits{MaxItems: q.ArchiveItems, MaxBytes: q.ArchiveBytes}
+		}
+		if m.MaxTotalBytes == 0 {
+			m.MaxTotalBytes = q.ArchiveTotalBytes
+		}
+		return m
+	}
+	return m
+}
