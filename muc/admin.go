@@ -171,9 +171,9 @@ func (r *room) setAffiliation(actor, target, affName, reason string, reserve *st
 	r.setAffiliationRaw(target, aff)
 	switch {
 	case aff == affNone || clearData:
-		delete(r.reserved, target)
+		r.setReserved(target, "")
 	case reserve != nil:
-		r.reserved[target] = *reserve
+		r.setReserved(target, *reserve)
 	}
 
 	newRole := r.defaultRole(aff)

@@ -26,6 +26,11 @@ type Limits struct {
 	// (c2s.Limits.MaxQueueBytes) would disconnect it. Zero means
 	// DefaultMaxHistoryBytes.
 	MaxHistoryBytes int
+	// MaxRooms bounds the rooms of the service; creating one more is
+	// refused wait/resource-constraint, as Prosody's mod_muc does when it
+	// cannot track a new room (quota.go). MaxRegistered bounds the
+	// registered nicknames (section 7.10) of one room.
+	MaxRooms, MaxRegistered int
 }
 
 // DefaultMaxHistoryBytes is the history size cap when

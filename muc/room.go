@@ -30,6 +30,8 @@ type room struct {
 	affOrder []string
 	// reserved maps bare JIDs to their registered nickname (muc#register).
 	reserved map[string]string
+	// nickOwner is reserved's inverse (quota.go): nickname -> bare JID.
+	nickOwner map[string]string
 
 	occupants map[string]*occupant // by in-room JID
 	order     []string             // in-room JIDs in join order
@@ -245,10 +247,5 @@ func (r *room) setAffiliationRaw(bare string, a affiliation) {
 
 // registeredJID returns the bare JID that reserved nick, "" when nobody did.
 func (r *room) registeredJID(nick string) string {
-	for _, bare := range r.affOrder {
-		if r.reserved[bare] == nick {
-			return bare
-		}
-	}
-	return ""
+	return r.nickOwner[nick] // quota.go keeps it with reserved
 }

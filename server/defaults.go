@@ -76,7 +76,7 @@ func (s *Server) modules() ([]module.Module, error) {
 					Domain:      s.mucDomain,
 					Router:      r.Router(), // a component.AddressedRouter: broadcasts go out uncopied
 					Admins:      s.cfg.Admins,
-					Limits:      s.cfg.MUCLimits,
+					Limits:      s.mucLimits(), // quotas.go
 					LockTimeout: s.cfg.MUCLockTimeout,
 				})
 			}

@@ -9,7 +9,21 @@ import (
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/vcard"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/muc"
 )
+
+// mucLimits is Config.MUCLimits with the rooms and registration quotas of
+// Config.Quotas where MUCLimits sets none.
+func (s *Server) mucLimits() muc.Limits {
+	l, q := s.cfg.MUCLimits, s.cfg.Quotas.WithDefaults()
+	if l.MaxRooms == 0 {
+		l.MaxRooms = q.MUCRooms
+	}
+	if l.MaxRegistered == 0 {
+		l.MaxRegistered = q.MUCRegistered
+	}
+	return l
+}
 
 // withQuotas hands Config.Quotas to the default modules that store state
 // for accounts, so that one group of fields (and one mucd flag each) bounds
