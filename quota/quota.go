@@ -29,9 +29,15 @@ type Limits struct {
 	// offline store; a message past them is bounced resource-constraint
 	// (wait).
 	OfflineMessages, OfflineBytes int
+	// OfflineTotalBytes bounds every account's offline messages together,
+	// since any-password mode lets a sender reach any number of names.
+	OfflineTotalBytes int
 	// RosterItems bounds one roster (RFC 6121); RosterPending the
 	// subscription requests kept for it (RFC 6121 section 3.1.3).
 	RosterItems, RosterPending int
+	// PendingTotalBytes bounds the subscription requests kept for every
+	// account together, for the same reason.
+	PendingTotalBytes int
 	// PrivateItems and PrivateBytes bound one account's XEP-0049 private
 	// XML; PrivateItemBytes one element of it (not-acceptable).
 	PrivateItems, PrivateBytes, PrivateItemBytes int
@@ -63,6 +69,8 @@ const (
 	DefaultAccountBytes           = 4 << 20
 	DefaultOfflineMessages        = 500
 	DefaultOfflineBytes           = 1 << 20
+	DefaultOfflineTotalBytes      = 64 << 20
+	DefaultPendingTotalBytes      = 16 << 20
 	DefaultRosterItems            = 1000
 	DefaultRosterPending          = 200
 	DefaultPrivateItems           = 100
@@ -73,7 +81,7 @@ const (
 	DefaultResources              = 20
 	DefaultMUCRooms               = 10000
 	DefaultMUCRegistered          = 1000
-	DefaultAccounts               = 100000
+	DefaultAccounts               = 10000
 	DefaultAccountsPerIPPerMinute = 30
 	DefaultArchiveItems           = 1000
 	DefaultArchiveBytes           = 1 << 20
@@ -93,6 +101,8 @@ func (l Limits) WithDefaults() Limits {
 	def(&l.AccountBytes, DefaultAccountBytes)
 	def(&l.OfflineMessages, DefaultOfflineMessages)
 	def(&l.OfflineBytes, DefaultOfflineBytes)
+	def(&l.OfflineTotalBytes, DefaultOfflineTotalBytes)
+	def(&l.PendingTotalBytes, DefaultPendingTotalBytes)
 	def(&l.RosterItems, DefaultRosterItems)
 	def(&l.RosterPending, DefaultRosterPending)
 	def(&l.PrivateItems, DefaultPrivateItems)

@@ -19,6 +19,8 @@ func addQuotaFlags(fs *flag.FlagSet) *quota.Limits {
 	intFlag(&l.AccountBytes, "quota-account-bytes", d.AccountBytes, "bytes of stored state per account, over every module but the archive")
 	intFlag(&l.OfflineMessages, "quota-offline-messages", d.OfflineMessages, "offline messages kept per account")
 	intFlag(&l.OfflineBytes, "quota-offline-bytes", d.OfflineBytes, "bytes of offline messages per account")
+	intFlag(&l.OfflineTotalBytes, "quota-offline-total-bytes", d.OfflineTotalBytes, "bytes of offline messages of every account together")
+	intFlag(&l.PendingTotalBytes, "quota-pending-total-bytes", d.PendingTotalBytes, "bytes of pending subscription requests of every account together")
 	intFlag(&l.RosterItems, "quota-roster-items", d.RosterItems, "roster items per account")
 	intFlag(&l.RosterPending, "quota-roster-pending", d.RosterPending, "pending subscription requests per account")
 	intFlag(&l.PrivateItems, "quota-private-items", d.PrivateItems, "XEP-0049 private XML elements per account")

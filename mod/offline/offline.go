@@ -55,6 +55,7 @@ func (m Module) Register(r *module.Registrar) error {
 	if m.Max > 0 {
 		lim.OfflineMessages = m.Max
 	}
+	total := 0 // wire bytes in every account's box
 	r.Feature(module.OnServer, "msgoffline")
 	r.OnMessageDelivered(module.After-10, func(c module.Context, ev *module.Delivered) bool {
 		if len(ev.Sessions) > 0 || ev.Kept {
@@ -77,6 +78,7 @@ func (m Module) Register(r *module.Registrar) error {
 			have, bytes = len(b.msgs), b.bytes
 		}
 		if !quota.Within(lim.OfflineMessages, have, 1) || !quota.Within(lim.OfflineBytes, bytes, n) ||
+			!quota.Within(lim.OfflineTotalBytes, total, n) ||
 			!quota.Budget(ev.Account, lim.AccountBytes, n) {
 			c.Bounce(ev.Stanza, quota.FullType, quota.Full, "Offline message storage is full")
 			return false
@@ -84,6 +86,7 @@ func (m Module) Register(r *module.Registrar) error {
 		b = boxes.Use(ev.Account)
 		b.msgs = append(b.msgs, st)
 		b.bytes += n
+		total += n
 		return false
 	})
 	r.OnInitialPresence(module.After-10, func(_ module.Context, s module.Session) {
@@ -94,6 +97,7 @@ func (m Module) Register(r *module.Registrar) error {
 		for _, st := range b.msgs {
 			s.Send(st)
 		}
+		total -= b.bytes
 		boxes.Drop(s.Account())
 	})
 	return nil

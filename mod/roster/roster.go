@@ -20,6 +20,7 @@ import (
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
+	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -95,6 +96,8 @@ func (Module) Name() string { return "roster" }
 type mod struct {
 	pushID int
 	lim    quota.Limits
+	// pendingTotal is every roster's pendingBytes together.
+	pendingTotal int
 }
 
 // Register implements module.Module.
@@ -362,7 +365,7 @@ func (m *mod) removeContact(c module.Context, a module.Account, it *rosterItem) 
 	hadFrom, hadTo, ask := it.subFrom, it.subTo, it.ask
 
 	ro.removeItem(bare)
-	ro.dropPendingIn(bare)
+	m.dropPendingIn(ro, bare)
 	m.push(a, bare)
 
 	if hadFrom || pending {
@@ -417,7 +420,7 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 			it = ro.item(cb, true)
 			it.subFrom = true
 			it.approved = false
-			ro.dropPendingIn(cb)
+			m.dropPendingIn(ro, cb)
 			changed = true
 		} else if it == nil || !it.subFrom {
 			// Pre-approval (RFC 6121 section 3.4): remembered, not sent.
@@ -441,7 +444,7 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 	case "unsubscribed":
 		it := ro.items[cb]
 		_, pending := ro.pendingIn[cb]
-		ro.dropPendingIn(cb)
+		m.dropPendingIn(ro, cb)
 		wasFrom := false
 		if it != nil {
 			wasFrom = it.subFrom
@@ -498,7 +501,8 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 			if _, pending := ro.pendingIn[fb]; !pending {
 				kept := st.Copy()
 				cost := pendingCost(kept)
-				if !quota.Within(m.lim.RosterPending, len(ro.pendingIn), 1) || !quota.Budget(a, m.lim.AccountBytes, cost) {
+				if !quota.Within(m.lim.RosterPending, len(ro.pendingIn), 1) ||
+					!quota.Within(m.lim.PendingTotalBytes, m.pendingTotal, cost) || !quota.Budget(a, m.lim.AccountBytes, cost) {
 					c.Bounce(st, quota.FullType, quota.Full, "Too many pending subscription requests")
 					return
 				}
@@ -507,6 +511,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 				}
 				ro.pendingIn[fb] = kept
 				ro.pendingBytes += cost
+				m.pendingTotal += cost
 				ro.pendingOrder = append(ro.pendingOrder, fb)
 				for ss := range a.Sessions() {
 					if ss.Available() {
@@ -526,7 +531,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 	case "unsubscribe":
 		changed := false
 		if _, pending := ro.pendingIn[fb]; pending {
-			ro.dropPendingIn(fb)
+			m.dropPendingIn(ro, fb)
 			changed = true
 		}
 		if it != nil && it.subFrom {
@@ -560,11 +565,13 @@ func (m *mod) sendInterested(a module.Account, st *xmlnode.Element) {
 		}
 	}
 }
-func (ro *roster) dropPendingIn(bare string) {
+func (m *mod) dropPendingIn(ro *roster, bare string) {
 	if _, ok := ro.pendingIn[bare]; !ok {
 		return
 	}
-	ro.pendingBytes -= pendingCost(ro.pendingIn[bare])
+	cost := pendingCost(ro.pendingIn[bare])
+	ro.pendingBytes -= cost
+	m.pendingTotal -= cost
 	delete(ro.pendingIn, bare)
 	ro.pendingOrder = slices.DeleteFunc(ro.pendingOrder, func(j string) bool { return j == bare })
 }
@@ -581,6 +588,12 @@ func (m *mod) mayAdd(c module.Context, a module.Account, ro *roster, contact str
 	if quota.Within(m.lim.RosterItems, len(ro.items), 1) && quota.Budget(a, m.lim.AccountBytes, (&rosterItem{jid: contact}).cost()) {
 		return true
 	}
-	c.Bounce(st, quota.FullType, quota.Full, "Roster is full")
+	// To the account's sessions: the router has already stamped the bare
+	// JID as "from" (RFC 6121 section 3.1.2), and a presence error routed
+	// to it would reach no session that has not sent initial presence.
+	e := stanzaerr.Reply(st, string(quota.FullType), string(quota.Full), "Roster is full", "")
+	for ss := range a.Sessions() {
+		ss.Send(e)
+	}
 	return false
 }
