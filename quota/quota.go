@@ -78,7 +78,7 @@ const (
 	DefaultPrivateItemBytes       = 256 << 10
 	DefaultVCardBytes             = 256 << 10
 	DefaultBlocklistItems         = 1000
-	DefaultResources              = 20
+	DefaultResources              = 100
 	DefaultMUCRooms               = 10000
 	DefaultMUCRegistered          = 1000
 	DefaultAccounts               = 10000

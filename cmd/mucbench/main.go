@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/bench/fanout"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/server"
 )
 
@@ -281,7 +282,9 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // authentication, no TLS, no logging.
 func newServer() (*server.Server, net.Listener, error) {
 	// Memory release after bursts as cmd/mucd does by default.
-	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter})
+	// Every simulated user logs in from loopback.
+	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter,
+		Quotas: quota.Limits{AccountsPerIPPerMinute: -1}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start server: %w", err)
 	}
