@@ -33,7 +33,7 @@ const (
 // list's length.
 type list struct {
 	items []string
-	set   map[string]struct{}
+	set   map[string]jid.JID // parsed once, when blocked
 	bytes int
 }
 
@@ -48,11 +48,11 @@ func (l *list) has(item string) bool {
 	return ok
 }
 
-func (l *list) add(item string) {
+func (l *list) add(item string, j jid.JID) {
 	if l.set == nil {
-		l.set = map[string]struct{}{}
+		l.set = map[string]jid.JID{}
 	}
-	l.set[item] = struct{}{}
+	l.set[item] = j
 	l.items = append(l.items, item)
 	l.bytes += itemCost(item)
 }
@@ -131,17 +131,40 @@ func handle(q *module.Request, lim quota.Limits) {
 // change blocks or unblocks the request's items (every item when an
 // unblock names none).
 func change(q *module.Request, verb string, lim quota.Limits) {
+	// Items are parsed (PRECIS, microseconds each) only when not blocked
+	// already in their stored, normalised form, and a block request stops
+	// at the first new item past the quota: the router's lock is held.
 	var items []string
-	seen := map[string]struct{}{}
+	parsed := map[string]jid.JID{}
+	l0 := lists.Get(q.Account)
+	have, added := 0, 0
+	if l0 != nil {
+		have = len(l0.items)
+	}
 	for _, it := range q.Payload.ChildrenNamed(NS, "item") {
-		j, err := jidcheck.Parse(it.Attrib("jid"))
+		raw := it.Attrib("jid")
+		if l0 != nil && l0.has(raw) {
+			if _, dup := parsed[raw]; !dup {
+				parsed[raw] = l0.set[raw]
+				items = append(items, raw)
+			}
+			continue
+		}
+		if verb == "block" && !quota.Within(lim.BlocklistItems, have, added+1) {
+			q.Error(quota.FullType, quota.Full, "Blocklist is full")
+			return
+		}
+		j, err := jidcheck.Parse(raw)
 		if err != nil {
 			q.Error(stanza.Modify, stanza.JIDMalformed, "")
 			return
 		}
-		if _, dup := seen[j.String()]; !dup {
-			seen[j.String()] = struct{}{}
+		if _, dup := parsed[j.String()]; !dup {
+			parsed[j.String()] = j
 			items = append(items, j.String())
+			if l0 == nil || !l0.has(j.String()) {
+				added++
+			}
 		}
 	}
 	a := q.Account
@@ -160,17 +183,19 @@ func change(q *module.Request, verb string, lim quota.Limits) {
 			if l.has(item) {
 				continue
 			}
-			l.add(item)
+			cj := parsed[item]
+			l.add(item, cj)
 			// Contacts that saw our presence now see us go offline.
-			if cj, err := jid.Parse(item); err == nil && q.MaySeePresence(a, cj) {
+			if q.MaySeePresence(a, cj) {
 				q.SendPresenceOf(a, cj, xmlnode.New(stanzaerr.NSClient, "presence", "type", "unavailable"))
 			}
 		}
 	} else {
-		var unblocked, kept []string
+		var unblocked []jid.JID
+		var kept []string
 		for _, b := range l.items {
-			if _, named := seen[b]; len(items) == 0 || named {
-				unblocked = append(unblocked, b)
+			if _, named := parsed[b]; len(items) == 0 || named {
+				unblocked = append(unblocked, l.set[b])
 				delete(l.set, b)
 				l.bytes -= itemCost(b)
 			} else {
@@ -180,8 +205,8 @@ func change(q *module.Request, verb string, lim quota.Limits) {
 		l.items = kept
 		// Section 3.4: contacts allowed to see our presence get it again
 		// (the mirror of the unavailable sent on block).
-		for _, item := range unblocked {
-			if cj, err := jid.Parse(item); err == nil && q.MaySeePresence(a, cj) && !blocks(a, cj) {
+		for _, cj := range unblocked {
+			if q.MaySeePresence(a, cj) && !blocks(a, cj) {
 				q.SendPresenceOf(a, cj, nil)
 			}
 		}
