@@ -295,3 +295,76 @@ func TestRoomCreationFlood(t *testing.T) {
 	e.checkWitnesses()
 	w.finish()
 }
+
+// TestVCardFlood: vCards over VCardBytes get not-acceptable and leave the
+// stored one in place, however many are sent.
+func TestVCardFlood(t *testing.T) {
+	e := quotaEnv(t, quota.Limits{VCardBytes: 64 << 10})
+	w := e.watch("watcher")
+	base := heapBaseline()
+	eve := e.dial("eve", "hose")
+	card := func(text string) *xmlnode.Element {
+		v := xmlnode.New("vcard-temp", "vCard")
+		v.AddChild("vcard-temp", "DESC").SetText(text)
+		return iqSet(v)
+	}
+	if errs := flood(t, eve, 1, func(int) *xmlnode.Element { return card("me") }); len(errs) != 0 {
+		t.Fatalf("a small vCard was refused: %v", errs[0])
+	}
+	big := strings.Repeat("z", 100<<10)
+	const n = 100
+	errs := flood(t, eve, n, func(int) *xmlnode.Element { return card(big) })
+	if len(errs) != n {
+		t.Fatalf("%d of %d vCards over the quota refused", len(errs), n)
+	}
+	wantStanzaError(t, errs[0], "modify", "not-acceptable")
+	must(t, eve.Send(xmlnode.New("jabber:client", "iq", "type", "get", "id", "v").Append(xmlnode.New("vcard-temp", "vCard"))))
+	for {
+		st := recv(t, eve)
+		if st.Attrib("id") == "v" {
+			if got := st.Child("vcard-temp", "vCard").ChildText("vcard-temp", "DESC"); got != "me" {
+				t.Fatalf("stored vCard lost: DESC %q", got)
+			}
+			break
+		}
+	}
+	peak := wantGrowth(t, base, 1<<20)
+	_ = eve.Close()
+	e.checkWitnesses()
+	w.finish()
+	e.heapBack(base, peak)
+}
+
+// TestPendingSubscriptionFlood: subscription requests from many accounts
+// to one that is offline; RosterPending are kept for it, the rest are
+// answered resource-constraint (wait), and the kept ones are delivered.
+func TestPendingSubscriptionFlood(t *testing.T) {
+	e := quotaEnv(t, quota.Limits{RosterPending: 10})
+	w := e.watch("watcher")
+	refused := 0
+	for i := range 20 {
+		c := e.dial(fmt.Sprintf("fan%d", i), "r")
+		must(t, c.Send(xmlnode.New("jabber:client", "presence")))
+		must(t, c.Send(xmlnode.New("jabber:client", "presence", "type", "subscribe", "to", "star@localhost")))
+		for _, st := range flood(t, c, 0, nil) {
+			if st.Name.Local == "presence" {
+				wantStanzaError(t, st, "wait", "resource-constraint")
+				refused++
+			}
+		}
+		_ = c.Close()
+	}
+	if refused != 10 {
+		t.Errorf("%d of 20 requests refused, want 10", refused)
+	}
+	star := e.dial("star", "s")
+	must(t, star.Send(xmlnode.New("jabber:client", "presence")))
+	got := 0
+	for got < 10 {
+		if st := recv(t, star); st.Attrib("type") == "subscribe" {
+			got++
+		}
+	}
+	e.checkWitnesses()
+	w.finish()
+}
