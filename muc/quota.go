@@ -1,6 +1,9 @@
 package muc
 
-import "github.com/muctest/muctest/xmlnode"
+import (
+	"github.com/muctest/muctest/archive"
+	"github.com/muctest/muctest/xmlnode"
+)
 
 // This file holds the service's share of issue 11's quotas: rooms in total
 // (Limits.MaxRooms) and registered nicknames per room
@@ -45,4 +48,33 @@ func (r *room) setReserved(user, nick string) {
 		r.nickOwner = map[string]string{}
 	}
 	r.nickOwner[nick] = user
+}
+
+// newArchive makes a room's archive within Limits.Archive.
+func (s *Service) newArchive() *archive.Archive {
+	l := s.cfg.Limits.Archive
+	if l.MaxItems == 0 {
+		l.MaxItems = archiveLimit
+	}
+	return archive.New(l)
+}
+
+// appendArchive archives e in the room unless every room's archive
+// together holds Limits.ArchiveTotalBytes, and keeps the service's total.
+func (r *room) appendArchive(e archive.Entry) {
+	s := r.svc
+	if max := s.cfg.Limits.ArchiveTotalBytes; max > 0 && s.archBytes+int64(len(e.Msg.AppendTo(nil, "jabber:client"))) > max {
+		return
+	}
+	before := r.arch.Bytes()
+	r.arch.Append(e)
+	s.archBytes += r.arch.Bytes() - before
+}
+
+// forget removes the room from the service, with its archive's bytes.
+func (r *room) forget() {
+	if r.arch != nil {
+		r.svc.archBytes -= r.arch.Bytes()
+	}
+	delete(r.svc.rooms, r.jid)
 }

@@ -206,7 +206,7 @@ func (r *room) occupantLeft() {
 		return
 	}
 	if len(r.occupants) == 0 && !r.conf.persistent {
-		delete(r.svc.rooms, r.jid)
+		r.forget()
 	}
 }
 

@@ -61,6 +61,10 @@ type Limits struct {
 	ArchiveItems      int
 	ArchiveBytes      int64
 	ArchiveTotalBytes int64
+	// RoomArchiveTotalBytes bounds every MUC room's archive together
+	// (each room's is bounded by ArchiveItems and ArchiveBytes): past it,
+	// new messages are not archived until rooms go.
+	RoomArchiveTotalBytes int64
 }
 
 // The defaults: what a server on a network can hold for a few thousand
@@ -86,6 +90,7 @@ const (
 	DefaultArchiveItems           = 1000
 	DefaultArchiveBytes           = 1 << 20
 	DefaultArchiveTotalBytes      = 256 << 20
+	DefaultRoomArchiveTotalBytes  = 256 << 20
 )
 
 // Defaults returns every limit at its default.
@@ -121,6 +126,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.ArchiveTotalBytes == 0 {
 		l.ArchiveTotalBytes = DefaultArchiveTotalBytes
+	}
+	if l.RoomArchiveTotalBytes == 0 {
+		l.RoomArchiveTotalBytes = DefaultRoomArchiveTotalBytes
 	}
 	return l
 }

@@ -22,6 +22,12 @@ func (s *Server) mucLimits() muc.Limits {
 	if l.MaxRegistered == 0 {
 		l.MaxRegistered = q.MUCRegistered
 	}
+	if l.Archive == (archive.Limits{}) {
+		l.Archive = archive.Limits{MaxItems: q.ArchiveItems, MaxBytes: q.ArchiveBytes}
+	}
+	if l.ArchiveTotalBytes == 0 {
+		l.ArchiveTotalBytes = q.RoomArchiveTotalBytes
+	}
 	return l
 }
 

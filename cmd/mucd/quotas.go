@@ -33,8 +33,9 @@ func addQuotaFlags(fs *flag.FlagSet) *quota.Limits {
 	intFlag(&l.MUCRegistered, "quota-muc-registered", d.MUCRegistered, "registered nicknames per room")
 	intFlag(&l.Accounts, "quota-accounts", d.Accounts, "accounts in any-password mode")
 	intFlag(&l.AccountsPerIPPerMinute, "quota-accounts-per-ip", d.AccountsPerIPPerMinute, "accounts one IP address may create per minute in any-password mode")
-	intFlag(&l.ArchiveItems, "quota-archive-items", d.ArchiveItems, "messages in one account's archive (oldest dropped)")
-	fs.Int64Var(&l.ArchiveBytes, "quota-archive-bytes", 0, "bytes of one account's archive, oldest dropped (0: "+strconv.Itoa(int(d.ArchiveBytes))+")")
+	intFlag(&l.ArchiveItems, "quota-archive-items", d.ArchiveItems, "messages in one account's or room's archive (oldest dropped)")
+	fs.Int64Var(&l.ArchiveBytes, "quota-archive-bytes", 0, "bytes of one account's or room's archive, oldest dropped (0: "+strconv.Itoa(int(d.ArchiveBytes))+")")
 	fs.Int64Var(&l.ArchiveTotalBytes, "quota-archive-total-bytes", 0, "bytes of every account's archive together (0: "+strconv.Itoa(int(d.ArchiveTotalBytes))+")")
+	fs.Int64Var(&l.RoomArchiveTotalBytes, "quota-room-archive-total-bytes", 0, "bytes of every MUC room's archive together (0: "+strconv.Itoa(int(d.RoomArchiveTotalBytes))+")")
 	return l
 }
