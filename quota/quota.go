@@ -73,7 +73,7 @@ const (
 	DefaultAccountBytes           = 4 << 20
 	DefaultOfflineMessages        = 500
 	DefaultOfflineBytes           = 1 << 20
-	DefaultOfflineTotalBytes      = 64 << 20
+	DefaultOfflineTotalBytes      = 32 << 20
 	DefaultPendingTotalBytes      = 16 << 20
 	DefaultRosterItems            = 1000
 	DefaultRosterPending          = 200
@@ -89,8 +89,8 @@ const (
 	DefaultAccountsPerIPPerMinute = 30
 	DefaultArchiveItems           = 1000
 	DefaultArchiveBytes           = 1 << 20
-	DefaultArchiveTotalBytes      = 256 << 20
-	DefaultRoomArchiveTotalBytes  = 256 << 20
+	DefaultArchiveTotalBytes      = 64 << 20
+	DefaultRoomArchiveTotalBytes  = 64 << 20
 )
 
 // Defaults returns every limit at its default.
