@@ -306,6 +306,12 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	s.bound = true
 	s.mu.Unlock()
 	h, err := s.cfg.Host.Bind(s, full, reply)
+	if refused := (*BindRefused)(nil); errors.As(err, &refused) {
+		s.mu.Lock()
+		s.jid, s.bound = jid.JID{}, false
+		s.mu.Unlock()
+		return false, s.write(stanzaerr.Reply(iq, refused.Type, refused.Condition, refused.Text, ""))
+	}
 	if err != nil {
 		s.mu.Lock()
 		s.queued, s.qbytes, s.out = 0, 0, nil

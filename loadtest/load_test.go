@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/client"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -81,8 +82,9 @@ func groupchatUnderFaults(t *testing.T, parkAfter time.Duration) {
 	before := runtime.NumGoroutine()
 	start := time.Now()
 
-	// Every client connects from loopback: no per-address cap.
-	srv, err := server.New(server.Config{NoTLS: true, ParkAfter: parkAfter, MaxConnsPerIP: -1})
+	// Every client connects and logs in from loopback: no per-address caps.
+	srv, err := server.New(server.Config{NoTLS: true, ParkAfter: parkAfter, MaxConnsPerIP: -1,
+		Quotas: quota.Limits{AccountsPerIPPerMinute: -1}})
 	if err != nil {
 		t.Fatal(err)
 	}

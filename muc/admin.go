@@ -175,9 +175,9 @@ func (r *room) setAffiliation(actor, target, affName, reason string, reserve *st
 	r.keepBanReason(target, aff, reason)
 	switch {
 	case aff == affNone || clearData:
-		delete(r.reserved, target)
+		r.setReserved(target, "")
 	case reserve != nil:
-		r.reserved[target] = *reserve
+		r.setReserved(target, *reserve)
 	}
 
 	newRole := r.defaultRole(aff)

@@ -38,7 +38,7 @@ func (r *room) destroy(newJID, reason, password string) {
 	for _, l := range out {
 		r.publicise(l.o, presenceChange{x: x, prevRole: l.prev})
 	}
-	delete(r.svc.rooms, r.jid)
+	r.forget()
 	if r.conf.persistent {
 		r.svc.tombstones[r.jid] = tombstone{until: r.svc.cfg.Now().Add(tombstoneTTL), reason: reason, newJID: newJID}
 	}

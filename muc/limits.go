@@ -1,6 +1,9 @@
 package muc
 
-import "github.com/muctest/muctest/xmlnode"
+import (
+	"github.com/muctest/muctest/archive"
+	"github.com/muctest/muctest/xmlnode"
+)
 
 // Limits bound what one user can make the service hold, so that a hostile
 // account cannot grow it without bound. Zero fields mean no limit (but for
@@ -26,6 +29,17 @@ type Limits struct {
 	// (c2s.Limits.MaxQueueBytes) would disconnect it. Zero means
 	// DefaultMaxHistoryBytes.
 	MaxHistoryBytes int
+	// MaxRooms bounds the rooms of the service; creating one more is
+	// refused wait/resource-constraint, as Prosody's mod_muc does when it
+	// cannot track a new room (quota.go). MaxRegistered bounds the
+	// registered nicknames (section 7.10) of one room.
+	MaxRooms, MaxRegistered int
+	// Archive bounds each room's XEP-0313 archive (zero fields: 1,000
+	// messages, archive.DefaultMaxBytes, no retention); the oldest go
+	// first. ArchiveTotalBytes bounds every room's archive together: past
+	// it new messages are not archived until rooms go (quota.go).
+	Archive           archive.Limits
+	ArchiveTotalBytes int64
 }
 
 // DefaultMaxHistoryBytes is the history size cap when

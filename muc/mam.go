@@ -27,7 +27,7 @@ const (
 // does, so that queries can show it to those allowed to see it.
 func (r *room) archive(m *xmlnode.Element, id string, sender *occupant) {
 	if r.arch == nil {
-		r.arch = archive.New(archive.Limits{MaxItems: archiveLimit})
+		r.arch = r.svc.newArchive()
 	}
 	c := m.Copy()
 	c.RemoveAttr("to")
@@ -37,7 +37,7 @@ func (r *room) archive(m *xmlnode.Element, id string, sender *occupant) {
 		rl := sender.role
 		addItem(x, r.affiliation(sender.bare), &rl, sender.bare, "", "", "", "")
 	}
-	r.arch.Append(archive.Entry{ID: id, Msg: c, At: r.svc.cfg.Now()})
+	r.appendArchive(archive.Entry{ID: id, Msg: c, At: r.svc.cfg.Now()}) // quota.go
 }
 
 // handleMAM serves the search form (get) and archive queries (set).
@@ -55,11 +55,13 @@ func (r *room) handleMAM(st *xmlnode.Element, from string, q *xmlnode.Element) {
 	}
 	mq, err := archive.ParseQuery(q)
 	if err == nil && r.arch == nil {
-		r.arch = archive.New(archive.Limits{MaxItems: archiveLimit})
+		r.arch = r.svc.newArchive()
 	}
 	var page archive.Page
 	if err == nil {
+		before := r.arch.Bytes()
 		page, err = r.arch.Query(mq, nil)
+		r.svc.archBytes += r.arch.Bytes() - before // a retention may expire messages
 	}
 	if err != nil {
 		e, ok := err.(*archive.Error)

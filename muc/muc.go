@@ -96,6 +96,7 @@ type Service struct {
 	mu         sync.Mutex
 	rooms      map[string]*room
 	tombstones map[string]tombstone
+	archBytes  int64 // wire bytes in every room's archive (quota.go)
 }
 
 // New returns a Service with no rooms.

@@ -71,6 +71,9 @@ func (r *room) handleRegister(st *xmlnode.Element, from string, q *xmlnode.Eleme
 		return
 	}
 	if registered != nick {
+		if r.registrationsFull(st, user) {
+			return
+		}
 		if t, c := r.setAffiliation("", user, aff.String(), "", &nick, false); c != "" {
 			r.svc.route(errorReply(st, t, c, "", ""))
 			return

@@ -32,6 +32,8 @@ type room struct {
 	reserved map[string]string
 	// banReasons maps outcasts to the reason given for the ban (banreason.go).
 	banReasons map[string]string
+	// nickOwner is reserved's inverse (quota.go): nickname -> bare JID.
+	nickOwner map[string]string
 
 	occupants map[string]*occupant // by in-room JID
 	order     []string             // in-room JIDs in join order
@@ -206,7 +208,7 @@ func (r *room) occupantLeft() {
 		return
 	}
 	if len(r.occupants) == 0 && !r.conf.persistent {
-		delete(r.svc.rooms, r.jid)
+		r.forget()
 	}
 }
 
@@ -250,10 +252,5 @@ func (r *room) setAffiliationRaw(bare string, a affiliation) {
 
 // registeredJID returns the bare JID that reserved nick, "" when nobody did.
 func (r *room) registeredJID(nick string) string {
-	for _, bare := range r.affOrder {
-		if r.reserved[bare] == nick {
-			return bare
-		}
-	}
-	return ""
+	return r.nickOwner[nick] // quota.go keeps it with reserved
 }

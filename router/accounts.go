@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"hash"
 	"iter"
-	"net"
 
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
@@ -75,19 +74,20 @@ func newAccount(r *Router, name, password string) *account {
 	return &account{srv: r, name: name, password: password}
 }
 
-// accountLocked returns the account for localpart name. In any-password mode
-// every valid localpart exists (as with Prosody's insecure auth) and is
-// created on first use; otherwise only configured accounts exist. s.mu must be held.
+// accountLocked returns the account for localpart name, or nil. In
+// any-password mode every valid localpart exists, as with Prosody's
+// insecure auth: a stanza to a name nobody has used gets a provisional
+// account (see provisional.go) that is forgotten again unless a module kept
+// something for it (an offline message, a subscription request), within
+// Quotas.Accounts. s.mu must be held.
 func (s *Router) accountLocked(name string) *account {
 	if a := s.accounts[name]; a != nil {
 		return a
 	}
-	if !s.anyPassword || name == "" || !s.mayCreateLocked("") {
+	if !s.anyPassword || name == "" {
 		return nil
 	}
-	a := newAccount(s, name, "")
-	s.accounts[name] = a
-	return a
+	return s.provisionalLocked(name)
 }
 
 // authenticator implements c2s.Authenticator on the Server's accounts.
@@ -95,29 +95,6 @@ type authenticator Router
 
 func (a *authenticator) CheckPlain(username, password string) bool {
 	return a.CheckPlainFrom(nil, username, password)
-}
-
-// CheckPlainFrom implements c2s.AddrAuthenticator: CheckPlain, with the
-// caps on accounts made on first login counted per address (newcaps.go).
-func (a *authenticator) CheckPlainFrom(remote net.Addr, username, password string) bool {
-	s := (*Router)(a)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	acct := s.accounts[username]
-	if s.anyPassword {
-		if acct == nil {
-			if !s.mayCreateLocked(hostOf(remote)) {
-				return false
-			}
-			acct = newAccount(s, username, password)
-			s.accounts[username] = acct
-		}
-		if acct.password == "" {
-			acct.password = password
-		}
-		return true
-	}
-	return acct != nil && acct.password == password
 }
 
 func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool) {

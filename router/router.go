@@ -32,6 +32,7 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 )
 
 // Config sets up a Router.
@@ -43,12 +44,6 @@ type Config struct {
 	// AnyPassword: PLAIN accepts any password and creates the account on
 	// first login (Prosody's scansion configuration).
 	AnyPassword bool
-	// MaxAccounts bounds the accounts any-password mode makes on the fly
-	// (on first login or for a stanza to an unknown name); zero means
-	// DefaultMaxAccounts, negative no bound. NewAccountsPerIPPerMinute
-	// bounds the first logins that make one, per remote address (zero:
-	// no bound, what a load test from one address needs).
-	MaxAccounts, NewAccountsPerIPPerMinute int
 	// Logger receives logs (panics with their stack among them); nil
 	// discards them.
 	Logger *slog.Logger
@@ -59,6 +54,10 @@ type Config struct {
 	// Modules are registered in order; their registrations are compiled
 	// into the Router's tables.
 	Modules []module.Module
+	// Quotas bound the accounts any-password mode makes and the resources
+	// per account (Accounts, AccountsPerIPPerMinute, Resources; zero
+	// fields take package quota's defaults). See provisional.go, quotas.go.
+	Quotas quota.Limits
 }
 
 // Conn is the delivery side of a bound session: c2s.Session, the fake
@@ -81,24 +80,25 @@ type Router struct {
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
-	caps     newCaps
-	closed   bool
-	pending  map[string][]*pendingIQ // SendIQs waiting, by id, recipient and sender
-	iqSeq    uint64
-	wg       sync.WaitGroup // deferred component deliveries, SendIQ timers
+	// provisional are accounts made for a stanza to a new name, forgotten
+	// unless used (provisional.go); quotas are Config.Quotas with defaults.
+	provisional []*account
+	quotas      quota.Limits
+	logins      loginLimiter
+	closed      bool
+	pending     map[string][]*pendingIQ // SendIQs waiting, by id, recipient and sender
+	iqSeq       uint64
+	wg          sync.WaitGroup // deferred component deliveries, SendIQ timers
 }
 
 // New compiles cfg's modules into a Router. A registration error (two
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux()}
+		accounts: map[string]*account{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
+		quotas: cfg.Quotas.WithDefaults()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
-	}
-	r.caps = newCaps{max: cfg.MaxAccounts, perAddr: cfg.NewAccountsPerIPPerMinute}
-	if r.caps.max == 0 {
-		r.caps.max = DefaultMaxAccounts
 	}
 	if r.busy == nil {
 		r.busy = func(int) {}

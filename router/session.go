@@ -11,6 +11,7 @@ import (
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -121,6 +122,8 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 		// Its Conn is read now: a module may replace it (XEP-0198).
 		old = prev.c
 		s.unbindLocked(tx, prev, "Replaced by new connection")
+	} else if !quota.Within(s.quotas.Resources, len(acct.sessions), 1) {
+		return nil, nil, s.resourcesRefused()
 	}
 	ss = &session{srv: s, c: conn, full: full, acct: acct}
 	acct.sessions = append(acct.sessions, ss)

@@ -67,7 +67,7 @@ func (s *Server) modules() ([]module.Module, error) {
 	if !s.cfg.NoDefaultModules {
 		for _, m := range defaultModules(s.cfg) {
 			if !slices.Contains(s.cfg.Without, m.Name()) {
-				mods = append(mods, m)
+				mods = append(mods, s.withQuotas(m)) // quotas.go
 			}
 		}
 	}
@@ -91,7 +91,7 @@ func (s *Server) modules() ([]module.Module, error) {
 					Domain:      s.mucDomain,
 					Router:      r.Router(), // a component.AddressedRouter: broadcasts go out uncopied
 					Admins:      s.cfg.Admins,
-					Limits:      s.cfg.MUCLimits,
+					Limits:      s.mucLimits(), // quotas.go
 					LockTimeout: s.cfg.MUCLockTimeout,
 				})
 			}

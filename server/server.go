@@ -38,6 +38,7 @@ import (
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/netpoll"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/router"
 )
 
@@ -68,11 +69,6 @@ type Config struct {
 	// accounts before authentication (Prosody's allow_registration; off by
 	// default, as there). Password change and account removal are always on.
 	AllowRegistration bool
-	// MaxAccounts and NewAccountsPerIPPerMinute cap the accounts
-	// any-password mode makes on the fly, in all and per address per
-	// minute (router.Config; zero: router.DefaultMaxAccounts, and no
-	// per-address cap).
-	MaxAccounts, NewAccountsPerIPPerMinute int
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
 	// TLS, when set, is used for STARTTLS; when nil a self-signed
@@ -106,6 +102,11 @@ type Config struct {
 	// AuthBackoff throttles failed SASL attempts per account and per IP
 	// address; the zero value is on with its defaults.
 	AuthBackoff AuthBackoff
+	// Quotas bound the state stored per account and per room (offline
+	// messages, roster, private XML, vCards, blocklists, archives,
+	// resources, accounts any-password mode creates); zero fields take
+	// package quota's defaults, negative ones mean no limit.
+	Quotas quota.Limits
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit).
 	MUCLimits muc.Limits
@@ -235,14 +236,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	mods = s.ext.module(mods)
 	s.router, err = router.New(router.Config{
-		Domain:                    s.domain,
-		Accounts:                  cfg.Accounts,
-		AnyPassword:               s.cfg.AnyPassword,
-		MaxAccounts:               cfg.MaxAccounts,
-		Logger:                    s.log,
-		NewAccountsPerIPPerMinute: cfg.NewAccountsPerIPPerMinute,
-		Busy:                      s.idle.add,
-		Modules:                   mods,
+		Domain:      s.domain,
+		Accounts:    cfg.Accounts,
+		AnyPassword: s.cfg.AnyPassword,
+		Logger:      s.log,
+		Busy:        s.idle.add,
+		Modules:     mods,
+		Quotas:      cfg.Quotas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)

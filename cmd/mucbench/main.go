@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/bench/fanout"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/server"
 )
 
@@ -281,8 +282,10 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // authentication, no TLS, no logging.
 func newServer() (*server.Server, net.Listener, error) {
 	// Memory release after bursts as cmd/mucd does by default; every
-	// occupant connects from loopback, so no per-address cap.
-	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter, MaxConnsPerIP: -1})
+	// simulated user connects and logs in from loopback, so no per-address
+	// caps.
+	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter,
+		MaxConnsPerIP: -1, Quotas: quota.Limits{AccountsPerIPPerMinute: -1}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start server: %w", err)
 	}

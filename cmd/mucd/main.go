@@ -83,8 +83,6 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
 	allowReg := fs.Bool("allow-registration", false, "let clients create accounts in-band before logging in (XEP-0077), as Prosody's allow_registration")
-	maxAccounts := fs.Int("max-accounts", 0, "accounts any-password mode may make on the fly (0: 1048576; negative: no cap)")
-	newPerIP := fs.Int("new-accounts-per-minute", 0, "first logins that make an account, per minute per IP, in any-password mode (0: unlimited)")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
 	comps := componentFlags{}
 	fs.Var(comps, "component", "an XEP-0114 external component allowed to connect, as domain:secret (repeatable)")
@@ -115,6 +113,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	smResume := fs.Duration("sm-resume", sm.DefaultMaxResumption, "longest time a dropped XEP-0198 session waits for its client to resume it, as Prosody's smacks_hibernation_time")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
 	webFlags := addHTTPFlags(fs)
+	quotas := addQuotaFlags(fs) // quotas.go
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -125,15 +124,13 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
 
 	cfg := server.Config{
-		Domain:                    *domain,
-		AnyPassword:               *anyPassword || len(users) == 0,
-		RequireTLS:                *requireTLS,
-		NoTLS:                     *noTLS,
-		AllowRegistration:         *allowReg,
-		MaxAccounts:               *maxAccounts,
-		NewAccountsPerIPPerMinute: *newPerIP,
-		Logger:                    log,
-		TraceStanzas:              *verbose,
+		Domain:            *domain,
+		AnyPassword:       *anyPassword || len(users) == 0,
+		RequireTLS:        *requireTLS,
+		NoTLS:             *noTLS,
+		AllowRegistration: *allowReg,
+		Logger:            log,
+		TraceStanzas:      *verbose,
 		Limits: c2s.Limits{
 			MaxStanzaBytes: *maxStanza,
 			MaxDepth:       *maxDepth,
@@ -156,6 +153,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
+		Quotas:             *quotas,
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users

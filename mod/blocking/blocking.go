@@ -11,13 +11,13 @@ package blocking
 
 import (
 	"encoding/xml"
-	"slices"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -28,16 +28,33 @@ const (
 	NSErrors = "urn:xmpp:blocking:errors"
 )
 
-// list is an account's blocklist, in the order items were added.
-type list struct{ items []string }
+// list is an account's blocklist, in the order items were added, and the
+// same items as a set: a stanza's check is four map lookups, whatever the
+// list's length.
+type list struct {
+	items []string
+	set   map[string]jid.JID // parsed once, when blocked
+	bytes int
+}
+
+// itemCost is what one item counts for: its JID and a little overhead.
+func itemCost(item string) int { return 16 + len(item) }
 
 // Size implements module.Sizer.
-func (l *list) Size() int {
-	n := 0
-	for _, it := range l.items {
-		n += 16 + len(it)
+func (l *list) Size() int { return l.bytes }
+
+func (l *list) has(item string) bool {
+	_, ok := l.set[item]
+	return ok
+}
+
+func (l *list) add(item string, j jid.JID) {
+	if l.set == nil {
+		l.set = map[string]jid.JID{}
 	}
-	return n
+	l.set[item] = j
+	l.items = append(l.items, item)
+	l.bytes += itemCost(item)
 }
 
 // requested marks a session that fetched the blocklist: it gets pushes.
@@ -57,23 +74,27 @@ func blocks(a module.Account, j jid.JID) bool {
 		return false
 	}
 	for _, item := range [...]string{j.String(), j.Bare().String(), j.Domain().String(), j.Domainpart() + "/" + j.Resourcepart()} {
-		if slices.Contains(l.items, item) {
+		if l.has(item) {
 			return true
 		}
 	}
 	return false
 }
 
-// Module implements blocking.
-type Module struct{}
+// Module implements blocking. Limits (quota.Limits, defaults when zero)
+// bound a blocklist's items (BlocklistItems) and the account's total
+// (AccountBytes): a block request past them is refused
+// resource-constraint (wait) and blocks nothing.
+type Module struct{ Limits quota.Limits }
 
 // Name implements module.Module.
 func (Module) Name() string { return "blocking" }
 
 // Register implements module.Module.
-func (Module) Register(r *module.Registrar) error {
+func (m Module) Register(r *module.Registrar) error {
+	lim := m.Limits.WithDefaults()
 	r.IQ(module.IQ{To: module.ToAccount, Type: module.Get | module.Set, Payload: xml.Name{Space: NS},
-		Disco: module.OnServer, Handle: handle})
+		Disco: module.OnServer, Handle: func(q *module.Request) { handle(q, lim) }})
 	r.OnMessageSent(module.Filter, outbound)
 	r.OnPresenceSent(module.Filter, outbound)
 	r.OnIQSent(module.Filter, outbound)
@@ -83,7 +104,7 @@ func (Module) Register(r *module.Registrar) error {
 	return nil
 }
 
-func handle(q *module.Request) {
+func handle(q *module.Request, lim quota.Limits) {
 	if !q.Self || q.Session == nil {
 		q.Error(stanza.Cancel, stanza.NotAllowed, "")
 		return
@@ -101,7 +122,7 @@ func handle(q *module.Request) {
 		}
 		q.Reply(res)
 	case !q.IsGet() && (verb == "block" || verb == "unblock"):
-		change(q, verb)
+		change(q, verb, lim)
 	default:
 		q.Error(stanza.Modify, stanza.BadRequest, "")
 	}
@@ -109,39 +130,74 @@ func handle(q *module.Request) {
 
 // change blocks or unblocks the request's items (every item when an
 // unblock names none).
-func change(q *module.Request, verb string) {
+func change(q *module.Request, verb string, lim quota.Limits) {
+	// Items are parsed (PRECIS, microseconds each) only when not blocked
+	// already in their stored, normalised form, and a block request stops
+	// at the first new item past the quota: the router's lock is held.
 	var items []string
+	parsed := map[string]jid.JID{}
+	l0 := lists.Get(q.Account)
+	have, added := 0, 0
+	if l0 != nil {
+		have = len(l0.items)
+	}
 	for _, it := range q.Payload.ChildrenNamed(NS, "item") {
-		j, err := jidcheck.Parse(it.Attrib("jid"))
+		raw := it.Attrib("jid")
+		if l0 != nil && l0.has(raw) {
+			if _, dup := parsed[raw]; !dup {
+				parsed[raw] = l0.set[raw]
+				items = append(items, raw)
+			}
+			continue
+		}
+		if verb == "block" && !quota.Within(lim.BlocklistItems, have, added+1) {
+			q.Error(quota.FullType, quota.Full, "Blocklist is full")
+			return
+		}
+		j, err := jidcheck.Parse(raw)
 		if err != nil {
 			q.Error(stanza.Modify, stanza.JIDMalformed, "")
 			return
 		}
-		items = append(items, j.String())
+		if _, dup := parsed[j.String()]; !dup {
+			parsed[j.String()] = j
+			items = append(items, j.String())
+			if l0 == nil || !l0.has(j.String()) {
+				added++
+			}
+		}
 	}
 	a := q.Account
 	if verb == "block" && len(items) == 0 {
 		q.Error(stanza.Modify, stanza.BadRequest, "")
 		return
 	}
+	if verb == "block" && !fits(a, items, lim) {
+		q.Error(quota.FullType, quota.Full, "Blocklist is full")
+		return
+	}
 	q.Reply(q.Result())
 	l := lists.Use(a)
 	if verb == "block" {
 		for _, item := range items {
-			if slices.Contains(l.items, item) {
+			if l.has(item) {
 				continue
 			}
-			l.items = append(l.items, item)
+			cj := parsed[item]
+			l.add(item, cj)
 			// Contacts that saw our presence now see us go offline.
-			if cj, err := jid.Parse(item); err == nil && q.MaySeePresence(a, cj) {
+			if q.MaySeePresence(a, cj) {
 				q.SendPresenceOf(a, cj, xmlnode.New(stanzaerr.NSClient, "presence", "type", "unavailable"))
 			}
 		}
 	} else {
-		var unblocked, kept []string
+		var unblocked []jid.JID
+		var kept []string
 		for _, b := range l.items {
-			if len(items) == 0 || slices.Contains(items, b) {
-				unblocked = append(unblocked, b)
+			if _, named := parsed[b]; len(items) == 0 || named {
+				unblocked = append(unblocked, l.set[b])
+				delete(l.set, b)
+				l.bytes -= itemCost(b)
 			} else {
 				kept = append(kept, b)
 			}
@@ -149,8 +205,8 @@ func change(q *module.Request, verb string) {
 		l.items = kept
 		// Section 3.4: contacts allowed to see our presence get it again
 		// (the mirror of the unavailable sent on block).
-		for _, item := range unblocked {
-			if cj, err := jid.Parse(item); err == nil && q.MaySeePresence(a, cj) && !blocks(a, cj) {
+		for _, cj := range unblocked {
+			if q.MaySeePresence(a, cj) && !blocks(a, cj) {
 				q.SendPresenceOf(a, cj, nil)
 			}
 		}
@@ -208,4 +264,21 @@ func inbound(c module.Context, ev *module.Delivered) bool {
 		}
 	}
 	return true
+}
+
+// fits reports whether blocking items keeps a's blocklist within its
+// quotas (items already blocked cost nothing).
+func fits(a module.Account, items []string, lim quota.Limits) bool {
+	l := lists.Get(a)
+	have, added, grow := 0, 0, 0
+	if l != nil {
+		have = len(l.items)
+	}
+	for _, item := range items {
+		if l == nil || !l.has(item) {
+			added++
+			grow += itemCost(item)
+		}
+	}
+	return quota.Within(lim.BlocklistItems, have, added) && quota.Budget(a, lim.AccountBytes, grow)
 }

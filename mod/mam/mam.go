@@ -91,6 +91,10 @@ func (s *store) Size() int {
 	return n
 }
 
+// Evicts implements quota.Evictor: the archive drops its oldest messages to
+// stay within Limits, so it does not count against the account's budget.
+func (s *store) Evicts() bool { return true }
+
 var stores = module.NewAccountState[store]("mam")
 
 // Name implements module.Module.

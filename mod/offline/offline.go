@@ -10,15 +10,16 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
 // NSDelay is XEP-0203's namespace.
 const NSDelay = "urn:xmpp:delay"
 
-// DefaultMax bounds the messages kept per account; later ones are dropped
-// (a test server must not grow without bound).
-const DefaultMax = 1000
+// DefaultMax bounds the messages kept per account (quota.Limits'
+// OfflineMessages): later ones are bounced.
+const DefaultMax = quota.DefaultOfflineMessages
 
 // box is an account's stored messages, oldest first.
 type box struct {
@@ -32,10 +33,14 @@ func (b *box) Size() int { return b.bytes }
 var boxes = module.NewAccountState[box]("offline")
 
 // Module stores and delivers offline messages. Max bounds the messages
-// per account (DefaultMax when 0); Now replaces time.Now (tests).
+// per account (Limits.OfflineMessages when 0); Limits also bound their
+// wire bytes (OfflineBytes) and the account's total (AccountBytes): a
+// message past a bound is bounced resource-constraint (wait) and what is
+// stored stays. Now replaces time.Now (tests).
 type Module struct {
-	Max int
-	Now func() time.Time
+	Max    int
+	Limits quota.Limits
+	Now    func() time.Time
 }
 
 // Name implements module.Module.
@@ -43,13 +48,14 @@ func (Module) Name() string { return "offline" }
 
 // Register implements module.Module.
 func (m Module) Register(r *module.Registrar) error {
-	now, limit := m.Now, m.Max
+	now, lim := m.Now, m.Limits.WithDefaults()
 	if now == nil {
 		now = time.Now
 	}
-	if limit <= 0 {
-		limit = DefaultMax
+	if m.Max > 0 {
+		lim.OfflineMessages = m.Max
 	}
+	total := 0 // wire bytes in every account's box
 	r.Feature(module.OnServer, "msgoffline")
 	r.OnMessageDelivered(module.After-10, func(c module.Context, ev *module.Delivered) bool {
 		if len(ev.Sessions) > 0 || ev.Kept {
@@ -61,16 +67,26 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		ev.Kept = true
-		b := boxes.Use(ev.Account)
-		if len(b.msgs) >= limit {
-			return false
-		}
 		st := ev.Stanza.Copy()
 		if st.Child(NSDelay, "delay") == nil {
 			st.AddChild(NSDelay, "delay", "from", c.Domain(), "stamp", now().UTC().Format("2006-01-02T15:04:05Z"))
 		}
+		n := len(st.AppendTo(nil, "jabber:client"))
+		b := boxes.Get(ev.Account)
+		var have, bytes int
+		if b != nil {
+			have, bytes = len(b.msgs), b.bytes
+		}
+		if !quota.Within(lim.OfflineMessages, have, 1) || !quota.Within(lim.OfflineBytes, bytes, n) ||
+			!quota.Within(lim.OfflineTotalBytes, total, n) ||
+			!quota.Budget(ev.Account, lim.AccountBytes, n) {
+			c.Bounce(ev.Stanza, quota.FullType, quota.Full, "Offline message storage is full")
+			return false
+		}
+		b = boxes.Use(ev.Account)
 		b.msgs = append(b.msgs, st)
-		b.bytes += len(st.AppendTo(nil, "jabber:client"))
+		b.bytes += n
+		total += n
 		return false
 	})
 	r.OnInitialPresence(module.After-10, func(_ module.Context, s module.Session) {
@@ -81,6 +97,7 @@ func (m Module) Register(r *module.Registrar) error {
 		for _, st := range b.msgs {
 			s.Send(st)
 		}
+		total -= b.bytes
 		boxes.Drop(s.Account())
 	})
 	return nil

@@ -16,7 +16,7 @@ func TestOffline(t *testing.T) {
 		r.Send(`<message to="juliet@localhost" type="chat"><body>` + body + `</body></message>`)
 	}
 	r.Send(`<message to="juliet@localhost" type="headline"><body>not kept</body></message>`)
-	r.ExpectNothing()
+	r.Expect(`<message type="error" from="juliet@localhost"><error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">Offline message storage is full</text></error></message>`)
 
 	// Not to a negative priority resource; to the next non-negative one.
 	neg := s.Login("juliet@localhost/neg")

@@ -10,40 +10,43 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
 // NS is XEP-0049's namespace.
 const NS = "jabber:iq:private"
 
-// store is an account's private elements, by name.
-type store struct{ m map[xml.Name]*xmlnode.Element }
+// store is an account's private elements, by name, with their wire sizes.
+type store struct {
+	m     map[xml.Name]*xmlnode.Element
+	sizes map[xml.Name]int
+	bytes int
+}
 
 // Size implements module.Sizer: the stored elements' encoded length.
-func (s *store) Size() int {
-	n := 0
-	for _, el := range s.m {
-		n += len(el.AppendTo(nil, ""))
-	}
-	return n
-}
+func (s *store) Size() int { return s.bytes }
 
 var stores = module.NewAccountState[store]("private")
 
-// Module serves private storage.
-type Module struct{}
+// Module serves private storage within Limits (quota.Limits, defaults when
+// zero): PrivateItemBytes per element (not-acceptable), PrivateItems and
+// PrivateBytes per account and the account's AccountBytes
+// (resource-constraint, wait). A refused set changes nothing.
+type Module struct{ Limits quota.Limits }
 
 // Name implements module.Module.
 func (Module) Name() string { return "private" }
 
 // Register implements module.Module.
-func (Module) Register(r *module.Registrar) error {
+func (m Module) Register(r *module.Registrar) error {
+	lim := m.Limits.WithDefaults()
 	r.IQ(module.IQ{To: module.ToAccount, Type: module.Get | module.Set, Payload: xml.Name{Space: NS, Local: "query"},
-		Disco: module.OnServer, Handle: handle})
+		Disco: module.OnServer, Handle: func(q *module.Request) { handle(q, lim) }})
 	return nil
 }
 
-func handle(q *module.Request) {
+func handle(q *module.Request, lim quota.Limits) {
 	if !q.Self {
 		q.Error(stanza.Cancel, stanza.Forbidden, "")
 		return
@@ -72,14 +75,48 @@ func handle(q *module.Request) {
 				rq.Append(xmlnode.New(it.Name.Space, it.Name.Local))
 			}
 		}
-	} else {
-		s := stores.Use(q.Account)
-		if s.m == nil {
-			s.m = map[xml.Name]*xmlnode.Element{}
-		}
-		for _, it := range items {
-			s.m[it.Name] = it.Copy()
-		}
+	} else if !set(q, items, lim) {
+		return
 	}
 	q.Reply(res)
+}
+
+// set stores items when the whole set fits the quotas, or answers the
+// refusal and stores nothing.
+func set(q *module.Request, items []*xmlnode.Element, lim quota.Limits) bool {
+	s := stores.Get(q.Account)
+	count, bytes := 0, 0
+	if s != nil {
+		count, bytes = len(s.m), s.bytes
+	}
+	sizes := make([]int, len(items))
+	grow := 0
+	for i, it := range items {
+		sizes[i] = len(it.AppendTo(nil, ""))
+		if !quota.Within(lim.PrivateItemBytes, 0, sizes[i]) {
+			q.Error(quota.TooLargeType, quota.TooLarge, "Private XML element too large")
+			return false
+		}
+		grow += sizes[i]
+		if s != nil && s.m[it.Name] != nil {
+			grow -= s.sizes[it.Name]
+		} else {
+			count++
+		}
+	}
+	if !quota.Within(lim.PrivateItems, count, 0) || !quota.Within(lim.PrivateBytes, bytes, grow) ||
+		!quota.Budget(q.Account, lim.AccountBytes, grow) {
+		q.Error(quota.FullType, quota.Full, "Private XML storage is full")
+		return false
+	}
+	s = stores.Use(q.Account)
+	if s.m == nil {
+		s.m, s.sizes = map[xml.Name]*xmlnode.Element{}, map[xml.Name]int{}
+	}
+	for i, it := range items {
+		s.bytes += sizes[i] - s.sizes[it.Name]
+		s.m[it.Name] = it.Copy()
+		s.sizes[it.Name] = sizes[i]
+	}
+	return true
 }

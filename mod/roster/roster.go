@@ -19,6 +19,8 @@ import (
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
+	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -39,22 +41,30 @@ type roster struct {
 	version      int
 	pendingIn    map[string]*xmlnode.Element
 	pendingOrder []string
+	pendingBytes int // wire bytes of pendingIn, with pendingCost each
 }
 
 // Size implements module.Sizer: an estimate of what the roster holds.
+// It walks the items (at most Limits.RosterItems) but encodes nothing.
 func (ro *roster) Size() int {
-	n := 0
+	n := ro.pendingBytes
 	for _, it := range ro.items {
-		n += 64 + 2*len(it.jid) + len(it.name)
-		for _, g := range it.groups {
-			n += 16 + len(g)
-		}
-	}
-	for _, st := range ro.pendingIn {
-		n += 32 + len(st.AppendTo(nil, nsClient))
+		n += it.cost()
 	}
 	return n
 }
+
+// cost is what an item counts for in Size: about its wire form.
+func (it *rosterItem) cost() int {
+	n := 64 + 2*len(it.jid) + len(it.name)
+	for _, g := range it.groups {
+		n += 16 + len(g)
+	}
+	return n
+}
+
+// pendingCost is what a kept subscription request counts for.
+func pendingCost(st *xmlnode.Element) int { return 32 + len(st.AppendTo(nil, nsClient)) }
 
 // interest marks a session that requested the roster: it gets roster
 // pushes and subscription state changes (RFC 6121 section 2.1.6).
@@ -70,8 +80,14 @@ func interested(s module.Session) bool {
 	return i != nil && i.on
 }
 
-// Module serves rosters and subscriptions.
-type Module struct{}
+// Module serves rosters and subscriptions. Limits (quota.Limits, defaults
+// when zero) bound a roster's items (RosterItems), the subscription
+// requests kept for it (RosterPending) and the account's total
+// (AccountBytes); past them a roster set or a subscription stanza that
+// would add an item is refused resource-constraint (wait), an inbound
+// subscription request is bounced the same way, and nothing stored
+// changes. A roster get is thus bounded too.
+type Module struct{ Limits quota.Limits }
 
 // Name implements module.Module.
 func (Module) Name() string { return "roster" }
@@ -79,11 +95,14 @@ func (Module) Name() string { return "roster" }
 // mod is one server's roster module: its push ids.
 type mod struct {
 	pushID int
+	lim    quota.Limits
+	// pendingTotal is every roster's pendingBytes together.
+	pendingTotal int
 }
 
 // Register implements module.Module.
-func (Module) Register(r *module.Registrar) error {
-	m := &mod{}
+func (mo Module) Register(r *module.Registrar) error {
+	m := &mod{lim: mo.Limits.WithDefaults()}
 	r.IQ(module.IQ{To: module.ToSelf, Type: module.Get | module.Set, Payload: xmlName("query"), Disco: module.OnServer, Handle: m.rosterIQ})
 	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element { return xmlnode.New(NSVer, "ver") }})
 	r.Contacts(m)
@@ -322,7 +341,16 @@ func (m *mod) rosterIQ(req *module.Request) {
 		}
 		groups = append(groups, t)
 	}
-	it := ro.item(bare, true)
+	it := ro.items[bare]
+	grow := (&rosterItem{jid: bare, name: name, groups: groups}).cost()
+	if it != nil {
+		grow -= it.cost()
+	}
+	if (it == nil && !quota.Within(m.lim.RosterItems, len(ro.items), 1)) || !quota.Budget(a, m.lim.AccountBytes, grow) {
+		c.Bounce(st, quota.FullType, quota.Full, "Roster is full")
+		return
+	}
+	it = ro.item(bare, true)
 	it.name = name
 	it.groups = groups
 	c.Route(req.Result())
@@ -342,7 +370,7 @@ func (m *mod) removeContact(c module.Context, a module.Account, it *rosterItem) 
 	hadFrom, hadTo, ask := it.subFrom, it.subTo, it.ask
 
 	ro.removeItem(bare)
-	ro.dropPendingIn(bare)
+	m.dropPendingIn(ro, bare)
 	m.push(a, bare)
 
 	if hadFrom || pending {
@@ -371,6 +399,9 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 	cb := contact.String()
 	switch typ {
 	case "subscribe":
+		if !m.mayAdd(c, a, ro, cb, st) {
+			return
+		}
 		it := ro.item(cb, true)
 		if !it.ask && !it.subTo {
 			it.ask = true
@@ -385,13 +416,16 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 		}
 		c.Route(st)
 	case "subscribed":
+		if !m.mayAdd(c, a, ro, cb, st) {
+			return
+		}
 		changed := false
 		it := ro.items[cb]
 		if _, pending := ro.pendingIn[cb]; pending {
 			it = ro.item(cb, true)
 			it.subFrom = true
 			it.approved = false
-			ro.dropPendingIn(cb)
+			m.dropPendingIn(ro, cb)
 			changed = true
 		} else if it == nil || !it.subFrom {
 			// Pre-approval (RFC 6121 section 3.4): remembered, not sent.
@@ -415,7 +449,7 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 	case "unsubscribed":
 		it := ro.items[cb]
 		_, pending := ro.pendingIn[cb]
-		ro.dropPendingIn(cb)
+		m.dropPendingIn(ro, cb)
 		wasFrom := false
 		if it != nil {
 			wasFrom = it.subFrom
@@ -470,10 +504,19 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 			p := xmlnode.New(nsClient, "presence", "type", "unavailable", "from", us, "to", fb)
 			c.Route(p)
 			if _, pending := ro.pendingIn[fb]; !pending {
+				kept := st.Copy()
+				cost := pendingCost(kept)
+				if !quota.Within(m.lim.RosterPending, len(ro.pendingIn), 1) ||
+					!quota.Within(m.lim.PendingTotalBytes, m.pendingTotal, cost) || !quota.Budget(a, m.lim.AccountBytes, cost) {
+					c.Bounce(st, quota.FullType, quota.Full, "Too many pending subscription requests")
+					return
+				}
 				if ro.pendingIn == nil {
 					ro.pendingIn = map[string]*xmlnode.Element{}
 				}
-				ro.pendingIn[fb] = st.Copy()
+				ro.pendingIn[fb] = kept
+				ro.pendingBytes += cost
+				m.pendingTotal += cost
 				ro.pendingOrder = append(ro.pendingOrder, fb)
 				ro.version++ // a stored request is a roster save in Prosody
 				for ss := range a.Sessions() {
@@ -494,7 +537,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 	case "unsubscribe":
 		changed := false
 		if _, pending := ro.pendingIn[fb]; pending {
-			ro.dropPendingIn(fb)
+			m.dropPendingIn(ro, fb)
 			changed = true
 		}
 		if it != nil && it.subFrom {
@@ -528,12 +571,35 @@ func (m *mod) sendInterested(a module.Account, st *xmlnode.Element) {
 		}
 	}
 }
-func (ro *roster) dropPendingIn(bare string) {
+func (m *mod) dropPendingIn(ro *roster, bare string) {
 	if _, ok := ro.pendingIn[bare]; !ok {
 		return
 	}
+	cost := pendingCost(ro.pendingIn[bare])
+	ro.pendingBytes -= cost
+	m.pendingTotal -= cost
 	delete(ro.pendingIn, bare)
 	ro.pendingOrder = slices.DeleteFunc(ro.pendingOrder, func(j string) bool { return j == bare })
 }
 
 func xmlName(local string) xml.Name { return xml.Name{Space: NS, Local: local} }
+
+// mayAdd reports whether a subscription stanza st of a's user may go on:
+// it would make a new roster item for contact, so the roster must have
+// room; otherwise st is bounced resource-constraint (wait).
+func (m *mod) mayAdd(c module.Context, a module.Account, ro *roster, contact string, st *xmlnode.Element) bool {
+	if ro.items[contact] != nil {
+		return true
+	}
+	if quota.Within(m.lim.RosterItems, len(ro.items), 1) && quota.Budget(a, m.lim.AccountBytes, (&rosterItem{jid: contact}).cost()) {
+		return true
+	}
+	// To the account's sessions: the router has already stamped the bare
+	// JID as "from" (RFC 6121 section 3.1.2), and a presence error routed
+	// to it would reach no session that has not sent initial presence.
+	e := stanzaerr.Reply(st, string(quota.FullType), string(quota.Full), "Roster is full", "")
+	for ss := range a.Sessions() {
+		ss.Send(e)
+	}
+	return false
+}

@@ -12,6 +12,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -21,27 +22,29 @@ const (
 	NSUpdate = "vcard-temp:x:update"
 )
 
-// stored is an account's vCard.
-type stored struct{ card *xmlnode.Element }
+// stored is an account's vCard and its encoded length.
+type stored struct {
+	card  *xmlnode.Element
+	bytes int
+}
 
 // Size implements module.Sizer: the vCard's encoded length.
-func (s *stored) Size() int {
-	if s.card == nil {
-		return 0
-	}
-	return len(s.card.AppendTo(nil, NS))
-}
+func (s *stored) Size() int { return s.bytes }
 
 var cards = module.NewAccountState[stored]("vcard")
 
-// Module serves vCards and adds the photo marker.
-type Module struct{}
+// Module serves vCards and adds the photo marker. Limits (quota.Limits,
+// defaults when zero) bound a vCard's wire bytes (VCardBytes:
+// not-acceptable) and the account's total (AccountBytes:
+// resource-constraint, wait); a refused set keeps the old vCard.
+type Module struct{ Limits quota.Limits }
 
 // Name implements module.Module.
 func (Module) Name() string { return "vcard" }
 
 // Register implements module.Module.
-func (Module) Register(r *module.Registrar) error {
+func (m Module) Register(r *module.Registrar) error {
+	lim := m.Limits.WithDefaults()
 	name := xml.Name{Space: NS, Local: "vCard"}
 	r.IQ(module.IQ{To: module.ToAccount, Type: module.Get, Payload: name, Disco: module.OnServer | module.OnAccount,
 		Handle: func(q *module.Request) {
@@ -59,7 +62,21 @@ func (Module) Register(r *module.Registrar) error {
 				q.Error(stanza.Auth, stanza.Forbidden, "")
 				return
 			}
-			cards.Use(q.Account).card = q.Payload.Copy()
+			n := len(q.Payload.AppendTo(nil, NS))
+			old := 0
+			if s := cards.Get(q.Account); s != nil {
+				old = s.bytes
+			}
+			if !quota.Within(lim.VCardBytes, 0, n) {
+				q.Error(quota.TooLargeType, quota.TooLarge, "vCard too large")
+				return
+			}
+			if !quota.Budget(q.Account, lim.AccountBytes, n-old) {
+				q.Error(quota.FullType, quota.Full, "Account storage is full")
+				return
+			}
+			s := cards.Use(q.Account)
+			s.card, s.bytes = q.Payload.Copy(), n
 			q.Reply(q.Result())
 		}})
 	r.OnPresenceSent(module.Rewrite, func(_ module.Context, ev *module.Sent) bool {
