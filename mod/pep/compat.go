@@ -61,6 +61,9 @@ func (st *state) registerCompat(r *module.Registrar) {
 			acct, from := q.Account.JID().String(), q.From.String()
 			svc := st.core.Service(acct)
 			if !q.IsGet() {
+				if !vcard.Admit(q) {
+					return
+				}
 				out, err := avatar.SaveVCard(svc, from, q.Payload)
 				for _, o := range out {
 					q.Route(o)

@@ -45,6 +45,7 @@ func (Module) Name() string { return "vcard" }
 // Register implements module.Module.
 func (m Module) Register(r *module.Registrar) error {
 	lim := m.Limits.WithDefaults()
+	configured.Store(&lim)
 	name := xml.Name{Space: NS, Local: "vCard"}
 	r.IQ(module.IQ{To: module.ToAccount, Type: module.Get, Payload: name, Disco: module.OnServer | module.OnAccount,
 		Handle: func(q *module.Request) {
@@ -62,17 +63,8 @@ func (m Module) Register(r *module.Registrar) error {
 				q.Error(stanza.Auth, stanza.Forbidden, "")
 				return
 			}
-			n := len(q.Payload.AppendTo(nil, NS))
-			old := 0
-			if s := cards.Get(q.Account); s != nil {
-				old = s.bytes
-			}
-			if !quota.Within(lim.VCardBytes, 0, n) {
-				q.Error(quota.TooLargeType, quota.TooLarge, "vCard too large")
-				return
-			}
-			if !quota.Budget(q.Account, lim.AccountBytes, n-old) {
-				q.Error(quota.FullType, quota.Full, "Account storage is full")
+			n, ok := admit(q, lim)
+			if !ok {
 				return
 			}
 			s := cards.Use(q.Account)
@@ -86,4 +78,23 @@ func (m Module) Register(r *module.Registrar) error {
 		return false
 	})
 	return nil
+}
+
+// admit checks a set's vCard against lim, answering q with the error when
+// it is refused; it returns the vCard's wire size.
+func admit(q *module.Request, lim quota.Limits) (n int, ok bool) {
+	n = len(q.Payload.AppendTo(nil, NS))
+	old := 0
+	if s := cards.Get(q.Account); s != nil {
+		old = s.bytes
+	}
+	if !quota.Within(lim.VCardBytes, 0, n) {
+		q.Error(quota.TooLargeType, quota.TooLarge, "vCard too large")
+		return n, false
+	}
+	if !quota.Budget(q.Account, lim.AccountBytes, n-old) {
+		q.Error(quota.FullType, quota.Full, "Account storage is full")
+		return n, false
+	}
+	return n, true
 }
