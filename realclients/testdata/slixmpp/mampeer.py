@@ -10,11 +10,11 @@ carry a stanza-id (XEP-0359) by the receiver's bare JID.
 
 Then, with slixmpp's xep_0313 plugin and XEP-0059 pages of --page messages:
 ALICE pages her archive forwards (retrieve(iterator=True)) and backwards
-(reverse=True, <before/>), BOB pages his with a with-filter on ALICE
-(xep_0313.iterate, backwards). Each must hold every message both ways
-exactly once, in the order they were sent, page sizes and RSM counts as
-XEP-0059 says, and the archive id of each message received live must be the
-stanza-id it arrived with.
+(reverse=True, <before/>) and reads its metadata; BOB pages his with a
+with-filter on ALICE (xep_0313.iterate, backwards). Each must hold every
+message both ways exactly once, in the order they were sent, page sizes and
+RSM counts as XEP-0059 says, and the archive id of each message received
+live must be the stanza-id it arrived with.
 
 Prints one line per step; exits 0 on success, 1 on a failed assertion or
 timeout. Meant for Debian's python3-slixmpp (1.8), hence /usr/bin/python3.
@@ -192,6 +192,14 @@ async def scenario(a):
     step("%s paged her archive forwards: %d messages in %d pages of %d, in order, once each"
          % (A, len(got), len(pages), a.page))
     forward_ids = [g[0] for g in got]
+
+    # The archive's metadata (MAM 0.7) names its first and last message.
+    md = (await alice.xmpp["xep_0313"].get_archive_metadata())["mam_metadata"]
+    if (md["start"]["id"], md["end"]["id"]) != (forward_ids[0], forward_ids[-1]) or \
+            not md["start"]["timestamp"] or md["start"]["timestamp"] > md["end"]["timestamp"]:
+        raise Failure("%s: metadata start %s end %s, want ids %s and %s" % (
+            A, md["start"], md["end"], forward_ids[0], forward_ids[-1]))
+    step("%s's archive metadata names its first and last message" % A)
 
     # ALICE backwards: the newest page first, each page still in order.
     pages = []
