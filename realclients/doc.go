@@ -19,9 +19,19 @@
 // (mucpeer.js --service ws://...). Both against the in-process server and
 // against cmd/mucd -http.
 //
+// Issue 14's archive and upload are proven with slixmpp's own plugins:
+// testdata/slixmpp/mampeer.py has two sessions chat and then page their
+// XEP-0313 archives with xep_0313 and XEP-0059, forwards and backwards,
+// checking every message both ways once, in order, under the stanza-id it
+// was delivered with (mam_test.go); testdata/slixmpp/uploadpeer.py uploads
+// files with xep_0363 to upload.<domain> and the server's HTTP surface and
+// has a second session download them (upload_test.go). Both run against the
+// in-process server and against cmd/mucd; the archive test also against
+// REALCLIENTS_ADDR (Prosody 0.12 with mam_smart_enable passes it too).
+//
 // Running the scripts needs the clients installed (see .ci/run):
 //
-//	apt-get install -y python3-slixmpp                    # for /usr/bin/python3
+//	apt-get install -y python3-slixmpp python3-aiohttp    # for /usr/bin/python3
 //	(cd realclients/testdata/xmppjs && npm ci)            # node_modules from package-lock.json
 //	apt-get install -y chromium                           # the browser test's /usr/bin/chromium
 //	(cd realclients/testdata/browser && npm ci)           # converse.js and playwright-core

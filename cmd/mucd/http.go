@@ -30,34 +30,99 @@ func addHTTPFlags(fs *flag.FlagSet) *httpFlags {
 	return f
 }
 
-// webListeners are the running HTTP servers of srv.HTTPHandler().
+// webListeners are the HTTP listeners of the -http and -https flags and,
+// once serve has run, their servers of srv.HTTPHandler().
 type webListeners struct {
-	servers []*http.Server
-	addrs   []net.Addr
-	done    chan error
+	plain, secure net.Listener // nil when the flag is off
+	flags         *httpFlags
+	servers       []*http.Server
+	addrs         []net.Addr
+	done          chan error
 }
 
-// startHTTP listens on the addresses f names and serves srv.HTTPHandler()
-// (the web transports and every module's routes) there. It returns nil when both are off.
-func startHTTP(f *httpFlags, srv *server.Server, log *slog.Logger) (*webListeners, error) {
+// listenHTTP opens the listeners f names, before the server is built, so
+// that the URLs modules hand out (upload slots) name the port actually
+// bound: "-http 127.0.0.1:0" picks one. It returns nil when both are off.
+func listenHTTP(f *httpFlags) (*webListeners, error) {
 	if f.plain == "" && f.secure == "" {
 		return nil, nil
 	}
-	wl := &webListeners{done: make(chan error, 2)}
-	listen := func(addr string, secure bool) error {
-		ln, err := net.Listen("tcp", addr)
+	wl := &webListeners{done: make(chan error, 2), flags: f}
+	for _, l := range []struct {
+		addr string
+		ln   *net.Listener
+	}{{f.plain, &wl.plain}, {f.secure, &wl.secure}} {
+		if l.addr == "" {
+			continue
+		}
+		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
-			return fmt.Errorf("listen http: %w", err)
+			wl.close()
+			return nil, fmt.Errorf("listen http: %w", err)
+		}
+		*l.ln = ln
+	}
+	return wl, nil
+}
+
+// close closes listeners serve has not taken over.
+func (wl *webListeners) close() {
+	if wl == nil {
+		return
+	}
+	for _, ln := range []net.Listener{wl.plain, wl.secure} {
+		if ln != nil {
+			_ = ln.Close()
+		}
+	}
+}
+
+// baseURL is where clients reach the HTTP surface, for the URLs modules
+// hand out: the HTTPS listener when there is one, else the plain one; ""
+// when both are off. The host is the one the flag names, the port the one
+// bound; a listener on every interface (":5280", "0.0.0.0:5280") is named
+// by the XMPP domain, as in Prosody's default http_external_url.
+func (wl *webListeners) baseURL(domain string) string {
+	if wl == nil {
+		return ""
+	}
+	scheme, ln, flag := "https", wl.secure, wl.flags.secure
+	if ln == nil {
+		scheme, ln, flag = "http", wl.plain, wl.flags.plain
+	}
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(flag)
+	if ip := net.ParseIP(host); err != nil || host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = domain
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// serve serves srv.HTTPHandler() (the web transports and every module's
+// routes) on the listeners of listenHTTP.
+func (wl *webListeners) serve(srv *server.Server, log *slog.Logger) error {
+	if wl == nil {
+		return nil
+	}
+	if wl.secure != nil && srv.TLSConfig() == nil {
+		wl.close()
+		return errors.New("-https needs a certificate: it cannot be used with -no-tls")
+	}
+	for _, l := range []struct {
+		ln     net.Listener
+		secure bool
+	}{{wl.plain, false}, {wl.secure, true}} {
+		ln := l.ln
+		if ln == nil {
+			continue
 		}
 		hs := web.HTTPServer(srv.HTTPHandler(), nil)
 		scheme := "http"
-		if secure {
-			tc := srv.TLSConfig()
-			if tc == nil {
-				_ = ln.Close()
-				return errors.New("-https needs a certificate: it cannot be used with -no-tls")
-			}
-			hs = web.HTTPServer(srv.HTTPHandler(), tc)
+		if l.secure {
+			hs = web.HTTPServer(srv.HTTPHandler(), srv.TLSConfig())
 			scheme = "https"
 		}
 		wl.servers = append(wl.servers, hs)
@@ -65,7 +130,7 @@ func startHTTP(f *httpFlags, srv *server.Server, log *slog.Logger) (*webListener
 		ws := "ws" + scheme[4:]
 		log.Info("mucd: web transports", "websocket", ws+"://"+ln.Addr().String()+"/xmpp-websocket",
 			"bosh", scheme+"://"+ln.Addr().String()+"/http-bind")
-		go func() {
+		go func(secure bool) {
 			var err error
 			if secure {
 				err = hs.ServeTLS(ln, "", "")
@@ -76,21 +141,9 @@ func startHTTP(f *httpFlags, srv *server.Server, log *slog.Logger) (*webListener
 				err = nil
 			}
 			wl.done <- err
-		}()
-		return nil
+		}(l.secure)
 	}
-	if f.plain != "" {
-		if err := listen(f.plain, false); err != nil {
-			return nil, err
-		}
-	}
-	if f.secure != "" {
-		if err := listen(f.secure, true); err != nil {
-			wl.shutdown()
-			return nil, err
-		}
-	}
-	return wl, nil
+	return nil
 }
 
 // shutdown stops the HTTP servers after the XMPP server has closed (which
@@ -108,17 +161,4 @@ func (wl *webListeners) shutdown() {
 	for range wl.servers {
 		<-wl.done
 	}
-}
-
-// baseURL is where clients reach the HTTP surface, for the URLs modules
-// hand out (upload slots): the HTTPS address when there is one, else the
-// plain one; "" when both are off.
-func (f *httpFlags) baseURL() string {
-	switch {
-	case f.secure != "":
-		return "https://" + f.secure
-	case f.plain != "":
-		return "http://" + f.plain
-	}
-	return ""
 }

@@ -191,23 +191,29 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	if len(comps) > 0 {
 		cfg.Components = comps
 	}
-	cfg.Services.HTTPBaseURL = webFlags.baseURL()
+	webs, err := listenHTTP(webFlags)
+	if err != nil {
+		return err
+	}
+	cfg.Services.HTTPBaseURL = webs.baseURL(strings.ToLower(*domain))
 	srv, err := server.New(cfg)
 	if err != nil {
+		webs.close()
 		return err
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
+		webs.close()
 		return fmt.Errorf("listen: %w", err)
 	}
 	done := srv.Start(ln)
 	if err := startComponents(srv, *addr, *componentPort, comps, log); err != nil {
+		webs.close()
 		_ = srv.Close()
 		<-done
 		return err
 	}
-	webs, err := startHTTP(webFlags, srv, log)
-	if err != nil {
+	if err := webs.serve(srv, log); err != nil {
 		_ = srv.Close()
 		<-done
 		return err
