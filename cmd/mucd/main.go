@@ -80,6 +80,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	certFile := fs.String("cert", "", "PEM certificate (chain) for STARTTLS; with -key. Without them a self-signed one is kept in -data-dir")
 	keyFile := fs.String("key", "", "PEM private key of -cert")
 	dataDir := fs.String("data-dir", defaultDataDir(), "where the generated certificate is kept, so that clients' trust in it survives a restart")
+	uploadDir := fs.String("upload-dir", "", "keep XEP-0363 uploads in this directory instead of in memory")
+	uploadMax := fs.Int64("upload-max-file-size", 0, "largest XEP-0363 upload in bytes (0: 10 MB, as Prosody's scansion configuration)")
+	uploadTotal := fs.Int64("upload-total", 0, "bytes of all uploads and reserved slots together (0: 256 MiB)")
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
 	allowReg := fs.Bool("allow-registration", false, "let clients create accounts in-band before logging in (XEP-0077), as Prosody's allow_registration")
@@ -196,6 +199,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		return err
 	}
 	cfg.Services.HTTPBaseURL = webs.baseURL(strings.ToLower(*domain))
+	cfg.Services.Upload.Dir, cfg.Services.Upload.MaxFileSize, cfg.Services.Upload.TotalQuota = *uploadDir, *uploadMax, *uploadTotal
 	srv, err := server.New(cfg)
 	if err != nil {
 		webs.close()
