@@ -113,6 +113,7 @@ var ErrClosed = errors.New("client: stream closed")
 type Conn struct {
 	conn     net.Conn
 	raw      net.Conn // the TCP connection under conn (which TLS may wrap)
+	count    *countingConn
 	cfg      Config
 	jid      string
 	timeout  time.Duration
@@ -155,7 +156,8 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
 // New negotiates a stream over an already connected nc (which the Conn then
 // owns). Dial is the usual entry point; New serves tests over net.Pipe.
 func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
-	c := &Conn{conn: nc, raw: nc, cfg: cfg, timeout: cfg.Timeout}
+	cc := newCountingConn(nc)
+	c := &Conn{conn: cc, raw: nc, count: cc, cfg: cfg, timeout: cfg.Timeout}
 	if c.timeout <= 0 {
 		c.timeout = 10 * time.Second
 	}
