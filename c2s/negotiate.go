@@ -6,7 +6,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"mellium.im/xmpp/jid"
@@ -67,8 +66,13 @@ func (s *Session) readHeader() error {
 				return serr(stream.NotWellFormed, "text before the stream header")
 			}
 		case xml.StartElement:
-			s.writeHeader()
-			return s.checkHeader(t)
+			if err := s.checkHeader(t); err != nil {
+				s.writeHeader()
+				return err
+			}
+			// A good header: ours goes out with the features, in one
+			// write (negotiate calls writeFeatures next).
+			return nil
 		default:
 			s.writeHeader()
 			return serr(stream.RestrictedXML, "")
@@ -111,9 +115,17 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 }
 
 func (s *Session) writeHeader() {
-	h := `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='` + NSStream +
-		`' id='` + s.id + strings.ToLower(rand.Text()[:8]) + `' from='` + escape(s.cfg.Domain) + `' version='1.0' xml:lang='en'>`
-	_, _ = io.WriteString(s.conn, h)
+	_, _ = s.conn.Write(s.appendHeader(nil))
+}
+
+// appendHeader appends our stream header to b.
+func (s *Session) appendHeader(b []byte) []byte {
+	b = append(b, `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='`+NSStream+`' id='`...)
+	b = append(b, s.id...)
+	b = append(b, strings.ToLower(rand.Text()[:8])...)
+	b = append(b, `' from='`...)
+	b = append(b, escape(s.cfg.Domain)...)
+	return append(b, `' version='1.0' xml:lang='en'>`...)
 }
 
 func escape(v string) string {
@@ -153,13 +165,14 @@ func (s *Session) negotiate() error {
 	}
 }
 
-// writeFeatures writes <stream:features> with the conventional prefix, which
-// some clients match literally.
+// writeFeatures writes our stream header (readHeader found the client's
+// good and left ours to this write) and <stream:features> with the
+// conventional prefix, which some clients match literally.
 func (s *Session) writeFeatures(f *xmlnode.Element) error {
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", f.String())
 	}
-	b := []byte("<stream:features>")
+	b := append(s.appendHeader(make([]byte, 0, 512)), "<stream:features>"...)
 	for _, c := range f.Elements() {
 		b = c.AppendTo(b, NSStream)
 	}

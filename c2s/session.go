@@ -43,12 +43,15 @@ type Session struct {
 	log      *slog.Logger
 	id       string
 
-	conn   net.Conn // the stream's connection, TLS after STARTTLS
-	raw    net.Conn // the TCP connection, safe to Close from any goroutine
-	in     *countingReader
-	dec    *xml.Decoder
-	secure bool
-	user   string // authenticated localpart, "" before SASL success
+	conn net.Conn // the stream's connection, TLS after STARTTLS
+	raw  net.Conn // the TCP connection, safe to Close from any goroutine
+	// rbytes and wbytes count the bytes read from and written to raw
+	// (under TLS, if any): see ConnBytes.
+	rbytes, wbytes atomic.Int64
+	in             *countingReader
+	dec            *xml.Decoder
+	secure         bool
+	user           string // authenticated localpart, "" before SASL success
 
 	// The outbound queue, guarded by mu. Send serialises stanzas straight
 	// into out; a writer goroutine runs only while out holds something
@@ -133,7 +136,29 @@ func (c trackedConn) Read(p []byte) (int, error) {
 	c.s.busy(-1)
 	n, err := c.Conn.Read(p)
 	c.s.busy(1)
+	// Counted only once busy again: whoever sees the count include these
+	// bytes and then sees the server idle knows they have been handled.
+	c.s.rbytes.Add(int64(n))
 	return n, err
+}
+
+func (c trackedConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.s.wbytes.Add(int64(n))
+	return n, err
+}
+
+// ConnBytes returns how many bytes the session has read from its TCP
+// connection and written to it so far (TLS records included). An
+// in-process test runner compares them with what its client wrote and
+// read: a session whose read count covers everything its client sent
+// counted itself busy before counting those bytes, so once the server is
+// also idle (WaitIdle) they have been handled; and once the client has
+// read the written count, it has everything the server sent it. Unlike
+// Pending this leaves no window between the kernel handing the bytes over
+// and the session counting itself busy.
+func (s *Session) ConnBytes() (read, written int64) {
+	return s.rbytes.Load(), s.wbytes.Load()
 }
 
 // Pending reports whether the kernel holds bytes from the client that the

@@ -248,6 +248,11 @@ func (s *Session) writer() {
 			n, err = batch.writeFrom(s.outConn(), written)
 			written += n
 		}
+		if !s.secure {
+			// Straight to raw, past trackedConn's count (before the
+			// writer stops counting as busy).
+			s.wbytes.Add(int64(written))
+		}
 		if err == nil {
 			s.overflowWrote(n) // meaningful only once overflowed, which resets it
 		}

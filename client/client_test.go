@@ -48,8 +48,16 @@ func (f *fakeServer) serve(t *testing.T, nc net.Conn) error {
 	var conn net.Conn = nc
 	stage := 0 // 0: pre-auth, 1: authenticated
 	secure := false
+	var br *bufio.Reader
+	var brConn net.Conn
 	for {
-		dec := xml.NewDecoder(bufio.NewReader(conn))
+		// As a real server, keep buffered input across a restart on
+		// the same connection: a pipelining client's next header may
+		// already be in it.
+		if brConn != conn {
+			br, brConn = bufio.NewReader(conn), conn
+		}
+		dec := xml.NewDecoder(br)
 		// stream header
 		for {
 			tok, err := dec.Token()

@@ -59,7 +59,8 @@ func NewComponent(ctx context.Context, nc net.Conn, cfg ComponentConfig) (*Conn,
 	if cfg.Domain == "" {
 		return nil, errors.New("client: component: no domain")
 	}
-	c := &Conn{conn: nc, raw: nc, timeout: cfg.Timeout, jid: cfg.Domain, streamNS: NSComponent,
+	cc := newCountingConn(nc)
+	c := &Conn{conn: cc, raw: nc, count: cc, timeout: cfg.Timeout, jid: cfg.Domain, streamNS: NSComponent,
 		cfg: Config{Domain: cfg.Domain, Limits: cfg.Limits}}
 	if c.timeout <= 0 {
 		c.timeout = 10 * time.Second

@@ -88,15 +88,21 @@
 // a queue of received stanzas that no step has consumed yet, and defines:
 //
 //   - Settling. After every action (connects, sends, disconnects) the
-//     runner brings every client up to date: against the in-process server
-//     it first waits until the server is idle (server.WaitIdle: no stanza in
-//     flight); then, actor first, each connected client sends an XEP-0199
-//     ping to its server with a runner-private id (muctest-sync-N) and
-//     queues everything it receives up to the reply. The server writes a
-//     session's stanzas in order, so every stanza caused by the action is
-//     now queued. The replies to these pings are never shown to the script.
-//     Against Prosody, which handles one stanza at a time, the actor's
-//     round trip plays the part of WaitIdle. Nothing sleeps.
+//     runner brings every client up to date. Against the in-process server
+//     it counts bytes instead of round trips: it waits until the server's
+//     session for each client has read every byte the client wrote
+//     (server.ConnBytes; a session counts itself busy before it counts
+//     bytes read), then until the server is idle (server.WaitIdle: no
+//     stanza in flight), then until each client has read and queued every
+//     byte its session wrote (client.Conn.AwaitRead). Against an external
+//     server (and for a [Component]), actor first, each connected client
+//     sends an XEP-0199 ping to its server with a runner-private id
+//     (muctest-sync-N) and queues everything it receives up to the reply.
+//     The server writes a session's stanzas in order, so every stanza
+//     caused by the action is now queued. The replies to these pings are
+//     never shown to the script. Against Prosody, which handles one stanza
+//     at a time, the actor's round trip plays the part of WaitIdle.
+//     Nothing sleeps.
 //   - X receives: S1 ... Sn. For each expected stanza in order, the first
 //     queued stanza that matches it is consumed. Queued stanzas before it
 //     are skipped (dropped; -v shows them) — that is the leniency that lets

@@ -165,6 +165,7 @@ func startInProcess(cfg server.Config, components map[string]string) (srv *InPro
 func (ip *InProcess) Options(base Options) Options {
 	base.Addr = ip.addr
 	base.WaitIdle = ip.Server.WaitIdle
+	base.connBytes = ip.Server.ConnBytes
 	if ip.compAddr != "" {
 		base.ComponentAddr = ip.compAddr
 	}

@@ -69,6 +69,9 @@ type Options struct {
 	// plainFirst is set by RunInProcess for a server configuration known
 	// to offer PLAIN without STARTTLS: logins then pipeline the auth.
 	plainFirst bool
+	// connBytes is set by InProcess.Options (server.Server.ConnBytes): the
+	// runner then settles by comparing byte counts instead of pinging.
+	connBytes func(remote string) (read, written int64, ok bool)
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -493,9 +496,15 @@ func (r *runner) do(st *Step) *Failure {
 		for _, el := range els {
 			r.tracef("    %s -> %s", st.Client, stanzaText{el})
 		}
-		// The actor's sync ping goes in the same write as the stanzas.
-		id, iq := r.pingIQ(ss)
-		if err := ss.conn.SendAll(append(els[:len(els):len(els)], iq)...); err != nil {
+		// The actor's sync ping goes in the same write as the stanzas
+		// (none when byte counts settle the run).
+		id, out := "", els
+		if r.opts.connBytes == nil || ss.decl.Component {
+			var iq *xmlnode.Element
+			id, iq = r.pingIQ(ss)
+			out = append(els[:len(els):len(els)], iq)
+		}
+		if err := ss.conn.SendAll(out...); err != nil {
 			msg := fmt.Sprintf("%s: send: %v", st.Client, err)
 			if ss.ended != nil {
 				msg += fmt.Sprintf(" (its stream had ended: %v)", ss.ended)
@@ -662,6 +671,9 @@ func (r *runner) settle(actor *session) *Failure {
 // settleAfter is settle for an actor whose sync ping (id) is already on
 // its way, sent along with the action; "" sends one.
 func (r *runner) settleAfter(actor *session, id string) *Failure {
+	if r.opts.connBytes != nil && r.opts.WaitIdle != nil {
+		return r.settleCounted(actor, id)
+	}
 	if id == "" && r.opts.WaitIdle != nil {
 		if err := r.opts.WaitIdle(r.ctx); err != nil {
 			return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}

@@ -439,6 +439,22 @@ func (s *Server) WaitIdle(ctx context.Context) error {
 	}
 }
 
+// ConnBytes returns the byte counts (c2s.Session.ConnBytes) of the client
+// session whose remote address is remote, e.g. a test client's local
+// address; ok is false when no such session lives. The in-process scansion
+// runner settles with it instead of a ping round trip per client.
+func (s *Server) ConnBytes(remote string) (read, written int64, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.RemoteAddr().String() == remote {
+			read, written = c.ConnBytes()
+			return read, written, true
+		}
+	}
+	return 0, 0, false
+}
+
 // inputPending reports whether any connection has received bytes that its
 // session has not read yet.
 func (s *Server) inputPending() bool {

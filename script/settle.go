@@ -1,0 +1,103 @@
+package script
+
+import (
+	"fmt"
+	"time"
+)
+
+// settleCounted is settle against an in-process server that reports byte
+// counts (Options.connBytes): no ping per client per step. It waits for
+// the server to have read every byte each client wrote (a session counts
+// itself busy before it counts bytes read, so nothing is lost between the
+// kernel handing them over and the session starting on them), then for the
+// server to be idle, then for each client to have read and decoded every
+// byte its session wrote. Components, whose sessions the count does not
+// cover, still settle with a ping; id is the actor's ping already sent,
+// if any.
+func (r *runner) settleCounted(actor *session, id string) *Failure {
+	var pinged []*session
+	var ids []string
+	if actor != nil && id != "" {
+		pinged, ids = append(pinged, actor), append(ids, id)
+	}
+	for _, ss := range r.order {
+		if ss.conn == nil || ss.decl.Component || ss.ended != nil {
+			continue
+		}
+		if err := r.awaitServerRead(ss); err != nil {
+			return &Failure{Msg: err.Error()}
+		}
+	}
+	if err := r.opts.WaitIdle(r.ctx); err != nil {
+		return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
+	}
+	for _, ss := range r.order {
+		if ss.conn == nil || ss.ended != nil {
+			continue
+		}
+		if ss.decl.Component {
+			if ss == actor && id != "" {
+				continue
+			}
+			if pid, ok := r.ping(ss); ok {
+				pinged, ids = append(pinged, ss), append(ids, pid)
+			}
+			continue
+		}
+		want := int64(1<<62 - 1) // a session gone: its stream's end
+		if _, w, ok := r.opts.connBytes(ss.conn.LocalAddr().String()); ok {
+			want = w
+		}
+		if err := ss.conn.AwaitRead(r.ctx, want); err != nil {
+			return &Failure{Msg: fmt.Sprintf("%s: did not receive all the server sent: %v", ss.decl.Name, err)}
+		}
+		r.drain(ss)
+	}
+	for i, ss := range pinged {
+		if err := r.awaitPong(ss, ids[i]); err != nil {
+			return &Failure{Msg: err.Error()}
+		}
+	}
+	return nil
+}
+
+// awaitServerRead waits until the server's session for ss has read all ss
+// wrote, or has ended.
+func (r *runner) awaitServerRead(ss *session) error {
+	want := ss.conn.Written()
+	addr := ss.conn.LocalAddr().String()
+	backoff := 5 * time.Microsecond
+	for {
+		got, _, ok := r.opts.connBytes(addr)
+		if !ok || got >= want {
+			return nil
+		}
+		// The bytes are in the kernel or about to be read: a moment.
+		t := time.NewTimer(backoff)
+		select {
+		case <-r.ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%s: the server did not read what it sent (%d of %d bytes): %w", ss.decl.Name, got, want, r.ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(2*backoff, time.Millisecond)
+	}
+}
+
+// drain queues what ss has received (AwaitRead made sure it is all there)
+// and records the end of its stream if it ended.
+func (r *runner) drain(ss *session) {
+	for {
+		st, err, ok := ss.conn.TryRecv()
+		if !ok {
+			return
+		}
+		if err != nil {
+			r.ended(ss, err)
+			return
+		}
+		if !isSync(st) {
+			r.enqueue(ss, st)
+		}
+	}
+}
