@@ -190,16 +190,25 @@ var nodeNeedsWebSocketFlag = sync.OnceValue(func() bool {
 // WebSocket and runs the room exchange with slixmpp. Both against the
 // in-process server and against cmd/mucd -http.
 func TestWebClients(t *testing.T) {
+	t.Parallel() // servers of its own
 	if _, ok := external(t); ok {
 		t.Skip("REALCLIENTS_ADDR is set: the web transports are tested on our own servers")
 	}
 	require(t, slixmpp, converse, xmppjs)
 	page := pageServer(t)
 	run := func(t *testing.T, srv webTarget) {
+		// Each exchange has accounts and a room of its own, so they share
+		// the server and run at once: most of their time is waiting.
 		for _, transport := range []string{"websocket", "bosh"} {
-			t.Run("converse-"+transport, func(t *testing.T) { browserExchange(t, page, srv, transport) })
+			t.Run("converse-"+transport, func(t *testing.T) {
+				t.Parallel()
+				browserExchange(t, page, srv, transport)
+			})
 		}
-		t.Run("xmppjs-websocket", func(t *testing.T) { xmppjsOverWebSocket(t, srv) })
+		t.Run("xmppjs-websocket", func(t *testing.T) {
+			t.Parallel()
+			xmppjsOverWebSocket(t, srv)
+		})
 	}
 	t.Run("in-process", func(t *testing.T) {
 		t.Parallel()
@@ -213,11 +222,7 @@ func TestWebClients(t *testing.T) {
 		if testing.Short() {
 			t.Skip("-short: skipping the build of cmd/mucd")
 		}
-		bin := filepath.Join(t.TempDir(), "mucd")
-		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mucd").CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/mucd: %v\n%s", err, out)
-		}
-		run(t, runMucdWeb(t, bin))
+		run(t, runMucdWeb(t, mucdBinary(t)))
 	})
 }
 

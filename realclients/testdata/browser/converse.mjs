@@ -35,7 +35,8 @@ try {
 }
 
 const timeout = Number(opts.timeout) * 1000;
-const step = (text) => console.log(`converse.js: ${text}`);
+const t0 = Date.now();
+const step = (text) => console.log(`converse.js: ${((Date.now() - t0) / 1000).toFixed(1)}s ${text}`);
 
 const browser = await chromium.launch({
   executablePath: "/usr/bin/chromium",
