@@ -102,15 +102,6 @@ func browserExchange(t *testing.T, page string, srv webTarget, transport string)
 		"--jid", "slix-" + tag + "@" + srv.xmpp.domain, "--room", room, "--nick", "slix",
 		"--peer-nick", "conv", "--hear", hello, "--say", answer,
 		"--timeout", fmt.Sprint(browserTimeout.Seconds())})
-	select {
-	case <-echo.ready:
-	case <-echo.eof:
-		err := echo.wait()
-		if err == nil {
-			err = fmt.Errorf("%s exited without printing READY:\n%s", echo.name, indent(echo.output.String()))
-		}
-		t.Fatal(err)
-	}
 	endpoint := srv.websocket
 	if transport == "bosh" {
 		endpoint = srv.bosh
@@ -126,7 +117,37 @@ func browserExchange(t *testing.T, page string, srv webTarget, transport string)
 	if testing.Verbose() && os.Getenv("REALCLIENTS_TRACE") != "" {
 		args = append(args, "--verbose")
 	}
-	b := start(t, ctx, converse, "", args)
+	// Chromium starts while slixmpp logs in and joins; the page loads (and
+	// converse.js says hello) once slixmpp is in the room.
+	goR, goW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer goW.Close()
+	browser := converse
+	browser.command = func(ctx context.Context, args ...string) *exec.Cmd {
+		cmd := converse.command(ctx, append(args, "--wait-stdin")...)
+		cmd.Stdin = goR
+		return cmd
+	}
+	b := start(t, ctx, browser, "", args)
+	goR.Close()
+	select {
+	case <-echo.ready:
+	case <-echo.eof:
+		cancel()
+		err := echo.wait()
+		if err == nil {
+			err = fmt.Errorf("%s exited without printing READY:\n%s", echo.name, indent(echo.output.String()))
+		}
+		_ = b.wait()
+		t.Fatal(err)
+	}
+	if _, err := goW.Write([]byte("go\n")); err != nil {
+		cancel()
+		t.Fatalf("telling converse.js to go: %v\n%v", err, b.wait())
+	}
+	goW.Close()
 	browserErr := b.wait()
 	if browserErr != nil {
 		cancel()

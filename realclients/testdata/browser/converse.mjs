@@ -6,10 +6,15 @@
 // the room's history, and saves a screenshot of the page.
 //
 //   node converse.mjs --page URL --say TEXT --hear TEXT --screenshot FILE
-//     [--service URL] [--timeout 30] [--verbose]
+//     [--service URL] [--timeout 30] [--verbose] [--wait-stdin]
+//
+// With --wait-stdin the browser starts at once but loads the page only
+// once a line arrives on stdin: the test starts Chromium while the peer
+// is still logging in, and says go when the peer is in the room.
 //
 // Exit codes: 0 success, 1 failed step or timeout, 2 bad arguments.
 
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 
@@ -24,6 +29,7 @@ try {
       service: { type: "string" }, // the endpoint converse.js must be connected to
       timeout: { type: "string", default: "30" },
       verbose: { type: "boolean", short: "v", default: false },
+      "wait-stdin": { type: "boolean", default: false },
     },
   }));
   for (const k of ["page", "say", "hear", "screenshot"]) {
@@ -60,6 +66,15 @@ try {
     if (opts.verbose || m.type() === "error") console.log(`  page ${m.type()}: ${m.text()}`);
   });
   page.on("pageerror", (err) => console.log(`  page exception: ${err.message}`));
+  if (opts["wait-stdin"]) {
+    step("browser started, waiting for the go line");
+    const rl = createInterface({ input: process.stdin });
+    await new Promise((resolve, reject) => {
+      rl.once("line", resolve);
+      rl.once("close", () => reject(new Error("stdin closed before the go line")));
+    });
+    rl.close();
+  }
   await page.goto(opts.page);
   step("page loaded");
   await page.waitForFunction(() => window.muctest && window.muctest.connected);
