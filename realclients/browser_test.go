@@ -32,7 +32,8 @@ const chromiumPath = "/usr/bin/chromium"
 
 var browserDir = filepath.Join("testdata", "browser")
 
-// converse is converse.js in headless Chromium, driven by playwright-core.
+// converse is converse.js in headless Chromium, driven by playwright-core
+// (testdata/browser/converse.mjs, one process for the package: sharedBrowser).
 var converse = realClient{
 	name: "converse.js",
 	missing: func() string {
@@ -48,9 +49,6 @@ var converse = realClient{
 			}
 		}
 		return ""
-	},
-	command: func(ctx context.Context, args ...string) *exec.Cmd {
-		return exec.CommandContext(ctx, "node", append([]string{filepath.Join(browserDir, "converse.mjs")}, args[1:]...)...)
 	},
 }
 
@@ -112,50 +110,30 @@ func browserExchange(t *testing.T, page string, srv webTarget, transport string)
 		t.Fatal(err)
 	}
 	shot, _ := filepath.Abs(filepath.Join(screenshotDir, strings.ReplaceAll(t.Name(), "/", "_")+".png"))
-	args := []string{"--page", page + "/?" + q.Encode(), "--say", hello, "--hear", answer,
-		"--screenshot", shot, "--service", endpoint, "--timeout", fmt.Sprint(browserTimeout.Seconds())}
-	if testing.Verbose() && os.Getenv("REALCLIENTS_TRACE") != "" {
-		args = append(args, "--verbose")
-	}
-	// Chromium starts while slixmpp logs in and joins; the page loads (and
-	// converse.js says hello) once slixmpp is in the room.
-	goR, goW, err := os.Pipe()
+	job := browserJob{ID: tag, Page: page + "/?" + q.Encode(), Say: hello, Hear: answer, Screenshot: shot,
+		Service: endpoint, Timeout: int(browserTimeout.Seconds()),
+		Verbose: testing.Verbose() && os.Getenv("REALCLIENTS_TRACE") != ""}
+	browser, err := sharedBrowser()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer goW.Close()
-	browser := converse
-	browser.command = func(ctx context.Context, args ...string) *exec.Cmd {
-		cmd := converse.command(ctx, append(args, "--wait-stdin")...)
-		cmd.Stdin = goR
-		return cmd
-	}
-	b := start(t, ctx, browser, "", args)
-	goR.Close()
 	select {
 	case <-echo.ready:
 	case <-echo.eof:
-		cancel()
 		err := echo.wait()
 		if err == nil {
 			err = fmt.Errorf("%s exited without printing READY:\n%s", echo.name, indent(echo.output.String()))
 		}
-		_ = b.wait()
 		t.Fatal(err)
 	}
-	if _, err := goW.Write([]byte("go\n")); err != nil {
-		cancel()
-		t.Fatalf("telling converse.js to go: %v\n%v", err, b.wait())
-	}
-	goW.Close()
-	browserErr := b.wait()
+	out, browserErr := browser.run(ctx, job)
 	if browserErr != nil {
 		cancel()
 	}
 	if err := errors.Join(browserErr, echo.wait()); err != nil {
-		t.Fatalf("%v\n(screenshot: %s)", err, shot)
+		t.Fatalf("%v\n%s\n(screenshot: %s)", err, indent(out), shot)
 	}
-	t.Logf("%s\n%s\nscreenshot: %s", indent(b.output.String()), indent(echo.output.String()), shot)
+	t.Logf("%s\n%s\nscreenshot: %s", indent(out), indent(echo.output.String()), shot)
 }
 
 // xmppjsOverWebSocket runs the room exchange of TestRoomExchange with

@@ -15,6 +15,7 @@ var buildDir string
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopBrowser()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
