@@ -58,10 +58,12 @@ func TestAuthRate(t *testing.T) {
 // witnesses talk all the while, so that they are never idle themselves),
 // and the witnesses must have completed at least one round meanwhile.
 func TestIdleTimeout(t *testing.T) {
-	parent := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: time.Second}})
 	for _, slowloris := range []bool{false, true} {
 		t.Run(fmt.Sprintf("slowloris=%v", slowloris), func(t *testing.T) {
-			e := parent.in(t)
+			// Each waits out the idle timeout: on servers of their own,
+			// they wait at once.
+			t.Parallel()
+			e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: time.Second}})
 			stopWitnesses := e.keepWitnessesTalking()
 			r := dialRaw(t, e.srv)
 			r.login("mallory")
@@ -114,6 +116,7 @@ func TestSlowReader(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // a server of its own
 			e := newEnv(t, c.cfg)
 			slow := dialRaw(t, e.srv)
 			// A small receive buffer, so that a few megabytes (the

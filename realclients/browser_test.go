@@ -32,7 +32,8 @@ const chromiumPath = "/usr/bin/chromium"
 
 var browserDir = filepath.Join("testdata", "browser")
 
-// converse is converse.js in headless Chromium, driven by playwright-core.
+// converse is converse.js in headless Chromium, driven by playwright-core
+// (testdata/browser/converse.mjs, one process for the package: sharedBrowser).
 var converse = realClient{
 	name: "converse.js",
 	missing: func() string {
@@ -48,9 +49,6 @@ var converse = realClient{
 			}
 		}
 		return ""
-	},
-	command: func(ctx context.Context, args ...string) *exec.Cmd {
-		return exec.CommandContext(ctx, "node", append([]string{filepath.Join(browserDir, "converse.mjs")}, args[1:]...)...)
 	},
 }
 
@@ -102,15 +100,6 @@ func browserExchange(t *testing.T, page string, srv webTarget, transport string)
 		"--jid", "slix-" + tag + "@" + srv.xmpp.domain, "--room", room, "--nick", "slix",
 		"--peer-nick", "conv", "--hear", hello, "--say", answer,
 		"--timeout", fmt.Sprint(browserTimeout.Seconds())})
-	select {
-	case <-echo.ready:
-	case <-echo.eof:
-		err := echo.wait()
-		if err == nil {
-			err = fmt.Errorf("%s exited without printing READY:\n%s", echo.name, indent(echo.output.String()))
-		}
-		t.Fatal(err)
-	}
 	endpoint := srv.websocket
 	if transport == "bosh" {
 		endpoint = srv.bosh
@@ -121,20 +110,30 @@ func browserExchange(t *testing.T, page string, srv webTarget, transport string)
 		t.Fatal(err)
 	}
 	shot, _ := filepath.Abs(filepath.Join(screenshotDir, strings.ReplaceAll(t.Name(), "/", "_")+".png"))
-	args := []string{"--page", page + "/?" + q.Encode(), "--say", hello, "--hear", answer,
-		"--screenshot", shot, "--service", endpoint, "--timeout", fmt.Sprint(browserTimeout.Seconds())}
-	if testing.Verbose() && os.Getenv("REALCLIENTS_TRACE") != "" {
-		args = append(args, "--verbose")
+	job := browserJob{ID: tag, Page: page + "/?" + q.Encode(), Say: hello, Hear: answer, Screenshot: shot,
+		Service: endpoint, Timeout: int(browserTimeout.Seconds()),
+		Verbose: testing.Verbose() && os.Getenv("REALCLIENTS_TRACE") != ""}
+	browser, err := sharedBrowser()
+	if err != nil {
+		t.Fatal(err)
 	}
-	b := start(t, ctx, converse, "", args)
-	browserErr := b.wait()
+	select {
+	case <-echo.ready:
+	case <-echo.eof:
+		err := echo.wait()
+		if err == nil {
+			err = fmt.Errorf("%s exited without printing READY:\n%s", echo.name, indent(echo.output.String()))
+		}
+		t.Fatal(err)
+	}
+	out, browserErr := browser.run(ctx, job)
 	if browserErr != nil {
 		cancel()
 	}
 	if err := errors.Join(browserErr, echo.wait()); err != nil {
-		t.Fatalf("%v\n(screenshot: %s)", err, shot)
+		t.Fatalf("%v\n%s\n(screenshot: %s)", err, indent(out), shot)
 	}
-	t.Logf("%s\n%s\nscreenshot: %s", indent(b.output.String()), indent(echo.output.String()), shot)
+	t.Logf("%s\n%s\nscreenshot: %s", indent(out), indent(echo.output.String()), shot)
 }
 
 // xmppjsOverWebSocket runs the room exchange of TestRoomExchange with
@@ -190,16 +189,25 @@ var nodeNeedsWebSocketFlag = sync.OnceValue(func() bool {
 // WebSocket and runs the room exchange with slixmpp. Both against the
 // in-process server and against cmd/mucd -http.
 func TestWebClients(t *testing.T) {
+	t.Parallel() // servers of its own
 	if _, ok := external(t); ok {
 		t.Skip("REALCLIENTS_ADDR is set: the web transports are tested on our own servers")
 	}
 	require(t, slixmpp, converse, xmppjs)
 	page := pageServer(t)
 	run := func(t *testing.T, srv webTarget) {
+		// Each exchange has accounts and a room of its own, so they share
+		// the server and run at once: most of their time is waiting.
 		for _, transport := range []string{"websocket", "bosh"} {
-			t.Run("converse-"+transport, func(t *testing.T) { browserExchange(t, page, srv, transport) })
+			t.Run("converse-"+transport, func(t *testing.T) {
+				t.Parallel()
+				browserExchange(t, page, srv, transport)
+			})
 		}
-		t.Run("xmppjs-websocket", func(t *testing.T) { xmppjsOverWebSocket(t, srv) })
+		t.Run("xmppjs-websocket", func(t *testing.T) {
+			t.Parallel()
+			xmppjsOverWebSocket(t, srv)
+		})
 	}
 	t.Run("in-process", func(t *testing.T) {
 		t.Parallel()
@@ -213,11 +221,7 @@ func TestWebClients(t *testing.T) {
 		if testing.Short() {
 			t.Skip("-short: skipping the build of cmd/mucd")
 		}
-		bin := filepath.Join(t.TempDir(), "mucd")
-		if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mucd").CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/mucd: %v\n%s", err, out)
-		}
-		run(t, runMucdWeb(t, bin))
+		run(t, runMucdWeb(t, mucdBinary(t)))
 	})
 }
 

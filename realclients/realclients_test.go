@@ -280,6 +280,7 @@ func pair(t *testing.T, srv target, owner, guest realClient) {
 // TestRoomExchange pairs every client with itself and with the other: the
 // owner creates, configures and invites, the guest joins, and both chat.
 func TestRoomExchange(t *testing.T) {
+	t.Parallel() // a server of its own
 	srv := startServer(t)
 	for _, tc := range combos {
 		t.Run(tc.owner.name+"-invites-"+tc.guest.name, func(t *testing.T) {
@@ -295,6 +296,7 @@ func TestRoomExchange(t *testing.T) {
 // account modes are covered: the default, where any password logs in, and
 // fixed -user accounts.
 func TestMucd(t *testing.T) {
+	t.Parallel() // mucd processes of its own
 	if _, ok := external(t); ok {
 		t.Skip("REALCLIENTS_ADDR is set: TestRoomExchange covers that server")
 	}
@@ -305,10 +307,7 @@ func TestMucd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: skipping the build of cmd/mucd")
 	}
-	bin := filepath.Join(t.TempDir(), "mucd")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mucd").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/mucd: %v\n%s", err, out)
-	}
+	bin := mucdBinary(t)
 	owner, guest := users(slixmpp, xmppjs)
 	for _, tc := range []struct {
 		name  string

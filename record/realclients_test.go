@@ -208,8 +208,10 @@ var owners = []clientLib{slixmpp, xmppjs}
 // and replays the script on a fresh in-process server, as `muctest FILE`
 // does.
 func TestSessionInProcess(t *testing.T) {
+	t.Parallel() // servers of its own
 	for _, owner := range owners {
 		t.Run(owner.name, func(t *testing.T) {
+			t.Parallel() // a recorder and servers of its own
 			need(t, slixmpp.missing())
 			need(t, owner.missing())
 			srv := servertest.New(t, server.Config{})
@@ -283,8 +285,10 @@ func startProsody(t *testing.T, start string) string {
 // TestSessionProsody records the session in front of a Prosody 0.12 and
 // replays the script against another, fresh, Prosody.
 func TestSessionProsody(t *testing.T) {
+	t.Parallel() // servers of its own
 	for _, owner := range owners {
 		t.Run(owner.name, func(t *testing.T) {
+			t.Parallel() // a recorder and servers of its own
 			need(t, slixmpp.missing())
 			need(t, owner.missing())
 			start := prosodyStart(t)
