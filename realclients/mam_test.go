@@ -80,17 +80,3 @@ func TestMAMSlixmpp(t *testing.T) {
 		mamExchange(t, runMucd(t, mucdBinary(t)))
 	})
 }
-
-// mucdBinary builds cmd/mucd for the test (skipped with -short, as the
-// other mucd tests are).
-func mucdBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("-short: skipping the build of cmd/mucd")
-	}
-	bin := filepath.Join(t.TempDir(), "mucd")
-	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/mucd").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/mucd: %v\n%s", err, out)
-	}
-	return bin
-}
