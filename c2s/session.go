@@ -248,8 +248,16 @@ func (s *Session) Run() {
 		return
 	}
 	// A failure here means the connection is gone; serve's first read
-	// reports it and tears the session down.
-	_ = s.raw.SetDeadline(time.Time{})
+	// reports it and tears the session down. The write deadline is the
+	// writer's once it runs (it arms one before every write): clearing it
+	// under a running writer would leave a write to a client that does
+	// not read blocked for ever.
+	_ = s.raw.SetReadDeadline(time.Time{})
+	s.mu.Lock()
+	if !s.writing {
+		_ = s.raw.SetWriteDeadline(time.Time{})
+	}
+	s.mu.Unlock()
 	s.serve()
 }
 
