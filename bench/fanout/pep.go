@@ -228,28 +228,12 @@ func SetupPEP(ctx context.Context, cfg PEPConfig) (*PEPBench, error) {
 		}
 		return p.send(p.presence(b))
 	})
-	// The warm-up item: delivered live or as the last item once the
-	// server knows a contact's interest, whichever comes first.
+	// The warm-up item: delivered live, or as the last item once the
+	// server knows a contact's interest. Published again every 200 ms
+	// until every contact has it: a server may learn a contact's caps
+	// just after a publish without sending it the last item (ejabberd).
 	if err == nil {
-		err = b.pub.send(b.publishStanza("w", "#mbw#"))
-	}
-	if err == nil {
-		timer := time.NewTimer(cfg.Timeout)
-		defer timer.Stop()
-		for i, c := range b.contacts {
-			select {
-			case <-c.warm:
-			case <-c.done:
-				err = fmt.Errorf("fanout: contact %d stopped reading during setup: %w", i, c.readErr)
-			case <-timer.C:
-				err = fmt.Errorf("fanout: contact %d was not notified of the warm-up item within %v", i, cfg.Timeout)
-			case <-ctx.Done():
-				err = ctx.Err()
-			}
-			if err != nil {
-				break
-			}
-		}
+		err = b.warmUp(ctx)
 	}
 	if err != nil {
 		b.Close()
@@ -257,6 +241,38 @@ func SetupPEP(ctx context.Context, cfg PEPConfig) (*PEPBench, error) {
 	}
 	b.setup = time.Since(start)
 	return b, nil
+}
+
+// warmUp publishes the warm-up item until every contact has received it.
+func (b *PEPBench) warmUp(ctx context.Context) error {
+	deadline := time.NewTimer(b.cfg.Timeout)
+	defer deadline.Stop()
+	again := time.NewTicker(200 * time.Millisecond)
+	defer again.Stop()
+	i := 0
+	for n := 0; ; n++ {
+		if err := b.pub.send(b.publishStanza("w"+strconv.Itoa(n), "#mbw#")); err != nil {
+			return err
+		}
+	wait:
+		for ; i < len(b.contacts); i++ {
+			c := b.contacts[i]
+			select {
+			case <-c.warm:
+			case <-again.C:
+				break wait
+			case <-c.done:
+				return fmt.Errorf("fanout: contact %d stopped reading during setup: %w", i, c.readErr)
+			case <-deadline.C:
+				return fmt.Errorf("fanout: contact %d was not notified of the warm-up item within %v", i, b.cfg.Timeout)
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		if i == len(b.contacts) {
+			return nil
+		}
+	}
 }
 
 // each runs f for every client with bounded concurrency.
@@ -461,7 +477,7 @@ func (p *pepClient) handle(b *PEPBench, el *xmlnode.Element, query string) error
 			switch {
 			case id == "b-roster":
 				p.results <- el
-			case id == "w" && typ == "error":
+			case strings.HasPrefix(id, "w") && typ == "error":
 				return fmt.Errorf("fanout: warm-up publish refused: %s", el)
 			case strings.HasPrefix(id, "p"):
 				if typ == "error" {
