@@ -83,8 +83,7 @@ type pepClient struct {
 	selfOnce sync.Once
 	warm     chan struct{} // the warm-up item arrived (a contact)
 	warmOnce sync.Once
-	scanning bool          // the measured phase began for this reader
-	startScn chan struct{} // closed by Setup: go on to the byte scanner
+	startScn chan struct{} // closed by Run: go on to the byte scanner
 	done     chan struct{} // reader ended
 	readErr  error
 	wmu      sync.Mutex
@@ -107,7 +106,8 @@ type pepClient struct {
 	allAcked      chan struct{}
 }
 
-// caps answer of the load client, and its verification string.
+// capsQuery returns the load client's disco#info answer, with +notify for
+// node when notify (a contact), and its XEP-0115 verification string.
 func capsQuery(node string, notify bool) (query string, ver string) {
 	var b strings.Builder
 	b.WriteString("<query xmlns='" + caps.NSDiscoInfo + "'>")
