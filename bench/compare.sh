@@ -19,8 +19,8 @@
 #          MEM_OCCUPANTS (2000) MEM_ROOMS (200): the first run, on fresh
 #          servers, which the memory per occupant is measured with (just
 #          after the joins and at rest, after mucbench's 3 s -settle)
-#          PEP_CONTACTS (100) PEP_ITEMS (20): the PEP run, one publish to
-#          PEP_CONTACTS contacts PEP_ITEMS times, as fast as the servers take them
+#          PEP_CONTACTS (100) PEP_ITEMS (50): the PEP run, one publish to
+#          PEP_CONTACTS contacts PEP_ITEMS times, each after the previous result
 #          PROSODY_PORT (5332)  PROSODY_REF_PORT (5331)  EJABBERD_PORT (5341)
 #          ARCHIVE (0: every room is configured with archiving off, so that no
 #          server archives; 1: server defaults, i.e. muctest and Prosody's
@@ -39,7 +39,7 @@ archive=${ARCHIVE:-0}
 mem_occupants=${MEM_OCCUPANTS:-2000}
 mem_rooms=${MEM_ROOMS:-200}
 pep_contacts=${PEP_CONTACTS:-100}
-pep_items=${PEP_ITEMS:-20}
+pep_items=${PEP_ITEMS:-50}
 prosody_port=${PROSODY_PORT:-5332}
 prosody_ref_port=${PROSODY_REF_PORT:-5331}
 ejabberd_port=${EJABBERD_PORT:-5341}
@@ -132,7 +132,7 @@ pep() {
 }
 
 echo "PEP notifications..." >&2
-pep "1 publisher -> $pep_contacts contacts, $pep_items items, burst" \
+pep "1 publisher -> $pep_contacts contacts, $pep_items publishes" \
   -occupants "$pep_contacts" -messages "$pep_items" -settle 0
 
 # suite LABEL ARGS...: time one muctest run over the corpus.

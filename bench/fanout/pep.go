@@ -36,6 +36,9 @@ const (
 	defaultPEPNode = "urn:xmpp:muctest:bench:pep"
 )
 
+// pepSubscribeBatch is how many contacts subscribe at a time.
+const pepSubscribeBatch = 10
+
 // PEPConfig describes one PEP notification run.
 type PEPConfig struct {
 	// Addr, Domain, Password, Timeout, Prefix, Concurrency and Dial are
@@ -49,8 +52,14 @@ type PEPConfig struct {
 	// the number of items published (each one publish).
 	Contacts, Items int
 	// Rate caps the publishes per second; 0 publishes as fast as the
-	// socket takes them, without waiting for each result.
+	// server answers.
 	Rate float64
+	// Window is how many publishes may await their result (default 1:
+	// each publish waits for the previous one's result, so that
+	// notifications per second is what one publish to Contacts costs;
+	// and Prosody's bench config, whose clock is frozen, stalls a
+	// connection with a burst of more than a few KiB unread).
+	Window int
 	// Node is the PEP node published to (default urn:xmpp:muctest:bench:pep),
 	// with the server's default configuration (presence access).
 	Node string
@@ -104,6 +113,7 @@ type pepClient struct {
 	// Publisher side: publish results.
 	acked, failed atomic.Int64
 	allAcked      chan struct{}
+	ack           chan struct{} // one per publish result
 }
 
 // capsQuery returns the load client's disco#info answer, with +notify for
@@ -141,6 +151,9 @@ func SetupPEP(ctx context.Context, cfg PEPConfig) (*PEPBench, error) {
 	if cfg.Node == "" {
 		cfg.Node = defaultPEPNode
 	}
+	if cfg.Window <= 0 {
+		cfg.Window = 1
+	}
 	if cfg.Contacts < 1 || cfg.Items < 1 {
 		return nil, fmt.Errorf("fanout: need contacts >= 1, items >= 1 (got %d, %d)", cfg.Contacts, cfg.Items)
 	}
@@ -162,7 +175,7 @@ func SetupPEP(ctx context.Context, cfg PEPConfig) (*PEPBench, error) {
 		return &pepClient{seen: seen, lat: lat,
 			bare: user + "@" + cfg.Domain, notify: notify, both: map[string]bool{},
 			results: make(chan *xmlnode.Element, 4), selfSeen: make(chan struct{}), warm: make(chan struct{}),
-			startScn: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), max: -1, allAcked: make(chan struct{}),
+			startScn: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), max: -1, allAcked: make(chan struct{}), ack: make(chan struct{}, cfg.Items+1),
 		}
 	}
 	b.pub = newClient(cfg.Prefix+"-pub", false)
@@ -188,37 +201,38 @@ func SetupPEP(ctx context.Context, cfg PEPConfig) (*PEPBench, error) {
 	}
 	// Subscriptions both ways: each contact asks for the publisher's
 	// presence and the publisher for each contact's; the readers approve.
-	step(func(p *pepClient) error {
-		if p == b.pub {
-			return nil
-		}
-		return p.send("<presence type='subscribe' to='" + xmlEscape(b.pub.bare) + "'/>")
-	})
-	if err == nil {
+	// A few contacts at a time, so that little waits unread on the
+	// publisher's connection: Prosody's bench config freezes its clock,
+	// and a connection with more than 8 KiB waiting is paused on a timer
+	// that never fires.
+	for lo := 0; err == nil && lo < len(b.contacts); lo += pepSubscribeBatch {
+		batch := b.contacts[lo:min(lo+pepSubscribeBatch, len(b.contacts))]
 		var sb strings.Builder
-		for _, c := range b.contacts {
+		for _, c := range batch {
+			if err = c.send("<presence type='subscribe' to='" + xmlEscape(b.pub.bare) + "'/>"); err != nil {
+				break
+			}
 			sb.WriteString("<presence type='subscribe' to='" + xmlEscape(c.bare) + "'/>")
 		}
-		err = b.pub.send(sb.String())
-	}
-	if err == nil {
-		err = b.waitFor(ctx, "mutual subscriptions", func() bool {
-			b.pub.mu.Lock()
-			n := len(b.pub.both)
-			b.pub.mu.Unlock()
-			if n < len(b.contacts) {
-				return false
-			}
-			for _, c := range b.contacts {
-				c.mu.Lock()
-				ok := c.both[b.pub.bare]
-				c.mu.Unlock()
-				if !ok {
-					return false
+		if err == nil {
+			err = b.pub.send(sb.String())
+		}
+		if err == nil {
+			err = b.waitFor(ctx, "mutual subscriptions", func() bool {
+				for _, c := range batch {
+					b.pub.mu.Lock()
+					ok := b.pub.both[c.bare]
+					b.pub.mu.Unlock()
+					c.mu.Lock()
+					ok = ok && c.both[b.pub.bare]
+					c.mu.Unlock()
+					if !ok {
+						return false
+					}
 				}
-			}
-			return true
-		})
+				return true
+			})
+		}
 	}
 	// Presence again, now that the publisher is subscribed: the caps
 	// reach the publisher's account (servers learn the interest here).
@@ -483,6 +497,10 @@ func (p *pepClient) handle(b *PEPBench, el *xmlnode.Element, query string) error
 				if typ == "error" {
 					p.failed.Add(1)
 				}
+				select {
+				case p.ack <- struct{}{}:
+				default:
+				}
 				if p.acked.Add(1) == int64(b.cfg.Items)+1 {
 					close(p.allAcked)
 				}
@@ -617,6 +635,20 @@ func (b *PEPBench) Run(ctx context.Context) (*Result, error) {
 	var sendErr error
 	var buf []byte
 	for seq := 0; seq <= cfg.Items; seq++ {
+		if seq >= cfg.Window {
+			select {
+			case <-b.pub.ack:
+			case <-b.pub.done:
+				sendErr = fmt.Errorf("fanout: publisher: %w", b.pub.readErr)
+			case <-deadlineAt(start, cfg.Timeout):
+				sendErr = fmt.Errorf("fanout: publisher: no publish result within %v", cfg.Timeout)
+			case <-ctx.Done():
+				sendErr = ctx.Err()
+			}
+			if sendErr != nil {
+				break
+			}
+		}
 		if interval > 0 && seq < cfg.Items {
 			if d := time.Until(start.Add(time.Duration(seq) * interval)); d > 0 {
 				time.Sleep(d)
@@ -700,6 +732,11 @@ wait:
 		res.Max = time.Duration(all[len(all)-1])
 	}
 	return res, firstErr
+}
+
+// deadlineAt is a channel closed at start+d.
+func deadlineAt(start time.Time, d time.Duration) <-chan time.Time {
+	return time.After(time.Until(start.Add(d)))
 }
 
 // Close ends every client's stream and connection.

@@ -6,11 +6,6 @@
 # instead of "debug" (one log line per stanza). muc_mam stays loaded, as in
 # muctest; compare.sh switches archiving off per room for every server
 # (muc#roomconfig_enablearchiving=0) unless ARCHIVE=1.
-# The reference config freezes Prosody's clock (os.time and util.time, for
-# the scripts' timestamps); the benchmark lets it run: with a frozen
-# monotonic clock no timer fires, and a connection that server_epoll pauses
-# for read_retry_delay (more than read_size bytes waiting, as when a client
-# writes a burst) is never read again.
 # The script-suite benchmark uses the unmodified reference start.sh, because
 # the scripts expect its behaviour.
 #   usage: start.sh [PORT] [DIR]      (defaults 5331, a new temp dir)
@@ -31,7 +26,6 @@ fi
 mkdir -p "$dir/data"
 sed -e "s#@DIR@#$dir#g" -e "s#@PORT@#$port#g" \
   -e 's#levels = { min = "debug" }#levels = { min = "warn" }#' \
-  -e '/^function _G.os.time()/,/^end$/d' -e '/^package.preload\["util.time"\]/,/^end$/d' \
   "$ref/prosody-test.cfg.lua" >"$dir/prosody.cfg.lua"
 cp "$ref/admins.txt" "$dir/admins.txt"
 prosody --config "$dir/prosody.cfg.lua" -D >/dev/null 2>&1 || true

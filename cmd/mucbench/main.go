@@ -106,6 +106,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		overWS     = flag.Bool("ws", false, "connect the clients over XMPP over WebSocket (RFC 7395) instead of TCP")
 		wsURL      = flag.String("ws-url", "", "with -ws: the server's WebSocket `URL` (default: muctest's own endpoint; needed with -server)")
 		pep        = flag.Bool("pep", false, "PEP (XEP-0163) instead of MUC: one publisher, -occupants contacts subscribed both ways with caps +notify, -messages items published (-rate: publishes/s)")
+		window     = flag.Int("window", 1, "with -pep: publishes awaiting their result at a time")
 		serve      = flag.Bool("serve", false, "internal: serve muctest on 127.0.0.1:0, print the address, stop at EOF on stdin")
 	)
 	var roomConfig []fanout.Field
@@ -208,7 +209,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		rep.Kind = "pep"
 		b, err = fanout.SetupPEP(ctx, fanout.PEPConfig{
 			Addr: *addr, Domain: *domain, Contacts: *occupants, Items: *messages,
-			Password: *password, Rate: *rate, Timeout: *timeout, Dial: dialer,
+			Password: *password, Rate: *rate, Timeout: *timeout, Dial: dialer, Window: *window,
 		})
 	} else {
 		rep.Kind = "muc"
