@@ -5,6 +5,8 @@
 #     many occupants on fresh servers (memory per occupant), a burst in one
 #     room, a burst spread over several rooms, and a paced run for latency at
 #     a load every server sustains;
+#   - PEP (XEP-0163) with mucbench -pep: one publisher's items notified to
+#     PEP_CONTACTS contacts (mutual presence subscriptions, caps +notify);
 #   - the script suite (spec/ + ../shared/corpus/prosody) timed in-process
 #     and against a fresh Prosody with the reference config.
 # Everything listens on 127.0.0.1 only. Takes about three minutes (REPEAT=1).
@@ -17,6 +19,8 @@
 #          MEM_OCCUPANTS (2000) MEM_ROOMS (200): the first run, on fresh
 #          servers, which the memory per occupant is measured with (just
 #          after the joins and at rest, after mucbench's 3 s -settle)
+#          PEP_CONTACTS (100) PEP_ITEMS (50): the PEP run, one publish to
+#          PEP_CONTACTS contacts PEP_ITEMS times, each after the previous result
 #          PROSODY_PORT (5332)  PROSODY_REF_PORT (5331)  EJABBERD_PORT (5341)
 #          ARCHIVE (0: every room is configured with archiving off, so that no
 #          server archives; 1: server defaults, i.e. muctest and Prosody's
@@ -34,6 +38,8 @@ repeat=${REPEAT:-1}
 archive=${ARCHIVE:-0}
 mem_occupants=${MEM_OCCUPANTS:-2000}
 mem_rooms=${MEM_ROOMS:-200}
+pep_contacts=${PEP_CONTACTS:-100}
+pep_items=${PEP_ITEMS:-50}
 prosody_port=${PROSODY_PORT:-5332}
 prosody_ref_port=${PROSODY_REF_PORT:-5331}
 ejabberd_port=${EJABBERD_PORT:-5341}
@@ -113,6 +119,21 @@ fanout "$rooms rooms x $((occupants / rooms)) occupants, $((messages * 2)) msgs 
   -rooms "$rooms" -occupants "$occupants" -messages "$((messages * 2))" -settle 0
 fanout "1 room x $occupants occupants, 1 msg each, paced $rate msg/s" \
   -rooms 1 -occupants "$occupants" -messages 1 -rate "$rate" -settle 0
+
+# PEP: no rooms, so no room configuration; otherwise as fanout.
+pep() {
+  local scenario=$1
+  shift
+  for _ in $(seq "$repeat"); do
+    mb muctest "$scenario" -pep "$@"
+    mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" -pep "$@"
+    mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" -pep "$@"
+  done
+}
+
+echo "PEP notifications..." >&2
+pep "1 publisher -> $pep_contacts contacts, $pep_items publishes" \
+  -occupants "$pep_contacts" -messages "$pep_items" -settle 0
 
 # suite LABEL ARGS...: time one muctest run over the corpus.
 suite_once() {

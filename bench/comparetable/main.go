@@ -27,7 +27,10 @@ type line struct {
 
 // report mirrors the fields of cmd/mucbench's JSON report used here.
 type report struct {
-	Label                                string
+	Label string
+	// Kind is "pep" for mucbench -pep runs, "muc" (or empty, before
+	// mucbench reported it) for groupchat fan-out.
+	Kind                                 string `json:"kind"`
 	Delivered                            int64
 	Lost, Duplicated, OutOfOrder, Errors int64
 	PerSecond                            float64
@@ -151,10 +154,19 @@ func run(in io.Reader, out io.Writer) error {
 		head += "vs " + l + "\t"
 	}
 	fmt.Fprintln(w, head)
+	pepHeader := false
 	for i, s := range scenarios {
 		rs := runs[s]
+		throughput := "  delivered stanzas/s"
+		if kindOf(rs) == "pep" {
+			throughput = "  notifications/s"
+			if !pepHeader {
+				fmt.Fprintf(w, "%s\t%s\n", pad("PEP (XEP-0163)"), strings.Repeat("\t", 2*len(labels)-1))
+				pepHeader = true
+			}
+		}
 		fmt.Fprintf(w, "%s\t%s\n", pad(s), strings.Repeat("\t", 2*len(labels)-1))
-		row(w, pad, "  delivered stanzas/s", labels, rs, func(r *report) (float64, string) {
+		row(w, pad, throughput, labels, rs, func(r *report) (float64, string) {
 			return r.PerSecond, fmt.Sprintf("%.0f", r.PerSecond)
 		}, true)
 		row(w, pad, "  latency p50", labels, rs, func(r *report) (float64, string) {
@@ -183,7 +195,7 @@ func run(in io.Reader, out io.Writer) error {
 			v := float64(r.ServerCPU.Milliseconds()) * 10000 / float64(r.Delivered)
 			return v, fmt.Sprintf("%.0f", v)
 		}, false)
-		if i == 0 { // fresh servers: later scenarios inherit earlier garbage
+		if i == 0 && kindOf(rs) != "pep" { // fresh servers: later scenarios inherit earlier garbage
 			row(w, pad, "  RSS/occupant KiB, joined", labels, rs, func(r *report) (float64, string) {
 				v := float64(r.BytesPerOccupant) / 1024
 				return v, fmt.Sprintf("%.1f", v)
@@ -261,6 +273,16 @@ func row(w io.Writer, pad func(string) string, name string, labels []string, rs 
 		}
 	}
 	fmt.Fprintln(w, cells)
+}
+
+// kindOf is the kind of a scenario's runs: "pep" when any run says so.
+func kindOf(rs map[string]*report) string {
+	for _, r := range rs {
+		if r.Kind == "pep" {
+			return "pep"
+		}
+	}
+	return "muc"
 }
 
 func ms(d time.Duration) string {

@@ -2,7 +2,9 @@
 // server: it logs real clients in over TCP with SASL PLAIN, joins them to
 // rooms, has every occupant send numbered groupchat messages, and checks at
 // every receiver that each sender's messages arrive exactly once and in
-// order, timing each delivery.
+// order, timing each delivery. SetupPEP does the same for XEP-0163 PEP
+// notifications: one publisher's items to contacts subscribed to its
+// presence whose XEP-0115 caps +notify the node.
 //
 // It is the engine of cmd/mucbench and of the Go benchmarks in package
 // bench, and is deliberately server-agnostic so that the same run can be

@@ -45,6 +45,10 @@ type report struct {
 	Server string `json:"server"`
 	// Transport is "tcp" or "websocket" (-ws).
 	Transport string `json:"transport"`
+	// Kind is "muc" (groupchat fan-out) or "pep" (-pep: notifications
+	// of one publisher's items to its contacts; Occupants are the
+	// contacts, Messages the items, Rooms 0).
+	Kind string `json:"kind"`
 	*fanout.Result
 	Cores int `json:"cores"`
 	// RSSBase is the server's RSS before any client logged in, RSSJoined
@@ -102,6 +106,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		memProfile = flag.String("memprofile", "", "without -server: write a heap profile of muctest's server to `file` after the run")
 		overWS     = flag.Bool("ws", false, "connect the clients over XMPP over WebSocket (RFC 7395) instead of TCP")
 		wsURL      = flag.String("ws-url", "", "with -ws: the server's WebSocket `URL` (default: muctest's own endpoint; needed with -server)")
+		pep        = flag.Bool("pep", false, "PEP (XEP-0163) instead of MUC: one publisher, -occupants contacts subscribed both ways with caps +notify, -messages items published (-rate: publishes/s)")
+		window     = flag.Int("window", 1, "with -pep: publishes awaiting their result at a time")
 		serve      = flag.Bool("serve", false, "internal: serve muctest on 127.0.0.1:0, print the address, stop at EOF on stdin")
 	)
 	var roomConfig []fanout.Field
@@ -195,12 +201,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	base, haveProc := sample()
 	liveBase, haveLive := liveStats()
-	b, err := fanout.Setup(ctx, fanout.Config{
-		Addr: *addr, Domain: *domain, MUCDomain: *mucDomain,
-		Rooms: *rooms, Occupants: *occupants, Messages: *messages,
-		Password: *password, Rate: *rate, Timeout: *timeout, RoomConfig: roomConfig,
-		Dial: dialer,
-	})
+	var b interface {
+		Run(context.Context) (*fanout.Result, error)
+		Close()
+	}
+	var err error
+	if *pep {
+		rep.Kind = "pep"
+		b, err = fanout.SetupPEP(ctx, fanout.PEPConfig{
+			Addr: *addr, Domain: *domain, Contacts: *occupants, Items: *messages,
+			Password: *password, Rate: *rate, Timeout: *timeout, Dial: dialer, Window: *window,
+		})
+	} else {
+		rep.Kind = "muc"
+		b, err = fanout.Setup(ctx, fanout.Config{
+			Addr: *addr, Domain: *domain, MUCDomain: *mucDomain,
+			Rooms: *rooms, Occupants: *occupants, Messages: *messages,
+			Password: *password, Rate: *rate, Timeout: *timeout, RoomConfig: roomConfig,
+			Dial: dialer,
+		})
+	}
 	if err != nil {
 		return err
 	}
@@ -253,8 +273,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 func printText(w io.Writer, r *report, haveProc, haveLive bool) {
 	fmt.Fprintf(w, "server      %s (%s over %s), %d cores\n", r.Label, r.Server, r.Transport, r.Cores)
-	fmt.Fprintf(w, "load        %d occupants in %d rooms, %d messages each; setup %v\n",
-		r.Occupants, r.Rooms, r.Messages, r.Setup.Round(time.Millisecond))
+	if r.Kind == "pep" {
+		fmt.Fprintf(w, "load        PEP: 1 publisher, %d contacts, %d items published; setup %v\n",
+			r.Occupants, r.Messages, r.Setup.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(w, "load        %d occupants in %d rooms, %d messages each; setup %v\n",
+			r.Occupants, r.Rooms, r.Messages, r.Setup.Round(time.Millisecond))
+	}
 	fmt.Fprintf(w, "delivered   %d of %d in %v: %.0f stanzas/s\n",
 		r.Delivered, r.Expected, r.Elapsed.Round(time.Millisecond), r.PerSecond)
 	fmt.Fprintf(w, "latency     p50 %v  p99 %v  max %v\n",

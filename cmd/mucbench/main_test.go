@@ -22,6 +22,8 @@ func TestRun(t *testing.T) {
 	}{
 		{"in-process", []string{"-inprocess", "-occupants", "4", "-rooms", "2", "-messages", "3"}, 2 * 2 * 2 * 3},
 		{"external", []string{"-server", srv.Addr().String(), "-occupants", "3", "-messages", "2"}, 3 * 3 * 2},
+		{"pep in-process", []string{"-inprocess", "-pep", "-occupants", "4", "-messages", "3"}, 4 * 3},
+		{"pep external", []string{"-server", srv.Addr().String(), "-pep", "-occupants", "3", "-messages", "5", "-rate", "1000"}, 3 * 5},
 		{"paced", []string{"-server", srv.Addr().String(), "-occupants", "2", "-messages", "2", "-rate", "1000"}, 2 * 2 * 2},
 	}
 	for _, tt := range tests {
