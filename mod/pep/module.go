@@ -154,6 +154,14 @@ func (m Module) Register(r *module.Registrar) error {
 		st.handle(c, acct, st.core.Presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false), st.broadcasting)
 		return false
 	})
+	// A removed account's nodes go with it (XEP-0060 delete notifications
+	// to their subscribers), as Prosody's mod_pep does on user-deleted.
+	r.OnAccountRemoved(module.After, func(c module.Context, a module.Account) {
+		defer env.use(c)()
+		for _, o := range st.core.Forget(a.JID().String()) {
+			c.Route(o)
+		}
+	})
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/muctest/muctest/mod/disco"
 	"github.com/muctest/muctest/mod/pep"
 	"github.com/muctest/muctest/mod/private"
+	"github.com/muctest/muctest/mod/register"
 	"github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/mod/vcard"
 	"github.com/muctest/muctest/moduletest"
@@ -87,4 +88,27 @@ func TestQuotas(t *testing.T) {
 		`<max-nodes-exceeded xmlns="http://jabber.org/protocol/pubsub#errors"/></error></iq>`)
 	pub("p5", "a", "y")
 	c.Expect(`<iq type="result" id="p5"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="a"><item id="i"/></publish></pubsub></iq>`)
+}
+
+// TestAccountRemovedDropsNodes: a removed account's PEP nodes go with it,
+// so a new account of the same name starts with none.
+func TestAccountRemovedDropsNodes(t *testing.T) {
+	s := moduletest.New(t, roster.Module{}, register.Module{}, pep.Module{})
+	alice := s.Login("alice@localhost/a")
+	alice.Send(`<iq type="set" id="pub"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="urn:example:n"><item id="1"><x xmlns="urn:example"/></item></publish></pubsub></iq>`)
+	if got := alice.Received(); len(got) == 0 || got[len(got)-1].Attrib("type") != "result" {
+		t.Fatalf("publish: %v", got)
+	}
+	alice.Send(`<iq type="get" id="items"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:example:n"/></pubsub></iq>`)
+	if got := alice.Received(); len(got) != 1 || got[0].Attrib("type") != "result" {
+		t.Fatalf("items before removal: %v", got)
+	}
+	alice.Send(`<iq type="set" id="bye"><query xmlns="jabber:iq:register"><remove/></query></iq>`)
+	alice.Received()
+	again := s.Login("alice@localhost/b")
+	again.Send(`<iq type="get" id="items2"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:example:n"/></pubsub></iq>`)
+	got := again.Received()
+	if len(got) != 1 || got[0].Attrib("type") != "error" || got[0].Child("jabber:client", "error").Child("urn:ietf:params:xml:ns:xmpp-stanzas", "item-not-found") == nil {
+		t.Fatalf("the removed account's node survived: %v", got)
+	}
 }
