@@ -469,21 +469,33 @@ func (s *Service) unsubscribe(actor string, r *Request) (*Result, error) {
 	return res, nil
 }
 
-func (s *Service) subscriptions(actor string, r *Request) (*Result, error) {
-	var only *node
+// listed returns the nodes a subscriptions or affiliations request is
+// about: the one it names (item-not-found if there is none), or all of
+// them in creation order.
+func (s *Service) listed(r *Request) ([]*node, error) {
 	if r.Node != "" {
-		if only = s.nodes[r.Node]; only == nil {
+		n := s.nodes[r.Node]
+		if n == nil {
 			return nil, errItemNotFound()
 		}
+		return []*node{n}, nil
+	}
+	ns := make([]*node, 0, len(s.order))
+	for _, name := range s.order {
+		ns = append(ns, s.nodes[name])
+	}
+	return ns, nil
+}
+
+func (s *Service) subscriptions(actor string, r *Request) (*Result, error) {
+	nodes, err := s.listed(r)
+	if err != nil {
+		return nil, err
 	}
 	b := bare(actor)
 	res := &Result{Payload: pubsubPayload(NS)}
 	list := res.Payload.AddChild(NS, "subscriptions")
-	for _, name := range s.order {
-		n := s.nodes[name]
-		if only != nil && n != only {
-			continue
-		}
+	for _, n := range nodes {
 		for _, sub := range n.subs {
 			if bare(sub.jid) == b {
 				list.AddChild(NS, "subscription", "node", n.name, "jid", sub.jid, "subscription", "subscribed")
@@ -494,20 +506,14 @@ func (s *Service) subscriptions(actor string, r *Request) (*Result, error) {
 }
 
 func (s *Service) affiliations(actor string, r *Request) (*Result, error) {
-	var only *node
-	if r.Node != "" {
-		if only = s.nodes[r.Node]; only == nil {
-			return nil, errItemNotFound()
-		}
+	nodes, err := s.listed(r)
+	if err != nil {
+		return nil, err
 	}
 	b := bare(actor)
 	res := &Result{Payload: pubsubPayload(NS)}
 	list := res.Payload.AddChild(NS, "affiliations")
-	for _, name := range s.order {
-		n := s.nodes[name]
-		if only != nil && n != only {
-			continue
-		}
+	for _, n := range nodes {
 		a, ok := n.affs[b]
 		if !ok {
 			a = s.cfg.Affiliation(b, n.name, "")
