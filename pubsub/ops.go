@@ -319,15 +319,9 @@ func (s *Service) retract(actor string, r *Request) (*Result, error) {
 }
 
 func (s *Service) purge(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actRetract) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actRetract)
+	if err != nil {
+		return nil, err
 	}
 	s.bytes -= n.clear()
 	ev := xmlnode.New(NSEvent, "event")
@@ -339,15 +333,9 @@ func (s *Service) purge(actor string, r *Request) (*Result, error) {
 }
 
 func (s *Service) delete(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actDelete) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actDelete)
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{Events: []Event{{Kind: "delete", Node: n.name, Actor: actor}}}
 	if n.cfg.NotifyDelete {
@@ -593,15 +581,9 @@ func (s *Service) options(actor string, r *Request) (*Result, error) {
 }
 
 func (s *Service) configure(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actGetConfiguration) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actGetConfiguration)
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{Payload: pubsubPayload(NSOwner)}
 	res.Payload.AddChild(NSOwner, "configure", "node", n.name).Append(ConfigForm(n.cfg, s.cfg.MaxItemsLimit))
@@ -609,15 +591,9 @@ func (s *Service) configure(actor string, r *Request) (*Result, error) {
 }
 
 func (s *Service) setConfigure(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actConfigure) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actConfigure)
+	if err != nil {
+		return nil, err
 	}
 	if r.Config.Type == "cancel" {
 		return &Result{}, nil
@@ -655,6 +631,24 @@ func (s *Service) dropUnauthorised(n *node) {
 	}
 }
 
+// namedNode is the common start of a request on one node: the node must
+// be named (nodeid-required), the actor allowed act on it (forbidden, asked
+// before existence so that a node's absence is not revealed to whoever may
+// not act on it), and the node must exist (item-not-found).
+func (s *Service) namedNode(actor string, r *Request, act action) (*node, error) {
+	if r.Node == "" {
+		return nil, errNodeIDRequired()
+	}
+	n := s.nodes[r.Node]
+	if !s.may(n, r.Node, actor, act) {
+		return nil, errForbidden()
+	}
+	if n == nil {
+		return nil, errItemNotFound()
+	}
+	return n, nil
+}
+
 func (s *Service) defaults() *Result {
 	res := &Result{Payload: pubsubPayload(NSOwner)}
 	res.Payload.AddChild(NSOwner, "default").Append(ConfigForm(s.cfg.Defaults, s.cfg.MaxItemsLimit))
@@ -662,15 +656,9 @@ func (s *Service) defaults() *Result {
 }
 
 func (s *Service) ownerSubscriptions(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actGetSubscriptionsOther) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actGetSubscriptionsOther)
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{Payload: pubsubPayload(NSOwner)}
 	list := res.Payload.AddChild(NSOwner, "subscriptions", "node", n.name)
@@ -681,15 +669,9 @@ func (s *Service) ownerSubscriptions(actor string, r *Request) (*Result, error) 
 }
 
 func (s *Service) setOwnerSubscriptions(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actSubscribeOther) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actSubscribeOther)
+	if err != nil {
+		return nil, err
 	}
 	for _, e := range r.Entries {
 		if e.Value == "none" {
@@ -717,15 +699,9 @@ func (s *Service) subQuota(j string) error {
 }
 
 func (s *Service) ownerAffiliations(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actSetAffiliation) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actSetAffiliation)
+	if err != nil {
+		return nil, err
 	}
 	res := &Result{Payload: pubsubPayload(NSOwner)}
 	list := res.Payload.AddChild(NSOwner, "affiliations", "node", n.name)
@@ -736,15 +712,9 @@ func (s *Service) ownerAffiliations(actor string, r *Request) (*Result, error) {
 }
 
 func (s *Service) setOwnerAffiliations(actor string, r *Request) (*Result, error) {
-	if r.Node == "" {
-		return nil, errNodeIDRequired()
-	}
-	n := s.nodes[r.Node]
-	if !s.may(n, r.Node, actor, actSetAffiliation) {
-		return nil, errForbidden()
-	}
-	if n == nil {
-		return nil, errItemNotFound()
+	n, err := s.namedNode(actor, r, actSetAffiliation)
+	if err != nil {
+		return nil, err
 	}
 	if q := MaxEntries; len(n.affs)+len(r.Entries) > 4*q {
 		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "too many affiliations"}
