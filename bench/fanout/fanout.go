@@ -257,11 +257,18 @@ func deliveries(cfg Config) int64 {
 // forAll runs f for every occupant with bounded concurrency and returns
 // the first error.
 func (b *Bench) forAll(ctx context.Context, occ []*occupant, f func(*occupant) error) error {
-	sem := make(chan struct{}, b.cfg.Concurrency)
+	return forEach(ctx, b.cfg.Concurrency, occ, f)
+}
+
+// forEach runs f for every element of xs, at most limit at once, and
+// returns the first error (or ctx's, once it is done): the set-up loop of
+// both the MUC and the PEP runs.
+func forEach[T any](ctx context.Context, limit int, xs []T, f func(T) error) error {
+	sem := make(chan struct{}, limit)
 	var wg sync.WaitGroup
 	var once sync.Once
 	var first error
-	for _, o := range occ {
+	for _, x := range xs {
 		if ctx.Err() != nil {
 			break
 		}
@@ -269,7 +276,7 @@ func (b *Bench) forAll(ctx context.Context, occ []*occupant, f func(*occupant) e
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			if err := f(o); err != nil {
+			if err := f(x); err != nil {
 				once.Do(func() { first = err })
 			}
 		}()

@@ -291,28 +291,7 @@ func (b *PEPBench) warmUp(ctx context.Context) error {
 
 // each runs f for every client with bounded concurrency.
 func (b *PEPBench) each(ctx context.Context, cs []*pepClient, f func(*pepClient) error) error {
-	sem := make(chan struct{}, b.cfg.Concurrency)
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for _, p := range cs {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f(p); err != nil {
-				once.Do(func() { first = err })
-			}
-		}()
-	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return first
+	return forEach(ctx, b.cfg.Concurrency, cs, f)
 }
 
 // waitFor polls cond (every few milliseconds: the readers of many
