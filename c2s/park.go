@@ -1,6 +1,8 @@
 package c2s
 
 import (
+	"github.com/muctest/muctest/netpoll"
+
 	"errors"
 	"sync/atomic"
 	"syscall"
@@ -44,7 +46,7 @@ var pollIDs atomic.Uint64
 // the kernel, and the idle deadline (if any) not yet reached, so that the
 // read that reports it happens in a goroutine.
 func (s *Session) canPark() bool {
-	return s.in.err == nil && !s.idleExpired() && unreadBytes(s.raw) == 0
+	return s.in.err == nil && !s.idleExpired() && netpoll.Unread(s.raw) == 0
 }
 
 // parkable reports whether the session may ever park: bound, with a

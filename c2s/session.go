@@ -1,6 +1,8 @@
 package c2s
 
 import (
+	"github.com/muctest/muctest/netpoll"
+
 	"context"
 	"crypto/rand"
 	"encoding/xml"
@@ -164,7 +166,7 @@ func (s *Session) ConnBytes() (read, written int64) {
 // Pending reports whether the kernel holds bytes from the client that the
 // session has not read yet (Linux only): input that will make the server
 // busy although no goroutine has started on it.
-func (s *Session) Pending() bool { return unreadBytes(s.raw) > 0 }
+func (s *Session) Pending() bool { return netpoll.Unread(s.raw) > 0 }
 
 // JID returns the session's full JID (zero before bind).
 func (s *Session) JID() jid.JID {

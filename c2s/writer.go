@@ -1,6 +1,8 @@
 package c2s
 
 import (
+	"github.com/muctest/muctest/netpoll"
+
 	"errors"
 	"io"
 	"net"
@@ -123,7 +125,7 @@ func (s *Session) overflowLocked() {
 	s.closing = true
 	s.overflowed = true
 	s.overflowEnd = time.Now().Add(min(closeTimeout, s.limits.WriteTimeout))
-	s.overflowHanded, s.overflowDelivered = 0, -unsentBytes(s.raw)
+	s.overflowHanded, s.overflowDelivered = 0, -netpoll.Unsent(s.raw)
 	s.armOverflowWriteLocked()
 	s.startWriterLocked()
 }
@@ -157,7 +159,7 @@ func (s *Session) overflowProgress(n int, err error) bool {
 	if !s.overflowed || s.secure || !errors.As(err, &ne) || !ne.Timeout() || !time.Now().Before(s.overflowEnd) {
 		return false
 	}
-	unsent := unsentBytes(s.raw)
+	unsent := netpoll.Unsent(s.raw)
 	delivered := s.overflowHanded - unsent
 	if unsent < 0 || delivered <= s.overflowDelivered {
 		return false

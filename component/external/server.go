@@ -1,6 +1,8 @@
 package external
 
 import (
+	"github.com/muctest/muctest/netpoll"
+
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -174,7 +176,7 @@ func (s *Server) Pending() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		if unreadBytes(c.nc) > 0 {
+		if netpoll.Unread(c.nc) > 0 {
 			return true
 		}
 	}

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package netpoll
+
+import "net"
+
+// Unread is only implemented on Linux; elsewhere callers cannot see bytes
+// that arrived but were not read yet, and it returns 0.
+func Unread(net.Conn) int { return 0 }
+
+// Unsent is only implemented on Linux; elsewhere it returns -1, and an
+// overflowing session cannot tell a slow reader from one that does not read.
+func Unsent(net.Conn) int { return -1 }
