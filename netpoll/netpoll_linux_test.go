@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"github.com/muctest/muctest/netpoll"
 )
@@ -32,19 +31,6 @@ func pair(t *testing.T) (watched *net.TCPConn, peer net.Conn) {
 	}
 	t.Cleanup(func() { c.Close(); peer.Close() })
 	return c.(*net.TCPConn), peer
-}
-
-// unread returns how many bytes c's socket holds (the TIOCINQ ioctl).
-func unread(t *testing.T, c *net.TCPConn) int {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n int32
-	rc.Control(func(fd uintptr) {
-		syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCINQ, uintptr(unsafe.Pointer(&n)))
-	})
-	return int(n)
 }
 
 func newPoller(t *testing.T) *netpoll.Poller {
@@ -92,7 +78,7 @@ func TestWaitReportsReadiness(t *testing.T) {
 				tc.before(peer)
 				// The bytes must be in c's socket before Wait arms it.
 				deadline := time.Now().Add(10 * time.Second)
-				for unread(t, c) == 0 && time.Now().Before(deadline) {
+				for netpoll.Unread(c) == 0 && time.Now().Before(deadline) {
 					runtime.Gosched()
 				}
 			}
