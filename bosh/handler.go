@@ -15,6 +15,8 @@
 package bosh
 
 import (
+	"github.com/muctest/muctest/httpconn"
+
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -229,7 +231,8 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, b *Body) {
 	for _, p := range b.Payload {
 		s.in = append(s.in, p...)
 	}
-	c := &conn{s: s, local: localAddr(r), remote: remoteAddr(r)}
+	local, remote := httpconn.Addrs(r)
+	c := &conn{s: s, local: local, remote: remote}
 	go func() {
 		defer h.wg.Done()
 		_ = h.cfg.Serve(c, s.secure)
@@ -493,23 +496,3 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request, s *session, b 
 	}
 	reply(w, status, resp)
 }
-
-func localAddr(r *http.Request) net.Addr {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		return a
-	}
-	return httpAddr("")
-}
-
-func remoteAddr(r *http.Request) net.Addr {
-	if ap, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil {
-		return ap
-	}
-	return httpAddr(r.RemoteAddr)
-}
-
-// httpAddr is an address net/http gave as a string only.
-type httpAddr string
-
-func (a httpAddr) Network() string { return "tcp" }
-func (a httpAddr) String() string  { return string(a) }

@@ -1,6 +1,8 @@
 package bosh
 
 import (
+	"github.com/muctest/muctest/httpconn"
+
 	"fmt"
 	"io"
 	"net"
@@ -71,9 +73,7 @@ type conn struct {
 	s             *session
 	local, remote net.Addr
 
-	mu            sync.Mutex // guards the deadlines
-	readDeadline  time.Time
-	writeDeadline time.Time
+	httpconn.Deadlines
 
 	wmu   sync.Mutex
 	split streamframe.Splitter
@@ -128,10 +128,7 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		ch := s.notify
 		s.mu.Unlock()
-		c.mu.Lock()
-		d := c.readDeadline
-		c.mu.Unlock()
-		if !wait(ch, d) {
+		if !wait(ch, c.ReadDeadline()) {
 			return 0, errTimeout
 		}
 	}
@@ -184,10 +181,7 @@ func (c *conn) Write(p []byte) (int, error) {
 		}
 		ch := s.notify
 		s.mu.Unlock()
-		c.mu.Lock()
-		d := c.writeDeadline
-		c.mu.Unlock()
-		if !wait(ch, d) {
+		if !wait(ch, c.WriteDeadline()) {
 			return 0, errTimeout
 		}
 	}
@@ -206,24 +200,3 @@ func (c *conn) Close() error {
 
 func (c *conn) LocalAddr() net.Addr  { return c.local }
 func (c *conn) RemoteAddr() net.Addr { return c.remote }
-
-func (c *conn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.readDeadline, c.writeDeadline = t, t
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *conn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.readDeadline = t
-	c.mu.Unlock()
-	return nil
-}
-
-func (c *conn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.writeDeadline = t
-	c.mu.Unlock()
-	return nil
-}

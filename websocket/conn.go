@@ -1,6 +1,8 @@
 package websocket
 
 import (
+	"github.com/muctest/muctest/httpconn"
+
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -55,9 +57,7 @@ type Conn struct {
 	sc         streamframe.Scanner
 	items      int // top-level items seen in the current message
 
-	mu            sync.Mutex // guards the deadlines
-	readDeadline  time.Time
-	writeDeadline time.Time
+	httpconn.Deadlines
 
 	wmu     sync.Mutex // serialises Write and guards split
 	split   streamframe.Splitter
@@ -133,9 +133,7 @@ type pendingMessage struct {
 // through the library's context: a message that trickles in past it
 // closes the connection.
 func (c *Conn) await() (ws.MessageType, io.Reader, context.CancelFunc, error) {
-	c.mu.Lock()
-	deadline := c.readDeadline
-	c.mu.Unlock()
+	deadline := c.ReadDeadline()
 	ctx, cancel := context.WithCancel(context.Background())
 	if c.waiting == nil && deadline.IsZero() {
 		typ, r, err := c.ws.Reader(ctx)
@@ -378,9 +376,7 @@ func (e timeoutError) Unwrap() error   { return e.err }
 func (c *Conn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	c.mu.Lock()
-	deadline := c.writeDeadline
-	c.mu.Unlock()
+	deadline := c.WriteDeadline()
 	ctx := context.Background()
 	if c.cork != nil {
 		// The batch's writes go to the cork's buffer, and the deadline is
@@ -461,27 +457,3 @@ func (c *Conn) LocalAddr() net.Addr { return c.local }
 
 // RemoteAddr implements net.Conn.
 func (c *Conn) RemoteAddr() net.Addr { return c.remote }
-
-// SetDeadline implements net.Conn.
-func (c *Conn) SetDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.readDeadline, c.writeDeadline = t, t
-	c.mu.Unlock()
-	return nil
-}
-
-// SetReadDeadline implements net.Conn; it applies from the next message.
-func (c *Conn) SetReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.readDeadline = t
-	c.mu.Unlock()
-	return nil
-}
-
-// SetWriteDeadline implements net.Conn.
-func (c *Conn) SetWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	c.writeDeadline = t
-	c.mu.Unlock()
-	return nil
-}

@@ -1,6 +1,8 @@
 package websocket
 
 import (
+	"github.com/muctest/muctest/httpconn"
+
 	"context"
 	"fmt"
 	"net/http"
@@ -32,7 +34,7 @@ func Dial(ctx context.Context, url string, opts *DialOptions) (*Conn, error) {
 		maxMessage = 1 << 20
 	}
 	c.SetReadLimit(maxMessage)
-	return NewConn(c, httpAddr(""), httpAddr(url)), nil
+	return NewConn(c, httpconn.Addr(""), httpconn.Addr(url)), nil
 }
 
 // DialOptions tune Dial.

@@ -11,6 +11,8 @@
 package websocket
 
 import (
+	"github.com/muctest/muctest/httpconn"
+
 	"net"
 	"net/http"
 	"strings"
@@ -116,7 +118,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// One stanza and the whitespace around it; the session's own limit
 	// triggers first.
 	c.SetReadLimit(2*h.cfg.MaxStanzaBytes + 4096)
-	conn := NewConn(c, localAddr(r), remoteAddr(r))
+	local, remote := httpconn.Addrs(r)
+	conn := NewConn(c, local, remote)
 	conn.cork = cw.conn
 	_ = h.cfg.Serve(conn, r.TLS != nil)
 	conn.Close()
@@ -127,23 +130,3 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // (after the server serving them was closed), for callers that must leave
 // no goroutine behind.
 func (h *Handler) Wait() { h.wg.Wait() }
-
-func localAddr(r *http.Request) net.Addr {
-	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		return a
-	}
-	return httpAddr("")
-}
-
-func remoteAddr(r *http.Request) net.Addr {
-	if ap, err := net.ResolveTCPAddr("tcp", r.RemoteAddr); err == nil {
-		return ap
-	}
-	return httpAddr(r.RemoteAddr)
-}
-
-// httpAddr is an address net/http gave as a string only.
-type httpAddr string
-
-func (a httpAddr) Network() string { return "tcp" }
-func (a httpAddr) String() string  { return string(a) }
