@@ -191,6 +191,7 @@ type Registrar struct {
 	disco      []DiscoItems
 	closers    []func()
 	errs       []error
+	shared     map[any]any // Share, Shared (shared.go)
 }
 
 // Env is what the router tells modules about the server at registration.
