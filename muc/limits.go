@@ -1,6 +1,8 @@
 package muc
 
 import (
+	"net/netip"
+
 	"github.com/muctest/muctest/archive"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -14,6 +16,14 @@ type Limits struct {
 	// may own; creating one more is refused with not-allowed, as XEP-0045
 	// section 10.1.1 answers a user who may not create rooms.
 	MaxRoomsPerUser int
+	// MaxRoomsPerIP bounds how many existing rooms clients at one IP
+	// address may have created, whatever account names they log in under
+	// (any-password mode makes an account of every name): a creation past
+	// it is refused with not-allowed as for MaxRoomsPerUser. The address
+	// is the one the router gives with the stanza (component.Origin);
+	// rooms created where it is unknown (an external component's stanza,
+	// a test's) are not counted.
+	MaxRoomsPerIP int
 	// MaxOccupants bounds the occupants of every room, whatever the room's
 	// own muc#roomconfig_maxusers says; a join beyond it gets
 	// service-unavailable (XEP-0045 section 7.2.10, "max users").
@@ -41,6 +51,16 @@ type Limits struct {
 	Archive           archive.Limits
 	ArchiveTotalBytes int64
 }
+
+// The server's MaxRoomsPerIP when its configuration sets none (package
+// muc itself takes zero as no limit): DefaultRoomsPerIPFactor times
+// MaxRoomsPerUser, room for a few users behind one NAT address, or
+// DefaultMaxRoomsPerIP when rooms per user are not bounded (a hundredth of
+// quota.DefaultMUCRooms, so that no one address fills the service).
+const (
+	DefaultRoomsPerIPFactor = 10
+	DefaultMaxRoomsPerIP    = 100
+)
 
 // DefaultMaxHistoryBytes is the history size cap when
 // Limits.MaxHistoryBytes is zero: 20 messages of 50 KB.
@@ -83,6 +103,39 @@ func (s *Service) mayCreateRoom(st *xmlnode.Element, from string) bool {
 	}
 	s.route(errorReply(st, "cancel", "not-allowed", "You may not create more rooms", ""))
 	return false
+}
+
+// mayCreateFromAddr checks MaxRoomsPerIP for the client address of the
+// stanza being handled (s.origin) and answers st with the refusal when
+// over it. s.mu is held.
+func (s *Service) mayCreateFromAddr(st *xmlnode.Element, from string) bool {
+	max := s.cfg.Limits.MaxRoomsPerIP
+	if max <= 0 || !s.origin.IsValid() || s.isAdmin(from) || s.roomsByAddr[s.origin] < max {
+		return true
+	}
+	s.route(errorReply(st, "cancel", "not-allowed", "Too many rooms created from your address", ""))
+	return false
+}
+
+// countCreator records a new room r as created from s.origin; forget
+// undoes it (uncountCreator) when the room goes. s.mu is held.
+func (s *Service) countCreator(r *room) {
+	if s.origin.IsValid() {
+		r.createdFrom = s.origin
+		s.roomsByAddr[s.origin]++
+	}
+}
+
+func (s *Service) uncountCreator(r *room) {
+	if !r.createdFrom.IsValid() {
+		return
+	}
+	if n := s.roomsByAddr[r.createdFrom] - 1; n > 0 {
+		s.roomsByAddr[r.createdFrom] = n
+	} else {
+		delete(s.roomsByAddr, r.createdFrom)
+	}
+	r.createdFrom = netip.Addr{}
 }
 
 // roomFull checks the service-wide MaxOccupants for a new occupant with
