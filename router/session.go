@@ -138,6 +138,7 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 func (ss *session) HandleStanza(st *xmlnode.Element) {
 	s := ss.srv
 	tx := &txn{r: s, client: ss, clientStanza: st}
+	s.prepareRequest(tx, st) // before the lock (prepare.go)
 	s.handleLocked(tx, ss, st)
 	s.flush(tx)
 }

@@ -23,6 +23,8 @@ type txn struct {
 	// (origin.go); nil for a txn no client stanza started.
 	client       *session
 	clientStanza *xmlnode.Element
+	// prepared is the client stanza's IQ.Prepare result (prepare.go).
+	prepared prepared
 }
 
 type compStanza struct {
