@@ -92,13 +92,7 @@ func (s *Service) mayCreateRoom(st *xmlnode.Element, from string) bool {
 	if max <= 0 || s.isAdmin(from) {
 		return true
 	}
-	bare, owned := bareOf(from), 0
-	for _, r := range s.rooms {
-		if r.affs[bare] == affOwner {
-			owned++
-		}
-	}
-	if owned < max {
+	if s.ownedBy[bareOf(from)] < max {
 		return true
 	}
 	s.route(errorReply(st, "cancel", "not-allowed", "You may not create more rooms", ""))
@@ -117,16 +111,51 @@ func (s *Service) mayCreateFromAddr(st *xmlnode.Element, from string) bool {
 	return false
 }
 
-// countCreator records a new room r as created from s.origin; forget
-// undoes it (uncountCreator) when the room goes. s.mu is held.
+// countCreator records a new room r, just added to s.rooms, as created
+// from s.origin, and counts its owners (ownedBy); forget undoes both
+// (uncountCreator) when the room goes. s.mu is held.
 func (s *Service) countCreator(r *room) {
 	if s.origin.IsValid() {
 		r.createdFrom = s.origin
 		s.roomsByAddr[s.origin]++
 	}
+	for bare, a := range r.affs {
+		if a == affOwner {
+			s.ownedBy[bare]++
+		}
+	}
+}
+
+// ownerChange keeps ownedBy in step when bare's affiliation with r goes
+// from old to a, for a room of the service (one being created is counted
+// by countCreator once it is). s.mu is held.
+func (s *Service) ownerChange(r *room, bare string, old, a affiliation) {
+	if old == a || (old != affOwner && a != affOwner) || s.rooms[r.jid] != r {
+		return
+	}
+	if a == affOwner {
+		s.ownedBy[bare]++
+	} else {
+		s.uncountOwner(bare)
+	}
+}
+
+func (s *Service) uncountOwner(bare string) {
+	if n := s.ownedBy[bare] - 1; n > 0 {
+		s.ownedBy[bare] = n
+	} else {
+		delete(s.ownedBy, bare)
+	}
 }
 
 func (s *Service) uncountCreator(r *room) {
+	if s.rooms[r.jid] == r {
+		for bare, a := range r.affs {
+			if a == affOwner {
+				s.uncountOwner(bare)
+			}
+		}
+	}
 	if !r.createdFrom.IsValid() {
 		return
 	}

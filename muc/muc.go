@@ -104,6 +104,9 @@ type Service struct {
 	// that still exist by the address they were created from (limits.go).
 	origin      netip.Addr
 	roomsByAddr map[netip.Addr]int
+	// ownedBy counts the rooms each bare JID owns, for MaxRoomsPerUser
+	// without a scan of every room (limits.go).
+	ownedBy map[string]int
 }
 
 // New returns a Service with no rooms.
@@ -123,6 +126,7 @@ func New(cfg Config) *Service {
 		rooms:       make(map[string]*room),
 		tombstones:  make(map[string]tombstone),
 		roomsByAddr: make(map[netip.Addr]int),
+		ownedBy:     make(map[string]int),
 	}
 	for _, a := range cfg.Admins {
 		if j, err := jid.Parse(a); err == nil {

@@ -233,6 +233,7 @@ func (r *room) stampOccupantID(st *xmlnode.Element, bare string) {
 
 // setAffiliationRaw records affiliation a for bare (affNone deletes it).
 func (r *room) setAffiliationRaw(bare string, a affiliation) {
+	r.svc.ownerChange(r, bare, r.affs[bare], a) // limits.go
 	if a != affOutcast {
 		delete(r.banReasons, bare)
 	}
