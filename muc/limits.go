@@ -24,6 +24,14 @@ type Limits struct {
 	// rooms created where it is unknown (an external component's stanza,
 	// a test's) are not counted.
 	MaxRoomsPerIP int
+	// MaxAffiliations bounds the affiliations (members, admins, owners,
+	// outcasts) one room keeps: an owner's admin request, or an
+	// invitation that makes the invitee a member, past it gets
+	// resource-constraint (wait) and changes nothing; changing an
+	// existing affiliation is always allowed, and service admins are
+	// exempt. Without it any occupant allowed to invite could grow a
+	// members-only room's list without end.
+	MaxAffiliations int
 	// MaxOccupants bounds the occupants of every room, whatever the room's
 	// own muc#roomconfig_maxusers says; a join beyond it gets
 	// service-unavailable (XEP-0045 section 7.2.10, "max users").
@@ -61,6 +69,11 @@ const (
 	DefaultRoomsPerIPFactor = 10
 	DefaultMaxRoomsPerIP    = 100
 )
+
+// DefaultMaxAffiliations is the server's MaxAffiliations when its
+// configuration sets none: twice quota.DefaultMUCRegistered, since every
+// registered nickname is a member's.
+const DefaultMaxAffiliations = 2000
 
 // DefaultMaxHistoryBytes is the history size cap when
 // Limits.MaxHistoryBytes is zero: 20 messages of 50 KB.
@@ -172,4 +185,16 @@ func (s *Service) uncountCreator(r *room) {
 func (r *room) roomFull(aff affiliation) bool {
 	max := r.svc.cfg.Limits.MaxOccupants
 	return max > 0 && len(r.occupants) >= max && aff < affAdmin
+}
+
+// affiliationsFull reports whether giving target affiliation a in r would
+// take the room past MaxAffiliations (actor, when set, is who asks: a
+// service admin is exempt). s.mu is held.
+func (r *room) affiliationsFull(actor, target string, a affiliation) bool {
+	max := r.svc.cfg.Limits.MaxAffiliations
+	if max <= 0 || a == affNone || len(r.affs) < max || (actor != "" && r.svc.isAdmin(actor)) {
+		return false
+	}
+	_, had := r.affs[target]
+	return !had
 }

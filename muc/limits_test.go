@@ -79,3 +79,42 @@ func TestOwnedIndex(t *testing.T) {
 	}
 	check("address bound")
 }
+
+// TestMaxAffiliations: past MaxAffiliations a new affiliation is refused
+// resource-constraint (wait) and not recorded, whether an owner asks or an
+// invitation would make the invitee a member; changing or removing an
+// existing one still works, and service admins are exempt.
+func TestMaxAffiliations(t *testing.T) {
+	h := newHarness(t)
+	h.svc.cfg.Limits.MaxAffiliations = 3
+	h.createRoom(romeo, "a", "r", map[string]string{"muc#roomconfig_membersonly": "1", "muc#roomconfig_allowinvites": "1"})
+	r := h.svc.rooms["a@"+service]
+	set := func(from, jid, aff string) string {
+		t.Helper()
+		got := h.send(from, `<iq type='set' id='s' to='a@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#admin'><item affiliation='`+aff+`' jid='`+jid+`'/></query></iq>`)
+		last := got[len(got)-1]
+		return last.Attrib("type") + "/" + errCond(last)
+	}
+	for _, step := range []struct{ from, jid, aff, want string }{
+		{romeo, "m1@localhost", "member", "result/"},
+		{romeo, "m2@localhost", "member", "result/"},
+		{romeo, "m3@localhost", "member", "error/resource-constraint"},
+		{romeo, "m3@localhost", "outcast", "error/resource-constraint"},
+		{romeo, "m1@localhost", "admin", "result/"},
+		{romeo, "m2@localhost", "none", "result/"},
+		{romeo, "m3@localhost", "member", "result/"},
+		{admin, "m4@localhost", "member", "result/"},
+	} {
+		if got := set(step.from, step.jid, step.aff); got != step.want {
+			t.Fatalf("%s makes %s %s: %s, want %s", step.from, step.jid, step.aff, got, step.want)
+		}
+	}
+	if len(r.affs) != 4 || r.affs["m2@localhost"] != affNone {
+		t.Fatalf("affiliations %v", r.affs)
+	}
+	// An invitation from an occupant no longer adds a member.
+	h.send(romeo, `<message to='a@conference.localhost'><x xmlns='http://jabber.org/protocol/muc#user'><invite to='m5@localhost'/></x></message>`)
+	if _, ok := r.affs["m5@localhost"]; ok || len(r.affs) != 4 {
+		t.Fatalf("an invitation past the bound added a member: %v", r.affs)
+	}
+}

@@ -110,7 +110,8 @@ type Config struct {
 	// MUCLimits bound rooms per user and occupants per room in the MUC
 	// service New builds (zero fields: no limit, but MaxRoomsPerIP, whose
 	// zero is muc.DefaultRoomsPerIPFactor times MaxRoomsPerUser, or
-	// muc.DefaultMaxRoomsPerIP; negative: no limit).
+	// muc.DefaultMaxRoomsPerIP, and MaxAffiliations, whose zero is
+	// muc.DefaultMaxAffiliations; negative: no limit).
 	MUCLimits muc.Limits
 	// MUCLockTimeout is muc.Config.LockTimeout for the MUC service New
 	// builds: how long a room its owner never configures stays locked
