@@ -2,11 +2,14 @@ package quota
 
 import "github.com/muctest/muctest/module"
 
-// DefaultTotalBytes is Limits.TotalBytes when zero: what a server on a
-// network can hold of every account's private XML, vCards, rosters,
-// blocklists and offline messages together (64 accounts at AccountBytes),
-// far below what 10,000 accounts at their own bound would reach (40 GB).
-const DefaultTotalBytes = 256 << 20
+// DefaultTotalBytes is Limits.TotalBytes when zero: every account's
+// private XML, vCards, rosters, blocklists and offline messages together
+// (16 accounts at AccountBytes), where 10,000 accounts at their own bound
+// would reach 40 GB. The figure is wire bytes; held as element trees they
+// cost up to about three times as much in memory (package xmlnode), so
+// that a server on a network under attack grows by a few hundred MB at
+// most, the bound issue 11's attack battery holds it to.
+const DefaultTotalBytes = 64 << 20
 
 // Total bounds the bytes every account's modules hold together
 // (Limits.TotalBytes, over what Used counts per account). The router keeps
