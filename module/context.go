@@ -144,6 +144,9 @@ type Request struct {
 	From jid.JID
 	// Self: the sender is Account's owner.
 	Self bool
+	// Prepared is what the handler's IQ.Prepare returned for Payload,
+	// before the lock was taken; nil when it did not run.
+	Prepared any
 }
 
 // Result builds the empty result for the request (RFC 6120 section 8.2.3),

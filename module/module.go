@@ -49,6 +49,7 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/xmlnode"
 )
 
 // Module is one feature of the server. Name identifies it in errors and
@@ -122,6 +123,15 @@ type IQ struct {
 	Payload xml.Name
 	Disco   Where
 	Handle  func(*Request)
+	// Prepare, when set, does the work of a request that depends on the
+	// payload alone (parsing and normalising the JIDs it names) before
+	// the router takes its lock, in the sender's goroutine, so that the
+	// lock is held only for what needs the server's state: Handle finds
+	// what it returned in Request.Prepared. It runs for requests a local
+	// session sends; Handle must still work when Prepared is nil (a
+	// request from a component, a test's). It must not keep the payload
+	// nor touch any state, since no lock is held.
+	Prepare func(payload *xmlnode.Element) any
 }
 
 // Identity is a disco#info identity (XEP-0030 section 3.1).
@@ -191,6 +201,7 @@ type Registrar struct {
 	disco      []DiscoItems
 	closers    []func()
 	errs       []error
+	shared     map[any]any // Share, Shared (shared.go)
 }
 
 // Env is what the router tells modules about the server at registration.

@@ -171,6 +171,9 @@ func (r *room) setAffiliation(actor, target, affName, reason string, reserve *st
 		}
 	}
 
+	if r.affiliationsFull(actor, target, aff) { // limits.go
+		return "wait", "resource-constraint"
+	}
 	r.setAffiliationRaw(target, aff)
 	r.keepBanReason(target, aff, reason)
 	switch {

@@ -6,7 +6,7 @@ import "github.com/muctest/muctest/xmlnode"
 // room is created with the joiner as owner, locked until configured
 // (XEP-0045 section 10.1), and the joiner enters with status 201.
 func (s *Service) createRoom(roomJID string, st *xmlnode.Element, from string, to address) {
-	if s.roomsFull(st, from) || !s.mayCreateRoom(st, from) {
+	if s.roomsFull(st, from) || !s.mayCreateRoom(st, from) || !s.mayCreateFromAddr(st, from) {
 		return
 	}
 	r := newRoom(s, roomJID)
@@ -22,6 +22,7 @@ func (s *Service) createRoom(roomJID string, st *xmlnode.Element, from string, t
 	}
 	// (A new room has no reservations, so the nickname is the one asked for.)
 	s.rooms[roomJID] = r
+	s.countCreator(r)
 	r.stampOccupantID(st, o.bare)
 	o.setSession(from, st)
 	x := mucUserX()

@@ -26,7 +26,8 @@
 //   - disco.go: service discovery on the service and on rooms
 //   - destroy.go: room destruction, tombstones and the admin command
 //   - request.go: voice requests (muc#request)
-//   - limits.go: the service-wide bounds on rooms per user and occupants
+//   - limits.go: the service-wide bounds on rooms per user and per client
+//     address, and on occupants
 //   - errors.go, stanza.go, form.go: small builders shared by the above;
 //     JIDs in requests are parsed with package jidcheck, which keeps their
 //     normalisation idempotent so that one user cannot hold two
@@ -39,6 +40,7 @@ package muc
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -97,6 +99,14 @@ type Service struct {
 	rooms      map[string]*room
 	tombstones map[string]tombstone
 	archBytes  int64 // wire bytes in every room's archive (quota.go)
+	// origin is the client address of the stanza being handled
+	// (HandleStanzaFrom; invalid when unknown), roomsByAddr the rooms
+	// that still exist by the address they were created from (limits.go).
+	origin      netip.Addr
+	roomsByAddr map[netip.Addr]int
+	// ownedBy counts the rooms each bare JID owns, for MaxRoomsPerUser
+	// without a scan of every room (limits.go).
+	ownedBy map[string]int
 }
 
 // New returns a Service with no rooms.
@@ -111,10 +121,12 @@ func New(cfg Config) *Service {
 		cfg.NewID = randomID
 	}
 	s := &Service{
-		cfg:        cfg,
-		admins:     make(map[string]bool),
-		rooms:      make(map[string]*room),
-		tombstones: make(map[string]tombstone),
+		cfg:         cfg,
+		admins:      make(map[string]bool),
+		rooms:       make(map[string]*room),
+		tombstones:  make(map[string]tombstone),
+		roomsByAddr: make(map[netip.Addr]int),
+		ownedBy:     make(map[string]int),
 	}
 	for _, a := range cfg.Admins {
 		if j, err := jid.Parse(a); err == nil {
@@ -176,7 +188,12 @@ func (s *Service) routeTo(st *xmlnode.Element, to string) {
 // HandleStanza implements component.Handler: it dispatches st to the
 // service itself (stanzas to the bare domain) or to the room it addresses,
 // creating the room when st is a MUC join to a room that does not exist.
-func (s *Service) HandleStanza(st *xmlnode.Element) {
+func (s *Service) HandleStanza(st *xmlnode.Element) { s.HandleStanzaFrom(st, component.Origin{}) }
+
+// HandleStanzaFrom implements component.OriginHandler: HandleStanza for a
+// stanza whose client address the router knows, which Limits.MaxRoomsPerIP
+// counts room creations by.
+func (s *Service) HandleStanzaFrom(st *xmlnode.Element, o component.Origin) {
 	if st == nil {
 		return
 	}
@@ -188,6 +205,7 @@ func (s *Service) HandleStanza(st *xmlnode.Element) {
 	to, ok := parseTo(st.Attrib("to"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.origin = o.Addr
 	if !ok {
 		if typ != "error" {
 			s.route(errorReply(st, "modify", "jid-malformed", "", s.cfg.Domain))

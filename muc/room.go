@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"iter"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -48,6 +49,9 @@ type room struct {
 
 	salt       string // occupant-id and private IQ id salt
 	destroying bool
+	// createdFrom is the client address the room was created from
+	// (Service.roomsByAddr; invalid when unknown).
+	createdFrom netip.Addr
 }
 
 func newRoom(svc *Service, jid string) *room {
@@ -229,6 +233,7 @@ func (r *room) stampOccupantID(st *xmlnode.Element, bare string) {
 
 // setAffiliationRaw records affiliation a for bare (affNone deletes it).
 func (r *room) setAffiliationRaw(bare string, a affiliation) {
+	r.svc.ownerChange(r, bare, r.affs[bare], a) // limits.go
 	if a != affOutcast {
 		delete(r.banReasons, bare)
 	}

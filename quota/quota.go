@@ -9,7 +9,7 @@
 // the modules under mod/ take the fields that concern them. Budget adds a
 // per-account total over every module's state (module.Slots.Size), checked
 // before any store grows, so that an account filling several stores at once
-// is bounded too.
+// is bounded too, and a server-wide one (Total) over every account's.
 package quota
 
 import (
@@ -25,6 +25,10 @@ type Limits struct {
 	// account together (module.Slots.Size), archives that drop their
 	// oldest to stay within their own bounds (MAM) excepted.
 	AccountBytes int
+	// TotalBytes bounds what AccountBytes bounds, for every account of
+	// the server together (Total): past it a store that would grow is
+	// refused resource-constraint (wait), as past AccountBytes.
+	TotalBytes int
 	// OfflineMessages and OfflineBytes bound one account's XEP-0160
 	// offline store; a message past them is bounced resource-constraint
 	// (wait).
@@ -104,6 +108,7 @@ func (l Limits) WithDefaults() Limits {
 		}
 	}
 	def(&l.AccountBytes, DefaultAccountBytes)
+	def(&l.TotalBytes, DefaultTotalBytes)
 	def(&l.OfflineMessages, DefaultOfflineMessages)
 	def(&l.OfflineBytes, DefaultOfflineBytes)
 	def(&l.OfflineTotalBytes, DefaultOfflineTotalBytes)
@@ -158,10 +163,24 @@ func Used(a module.Account) int {
 }
 
 // Budget reports whether a's state may grow by grow bytes within limit
-// (Limits.AccountBytes after WithDefaults; negative: no limit). Every
-// Sizer's Size must be cheap (a counter), since this runs per store.
+// (Limits.AccountBytes after WithDefaults; negative: no limit) and within
+// the server's Total, when a's server keeps one (TotalKeeper), which then
+// counts the change (a shrink too: call Budget with the negative change
+// before a store shrinks, so that the bytes are free for others at once).
+// Every Sizer's Size must be cheap (a counter), since this runs per store.
 func Budget(a module.Account, limit, grow int) bool {
-	return limit < 0 || grow <= 0 || Used(a)+grow <= limit
+	tk, _ := a.(TotalKeeper)
+	if tk == nil && (limit < 0 || grow <= 0) {
+		return true
+	}
+	used := Used(a)
+	if grow > 0 && limit >= 0 && used+grow > limit {
+		return false
+	}
+	if tk != nil {
+		return tk.QuotaTotal().Admit(a, used, grow)
+	}
+	return true
 }
 
 // The refusals, as Prosody words them: a store that is full is a

@@ -119,7 +119,8 @@ func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid
 		h = s.iqHandler(tAccount, typ, payload.Name)
 	}
 	if h != nil {
-		req := &module.Request{Context: tx, Stanza: st, Payload: payload, Account: acct, From: from, Self: self}
+		req := &module.Request{Context: tx, Stanza: st, Payload: payload, Account: acct, From: from, Self: self,
+			Prepared: tx.preparedFor(payload, h.module)}
 		if ss := s.senderSession(from); ss != nil {
 			req.Session = ss
 		}
@@ -142,7 +143,7 @@ func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 	typ := st.Attrib("type")
 	if h := s.iqHandler(tDomain, typ, payload.Name); h != nil {
 		from, _ := jid.Parse(st.Attrib("from"))
-		req := &module.Request{Context: tx, Stanza: st, Payload: payload, From: from}
+		req := &module.Request{Context: tx, Stanza: st, Payload: payload, From: from, Prepared: tx.preparedFor(payload, h.module)}
 		if ss := s.senderSession(from); ss != nil {
 			req.Session = ss
 		}

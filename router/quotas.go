@@ -10,8 +10,16 @@ import (
 )
 
 // This file holds the router's share of issue 11's quotas: resources per
-// account at bind, and the accounts any-password mode creates at login,
-// per remote address per minute and in total.
+// account at bind, the accounts any-password mode creates at login, per
+// remote address per minute and in total, and the server-wide Total of
+// every account's stored state that quota.Budget checks.
+
+// QuotaTotal implements quota.TotalKeeper: the server's Total
+// (Quotas.TotalBytes), which quota.Budget checks after the account's own
+// AccountBytes. s.mu is held, as in every Budget.
+func (a *account) QuotaTotal() *quota.Total { return a.srv.total }
+
+var _ quota.TotalKeeper = (*account)(nil)
 
 // resourcesRefused is the error of a bind past Quotas.Resources, worded as
 // Prosody's mod_limit_resources: the session stays unbound (RFC 6120

@@ -63,6 +63,7 @@ func (s *Router) removeAccountLocked(tx *txn, a *account, text string) {
 		ss.c.CloseWithError(stream.NotAuthorized, text)
 	}
 	a.state = module.Slots{}
+	s.total.Forget(a)
 	a.flags = 0
 	a.password, a.scram = "", nil
 	delete(s.accounts, a.name)

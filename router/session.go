@@ -137,7 +137,8 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 // HandleStanza implements c2s.Handler: route one stanza from this session.
 func (ss *session) HandleStanza(st *xmlnode.Element) {
 	s := ss.srv
-	tx := &txn{r: s}
+	tx := &txn{r: s, client: ss, clientStanza: st}
+	s.prepareRequest(tx, st) // before the lock (prepare.go)
 	s.handleLocked(tx, ss, st)
 	s.flush(tx)
 }

@@ -26,6 +26,7 @@ const (
 type tables struct {
 	// iqs[target][type] is sorted by payload name (Space, then Local).
 	iqs      [numTargets][2][]iqRoute
+	prepares [2][]prepareRoute                       // by type, sorted by payload name (prepare.go)
 	hooks    [module.NumHookKinds][]module.HookEntry // by priority, highest first
 	comps    []comp                                  // by domain
 	contacts module.Contacts
@@ -70,6 +71,9 @@ func (r *Router) compile(reg *module.Registrar) error {
 				t.iqs[ti][ty] = slices.Insert(list, i, rt)
 			}
 		}
+	}
+	if err := t.compilePrepares(reg); err != nil {
+		return err
 	}
 	for _, h := range reg.Hooks() {
 		t.hooks[h.Kind] = append(t.hooks[h.Kind], h)

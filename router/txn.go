@@ -18,11 +18,19 @@ import (
 type txn struct {
 	r           *Router
 	toComponent []compStanza
+	// client and clientStanza are the session whose stanza this txn
+	// routes and that stanza, for the Origin a component gets with it
+	// (origin.go); nil for a txn no client stanza started.
+	client       *session
+	clientStanza *xmlnode.Element
+	// prepared is the client stanza's IQ.Prepare result (prepare.go).
+	prepared prepared
 }
 
 type compStanza struct {
-	h  component.Handler
-	st *xmlnode.Element
+	h      component.Handler
+	st     *xmlnode.Element
+	origin component.Origin
 }
 
 var _ module.Context = (*txn)(nil)
@@ -63,7 +71,11 @@ func (tx *txn) Unbind(s module.Session, reason string) {
 func (tx *txn) Logger() *slog.Logger { return tx.r.log }
 
 func (tx *txn) addComponent(h component.Handler, st *xmlnode.Element) {
-	tx.toComponent = append(tx.toComponent, compStanza{h, st})
+	c := compStanza{h: h, st: st}
+	if st == tx.clientStanza && tx.client != nil {
+		c.origin = tx.client.origin()
+	}
+	tx.toComponent = append(tx.toComponent, c)
 }
 
 // flush hands the stanzas for components over, without the lock. A panic
@@ -72,13 +84,13 @@ func (r *Router) flush(tx *txn) {
 	for len(tx.toComponent) > 0 {
 		c := tx.toComponent[0]
 		tx.toComponent = tx.toComponent[1:]
-		r.handToComponent(c.h, c.st)
+		r.handToComponent(c.h, c.st, c.origin)
 	}
 }
 
-func (r *Router) handToComponent(h component.Handler, st *xmlnode.Element) {
+func (r *Router) handToComponent(h component.Handler, st *xmlnode.Element, o component.Origin) {
 	defer r.recoverComponent(st)
-	h.HandleStanza(st)
+	component.Deliver(h, st, o)
 }
 
 // recoverComponent is deferred around a component's HandleStanza: a panic

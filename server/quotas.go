@@ -13,11 +13,28 @@ import (
 )
 
 // mucLimits is Config.MUCLimits with the rooms and registration quotas of
-// Config.Quotas where MUCLimits sets none.
+// Config.Quotas where MUCLimits sets none, and MaxRoomsPerIP's default
+// (muc.DefaultRoomsPerIPFactor times MaxRoomsPerUser, or
+// muc.DefaultMaxRoomsPerIP; negative: none) and MaxAffiliations'
+// (muc.DefaultMaxAffiliations; negative: none).
 func (s *Server) mucLimits() muc.Limits {
 	l, q := s.cfg.MUCLimits, s.cfg.Quotas.WithDefaults()
 	if l.MaxRooms == 0 {
 		l.MaxRooms = q.MUCRooms
+	}
+	switch {
+	case l.MaxRoomsPerIP < 0:
+		l.MaxRoomsPerIP = 0 // muc: no limit
+	case l.MaxRoomsPerIP == 0 && l.MaxRoomsPerUser > 0:
+		l.MaxRoomsPerIP = muc.DefaultRoomsPerIPFactor * l.MaxRoomsPerUser
+	case l.MaxRoomsPerIP == 0:
+		l.MaxRoomsPerIP = muc.DefaultMaxRoomsPerIP
+	}
+	switch {
+	case l.MaxAffiliations < 0:
+		l.MaxAffiliations = 0 // muc: no limit
+	case l.MaxAffiliations == 0:
+		l.MaxAffiliations = muc.DefaultMaxAffiliations
 	}
 	if l.MaxRegistered == 0 {
 		l.MaxRegistered = q.MUCRegistered

@@ -108,7 +108,10 @@ type Config struct {
 	// package quota's defaults, negative ones mean no limit.
 	Quotas quota.Limits
 	// MUCLimits bound rooms per user and occupants per room in the MUC
-	// service New builds (zero fields: no limit).
+	// service New builds (zero fields: no limit, but MaxRoomsPerIP, whose
+	// zero is muc.DefaultRoomsPerIPFactor times MaxRoomsPerUser, or
+	// muc.DefaultMaxRoomsPerIP, and MaxAffiliations, whose zero is
+	// muc.DefaultMaxAffiliations; negative: no limit).
 	MUCLimits muc.Limits
 	// MUCLockTimeout is muc.Config.LockTimeout for the MUC service New
 	// builds: how long a room its owner never configures stays locked

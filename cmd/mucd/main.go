@@ -108,6 +108,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	connRate := fs.Int("conn-rate", 0, "new connections per minute per IP (0: unlimited)")
 	authRate := fs.Int("auth-rate", 0, "SASL attempts per minute per IP (0: unlimited)")
 	roomsPerUser := fs.Int("max-rooms-per-user", 0, "rooms one user may own (0: unlimited)")
+	affiliations := fs.Int("max-affiliations", 0, "affiliations (members, admins, owners, outcasts) one room keeps (0: 2000; negative: unlimited)")
+	roomsPerIP := fs.Int("max-rooms-per-ip", 0, "existing rooms created from one IP address, whatever the account names (0: 10 times -max-rooms-per-user, or 100 when that is unlimited; negative: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
 	historyBytes := fs.Int("max-history-bytes", 0, "bytes of history a room keeps, oldest dropped first (0: 1 MiB)")
@@ -152,7 +154,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes},
+		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes},
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,

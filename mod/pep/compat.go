@@ -21,12 +21,13 @@ import (
 // which take precedence over mod/private's and mod/vcard's for the owner
 // (ToSelf) and hand back what they do not convert.
 func (st *state) registerCompat(r *module.Registrar) {
+	privateFallback, admitVCard := private.Fallback(r), vcard.Admitter(r)
 	r.IQ(module.IQ{To: module.ToSelf, Type: module.Get | module.Set,
 		Payload: xml.Name{Space: bookmarks.NSPrivate, Local: "query"},
 		Handle: func(q *module.Request) {
 			els := q.Payload.Elements()
 			if len(els) != 1 || els[0].Name.Space != bookmarks.NSLegacy || els[0].Name.Local != "storage" {
-				private.Handle(q)
+				privateFallback(q)
 				return
 			}
 			defer st.env.use(q.Context)()
@@ -61,7 +62,7 @@ func (st *state) registerCompat(r *module.Registrar) {
 			acct, from := q.Account.JID().String(), q.From.String()
 			svc := st.core.Service(acct)
 			if !q.IsGet() {
-				if !vcard.Admit(q) {
+				if !admitVCard(q) {
 					return
 				}
 				out, err := avatar.SaveVCard(svc, from, q.Payload)

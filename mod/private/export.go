@@ -1,24 +1,28 @@
 package private
 
 import (
-	"sync/atomic"
-
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
 )
 
-// configured is the limits of the last registered Module, for Handle:
-// package quota's defaults until one registers. One process serving
-// servers with different private-storage limits gets the last one's here.
-var configured atomic.Pointer[quota.Limits]
+// limitsKey is what the Module shares its limits under (Registrar.Share),
+// for Fallback on the same server.
+type limitsKey struct{}
 
-// Handle serves a XEP-0049 request as this module does, within its
-// limits, for a module that takes some elements over (XEP-0402 bookmarks
-// take storage:bookmarks) and hands the rest back here.
-func Handle(q *module.Request) {
-	lim := quota.Limits{}.WithDefaults()
-	if l := configured.Load(); l != nil {
-		lim = *l
+// Fallback returns the XEP-0049 handling of the private Module registered
+// on r's server, within that module's limits (package quota's defaults
+// when none is registered there), for a module that takes some elements
+// over (XEP-0402 bookmarks take storage:bookmarks) and hands the rest back
+// to it. The limits are looked up per server, not per process, so that two
+// servers with different quotas in one process each keep their own.
+func Fallback(r *module.Registrar) func(q *module.Request) {
+	shared := r.Shared(limitsKey{})
+	def := quota.Defaults()
+	return func(q *module.Request) {
+		lim := def
+		if l, ok := shared().(quota.Limits); ok {
+			lim = l
+		}
+		handle(q, lim)
 	}
-	handle(q, lim)
 }

@@ -41,7 +41,7 @@ func (Module) Name() string { return "private" }
 // Register implements module.Module.
 func (m Module) Register(r *module.Registrar) error {
 	lim := m.Limits.WithDefaults()
-	configured.Store(&lim)
+	r.Share(limitsKey{}, lim)
 	r.IQ(module.IQ{To: module.ToAccount, Type: module.Get | module.Set, Payload: xml.Name{Space: NS, Local: "query"},
 		Disco: module.OnServer, Handle: func(q *module.Request) { handle(q, lim) }})
 	return nil

@@ -1,18 +1,14 @@
 package vcard
 
 import (
-	"sync/atomic"
-
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// configured is the limits of the last registered Module, for the modules
-// that set vCards through Admit and Store (the XEP-0084 conversion):
-// package quota's defaults until one registers. One process serving
-// servers with different vCard limits gets the last one's here.
-var configured atomic.Pointer[quota.Limits]
+// limitsKey is what the Module shares its limits under (Registrar.Share),
+// for Admitter on the same server.
+type limitsKey struct{}
 
 // Stored returns a's vCard (shared: do not modify), nil when none was set:
 // for a module that converts it (the XEP-0084 avatar of a PHOTO).
@@ -23,19 +19,28 @@ func Stored(a module.Account) *xmlnode.Element {
 	return nil
 }
 
-// Admit checks the vCard of q, a set from the account's owner, against the
-// vCard and account quotas, as this module's own set does; when it is
-// refused, q is answered with the error and Admit reports false.
-func Admit(q *module.Request) bool {
-	lim := quota.Limits{}.WithDefaults()
-	if l := configured.Load(); l != nil {
-		lim = *l
+// Admitter returns the check a module that sets vCards itself (the
+// XEP-0084 conversion) runs before Store: the vCard of q, a set from the
+// account's owner, against the vCard and account quotas of the vcard
+// Module registered on r's server (package quota's defaults when none is),
+// as that module's own set does. When the vCard is refused, q is answered
+// with the error and the check reports false. The limits are per server,
+// not per process.
+func Admitter(r *module.Registrar) func(q *module.Request) bool {
+	shared := r.Shared(limitsKey{})
+	def := quota.Defaults()
+	return func(q *module.Request) bool {
+		lim := def
+		if l, ok := shared().(quota.Limits); ok {
+			lim = l
+		}
+		_, ok := admit(q, lim)
+		return ok
 	}
-	_, ok := admit(q, lim)
-	return ok
 }
 
-// Store sets a's vCard, as a set from its owner does (after Admit).
+// Store sets a's vCard, as a set from its owner does (after Admitter's
+// check).
 func Store(a module.Account, card *xmlnode.Element) {
 	s := cards.Use(a)
 	s.card, s.bytes = card, len(card.AppendTo(nil, NS))

@@ -45,7 +45,7 @@ func (Module) Name() string { return "vcard" }
 // Register implements module.Module.
 func (m Module) Register(r *module.Registrar) error {
 	lim := m.Limits.WithDefaults()
-	configured.Store(&lim)
+	r.Share(limitsKey{}, lim)
 	name := xml.Name{Space: NS, Local: "vCard"}
 	r.IQ(module.IQ{To: module.ToAccount, Type: module.Get, Payload: name, Disco: module.OnServer | module.OnAccount,
 		Handle: func(q *module.Request) {

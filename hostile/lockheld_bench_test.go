@@ -1,0 +1,135 @@
+package hostile_test
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/moduletest"
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// BenchmarkLockHeld measures how long single stanzas hold the router's
+// lock (issue 11: no more than about a millisecond) for the requests whose
+// work grows with what an account stored, each store at its default quota:
+// locked-ns/op runs from the first hook that runs with the lock held (a
+// sent hook above every other) to the return of the session's
+// HandleStanza (which unlocks; nothing goes to a component), and
+// locked-cpu-ns/op the CPU time of the same span on the benchmark's
+// thread, which on a shared machine is the figure to compare (wall time
+// includes waiting for a core). Every default module is loaded, as in the
+// server.
+//
+//	go test -run '^$' -bench LockHeld -benchtime 50x ./hostile
+func BenchmarkLockHeld(b *testing.B) {
+	var locked time.Time
+	var lockedCPU time.Duration
+	probe := module.New("lockprobe", func(r *module.Registrar) error {
+		first := func(module.Context, *module.Sent) bool { locked, lockedCPU = time.Now(), threadCPU(); return false }
+		r.OnIQSent(1<<20, first)
+		r.OnPresenceSent(1<<20, first)
+		r.OnMessageSent(1<<20, first)
+		return nil
+	})
+	s := moduletest.New(b, append([]module.Module{probe}, server.DefaultModules()...)...)
+	alice := s.Login("alice@localhost/a")
+	bob := s.Login("bob@localhost/b")
+	send := func(c *moduletest.Client, st string) {
+		el, err := xmlnode.Parse(st)
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.SendElement(el)
+		c.Received()
+	}
+	items := func(n int, f func(i int) string) string {
+		var sb strings.Builder
+		for i := range n {
+			sb.WriteString(f(i))
+		}
+		return sb.String()
+	}
+	// quota.DefaultRosterItems contacts, each online and subscribed both
+	// ways.
+	send(alice, `<presence xmlns="jabber:client"/>`)
+	var contacts []*moduletest.Client
+	for i := range 1000 {
+		c := s.Login(fmt.Sprintf("c%d@localhost/r", i))
+		contacts = append(contacts, c)
+		send(c, `<presence xmlns="jabber:client"/>`)
+		cj := fmt.Sprintf("c%d@localhost", i)
+		send(alice, `<iq xmlns="jabber:client" type="set" id="r"><query xmlns="jabber:iq:roster"><item jid="`+cj+`" name="contact"><group>g</group></item></query></iq>`)
+		send(alice, `<presence xmlns="jabber:client" type="subscribe" to="`+cj+`"/>`)
+		send(c, `<presence xmlns="jabber:client" type="subscribed" to="alice@localhost"/>`)
+		send(c, `<presence xmlns="jabber:client" type="subscribe" to="alice@localhost"/>`)
+		send(alice, `<presence xmlns="jabber:client" type="subscribed" to="`+cj+`"/>`)
+		c.Received()
+	}
+	alice.Received()
+	send(alice, `<iq xmlns="jabber:client" type="set" id="b"><block xmlns="urn:xmpp:blocking">`+
+		items(1000, func(i int) string { return fmt.Sprintf(`<item jid="u%d@example.com"/>`, i) })+`</block></iq>`)
+	big := strings.Repeat("z", 250<<10)
+	for i := range 4 { // quota.DefaultPrivateBytes
+		send(alice, fmt.Sprintf(`<iq xmlns="jabber:client" type="set" id="p"><query xmlns="jabber:iq:private"><e%d xmlns="x:p">%s</e%d></query></iq>`, i, big, i))
+	}
+	send(alice, `<iq xmlns="jabber:client" type="set" id="v"><vCard xmlns="vcard-temp"><DESC>`+big+`</DESC></vCard></iq>`)
+	body := strings.Repeat("m", 1000)
+	// Archiving starts with the first query (SmartEnable).
+	send(alice, `<iq xmlns="jabber:client" type="set" id="on" to="alice@localhost"><query xmlns="urn:xmpp:mam:2" queryid="on"/></iq>`)
+	for i := range 1000 { // the archive's quota
+		send(bob, fmt.Sprintf(`<message xmlns="jabber:client" type="chat" to="alice@localhost" id="m%d"><body>%s</body></message>`, i, body))
+	}
+	alice.Received()
+	for i := range 4 { // DefaultQuotas.MaxNodeBytes
+		send(alice, fmt.Sprintf(`<iq xmlns="jabber:client" type="set" id="pub%d"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="urn:test:big"><item id="i%d"><x xmlns="urn:test:big">%s</x></item></publish></pubsub></iq>`, i, i, big))
+	}
+
+	for _, bc := range []struct {
+		name, stanza string
+		from         *moduletest.Client
+	}{
+		{"roster-get-1000", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><query xmlns="jabber:iq:roster"/></iq>`, alice},
+		{"blocklist-get-1000", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><blocklist xmlns="urn:xmpp:blocking"/></iq>`, alice},
+		{"private-get-1MiB", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><query xmlns="jabber:iq:private">` +
+			items(4, func(i int) string { return fmt.Sprintf(`<e%d xmlns="x:p"/>`, i) }) + `</query></iq>`, alice},
+		{"vcard-get-250KiB", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><vCard xmlns="vcard-temp"/></iq>`, bob},
+		{"mam-query-page-of-1000", `<iq xmlns="jabber:client" type="set" id="g" to="alice@localhost"><query xmlns="urn:xmpp:mam:2" queryid="q"/></iq>`, alice},
+		{"mam-query-last-page", `<iq xmlns="jabber:client" type="set" id="g" to="alice@localhost"><query xmlns="urn:xmpp:mam:2" queryid="q"><set xmlns="http://jabber.org/protocol/rsm"><before/></set></query></iq>`, alice},
+		{"pep-items-1MiB", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:test:big"/></pubsub></iq>`, alice},
+		{"disco-info-account", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`, bob},
+		{"presence-update-to-1000-contacts", `<presence xmlns="jabber:client"><show>away</show></presence>`, alice},
+		{"message-to-full-blocklist", `<message xmlns="jabber:client" type="chat" to="u999@example.com"><body>x</body></message>`, alice},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			runtime.LockOSThread() // threadCPU measures this goroutine's thread
+			defer runtime.UnlockOSThread()
+			el, err := xmlnode.Parse(bc.stanza)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var held, cpu time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				st := el.Copy()
+				b.StartTimer()
+				bc.from.SendElement(st)
+				cpu += threadCPU() - lockedCPU
+				held += time.Since(locked) // before StopTimer, which reads memory statistics
+				b.StopTimer()
+				if len(bc.from.Received()) == 0 && bc.stanza[1] == 'i' {
+					b.Fatal("no answer")
+				}
+				for _, c := range contacts {
+					c.Received() // what a c2s session would have written out
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(held.Nanoseconds())/float64(b.N), "locked-ns/op")
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "locked-cpu-ns/op")
+		})
+	}
+}
