@@ -60,14 +60,19 @@ var sharedTLS = sync.OnceValue(func() *tls.Config {
 // TIME_WAIT that a suite of short scripts leaves behind, that search was a
 // fifth of a script's CPU time. A port taken already is skipped (a few
 // tries), and ":0" stays the fallback.
+//
+// Accepted connections get no TCP keep-alive probes (four setsockopt calls
+// each otherwise): a script's streams live for milliseconds on loopback.
 func listenLoopback() (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	ctx := context.Background()
 	for range 8 {
 		port := 10000 + rand.IntN(22000)
-		if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+		if ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 			return ln, nil
 		}
 	}
-	return net.Listen("tcp", "127.0.0.1:0")
+	return lc.Listen(ctx, "tcp", "127.0.0.1:0")
 }
 
 // ListenComponents, when set, replaces the in-process server's own XEP-0114
