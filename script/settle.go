@@ -45,7 +45,7 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 			continue
 		}
 		want := int64(1<<62 - 1) // a session gone: its stream's end
-		if _, w, ok := r.opts.connBytes(ss.conn.LocalAddr().String()); ok {
+		if _, w, ok := r.opts.connBytes(ss.addr); ok {
 			want = w
 		}
 		if err := ss.conn.AwaitRead(r.ctx, want); err != nil {
@@ -65,7 +65,7 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 // wrote, or has ended.
 func (r *runner) awaitServerRead(ss *session) error {
 	want := ss.conn.Written()
-	addr := ss.conn.LocalAddr().String()
+	addr := ss.addr
 	backoff := 5 * time.Microsecond
 	for {
 		got, _, ok := r.opts.connBytes(addr)
