@@ -371,6 +371,7 @@ func (c *Conn) Drop() error {
 
 func (c *Conn) readLoop() {
 	defer close(c.readerDone)
+	defer c.in.release()
 	for {
 		st, err := c.next()
 		c.mu.Lock()
@@ -546,6 +547,9 @@ func (c *Conn) streamHeader() []byte {
 // what the old stream's last element.
 func (c *Conn) readStreamStart() (*xmlnode.Element, error) {
 	if c.in == nil || c.in.r != c.conn {
+		if c.in != nil {
+			c.in.release() // the stream over TCP, before TLS
+		}
 		c.in = newStreamReader(c.conn, c.cfg.Limits)
 	}
 	t, err := c.in.readHeader()

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -27,6 +28,7 @@ import (
 type streamReader struct {
 	r        io.Reader
 	buf      []byte // buf[pos:end] is read and not yet parsed
+	pooled   *[readSize]byte // buf's array while it is the pool's
 	pos, end int
 	rerr     error // the last read's error, returned once buf is drained
 
@@ -76,8 +78,26 @@ const (
 	maxTries = 8
 )
 
+// readBufs holds the readers' first buffers: a script's connections live
+// for milliseconds, and a fresh 16 KiB each was a seventh of the bytes a
+// script run allocated.
+var readBufs = sync.Pool{New: func() any { return new([readSize]byte) }}
+
 func newStreamReader(r io.Reader, lim xmlnode.Limits) *streamReader {
-	return &streamReader{r: r, buf: make([]byte, readSize), lim: lim}
+	b := readBufs.Get().(*[readSize]byte)
+	return &streamReader{r: r, buf: b[:], pooled: b, lim: lim}
+}
+
+// release gives the buffer back to the pool once nothing reads any more
+// (every string handed out was copied out of it).
+func (sr *streamReader) release() {
+	if sr.pooled != nil {
+		readBufs.Put(sr.pooled)
+	}
+	sr.pooled, sr.buf, sr.pos, sr.end = nil, nil, 0, 0
+	if sr.rerr == nil {
+		sr.rerr = io.ErrClosedPipe
+	}
 }
 
 // fill reads more input behind what is buffered, compacting or growing
@@ -97,6 +117,10 @@ func (sr *streamReader) fill() error {
 			nb := make([]byte, 2*len(sr.buf))
 			sr.end = copy(nb, sr.buf[sr.pos:sr.end])
 			sr.pos, sr.buf = 0, nb
+			if sr.pooled != nil {
+				readBufs.Put(sr.pooled)
+				sr.pooled = nil
+			}
 		}
 	}
 	for range 100 {
