@@ -63,8 +63,12 @@ var sharedTLS = sync.OnceValue(func() *tls.Config {
 //
 // Accepted connections get no TCP keep-alive probes (four setsockopt calls
 // each otherwise): a script's streams live for milliseconds on loopback.
+// Nor is the listener Multipath TCP (Go's default where the kernel has
+// it), which only adds the kernel's fallback work for every plain TCP
+// client.
 func listenLoopback() (net.Listener, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
+	lc.SetMultipathTCP(false)
 	ctx := context.Background()
 	for range 8 {
 		port := 10000 + rand.IntN(22000)
