@@ -175,6 +175,7 @@ func (ip *InProcess) Options(base Options) Options {
 	base.Addr = ip.addr
 	base.WaitIdle = ip.Server.WaitIdle
 	base.connBytes = ip.Server.ConnBytes
+	base.waitHandled = ip.Server.WaitHandled
 	if ip.compAddr != "" {
 		base.ComponentAddr = ip.compAddr
 	}

@@ -72,6 +72,10 @@ type Options struct {
 	// connBytes is set by InProcess.Options (server.Server.ConnBytes): the
 	// runner then settles by comparing byte counts instead of pinging.
 	connBytes func(remote string) (read, written int64, ok bool)
+	// waitHandled (server.Server.WaitHandled) is WaitIdle without its
+	// look for unread socket input, which the byte counts have ruled out
+	// for every client stream.
+	waitHandled func(context.Context) error
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
