@@ -27,7 +27,7 @@ import (
 // the same either way; FuzzStreamReader compares the two.
 type streamReader struct {
 	r        io.Reader
-	buf      []byte // buf[pos:end] is read and not yet parsed
+	buf      []byte          // buf[pos:end] is read and not yet parsed
 	pooled   *[readSize]byte // buf's array while it is the pool's
 	pos, end int
 	rerr     error // the last read's error, returned once buf is drained
