@@ -69,13 +69,17 @@ const (
 	slowPath         // for encoding/xml to decide
 )
 
-// Buffer sizes: what a read asks for at least, and how many times an
-// element that ends past the buffer is parsed again after another read
-// before encoding/xml takes it (with the buffer doubling, re-parsing
-// costs at most as much again as the element itself).
+// Buffer sizes: what a read asks for at least; how many times an element
+// that ends past the buffer is parsed again after another read before
+// encoding/xml takes it; and from what size on encoding/xml takes such an
+// element at once. A small stanza split over two reads costs a second
+// quick pass; a large one (an avatar, an archive page) is read by
+// encoding/xml as it arrives, as fast as before this reader, and with no
+// pass of ours over it again and again.
 const (
-	readSize = 16 << 10
-	maxTries = 8
+	readSize   = 16 << 10
+	maxTries   = 8
+	bigElement = 8 << 10
 )
 
 // readBufs holds the readers' first buffers: a script's connections live
@@ -253,7 +257,7 @@ func (sr *streamReader) nextFast() (*xmlnode.Element, error) {
 		case oc == parsed:
 			sr.pos += n
 			return el, nil
-		case oc == needMore && tries < maxTries && sr.fill() == nil:
+		case oc == needMore && tries < maxTries && sr.end-sr.pos < bigElement && sr.fill() == nil:
 			continue
 		}
 		// encoding/xml takes this one element (or the error), from the

@@ -86,6 +86,9 @@ var streamCases = []string{
 	``,
 	`   `,
 	`<?xml version='1.0'?>`,
+	// Elements larger than a read, small and large ones around them.
+	testHeader + `<iq id="1"/><message><body>` + strings.Repeat("z&amp;", 6000) + `</body></message><iq id="2"/>`,
+	testHeader + `<iq id="1"/><message><body a="` + strings.Repeat("é", 5000) + `">` + strings.Repeat("<x/>", 3000) + `</body></message><iq id="2"/>`,
 }
 
 // streamLimits are the limits the cases run under: the client's defaults
