@@ -45,7 +45,15 @@ type streamReader struct {
 	// dec, when set, reads the rest of this stream: the header itself
 	// needed encoding/xml, or the limits ask for its namespace checks.
 	dec *xml.Decoder
-	err error // sticky: the stream is broken
+	// slow reads the elements the fast path leaves to encoding/xml. It is
+	// made at the first of them, shown the header first (pre, which
+	// ReadByte serves before the stream), and kept for the others: after
+	// an element it stands at the stream's top level, having read nothing
+	// past the element's last '>', wherever the fast path leaves the
+	// stream next.
+	slow *xml.Decoder
+	pre  []byte
+	err  error // sticky: the stream is broken
 
 	attrs    []rawAttr // scratch for the start tag being parsed
 	text     []byte    // scratch for text with entity references
@@ -146,6 +154,11 @@ func (sr *streamReader) fill() error {
 
 // ReadByte serves encoding/xml on the slow path, from the same buffer.
 func (sr *streamReader) ReadByte() (byte, error) {
+	if len(sr.pre) > 0 {
+		b := sr.pre[0]
+		sr.pre = sr.pre[1:]
+		return b, nil
+	}
 	if sr.pos == sr.end {
 		if err := sr.fill(); err != nil {
 			return 0, err
@@ -158,6 +171,11 @@ func (sr *streamReader) ReadByte() (byte, error) {
 
 // Read is io.Reader for xml.NewDecoder, which reads through ReadByte.
 func (sr *streamReader) Read(p []byte) (int, error) {
+	if len(sr.pre) > 0 {
+		n := copy(p, sr.pre)
+		sr.pre = sr.pre[n:]
+		return n, nil
+	}
 	if sr.pos == sr.end {
 		if err := sr.fill(); err != nil {
 			return 0, err
@@ -168,36 +186,12 @@ func (sr *streamReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// replay feeds a decoder the stream header, then the stream.
-type replay struct {
-	pre []byte
-	sr  *streamReader
-}
-
-func (r *replay) ReadByte() (byte, error) {
-	if len(r.pre) > 0 {
-		b := r.pre[0]
-		r.pre = r.pre[1:]
-		return b, nil
-	}
-	return r.sr.ReadByte()
-}
-
-func (r *replay) Read(p []byte) (int, error) {
-	if len(r.pre) > 0 {
-		n := copy(p, r.pre)
-		r.pre = r.pre[n:]
-		return n, nil
-	}
-	return r.sr.Read(p)
-}
-
 // readHeader reads up to and including the server's stream start tag
 // (skipping an XML declaration) and returns it as encoding/xml would.
 // Input buffered behind it stays for next: a server answering pipelined
 // input may have sent the first elements already.
 func (sr *streamReader) readHeader() (xml.StartElement, error) {
-	sr.dec, sr.err, sr.header, sr.streamName = nil, nil, nil, nil
+	sr.dec, sr.slow, sr.pre, sr.err, sr.header, sr.streamName = nil, nil, nil, nil, nil, nil
 	sr.scope, sr.base = sr.scope[:0], 0
 	if sr.lim.Declared == nil {
 		for tries := 0; ; tries++ {
@@ -260,15 +254,16 @@ func (sr *streamReader) nextFast() (*xmlnode.Element, error) {
 		case oc == needMore && tries < maxTries && sr.end-sr.pos < bigElement && sr.fill() == nil:
 			continue
 		}
-		// encoding/xml takes this one element (or the error), from the
-		// header replayed: the position after it is exact, since the
-		// decoder reads no further than an element's last '>'.
-		d := xml.NewDecoder(&replay{pre: sr.header, sr: sr})
-		d.Strict = true
-		if _, err := d.Token(); err != nil {
-			return nil, err
+		// encoding/xml takes this one element (or the error).
+		if sr.slow == nil {
+			sr.pre = sr.header
+			sr.slow = xml.NewDecoder(sr)
+			sr.slow.Strict = true
+			if _, err := sr.slow.Token(); err != nil {
+				return nil, err
+			}
 		}
-		return xmlnode.ReadNext(d, sr.lim)
+		return xmlnode.ReadNext(sr.slow, sr.lim)
 	}
 }
 

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -86,6 +87,9 @@ var streamCases = []string{
 	``,
 	`   `,
 	`<?xml version='1.0'?>`,
+	// Elements for encoding/xml between ones for the fast path, in one
+	// stream: the slow decoder is kept from one to the next.
+	testHeader + `<a/><b><!-- c --></b><p:c xmlns:p="urn:p"/><d>&#65;</d>` + "\n" + `<e x="1"/><f><![CDATA[<g/>]]></f><h/></stream:stream>`,
 	// Elements larger than a read, small and large ones around them.
 	testHeader + `<iq id="1"/><message><body>` + strings.Repeat("z&amp;", 6000) + `</body></message><iq id="2"/>`,
 	testHeader + `<iq id="1"/><message><body a="` + strings.Repeat("é", 5000) + `">` + strings.Repeat("<x/>", 3000) + `</body></message><iq id="2"/>`,
@@ -290,36 +294,45 @@ func FuzzStreamReader(f *testing.F) {
 	})
 }
 
-// BenchmarkStreamReader compares reading a typical MUC join's stanzas
-// with the fast path and with encoding/xml.
+// BenchmarkStreamReader compares reading a typical MUC join's stanzas, and
+// 16 KiB messages in 4 KiB reads (the large-element path), with the fast
+// path and with encoding/xml.
 func BenchmarkStreamReader(b *testing.B) {
-	body := strings.Repeat(`<presence from="room@conference.localhost/Romeo" to="juliet@localhost/balcony"><x xmlns="vcard-temp:x:update"><photo/></x><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="http://code.google.com/p/exodus" ver="QgayPKawpkPSDYmwT/WM94uAlu0="/><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="owner" role="moderator" jid="romeo@localhost/garden"/><status code="110"/></x></presence><message type="groupchat" from="room@conference.localhost/Romeo"><body>Hello &amp; welcome</body></message>`, 20)
-	input := []byte(testHeader + body)
+	join := strings.Repeat(`<presence from="room@conference.localhost/Romeo" to="juliet@localhost/balcony"><x xmlns="vcard-temp:x:update"><photo/></x><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="http://code.google.com/p/exodus" ver="QgayPKawpkPSDYmwT/WM94uAlu0="/><x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="owner" role="moderator" jid="romeo@localhost/garden"/><status code="110"/></x></presence><message type="groupchat" from="room@conference.localhost/Romeo"><body>Hello &amp; welcome</body></message>`, 20)
+	big := strings.Repeat(`<message type="error" from="mallory@localhost/x"><body>`+strings.Repeat("z", 16<<10)+`</body><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`, 20)
 	lim := xmlnode.Limits{MaxDepth: 64, MaxAttrs: 256}
-	for _, slow := range []bool{false, true} {
-		b.Run(map[bool]string{false: "fast", true: "encoding-xml"}[slow], func(b *testing.B) {
-			b.SetBytes(int64(len(input)))
-			b.ReportAllocs()
-			for b.Loop() {
-				if slow {
-					d := xml.NewDecoder(bytes.NewReader(input))
-					d.Strict = true
-					d.Token()
+	for _, in := range []struct {
+		name  string
+		body  string
+		chunk int
+	}{{"join", join, 0}, {"16KiB-in-4KiB-reads", big, 4096}} {
+		input := []byte(testHeader + in.body)
+		for _, slow := range []bool{false, true} {
+			b.Run(in.name+map[bool]string{false: "/fast", true: "/encoding-xml"}[slow], func(b *testing.B) {
+				b.SetBytes(int64(len(input)))
+				b.ReportAllocs()
+				for b.Loop() {
+					if slow {
+						d := xml.NewDecoder(bufio.NewReaderSize(&chunked{b: input, n: in.chunk}, 16<<10))
+						d.Strict = true
+						d.Token()
+						for {
+							if _, err := xmlnode.ReadNext(d, lim); err != nil {
+								break
+							}
+						}
+						continue
+					}
+					sr := newStreamReader(&chunked{b: input, n: in.chunk}, lim)
+					sr.readHeader()
 					for {
-						if _, err := xmlnode.ReadNext(d, lim); err != nil {
+						if _, err := sr.next(); err != nil {
 							break
 						}
 					}
-					continue
+					sr.release()
 				}
-				sr := newStreamReader(bytes.NewReader(input), lim)
-				sr.readHeader()
-				for {
-					if _, err := sr.next(); err != nil {
-						break
-					}
-				}
-			}
-		})
+			})
+		}
 	}
 }
