@@ -88,7 +88,9 @@ func BenchmarkCorpusProsody(b *testing.B) {
 // once: a failing script is timed too, but makes the number suspect.
 func benchCorpus(b *testing.B, scripts []*script.Script, workers int, run func(*script.Script) *script.Result) {
 	var failed []string
+	cpu0, runs := cpuTime(), 0
 	for b.Loop() {
+		runs += len(scripts)
 		failed = failed[:0]
 		var mu sync.Mutex
 		next := make(chan *script.Script)
@@ -114,6 +116,7 @@ func benchCorpus(b *testing.B, scripts []*script.Script, workers int, run func(*
 	}
 	b.ReportMetric(float64(len(scripts)), "scripts/op")
 	b.ReportMetric(float64(len(failed)), "failed/op")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(max(runs, 1)), "cpu-µs/script")
 	if len(failed) > 0 {
 		sort.Strings(failed)
 		b.Logf("%d of %d scripts failed in the last iteration: %v", len(failed), len(scripts), failed)

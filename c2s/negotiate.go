@@ -314,6 +314,9 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
 
 	s.log = s.log.With("jid", full.String())
+	if err := s.endHold(); err != nil { // before the writer can run
+		return false, fmt.Errorf("c2s: write: %w", err)
+	}
 	s.mu.Lock()
 	s.jid = full
 	s.bound = true

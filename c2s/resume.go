@@ -40,6 +40,7 @@ func (s *Session) SetHandler(h Handler) {
 // SetHandler, it is called from the session's own goroutine.
 func (s *Session) Adopt(full jid.JID, h Handler) {
 	s.log = s.log.With("jid", full.String())
+	_ = s.endHold() // before the writer can run; a failure shows at the next read
 	s.mu.Lock()
 	s.jid = full
 	s.bound = true

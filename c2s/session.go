@@ -91,6 +91,9 @@ type Session struct {
 	stanzaArmed bool
 	idleTimer   *time.Timer // wakes a parked session at idleAt
 	header      []byte      // the stream header for restoreDecoder; nil: keep the decoder
+	// holding and held: negotiation writes wait for the next read (hold.go).
+	holding bool
+	held    []byte
 }
 
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -135,6 +138,9 @@ type trackedConn struct {
 }
 
 func (c trackedConn) Read(p []byte) (int, error) {
+	if err := c.s.flushHeld(); err != nil {
+		return 0, err
+	}
 	c.s.busy(-1)
 	n, err := c.Conn.Read(p)
 	c.s.busy(1)
@@ -145,6 +151,10 @@ func (c trackedConn) Read(p []byte) (int, error) {
 }
 
 func (c trackedConn) Write(p []byte) (int, error) {
+	if c.s.holding {
+		c.s.held = append(c.s.held, p...)
+		return len(p), nil
+	}
 	n, err := c.Conn.Write(p)
 	c.s.wbytes.Add(int64(n))
 	return n, err
@@ -243,7 +253,11 @@ func (s *Session) Run() {
 	// (trackedConn) or parked.
 	s.busy(1)
 	_ = s.raw.SetDeadline(time.Now().Add(s.limits.NegotiationTimeout))
+	s.holdWrites()
 	err := s.negotiate()
+	if ferr := s.endHold(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		s.failNegotiation(err)
 		s.finish()

@@ -15,13 +15,14 @@
 // server sends and to send exactly what the script says.
 //
 // One reader goroutine per connection parses incoming stanzas into an
-// unbounded queue that Recv pops; Send serialises into a reused buffer and
+// unbounded queue that Recv pops (with a one-pass parser for the XML
+// servers write, and encoding/xml for anything else, with the same
+// results); Send serialises into a reused buffer and
 // writes it with one system call. Nothing else runs per stanza, so a
 // benchmark can hold a thousand connections cheaply.
 package client
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -120,9 +121,7 @@ type Conn struct {
 	timeout  time.Duration
 	streamNS string // NSComponent for a component stream, "" for a client
 
-	br     *bufio.Reader
-	brConn net.Conn // the connection br reads
-	dec    *xml.Decoder
+	in *streamReader // reads conn; kept across stream restarts on it
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -139,11 +138,16 @@ type Conn struct {
 	closeErr   error
 }
 
+// dialer opens the client's TCP connections without keep-alive probes:
+// the streams of a test client are short and watched by their own time
+// limits, and turning the probes on costs four setsockopt calls per
+// connection, a measurable part of a short script's CPU time.
+var dialer = net.Dialer{KeepAlive: -1}
+
 // Dial connects to addr (host:port), negotiates the stream for cfg and
 // returns the bound connection. ctx bounds the connection and negotiation.
 func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("client: dial %s: %w", addr, err)
 	}
@@ -369,6 +373,7 @@ func (c *Conn) Drop() error {
 
 func (c *Conn) readLoop() {
 	defer close(c.readerDone)
+	defer c.in.release()
 	for {
 		st, err := c.next()
 		c.mu.Lock()
@@ -538,27 +543,23 @@ func (c *Conn) streamHeader() []byte {
 	return []byte("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='" + xmlEscape(c.cfg.Domain) + "'>")
 }
 
-// readStreamStart reads the server's stream header and features with a
-// fresh decoder. The buffered reader is kept across a restart on the same
-// connection: a server answering pipelined input may have sent the new
-// header right behind what the old decoder read.
+// readStreamStart reads the server's stream header and features. The
+// stream reader is kept across a restart on the same connection: a server
+// answering pipelined input may have sent the new header right behind
+// what the old stream's last element.
 func (c *Conn) readStreamStart() (*xmlnode.Element, error) {
-	if c.br == nil || c.brConn != c.conn {
-		c.br, c.brConn = bufio.NewReaderSize(c.conn, 16<<10), c.conn
+	if c.in == nil || c.in.r != c.conn {
+		if c.in != nil {
+			c.in.release() // the stream over TCP, before TLS
+		}
+		c.in = newStreamReader(c.conn, c.cfg.Limits)
 	}
-	c.dec = xml.NewDecoder(c.br)
-	c.dec.Strict = true
-	for {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("client: open stream: %w", err)
-		}
-		if t, ok := tok.(xml.StartElement); ok {
-			if t.Name.Space != NSStream || t.Name.Local != "stream" {
-				return nil, fmt.Errorf("client: open stream: got <%s> instead of <stream:stream>", t.Name.Local)
-			}
-			break
-		}
+	t, err := c.in.readHeader()
+	if err != nil {
+		return nil, fmt.Errorf("client: open stream: %w", err)
+	}
+	if t.Name.Space != NSStream || t.Name.Local != "stream" {
+		return nil, fmt.Errorf("client: open stream: got <%s> instead of <stream:stream>", t.Name.Local)
 	}
 	el, err := c.readElement()
 	if err != nil {
@@ -574,7 +575,7 @@ func (c *Conn) readStreamStart() (*xmlnode.Element, error) {
 // a *StreamError and the end of the stream as ErrClosed; other errors are
 // the decoder's, unwrapped.
 func (c *Conn) readElement() (*xmlnode.Element, error) {
-	el, err := xmlnode.ReadNext(c.dec, c.cfg.Limits)
+	el, err := c.in.next()
 	switch {
 	case errors.Is(err, xmlnode.ErrEnd):
 		return nil, ErrClosed

@@ -1,11 +1,9 @@
 package client
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -40,8 +38,7 @@ type ComponentConfig struct {
 // in jabber:client are sent in the component namespace. A component must
 // set "from" on what it sends; JID returns its domain.
 func DialComponent(ctx context.Context, addr string, cfg ComponentConfig) (*Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	nc, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("client: component: dial %s: %w", addr, err)
 	}
@@ -94,29 +91,22 @@ func NewComponent(ctx context.Context, nc net.Conn, cfg ComponentConfig) (*Conn,
 // handshake opens the component stream and proves the secret:
 // hex(SHA-1(stream id + secret)), answered by an empty <handshake/>.
 func (c *Conn) handshake(secret string) error {
-	c.br = bufio.NewReaderSize(c.conn, 16<<10)
-	c.dec = xml.NewDecoder(c.br)
-	c.dec.Strict = true
+	c.in = newStreamReader(c.conn, c.cfg.Limits)
 	hdr := "<?xml version='1.0'?><stream:stream xmlns='" + NSComponent + "' xmlns:stream='" + NSStream + "' to='" + xmlEscape(c.cfg.Domain) + "'>"
 	if _, err := io.WriteString(c.conn, hdr); err != nil {
 		return fmt.Errorf("client: component: open stream: %w", err)
 	}
+	t, err := c.in.readHeader()
+	if err != nil {
+		return fmt.Errorf("client: component: open stream: %w", err)
+	}
+	if t.Name.Space != NSStream || t.Name.Local != "stream" {
+		return fmt.Errorf("client: component: got <%s> instead of <stream:stream>", t.Name.Local)
+	}
 	var id string
-	for {
-		tok, err := c.dec.Token()
-		if err != nil {
-			return fmt.Errorf("client: component: open stream: %w", err)
-		}
-		if t, ok := tok.(xml.StartElement); ok {
-			if t.Name.Space != NSStream || t.Name.Local != "stream" {
-				return fmt.Errorf("client: component: got <%s> instead of <stream:stream>", t.Name.Local)
-			}
-			for _, a := range t.Attr {
-				if a.Name.Local == "id" && a.Name.Space == "" {
-					id = a.Value
-				}
-			}
-			break
+	for _, a := range t.Attr {
+		if a.Name.Local == "id" && a.Name.Space == "" {
+			id = a.Value
 		}
 	}
 	if id == "" {

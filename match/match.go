@@ -101,6 +101,19 @@ func MatchCaptures(expected, got *xmlnode.Element, caps Captures) (*Mismatch, Ca
 	return m.diffs[0], nil
 }
 
+// MatchesCaptures is MatchCaptures for a caller that needs only the
+// answer: it builds no explanation of a difference (no paths, no reasons),
+// which is most of the cost of trying a stanza that does not match, as a
+// receive does with every queued stanza and a loose element with every
+// pairing of children. On a match it returns the same new captures.
+func MatchesCaptures(expected, got *xmlnode.Element, caps Captures) (bool, Captures) {
+	m := &matcher{caps: caps, quiet: true}
+	if m.elem(expected, got, "", NSClient, NSClient) {
+		return true, m.tent
+	}
+	return false, nil
+}
+
 // Diff returns every difference between expected and got (nil when they
 // match), as far as they can be told apart: attributes, text and children
 // of every element that corresponds in both trees.
@@ -113,14 +126,20 @@ func Diff(expected, got *xmlnode.Element, caps Captures) []*Mismatch {
 // matcher carries one comparison: the captures bound before it (caps,
 // read only), those it binds (tent), and the differences found. With all
 // set it records every difference instead of stopping at the first.
+//
+// quiet (never with all) records no differences: the caller wants only
+// the answer, so no path or reason is built, and the first difference
+// ends the comparison.
 type matcher struct {
 	caps  Captures
 	tent  Captures
 	all   bool
+	quiet bool
 	diffs []*Mismatch
 }
 
 // fail records a difference and reports whether comparison should go on.
+// A quiet matcher's callers test quiet before building d.
 func (m *matcher) fail(d *Mismatch) bool {
 	m.diffs = append(m.diffs, d)
 	return m.all
@@ -144,6 +163,9 @@ func (m *matcher) value(want, have string) (reason, capture string) {
 	if name, ok := CaptureName(want); ok {
 		if v, bound := m.lookup(name); bound {
 			if v != have {
+				if m.quiet {
+					return "differs", name
+				}
 				return fmt.Sprintf("capture %s is %q, got %q", name, v, have), name
 			}
 			return "", ""
@@ -155,6 +177,9 @@ func (m *matcher) value(want, have string) (reason, capture string) {
 		return "", ""
 	}
 	if want != have {
+		if m.quiet {
+			return "differs", ""
+		}
 		return fmt.Sprintf("expected %q, got %q", want, have), ""
 	}
 	return "", ""
@@ -171,7 +196,7 @@ func (m *matcher) sub() *matcher {
 		}
 		maps.Copy(caps, m.tent)
 	}
-	return &matcher{caps: caps}
+	return &matcher{caps: caps, quiet: true}
 }
 
 func nsOf(e *xmlnode.Element, parent string) string {
@@ -213,10 +238,13 @@ func step(e *xmlnode.Element, ns, parentNS string, idx int) string {
 // elem compares exp with got and reports whether they match.
 func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS string) bool {
 	ens, gns := nsOf(exp, expParentNS), nsOf(got, gotParentNS)
-	if path == "" {
+	if path == "" && !m.quiet {
 		path = step(exp, ens, NSClient, 0)
 	}
 	if exp.Name.Local != got.Name.Local || ens != gns {
+		if m.quiet {
+			return false
+		}
 		m.fail(&Mismatch{Path: path, Expected: exp, Got: got,
 			Reason: fmt.Sprintf("expected element <%s xmlns=%q>, got <%s xmlns=%q>", exp.Name.Local, ens, got.Name.Local, gns)})
 		return false
@@ -229,6 +257,15 @@ func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS
 			continue
 		}
 		v, present := got.LookupAttr(a.Name.Space, a.Name.Local)
+		if m.quiet {
+			if !present {
+				return false
+			}
+			if reason, _ := m.value(a.Value, v); reason != "" {
+				return false
+			}
+			continue
+		}
 		name := attrName(a.Name)
 		if !present {
 			ok = false
@@ -249,6 +286,9 @@ func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS
 	if strict {
 		for _, a := range got.Attr {
 			if _, present := exp.LookupAttr(a.Name.Space, a.Name.Local); !present {
+				if m.quiet {
+					return false
+				}
 				name := attrName(a.Name)
 				ok = false
 				if !m.fail(&Mismatch{Path: path + "/@" + name, Expected: exp, Got: got, Attr: name,
@@ -261,6 +301,9 @@ func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS
 	if want := strings.TrimSpace(exp.Text()); want != "" {
 		have := strings.TrimSpace(got.Text())
 		if reason, capture := m.value(want, have); reason != "" {
+			if m.quiet {
+				return false
+			}
 			ok = false
 			if !m.fail(&Mismatch{Path: path + "/text()", Expected: exp, Got: got, Capture: capture,
 				Reason: "text: " + reason}) {
@@ -278,9 +321,14 @@ func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS
 // strictChildren compares children one for one, in order.
 func (m *matcher) strictChildren(exp, got *xmlnode.Element, ec, gc []*xmlnode.Element, path, ens, gns string) bool {
 	ok := true
+	if m.quiet && len(ec) != len(gc) {
+		return false
+	}
 	for i, e := range ec {
-		cns := nsOf(e, ens)
-		cpath := path + step(e, cns, ens, i+1)
+		cpath := ""
+		if !m.quiet {
+			cpath = path + step(e, nsOf(e, ens), ens, i+1)
+		}
 		if i >= len(gc) {
 			ok = false
 			if !m.fail(&Mismatch{Path: cpath, Expected: e, Got: got,
@@ -326,6 +374,9 @@ func (m *matcher) looseChildren(ec, gc []*xmlnode.Element, path, ens, gns string
 			missing = true
 		}
 	}
+	if missing && m.quiet {
+		return false
+	}
 	if missing {
 		ok := true
 		for i := range ec {
@@ -340,6 +391,9 @@ func (m *matcher) looseChildren(ec, gc []*xmlnode.Element, path, ens, gns string
 	}
 	assigned, found := assign(cand, len(gc))
 	if !found {
+		if m.quiet {
+			return false
+		}
 		// Every child matches something, but not all at once: name the
 		// most contended one.
 		e := ec[assigned[len(assigned)-1]]
@@ -350,7 +404,11 @@ func (m *matcher) looseChildren(ec, gc []*xmlnode.Element, path, ens, gns string
 	// Bind captures for real, pair by pair: two siblings binding one name
 	// to different values fail here.
 	for i, e := range ec {
-		if !m.elem(e, gc[assigned[i]], path+step(e, nsOf(e, ens), ens, 0), ens, gns) {
+		cpath := ""
+		if !m.quiet {
+			cpath = path + step(e, nsOf(e, ens), ens, 0)
+		}
+		if !m.elem(e, gc[assigned[i]], cpath, ens, gns) {
 			return false
 		}
 	}

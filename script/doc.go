@@ -92,7 +92,7 @@
 //     it counts bytes instead of round trips: it waits until the server's
 //     session for each client has read every byte the client wrote
 //     (server.ConnBytes; a session counts itself busy before it counts
-//     bytes read), then until the server is idle (server.WaitIdle: no
+//     bytes read), then until the server is idle (server.WaitHandled: no
 //     stanza in flight), then until each client has read and queued every
 //     byte its session wrote (client.Conn.AwaitRead). Against an external
 //     server (and for a [Component]), actor first, each connected client

@@ -60,14 +60,23 @@ var sharedTLS = sync.OnceValue(func() *tls.Config {
 // TIME_WAIT that a suite of short scripts leaves behind, that search was a
 // fifth of a script's CPU time. A port taken already is skipped (a few
 // tries), and ":0" stays the fallback.
+//
+// Accepted connections get no TCP keep-alive probes (four setsockopt calls
+// each otherwise): a script's streams live for milliseconds on loopback.
+// Nor is the listener Multipath TCP (Go's default where the kernel has
+// it), which only adds the kernel's fallback work for every plain TCP
+// client.
 func listenLoopback() (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	lc.SetMultipathTCP(false)
+	ctx := context.Background()
 	for range 8 {
 		port := 10000 + rand.IntN(22000)
-		if ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+		if ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
 			return ln, nil
 		}
 	}
-	return net.Listen("tcp", "127.0.0.1:0")
+	return lc.Listen(ctx, "tcp", "127.0.0.1:0")
 }
 
 // ListenComponents, when set, replaces the in-process server's own XEP-0114
@@ -166,6 +175,7 @@ func (ip *InProcess) Options(base Options) Options {
 	base.Addr = ip.addr
 	base.WaitIdle = ip.Server.WaitIdle
 	base.connBytes = ip.Server.ConnBytes
+	base.waitHandled = ip.Server.WaitHandled
 	if ip.compAddr != "" {
 		base.ComponentAddr = ip.compAddr
 	}

@@ -3,6 +3,7 @@ package script
 import (
 	"encoding/xml"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,48 +41,46 @@ func (st *Step) expand(jid func(r ref) (string, error)) ([]*xmlnode.Element, err
 }
 
 // fill copies e with the markers in attribute values and text replaced by
-// vals; subtrees without markers are shared, not copied.
+// vals; subtrees without markers are shared, not copied. One walk finds
+// and fills them (a marker test at every level made it quadratic in the
+// depth).
 func fill(e *xmlnode.Element, vals []string) *xmlnode.Element {
-	if !hasMarker(e) {
+	var children []xmlnode.Node // nil until a child changes
+	for i, n := range e.Children {
+		var nn xmlnode.Node
+		switch n := n.(type) {
+		case *xmlnode.Element:
+			if c := fill(n, vals); c != n {
+				nn = c
+			}
+		case xmlnode.Text:
+			if strings.ContainsRune(string(n), markerStart) {
+				nn = xmlnode.Text(fillString(string(n), vals))
+			}
+		}
+		if nn != nil {
+			if children == nil {
+				children = slices.Clone(e.Children)
+			}
+			children[i] = nn
+		}
+	}
+	marked := children != nil
+	for _, a := range e.Attr {
+		marked = marked || strings.ContainsRune(a.Value, markerStart)
+	}
+	if !marked {
 		return e
 	}
-	c := &xmlnode.Element{Name: e.Name, Attr: make([]xml.Attr, len(e.Attr)), Children: make([]xmlnode.Node, len(e.Children))}
+	if children == nil {
+		children = slices.Clone(e.Children)
+	}
+	c := &xmlnode.Element{Name: e.Name, Attr: make([]xml.Attr, len(e.Attr)), Children: children}
 	for i, a := range e.Attr {
 		a.Value = fillString(a.Value, vals)
 		c.Attr[i] = a
 	}
-	for i, n := range e.Children {
-		switch n := n.(type) {
-		case *xmlnode.Element:
-			c.Children[i] = fill(n, vals)
-		case xmlnode.Text:
-			c.Children[i] = xmlnode.Text(fillString(string(n), vals))
-		default:
-			c.Children[i] = n
-		}
-	}
 	return c
-}
-
-func hasMarker(e *xmlnode.Element) bool {
-	for _, a := range e.Attr {
-		if strings.ContainsRune(a.Value, markerStart) {
-			return true
-		}
-	}
-	for _, n := range e.Children {
-		switch n := n.(type) {
-		case *xmlnode.Element:
-			if hasMarker(n) {
-				return true
-			}
-		case xmlnode.Text:
-			if strings.ContainsRune(string(n), markerStart) {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func fillString(s string, vals []string) string {

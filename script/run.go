@@ -72,6 +72,10 @@ type Options struct {
 	// connBytes is set by InProcess.Options (server.Server.ConnBytes): the
 	// runner then settles by comparing byte counts instead of pinging.
 	connBytes func(remote string) (read, written int64, ok bool)
+	// waitHandled (server.Server.WaitHandled) is WaitIdle without its
+	// look for unread socket input, which the byte counts have ruled out
+	// for every client stream.
+	waitHandled func(context.Context) error
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -213,6 +217,7 @@ type queued struct {
 type session struct {
 	decl    *Client
 	conn    *client.Conn
+	addr    string // conn's local address, as the server names the session
 	fullJID string
 	queue   []queued
 	log     []LoggedStanza
@@ -269,7 +274,9 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 		fail = r.runStep(st)
 		elapsed := time.Since(t0)
 		r.res.Steps = append(r.res.Steps, StepResult{Step: st, Elapsed: elapsed, Failed: fail != nil, Skipped: r.skipped})
-		r.tracef("    (%s)", fmtDuration(elapsed))
+		if r.opts.Verbose || r.opts.Trace != nil {
+			r.tracef("    (%s)", fmtDuration(elapsed))
+		}
 		if fail != nil {
 			if fail.Step == nil {
 				fail.Step = st
@@ -572,6 +579,7 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 		return r.failf(st, "%s could not connect to %s: %v", st.Client, addr, err)
 	}
 	ss.conn, ss.fullJID, ss.ended, ss.queue = conn, conn.JID(), nil, nil
+	ss.addr = conn.LocalAddr().String()
 	r.tracef("    %s bound %s", st.Client, ss.fullJID)
 	return r.settle(ss)
 }
@@ -841,9 +849,9 @@ func (r *runner) assign(ss *session, exps []*xmlnode.Element) ([]int, int, match
 		if v, seen := memo[k]; seen {
 			return v
 		}
-		m, b := match.MatchCaptures(exps[i], ss.queue[j].st, r.res.Captures)
-		memo[k], binds[k] = m == nil, b
-		return m == nil
+		matched, b := match.MatchesCaptures(exps[i], ss.queue[j].st, r.res.Captures)
+		memo[k], binds[k] = matched, b
+		return matched
 	}
 	var try func(j int, seen []bool) bool
 	try = func(j int, seen []bool) bool {
@@ -964,7 +972,7 @@ func (r *runner) inBlock(st *Step, got *xmlnode.Element) bool {
 		return false
 	}
 	for _, e := range els {
-		if m, _ := match.MatchCaptures(e, got, r.res.Captures); m == nil {
+		if matched, _ := match.MatchesCaptures(e, got, r.res.Captures); matched {
 			return true
 		}
 	}
@@ -1030,7 +1038,7 @@ func (r *runner) missing(st *Step, ss *session, exps []*xmlnode.Element, assigne
 	}
 	for _, l := range ss.log {
 		if l.Status == Skipped {
-			if m, _ := match.MatchCaptures(exp, l.Stanza, r.res.Captures); m == nil {
+			if matched, _ := match.MatchesCaptures(exp, l.Stanza, r.res.Captures); matched {
 				f.Msg += fmt.Sprintf("; it arrived earlier, out of order, and was skipped by the receive at line %d", l.Line)
 				if l.Line == st.Line && st.Action == Receive {
 					f.Msg += orderHint

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -447,13 +448,23 @@ func (s *Server) WaitIdle(ctx context.Context) error {
 // address; ok is false when no such session lives. The in-process scansion
 // runner settles with it instead of a ping round trip per client.
 func (s *Server) ConnBytes(remote string) (read, written int64, ok bool) {
+	// The runner asks for every client at every step: TCP addresses are
+	// compared as values rather than each formatted as a string.
+	ap, perr := netip.ParseAddrPort(remote)
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		if c.RemoteAddr().String() == remote {
-			read, written = c.ConnBytes()
-			return read, written, true
+		ra := c.RemoteAddr()
+		if ta, isTCP := ra.(*net.TCPAddr); isTCP && perr == nil {
+			if tap := ta.AddrPort(); netip.AddrPortFrom(tap.Addr().Unmap(), tap.Port()) != ap {
+				continue
+			}
+		} else if ra.String() != remote {
+			continue
 		}
+		read, written = c.ConnBytes()
+		return read, written, true
 	}
 	return 0, 0, false
 }

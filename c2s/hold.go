@@ -1,0 +1,34 @@
+package c2s
+
+// During negotiation the session's writes wait in held until it is about
+// to block reading (trackedConn.Read) or the stream is bound: a client that
+// pipelines its login (RFC 6120 allows sending the SASL <auth/> and, after
+// success, the restarted stream's header and the bind request without
+// waiting) then gets our header, features, <success/>, second header and
+// features in one write instead of four, and a client that waits for each
+// answer gets every answer before we wait for it, as before. Only the
+// session's own goroutine writes until bind (the writer starts once bound),
+// so held needs no lock.
+
+// holdWrites starts holding negotiation writes.
+func (s *Session) holdWrites() { s.holding = true }
+
+// flushHeld writes what was held and stops holding: called before a read
+// that may block, and for good before the stream is bound (the writer
+// goroutine then writes, straight to the socket) or the negotiation fails.
+func (s *Session) flushHeld() error {
+	if len(s.held) == 0 {
+		return nil
+	}
+	b := s.held
+	s.held = nil
+	n, err := s.raw.Write(b)
+	s.wbytes.Add(int64(n))
+	return err
+}
+
+// endHold flushes and stops holding for good.
+func (s *Session) endHold() error {
+	s.holding = false
+	return s.flushHeld()
+}
