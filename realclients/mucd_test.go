@@ -1,10 +1,12 @@
 package realclients
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -14,12 +16,36 @@ import (
 var buildDir string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	raiseParallel()
 	code := m.Run()
 	stopBrowser()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
 	os.Exit(code)
+}
+
+// peerParallel is how many of the package's tests run at once unless
+// -parallel says otherwise: enough for every exchange of the package (17)
+// to be under way together.
+const peerParallel = 32
+
+// raiseParallel lifts the default -parallel (GOMAXPROCS) to peerParallel
+// unless -parallel was given. The exchanges' work is done by other
+// processes (python3, node, Chromium, mucd) that the limit does not
+// count: a test here mostly waits for them, and with two cores two at a
+// time left both cores idle for most of the package's run while each
+// peer started, logged in and ended.
+func raiseParallel() {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if set || runtime.GOMAXPROCS(0) >= peerParallel {
+		return
+	}
+	if err := flag.Set("test.parallel", fmt.Sprint(peerParallel)); err != nil {
+		panic(err) // the flag is the testing package's own
+	}
 }
 
 // buildMucd builds cmd/mucd once for the whole package: TestMucd and
