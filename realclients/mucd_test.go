@@ -22,9 +22,10 @@ func TestMain(m *testing.M) {
 }
 
 // peerParallel is how many of the package's tests run at once unless
-// -parallel says otherwise: enough for every exchange of the package (17)
-// to be under way together.
-const peerParallel = 32
+// -parallel says otherwise: enough to keep two cores busy while most of
+// the package's 17 exchanges wait for their peers, few enough that each
+// still gets its share of a loaded machine.
+const peerParallel = 8
 
 // raiseParallel lifts the default -parallel (GOMAXPROCS) to peerParallel
 // unless -parallel was given. The exchanges' work is done by other
