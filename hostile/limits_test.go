@@ -61,11 +61,9 @@ func TestIdleTimeout(t *testing.T) {
 	for _, slowloris := range []bool{false, true} {
 		t.Run(fmt.Sprintf("slowloris=%v", slowloris), func(t *testing.T) {
 			// Each waits out the idle timeout: on servers of their own,
-			// they wait at once. A short one, so that the wait is short:
-			// the witnesses' rounds run back to back, each far shorter
-			// than it even under -race on a loaded machine.
+			// they wait at once.
 			t.Parallel()
-			e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: 300 * time.Millisecond}})
+			e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: time.Second}})
 			stopWitnesses := e.keepWitnessesTalking()
 			r := dialRaw(t, e.srv)
 			r.login("mallory")
