@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
@@ -119,6 +120,12 @@ func TestPipelinedLoginAndStanzas(t *testing.T) {
 }
 
 func TestSlowClientDisconnected(t *testing.T) {
+	// The client never reads: the session is closed after one step, not
+	// at the close timeout; a short step so as not to wait a second.
+	// (Restored after the session's own cleanup has waited for it.)
+	step := overflowStep
+	t.Cleanup(func() { overflowStep = step })
+	overflowStep = 20 * time.Millisecond
 	s, client, h, busy := newTestSession(t, 3)
 	go io.WriteString(client, login)
 	// Read up to the bind result, then stop reading: the writer blocks on

@@ -131,8 +131,9 @@ func (s *Session) overflowLocked() {
 }
 
 // overflowStep is how long an overflowing session's client may read
-// nothing before it is closed.
-const overflowStep = time.Second
+// nothing before it is closed. A variable only so that tests of the
+// overflow need not wait it out.
+var overflowStep = time.Second
 
 // armOverflowWriteLocked gives the next write of an overflowing session
 // overflowStep, within overflowEnd. s.mu is held.

@@ -224,7 +224,7 @@ func TestQueueBytes(t *testing.T) {
 // (they were held for ever: 250 of them held 3.3 GB and stalled a witness
 // 9.8 s).
 func TestStanzaTimeout(t *testing.T) {
-	e := newEnv(t, server.Config{Limits: c2s.Limits{StanzaTimeout: 500 * time.Millisecond}})
+	e := newEnv(t, server.Config{Limits: c2s.Limits{StanzaTimeout: 200 * time.Millisecond}})
 	w := e.watch("owner")
 	base := heapBaseline()
 	var rs []*raw

@@ -25,8 +25,8 @@ import (
 )
 
 // browserTimeout bounds one converse.js run: Chromium's start, the login,
-// the room and the exchange.
-const browserTimeout = 40 * time.Second
+// the room and the exchange (generous, as scriptTimeout is).
+const browserTimeout = 90 * time.Second
 
 const chromiumPath = "/usr/bin/chromium"
 

@@ -247,39 +247,72 @@ func prosodyStart(t *testing.T) string {
 	return p
 }
 
-// startProsody starts a fresh Prosody on a free loopback port and stops it
-// when the test ends.
-func startProsody(t *testing.T, start string) string {
+// startProsodies starts n fresh Prosodies on free loopback ports, all at
+// once (each start is mostly Prosody loading its modules, and start.sh
+// polling for its port), and stops them when the test ends. It returns
+// their addresses.
+func startProsodies(t *testing.T, start string, n int) []string {
 	t.Helper()
+	type started struct {
+		addr, dir string
+		pid       int
+		err       error
+	}
+	res := make([]started, n)
+	var wg sync.WaitGroup
+	for i := range res {
+		wg.Go(func() { res[i].addr, res[i].dir, res[i].pid, res[i].err = runProsody(start) })
+	}
+	wg.Wait()
+	for _, r := range res {
+		if r.dir == "" {
+			continue
+		}
+		t.Cleanup(func() {
+			if r.pid > 0 {
+				syscall.Kill(r.pid, syscall.SIGTERM)
+			}
+			if t.Failed() {
+				if log, err := os.ReadFile(filepath.Join(r.dir, "prosody.log")); err == nil && len(log) < 1<<16 {
+					t.Logf("prosody log:\n%s", log)
+				}
+			}
+			os.RemoveAll(r.dir)
+		})
+	}
+	addrs := make([]string, n)
+	for i, r := range res {
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		addrs[i] = r.addr
+	}
+	return addrs
+}
+
+// runProsody starts one Prosody with start.sh on a free loopback port, in
+// a directory of its own, which it returns (also on a failure after it was
+// made) with the PID.
+func runProsody(start string) (addr, dir string, pid int, err error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return "", "", 0, err
 	}
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	ln.Close()
-	dir, err := os.MkdirTemp("", "record-prosody-")
+	dir, err = os.MkdirTemp("", "record-prosody-")
 	if err != nil {
-		t.Fatal(err)
+		return "", "", 0, err
 	}
 	out, err := exec.Command("bash", start, port, dir).Output()
 	if err != nil {
-		os.RemoveAll(dir)
-		t.Fatalf("%s %s: %v", start, port, err)
+		return "", dir, 0, fmt.Errorf("%s %s: %w", start, port, err)
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	pid, err = strconv.Atoi(strings.TrimSpace(string(out)))
 	if err != nil {
-		t.Fatalf("%s printed %q, not a PID", start, out)
+		return "", dir, 0, fmt.Errorf("%s printed %q, not a PID", start, out)
 	}
-	t.Cleanup(func() {
-		syscall.Kill(pid, syscall.SIGTERM)
-		if t.Failed() {
-			if log, err := os.ReadFile(filepath.Join(dir, "prosody.log")); err == nil && len(log) < 1<<16 {
-				t.Logf("prosody log:\n%s", log)
-			}
-		}
-		os.RemoveAll(dir)
-	})
-	return "127.0.0.1:" + port
+	return "127.0.0.1:" + port, dir, pid, nil
 }
 
 // TestSessionProsody records the session in front of a Prosody 0.12 and
@@ -292,8 +325,8 @@ func TestSessionProsody(t *testing.T) {
 			need(t, slixmpp.missing())
 			need(t, owner.missing())
 			start := prosodyStart(t)
-			recorded := startProsody(t, start)
-			fresh := startProsody(t, start)
+			ps := startProsodies(t, start, 2)
+			recorded, fresh := ps[0], ps[1]
 			out := recordSession(t, recorded, owner)
 			s := parseRecorded(t, out, owner)
 			res := script.Run(context.Background(), s, script.Options{Addr: fresh, Domain: "localhost"})

@@ -112,8 +112,15 @@ func TestServerMountsComponents(t *testing.T) {
 			break
 		}
 	}
-	// Shutdown: the component is told.
-	srv.Close()
+	// Shutdown: the component is told, and then hangs up, as a component
+	// does after a stream error. Close waits for that (or, for a
+	// component that does not, a second), so that the error is read
+	// before the connection closes: it runs meanwhile.
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		srv.Close()
+	}()
 	for {
 		el, err := xmlnode.ReadNext(d, xmlnode.Limits{})
 		if err != nil {
@@ -126,6 +133,8 @@ func TestServerMountsComponents(t *testing.T) {
 			break
 		}
 	}
+	nc.Close()
+	<-closed
 }
 
 func TestServerComponentConfigErrors(t *testing.T) {
