@@ -214,3 +214,19 @@ func TestFrozenEntry(t *testing.T) {
 		}
 	}
 }
+
+func TestParseIn(t *testing.T) {
+	for _, s := range []string{broadcastMsg, `<message xmlns="jabber:client"/>`, `<x xmlns="urn:x" xmlns:p="urn:p" p:a="1"><y/><z xmlns="jabber:client"/></x>`} {
+		e := MustParse(s)
+		for _, ns := range []string{"", "jabber:client", "urn:x"} {
+			wire := string(e.AppendTo(nil, ns))
+			back, err := ParseIn(wire, ns)
+			if err != nil {
+				t.Fatalf("ParseIn(%q, %q): %v", wire, ns, err)
+			}
+			if d := sameTree(e, back); d != "" {
+				t.Errorf("ParseIn(%q, %q): %s", wire, ns, d)
+			}
+		}
+	}
+}

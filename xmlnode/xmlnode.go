@@ -600,8 +600,17 @@ func isDecl(a xml.Attr) bool {
 // Parse parses a single element from s. It is meant for trusted input such
 // as test scripts and fixtures; whitespace-only text between elements is
 // kept, use TrimSpace to drop it.
-func Parse(s string) (*Element, error) {
+func Parse(s string) (*Element, error) { return ParseIn(s, "") }
+
+// ParseIn parses s as an element written where parentNS is the default
+// namespace, as AppendTo(buf, parentNS) writes one: the reverse of
+// AppendTo, for a store that keeps stanzas in the form they go on the
+// wire (a stanza costs its wire bytes there, not the several times more
+// its tree costs) and rebuilds the tree when it sends one. Like Parse it
+// is for trusted input: what this server serialised itself.
+func ParseIn(s, parentNS string) (*Element, error) {
 	d := xml.NewDecoder(strings.NewReader(s))
+	d.DefaultSpace = parentNS
 	for {
 		tok, err := d.Token()
 		if err != nil {
