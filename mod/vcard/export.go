@@ -14,13 +14,11 @@ import (
 // servers with different vCard limits gets the last one's here.
 var configured atomic.Pointer[quota.Limits]
 
-// Stored returns a's vCard (shared: do not modify), nil when none was set:
-// for a module that converts it (the XEP-0084 avatar of a PHOTO).
+// Stored returns a's vCard, parsed from its stored wire form (a tree of
+// the caller's own), nil when none was set: for a module that converts it
+// (the XEP-0084 avatar of a PHOTO).
 func Stored(a module.Account) *xmlnode.Element {
-	if s := cards.Get(a); s != nil {
-		return s.card
-	}
-	return nil
+	return cards.Get(a).parsed()
 }
 
 // Admit checks the vCard of q, a set from the account's owner, against the
@@ -38,5 +36,6 @@ func Admit(q *module.Request) bool {
 // Store sets a's vCard, as a set from its owner does (after Admit).
 func Store(a module.Account, card *xmlnode.Element) {
 	s := cards.Use(a)
-	s.card, s.bytes = card, len(card.AppendTo(nil, NS))
+	s.card = string(card.AppendTo(nil, NS))
+	s.bytes = len(s.card)
 }
