@@ -11,6 +11,13 @@
 // then, and each recipient's ShallowCopy encodes only its own start and end
 // tags around those bytes.
 //
+// A tree costs 80 bytes per element, 16 per child and 48 per attribute,
+// besides its strings (Read builds it compact): about its wire size for
+// text, three times for an everyday stanza, and up to 24 times for one of
+// many tiny elements (<a/>). So Limits bounds what one stanza's tree may
+// take, and stores that keep stanzas for long keep their wire form
+// (AppendTo) and parse it back when they send it (ParseIn).
+//
 // Namespaces are always resolved: Name.Space holds the namespace URI, never a
 // prefix, and xmlns declarations are not kept in Attr (Encode writes them
 // where the namespace changes).
