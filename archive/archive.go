@@ -15,6 +15,7 @@
 package archive
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -65,11 +66,35 @@ type Entry struct {
 	// With is the bare JID of the other party (for an account: the contact;
 	// for a room: the sender's real bare JID if known), for the "with" filter.
 	With string
-	// Msg is the message as archived, owned by the archive from Append on.
+	// Msg is the message to archive, owned by the archive from Append
+	// on. The archive keeps it in its wire form (what a c2s stream
+	// carries), which is what the byte bounds count and what it costs:
+	// a tree would cost up to 24 times its wire size (many tiny
+	// elements), kept for the archive's whole retention. So Msg is nil
+	// in the entries of a Page; Message rebuilds the tree.
 	Msg *xmlnode.Element
 	// At is when it was archived.
 	At   time.Time
 	size int64
+	// wire is Msg as AppendTo wrote it in jabber:client; from and to
+	// are its addresses, for the full-JID "with" filter.
+	wire, from, to string
+}
+
+// nsClient is the namespace archived messages are written in.
+const nsClient = "jabber:client"
+
+// Message returns the archived message, parsed from its wire form: a
+// tree of the caller's own.
+func (e *Entry) Message() (*xmlnode.Element, error) {
+	if e.Msg != nil {
+		return e.Msg.Copy(), nil
+	}
+	m, err := xmlnode.ParseIn(e.wire, nsClient)
+	if err != nil {
+		return nil, fmt.Errorf("archive: entry %s: %w", e.ID, err)
+	}
+	return m, nil
 }
 
 // Archive is one owner's messages, oldest first. It is not safe for
@@ -83,14 +108,17 @@ type Archive struct {
 // New returns an empty archive with lim's bounds.
 func New(lim Limits) *Archive { return &Archive{lim: lim.withDefaults()} }
 
-// Append archives e (e.Msg is kept as given), then drops the oldest entries
-// while a bound is exceeded. A message larger than the whole byte bound is
-// not archived; Append reports whether e was kept.
+// Append archives e (e.Msg in its wire form, see Entry), then drops the
+// oldest entries while a bound is exceeded. A message larger than the
+// whole byte bound is not archived; Append reports whether e was kept.
 func (a *Archive) Append(e Entry) bool {
-	e.size = int64(len(e.Msg.AppendTo(nil, "jabber:client")))
+	wire := e.Msg.AppendTo(nil, nsClient)
+	e.size = int64(len(wire))
 	if e.size > a.lim.MaxBytes {
 		return false
 	}
+	e.wire, e.from, e.to = string(wire), e.Msg.Attrib("from"), e.Msg.Attrib("to")
+	e.Msg = nil
 	a.entries = append(a.entries, e)
 	a.bytes += e.size
 	drop := 0
@@ -271,7 +299,7 @@ func withMatches(with string, e *Entry) bool {
 	if with == e.With {
 		return true
 	}
-	return e.Msg.Attrib("from") == with || e.Msg.Attrib("to") == with
+	return e.from == with || e.to == with
 }
 
 func indexOf(es []Entry, id string) int {
@@ -305,7 +333,13 @@ func (p *Page) Results(from, to string, strip func(*xmlnode.Element)) []*xmlnode
 		}
 		fwd := res.AddChild(NSForward, "forwarded")
 		fwd.AddChild(NSDelay, "delay", "stamp", Stamp(e.At))
-		item := e.Msg.Copy()
+		item, err := e.Message()
+		if err != nil {
+			// What AppendTo wrote parses back (xmlnode's round
+			// trip property): not reached, and an entry that
+			// cannot be shown is left out rather than a panic.
+			continue
+		}
 		if strip != nil {
 			strip(item)
 		}

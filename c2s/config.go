@@ -89,6 +89,13 @@ type Limits struct {
 	MaxDepth    int
 	MaxAttrs    int
 	MaxElements int
+	// MaxTreeBytes bounds the memory one stanza's element tree may
+	// take (xmlnode.Limits.MaxTreeBytes), whatever its shape: within
+	// MaxStanzaBytes, many short attributes cost about ten bytes per
+	// wire byte and are bounded by no count. Over it is a
+	// policy-violation stream error. Zero means three times
+	// MaxStanzaBytes.
+	MaxTreeBytes int
 	// MaxHeaderNamespaces bounds the namespace declarations of a stream
 	// header, which every stanza of the stream is checked against and an
 	// idle session keeps (to rebuild its decoder when it wakes); over it
@@ -124,9 +131,10 @@ const (
 	DefaultMaxAttrs       = 64
 	// DefaultMaxUnauthedStanzaBytes is Prosody's default.
 	DefaultMaxUnauthedStanzaBytes = 10000
-	// DefaultMaxElements holds a bookmark list of 1,000 rooms; an element
-	// tree costs about 30 bytes per wire byte at worst (many tiny
-	// elements), so this also bounds one stanza's tree to about 700 KB.
+	// DefaultMaxElements holds a bookmark list of 1,000 rooms (about
+	// 430 KB of tree); an element tree costs about 24 bytes per wire
+	// byte at worst (many tiny elements), so this also bounds such a
+	// stanza's tree to about 480 KB. MaxTreeBytes bounds the others.
 	DefaultMaxElements = 5000
 	// DefaultMaxHeaderNamespaces is far more than any client declares
 	// (two, sometimes three).
@@ -155,6 +163,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxElements <= 0 {
 		l.MaxElements = DefaultMaxElements
+	}
+	if l.MaxTreeBytes <= 0 {
+		l.MaxTreeBytes = int(min(3*l.MaxStanzaBytes, 1<<40))
 	}
 	if l.MaxHeaderNamespaces <= 0 {
 		l.MaxHeaderNamespaces = DefaultMaxHeaderNamespaces

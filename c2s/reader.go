@@ -258,7 +258,8 @@ func classify(err error) error {
 		return nil
 	case errors.Is(err, errTooBig):
 		return &streamErr{cond: stream.PolicyViolation, text: "stanza too large", err: err}
-	case errors.Is(err, xmlnode.ErrDepth), errors.Is(err, xmlnode.ErrAttrs), errors.Is(err, xmlnode.ErrElements):
+	case errors.Is(err, xmlnode.ErrDepth), errors.Is(err, xmlnode.ErrAttrs), errors.Is(err, xmlnode.ErrElements),
+		errors.Is(err, xmlnode.ErrTreeBytes):
 		return &streamErr{cond: stream.PolicyViolation, err: err}
 	case errors.Is(err, xmlnode.ErrRestricted):
 		return &streamErr{cond: stream.RestrictedXML, err: err}
@@ -330,7 +331,8 @@ func (s *Session) readElement() (*xmlnode.Element, error) {
 				return nil, serr(stream.UnsupportedStanzaType, "unexpected stream restart")
 			}
 			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{
-				MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, MaxElements: s.limits.MaxElements, Declared: s.declared,
+				MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, MaxElements: s.limits.MaxElements,
+				MaxTreeBytes: s.limits.MaxTreeBytes, Declared: s.declared,
 			})
 			if err != nil {
 				return nil, s.classifyTimeout(err)

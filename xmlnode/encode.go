@@ -141,8 +141,8 @@ func (e *Element) writeRest(w *sliceWriter) {
 		return
 	}
 	w.WriteByte('>')
-	if e.frozen != nil && e.frozen.matches(e) {
-		w.WriteString(e.frozen.xml)
+	if f := e.frozenOf(); f != nil {
+		w.WriteString(f.xml)
 	} else {
 		for _, c := range e.Children {
 			writeNode(w, c, e.Name.Space)

@@ -85,7 +85,7 @@ func TestAppendToAttr(t *testing.T) {
 // Freeze serialisation: the sentinel put in its place is what is written.
 func TestAppendToAttrFrozenBytes(t *testing.T) {
 	f := MustParse(broadcastMsg).Freeze()
-	f.frozen = &frozenChildren{space: f.frozen.space, nodes: f.frozen.nodes, xml: frozenSentinel}
+	f.frozenOf().xml = frozenSentinel
 	got := string(f.AppendToAttr(nil, "jabber:client", "to", "u@h/r"))
 	want := string(f.ShallowCopy().SetAttr("to", "u@h/r").AppendTo(nil, "jabber:client"))
 	if got != want || len(got) == 0 || !strings.Contains(got, frozenSentinel) {

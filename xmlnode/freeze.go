@@ -15,13 +15,19 @@ func (e *Element) ShallowCopy() *Element {
 	if e == nil {
 		return nil
 	}
-	c := &Element{Name: e.Name, frozen: e.frozen}
+	c := &Element{Name: e.Name}
 	// One spare slot: the common use adds an attribute, usually "to".
 	c.Attr = make([]xml.Attr, len(e.Attr), len(e.Attr)+1)
 	copy(c.Attr, e.Attr)
-	if len(e.Children) > 0 {
-		c.Children = slices.Clone(e.Children)
+	// The entry past the list's length is copied too: it holds the
+	// Freeze serialisation if e has one (see frozenChildren). Kept this
+	// short, ShallowCopy is inlined, and a copy that does not escape its
+	// caller is not allocated at all.
+	k := e.Children
+	if cap(k) > len(k) {
+		k = k[:len(k)+1]
 	}
+	c.Children = slices.Clone(k)[:len(e.Children)]
 	return c
 }
 
@@ -50,36 +56,75 @@ func (e *Element) ShallowCopy() *Element {
 // what the tree does. That is already the rule for children a ShallowCopy
 // shares with other copies.
 func (e *Element) Freeze() *Element {
+	if len(e.Children) == 0 {
+		// Nothing to serialise ahead: the copy is written "<x/>".
+		return e.ShallowCopy()
+	}
 	// A stanza's payload is usually a few hundred bytes: one buffer, then
 	// one exact-size string, rather than a Builder growing from 8 bytes.
 	b := sliceWriter{make([]byte, 0, 512)}
 	for _, n := range e.Children {
 		writeNode(&b, n, e.Name.Space)
 	}
-	c := e.ShallowCopy()
-	c.frozen = &frozenChildren{
+	c := &Element{Name: e.Name, Attr: make([]xml.Attr, len(e.Attr), len(e.Attr)+1)}
+	copy(c.Attr, e.Attr)
+	f := &frozenChildren{
 		space: e.Name.Space,
 		// A list of its own, so that in-place edits of a copy's
 		// Children (RemoveChildren, SetText) cannot change it too.
 		nodes: slices.Clone(e.Children),
 		xml:   string(b.b),
 	}
+	c.Children = withFrozen(e.Children, f)
 	return c
 }
 
 // frozenChildren is the serialisation Freeze made: xml is nodes written
 // inside an element whose namespace is space. It is never changed after
 // Freeze, so copies on different goroutines may share it.
+//
+// It is kept in the frozen element's child list, one entry past its
+// length (Children[:len+1][len]), rather than in a field of Element: only
+// broadcast copies have one, and a field would cost every element of every
+// tree a pointer. Appending a child overwrites it, and a list edited in
+// place keeps it only while it still matches; either way an edited list is
+// written the ordinary way. It implements Node only to fit in the list;
+// no child list ever holds it within its length.
 type frozenChildren struct {
 	space string
 	nodes []Node
 	xml   string
 }
 
+func (*frozenChildren) node() {}
+
+// withFrozen returns a copy of children with f in the hidden entry past
+// its length.
+func withFrozen(children []Node, f *frozenChildren) []Node {
+	c := make([]Node, len(children)+1)
+	copy(c, children)
+	c[len(children)] = f
+	return c[:len(children)]
+}
+
+// frozenOf returns the Freeze serialisation e carries when it still
+// describes e's children, or nil.
+func (e *Element) frozenOf() *frozenChildren {
+	n := len(e.Children)
+	if n == 0 || cap(e.Children) == n {
+		return nil
+	}
+	f, ok := e.Children[:n+1][n].(*frozenChildren)
+	if !ok || !f.matches(e) {
+		return nil
+	}
+	return f
+}
+
 // matches reports whether f still serialises e's children: same namespace
 // around them, same child list. Nodes compare by identity for elements and
 // by value for text (Node is implemented only by *Element and Text, both
-// comparable).
+// comparable, and frozenChildren, never in a list).
 func (f *frozenChildren) matches(e *Element) bool {
 	if f.space != e.Name.Space || len(f.nodes) != len(e.Children) {
 		return false

@@ -89,7 +89,7 @@ func TestFreeze(t *testing.T) {
 			// The same with the frozen bytes swapped for a sentinel
 			// tells which path the encoder took.
 			f := orig.Freeze()
-			f.frozen.xml = frozenSentinel
+			f.frozenOf().xml = frozenSentinel
 			used := strings.Contains(string(edit(f).AppendTo(nil, tt.parentNS)), frozenSentinel)
 			if used != tt.verbatim {
 				t.Errorf("frozen bytes used = %v, want %v", used, tt.verbatim)

@@ -11,6 +11,13 @@
 // then, and each recipient's ShallowCopy encodes only its own start and end
 // tags around those bytes.
 //
+// A tree costs 80 bytes per element, 16 per child and 48 per attribute,
+// besides its strings (Read builds it compact): about its wire size for
+// text, three times for an everyday stanza, and up to 24 times for one of
+// many tiny elements (<a/>). So Limits bounds what one stanza's tree may
+// take, and stores that keep stanzas for long keep their wire form
+// (AppendTo) and parse it back when they send it (ParseIn).
+//
 // Namespaces are always resolved: Name.Space holds the namespace URI, never a
 // prefix, and xmlns declarations are not kept in Attr (Encode writes them
 // where the namespace changes).
@@ -28,7 +35,9 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // XMLNamespace is the namespace URI bound to the reserved "xml" prefix, as in
@@ -47,14 +56,12 @@ func (*Element) node() {}
 // Element is one XML element with its attributes and children, in document
 // order. The zero value is not useful; use New or Parse.
 type Element struct {
-	Name     xml.Name
-	Attr     []xml.Attr
+	Name xml.Name
+	Attr []xml.Attr
+	// Children of a tree from Read or Freeze may have a capacity of
+	// exactly their length (appending copies them) and, after Freeze, a
+	// hidden entry past their length; see frozenOf.
 	Children []Node
-
-	// frozen, set by Freeze and kept by ShallowCopy, is Children already
-	// serialised; the encoder writes it instead of walking the children
-	// while it still describes them (see frozenChildren.matches).
-	frozen *frozenChildren
 }
 
 // New returns an element in namespace space with local name local and the
@@ -247,6 +254,13 @@ type Limits struct {
 	// within the size limit, many small elements (<a/> is four bytes) cost
 	// the most memory per byte received.
 	MaxElements int
+	// MaxTreeBytes bounds the heap the tree keeps, as Read counts it
+	// while it builds the tree (elements, attributes, child-list slots
+	// and their strings): how a reader bounds a stanza's tree to a
+	// multiple of its size limit whatever its shape. Many short
+	// attributes cost about ten bytes per wire byte, and unlike elements
+	// no per-stanza count bounds them.
+	MaxTreeBytes int
 	// Declared, when non-nil, turns on the check that every element and
 	// attribute namespace comes from a declaration in scope, and lists the
 	// namespaces declared outside the element being read (on a stream, by
@@ -258,13 +272,15 @@ type Limits struct {
 	Declared []string
 }
 
-// ErrDepth, ErrAttrs and ErrElements report a violated Limits field; callers map them to a
-// policy-violation stream error.
+// ErrDepth, ErrAttrs, ErrElements and ErrTreeBytes report a violated
+// Limits field; callers map them to a policy-violation stream error.
 var (
 	ErrDepth = errors.New("xmlnode: element nesting too deep")
 	ErrAttrs = errors.New("xmlnode: too many attributes")
 	// ErrElements reports a tree over Limits.MaxElements.
 	ErrElements = errors.New("xmlnode: too many elements")
+	// ErrTreeBytes reports a tree over Limits.MaxTreeBytes.
+	ErrTreeBytes = errors.New("xmlnode: element tree too large")
 	// ErrRestricted reports XML that XMPP forbids: comments, processing
 	// instructions and DTDs (RFC 6120 section 11.1).
 	ErrRestricted = errors.New("xmlnode: restricted XML (comment, PI or DTD)")
@@ -307,7 +323,7 @@ type scope struct {
 // enter records start's declarations and checks its names against them.
 func (sc *scope) enter(start xml.StartElement) error {
 	for _, a := range start.Attr {
-		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+		if isDecl(a) {
 			sc.uris = append(sc.uris, a.Value)
 		}
 	}
@@ -341,15 +357,79 @@ func (sc *scope) declared(space string) bool {
 
 // Read builds the element that start opens by reading d until its end
 // element. Comments, processing instructions and directives are refused
-// (RFC 6120 forbids them in streams); lim bounds depth, attribute count and
-// element count.
+// (RFC 6120 forbids them in streams); lim bounds depth, attribute count,
+// element count and the tree's size.
+//
+// The tree is built compact, because stanzas wait in queues and stores as
+// trees: every attribute and child list has exactly its length (collected
+// on a scratch stack, then copied once when the element ends, instead of
+// grown by append), and element names and namespace URIs are shared with
+// the parent, an earlier element or a table of the usual XMPP ones
+// instead of each element keeping the decoder's copy. Each element is its
+// own allocation, so that a subtree a store keeps does not keep the rest
+// of the stanza alive.
 //
 // Adjacent character data (text, CDATA sections, entity references, which
 // encoding/xml may return as several tokens) becomes one Text node, built
 // in one buffer: joining node by node would copy the run so far at every
 // token, quadratic in a stanza that alternates text and CDATA.
 func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) {
-	root, err := fromStart(start, lim)
+	r := readers.Get().(*reader)
+	root, err := r.read(d, start, lim)
+	r.release()
+	return root, err
+}
+
+// reader is the scratch state of one Read, pooled so that a stanza costs
+// only its tree: the open elements and the children read so far of each.
+type reader struct {
+	open  []openElement // the root first
+	kids  []Node        // children of the open elements, innermost's last
+	run   []byte        // character data of the open run in the innermost element
+	names names
+	size  int // tree bytes so far (Limits.MaxTreeBytes)
+}
+
+// openElement is an element being read and where its children begin in
+// reader.kids.
+type openElement struct {
+	el   *Element
+	from int
+}
+
+var readers = sync.Pool{New: func() any { return new(reader) }}
+
+// maxPooledScratch bounds the scratch slices a pooled reader keeps: a huge
+// stanza's scratch is left to the collector.
+const maxPooledScratch = 1024
+
+// release clears the references the scratch holds (so that the pool keeps
+// no tree alive) and puts r back.
+func (r *reader) release() {
+	if cap(r.kids) > maxPooledScratch || cap(r.run) > maxPooledScratch<<4 || cap(r.open) > maxPooledScratch {
+		r.open, r.kids, r.run = nil, nil, nil
+	} else {
+		clear(r.open[:cap(r.open)])
+		clear(r.kids[:cap(r.kids)])
+		r.open, r.kids, r.run = r.open[:0], r.kids[:0], r.run[:0]
+	}
+	r.size = 0
+	r.names.forget()
+	readers.Put(r)
+}
+
+// Tree sizes Read counts against Limits.MaxTreeBytes: what each part of a
+// tree keeps on the heap (an element, a child-list slot, an attribute, a
+// Text's string header), besides the bytes of its strings.
+const (
+	elementBytes = int(unsafe.Sizeof(Element{}))
+	slotBytes    = int(unsafe.Sizeof(Node(nil)))
+	attrBytes    = int(unsafe.Sizeof(xml.Attr{}))
+	textBytes    = int(unsafe.Sizeof(""))
+)
+
+func (r *reader) read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) {
+	root, err := r.element(start, "", lim)
 	if err != nil {
 		return nil, err
 	}
@@ -360,16 +440,9 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 			return nil, err
 		}
 	}
-	stack := []*Element{root}
+	r.open = append(r.open, openElement{root, 0})
 	elements := 1
-	var run []byte // character data of the open run in the innermost element
-	flush := func(el *Element) {
-		if len(run) > 0 {
-			el.Children = append(el.Children, Text(run))
-			run = run[:0]
-		}
-	}
-	for len(stack) > 0 {
+	for len(r.open) > 0 {
 		tok, err := d.Token()
 		if err != nil {
 			if err == io.EOF {
@@ -377,16 +450,19 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 			}
 			return nil, err
 		}
-		top := stack[len(stack)-1]
+		top := r.open[len(r.open)-1].el
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if lim.MaxDepth > 0 && len(stack) >= lim.MaxDepth {
+			if lim.MaxDepth > 0 && len(r.open) >= lim.MaxDepth {
 				return nil, ErrDepth
 			}
 			if elements++; lim.MaxElements > 0 && elements > lim.MaxElements {
 				return nil, ErrElements
 			}
-			el, err := fromStart(t, lim)
+			if err := r.flush(lim); err != nil {
+				return nil, err
+			}
+			el, err := r.element(t, top.Name.Space, lim)
 			if err != nil {
 				return nil, err
 			}
@@ -395,24 +471,64 @@ func Read(d *xml.Decoder, start xml.StartElement, lim Limits) (*Element, error) 
 					return nil, err
 				}
 			}
-			flush(top)
-			top.Children = append(top.Children, el)
-			stack = append(stack, el)
+			r.kids = append(r.kids, el)
+			r.open = append(r.open, openElement{el, len(r.kids)})
 		case xml.EndElement:
-			flush(top)
-			stack = stack[:len(stack)-1]
+			if err := r.flush(lim); err != nil {
+				return nil, err
+			}
+			n := len(r.open) - 1
+			if from := r.open[n].from; from < len(r.kids) {
+				if from == 0 && cap(r.kids) > maxPooledScratch && cap(r.kids)-len(r.kids) <= len(r.kids)/8 {
+					// The root's list, long, in a scratch the
+					// pool would not keep and with little room
+					// to spare: a copy would cost more time
+					// than the room costs memory.
+					top.Children, r.kids = r.kids, nil
+				} else {
+					// What stays past the scratch's length is
+					// cleared by release.
+					top.Children = slices.Clone(r.kids[from:])
+					r.kids = r.kids[:from]
+				}
+			}
+			r.open[n].el = nil
+			r.open = r.open[:n]
 			if sc != nil {
 				sc.leave()
 			}
 		case xml.CharData:
 			// An empty CDATA section adds nothing, so that the tree
 			// serialises and re-parses to the same tree.
-			run = append(run, t...)
+			r.run = append(r.run, t...)
 		case xml.Comment, xml.ProcInst, xml.Directive:
 			return nil, ErrRestricted
 		}
 	}
 	return root, nil
+}
+
+// flush ends the open run of character data as a Text child of the
+// innermost element.
+func (r *reader) flush(lim Limits) error {
+	if len(r.run) == 0 {
+		return nil
+	}
+	if err := r.grow(slotBytes+textBytes+len(r.run), lim); err != nil {
+		return err
+	}
+	r.kids = append(r.kids, Text(r.run))
+	r.run = r.run[:0]
+	return nil
+}
+
+// grow counts n more tree bytes against lim.MaxTreeBytes.
+func (r *reader) grow(n int, lim Limits) error {
+	r.size += n
+	if lim.MaxTreeBytes > 0 && r.size > lim.MaxTreeBytes {
+		return ErrTreeBytes
+	}
+	return nil
 }
 
 // ErrEnd is returned by ReadNext when it meets an end element instead of
@@ -440,14 +556,17 @@ func ReadNext(d *xml.Decoder, lim Limits) (*Element, error) {
 	}
 }
 
-func fromStart(start xml.StartElement, lim Limits) (*Element, error) {
+// element makes the element start opens, inside an element in namespace
+// parent, with its attributes (less namespace declarations) in a list of
+// exactly their number.
+func (r *reader) element(start xml.StartElement, parent string, lim Limits) (*Element, error) {
 	if !ncName(start.Name.Local) {
 		return nil, fmt.Errorf("%w: element %q", ErrName, start.Name.Local)
 	}
-	e := &Element{Name: start.Name}
 	n := 0
+	size := elementBytes + slotBytes + len(start.Name.Local)
 	for _, a := range start.Attr {
-		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+		if isDecl(a) {
 			continue
 		}
 		if !ncName(a.Name.Local) {
@@ -457,16 +576,48 @@ func fromStart(start xml.StartElement, lim Limits) (*Element, error) {
 		if lim.MaxAttrs > 0 && n > lim.MaxAttrs {
 			return nil, ErrAttrs
 		}
-		e.Attr = append(e.Attr, a)
+		size += attrBytes + len(a.Name.Local) + len(a.Value)
+	}
+	if err := r.grow(size, lim); err != nil {
+		return nil, err
+	}
+	e := &Element{Name: xml.Name{Space: r.names.space(start.Name.Space, parent), Local: r.names.local(start.Name.Local)}}
+	if n > 0 {
+		e.Attr = make([]xml.Attr, 0, n)
+		for _, a := range start.Attr {
+			if isDecl(a) {
+				continue
+			}
+			if a.Name.Space != "" {
+				a.Name.Space = r.names.space(a.Name.Space, "")
+			}
+			a.Name.Local = r.names.attr(len(e.Attr), a.Name.Local)
+			e.Attr = append(e.Attr, a)
+		}
 	}
 	return e, nil
+}
+
+// isDecl reports whether a declares a namespace (xmlns or xmlns:prefix),
+// which the tree does not keep as an attribute.
+func isDecl(a xml.Attr) bool {
+	return a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns")
 }
 
 // Parse parses a single element from s. It is meant for trusted input such
 // as test scripts and fixtures; whitespace-only text between elements is
 // kept, use TrimSpace to drop it.
-func Parse(s string) (*Element, error) {
+func Parse(s string) (*Element, error) { return ParseIn(s, "") }
+
+// ParseIn parses s as an element written where parentNS is the default
+// namespace, as AppendTo(buf, parentNS) writes one: the reverse of
+// AppendTo, for a store that keeps stanzas in the form they go on the
+// wire (a stanza costs its wire bytes there, not the several times more
+// its tree costs) and rebuilds the tree when it sends one. Like Parse it
+// is for trusted input: what this server serialised itself.
+func ParseIn(s, parentNS string) (*Element, error) {
 	d := xml.NewDecoder(strings.NewReader(s))
+	d.DefaultSpace = parentNS
 	for {
 		tok, err := d.Token()
 		if err != nil {

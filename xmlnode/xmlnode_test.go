@@ -134,6 +134,10 @@ func FuzzParse(f *testing.F) {
 		if back.String() != e.String() {
 			t.Fatalf("not stable: %q vs %q", back.String(), e.String())
 		}
+		// Parse, serialise, parse: the same tree, in every namespace
+		// context, frozen or not.
+		checkRoundTrip(t, e)
+		checkRoundTrip(t, e.Freeze())
 		// A frozen copy encodes exactly as the tree does, in every
 		// namespace context, and so does a copy edited after Freeze.
 		f := e.Freeze()

@@ -17,13 +17,21 @@ import (
 // NSDelay is XEP-0203's namespace.
 const NSDelay = "urn:xmpp:delay"
 
+// nsClient is the namespace stored messages are written in.
+const nsClient = "jabber:client"
+
 // DefaultMax bounds the messages kept per account (quota.Limits'
 // OfflineMessages): later ones are bounced.
 const DefaultMax = quota.DefaultOfflineMessages
 
-// box is an account's stored messages, oldest first.
+// box is an account's stored messages, oldest first, each as it is
+// written on a c2s stream (xmlnode.Element.AppendTo in jabber:client).
+// The wire form is what the quotas count, and it is what the box costs:
+// a tree would cost up to 24 times as much (many tiny elements), all of
+// it kept for as long as the account stays offline. A message is parsed
+// back once, when it is delivered.
 type box struct {
-	msgs  []*xmlnode.Element
+	msgs  []string
 	bytes int
 }
 
@@ -71,7 +79,8 @@ func (m Module) Register(r *module.Registrar) error {
 		if st.Child(NSDelay, "delay") == nil {
 			st.AddChild(NSDelay, "delay", "from", c.Domain(), "stamp", now().UTC().Format("2006-01-02T15:04:05Z"))
 		}
-		n := len(st.AppendTo(nil, "jabber:client"))
+		wire := string(st.AppendTo(nil, nsClient))
+		n := len(wire)
 		b := boxes.Get(ev.Account)
 		var have, bytes int
 		if b != nil {
@@ -84,17 +93,25 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		b = boxes.Use(ev.Account)
-		b.msgs = append(b.msgs, st)
+		b.msgs = append(b.msgs, wire)
 		b.bytes += n
 		total += n
 		return false
 	})
-	r.OnInitialPresence(module.After-10, func(_ module.Context, s module.Session) {
+	r.OnInitialPresence(module.After-10, func(c module.Context, s module.Session) {
 		b := boxes.Get(s.Account())
 		if b == nil || s.Priority() < 0 {
 			return
 		}
-		for _, st := range b.msgs {
+		for _, wire := range b.msgs {
+			st, err := xmlnode.ParseIn(wire, nsClient)
+			if err != nil {
+				// What AppendTo wrote parses back (xmlnode's round
+				// trip property): not reached, but a lost message
+				// is logged, not a panic.
+				c.Logger().Error("offline: stored message does not parse", "account", s.Account(), "err", err)
+				continue
+			}
 			s.Send(st)
 		}
 		total -= b.bytes

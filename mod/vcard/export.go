@@ -10,13 +10,11 @@ import (
 // for Admitter on the same server.
 type limitsKey struct{}
 
-// Stored returns a's vCard (shared: do not modify), nil when none was set:
-// for a module that converts it (the XEP-0084 avatar of a PHOTO).
+// Stored returns a's vCard, parsed from its stored wire form (a tree of
+// the caller's own), nil when none was set: for a module that converts it
+// (the XEP-0084 avatar of a PHOTO).
 func Stored(a module.Account) *xmlnode.Element {
-	if s := cards.Get(a); s != nil {
-		return s.card
-	}
-	return nil
+	return cards.Get(a).parsed()
 }
 
 // Admitter returns the check a module that sets vCards itself (the
@@ -43,5 +41,6 @@ func Admitter(r *module.Registrar) func(q *module.Request) bool {
 // check).
 func Store(a module.Account, card *xmlnode.Element) {
 	s := cards.Use(a)
-	s.card, s.bytes = card, len(card.AppendTo(nil, NS))
+	s.card = string(card.AppendTo(nil, NS))
+	s.bytes = len(s.card)
 }

@@ -22,10 +22,29 @@ const (
 	NSUpdate = "vcard-temp:x:update"
 )
 
-// stored is an account's vCard and its encoded length.
+// stored is an account's vCard in its wire form (written in namespace
+// NS, as the quotas count it) and that form's length. The wire form is
+// what the vCard costs; as a tree it would cost up to 24 times as much
+// (many tiny elements), for as long as the account exists. It is parsed
+// on each get, which is rare.
 type stored struct {
-	card  *xmlnode.Element
+	card  string
 	bytes int
+}
+
+// parsed returns s's vCard as a tree of the caller's own, or nil when
+// none is set.
+func (s *stored) parsed() *xmlnode.Element {
+	if s == nil || s.card == "" {
+		return nil
+	}
+	card, err := xmlnode.ParseIn(s.card, NS)
+	if err != nil {
+		// What AppendTo wrote parses back (xmlnode's round trip
+		// property): not reached, and read as no vCard.
+		return nil
+	}
+	return card
 }
 
 // Size implements module.Sizer: the vCard's encoded length.
@@ -50,8 +69,8 @@ func (m Module) Register(r *module.Registrar) error {
 	r.IQ(module.IQ{To: module.ToAccount, Type: module.Get, Payload: name, Disco: module.OnServer | module.OnAccount,
 		Handle: func(q *module.Request) {
 			res := q.Result()
-			if s := cards.Get(q.Account); s != nil && s.card != nil {
-				res.Append(s.card.Copy())
+			if card := cards.Get(q.Account).parsed(); card != nil {
+				res.Append(card)
 			} else {
 				res.AddChild(NS, "vCard")
 			}
@@ -68,7 +87,7 @@ func (m Module) Register(r *module.Registrar) error {
 				return
 			}
 			s := cards.Use(q.Account)
-			s.card, s.bytes = q.Payload.Copy(), n
+			s.card, s.bytes = string(q.Payload.AppendTo(nil, NS)), n
 			q.Reply(q.Result())
 		}})
 	r.OnPresenceSent(module.Rewrite, func(_ module.Context, ev *module.Sent) bool {
