@@ -117,19 +117,7 @@ func (s *Router) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 	// Per recipient of every broadcast: JID parts are compared, not
 	// copied out as strings, where it can be.
 	local := to.Localpart()
-	if local == "" || to.Equal(to.Bare()) {
-		return nil
-	}
-	switch st.Name.Local {
-	case "message":
-		if st.Attrib("type") != "groupchat" {
-			return nil
-		}
-	case "presence":
-		if t := st.Attrib("type"); t != "" && t != "unavailable" {
-			return nil
-		}
-	default:
+	if local == "" || to.Equal(to.Bare()) || !plainStanza(st) {
 		return nil
 	}
 	acct := s.accounts[local]
@@ -142,6 +130,20 @@ func (s *Router) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 		}
 	}
 	return nil
+}
+
+// plainStanza reports whether st is what a room fans out and a session
+// may get without a hook: a groupchat message, an available or unavailable
+// presence.
+func plainStanza(st *xmlnode.Element) bool {
+	switch st.Name.Local {
+	case "message":
+		return st.Attrib("type") == "groupchat"
+	case "presence":
+		t := st.Attrib("type")
+		return t == "" || t == "unavailable"
+	}
+	return false
 }
 
 func (s *Router) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {

@@ -80,6 +80,11 @@ type Router struct {
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
+	// bound indexes the bound sessions by the string form of their full
+	// JID (session.key), for RouteTo: one lookup finds the recipient of a
+	// room's broadcast, without parsing its address (jids) nor looking up
+	// its account and resource.
+	bound map[string]*session
 	// provisional are accounts made for a stanza to a new name, forgotten
 	// unless used (provisional.go); quotas are Config.Quotas with defaults.
 	provisional []*account
@@ -95,7 +100,7 @@ type Router struct {
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
+		accounts: map[string]*account{}, bound: map[string]*session{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
 		quotas: cfg.Quotas.WithDefaults()}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
