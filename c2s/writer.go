@@ -167,14 +167,6 @@ func (s *Session) overflowProgress(n int, err error) bool {
 	return true
 }
 
-// overflowWrote counts n bytes handed to the kernel by a write that
-// succeeded, for overflowProgress.
-func (s *Session) overflowWrote(n int) {
-	s.mu.Lock()
-	s.overflowHanded += n
-	s.mu.Unlock()
-}
-
 // errQueueFull is the stream error of a session over its queue limits.
 var errQueueFull = &streamErr{cond: stream.ResourceConstraint, text: "too much data queued for a client that does not read"}
 
@@ -196,8 +188,14 @@ func (s *Session) startWriterLocked() {
 // the connection dead) closes the connection and wdone instead.
 func (s *Session) writer() {
 	var spare *outBuf // the buffer of the previous batch, for reuse
+	wrote := 0        // bytes the last batch handed to the kernel, for overflowHanded
 	for {
 		s.mu.Lock()
+		// Counted here rather than under a lock of its own after each
+		// write: the count matters only once overflowed, and overflowLocked
+		// may run between a write and either lock alike.
+		s.overflowHanded += wrote
+		wrote = 0
 		if s.dead || s.qbytes == 0 {
 			if !s.closing {
 				// Idle: let the buffers and this goroutine go.
@@ -226,18 +224,18 @@ func (s *Session) writer() {
 			close(s.wdone) // last: teardown waits for it
 			return
 		}
-		if spare == nil {
-			spare = getOutBuf()
-		}
-		batch := spare
-		spare = nil
-		if n := s.out.takeFront(batch, maxBatch); n == s.qbytes {
-			// Everything: the emptied out is the next batch's buffer.
-			s.out.reset()
-			s.out, spare = nil, s.out
+		var batch *outBuf
+		if s.qbytes <= maxBatch {
+			// The common case, the whole queue: out itself is the batch,
+			// and the previous batch's buffer (if any) the next out.
+			batch, s.out, spare = s.out, spare, nil
 			s.queued, s.qbytes = 0, 0
 		} else {
-			s.qbytes -= n
+			if spare == nil {
+				spare = getOutBuf()
+			}
+			batch, spare = spare, nil
+			s.qbytes -= s.out.takeFront(batch, maxBatch)
 		}
 		closing, overflowed := s.closing, s.overflowed
 		s.mu.Unlock()
@@ -254,7 +252,7 @@ func (s *Session) writer() {
 			s.wbytes.Add(int64(written))
 		}
 		if err == nil {
-			s.overflowWrote(n) // meaningful only once overflowed, which resets it
+			wrote = n // meaningful only once overflowed, which resets the count
 		}
 		if err != nil {
 			s.mu.Lock()
@@ -262,11 +260,7 @@ func (s *Session) writer() {
 			s.mu.Unlock()
 		}
 		batch.reset()
-		if spare == nil {
-			spare = batch
-		} else {
-			putOutBuf(batch)
-		}
+		spare = batch
 	}
 }
 
