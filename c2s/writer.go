@@ -121,9 +121,10 @@ func (s *Session) overflowLocked() {
 	c.b = append(c.b, streamErrorBytes(errQueueFull.cond, errQueueFull.text)...)
 	s.queued, s.qbytes = 1, len(c.b)
 	s.closing = true
-	s.overflowed = true
-	s.overflowEnd = time.Now().Add(min(closeTimeout, s.limits.WriteTimeout))
-	s.overflowHanded, s.overflowDelivered = 0, -unsentBytes(s.raw)
+	s.overflow = &overflow{
+		end:       time.Now().Add(min(closeTimeout, s.limits.WriteTimeout)),
+		delivered: -unsentBytes(s.raw),
+	}
 	s.armOverflowWriteLocked()
 	s.startWriterLocked()
 }
@@ -133,11 +134,11 @@ func (s *Session) overflowLocked() {
 const overflowStep = time.Second
 
 // armOverflowWriteLocked gives the next write of an overflowing session
-// overflowStep, within overflowEnd. s.mu is held.
+// overflowStep, within overflow.end. s.mu is held.
 func (s *Session) armOverflowWriteLocked() {
 	at := time.Now().Add(overflowStep)
-	if s.overflowEnd.Before(at) {
-		at = s.overflowEnd
+	if s.overflow.end.Before(at) {
+		at = s.overflow.end
 	}
 	_ = s.raw.SetWriteDeadline(at)
 }
@@ -152,17 +153,21 @@ func (s *Session) armOverflowWriteLocked() {
 func (s *Session) overflowProgress(n int, err error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.overflowHanded += n
+	o := s.overflow
+	if o == nil {
+		return false
+	}
+	o.handed += n
 	var ne net.Error
-	if !s.overflowed || s.secure || !errors.As(err, &ne) || !ne.Timeout() || !time.Now().Before(s.overflowEnd) {
+	if s.secure || !errors.As(err, &ne) || !ne.Timeout() || !time.Now().Before(o.end) {
 		return false
 	}
 	unsent := unsentBytes(s.raw)
-	delivered := s.overflowHanded - unsent
-	if unsent < 0 || delivered <= s.overflowDelivered {
+	delivered := o.handed - unsent
+	if unsent < 0 || delivered <= o.delivered {
 		return false
 	}
-	s.overflowDelivered = delivered
+	o.delivered = delivered
 	s.armOverflowWriteLocked()
 	return true
 }
@@ -188,13 +193,15 @@ func (s *Session) startWriterLocked() {
 // the connection dead) closes the connection and wdone instead.
 func (s *Session) writer() {
 	var spare *outBuf // the buffer of the previous batch, for reuse
-	wrote := 0        // bytes the last batch handed to the kernel, for overflowHanded
+	wrote := 0        // bytes the last batch handed to the kernel, for overflow.handed
 	for {
 		s.mu.Lock()
 		// Counted here rather than under a lock of its own after each
 		// write: the count matters only once overflowed, and overflowLocked
 		// may run between a write and either lock alike.
-		s.overflowHanded += wrote
+		if s.overflow != nil {
+			s.overflow.handed += wrote
+		}
 		wrote = 0
 		if s.dead || s.qbytes == 0 {
 			if !s.closing {
@@ -237,7 +244,7 @@ func (s *Session) writer() {
 			batch, spare = spare, nil
 			s.qbytes -= s.out.takeFront(batch, maxBatch)
 		}
-		closing, overflowed := s.closing, s.overflowed
+		closing, overflowed := s.closing, s.overflow != nil
 		s.mu.Unlock()
 		s.armWrite(closing, overflowed)
 		n, err := batch.writeFrom(s.outConn(), 0)
@@ -252,7 +259,7 @@ func (s *Session) writer() {
 			s.wbytes.Add(int64(written))
 		}
 		if err == nil {
-			wrote = n // meaningful only once overflowed, which resets the count
+			wrote = n // counted only once overflowed
 		}
 		if err != nil {
 			s.mu.Lock()
