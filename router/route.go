@@ -1,6 +1,8 @@
 package router
 
 import (
+	"strings"
+
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -16,7 +18,7 @@ func (s *Router) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 	var to jid.JID
 	if t := st.Attrib("to"); t != "" {
 		var err error
-		to, err = parseJID(t)
+		to, err = s.parseClientJID(t)
 		if err != nil {
 			if st.Attrib("type") != "error" {
 				r := errorReply(st, stanza.Modify, stanza.JIDMalformed, "")
@@ -52,6 +54,20 @@ func parseJID(s string) (jid.JID, error) {
 		return j, err
 	}
 	return jidcheck.Parse(mapped)
+}
+
+// parseClientJID is parseJID through the cache of client addresses, which
+// holds the strings jidcheck.Parse accepts as they are, for bare JIDs only:
+// a room's address, where every groupchat message goes. A full JID is
+// mostly an occupant's in-room address, used to join and then seldom
+// again: caching those would cost memory per occupant for nothing.
+func (s *Router) parseClientJID(t string) (jid.JID, error) {
+	if !strings.Contains(t, "/") {
+		if j, err := s.clientJIDs.parse(t); err == nil {
+			return j, nil
+		}
+	}
+	return parseJID(t)
 }
 
 // remote reports a JID this server cannot reach: no s2s.

@@ -31,6 +31,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
 )
@@ -73,7 +74,11 @@ type Router struct {
 	log         *slog.Logger
 	busy        func(int)
 	jids        jidCache // parsed "to" of component stanzas (Route)
-	reg         *module.Registrar
+	// clientJIDs are the parsed "to" of clients' stanzas (jidcheck.Parse,
+	// which runs PRECIS three times: once, then twice more to check the
+	// result is stable); a room's address is parsed once, not per message.
+	clientJIDs jidCache
+	reg        *module.Registrar
 
 	tables
 	mux *http.ServeMux
@@ -101,7 +106,7 @@ type Router struct {
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
 		accounts: map[string]*account{}, bound: map[string]*session{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
-		quotas: cfg.Quotas.WithDefaults()}
+		quotas: cfg.Quotas.WithDefaults(), clientJIDs: jidCache{parseFn: jidcheck.Parse}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
