@@ -86,7 +86,7 @@ type Router struct {
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
 	// bound indexes the bound sessions by the string form of their full
-	// JID (session.key), for RouteTo: one lookup finds the recipient of a
+	// JID, for RouteTo: one lookup finds the recipient of a
 	// room's broadcast, without parsing its address (jids) nor looking up
 	// its account and resource.
 	bound map[string]*session

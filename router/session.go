@@ -22,7 +22,6 @@ type session struct {
 	srv  *Router
 	c    Conn
 	full jid.JID
-	key  string // full's string form, its key in Router.bound
 	acct *account
 
 	presence *xmlnode.Element // last broadcast available presence, no "to"; nil while unavailable
@@ -126,9 +125,9 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 	} else if !quota.Within(s.quotas.Resources, len(acct.sessions), 1) {
 		return nil, nil, s.resourcesRefused()
 	}
-	ss = &session{srv: s, c: conn, full: full, key: full.String(), acct: acct}
+	ss = &session{srv: s, c: conn, full: full, acct: acct}
 	acct.sessions = append(acct.sessions, ss)
-	s.bound[ss.key] = ss
+	s.bound[full.String()] = ss
 	conn.Send(reply)
 	defer s.recoverStanza(tx, nil)
 	s.runSession(tx, module.SessionBound, true, ss)
@@ -197,8 +196,10 @@ func (s *Router) unbindLocked(tx *txn, ss *session, reason string) {
 	}
 	ss.gone = true
 	ss.acct.sessions = slices.DeleteFunc(ss.acct.sessions, func(o *session) bool { return o == ss })
-	if s.bound[ss.key] == ss {
-		delete(s.bound, ss.key)
+	// The key is made again rather than kept in every session: 16 bytes
+	// less per session (the 144-byte size class instead of 160).
+	if key := ss.full.String(); s.bound[key] == ss {
+		delete(s.bound, key)
 	}
 	s.runSession(tx, module.SessionUnbound, true, ss)
 	s.runSession(tx, module.SessionUnbound, false, ss)
