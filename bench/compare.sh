@@ -26,6 +26,13 @@
 #          server archives; 1: server defaults, i.e. muctest and Prosody's
 #          muc_mam archive in memory, ejabberd gets mod_mam on mnesia)
 #          KEEP=1 keeps the work directory (logs, raw JSON lines)
+#          PEERS ("prosody ejabberd"): the peers started and measured; empty
+#          measures muctest alone (no apt, no root), and without prosody the
+#          suite runs in-process only
+#          BASE=path: also measure the server of that mucbench binary (built
+#          from another commit) as "muctest-base", under the same load client
+#          and taking turns with muctest: a regression check of the muctest
+#          rows, e.g. PEERS= BASE=/tmp/mucbench-old REPEAT=5 bench/compare.sh
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -43,6 +50,10 @@ pep_items=${PEP_ITEMS:-50}
 prosody_port=${PROSODY_PORT:-5332}
 prosody_ref_port=${PROSODY_REF_PORT:-5331}
 ejabberd_port=${EJABBERD_PORT:-5341}
+peers=${PEERS-prosody ejabberd}
+base=${BASE:-}
+if [ -n "$base" ]; then base=$(cd "$(dirname "$base")" && pwd)/$(basename "$base"); fi
+has_peer() { case " $peers " in *" $1 "*) return 0 ;; esac; return 1; }
 corpus=$root/../shared/corpus/prosody
 reference=$root/../shared/reference/prosody
 
@@ -70,11 +81,16 @@ go build -o "$work/mucbench" ./cmd/mucbench
 go build -o "$work/muctest" ./cmd/muctest
 go build -o "$work/comparetable" ./bench/comparetable
 
-echo "starting Prosody (bench config) on $prosody_port and ejabberd on $ejabberd_port..." >&2
-prosody_pid=$(bench/prosody/start.sh "$prosody_port" "$work/prosody")
-pids+=("$prosody_pid")
-ejabberd_pid=$(EJABBERD_MAM=$archive bench/ejabberd/start.sh "$ejabberd_port" "$work/ejabberd")
-pids+=("$ejabberd_pid")
+if has_peer prosody; then
+  echo "starting Prosody (bench config) on $prosody_port..." >&2
+  prosody_pid=$(bench/prosody/start.sh "$prosody_port" "$work/prosody")
+  pids+=("$prosody_pid")
+fi
+if has_peer ejabberd; then
+  echo "starting ejabberd on $ejabberd_port..." >&2
+  ejabberd_pid=$(EJABBERD_MAM=$archive bench/ejabberd/start.sh "$ejabberd_port" "$work/ejabberd")
+  pids+=("$ejabberd_pid")
+fi
 
 # mb LABEL SCENARIO ARGS...: one mucbench run, appended to results as JSON.
 mb() {
@@ -103,8 +119,11 @@ fanout() {
   if [ "$archive" != 1 ]; then noarchive=(-roomconfig muc#roomconfig_enablearchiving=0); fi
   for _ in $(seq "$repeat"); do
     mb muctest "$scenario" "$@" "${noarchive[@]}"
-    mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@" "${noarchive[@]}"
-    mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" "$@"
+    if [ -n "$base" ]; then mb muctest-base "$scenario" -serve-bin "$base" "$@" "${noarchive[@]}"; fi
+    if has_peer prosody; then
+      mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" "$@" "${noarchive[@]}"
+    fi
+    if has_peer ejabberd; then mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" "$@"; fi
   done
 }
 
@@ -126,8 +145,9 @@ pep() {
   shift
   for _ in $(seq "$repeat"); do
     mb muctest "$scenario" -pep "$@"
-    mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" -pep "$@"
-    mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" -pep "$@"
+    if [ -n "$base" ]; then mb muctest-base "$scenario" -serve-bin "$base" -pep "$@"; fi
+    if has_peer prosody; then mb prosody "$scenario" -server "127.0.0.1:$prosody_port" -pid "$prosody_pid" -pep "$@"; fi
+    if has_peer ejabberd; then mb ejabberd "$scenario" -server "127.0.0.1:$ejabberd_port" -pid "$ejabberd_pid" -pep "$@"; fi
   done
 }
 
@@ -159,7 +179,8 @@ if [ -d "$corpus" ]; then
   printf '{"suite":{"label":"muctest in-process","seconds":%s,"best":%s,"passed":%s,"failed":%s,"runs":%s}}\n' \
     "$(awk "BEGIN{print $median / 1000000}")" "$(awk "BEGIN{print $best / 1000000}")" \
     "${passed:-0}" "${failed:-0}" "$suite_runs" >>"$results"
-
+fi
+if [ -d "$corpus" ] && has_peer prosody; then
   echo "script suite against a fresh Prosody (reference config) on $prosody_ref_port..." >&2
   ref_pid=$("$reference/start.sh" "$prosody_ref_port" "$work/prosody-ref")
   pids+=("$ref_pid")
@@ -177,13 +198,16 @@ if [ -d "$corpus" ]; then
     "$wall_s" "${passed:-0}" "${failed:-0}" >>"$results"
   printf '{"suite":{"label":"  same, without the failing scripts","seconds":%s,"passed":%s,"failed":0,"runs":1}}\n' \
     "$(awk "BEGIN{print $wall_s - $failed_s}")" "${passed:-0}" >>"$results"
-else
+fi
+if [ ! -d "$corpus" ]; then
   echo "no Prosody corpus at $corpus: script suite skipped" >&2
 fi
 
 echo >&2
-printf 'versions: muctest %s, %s, %s\n' "$(git rev-parse --short HEAD)" \
-  "$(dpkg-query -W -f='prosody ${Version}' prosody)" "$(dpkg-query -W -f='ejabberd ${Version}' ejabberd)"
+versions="muctest $(git rev-parse --short HEAD)"
+if [ -n "$base" ]; then versions="$versions, muctest-base $base"; fi
+for p in $peers; do versions="$versions, $(dpkg-query -W -f="$p \${Version}" "$p" 2>/dev/null || echo "$p")"; done
+printf 'versions: %s\n' "$versions"
 # Other work on the machine slows whichever server runs at that moment.
 printf 'load average: %s at the start, %s at the end\n' "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)"
 "$work/comparetable" <"$results"

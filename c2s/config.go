@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -247,4 +248,33 @@ type Handler interface {
 	// reason is "" after a clean closing handshake, otherwise a short cause
 	// (a stream error condition, "connection closed"...) for a status text.
 	Close(reason string)
+}
+
+// sharedLimits returns l with the defaults filled in, as one copy shared by
+// every session with the same l (a server has one Limits, a test suite a
+// handful), so that a session holds a pointer rather than the whole
+// struct. Past maxSharedLimits distinct values a session gets a copy of
+// its own, so that the table stays small whatever a program does.
+func sharedLimits(l Limits) *Limits {
+	limitsTable.mu.Lock()
+	defer limitsTable.mu.Unlock()
+	if p := limitsTable.m[l]; p != nil {
+		return p
+	}
+	p := new(Limits)
+	*p = l.withDefaults()
+	if len(limitsTable.m) < maxSharedLimits {
+		if limitsTable.m == nil {
+			limitsTable.m = make(map[Limits]*Limits)
+		}
+		limitsTable.m[l] = p
+	}
+	return p
+}
+
+const maxSharedLimits = 64
+
+var limitsTable struct {
+	mu sync.Mutex
+	m  map[Limits]*Limits
 }

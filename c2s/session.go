@@ -37,8 +37,10 @@ const (
 // Session is one client connection. It is created by New and driven by Run;
 // once bound, other sessions' goroutines deliver to it with Send.
 type Session struct {
-	cfg    *Config
-	limits Limits
+	cfg *Config
+	// limits are cfg.Limits with the defaults filled in, shared by the
+	// sessions of one Config (sharedLimits).
+	limits *Limits
 	// declared are the namespaces the client's stream header declares:
 	// a stanza may use a prefix only if it or the header declares it.
 	declared []string
@@ -52,7 +54,6 @@ type Session struct {
 	rbytes, wbytes atomic.Int64
 	in             *countingReader
 	dec            *xml.Decoder
-	secure         bool
 	user           string // authenticated localpart, "" before SASL success
 
 	// The outbound queue, guarded by mu. Send serialises stanzas straight
@@ -61,39 +62,45 @@ type Session struct {
 	mu      sync.Mutex
 	jid     jid.JID
 	handler Handler
-	bound   bool // Send queues from now on
-	closing bool // no more items accepted
-	dead    bool // the connection failed or was closed under us
-	// overflowed: closing because the client did not read (overflowLocked)
-	overflowed bool
-	// overflowEnd bounds the last writes of an overflowed session;
-	// overflowHanded counts the bytes its writer has handed to the kernel
-	// since, overflowDelivered those the client had taken at the last look
-	// (overflowProgress).
-	overflowEnd                       time.Time
-	overflowHanded, overflowDelivered int
-	out                               *outBuf
-	queued                            int           // stanzas in out (since it was last emptied)
-	qbytes                            int           // bytes in out
-	writing                           bool          // a writer goroutine runs (for good once closing)
-	wdone                             chan struct{} // closed when the last writer closed the connection
-	closed                            chan struct{} // closed when the session has ended
+	// overflow is set once the session is closing because the client
+	// did not read (overflowLocked).
+	overflow *overflow
+	out      *outBuf
+	queued   int           // stanzas in out (since it was last emptied)
+	qbytes   int           // bytes in out
+	wdone    chan struct{} // closed when the last writer closed the connection
+	closed   chan struct{} // closed when the session has ended
+	bound    bool          // Send queues from now on
+	closing  bool          // no more items accepted
+	dead     bool          // the connection failed or was closed under us
+	writing  bool          // a writer goroutine runs (for good once closing)
+
+	secure bool // the stream is encrypted (STARTTLS)
 
 	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
 	// the session cannot park), parked is set while no goroutine reads.
-	pollConn syscall.Conn
-	pollID   uint64
-	wakeFn   func() // s.wake, made once rather than at every park
-	parked   atomic.Bool
-	resumed  bool      // the read loop was restarted by wake: keep the idle deadline
-	idleAt   time.Time // when Limits.IdleTimeout ends an idle bound session
+	parked  atomic.Bool
+	resumed bool // the read loop was restarted by wake: keep the idle deadline
 	// stanzaArmed: the read deadline is armStanza's, for the stanza being read.
 	stanzaArmed bool
+	pollConn    syscall.Conn
+	pollID      uint64
+	wakeFn      func()      // s.wake, made once rather than at every park
+	idleAt      time.Time   // when Limits.IdleTimeout ends an idle bound session
 	idleTimer   *time.Timer // wakes a parked session at idleAt
 	header      []byte      // the stream header for restoreDecoder; nil: keep the decoder
 	// holding and held: negotiation writes wait for the next read (hold.go).
 	holding bool
 	held    []byte
+}
+
+// overflow is the state of a session overflowLocked is ending: end bounds
+// its last writes; handed counts the bytes its writer has handed to the
+// kernel since, delivered those the client had taken at the last look
+// (overflowProgress). Only such a session has one.
+type overflow struct {
+	end               time.Time
+	handed, delivered int
 }
 
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -102,7 +109,7 @@ var discardLogger = slog.New(slog.DiscardHandler)
 func New(conn net.Conn, cfg *Config) *Session {
 	s := &Session{
 		cfg:    cfg,
-		limits: cfg.Limits.withDefaults(),
+		limits: sharedLimits(cfg.Limits),
 		log:    cfg.Logger,
 		id:     strings.ToLower(rand.Text()[:16]),
 		raw:    conn,
@@ -223,7 +230,7 @@ const closeTimeout = 10 * time.Second
 // deadline stands).
 func (s *Session) boundWrites() {
 	s.mu.Lock()
-	overflowed := s.overflowed
+	overflowed := s.overflow != nil
 	s.mu.Unlock()
 	if overflowed {
 		return

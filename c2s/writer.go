@@ -123,9 +123,10 @@ func (s *Session) overflowLocked() {
 	c.b = append(c.b, streamErrorBytes(errQueueFull.cond, errQueueFull.text)...)
 	s.queued, s.qbytes = 1, len(c.b)
 	s.closing = true
-	s.overflowed = true
-	s.overflowEnd = time.Now().Add(min(closeTimeout, s.limits.WriteTimeout))
-	s.overflowHanded, s.overflowDelivered = 0, -netpoll.Unsent(s.raw)
+	s.overflow = &overflow{
+		end:       time.Now().Add(min(closeTimeout, s.limits.WriteTimeout)),
+		delivered: -netpoll.Unsent(s.raw),
+	}
 	s.armOverflowWriteLocked()
 	s.startWriterLocked()
 }
@@ -136,11 +137,11 @@ func (s *Session) overflowLocked() {
 var overflowStep = time.Second
 
 // armOverflowWriteLocked gives the next write of an overflowing session
-// overflowStep, within overflowEnd. s.mu is held.
+// overflowStep, within overflow.end. s.mu is held.
 func (s *Session) armOverflowWriteLocked() {
 	at := time.Now().Add(overflowStep)
-	if s.overflowEnd.Before(at) {
-		at = s.overflowEnd
+	if s.overflow.end.Before(at) {
+		at = s.overflow.end
 	}
 	_ = s.raw.SetWriteDeadline(at)
 }
@@ -155,27 +156,23 @@ func (s *Session) armOverflowWriteLocked() {
 func (s *Session) overflowProgress(n int, err error) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.overflowHanded += n
+	o := s.overflow
+	if o == nil {
+		return false
+	}
+	o.handed += n
 	var ne net.Error
-	if !s.overflowed || s.secure || !errors.As(err, &ne) || !ne.Timeout() || !time.Now().Before(s.overflowEnd) {
+	if s.secure || !errors.As(err, &ne) || !ne.Timeout() || !time.Now().Before(o.end) {
 		return false
 	}
 	unsent := netpoll.Unsent(s.raw)
-	delivered := s.overflowHanded - unsent
-	if unsent < 0 || delivered <= s.overflowDelivered {
+	delivered := o.handed - unsent
+	if unsent < 0 || delivered <= o.delivered {
 		return false
 	}
-	s.overflowDelivered = delivered
+	o.delivered = delivered
 	s.armOverflowWriteLocked()
 	return true
-}
-
-// overflowWrote counts n bytes handed to the kernel by a write that
-// succeeded, for overflowProgress.
-func (s *Session) overflowWrote(n int) {
-	s.mu.Lock()
-	s.overflowHanded += n
-	s.mu.Unlock()
 }
 
 // errQueueFull is the stream error of a session over its queue limits.
@@ -199,8 +196,16 @@ func (s *Session) startWriterLocked() {
 // the connection dead) closes the connection and wdone instead.
 func (s *Session) writer() {
 	var spare *outBuf // the buffer of the previous batch, for reuse
+	wrote := 0        // bytes the last batch handed to the kernel, for overflow.handed
 	for {
 		s.mu.Lock()
+		// Counted here rather than under a lock of its own after each
+		// write: the count matters only once overflowed, and overflowLocked
+		// may run between a write and either lock alike.
+		if s.overflow != nil {
+			s.overflow.handed += wrote
+		}
+		wrote = 0
 		if s.dead || s.qbytes == 0 {
 			if !s.closing {
 				// Idle: let the buffers and this goroutine go.
@@ -229,20 +234,20 @@ func (s *Session) writer() {
 			close(s.wdone) // last: teardown waits for it
 			return
 		}
-		if spare == nil {
-			spare = getOutBuf()
-		}
-		batch := spare
-		spare = nil
-		if n := s.out.takeFront(batch, maxBatch); n == s.qbytes {
-			// Everything: the emptied out is the next batch's buffer.
-			s.out.reset()
-			s.out, spare = nil, s.out
+		var batch *outBuf
+		if s.qbytes <= maxBatch {
+			// The common case, the whole queue: out itself is the batch,
+			// and the previous batch's buffer (if any) the next out.
+			batch, s.out, spare = s.out, spare, nil
 			s.queued, s.qbytes = 0, 0
 		} else {
-			s.qbytes -= n
+			if spare == nil {
+				spare = getOutBuf()
+			}
+			batch, spare = spare, nil
+			s.qbytes -= s.out.takeFront(batch, maxBatch)
 		}
-		closing, overflowed := s.closing, s.overflowed
+		closing, overflowed := s.closing, s.overflow != nil
 		s.mu.Unlock()
 		s.armWrite(closing, overflowed)
 		n, err := batch.writeFrom(s.outConn(), 0)
@@ -257,7 +262,7 @@ func (s *Session) writer() {
 			s.wbytes.Add(int64(written))
 		}
 		if err == nil {
-			s.overflowWrote(n) // meaningful only once overflowed, which resets it
+			wrote = n // counted only once overflowed
 		}
 		if err != nil {
 			s.mu.Lock()
@@ -265,11 +270,7 @@ func (s *Session) writer() {
 			s.mu.Unlock()
 		}
 		batch.reset()
-		if spare == nil {
-			spare = batch
-		} else {
-			putOutBuf(batch)
-		}
+		spare = batch
 	}
 }
 

@@ -2,7 +2,7 @@ package connlimit
 
 import (
 	"net"
-	"sync"
+	"sync/atomic"
 )
 
 // tcpConn is an accepted TCP connection holding a slot. It embeds the
@@ -13,12 +13,12 @@ import (
 // connection types and those that embed them.
 type tcpConn struct {
 	*net.TCPConn
-	release *releaser
+	slot
 }
 
 func (c *tcpConn) Close() error {
 	err := c.TCPConn.Close()
-	c.release.do()
+	c.free()
 	return err
 }
 
@@ -26,28 +26,35 @@ func (c *tcpConn) Close() error {
 // listener's pipe) holding a slot.
 type otherConn struct {
 	net.Conn
-	release *releaser
+	slot
 }
 
 func (c *otherConn) Close() error {
 	err := c.Conn.Close()
-	c.release.do()
+	c.free()
 	return err
 }
 
-// releaser gives a slot back once, however many times and from however
-// many goroutines the connection is closed.
-type releaser struct {
-	once sync.Once
-	fn   func()
+// slot is the listener's slot a connection holds, given back once however
+// many times and from however many goroutines the connection is closed.
+// It lives in the connection rather than behind a closure, so that an
+// accepted connection costs one allocation of 48 bytes rather than three
+// of 72 in all (the wrapper, a sync.Once, the closure).
+type slot struct {
+	l     *Listener
+	ip    string
+	freed atomic.Bool
 }
 
-func (r *releaser) do() { r.once.Do(r.fn) }
-
-func wrap(c net.Conn, release func()) net.Conn {
-	r := &releaser{fn: release}
-	if tc, ok := c.(*net.TCPConn); ok {
-		return &tcpConn{TCPConn: tc, release: r}
+func (s *slot) free() {
+	if s.freed.CompareAndSwap(false, true) {
+		s.l.release(s.ip)
 	}
-	return &otherConn{Conn: c, release: r}
+}
+
+func wrap(c net.Conn, l *Listener, ip string) net.Conn {
+	if tc, ok := c.(*net.TCPConn); ok {
+		return &tcpConn{TCPConn: tc, slot: slot{l: l, ip: ip}}
+	}
+	return &otherConn{Conn: c, slot: slot{l: l, ip: ip}}
 }

@@ -195,7 +195,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			l.refused(c, why)
 			continue
 		}
-		return wrap(c, func() { l.release(ip) }), nil
+		return wrap(c, l, ip), nil
 	}
 }
 

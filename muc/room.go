@@ -37,8 +37,11 @@ type room struct {
 	nickOwner map[string]string
 
 	occupants map[string]*occupant // by in-room JID
-	order     []string             // in-room JIDs in join order
-	byReal    map[string]string    // live session full JID -> in-room JID
+	// order holds the occupants in join order: the same values as
+	// occupants, so that a broadcast goes through them without a map
+	// lookup per occupant.
+	order  []*occupant
+	byReal map[string]string // live session full JID -> in-room JID
 
 	subject     string
 	subjectFrom string
@@ -85,11 +88,7 @@ func (r *room) occupantJID(full string) string { return r.byReal[full] }
 // eachOccupant returns the occupants in join order, a snapshot that the
 // caller may change the room while going through.
 func (r *room) eachOccupant() []*occupant {
-	out := make([]*occupant, 0, len(r.order))
-	for _, n := range r.order {
-		out = append(out, r.occupants[n])
-	}
-	return out
+	return append(make([]*occupant, 0, len(r.order)), r.order...)
 }
 
 // occupantsInOrder yields the occupants in join order without a snapshot,
@@ -97,8 +96,8 @@ func (r *room) eachOccupant() []*occupant {
 // does not: the router never calls back into the service).
 func (r *room) occupantsInOrder() iter.Seq[*occupant] {
 	return func(yield func(*occupant) bool) {
-		for _, n := range r.order {
-			if !yield(r.occupants[n]) {
+		for _, o := range r.order {
+			if !yield(o) {
 				return
 			}
 		}
@@ -129,24 +128,28 @@ func (r *room) saveOccupant(o *occupant) *occupant {
 			c.role = roleNone
 		}
 	}
+	old := r.occupants[c.nick]
+	if old == nil {
+		if !live {
+			return nil
+		}
+		r.order = append(r.order, c)
+		r.occupants[c.nick] = c
+		return c
+	}
+	// In place: nothing ranges over r.order while occupants come and go
+	// (eachOccupant is a snapshot), and a leave in a large room then
+	// costs no copy of the list.
+	i := slices.Index(r.order, old)
 	if !live {
-		if _, ok := r.occupants[c.nick]; ok {
-			delete(r.occupants, c.nick)
-			for i, n := range r.order {
-				if n == c.nick {
-					// In place: nothing ranges over r.order while
-					// occupants come and go (eachOccupant is a
-					// snapshot), and a leave in a large room then
-					// costs no copy of the list.
-					r.order = slices.Delete(r.order, i, i+1)
-					break
-				}
-			}
+		delete(r.occupants, c.nick)
+		if i >= 0 {
+			r.order = slices.Delete(r.order, i, i+1)
 		}
 		return nil
 	}
-	if _, ok := r.occupants[c.nick]; !ok {
-		r.order = append(r.order, c.nick)
+	if i >= 0 {
+		r.order[i] = c
 	}
 	r.occupants[c.nick] = c
 	return c

@@ -1,6 +1,8 @@
 package router
 
 import (
+	"strings"
+
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
@@ -16,7 +18,7 @@ func (s *Router) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
 	var to jid.JID
 	if t := st.Attrib("to"); t != "" {
 		var err error
-		to, err = parseJID(t)
+		to, err = s.parseClientJID(t)
 		if err != nil {
 			if st.Attrib("type") != "error" {
 				r := errorReply(st, stanza.Modify, stanza.JIDMalformed, "")
@@ -52,6 +54,20 @@ func parseJID(s string) (jid.JID, error) {
 		return j, err
 	}
 	return jidcheck.Parse(mapped)
+}
+
+// parseClientJID is parseJID through the cache of client addresses, which
+// holds the strings jidcheck.Parse accepts as they are, for bare JIDs only:
+// a room's address, where every groupchat message goes. A full JID is
+// mostly an occupant's in-room address, used to join and then seldom
+// again: caching those would cost memory per occupant for nothing.
+func (s *Router) parseClientJID(t string) (jid.JID, error) {
+	if !strings.Contains(t, "/") {
+		if j, err := s.clientJIDs.parse(t); err == nil {
+			return j, nil
+		}
+	}
+	return parseJID(t)
 }
 
 // remote reports a JID this server cannot reach: no s2s.
@@ -117,19 +133,7 @@ func (s *Router) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 	// Per recipient of every broadcast: JID parts are compared, not
 	// copied out as strings, where it can be.
 	local := to.Localpart()
-	if local == "" || to.Equal(to.Bare()) {
-		return nil
-	}
-	switch st.Name.Local {
-	case "message":
-		if st.Attrib("type") != "groupchat" {
-			return nil
-		}
-	case "presence":
-		if t := st.Attrib("type"); t != "" && t != "unavailable" {
-			return nil
-		}
-	default:
+	if local == "" || to.Equal(to.Bare()) || !plainStanza(st) {
 		return nil
 	}
 	acct := s.accounts[local]
@@ -142,6 +146,20 @@ func (s *Router) plainRecipient(st *xmlnode.Element, to jid.JID) *session {
 		}
 	}
 	return nil
+}
+
+// plainStanza reports whether st is what a room fans out and a session
+// may get without a hook: a groupchat message, an available or unavailable
+// presence.
+func plainStanza(st *xmlnode.Element) bool {
+	switch st.Name.Local {
+	case "message":
+		return st.Attrib("type") == "groupchat"
+	case "presence":
+		t := st.Attrib("type")
+		return t == "" || t == "unavailable"
+	}
+	return false
 }
 
 func (s *Router) deliverMessage(tx *txn, st *xmlnode.Element, to jid.JID) {

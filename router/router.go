@@ -31,6 +31,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
 )
@@ -73,13 +74,22 @@ type Router struct {
 	log         *slog.Logger
 	busy        func(int)
 	jids        jidCache // parsed "to" of component stanzas (Route)
-	reg         *module.Registrar
+	// clientJIDs are the parsed "to" of clients' stanzas (jidcheck.Parse,
+	// which runs PRECIS three times: once, then twice more to check the
+	// result is stable); a room's address is parsed once, not per message.
+	clientJIDs jidCache
+	reg        *module.Registrar
 
 	tables
 	mux *http.ServeMux
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
+	// bound indexes the bound sessions by the string form of their full
+	// JID, for RouteTo: one lookup finds the recipient of a
+	// room's broadcast, without parsing its address (jids) nor looking up
+	// its account and resource.
+	bound map[string]*session
 	// provisional are accounts made for a stanza to a new name, forgotten
 	// unless used (provisional.go); quotas are Config.Quotas with defaults.
 	provisional []*account
@@ -96,8 +106,8 @@ type Router struct {
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
-		quotas: cfg.Quotas.WithDefaults()}
+		accounts: map[string]*account{}, bound: map[string]*session{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
+		quotas: cfg.Quotas.WithDefaults(), clientJIDs: jidCache{parseFn: jidcheck.Parse}}
 	r.total = quota.NewTotal(r.quotas.TotalBytes)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

@@ -127,6 +127,7 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 	}
 	ss = &session{srv: s, c: conn, full: full, acct: acct}
 	acct.sessions = append(acct.sessions, ss)
+	s.bound[full.String()] = ss
 	conn.Send(reply)
 	defer s.recoverStanza(tx, nil)
 	s.runSession(tx, module.SessionBound, true, ss)
@@ -196,6 +197,11 @@ func (s *Router) unbindLocked(tx *txn, ss *session, reason string) {
 	}
 	ss.gone = true
 	ss.acct.sessions = slices.DeleteFunc(ss.acct.sessions, func(o *session) bool { return o == ss })
+	// The key is made again rather than kept in every session: 16 bytes
+	// less per session (the 144-byte size class instead of 160).
+	if key := ss.full.String(); s.bound[key] == ss {
+		delete(s.bound, key)
+	}
 	s.runSession(tx, module.SessionUnbound, true, ss)
 	s.runSession(tx, module.SessionUnbound, false, ss)
 }
@@ -213,7 +219,20 @@ func (s *Router) Route(st *xmlnode.Element) {
 // bound session of the recipient, see plainRecipient) the session encodes st
 // with to in place of its "to", and nothing is allocated per recipient.
 // st is not kept nor changed.
+//
+// The common path is one lookup of to in the bound sessions, under the
+// lock taken once: to is the session's full JID as the session itself
+// stamps it in "from", so it is found as it is, and nothing is parsed.
+// Any other address (not normalised, a bare JID, a component) takes the
+// general path, which parses it.
 func (s *Router) RouteTo(st *xmlnode.Element, to string) {
+	s.mu.Lock()
+	if ss := s.bound[to]; ss != nil && ss.acct.flags == 0 && plainStanza(st) {
+		ss.sendTo(st, to)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
 	s.routeFromComponent(st, to, true)
 }
 
@@ -222,15 +241,25 @@ var _ component.AddressedRouter = (*Router)(nil)
 // routeFromComponent is Route (addr is st's "to") and RouteTo (addressed:
 // addr is the recipient, st's "to" does not count).
 func (s *Router) routeFromComponent(st *xmlnode.Element, addr string, addressed bool) {
-	to, err := s.jids.parse(addr)
-	if err != nil {
-		s.log.Warn("router: component sent a stanza with a bad to", "to", addr)
-		return
-	}
-	if to.Domainpart() != s.domain {
-		return
-	}
 	s.mu.Lock()
+	var to jid.JID
+	if ss := s.bound[addr]; ss != nil {
+		// A session's own address (a room's presence to an occupant):
+		// parsed already, and not worth a place in the JID cache.
+		to = ss.full
+	} else {
+		s.mu.Unlock() // PRECIS, if needed, without the lock
+		var err error
+		to, err = s.jids.parse(addr)
+		if err != nil {
+			s.log.Warn("router: component sent a stanza with a bad to", "to", addr)
+			return
+		}
+		if to.Domainpart() != s.domain {
+			return
+		}
+		s.mu.Lock()
+	}
 	if addressed {
 		// The fan-out path: no hook, no txn, nothing allocated.
 		if ss := s.plainRecipient(st, to); ss != nil {

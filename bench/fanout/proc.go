@@ -15,6 +15,13 @@ type ProcSample struct {
 	CPU time.Duration // user + system CPU time so far
 }
 
+// The CPU time comes from the process's CPU clock (clock_gettime on the
+// clock of another process, Linux: nanoseconds as the scheduler accounts
+// them, exited threads included) where the kernel lets us read it, and
+// otherwise from /proc/PID/stat, counted in clock ticks: 10 ms, when a
+// 1 room x 100 x 5 burst spends 80-100 ms, so that its CPU per 10k
+// deliveries would move in steps of 2 ms.
+
 // clockTick is USER_HZ, the unit of the times in /proc/PID/stat; it is 100
 // on every Linux architecture Go supports.
 const clockTick = 100
@@ -37,6 +44,10 @@ func ReadProc(pid int) (ProcSample, error) {
 				s.RSS = kib << 10
 			}
 		}
+	}
+	if cpu, ok := processCPU(pid); ok {
+		s.CPU = cpu
+		return s, nil
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {

@@ -11,7 +11,9 @@
 // process (mucbench re-executed with -serve) so that its memory and CPU are
 // measured from /proc exactly like an external server's; -inprocess runs it
 // inside mucbench instead (memory then comes from runtime.MemStats and
-// includes the clients). -cpuprofile profiles that server.
+// includes the clients). -cpuprofile profiles that server. -serve-bin runs
+// the child from another mucbench binary, one built from another commit,
+// so that two servers are compared under the same load client.
 //
 // Everything runs on loopback; the run is bounded by -timeout and by
 // fanout.MaxDeliveries.
@@ -109,6 +111,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		pep        = flag.Bool("pep", false, "PEP (XEP-0163) instead of MUC: one publisher, -occupants contacts subscribed both ways with caps +notify, -messages items published (-rate: publishes/s)")
 		window     = flag.Int("window", 1, "with -pep: publishes awaiting their result at a time")
 		serve      = flag.Bool("serve", false, "internal: serve muctest on 127.0.0.1:0, print the address, stop at EOF on stdin")
+		serveBin   = flag.String("serve-bin", "", "without -server: run the server child from this mucbench `binary` (one built from another commit) instead of this one, so that two servers are measured by the same load client")
 	)
 	var roomConfig []fanout.Field
 	flag.Func("roomconfig", "`var=value` of the room configuration form the creator submits (repeatable), e.g. muc#roomconfig_enablearchiving=0; none makes an instant room", func(v string) error {
@@ -138,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if *inProcess {
 			own, err = startInProcess(*cpuProfile, *memProfile)
 		} else {
-			own, err = startChild(*cpuProfile, *memProfile)
+			own, err = startChild(*serveBin, *cpuProfile, *memProfile)
 		}
 		if err != nil {
 			return err
@@ -392,11 +395,15 @@ func serveChild(cpuProfile, memProfile string) error {
 	return <-done
 }
 
-// startChild runs mucbench -serve.
-func startChild(cpuProfile, memProfile string) (*ownServer, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find own executable: %w", err)
+// startChild runs mucbench -serve: bin's, or this executable's when bin is
+// empty.
+func startChild(bin, cpuProfile, memProfile string) (*ownServer, error) {
+	self := bin
+	if self == "" {
+		var err error
+		if self, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("find own executable: %w", err)
+		}
 	}
 	args := []string{"-serve"}
 	if cpuProfile != "" {
