@@ -74,8 +74,9 @@ type Session struct {
 	closing  bool          // no more items accepted
 	dead     bool          // the connection failed or was closed under us
 	writing  bool          // a writer goroutine runs (for good once closing)
-
-	secure bool // the stream is encrypted (STARTTLS)
+	secure   bool          // the stream is encrypted (STARTTLS)
+	// holding: negotiation writes wait for the next read (hold.go), in held.
+	holding bool
 
 	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
 	// the session cannot park), parked is set while no goroutine reads.
@@ -89,9 +90,7 @@ type Session struct {
 	idleAt      time.Time   // when Limits.IdleTimeout ends an idle bound session
 	idleTimer   *time.Timer // wakes a parked session at idleAt
 	header      []byte      // the stream header for restoreDecoder; nil: keep the decoder
-	// holding and held: negotiation writes wait for the next read (hold.go).
-	holding bool
-	held    []byte
+	held        []byte      // negotiation writes while holding
 }
 
 // overflow is the state of a session overflowLocked is ending: end bounds
