@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/bench/fanout"
+	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/server"
 )
@@ -310,10 +311,10 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // authentication, no TLS, no logging.
 func newServer() (*server.Server, net.Listener, error) {
 	// Memory release after bursts as cmd/mucd does by default; every
-	// simulated user connects and logs in from loopback, so no per-address
-	// caps.
+	// simulated user connects, logs in and creates rooms from loopback, so
+	// no per-address caps.
 	srv, err := server.New(server.Config{AnyPassword: true, NoTLS: true, ReleaseMemoryAfter: server.DefaultReleaseMemoryAfter,
-		MaxConnsPerIP: -1, Quotas: quota.Limits{AccountsPerIPPerMinute: -1}})
+		MaxConnsPerIP: -1, Quotas: quota.Limits{AccountsPerIPPerMinute: -1}, MUCLimits: muc.Limits{MaxRoomsPerIP: -1}})
 	if err != nil {
 		return nil, nil, fmt.Errorf("start server: %w", err)
 	}
