@@ -147,11 +147,17 @@ var dialer = net.Dialer{KeepAlive: -1}
 // Dial connects to addr (host:port), negotiates the stream for cfg and
 // returns the bound connection. ctx bounds the connection and negotiation.
 func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
+	return dial(ctx, addr, "client", func(nc net.Conn) (*Conn, error) { return New(ctx, nc, cfg) })
+}
+
+// dial connects to addr and opens a stream over the connection with open,
+// closing it if that fails; what names the kind of stream in errors.
+func dial(ctx context.Context, addr, what string, open func(net.Conn) (*Conn, error)) (*Conn, error) {
 	nc, err := dialer.DialContext(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("client: dial %s: %w", addr, err)
+		return nil, fmt.Errorf("%s: dial %s: %w", what, addr, err)
 	}
-	c, err := New(ctx, nc, cfg)
+	c, err := open(nc)
 	if err != nil {
 		nc.Close()
 		return nil, err
@@ -164,12 +170,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Conn, error) {
 func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
 	cc := newCountingConn(nc)
 	c := &Conn{conn: cc, raw: nc, count: cc, cfg: cfg, timeout: cfg.Timeout}
-	if c.timeout <= 0 {
-		c.timeout = 10 * time.Second
-	}
-	if c.cfg.Limits.MaxDepth == 0 && c.cfg.Limits.MaxAttrs == 0 && c.cfg.Limits.Declared == nil {
-		c.cfg.Limits = xmlnode.Limits{MaxDepth: 64, MaxAttrs: 256}
-	}
+	c.defaults()
 	local, domain, ok := strings.Cut(cfg.JID, "@")
 	if !ok {
 		local, domain = "", cfg.JID
@@ -180,21 +181,38 @@ func New(ctx context.Context, nc net.Conn, cfg Config) (*Conn, error) {
 	if i := strings.IndexByte(c.cfg.Domain, '/'); i >= 0 {
 		c.cfg.Domain = c.cfg.Domain[:i]
 	}
+	return c.start(ctx, nc, "client: negotiate", func() error { return c.negotiate(local) })
+}
+
+// defaults fills in the timeout and the limits on what the server sends
+// where the configuration leaves them unset.
+func (c *Conn) defaults() {
+	if c.timeout <= 0 {
+		c.timeout = 10 * time.Second
+	}
+	if c.cfg.Limits.MaxDepth == 0 && c.cfg.Limits.MaxAttrs == 0 && c.cfg.Limits.Declared == nil {
+		c.cfg.Limits = xmlnode.Limits{MaxDepth: 64, MaxAttrs: 256}
+	}
+}
+
+// start runs the stream's opening exchange (negotiation, or a component's
+// handshake) within ctx and c's timeout, then starts the reader. An expired
+// deadline is how a read blocked mid-exchange is interrupted when ctx is
+// cancelled; the socket is left to the caller (dial closes it). what
+// prefixes the error when ctx ended the exchange.
+func (c *Conn) start(ctx context.Context, nc net.Conn, what string, open func() error) (*Conn, error) {
 	deadline := time.Now().Add(c.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
 	nc.SetDeadline(deadline)
-	// An expired deadline is how a read blocked mid-negotiation is
-	// interrupted when ctx is cancelled; the socket is left to the caller
-	// (Dial closes it).
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	err := c.negotiate(local)
+	err := open()
 	if !stop() || ctx.Err() != nil {
 		if err == nil {
 			err = ctx.Err()
 		}
-		return nil, fmt.Errorf("client: negotiate: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if err != nil {
 		return nil, err

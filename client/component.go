@@ -38,16 +38,7 @@ type ComponentConfig struct {
 // in jabber:client are sent in the component namespace. A component must
 // set "from" on what it sends; JID returns its domain.
 func DialComponent(ctx context.Context, addr string, cfg ComponentConfig) (*Conn, error) {
-	nc, err := dialer.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("client: component: dial %s: %w", addr, err)
-	}
-	c, err := NewComponent(ctx, nc, cfg)
-	if err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return c, nil
+	return dial(ctx, addr, "client: component", func(nc net.Conn) (*Conn, error) { return NewComponent(ctx, nc, cfg) })
 }
 
 // NewComponent runs the component handshake over an already connected nc
@@ -59,33 +50,8 @@ func NewComponent(ctx context.Context, nc net.Conn, cfg ComponentConfig) (*Conn,
 	cc := newCountingConn(nc)
 	c := &Conn{conn: cc, raw: nc, count: cc, timeout: cfg.Timeout, jid: cfg.Domain, streamNS: NSComponent,
 		cfg: Config{Domain: cfg.Domain, Limits: cfg.Limits}}
-	if c.timeout <= 0 {
-		c.timeout = 10 * time.Second
-	}
-	if c.cfg.Limits.MaxDepth == 0 && c.cfg.Limits.MaxAttrs == 0 && c.cfg.Limits.Declared == nil {
-		c.cfg.Limits = xmlnode.Limits{MaxDepth: 64, MaxAttrs: 256}
-	}
-	deadline := time.Now().Add(c.timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	nc.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	err := c.handshake(cfg.Secret)
-	if !stop() || ctx.Err() != nil {
-		if err == nil {
-			err = ctx.Err()
-		}
-		return nil, fmt.Errorf("client: component: %w", err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	nc.SetDeadline(time.Time{})
-	c.notify = make(chan struct{}, 1)
-	c.readerDone = make(chan struct{})
-	go c.readLoop()
-	return c, nil
+	c.defaults()
+	return c.start(ctx, nc, "client: component", func() error { return c.handshake(cfg.Secret) })
 }
 
 // handshake opens the component stream and proves the secret:
