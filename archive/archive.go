@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -84,6 +85,12 @@ type Entry struct {
 // nsClient is the namespace archived messages are written in.
 const nsClient = "jabber:client"
 
+// wireBufs holds the buffers Append serialises into before it keeps an
+// exact-size copy; maxPooledWire bounds the ones it keeps.
+var wireBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+const maxPooledWire = 64 << 10
+
 // Message returns the archived message, parsed from its wire form: a
 // tree of the caller's own.
 func (e *Entry) Message() (*xmlnode.Element, error) {
@@ -112,11 +119,17 @@ func New(lim Limits) *Archive { return &Archive{lim: lim.withDefaults()} }
 // oldest entries while a bound is exceeded. A message larger than the
 // whole byte bound is not archived; Append reports whether e was kept.
 func (a *Archive) Append(e Entry) bool {
-	wire := e.Msg.AppendTo(nil, nsClient)
+	buf := wireBufs.Get().(*[]byte)
+	wire := e.Msg.AppendTo((*buf)[:0], nsClient)
+	if cap(wire) <= maxPooledWire {
+		*buf = wire[:0]
+	}
+	defer wireBufs.Put(buf)
 	e.size = int64(len(wire))
 	if e.size > a.lim.MaxBytes {
 		return false
 	}
+	// One exact-size copy, the only allocation: the buffer is pooled.
 	e.wire, e.from, e.to = string(wire), e.Msg.Attrib("from"), e.Msg.Attrib("to")
 	e.Msg = nil
 	a.entries = append(a.entries, e)

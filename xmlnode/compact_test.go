@@ -83,6 +83,9 @@ func TestRoundTripProperty(t *testing.T) {
 		`<iq xmlns="jabber:client" type="result"><query xmlns="jabber:iq:roster"><item jid="a@b" name="A"><group>G</group></item></query></iq>`,
 	}
 	for _, sh := range treeShapes {
+		if raceEnabled && len(sh.stanza) > 4096 {
+			continue // tested without the race detector
+		}
 		stanzas = append(stanzas, sh.stanza)
 	}
 	for _, s := range stanzas {

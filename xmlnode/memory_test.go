@@ -55,11 +55,16 @@ func readTree(t testing.TB, stanza string) *Element {
 	return el
 }
 
-// treeBytesPerWireByte parses stanza into enough trees to hold about 1 MB
-// of input and returns the heap bytes the trees keep, per byte of input:
-// what a stanza costs while it is queued or stored as a tree.
+// treeBytesPerWireByte parses stanza into enough trees to hold about 256
+// KB of input (64 KB under the race detector) and returns the heap bytes
+// the trees keep, per byte of input: what a stanza costs while it is
+// queued or stored as a tree.
 func treeBytesPerWireByte(t testing.TB, stanza string) float64 {
-	n := max(4, (1<<20)/len(stanza))
+	input := 256 << 10
+	if raceEnabled {
+		input = 64 << 10
+	}
+	n := max(4, input/len(stanza))
 	trees := make([]*Element, n)
 	var before, after runtime.MemStats
 	runtime.GC()

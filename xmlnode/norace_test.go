@@ -1,0 +1,5 @@
+//go:build !race
+
+package xmlnode
+
+const raceEnabled = false
