@@ -100,6 +100,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 3 MiB)")
 	maxUnauthed := fs.Int64("max-unauthed-stanza", 0, "largest stanza in bytes before a resource is bound (0: the c2s default, 10000)")
 	maxElements := fs.Int("max-elements", 0, "most elements in one stanza (0: the c2s default, 5000)")
+	maxTreeBytes := fs.Int("max-tree-bytes", 0, "most memory one stanza's element tree may take, in bytes, whatever its shape (0: the c2s default, 3 times -max-stanza)")
 	maxHeaderNS := fs.Int("max-header-namespaces", 0, "most namespace declarations in a stream header (0: the c2s default, 16)")
 	maxConns := fs.Int("max-conns", 0, "connections open at once (0: RLIMIT_NOFILE less an eighth; negative: no cap)")
 	maxConnsPerIP := fs.Int("max-conns-per-ip", 0, "connections open at once from one IP address (0: 1000; negative: no cap)")
@@ -147,6 +148,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 			MaxQueueBytes:          *maxQueueBytes,
 			MaxUnauthedStanzaBytes: *maxUnauthed,
 			MaxElements:            *maxElements,
+			MaxTreeBytes:           *maxTreeBytes,
 			MaxHeaderNamespaces:    *maxHeaderNS,
 		},
 		MaxConns:           *maxConns,
