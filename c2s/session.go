@@ -179,10 +179,19 @@ func (s *Session) ConnBytes() (read, written int64) {
 	return s.rbytes.Load(), s.wbytes.Load()
 }
 
-// Pending reports whether the kernel holds bytes from the client that the
-// session has not read yet (Linux only): input that will make the server
-// busy although no goroutine has started on it.
-func (s *Session) Pending() bool { return netpoll.Unread(s.raw) > 0 }
+// Pending reports whether the session has input it has not yet counted
+// itself busy for (Linux only): bytes the kernel holds that no goroutine
+// has started on, or bytes a Read has just taken whose reader has not yet
+// counted itself busy again. The second is found by comparing the bytes
+// the socket has received (netpoll.Received) with the session's read
+// count, which is added only once the session is busy again.
+func (s *Session) Pending() bool {
+	read := s.rbytes.Load()
+	if got, ok := netpoll.Received(s.raw); ok {
+		return got > read
+	}
+	return netpoll.Unread(s.raw) > 0
+}
 
 // JID returns the session's full JID (zero before bind).
 func (s *Session) JID() jid.JID {

@@ -60,3 +60,30 @@ func TestUnsent(t *testing.T) {
 		t.Fatalf("net.Pipe: Unsent %d (want -1), Unread %d (want 0)", n, m)
 	}
 }
+
+func TestReceived(t *testing.T) {
+	server, client := pair(t)
+	if n, ok := netpoll.Received(server); !ok || n != 0 {
+		t.Fatalf("received on a fresh socket: %d %v, want 0 true", n, ok)
+	}
+	const msg = "<presence/><message/>"
+	if _, err := io.WriteString(client, msg); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for netpoll.Unread(server) != len(msg) && time.Now().Before(deadline) {
+		runtime.Gosched()
+	}
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(server, buf); err != nil {
+		t.Fatal(err)
+	}
+	// Read or not, the bytes count as received: that is what tells a
+	// reader's own count that it is behind.
+	if n, ok := netpoll.Received(server); !ok || n != int64(len(msg)) {
+		t.Fatalf("received after reading: %d %v, want %d true", n, ok, len(msg))
+	}
+	if _, ok := netpoll.Received(wrapped{Conn: server}); ok {
+		t.Fatal("a wrapped conn is not a syscall.Conn, want ok false")
+	}
+}

@@ -427,8 +427,14 @@ func (s *Server) WaitIdle(ctx context.Context) error {
 		if err := s.idle.wait(ctx); err != nil {
 			return err
 		}
+		gen, _ := s.idle.state()
 		if !s.inputPending() {
-			return nil
+			// Idle only if no work started while the sockets were looked
+			// at: a session that took its input meanwhile is busy now.
+			if g, busy := s.idle.state(); !busy && g == gen {
+				return nil
+			}
+			continue
 		}
 		// Bytes wait in a socket that its session has not woken up for
 		// yet; it will be busy in a moment.
