@@ -82,6 +82,10 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	w := e.watch("owner")
 	var old syscall.Rlimit
 	must(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old))
+	// A descriptor kept for the last dial (below).
+	reserve, err := os.Open(os.DevNull)
+	must(t, err)
+	defer reserve.Close()
 	fds, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Skipf("no /proc/self/fd: %v", err)
@@ -111,6 +115,18 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 	if len(conns) == 64 {
 		t.Fatal("64 connections with a descriptor limit of 16 more than open: the limit did not apply")
 	}
+	// The dials may have stopped on this side with every connection
+	// accepted, so that the server never tried while out of descriptors:
+	// one more, on the descriptor kept for it, waits in the backlog for
+	// an accept that must fail. The failure is logged before anything is
+	// given back.
+	_ = reserve.Close()
+	if c, err := net.Dial("tcp", e.srv.Addr().String()); err == nil {
+		conns = append(conns, c)
+	}
+	if !logs.await("accept failing", testTimeout) {
+		t.Fatalf("out of descriptors with a connection waiting, the server logged no accept failure:\n%s", logs.String())
+	}
 	// The witness's established session needs no descriptor.
 	e.checkWitnesses()
 	for _, c := range conns {
@@ -133,14 +149,43 @@ func TestAcceptSurvivesEMFILE(t *testing.T) {
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	changed chan struct{} // closed by the next Write, for await
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.changed != nil {
+		close(b.changed)
+		b.changed = nil
+	}
 	return b.b.Write(p)
+}
+
+// await waits until the buffer holds s, or for timeout, and reports
+// whether it does.
+func (b *syncBuffer) await(s string, timeout time.Duration) bool {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		b.mu.Lock()
+		if strings.Contains(b.b.String(), s) {
+			b.mu.Unlock()
+			return true
+		}
+		if b.changed == nil {
+			b.changed = make(chan struct{})
+		}
+		changed := b.changed
+		b.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return false
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {

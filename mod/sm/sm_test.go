@@ -235,6 +235,7 @@ func TestCutAndResume(t *testing.T) {
 			})
 			alice.until(func(el *xmlnode.Element) bool { return el.Attrib("from") == "room@conference.localhost/bob" })
 			idle(t, srv)
+			bobWrote := countWrites(t, bob)
 
 			const n = 40
 			var wg sync.WaitGroup
@@ -251,6 +252,8 @@ func TestCutAndResume(t *testing.T) {
 			}
 			wg.Wait()
 			if wait {
+				// Every message of bob's routed, not just written.
+				readAll(t, srv, bobWrote)
 				idle(t, srv)
 			}
 			old := alice.Raw
