@@ -28,8 +28,6 @@ import (
 	"strings"
 	"sync"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
@@ -115,11 +113,11 @@ func New(cfg Config) (*Router, error) {
 	if r.busy == nil {
 		r.busy = func(int) {}
 	}
-	if _, err := jid.New("", r.domain, ""); err != nil || r.domain != strings.ToLower(r.domain) {
+	if _, err := jidcheck.NewFast("", r.domain, ""); err != nil || r.domain != strings.ToLower(r.domain) {
 		return nil, fmt.Errorf("router: bad domain %q", cfg.Domain)
 	}
 	for name, pass := range cfg.Accounts {
-		j, err := jid.New(name, r.domain, "")
+		j, err := jidcheck.NewFast(name, r.domain, "")
 		if err != nil {
 			return nil, fmt.Errorf("router: bad account name %q: %w", name, err)
 		}

@@ -7,9 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 )
 
@@ -83,7 +82,7 @@ func (r *Router) compile(reg *module.Registrar) error {
 	}
 	for _, c := range reg.Components() {
 		d := strings.ToLower(c.Domain)
-		if _, err := jid.New("", d, ""); err != nil || d == r.domain || c.Handler == nil {
+		if _, err := jidcheck.NewFast("", d, ""); err != nil || d == r.domain || c.Handler == nil {
 			return fmt.Errorf("bad component domain %q", c.Domain)
 		}
 		i, found := slices.BinarySearchFunc(t.comps, d, func(x comp, d string) int { return strings.Compare(x.domain, d) })

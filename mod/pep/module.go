@@ -10,6 +10,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/caps"
+	"github.com/muctest/muctest/jidcheck"
 	rostermod "github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/pubsub"
@@ -238,7 +239,7 @@ func (e *routerEnv) use(c module.Context) func() {
 }
 
 func (e *routerEnv) account(bare string) module.Account {
-	j, err := jid.Parse(bare)
+	j, err := jidcheck.ParseFast(bare)
 	if err != nil || e.c == nil || j.Domainpart() != e.c.Domain() || j.Localpart() == "" {
 		return nil
 	}
@@ -249,7 +250,7 @@ func (e *routerEnv) Exists(acct string) bool { return e.account(acct) != nil }
 
 func (e *routerEnv) Subscribed(acct, contact string) bool {
 	a := e.account(acct)
-	cj, err := jid.Parse(contact)
+	cj, err := jidcheck.ParseFast(contact)
 	if a == nil || err != nil {
 		return false
 	}
