@@ -79,7 +79,7 @@ type Router struct {
 	reg        *module.Registrar
 
 	tables
-	mux *http.ServeMux
+	mux httpMux // the modules' HTTP routes (httpmux.go)
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
@@ -104,7 +104,7 @@ type Router struct {
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, bound: map[string]*session{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
+		accounts: map[string]*account{}, bound: map[string]*session{}, pending: map[string][]*pendingIQ{},
 		quotas: cfg.Quotas.WithDefaults(), clientJIDs: jidCache{parseFn: jidcheck.Parse}}
 	r.total = quota.NewTotal(r.quotas.TotalBytes)
 	if r.log == nil {
@@ -152,7 +152,7 @@ func (r *Router) Domain() string { return r.domain }
 func (r *Router) Registrar() *module.Registrar { return r.reg }
 
 // HTTPHandler is the mux the modules' HTTP routes are on.
-func (r *Router) HTTPHandler() http.Handler { return r.mux }
+func (r *Router) HTTPHandler() http.Handler { return &r.mux }
 
 // StreamFeatures and StreamElements are the c2s extensions the modules
 // registered, for c2s.Config.

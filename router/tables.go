@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
@@ -51,28 +52,55 @@ func cmpName(a, b xml.Name) int {
 
 func (r *Router) compile(reg *module.Registrar) error {
 	t := &r.tables
+	// Every route is appended, then each table sorted once (stably, so a
+	// duplicate's two modules are named in registration order): inserting
+	// each in place cost a copy and often an allocation per route.
+	var n [numTargets][2]int
+	targets := [numTargets]module.Target{module.ToDomain, module.ToAccount, module.ToSelf}
+	types := [2]module.IQType{module.Get, module.Set}
 	for _, e := range reg.IQs() {
-		for ti, bit := range [numTargets]module.Target{module.ToDomain, module.ToAccount, module.ToSelf} {
-			if e.To&bit == 0 {
-				continue
+		for ti, bit := range targets {
+			for ty, tbit := range types {
+				if e.To&bit != 0 && e.Type&tbit != 0 {
+					n[ti][ty]++
+				}
 			}
-			for ty, tbit := range [2]module.IQType{module.Get, module.Set} {
-				if e.Type&tbit == 0 {
-					continue
+		}
+	}
+	for ti := range n {
+		for ty := range n[ti] {
+			t.iqs[ti][ty] = make([]iqRoute, 0, n[ti][ty])
+		}
+	}
+	for _, e := range reg.IQs() {
+		for ti, bit := range targets {
+			for ty, tbit := range types {
+				if e.To&bit != 0 && e.Type&tbit != 0 {
+					t.iqs[ti][ty] = append(t.iqs[ti][ty], iqRoute{name: e.Payload, module: e.Module, handle: e.Handle})
 				}
-				rt := iqRoute{name: e.Payload, module: e.Module, handle: e.Handle}
-				list := t.iqs[ti][ty]
-				i, found := slices.BinarySearchFunc(list, rt.name, func(x iqRoute, n xml.Name) int { return cmpName(x.name, n) })
-				if found {
+			}
+		}
+	}
+	for ti := range t.iqs {
+		for ty, list := range t.iqs[ti] {
+			slices.SortStableFunc(list, func(a, b iqRoute) int { return cmpName(a.name, b.name) })
+			for i := 1; i < len(list); i++ {
+				if cmpName(list[i-1].name, list[i].name) == 0 {
 					return fmt.Errorf("modules %s and %s both handle %s iqs for {%s}%s on target %d",
-						list[i].module, e.Module, [2]string{"get", "set"}[ty], e.Payload.Space, e.Payload.Local, ti)
+						list[i-1].module, list[i].module, [2]string{"get", "set"}[ty], list[i].name.Space, list[i].name.Local, ti)
 				}
-				t.iqs[ti][ty] = slices.Insert(list, i, rt)
 			}
 		}
 	}
 	if err := t.compilePrepares(reg); err != nil {
 		return err
+	}
+	var nh [module.NumHookKinds]int
+	for _, h := range reg.Hooks() {
+		nh[h.Kind]++
+	}
+	for k := range t.hooks {
+		t.hooks[k] = make([]module.HookEntry, 0, nh[k])
 	}
 	for _, h := range reg.Hooks() {
 		t.hooks[h.Kind] = append(t.hooks[h.Kind], h)
@@ -92,31 +120,22 @@ func (r *Router) compile(reg *module.Registrar) error {
 		t.comps = slices.Insert(t.comps, i, comp{d, c.Handler})
 	}
 	t.contacts = reg.ContactsProvider()
-	seenEl := map[[2]string]bool{}
+	type elementKey struct {
+		name  xml.Name
+		stage c2s.Stage
+	}
+	seenEl := map[elementKey]bool{}
 	for _, e := range reg.StreamElements() {
-		k := [2]string{e.Name.Space + " " + e.Name.Local, fmt.Sprint(e.Stage)}
+		k := elementKey{e.Name, e.Stage}
 		if seenEl[k] || e.Handle == nil {
 			return fmt.Errorf("stream element {%s}%s registered twice or without a handler", e.Name.Space, e.Name.Local)
 		}
 		seenEl[k] = true
 	}
-	for _, h := range reg.HTTPRoutes() {
-		if err := safeHandle(r, h); err != nil {
-			return err
-		}
+	if err := checkHTTPRoutes(reg.HTTPRoutes()); err != nil {
+		return err
 	}
-	return nil
-}
-
-// safeHandle registers an HTTP route, turning ServeMux's panic on a bad or
-// conflicting pattern into an error.
-func safeHandle(r *Router, h module.HTTPRoute) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("http route %q: %v", h.Pattern, v)
-		}
-	}()
-	r.mux.Handle(h.Pattern, h.Handler)
+	r.mux.routes = reg.HTTPRoutes()
 	return nil
 }
 

@@ -5,6 +5,8 @@ package pep
 
 import (
 	"encoding/xml"
+	"slices"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/jid"
@@ -77,7 +79,7 @@ func (m Module) Register(r *module.Registrar) error {
 	}
 	st.core = New(Config{Env: env, Quotas: q})
 	r.Identity(module.OnAccount, module.Identity{Category: "pubsub", Type: "pep"})
-	for _, f := range Features() {
+	for _, f := range features() {
 		r.Feature(module.OnAccount, f)
 	}
 	r.Disco(module.DiscoItems{Where: module.OnAccount,
@@ -215,14 +217,19 @@ func (st *state) query(c module.Context, acct string, q *xmlnode.Element) {
 
 // Features are the disco#info features of an account's PEP service, as
 // Prosody's mod_pep lists them.
-func Features() []string {
+func Features() []string { return slices.Clone(features()) }
+
+// features is what Features returns, computed once: it depends on no
+// configuration, and making the pubsub service that lists it cost every
+// server (one per scansion script) about 40 allocations at New.
+var features = sync.OnceValue(func() []string {
 	s := pubsub.NewService(pubsub.ServiceConfig{Defaults: pubsub.PEPDefaults(), AutocreateOnPublish: true})
 	f := s.Features()
 	for _, x := range []string{"auto-subscribe", "filtered-notifications", "presence-notifications", "presence-subscribe"} {
 		f = append(f, pubsub.NS+"#"+x)
 	}
 	return f
-}
+})
 
 // routerEnv answers Env from the router's state, through the Context of
 // the handler or hook being run.
