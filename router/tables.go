@@ -52,44 +52,34 @@ func cmpName(a, b xml.Name) int {
 
 func (r *Router) compile(reg *module.Registrar) error {
 	t := &r.tables
-	// Every route is appended, then each table sorted once (stably, so a
-	// duplicate's two modules are named in registration order): inserting
-	// each in place cost a copy and often an allocation per route.
-	var n [numTargets][2]int
+	// Each table is sorted once (stably, so that a duplicate's two modules
+	// are named in registration order), as indices into the registrations,
+	// then filled in order: inserting each route in place cost a copy and
+	// often an allocation per route, and sorting the routes themselves a
+	// write barrier per move.
+	iqs := reg.IQs()
 	targets := [numTargets]module.Target{module.ToDomain, module.ToAccount, module.ToSelf}
 	types := [2]module.IQType{module.Get, module.Set}
-	for _, e := range reg.IQs() {
-		for ti, bit := range targets {
-			for ty, tbit := range types {
+	idx := make([]int32, 0, len(iqs))
+	for ti, bit := range targets {
+		for ty, tbit := range types {
+			idx = idx[:0]
+			for i, e := range iqs {
 				if e.To&bit != 0 && e.Type&tbit != 0 {
-					n[ti][ty]++
+					idx = append(idx, int32(i))
 				}
 			}
-		}
-	}
-	for ti := range n {
-		for ty := range n[ti] {
-			t.iqs[ti][ty] = make([]iqRoute, 0, n[ti][ty])
-		}
-	}
-	for _, e := range reg.IQs() {
-		for ti, bit := range targets {
-			for ty, tbit := range types {
-				if e.To&bit != 0 && e.Type&tbit != 0 {
-					t.iqs[ti][ty] = append(t.iqs[ti][ty], iqRoute{name: e.Payload, module: e.Module, handle: e.Handle})
-				}
-			}
-		}
-	}
-	for ti := range t.iqs {
-		for ty, list := range t.iqs[ti] {
-			slices.SortStableFunc(list, func(a, b iqRoute) int { return cmpName(a.name, b.name) })
-			for i := 1; i < len(list); i++ {
-				if cmpName(list[i-1].name, list[i].name) == 0 {
+			slices.SortStableFunc(idx, func(a, b int32) int { return cmpName(iqs[a].Payload, iqs[b].Payload) })
+			list := make([]iqRoute, len(idx))
+			for k, i := range idx {
+				e := &iqs[i]
+				if k > 0 && cmpName(list[k-1].name, e.Payload) == 0 {
 					return fmt.Errorf("modules %s and %s both handle %s iqs for {%s}%s on target %d",
-						list[i-1].module, list[i].module, [2]string{"get", "set"}[ty], list[i].name.Space, list[i].name.Local, ti)
+						list[k-1].module, e.Module, [2]string{"get", "set"}[ty], e.Payload.Space, e.Payload.Local, ti)
 				}
+				list[k] = iqRoute{name: e.Payload, module: e.Module, handle: e.Handle}
 			}
+			t.iqs[ti][ty] = list
 		}
 	}
 	if err := t.compilePrepares(reg); err != nil {
