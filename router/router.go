@@ -138,6 +138,7 @@ func New(cfg Config) (*Router, error) {
 	if err := r.reg.Err(); err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
+	r.reg.RememberSizes()
 	if err := r.compile(r.reg); err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
