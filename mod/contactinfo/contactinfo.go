@@ -72,7 +72,15 @@ func sharedForm(addresses map[string][]string) *xmlnode.Element {
 // in order), every string preceded by its length so that no two
 // different inputs give one key.
 func formKey(addresses map[string][]string) string {
+	n := 0
+	for _, k := range Kinds {
+		n += 4
+		for _, uri := range addresses[k] {
+			n += len(uri) + 5
+		}
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, k := range Kinds {
 		b.WriteString(strconv.Itoa(len(addresses[k])))
 		b.WriteByte(';')
