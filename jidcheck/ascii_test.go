@@ -146,3 +146,24 @@ func FuzzASCIIFastPath(f *testing.F) {
 		checkNewFast(t, local, domain, res)
 	})
 }
+
+// BenchmarkParse compares Parse on the JIDs clients send with its full
+// path, which runs PRECIS and IDNA three times.
+func BenchmarkParse(b *testing.B) {
+	for _, s := range []string{"room@conference.localhost", "juliet@localhost/balcony"} {
+		b.Run("fast/"+s, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Parse(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("full/"+s, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := parseFull(s); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
