@@ -306,7 +306,7 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 		// Refused before resourceprep, whose cost grows with the input.
 		return false, s.write(errorReply(iq, "modify", "bad-request"))
 	}
-	full, err := jid.New(s.user, s.cfg.Domain, res)
+	full, err := jidcheck.NewFast(s.user, s.cfg.Domain, res)
 	if err != nil {
 		return false, s.write(errorReply(iq, "modify", "bad-request"))
 	}

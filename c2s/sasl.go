@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"mellium.im/sasl"
-	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
@@ -255,7 +254,7 @@ func (s *Session) normalizeUser(u string) (string, bool) {
 	if len(u) > jidcheck.MaxPartBytes {
 		return "", false // before PRECIS, whose cost grows with the input
 	}
-	j, err := jid.New(u, s.cfg.Domain, "")
+	j, err := jidcheck.NewFast(u, s.cfg.Domain, "")
 	if err != nil || j.Localpart() == "" {
 		return "", false
 	}

@@ -46,6 +46,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync/atomic"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
@@ -219,7 +220,34 @@ type Env struct {
 
 // NewRegistrar returns an empty Registrar for a server described by env.
 // The router calls it; module tests use package moduletest instead.
-func NewRegistrar(env Env) *Registrar { return &Registrar{env: env} }
+func NewRegistrar(env Env) *Registrar {
+	return &Registrar{env: env,
+		iqs:        make([]IQEntry, 0, sizeHints.iqs.Load()),
+		hooks:      make([]HookEntry, 0, sizeHints.hooks.Load()),
+		features:   make([]Feature, 0, sizeHints.features.Load()),
+		discoNodes: make([]DiscoNode, 0, sizeHints.discoNodes.Load()),
+	}
+}
+
+// sizeHints are the lengths of the largest lists the last RememberSizes
+// saw, for NewRegistrar: a process makes its servers (one per scansion
+// script) from one configuration or a few, and growing each list by
+// appending was a fifth of the bytes server.New allocated.
+var sizeHints struct {
+	iqs, hooks, features, discoNodes atomic.Int32
+}
+
+// RememberSizes records how many iq handlers, hooks, features and disco
+// nodes r holds, so that the next Registrar is made with room for as many.
+// The router calls it once every module has registered. Only a hint: the
+// lists still grow past it.
+func (r *Registrar) RememberSizes() {
+	const most = 1 << 12 // a hint, not a way to pin memory
+	sizeHints.iqs.Store(int32(min(len(r.iqs), most)))
+	sizeHints.hooks.Store(int32(min(len(r.hooks), most)))
+	sizeHints.features.Store(int32(min(len(r.features), most)))
+	sizeHints.discoNodes.Store(int32(min(len(r.discoNodes), most)))
+}
 
 // Begin sets the module whose registrations follow (named in errors).
 func (r *Registrar) Begin(module string) { r.module = module }

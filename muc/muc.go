@@ -45,8 +45,6 @@ import (
 	"sync"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
@@ -129,7 +127,7 @@ func New(cfg Config) *Service {
 		ownedBy:     make(map[string]int),
 	}
 	for _, a := range cfg.Admins {
-		if j, err := jid.Parse(a); err == nil {
+		if j, err := jidcheck.ParseFast(a); err == nil {
 			s.admins[j.Bare().String()] = true
 		}
 	}
@@ -197,7 +195,7 @@ func (s *Service) HandleStanzaFrom(st *xmlnode.Element, o component.Origin) {
 	if st == nil {
 		return
 	}
-	from, err := jid.Parse(st.Attrib("from"))
+	from, err := jidcheck.ParseFast(st.Attrib("from"))
 	if err != nil || from.Domainpart() == "" {
 		return // the server stamps "from"; nothing sensible to answer
 	}
@@ -322,7 +320,7 @@ func parseTo(s string) (address, bool) {
 		}
 	}
 	a.domain = rest
-	j, err := jid.New(a.local, a.domain, "")
+	j, err := jidcheck.NewFast(a.local, a.domain, "")
 	if err != nil {
 		return a, false
 	}

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"unicode"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -160,7 +158,7 @@ func validNick(nick string) bool {
 	if nick == "" || len(nick) > jidcheck.MaxPartBytes {
 		return false
 	}
-	if _, err := jid.New("", "x", nick); err != nil {
+	if _, err := jidcheck.NewFast("", "x", nick); err != nil {
 		return false
 	}
 	for _, r := range nick {

@@ -6,26 +6,33 @@ import "github.com/muctest/muctest/xmlnode"
 // (XEP-0060 10), the way Prosody derives them from what the service
 // implements and how it is configured.
 func (s *Service) Features() []string {
-	f := []string{NS}
-	add := func(names ...string) {
-		for _, n := range names {
-			f = append(f, NS+"#"+n)
-		}
+	f := make([]string, 0, len(baseFeatures)+4)
+	f = append(f, NS, NS+"#access-"+s.cfg.Defaults.AccessModel)
+	f = append(f, baseFeatures...)
+	if s.cfg.AutocreateOnPublish {
+		f = append(f, NS+"#auto-create")
 	}
-	add("access-"+s.cfg.Defaults.AccessModel, "config-node", "config-node-max", "create-and-configure",
+	if s.cfg.Defaults.SendLastPublishedItem != SendNever {
+		f = append(f, NS+"#last-published")
+	}
+	return f
+}
+
+// baseFeatures are the features every service has, with NS+"#" before
+// them, made once rather than by every server at start.
+var baseFeatures = func() []string {
+	names := []string{"config-node", "config-node-max", "create-and-configure",
 		"create-nodes", "delete-items", "delete-nodes", "instant-nodes", "item-ids", "meta-data",
 		"modify-affiliations", "multi-items", "outcast-affiliation", "member-affiliation",
 		"persistent-items", "publish", "publish-options", "publisher-affiliation", "purge-nodes",
 		"retract-items", "retrieve-affiliations", "retrieve-default", "retrieve-items",
-		"retrieve-subscriptions", "subscribe", "subscription-options")
-	if s.cfg.AutocreateOnPublish {
-		add("auto-create")
-	}
-	if s.cfg.Defaults.SendLastPublishedItem != SendNever {
-		add("last-published")
+		"retrieve-subscriptions", "subscribe", "subscription-options"}
+	f := make([]string, len(names))
+	for i, n := range names {
+		f[i] = NS + "#" + n
 	}
 	return f
-}
+}()
 
 // DiscoItems returns the <item/>s of a disco#items query on the service:
 // one per node actor may see, named by its title when it has one.

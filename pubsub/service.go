@@ -5,7 +5,7 @@ import (
 	"encoding/base64"
 	"sync"
 
-	"mellium.im/xmpp/jid"
+	"github.com/muctest/muctest/jidcheck"
 )
 
 // Affiliation is an entity's standing on a node (XEP-0060 4.1).
@@ -174,7 +174,7 @@ func randomID() string {
 // bare returns the bare form of a JID string, or the string itself when
 // it does not parse (callers pass JIDs the router already checked).
 func bare(s string) string {
-	j, err := jid.Parse(s)
+	j, err := jidcheck.ParseFast(s)
 	if err != nil {
 		return s
 	}

@@ -10,6 +10,7 @@ import (
 	"mellium.im/sasl"
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 )
 
@@ -148,6 +149,6 @@ func (a *authenticator) SCRAMCredentials(username, mechanism string) (salt, salt
 
 // bareJID builds localpart@domain for a known-valid localpart.
 func (s *Router) bareJID(local string) jid.JID {
-	j, _ := jid.New(local, s.domain, "")
+	j, _ := jidcheck.NewFast(local, s.domain, "")
 	return j
 }

@@ -4,6 +4,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -77,7 +78,7 @@ func (s *Router) deliverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 		}
 		return
 	}
-	from, _ := jid.Parse(st.Attrib("from"))
+	from, _ := jidcheck.ParseFast(st.Attrib("from"))
 	s.accountIQ(tx, acct, st, from, from.Localpart() == acct.name && from.Domainpart() == s.domain)
 }
 
@@ -142,7 +143,7 @@ func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 	}
 	typ := st.Attrib("type")
 	if h := s.iqHandler(tDomain, typ, payload.Name); h != nil {
-		from, _ := jid.Parse(st.Attrib("from"))
+		from, _ := jidcheck.ParseFast(st.Attrib("from"))
 		req := &module.Request{Context: tx, Stanza: st, Payload: payload, From: from, Prepared: tx.preparedFor(payload, h.module)}
 		if ss := s.senderSession(from); ss != nil {
 			req.Session = ss
@@ -155,7 +156,7 @@ func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 
 // reply routes a server-built answer to its "to".
 func (s *Router) reply(tx *txn, r *xmlnode.Element) {
-	to, err := jid.Parse(r.Attrib("to"))
+	to, err := jidcheck.ParseFast(r.Attrib("to"))
 	if err != nil {
 		return
 	}

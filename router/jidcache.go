@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"mellium.im/xmpp/jid"
+
+	"github.com/muctest/muctest/jidcheck"
 )
 
 // jidCache remembers parsed JIDs whose string form is already normalised,
@@ -13,7 +15,8 @@ import (
 // so a hit returns exactly what jid.Parse would. The map is cleared when it
 // grows past maxJIDCache, which bounds memory without bookkeeping.
 type jidCache struct {
-	// parseFn parses a string the cache does not hold: jid.Parse when nil.
+	// parseFn parses a string the cache does not hold: jid.Parse (through
+	// jidcheck.ParseFast, the same results sooner) when nil.
 	parseFn func(string) (jid.JID, error)
 
 	mu sync.Mutex
@@ -31,7 +34,7 @@ func (c *jidCache) parse(s string) (jid.JID, error) {
 	}
 	parse := c.parseFn
 	if parse == nil {
-		parse = jid.Parse
+		parse = jidcheck.ParseFast
 	}
 	j, err := parse(s)
 	if err != nil || j.String() != s {

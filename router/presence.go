@@ -7,6 +7,7 @@ import (
 	"mellium.im/xmpp/stanza"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -101,7 +102,7 @@ func (s *Router) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 		s.inboundProbe(tx, acct, st)
 		return
 	case "subscribe", "subscribed", "unsubscribe", "unsubscribed":
-		from, err := jid.Parse(st.Attrib("from"))
+		from, err := jidcheck.ParseFast(st.Attrib("from"))
 		if err != nil {
 			return
 		}
@@ -161,7 +162,7 @@ func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 	}
 	if !avail {
 		for _, d := range ss.directed {
-			dj, err := jid.Parse(d)
+			dj, err := jidcheck.ParseFast(d)
 			if err != nil {
 				continue
 			}
@@ -239,7 +240,7 @@ func (s *Router) sendAvailable(tx *txn, a *account, to jid.JID, pres *xmlnode.El
 // unavailable from the bare JID if none is available, unsubscribed if the
 // prober is not subscribed (as Prosody does).
 func (s *Router) inboundProbe(tx *txn, a *account, st *xmlnode.Element) {
-	from, err := jid.Parse(st.Attrib("from"))
+	from, err := jidcheck.ParseFast(st.Attrib("from"))
 	if err != nil {
 		return
 	}

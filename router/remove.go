@@ -3,9 +3,9 @@ package router
 import (
 	"fmt"
 
-	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 )
 
@@ -16,7 +16,7 @@ var _ module.AccountManager = (*txn)(nil)
 func (tx *txn) AccountExists(name string) bool { return tx.r.accounts[name] != nil }
 
 func (tx *txn) CreateAccount(name, password string) (module.Account, error) {
-	j, err := jid.New(name, tx.r.domain, "")
+	j, err := jidcheck.NewFast(name, tx.r.domain, "")
 	if err != nil || j.Localpart() == "" || j.Localpart() != name {
 		return nil, fmt.Errorf("router: bad account name %q", name)
 	}

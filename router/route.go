@@ -262,7 +262,7 @@ func (s *Router) bounce(tx *txn, st *xmlnode.Element, typ stanza.ErrorType, cond
 		return
 	}
 	r := errorReply(st, typ, cond, text)
-	to, err := jid.Parse(r.Attrib("to"))
+	to, err := jidcheck.ParseFast(r.Attrib("to"))
 	if err != nil || to.Domainpart() == "" {
 		return
 	}

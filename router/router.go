@@ -28,8 +28,6 @@ import (
 	"strings"
 	"sync"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
@@ -81,7 +79,7 @@ type Router struct {
 	reg        *module.Registrar
 
 	tables
-	mux *http.ServeMux
+	mux httpMux // the modules' HTTP routes (httpmux.go)
 
 	mu       sync.Mutex // guards everything below and all account/session state
 	accounts map[string]*account
@@ -106,7 +104,7 @@ type Router struct {
 // handlers for one iq, a component at a taken domain...) is returned.
 func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
-		accounts: map[string]*account{}, bound: map[string]*session{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
+		accounts: map[string]*account{}, bound: map[string]*session{}, pending: map[string][]*pendingIQ{},
 		quotas: cfg.Quotas.WithDefaults(), clientJIDs: jidCache{parseFn: jidcheck.Parse}}
 	r.total = quota.NewTotal(r.quotas.TotalBytes)
 	if r.log == nil {
@@ -115,11 +113,11 @@ func New(cfg Config) (*Router, error) {
 	if r.busy == nil {
 		r.busy = func(int) {}
 	}
-	if _, err := jid.New("", r.domain, ""); err != nil || r.domain != strings.ToLower(r.domain) {
+	if _, err := jidcheck.NewFast("", r.domain, ""); err != nil || r.domain != strings.ToLower(r.domain) {
 		return nil, fmt.Errorf("router: bad domain %q", cfg.Domain)
 	}
 	for name, pass := range cfg.Accounts {
-		j, err := jid.New(name, r.domain, "")
+		j, err := jidcheck.NewFast(name, r.domain, "")
 		if err != nil {
 			return nil, fmt.Errorf("router: bad account name %q: %w", name, err)
 		}
@@ -140,6 +138,7 @@ func New(cfg Config) (*Router, error) {
 	if err := r.reg.Err(); err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
+	r.reg.RememberSizes()
 	if err := r.compile(r.reg); err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
@@ -154,7 +153,7 @@ func (r *Router) Domain() string { return r.domain }
 func (r *Router) Registrar() *module.Registrar { return r.reg }
 
 // HTTPHandler is the mux the modules' HTTP routes are on.
-func (r *Router) HTTPHandler() http.Handler { return r.mux }
+func (r *Router) HTTPHandler() http.Handler { return &r.mux }
 
 // StreamFeatures and StreamElements are the c2s extensions the modules
 // registered, for c2s.Config.

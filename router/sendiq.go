@@ -5,8 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -99,7 +98,7 @@ func pendingKey(id, to, from string) string { return id + "\x00" + to + "\x00" +
 // normJID returns the normalised form of a JID string, or s itself when it
 // does not parse.
 func normJID(s string) string {
-	j, err := jid.Parse(s)
+	j, err := jidcheck.ParseFast(s)
 	if err != nil {
 		return s
 	}

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"mellium.im/xmpp/jid"
-
+	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 )
 
@@ -52,28 +52,45 @@ func cmpName(a, b xml.Name) int {
 
 func (r *Router) compile(reg *module.Registrar) error {
 	t := &r.tables
-	for _, e := range reg.IQs() {
-		for ti, bit := range [numTargets]module.Target{module.ToDomain, module.ToAccount, module.ToSelf} {
-			if e.To&bit == 0 {
-				continue
-			}
-			for ty, tbit := range [2]module.IQType{module.Get, module.Set} {
-				if e.Type&tbit == 0 {
-					continue
+	// Each table is sorted once (stably, so that a duplicate's two modules
+	// are named in registration order), as indices into the registrations,
+	// then filled in order: inserting each route in place cost a copy and
+	// often an allocation per route, and sorting the routes themselves a
+	// write barrier per move.
+	iqs := reg.IQs()
+	targets := [numTargets]module.Target{module.ToDomain, module.ToAccount, module.ToSelf}
+	types := [2]module.IQType{module.Get, module.Set}
+	idx := make([]int32, 0, len(iqs))
+	for ti, bit := range targets {
+		for ty, tbit := range types {
+			idx = idx[:0]
+			for i, e := range iqs {
+				if e.To&bit != 0 && e.Type&tbit != 0 {
+					idx = append(idx, int32(i))
 				}
-				rt := iqRoute{name: e.Payload, module: e.Module, handle: e.Handle}
-				list := t.iqs[ti][ty]
-				i, found := slices.BinarySearchFunc(list, rt.name, func(x iqRoute, n xml.Name) int { return cmpName(x.name, n) })
-				if found {
+			}
+			slices.SortStableFunc(idx, func(a, b int32) int { return cmpName(iqs[a].Payload, iqs[b].Payload) })
+			list := make([]iqRoute, len(idx))
+			for k, i := range idx {
+				e := &iqs[i]
+				if k > 0 && cmpName(list[k-1].name, e.Payload) == 0 {
 					return fmt.Errorf("modules %s and %s both handle %s iqs for {%s}%s on target %d",
-						list[i].module, e.Module, [2]string{"get", "set"}[ty], e.Payload.Space, e.Payload.Local, ti)
+						list[k-1].module, e.Module, [2]string{"get", "set"}[ty], e.Payload.Space, e.Payload.Local, ti)
 				}
-				t.iqs[ti][ty] = slices.Insert(list, i, rt)
+				list[k] = iqRoute{name: e.Payload, module: e.Module, handle: e.Handle}
 			}
+			t.iqs[ti][ty] = list
 		}
 	}
 	if err := t.compilePrepares(reg); err != nil {
 		return err
+	}
+	var nh [module.NumHookKinds]int
+	for _, h := range reg.Hooks() {
+		nh[h.Kind]++
+	}
+	for k := range t.hooks {
+		t.hooks[k] = make([]module.HookEntry, 0, nh[k])
 	}
 	for _, h := range reg.Hooks() {
 		t.hooks[h.Kind] = append(t.hooks[h.Kind], h)
@@ -83,7 +100,7 @@ func (r *Router) compile(reg *module.Registrar) error {
 	}
 	for _, c := range reg.Components() {
 		d := strings.ToLower(c.Domain)
-		if _, err := jid.New("", d, ""); err != nil || d == r.domain || c.Handler == nil {
+		if _, err := jidcheck.NewFast("", d, ""); err != nil || d == r.domain || c.Handler == nil {
 			return fmt.Errorf("bad component domain %q", c.Domain)
 		}
 		i, found := slices.BinarySearchFunc(t.comps, d, func(x comp, d string) int { return strings.Compare(x.domain, d) })
@@ -93,31 +110,22 @@ func (r *Router) compile(reg *module.Registrar) error {
 		t.comps = slices.Insert(t.comps, i, comp{d, c.Handler})
 	}
 	t.contacts = reg.ContactsProvider()
-	seenEl := map[[2]string]bool{}
+	type elementKey struct {
+		name  xml.Name
+		stage c2s.Stage
+	}
+	seenEl := map[elementKey]bool{}
 	for _, e := range reg.StreamElements() {
-		k := [2]string{e.Name.Space + " " + e.Name.Local, fmt.Sprint(e.Stage)}
+		k := elementKey{e.Name, e.Stage}
 		if seenEl[k] || e.Handle == nil {
 			return fmt.Errorf("stream element {%s}%s registered twice or without a handler", e.Name.Space, e.Name.Local)
 		}
 		seenEl[k] = true
 	}
-	for _, h := range reg.HTTPRoutes() {
-		if err := safeHandle(r, h); err != nil {
-			return err
-		}
+	if err := checkHTTPRoutes(reg.HTTPRoutes()); err != nil {
+		return err
 	}
-	return nil
-}
-
-// safeHandle registers an HTTP route, turning ServeMux's panic on a bad or
-// conflicting pattern into an error.
-func safeHandle(r *Router, h module.HTTPRoute) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = fmt.Errorf("http route %q: %v", h.Pattern, v)
-		}
-	}()
-	r.mux.Handle(h.Pattern, h.Handler)
+	r.mux.routes = reg.HTTPRoutes()
 	return nil
 }
 

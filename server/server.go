@@ -32,10 +32,9 @@ import (
 	"sync"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/netpoll"
@@ -196,7 +195,7 @@ func New(cfg Config) (*Server, error) {
 	if s.domain == "" {
 		s.domain = "localhost"
 	}
-	if _, err := jid.New("", s.domain, ""); err != nil {
+	if _, err := jidcheck.NewFast("", s.domain, ""); err != nil {
 		return nil, fmt.Errorf("server: bad domain %q: %w", cfg.Domain, err)
 	}
 	if cfg.Accounts == nil && !cfg.AnyPassword {
@@ -207,7 +206,7 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	for _, a := range cfg.Admins {
-		if _, err := jid.Parse(a); err != nil {
+		if _, err := jidcheck.ParseFast(a); err != nil {
 			return nil, fmt.Errorf("server: bad admin JID %q: %w", a, err)
 		}
 	}

@@ -18,11 +18,13 @@ import (
 	"crypto/rand"
 	"encoding/xml"
 	"strings"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
@@ -106,11 +108,11 @@ func (m Module) Register(r *module.Registrar) error {
 	}
 	s.started = s.now()
 	for _, a := range m.Admins {
-		if j, err := jid.Parse(a); err == nil {
+		if j, err := jidcheck.ParseFast(a); err == nil {
 			s.admins[j.Bare().String()] = true
 		}
 	}
-	s.commands = append(userCommands(), adminCommands()...)
+	s.commands = allCommands()
 	r.IQ(module.IQ{To: module.ToDomain, Type: module.Set, Payload: xml.Name{Space: NS, Local: "command"},
 		Disco: module.OnServer, Handle: s.handle})
 	r.DiscoNode(module.DiscoNode{Where: module.OnServer, Node: NS, Info: s.listInfo, Items: s.listItems})
@@ -120,6 +122,12 @@ func (m Module) Register(r *module.Registrar) error {
 	}
 	return nil
 }
+
+// allCommands is the command list every server shares: a command is
+// functions and constants, the same for every server, so it is made once
+// rather than by each server at New (one per scansion script). Nothing
+// changes it after.
+var allCommands = sync.OnceValue(func() []*command { return append(userCommands(), adminCommands()...) })
 
 func (s *mod) isAdmin(from jid.JID) bool { return s.admins[from.Bare().String()] }
 

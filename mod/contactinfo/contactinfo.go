@@ -5,6 +5,10 @@
 package contactinfo
 
 import (
+	"strconv"
+	"strings"
+	"sync"
+
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -30,8 +34,63 @@ func (Module) Name() string { return "contactinfo" }
 
 // Register implements module.Module.
 func (m Module) Register(r *module.Registrar) error {
-	r.InfoExtension(module.OnServer, Form(m.Addresses))
+	r.InfoExtension(module.OnServer, sharedForm(m.Addresses))
 	return nil
+}
+
+// forms are the forms Register made, by formKey: disco sends a copy of a
+// registered form and nothing changes the form itself, so the servers of
+// one process (one per scansion script) share one rather than each
+// building its own (about 3 KB and 60 allocations). At most maxForms are
+// kept.
+var forms struct {
+	mu sync.Mutex
+	m  map[string]*xmlnode.Element
+}
+
+const maxForms = 16
+
+// sharedForm is Form(addresses), made once per distinct addresses.
+func sharedForm(addresses map[string][]string) *xmlnode.Element {
+	k := formKey(addresses)
+	forms.mu.Lock()
+	defer forms.mu.Unlock()
+	if f := forms.m[k]; f != nil {
+		return f
+	}
+	f := Form(addresses)
+	if forms.m == nil {
+		forms.m = map[string]*xmlnode.Element{}
+	}
+	if len(forms.m) < maxForms {
+		forms.m[k] = f
+	}
+	return f
+}
+
+// formKey encodes what Form reads of addresses (the URIs of each of Kinds,
+// in order), every string preceded by its length so that no two
+// different inputs give one key.
+func formKey(addresses map[string][]string) string {
+	n := 0
+	for _, k := range Kinds {
+		n += 4
+		for _, uri := range addresses[k] {
+			n += len(uri) + 5
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, k := range Kinds {
+		b.WriteString(strconv.Itoa(len(addresses[k])))
+		b.WriteByte(';')
+		for _, uri := range addresses[k] {
+			b.WriteString(strconv.Itoa(len(uri)))
+			b.WriteByte(':')
+			b.WriteString(uri)
+		}
+	}
+	return b.String()
 }
 
 // Form builds the serverinfo form for addresses.

@@ -22,9 +22,8 @@ import (
 	"slices"
 	"sync"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/caps"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/pubsub"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -227,7 +226,7 @@ type Output struct {
 // unavailable presence, or available presence without caps, forgets it;
 // an unsubscribe forgets every resource of its sender.
 func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output {
-	fj, err := jid.Parse(from)
+	fj, err := jidcheck.ParseFast(from)
 	if err != nil {
 		return Output{}
 	}
@@ -266,7 +265,7 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 			c.mu.Lock()
 			var gone []string
 			for _, r := range a.order {
-				if rj, err := jid.Parse(r); err == nil && rj.Bare().String() == fromBare {
+				if rj, err := jidcheck.ParseFast(r); err == nil && rj.Bare().String() == fromBare {
 					gone = append(gone, r)
 				}
 			}
@@ -303,7 +302,7 @@ func (c *Core) DiscoResult(acct, from string, query *xmlnode.Element) []*xmlnode
 	ver := caps.Ver(query)
 	c.cache(ver, nodes)
 	var out []*xmlnode.Element
-	if fj, err := jid.Parse(from); err == nil && fj.Bare().String() == acct {
+	if fj, err := jidcheck.ParseFast(from); err == nil && fj.Bare().String() == acct {
 		for _, contact := range c.cfg.Env.LocalSubscribers(acct) {
 			if ca := c.account(contact); ca != nil {
 				out = append(out, c.update(ca, acct, "", nodes)...)
@@ -378,7 +377,7 @@ func (c *Core) Forget(acct string) []*xmlnode.Element {
 
 // bareOf returns the bare form of a JID string ("" when it does not parse).
 func bareOf(s string) string {
-	j, err := jid.Parse(s)
+	j, err := jidcheck.ParseFast(s)
 	if err != nil {
 		return ""
 	}

@@ -5,11 +5,14 @@ package pep
 
 import (
 	"encoding/xml"
+	"slices"
+	"sync"
 	"time"
 
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/caps"
+	"github.com/muctest/muctest/jidcheck"
 	rostermod "github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/pubsub"
@@ -76,7 +79,7 @@ func (m Module) Register(r *module.Registrar) error {
 	}
 	st.core = New(Config{Env: env, Quotas: q})
 	r.Identity(module.OnAccount, module.Identity{Category: "pubsub", Type: "pep"})
-	for _, f := range Features() {
+	for _, f := range features() {
 		r.Feature(module.OnAccount, f)
 	}
 	r.Disco(module.DiscoItems{Where: module.OnAccount,
@@ -214,14 +217,19 @@ func (st *state) query(c module.Context, acct string, q *xmlnode.Element) {
 
 // Features are the disco#info features of an account's PEP service, as
 // Prosody's mod_pep lists them.
-func Features() []string {
+func Features() []string { return slices.Clone(features()) }
+
+// features is what Features returns, computed once: it depends on no
+// configuration, and making the pubsub service that lists it cost every
+// server (one per scansion script) about 40 allocations at New.
+var features = sync.OnceValue(func() []string {
 	s := pubsub.NewService(pubsub.ServiceConfig{Defaults: pubsub.PEPDefaults(), AutocreateOnPublish: true})
 	f := s.Features()
 	for _, x := range []string{"auto-subscribe", "filtered-notifications", "presence-notifications", "presence-subscribe"} {
 		f = append(f, pubsub.NS+"#"+x)
 	}
 	return f
-}
+})
 
 // routerEnv answers Env from the router's state, through the Context of
 // the handler or hook being run.
@@ -238,7 +246,7 @@ func (e *routerEnv) use(c module.Context) func() {
 }
 
 func (e *routerEnv) account(bare string) module.Account {
-	j, err := jid.Parse(bare)
+	j, err := jidcheck.ParseFast(bare)
 	if err != nil || e.c == nil || j.Domainpart() != e.c.Domain() || j.Localpart() == "" {
 		return nil
 	}
@@ -249,7 +257,7 @@ func (e *routerEnv) Exists(acct string) bool { return e.account(acct) != nil }
 
 func (e *routerEnv) Subscribed(acct, contact string) bool {
 	a := e.account(acct)
-	cj, err := jid.Parse(contact)
+	cj, err := jidcheck.ParseFast(contact)
 	if a == nil || err != nil {
 		return false
 	}

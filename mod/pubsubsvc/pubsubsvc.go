@@ -12,9 +12,8 @@ package pubsubsvc
 import (
 	"strings"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/pubsub"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/xmlnode"
@@ -61,7 +60,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{cfg: cfg, admins: make(map[string]bool)}
 	for _, a := range cfg.Admins {
-		if j, err := jid.Parse(a); err == nil {
+		if j, err := jidcheck.ParseFast(a); err == nil {
 			s.admins[j.Bare().String()] = true
 		}
 	}
@@ -94,7 +93,7 @@ func (s *Service) HandleStanza(st *xmlnode.Element) {
 	if typ != "get" && typ != "set" {
 		return
 	}
-	if to, err := jid.Parse(st.Attrib("to")); err != nil || to.Localpart() != "" || to.Resourcepart() != "" {
+	if to, err := jidcheck.ParseFast(st.Attrib("to")); err != nil || to.Localpart() != "" || to.Resourcepart() != "" {
 		s.route(stanzaerr.Reply(st, "cancel", "service-unavailable", "", ""))
 		return
 	}
