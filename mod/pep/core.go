@@ -22,8 +22,6 @@ import (
 	"slices"
 	"sync"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/muctest/muctest/caps"
 	"github.com/muctest/muctest/pubsub"
 	"github.com/muctest/muctest/xmlnode"
@@ -227,12 +225,20 @@ type Output struct {
 // unavailable presence, or available presence without caps, forgets it;
 // an unsubscribe forgets every resource of its sender.
 func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output {
-	fj, err := jid.Parse(from)
-	if err != nil {
+	typ := p.Attrib("type")
+	cp, hasCaps := caps.FromPresence(p)
+	if typ == "unavailable" {
+		hasCaps = false // it forgets from whatever it says
+	}
+	if (typ == "" || typ == "unavailable") && c.unchanged(acct, from, cp, hasCaps) {
 		return Output{}
 	}
-	fromBare := fj.Bare().String()
-	switch p.Attrib("type") {
+	fj, ok := parseJID(from)
+	if !ok {
+		return Output{}
+	}
+	fromBare := fj.bare
+	switch typ {
 	case "":
 		if !self && !c.cfg.Env.Subscribed(acct, fromBare) {
 			return Output{}
@@ -241,8 +247,7 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 		if a == nil {
 			return Output{}
 		}
-		cp, ok := caps.FromPresence(p)
-		if !ok {
+		if !hasCaps {
 			return Output{Items: c.update(a, from, "", nil)}
 		}
 		c.mu.Lock()
@@ -266,7 +271,7 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 			c.mu.Lock()
 			var gone []string
 			for _, r := range a.order {
-				if rj, err := jid.Parse(r); err == nil && rj.Bare().String() == fromBare {
+				if bareOf(r) == fromBare {
 					gone = append(gone, r)
 				}
 			}
@@ -277,6 +282,25 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 		}
 	}
 	return Output{}
+}
+
+// unchanged reports whether a presence from "from" would change nothing
+// in acct's service, whoever sent it: an unavailable presence or one
+// without caps when from is not a recipient of any node, one with caps
+// when from is one already, by the same key. That is every presence but a client's first with new caps, and it
+// is answered with two map lookups: a presence broadcast asks it once per
+// contact with the router's lock held.
+func (c *Core) unchanged(acct, from string, cp caps.Caps, hasCaps bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var cur *recipient
+	if a := c.accounts[acct]; a != nil {
+		cur = a.interest[from]
+	}
+	if !hasCaps {
+		return cur == nil
+	}
+	return cur != nil && cur.key == cp.Key()
 }
 
 func (c *Core) existing(acct string) *account {
@@ -303,7 +327,7 @@ func (c *Core) DiscoResult(acct, from string, query *xmlnode.Element) []*xmlnode
 	ver := caps.Ver(query)
 	c.cache(ver, nodes)
 	var out []*xmlnode.Element
-	if fj, err := jid.Parse(from); err == nil && fj.Bare().String() == acct {
+	if bareOf(from) == acct {
 		for _, contact := range c.cfg.Env.LocalSubscribers(acct) {
 			if ca := c.account(contact); ca != nil {
 				out = append(out, c.update(ca, acct, "", nodes)...)
@@ -374,13 +398,4 @@ func (c *Core) Forget(acct string) []*xmlnode.Element {
 		return nil
 	}
 	return a.svc.DeleteAll()
-}
-
-// bareOf returns the bare form of a JID string ("" when it does not parse).
-func bareOf(s string) string {
-	j, err := jid.Parse(s)
-	if err != nil {
-		return ""
-	}
-	return j.Bare().String()
 }

@@ -128,7 +128,7 @@ func (m Module) Register(r *module.Registrar) error {
 		// its deferred queries go now.
 		st.flush(c)
 		st.broadcasting = true
-		acct := ev.Session.Account().JID().String()
+		acct := acctJID(ev.Session.Account())
 		st.handle(c, acct, st.core.Presence(acct, ev.Session.JID().String(), ev.Stanza, true), false)
 		return false
 	})
@@ -150,7 +150,7 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		defer env.use(c)()
-		acct := ev.Account.JID().String()
+		acct := acctJID(ev.Account)
 		st.handle(c, acct, st.core.Presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false), st.broadcasting)
 		return false
 	})
@@ -238,22 +238,22 @@ func (e *routerEnv) use(c module.Context) func() {
 }
 
 func (e *routerEnv) account(bare string) module.Account {
-	j, err := jid.Parse(bare)
-	if err != nil || e.c == nil || j.Domainpart() != e.c.Domain() || j.Localpart() == "" {
+	p, ok := parseJID(bare)
+	if !ok || e.c == nil || p.j.Domainpart() != e.c.Domain() || p.j.Localpart() == "" {
 		return nil
 	}
-	return e.c.Account(j.Localpart())
+	return e.c.Account(p.j.Localpart())
 }
 
 func (e *routerEnv) Exists(acct string) bool { return e.account(acct) != nil }
 
 func (e *routerEnv) Subscribed(acct, contact string) bool {
 	a := e.account(acct)
-	cj, err := jid.Parse(contact)
-	if a == nil || err != nil {
+	cj, ok := parseJID(contact)
+	if a == nil || !ok {
 		return false
 	}
-	return e.c.MaySeePresence(a, cj)
+	return e.c.MaySeePresence(a, cj.j)
 }
 
 func (e *routerEnv) Groups(acct, contact string) ([]string, bool) {
