@@ -1,7 +1,6 @@
 package muc
 
 import (
-	"sort"
 	"strconv"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -148,16 +147,9 @@ func (s *Service) hostDiscoItems(st *xmlnode.Element, from string, q *xmlnode.El
 	res := xmlnode.New(nsDiscoItems, "query")
 	switch node {
 	case "":
-		var jids []string
-		for j, r := range s.rooms {
-			if r.conf.public && !r.isLocked() {
-				jids = append(jids, j)
-			}
-		}
-		sort.Strings(jids)
-		for _, j := range jids {
-			child(res, nsDiscoItems, "item", "", "jid", j, "name", s.rooms[j].conf.name)
-		}
+		rooms := s.publicRooms()
+		s.afterUnlock(func() { s.route(iqResult(st, roomItems(rooms))) })
+		return
 	case nsCommands:
 		res.SetAttr("node", node)
 		if s.isAdmin(from) {
