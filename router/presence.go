@@ -150,7 +150,17 @@ func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 		}
 		if s.contacts != nil {
 			s.contacts.EachSubscriber(a, func(cj jid.JID) {
-				c := st.Copy()
+				// A shallow copy for a local contact: its sessions
+				// serialise or copy what they are sent, and presence
+				// hooks change no child (OnPresenceDelivered), so the
+				// children serve every contact. A component, which
+				// has the stanza after the lock, gets its own.
+				var c *xmlnode.Element
+				if s.isComponent(cj) {
+					c = st.Copy()
+				} else {
+					c = st.ShallowCopy()
+				}
 				c.SetAttr("to", cj.String())
 				s.routePresence(tx, c, cj)
 			})
