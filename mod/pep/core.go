@@ -225,6 +225,16 @@ type Output struct {
 // unavailable presence, or available presence without caps, forgets it;
 // an unsubscribe forgets every resource of its sender.
 func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output {
+	return c.presence(acct, from, p, self, nil)
+}
+
+// presence is Presence with mayAsk, when not nil, saying whether a caps
+// query from acct to "from" would go out now (the module bounds the
+// unanswered ones): when it would not, a presence with unknown caps is
+// answered with nothing before anything else is looked up, as its query
+// would be dropped. A client that never answers costs each contact's
+// service a few map lookups per presence, not a query made and dropped.
+func (c *Core) presence(acct, from string, p *xmlnode.Element, self bool, mayAsk func(acct, to string) bool) Output {
 	typ := p.Attrib("type")
 	cp, hasCaps := caps.FromPresence(p)
 	if typ == "unavailable" {
@@ -232,6 +242,14 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 	}
 	if (typ == "" || typ == "unavailable") && c.unchanged(acct, from, cp, hasCaps) {
 		return Output{}
+	}
+	if typ == "" && hasCaps && mayAsk != nil {
+		c.mu.Lock()
+		_, known := c.vers[cp.Key()]
+		c.mu.Unlock()
+		if !known && !mayAsk(acct, from) {
+			return Output{}
+		}
 	}
 	fj, ok := parseJID(from)
 	if !ok {
