@@ -9,6 +9,7 @@ package muc
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -96,4 +97,103 @@ func (s *Service) unlock() {
 	for _, fn := range fns {
 		fn()
 	}
+}
+
+// nsRSM is XEP-0059 Result Set Management, which a disco#items on a large
+// service may use to ask for one page of the listing (XEP-0045 section
+// 6.3 points to it).
+const nsRSM = "http://jabber.org/protocol/rsm"
+
+// pageRequest is an RSM <set/> on a listing: max < 0 for no limit; after
+// and before are room addresses, positions in the sorted listing (a room
+// destroyed since the previous page still has its place); before "" asks
+// for the last page; index < 0 when not given.
+type pageRequest struct {
+	max           int
+	after, before *string
+	index         int
+}
+
+// parsePage reads q's RSM <set/>: ok is false without one (the whole
+// listing, as without RSM), err when it is malformed.
+func parsePage(q *xmlnode.Element) (p pageRequest, ok bool, err bool) {
+	set := q.Child(nsRSM, "set")
+	if set == nil {
+		return pageRequest{}, false, false
+	}
+	p = pageRequest{max: -1, index: -1}
+	num := func(name string) (int, bool) {
+		e := set.Child(nsRSM, name)
+		if e == nil {
+			return -1, true
+		}
+		n, convErr := strconv.Atoi(strings.TrimSpace(e.Text()))
+		return n, convErr == nil && n >= 0
+	}
+	var good1, good2 bool
+	p.max, good1 = num("max")
+	p.index, good2 = num("index")
+	if !good1 || !good2 {
+		return p, true, true
+	}
+	if e := set.Child(nsRSM, "after"); e != nil {
+		s := e.Text()
+		p.after = &s
+	}
+	if e := set.Child(nsRSM, "before"); e != nil {
+		s := e.Text()
+		p.before = &s
+	}
+	return p, true, false
+}
+
+// page returns the rooms p asks for, the position of the first and the
+// listing's size. The lock is held; only the page is copied.
+func (s *Service) page(p pageRequest) (rooms []listedRoom, first, count int) {
+	for _, r := range s.listed.lockedPublic {
+		r.isLocked()
+	}
+	all := s.listed.rooms
+	n := len(all)
+	pos := func(j string, after bool) int {
+		i, found := slices.BinarySearchFunc(all, j, func(e listedRoom, j string) int { return strings.Compare(e.jid, j) })
+		if found && after {
+			i++
+		}
+		return i
+	}
+	limit := func(k int) int {
+		if p.max >= 0 {
+			return min(k, p.max)
+		}
+		return k
+	}
+	start, end := 0, n
+	switch {
+	case p.before != nil:
+		if *p.before != "" {
+			end = pos(*p.before, false)
+		}
+		start = end - limit(end)
+	case p.after != nil:
+		start = pos(*p.after, true)
+		end = start + limit(n-start)
+	case p.index >= 0:
+		start = min(p.index, n)
+		end = start + limit(n-start)
+	default:
+		end = limit(n)
+	}
+	return slices.Clone(all[start:end]), start, n
+}
+
+// pageSet is the RSM <set/> of a page's answer.
+func pageSet(rooms []listedRoom, first, count int) *xmlnode.Element {
+	set := xmlnode.New(nsRSM, "set")
+	if len(rooms) > 0 {
+		set.AddChild(nsRSM, "first", "index", strconv.Itoa(first)).SetText(rooms[0].jid)
+		set.AddChild(nsRSM, "last").SetText(rooms[len(rooms)-1].jid)
+	}
+	set.AddChild(nsRSM, "count").SetText(strconv.Itoa(count))
+	return set
 }

@@ -71,3 +71,36 @@ func TestListingIndex(t *testing.T) {
 		t.Fatal("no room listed: the test lists nothing")
 	}
 }
+
+// FuzzListingPage: any RSM <set/> on the listing is either refused or
+// answered with a page of the listing, in order, within max.
+func FuzzListingPage(f *testing.F) {
+	for _, s := range []string{"<max>2</max>", "<max>1</max><before/>", "<after>r3@" + service + "</after>", "<index>9</index>", "<max>-1</max>", "<before>zz</before><after>a</after>"} {
+		f.Add(s)
+	}
+	svc := New(Config{Domain: service})
+	for i := range 6 {
+		j := fmt.Sprintf("r%d@%s", i, service)
+		svc.rooms[j] = &room{svc: svc, jid: j, conf: roomConfig{public: true, name: j}}
+		svc.relist(svc.rooms[j])
+	}
+	f.Fuzz(func(t *testing.T, set string) {
+		q, err := xmlnode.Parse(`<query xmlns="http://jabber.org/protocol/disco#items"><set xmlns="http://jabber.org/protocol/rsm">` + set + `</set></query>`)
+		if err != nil {
+			return
+		}
+		p, paged, bad := parsePage(q)
+		if !paged || bad {
+			return
+		}
+		rooms, first, count := svc.page(p)
+		if count != 6 || first < 0 || first+len(rooms) > count || (p.max >= 0 && len(rooms) > p.max) {
+			t.Fatalf("%s: %d rooms from %d of %d", set, len(rooms), first, count)
+		}
+		for i, r := range rooms {
+			if r != svc.listed.rooms[first+i] {
+				t.Fatalf("%s: room %d is %v, listing has %v", set, i, r, svc.listed.rooms[first+i])
+			}
+		}
+	})
+}

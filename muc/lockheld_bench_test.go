@@ -46,6 +46,7 @@ func BenchmarkServiceLockHeld(b *testing.B) {
 	}
 	for _, bc := range []struct{ name, from, stanza string }{
 		{"disco-items-10000-rooms", juliet, `<iq xmlns="jabber:client" type="get" id="d" to="` + service + `"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`},
+		{"disco-items-page-of-50-of-10000", juliet, `<iq xmlns="jabber:client" type="get" id="d" to="` + service + `"><query xmlns="http://jabber.org/protocol/disco#items"><set xmlns="http://jabber.org/protocol/rsm"><max>50</max><after>r5000@` + service + `</after></set></query></iq>`},
 		{"member-list-1000", romeo, `<iq xmlns="jabber:client" type="get" id="m" to="` + room0 + `"><query xmlns="http://jabber.org/protocol/muc#admin"><item affiliation="member"/></query></iq>`},
 		{"create-room-owning-10000", romeo, `<presence xmlns="jabber:client" to="new@` + service + `/o"><x xmlns="http://jabber.org/protocol/muc"/></presence>`},
 	} {
