@@ -102,6 +102,10 @@ func BenchmarkLockHeld(b *testing.B) {
 		{"pep-items-1MiB", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:test:big"/></pubsub></iq>`, alice},
 		{"disco-info-account", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`, bob},
 		{"presence-update-to-1000-contacts", `<presence xmlns="jabber:client"><show>away</show></presence>`, alice},
+		// Caps the sender never answers the contacts' queries for: every
+		// contact's PEP service wants to ask (at most MaxQueriesInFlight
+		// at a time), the worst presence found for mod/pep.
+		{"presence-unanswered-caps-to-1000-contacts", `<presence xmlns="jabber:client"><show>away</show><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="urn:test" ver="unanswered="/></presence>`, alice},
 		{"message-to-full-blocklist", `<message xmlns="jabber:client" type="chat" to="u999@example.com"><body>x</body></message>`, alice},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

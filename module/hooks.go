@@ -112,7 +112,10 @@ func (r *Registrar) OnPresenceSent(priority int, f SentHook) {
 	r.hook(HookEntry{Kind: PresenceSent, Priority: priority, Sent: f})
 }
 
-// OnPresenceDelivered hooks presence for a local account.
+// OnPresenceDelivered hooks presence for a local account. The copies of
+// one broadcast presence share their children (the router sets each
+// contact's "to" on a shallow copy): a hook may change ev.Stanza's
+// attributes and child list, never a child itself.
 func (r *Registrar) OnPresenceDelivered(priority int, f DeliveredHook) {
 	r.hook(HookEntry{Kind: PresenceDelivered, Priority: priority, Delivered: f})
 }

@@ -219,6 +219,7 @@ func (r *room) processConfigForm(st, x *xmlnode.Element) {
 	}
 	r.unlock()
 	codes := r.applyConfig(f)
+	r.svc.relist(r) // its name or publicity may have changed
 	r.svc.route(reply(st))
 	r.announceStatusCodes(codes)
 }

@@ -1,7 +1,6 @@
 package muc
 
 import (
-	"sort"
 	"strconv"
 
 	"github.com/muctest/muctest/xmlnode"
@@ -135,7 +134,7 @@ func (s *Service) hostDiscoInfo(st *xmlnode.Element, from string, q *xmlnode.Ele
 		return
 	}
 	child(res, nsDiscoInfo, "identity", "", "category", "conference", "type", "text", "name", s.cfg.Name)
-	for _, f := range []string{nsDiscoInfo, nsDiscoItems, nsCommands, nsMAM, nsOccupantID, nsMUC, nsMUCUnique} {
+	for _, f := range []string{nsDiscoInfo, nsDiscoItems, nsCommands, nsMAM, nsOccupantID, nsMUC, nsMUCUnique, nsRSM} {
 		child(res, nsDiscoInfo, "feature", "", "var", f)
 	}
 	s.route(iqResult(st, res))
@@ -148,16 +147,22 @@ func (s *Service) hostDiscoItems(st *xmlnode.Element, from string, q *xmlnode.El
 	res := xmlnode.New(nsDiscoItems, "query")
 	switch node {
 	case "":
-		var jids []string
-		for j, r := range s.rooms {
-			if r.conf.public && !r.isLocked() {
-				jids = append(jids, j)
-			}
+		p, paged, bad := parsePage(q)
+		switch {
+		case bad:
+			s.route(errorReply(st, "modify", "bad-request", "Invalid result set request", ""))
+		case paged:
+			rooms, first, count := s.page(p)
+			s.afterUnlock(func() {
+				res := roomItems(rooms)
+				res.Append(pageSet(rooms, first, count))
+				s.route(iqResult(st, res))
+			})
+		default:
+			rooms := s.publicRooms()
+			s.afterUnlock(func() { s.route(iqResult(st, roomItems(rooms))) })
 		}
-		sort.Strings(jids)
-		for _, j := range jids {
-			child(res, nsDiscoItems, "item", "", "jid", j, "name", s.rooms[j].conf.name)
-		}
+		return
 	case nsCommands:
 		res.SetAttr("node", node)
 		if s.isAdmin(from) {

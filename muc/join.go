@@ -23,6 +23,7 @@ func (s *Service) createRoom(roomJID string, st *xmlnode.Element, from string, t
 	// (A new room has no reservations, so the nickname is the one asked for.)
 	s.rooms[roomJID] = r
 	s.countCreator(r)
+	s.relist(r)
 	r.stampOccupantID(st, o.bare)
 	o.setSession(from, st)
 	x := mucUserX()

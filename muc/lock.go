@@ -49,6 +49,7 @@ func (r *room) lock() {
 func (r *room) unlock() {
 	r.locked = false
 	r.lockedUntil = time.Time{}
+	r.svc.relist(r)
 }
 
 // isLocked reports whether the room is still locked, unlocking it first if

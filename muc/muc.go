@@ -105,6 +105,11 @@ type Service struct {
 	// ownedBy counts the rooms each bare JID owns, for MaxRoomsPerUser
 	// without a scan of every room (limits.go).
 	ownedBy map[string]int
+	// deferred is what runs once the lock is let go (listing.go);
+	// unlocked, when set, is called first (benchmarks of the lock).
+	deferred []func()
+	unlocked func()
+	listed   listing // the public rooms, for disco#items (listing.go)
 }
 
 // New returns a Service with no rooms.
@@ -202,7 +207,7 @@ func (s *Service) HandleStanzaFrom(st *xmlnode.Element, o component.Origin) {
 	typ := st.Attrib("type")
 	to, ok := parseTo(st.Attrib("to"))
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.origin = o.Addr
 	if !ok {
 		if typ != "error" {

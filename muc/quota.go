@@ -78,4 +78,5 @@ func (r *room) forget() {
 	}
 	r.svc.uncountCreator(r)
 	delete(r.svc.rooms, r.jid)
+	r.svc.relist(r)
 }

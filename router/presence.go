@@ -92,8 +92,11 @@ func (s *Router) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 	if acct == nil {
 		return
 	}
-	ev := module.Delivered{Stanza: st, To: to, Account: acct}
-	if s.runDelivered(tx, module.PresenceDelivered, true, &ev) {
+	// The event and room for its sessions in one allocation: a broadcast
+	// delivers once per contact with the lock held.
+	d := &deliveredPresence{ev: module.Delivered{Stanza: st, To: to, Account: acct}}
+	ev := &d.ev
+	if s.runDelivered(tx, module.PresenceDelivered, true, ev) {
 		return
 	}
 	typ := st.Attrib("type")
@@ -119,9 +122,10 @@ func (s *Router) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 				ss.removeDirected(st.Attrib("from"))
 			}
 			ss.send(st)
-			ev.Sessions = []module.Session{ss}
+			ev.Sessions = append(d.first[:0], ss)
 		}
 	} else {
+		ev.Sessions = d.first[:0]
 		for _, ss := range acct.sessions {
 			if ss.available() {
 				ss.send(st)
@@ -129,7 +133,14 @@ func (s *Router) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 			}
 		}
 	}
-	s.runDelivered(tx, module.PresenceDelivered, false, &ev)
+	s.runDelivered(tx, module.PresenceDelivered, false, ev)
+}
+
+// deliveredPresence is deliverPresence's event with room for the first
+// sessions it reaches (most accounts have one or two).
+type deliveredPresence struct {
+	ev    module.Delivered
+	first [2]module.Session
 }
 
 // broadcastPresence handles presence without "to" from ss: to the user's
@@ -151,7 +162,17 @@ func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 		}
 		if s.contacts != nil {
 			s.contacts.EachSubscriber(a, func(cj jid.JID) {
-				c := st.Copy()
+				// A shallow copy for a local contact: its sessions
+				// serialise or copy what they are sent, and presence
+				// hooks change no child (OnPresenceDelivered), so the
+				// children serve every contact. A component, which
+				// has the stanza after the lock, gets its own.
+				var c *xmlnode.Element
+				if s.isComponent(cj) {
+					c = st.Copy()
+				} else {
+					c = st.ShallowCopy()
+				}
 				c.SetAttr("to", cj.String())
 				s.routePresence(tx, c, cj)
 			})

@@ -109,7 +109,7 @@ func (st *state) registerCompat(r *module.Registrar) {
 		if card != nil && card.Child(avatar.NSVCard, "PHOTO") != nil {
 			return false
 		}
-		a := st.core.existing(ev.Account.JID().String())
+		a := st.core.existing(acctJID(ev.Account))
 		if a == nil {
 			return false
 		}

@@ -23,7 +23,6 @@ import (
 	"sync"
 
 	"github.com/muctest/muctest/caps"
-	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/pubsub"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -226,12 +225,38 @@ type Output struct {
 // unavailable presence, or available presence without caps, forgets it;
 // an unsubscribe forgets every resource of its sender.
 func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output {
-	fj, err := jidcheck.ParseFast(from)
-	if err != nil {
+	return c.presence(acct, from, p, self, nil)
+}
+
+// presence is Presence with mayAsk, when not nil, saying whether a caps
+// query from acct to "from" would go out now (the module bounds the
+// unanswered ones): when it would not, a presence with unknown caps is
+// answered with nothing before anything else is looked up, as its query
+// would be dropped. A client that never answers costs each contact's
+// service a few map lookups per presence, not a query made and dropped.
+func (c *Core) presence(acct, from string, p *xmlnode.Element, self bool, mayAsk func(acct, to string) bool) Output {
+	typ := p.Attrib("type")
+	cp, hasCaps := caps.FromPresence(p)
+	if typ == "unavailable" {
+		hasCaps = false // it forgets from whatever it says
+	}
+	if (typ == "" || typ == "unavailable") && c.unchanged(acct, from, cp, hasCaps) {
 		return Output{}
 	}
-	fromBare := fj.Bare().String()
-	switch p.Attrib("type") {
+	if typ == "" && hasCaps && mayAsk != nil {
+		c.mu.Lock()
+		_, known := c.vers[cp.Key()]
+		c.mu.Unlock()
+		if !known && !mayAsk(acct, from) {
+			return Output{}
+		}
+	}
+	fj, ok := parseJID(from)
+	if !ok {
+		return Output{}
+	}
+	fromBare := fj.bare
+	switch typ {
 	case "":
 		if !self && !c.cfg.Env.Subscribed(acct, fromBare) {
 			return Output{}
@@ -240,8 +265,7 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 		if a == nil {
 			return Output{}
 		}
-		cp, ok := caps.FromPresence(p)
-		if !ok {
+		if !hasCaps {
 			return Output{Items: c.update(a, from, "", nil)}
 		}
 		c.mu.Lock()
@@ -265,7 +289,7 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 			c.mu.Lock()
 			var gone []string
 			for _, r := range a.order {
-				if rj, err := jidcheck.ParseFast(r); err == nil && rj.Bare().String() == fromBare {
+				if bareOf(r) == fromBare {
 					gone = append(gone, r)
 				}
 			}
@@ -276,6 +300,25 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 		}
 	}
 	return Output{}
+}
+
+// unchanged reports whether a presence from "from" would change nothing
+// in acct's service, whoever sent it: an unavailable presence or one
+// without caps when from is not a recipient of any node, one with caps
+// when from is one already, by the same key. That is every presence but a client's first with new caps, and it
+// is answered with two map lookups: a presence broadcast asks it once per
+// contact with the router's lock held.
+func (c *Core) unchanged(acct, from string, cp caps.Caps, hasCaps bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var cur *recipient
+	if a := c.accounts[acct]; a != nil {
+		cur = a.interest[from]
+	}
+	if !hasCaps {
+		return cur == nil
+	}
+	return cur != nil && cur.key == cp.Key()
 }
 
 func (c *Core) existing(acct string) *account {
@@ -302,7 +345,7 @@ func (c *Core) DiscoResult(acct, from string, query *xmlnode.Element) []*xmlnode
 	ver := caps.Ver(query)
 	c.cache(ver, nodes)
 	var out []*xmlnode.Element
-	if fj, err := jidcheck.ParseFast(from); err == nil && fj.Bare().String() == acct {
+	if bareOf(from) == acct {
 		for _, contact := range c.cfg.Env.LocalSubscribers(acct) {
 			if ca := c.account(contact); ca != nil {
 				out = append(out, c.update(ca, acct, "", nodes)...)
@@ -373,13 +416,4 @@ func (c *Core) Forget(acct string) []*xmlnode.Element {
 		return nil
 	}
 	return a.svc.DeleteAll()
-}
-
-// bareOf returns the bare form of a JID string ("" when it does not parse).
-func bareOf(s string) string {
-	j, err := jidcheck.ParseFast(s)
-	if err != nil {
-		return ""
-	}
-	return j.Bare().String()
 }

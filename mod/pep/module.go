@@ -12,7 +12,6 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/caps"
-	"github.com/muctest/muctest/jidcheck"
 	rostermod "github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/pubsub"
@@ -131,7 +130,7 @@ func (m Module) Register(r *module.Registrar) error {
 		// its deferred queries go now.
 		st.flush(c)
 		st.broadcasting = true
-		acct := ev.Session.Account().JID().String()
+		acct := acctJID(ev.Session.Account())
 		st.handle(c, acct, st.core.Presence(acct, ev.Session.JID().String(), ev.Stanza, true), false)
 		return false
 	})
@@ -143,6 +142,7 @@ func (m Module) Register(r *module.Registrar) error {
 		st.flush(c)
 		return false
 	})
+	mayAsk := st.mayAsk
 	r.OnPresenceDelivered(1, func(c module.Context, ev *module.Delivered) bool {
 		if ev.To.Resourcepart() != "" {
 			return false
@@ -152,9 +152,9 @@ func (m Module) Register(r *module.Registrar) error {
 		default:
 			return false
 		}
-		defer env.use(c)()
-		acct := ev.Account.JID().String()
-		st.handle(c, acct, st.core.Presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false), st.broadcasting)
+		acct := acctJID(ev.Account)
+		defer env.useAccount(c, ev.Account, acct)()
+		st.handle(c, acct, st.core.presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false, mayAsk), st.broadcasting)
 		return false
 	})
 	// A removed account's nodes go with it (XEP-0060 delete notifications
@@ -194,10 +194,16 @@ func (st *state) handle(c module.Context, acct string, out Output, later bool) {
 	st.query(c, acct, out.Query)
 }
 
+// mayAsk reports whether a caps query from acct to "to" would go out now
+// (query's bound on the unanswered ones).
+func (st *state) mayAsk(acct, to string) bool {
+	return st.inflight[[2]string{acct, to}] < MaxQueriesInFlight
+}
+
 // query sends a caps disco#info query and feeds the answer to the core.
 func (st *state) query(c module.Context, acct string, q *xmlnode.Element) {
 	key := [2]string{acct, q.Attrib("to")}
-	if st.inflight[key] >= MaxQueriesInFlight {
+	if !st.mayAsk(key[0], key[1]) {
 		return
 	}
 	st.inflight[key]++
@@ -236,32 +242,43 @@ var features = sync.OnceValue(func() []string {
 type routerEnv struct {
 	r *module.Registrar
 	c module.Context
+	// known is an account the hook being run has at hand, with its bare
+	// JID string: the one the presence hooks ask about for every
+	// recipient of a broadcast, found without a lookup.
+	known    module.Account
+	knownJID string
 }
 
 // use sets the Context for the duration of a call: defer env.use(c)().
-func (e *routerEnv) use(c module.Context) func() {
-	prev := e.c
-	e.c = c
-	return func() { e.c = prev }
+func (e *routerEnv) use(c module.Context) func() { return e.useAccount(c, nil, "") }
+
+// useAccount is use, with a (whose bare JID is bare) known.
+func (e *routerEnv) useAccount(c module.Context, a module.Account, bare string) func() {
+	prev, prevA, prevJID := e.c, e.known, e.knownJID
+	e.c, e.known, e.knownJID = c, a, bare
+	return func() { e.c, e.known, e.knownJID = prev, prevA, prevJID }
 }
 
 func (e *routerEnv) account(bare string) module.Account {
-	j, err := jidcheck.ParseFast(bare)
-	if err != nil || e.c == nil || j.Domainpart() != e.c.Domain() || j.Localpart() == "" {
+	if e.known != nil && bare == e.knownJID {
+		return e.known
+	}
+	p, ok := parseJID(bare)
+	if !ok || e.c == nil || p.j.Domainpart() != e.c.Domain() || p.j.Localpart() == "" {
 		return nil
 	}
-	return e.c.Account(j.Localpart())
+	return e.c.Account(p.j.Localpart())
 }
 
 func (e *routerEnv) Exists(acct string) bool { return e.account(acct) != nil }
 
 func (e *routerEnv) Subscribed(acct, contact string) bool {
 	a := e.account(acct)
-	cj, err := jidcheck.ParseFast(contact)
-	if a == nil || err != nil {
+	cj, ok := parseJID(contact)
+	if a == nil || !ok {
 		return false
 	}
-	return e.c.MaySeePresence(a, cj)
+	return e.c.MaySeePresence(a, cj.j)
 }
 
 func (e *routerEnv) Groups(acct, contact string) ([]string, bool) {

@@ -146,7 +146,7 @@ func (m *mod) EachSubscriber(a module.Account, fn func(jid.JID)) {
 	}
 	for _, it := range ro.itemList() {
 		if it.subFrom {
-			if j, err := jid.Parse(it.jid); err == nil {
+			if j, ok := it.parsedJID(); ok {
 				fn(j)
 			}
 		}
@@ -177,6 +177,22 @@ type rosterItem struct {
 	ask bool
 	// approved is a subscription pre-approval (RFC 6121 section 3.4).
 	approved bool
+	// parsed is jid parsed, once (EachSubscriber, for every presence
+	// broadcast); counted in cost as the second len(jid).
+	parsed   jid.JID
+	isParsed bool
+}
+
+// parsedJID returns the item's JID parsed, parsing it on first use.
+func (it *rosterItem) parsedJID() (jid.JID, bool) {
+	if !it.isParsed {
+		j, err := jid.Parse(it.jid)
+		if err != nil {
+			return jid.JID{}, false
+		}
+		it.parsed, it.isParsed = j, true
+	}
+	return it.parsed, true
 }
 
 // subscription is the item's subscription attribute (RFC 6121 section
