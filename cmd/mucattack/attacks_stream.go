@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -156,26 +157,30 @@ func connFlood(e *env, n, nIPs int, setup func(net.Conn) error, prefix string) (
 	return note + fmt.Sprintf(", %d still open at the end", stillOpen(e)), nil
 }
 
-// stillOpen counts the attack's connections the server has not closed:
-// a read that times out at once means open, EOF or a reset means closed.
+// stillOpen counts the attack's connections the server has not closed: a
+// non-blocking peek that finds nothing to read means open; EOF or a reset
+// means closed (data waiting counts as open).
 func stillOpen(e *env) int {
 	e.mu.Lock()
 	cs := append([]net.Conn(nil), e.conns...)
 	e.mu.Unlock()
 	open := 0
-	buf := make([]byte, 4096)
+	buf := make([]byte, 1)
 	for _, c := range cs {
-		_ = c.SetReadDeadline(time.Now().Add(time.Millisecond))
-		for {
-			_, err := c.Read(buf)
-			if err == nil {
-				continue
-			}
-			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		sc, ok := c.(syscall.Conn)
+		if !ok {
+			continue
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			continue
+		}
+		_ = rc.Control(func(fd uintptr) {
+			n, _, err := syscall.Recvfrom(int(fd), buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if n > 0 || err == syscall.EAGAIN {
 				open++
 			}
-			break
-		}
+		})
 	}
 	return open
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,8 @@ type battery struct {
 	cmd    *exec.Cmd // the mucd started here, nil with -addr
 	bin    string
 	waited chan struct{}
+
+	pprofAddr string // with -pprof: mucd's net/http/pprof address
 
 	wit *witness
 	rss *rssSampler
@@ -70,7 +73,11 @@ func (b *battery) build(ctx context.Context) error {
 		return err
 	}
 	b.bin = filepath.Join(dir, "mucd")
-	c := exec.CommandContext(ctx, "go", "build", "-o", b.bin, "github.com/muctest/muctest/cmd/mucd")
+	args := []string{"build", "-o", b.bin}
+	if b.o.pprof {
+		args = append(args, "-tags", "mucattack_pprof")
+	}
+	c := exec.CommandContext(ctx, "go", append(args, "github.com/muctest/muctest/cmd/mucd")...)
 	c.Stderr = os.Stderr
 	if err := c.Run(); err != nil {
 		return fmt.Errorf("go build mucd: %w", err)
@@ -89,6 +96,15 @@ func (b *battery) start(ctx context.Context) error {
 	ln.Close()
 	args := append([]string{"-addr", b.addr}, strings.Fields(b.o.mucdFlags)...)
 	c := exec.Command(b.bin, args...)
+	if b.o.pprof {
+		pl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		b.pprofAddr = pl.Addr().String()
+		pl.Close()
+		c.Env = append(os.Environ(), "MUCD_PPROF="+b.pprofAddr)
+	}
 	c.Stdout = io.Discard
 	c.Stderr = io.Discard
 	if b.o.mucdLog != "" {
@@ -128,7 +144,7 @@ func (b *battery) start(ctx context.Context) error {
 // battery goes on.
 func (b *battery) restart(ctx context.Context) error {
 	if b.cmd == nil {
-		return errors.New("the mucd under attack is dead (not started here: cannot restart it)")
+		return errors.New("the mucd under attack is dead or to be fresh (not started here: cannot restart it)")
 	}
 	b.stopServer()
 	if err := b.start(ctx); err != nil {
@@ -192,6 +208,7 @@ type result struct {
 	wit          witnessStats
 	before, peak int64 // bytes of RSS
 	after, hwm   int64
+	heap         int64 // live heap after the cooldown (with -pprof), -1 unknown
 	stoppedEarly bool
 	note         string
 }
@@ -208,10 +225,15 @@ func (b *battery) runAll(ctx context.Context, sel []attack) error {
 		if ctx.Err() != nil {
 			break
 		}
+		if b.o.fresh && len(rows) > 0 {
+			if err := b.restart(ctx); err != nil {
+				return fmt.Errorf("before %s: %w", a.name, err)
+			}
+		}
 		r := b.runOne(ctx, a)
 		rows = append(rows, r)
 		fmt.Fprintln(b.out, r.row())
-		if !r.alive && ctx.Err() == nil {
+		if !r.alive && !b.o.fresh && ctx.Err() == nil {
 			if err := b.restart(ctx); err != nil {
 				return fmt.Errorf("after %s: %w", a.name, err)
 			}
@@ -235,7 +257,9 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 	actx, cancel := context.WithTimeout(ctx, b.o.dur)
 	stopRSS := b.rss.watch(b.o.rssLimit<<20, cancel)
 	e := newEnv(actx, b, a.name)
+	cpuDone := b.cpuProfile(a.name)
 	note, err := a.run(e)
+	b.heapProfile(a.name)
 	e.closeAll()
 	cancel()
 	r.stoppedEarly = stopRSS()
@@ -248,7 +272,9 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 		case <-time.After(b.o.cooldown):
 		}
 	}
+	cpuDone()
 	r.alive, r.aliveNote = b.checkAlive(ctx)
+	r.heap = b.liveHeap()
 	r.wit = b.wit.stats()
 	r.peak = b.rss.peak()
 	r.after = b.rss.current()
@@ -284,8 +310,8 @@ func (b *battery) checkAlive(ctx context.Context) (bool, string) {
 }
 
 func header() string {
-	return fmt.Sprintf("%-28s %-5s %8s %8s %5s %7s %7s %7s %-4s  %s",
-		"attack", "alive", "wit max", "wit p99", "fails", "rss0 MB", "peak MB", "after", "ok", "note")
+	return fmt.Sprintf("%-28s %-5s %8s %8s %5s %7s %7s %7s %7s %-4s  %s",
+		"attack", "alive", "wit max", "wit p99", "fails", "rss0 MB", "peak MB", "after", "heap", "ok", "note")
 }
 
 func (r result) row() string {
@@ -297,8 +323,12 @@ func (r result) row() string {
 	if !r.alive {
 		alive = "NO"
 	}
-	return fmt.Sprintf("%-28s %-5s %8s %8s %5d %7d %7d %7d %-4s  %s",
-		r.name, alive, round(r.wit.max), round(r.wit.p99), r.wit.failures, r.before>>20, r.peak>>20, r.after>>20, ok, r.note)
+	heap := "-"
+	if r.heap >= 0 {
+		heap = strconv.FormatInt(r.heap>>20, 10)
+	}
+	return fmt.Sprintf("%-28s %-5s %8s %8s %5d %7d %7d %7d %7s %-4s  %s",
+		r.name, alive, round(r.wit.max), round(r.wit.p99), r.wit.failures, r.before>>20, r.peak>>20, r.after>>20, heap, ok, r.note)
 }
 
 func round(d time.Duration) string {
@@ -472,4 +502,70 @@ func percentile(d []time.Duration, p float64) time.Duration {
 	slices.Sort(d)
 	i := int(float64(len(d)-1) * p)
 	return d[i]
+}
+
+// liveHeap asks the pprof build of mucd for its heap after a collection
+// (HeapAlloc of the heap profile's MemStats): what the attack left alive,
+// whatever the RSS the Go runtime keeps. -1 without -pprof.
+func (b *battery) liveHeap() int64 {
+	if b.pprofAddr == "" {
+		return -1
+	}
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + b.pprofAddr + "/debug/pprof/heap?gc=1&debug=1")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "# HeapAlloc = "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n
+		}
+	}
+	return -1
+}
+
+// cpuProfile starts fetching a CPU profile of the attack (with
+// -profile-dir); the returned func waits for it.
+func (b *battery) cpuProfile(name string) func() {
+	if b.o.profDir == "" || b.pprofAddr == "" {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		secs := int(b.o.dur / time.Second)
+		if secs < 1 {
+			secs = 1
+		}
+		fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", b.pprofAddr, secs), filepath.Join(b.o.profDir, name+".cpu.pprof"))
+	}()
+	return func() { <-done }
+}
+
+// heapProfile saves the heap profile as the attack ends (with
+// -profile-dir), before its connections close.
+func (b *battery) heapProfile(name string) {
+	if b.o.profDir == "" || b.pprofAddr == "" {
+		return
+	}
+	fetch("http://"+b.pprofAddr+"/debug/pprof/heap", filepath.Join(b.o.profDir, name+".heap.pprof"))
+}
+
+func fetch(url, file string) {
+	c := http.Client{Timeout: time.Minute}
+	resp, err := c.Get(url)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(file)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
 }

@@ -54,6 +54,9 @@ type options struct {
 	rssLimit  int64
 	verbose   bool
 	mucdLog   string
+	fresh     bool
+	pprof     bool
+	profDir   string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
@@ -72,6 +75,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.Int64Var(&o.rssLimit, "rss-limit", 1536, "stop an attack early when the server's RSS passes this many MB")
 	fs.BoolVar(&o.verbose, "v", false, "log each attack's progress")
 	fs.StringVar(&o.mucdLog, "mucd-log", "", "file for the started mucd's log (default: discarded)")
+	fs.BoolVar(&o.fresh, "fresh", false, "start a fresh mucd before each attack (default: one server for the whole battery, so state from earlier attacks stays)")
+	fs.BoolVar(&o.pprof, "pprof", false, "build mucd with the mucattack_pprof tag and read its live heap after each attack (a column of the table)")
+	fs.StringVar(&o.profDir, "profile-dir", "", "with -pprof: write each attack's CPU profile and its heap profile at the attack's end here")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -91,6 +97,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			fmt.Fprintf(out, "%-28s %s\n", a.name, a.what)
 		}
 		return nil
+	}
+	if o.profDir != "" {
+		o.pprof = true
+		if err := os.MkdirAll(o.profDir, 0o755); err != nil {
+			return err
+		}
+	}
+	if o.pprof && o.addr != "" {
+		return errors.New("-pprof needs the mucd started here (no -addr)")
 	}
 	if len(sel) == 0 {
 		return errors.New("no attack matches -run")
