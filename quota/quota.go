@@ -25,6 +25,10 @@ type Limits struct {
 	// account together (module.Slots.Size), archives that drop their
 	// oldest to stay within their own bounds (MAM) excepted.
 	AccountBytes int
+	// StateTotalBytes bounds what AccountBytes counts, over every account
+	// of the server together (Total): any-password mode lets an attacker
+	// make thousands of accounts, each within its own bound.
+	StateTotalBytes int
 	// OfflineMessages and OfflineBytes bound one account's XEP-0160
 	// offline store; a message past them is bounced resource-constraint
 	// (wait).
@@ -104,6 +108,7 @@ func (l Limits) WithDefaults() Limits {
 		}
 	}
 	def(&l.AccountBytes, DefaultAccountBytes)
+	def(&l.StateTotalBytes, DefaultStateTotalBytes)
 	def(&l.OfflineMessages, DefaultOfflineMessages)
 	def(&l.OfflineBytes, DefaultOfflineBytes)
 	def(&l.OfflineTotalBytes, DefaultOfflineTotalBytes)
@@ -158,10 +163,20 @@ func Used(a module.Account) int {
 }
 
 // Budget reports whether a's state may grow by grow bytes within limit
-// (Limits.AccountBytes after WithDefaults; negative: no limit). Every
-// Sizer's Size must be cheap (a counter), since this runs per store.
+// (Limits.AccountBytes after WithDefaults; negative: no limit) and, when a
+// is Totaled, within its server's Total (which then counts the bytes).
+// Every Sizer's Size must be cheap (a counter), since this runs per store.
 func Budget(a module.Account, limit, grow int) bool {
-	return limit < 0 || grow <= 0 || Used(a)+grow <= limit
+	if grow <= 0 {
+		return true
+	}
+	if limit >= 0 && Used(a)+grow > limit {
+		return false
+	}
+	if t, ok := a.(Totaled); ok {
+		return t.QuotaTotal().Admit(grow)
+	}
+	return true
 }
 
 // The refusals, as Prosody words them: a store that is full is a

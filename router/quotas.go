@@ -81,3 +81,21 @@ func (a *authenticator) CheckPlainFrom(remote net.Addr, username, password strin
 }
 
 var _ c2s.AddrAuthenticator = (*authenticator)(nil)
+
+// stateLocked is what every account's modules hold that counts against
+// Quotas.StateTotalBytes (quota.Used summed; provisional accounts are in
+// s.accounts too), for quota.Total's recount.
+// s.mu is held: Budget runs in handlers and hooks.
+func (s *Router) stateLocked() int {
+	n := 0
+	for _, a := range s.accounts {
+		n += quota.Used(a)
+	}
+	return n
+}
+
+// QuotaTotal implements quota.Totaled: every account of the server shares
+// one bound on their state together.
+func (a *account) QuotaTotal() *quota.Total { return a.srv.total }
+
+var _ quota.Totaled = (*account)(nil)

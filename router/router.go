@@ -84,6 +84,7 @@ type Router struct {
 	// unless used (provisional.go); quotas are Config.Quotas with defaults.
 	provisional []*account
 	quotas      quota.Limits
+	total       *quota.Total // Quotas.StateTotalBytes over every account
 	logins      loginLimiter
 	closed      bool
 	pending     map[string][]*pendingIQ // SendIQs waiting, by id, recipient and sender
@@ -97,6 +98,7 @@ func New(cfg Config) (*Router, error) {
 	r := &Router{domain: cfg.Domain, anyPassword: cfg.AnyPassword, log: cfg.Logger, busy: cfg.Busy,
 		accounts: map[string]*account{}, pending: map[string][]*pendingIQ{}, mux: http.NewServeMux(),
 		quotas: cfg.Quotas.WithDefaults()}
+	r.total = quota.NewTotal(r.quotas.StateTotalBytes, r.stateLocked)
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -17,6 +17,7 @@ func addQuotaFlags(fs *flag.FlagSet) *quota.Limits {
 		fs.IntVar(p, name, 0, usage+" (0: "+strconv.Itoa(def)+"; negative: no limit)")
 	}
 	intFlag(&l.AccountBytes, "quota-account-bytes", d.AccountBytes, "bytes of stored state per account, over every module but the archive")
+	intFlag(&l.StateTotalBytes, "quota-state-total-bytes", d.StateTotalBytes, "bytes of stored state of every account together, as -quota-account-bytes counts it")
 	intFlag(&l.OfflineMessages, "quota-offline-messages", d.OfflineMessages, "offline messages kept per account")
 	intFlag(&l.OfflineBytes, "quota-offline-bytes", d.OfflineBytes, "bytes of offline messages per account")
 	intFlag(&l.OfflineTotalBytes, "quota-offline-total-bytes", d.OfflineTotalBytes, "bytes of offline messages of every account together")
