@@ -28,6 +28,22 @@ func attacks() []attack {
 
 func streamAttacks() []attack {
 	return []attack{
+		{"baseline", "no attack: the witness alone, for the machine's own latency", func(e *env) (string, error) {
+			e.hold()
+			return "", nil
+		}},
+		{"control-cpu-burn", "no traffic: this process burns two cores, for what CPU contention alone does to the witness", func(e *env) (string, error) {
+			e.parallel(4, func(int) {
+				x := 0
+				for !e.done() {
+					for i := range 1 << 20 {
+						x += i
+					}
+				}
+				_ = x
+			})
+			return "", nil
+		}},
 		{"conn-idle-1ip", "connections from 127.0.0.1 (the witness's own address) that never send a byte", func(e *env) (string, error) {
 			return connFlood(e, 3000, 1, nil, "")
 		}},

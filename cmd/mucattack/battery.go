@@ -49,7 +49,9 @@ func newBattery(ctx context.Context, o options, out io.Writer) (*battery, error)
 		}
 	}
 	if b.addr == "" {
-		if err := b.build(ctx); err != nil {
+		if o.mucdBin != "" {
+			b.bin = o.mucdBin
+		} else if err := b.build(ctx); err != nil {
 			return nil, err
 		}
 		if err := b.start(ctx); err != nil {
@@ -181,7 +183,7 @@ func (b *battery) close() {
 		b.rss.close()
 	}
 	b.stopServer()
-	if b.bin != "" {
+	if b.bin != "" && b.o.mucdBin == "" {
 		os.RemoveAll(filepath.Dir(b.bin))
 	}
 }
@@ -209,8 +211,12 @@ type result struct {
 	before, peak int64 // bytes of RSS
 	after, hwm   int64
 	heap         int64 // live heap after the cooldown (with -pprof), -1 unknown
-	stoppedEarly bool
-	note         string
+	// cpu and wait are the server's threads' time on a CPU and waiting
+	// for one (runnable, on the run queue: the machine's load) over the
+	// attack, from /proc/PID/task/*/schedstat; selfCPU is this process's.
+	cpu, wait, selfCPU time.Duration
+	stoppedEarly       bool
+	note               string
 }
 
 func (r result) pass() bool {
@@ -258,6 +264,8 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 	stopRSS := b.rss.watch(b.o.rssLimit<<20, cancel)
 	e := newEnv(actx, b, a.name)
 	cpuDone := b.cpuProfile(a.name)
+	cpu0, wait0 := schedstat(b.pid)
+	self0, _ := schedstat(os.Getpid())
 	note, err := a.run(e)
 	b.heapProfile(a.name)
 	e.closeAll()
@@ -273,6 +281,9 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 		}
 	}
 	cpuDone()
+	cpu1, wait1 := schedstat(b.pid)
+	self1, _ := schedstat(os.Getpid())
+	r.cpu, r.wait, r.selfCPU = cpu1-cpu0, wait1-wait0, self1-self0
 	r.alive, r.aliveNote = b.checkAlive(ctx)
 	r.heap = b.liveHeap()
 	r.wit = b.wit.stats()
@@ -284,6 +295,9 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 	}
 	if r.stoppedEarly {
 		note = strings.TrimSpace(note + fmt.Sprintf(" stopped early: RSS passed %d MB", b.o.rssLimit))
+	}
+	if r.wit.failures > 0 {
+		note = strings.TrimSpace(note + " witness: " + firstLine(r.wit.lastError, 80))
 	}
 	if r.aliveNote != "" {
 		note = strings.TrimSpace(note + " " + r.aliveNote)
@@ -310,8 +324,8 @@ func (b *battery) checkAlive(ctx context.Context) (bool, string) {
 }
 
 func header() string {
-	return fmt.Sprintf("%-28s %-5s %8s %8s %5s %7s %7s %7s %7s %-4s  %s",
-		"attack", "alive", "wit max", "wit p99", "fails", "rss0 MB", "peak MB", "after", "heap", "ok", "note")
+	return fmt.Sprintf("%-28s %-5s %8s %8s %5s %7s %7s %7s %7s %-4s %5s %5s %5s  %s",
+		"attack", "alive", "wit max", "wit p99", "fails", "rss0 MB", "peak MB", "after", "heap", "ok", "cpu", "wait", "self", "note")
 }
 
 func (r result) row() string {
@@ -327,8 +341,9 @@ func (r result) row() string {
 	if r.heap >= 0 {
 		heap = strconv.FormatInt(r.heap>>20, 10)
 	}
-	return fmt.Sprintf("%-28s %-5s %8s %8s %5d %7d %7d %7d %7s %-4s  %s",
-		r.name, alive, round(r.wit.max), round(r.wit.p99), r.wit.failures, r.before>>20, r.peak>>20, r.after>>20, heap, ok, r.note)
+	return fmt.Sprintf("%-28s %-5s %8s %8s %5d %7d %7d %7d %7s %-4s %5.1f %5.1f %5.1f  %s",
+		r.name, alive, round(r.wit.max), round(r.wit.p99), r.wit.failures, r.before>>20, r.peak>>20, r.after>>20, heap, ok,
+		r.cpu.Seconds(), r.wait.Seconds(), r.selfCPU.Seconds(), r.note)
 }
 
 func round(d time.Duration) string {
@@ -568,4 +583,29 @@ func fetch(url, file string) {
 	}
 	defer f.Close()
 	_, _ = io.Copy(f, resp.Body)
+}
+
+// schedstat sums the CPU time and run-queue wait of every thread of pid
+// (/proc/PID/task/*/schedstat: ns on CPU, ns runnable but waiting). A
+// large wait says the machine, not the server, was short of CPU.
+func schedstat(pid int) (cpu, wait time.Duration) {
+	if pid == 0 {
+		return 0, 0
+	}
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(b))
+		if len(f) < 2 {
+			continue
+		}
+		c, _ := strconv.ParseInt(f[0], 10, 64)
+		w, _ := strconv.ParseInt(f[1], 10, 64)
+		cpu += time.Duration(c)
+		wait += time.Duration(w)
+	}
+	return cpu, wait
 }

@@ -55,6 +55,7 @@ type options struct {
 	verbose   bool
 	mucdLog   string
 	fresh     bool
+	mucdBin   string
 	pprof     bool
 	profDir   string
 }
@@ -75,6 +76,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.Int64Var(&o.rssLimit, "rss-limit", 1536, "stop an attack early when the server's RSS passes this many MB")
 	fs.BoolVar(&o.verbose, "v", false, "log each attack's progress")
 	fs.StringVar(&o.mucdLog, "mucd-log", "", "file for the started mucd's log (default: discarded)")
+	fs.StringVar(&o.mucdBin, "mucd-bin", "", "start this mucd binary instead of building ./cmd/mucd (for A/B runs of two builds; with -pprof it must have the mucattack_pprof tag)")
 	fs.BoolVar(&o.fresh, "fresh", false, "start a fresh mucd before each attack (default: one server for the whole battery, so state from earlier attacks stays)")
 	fs.BoolVar(&o.pprof, "pprof", false, "build mucd with the mucattack_pprof tag and read its live heap after each attack (a column of the table)")
 	fs.StringVar(&o.profDir, "profile-dir", "", "with -pprof: write each attack's CPU profile and its heap profile at the attack's end here")
