@@ -7,6 +7,7 @@ import (
 
 	"github.com/muctest/muctest/mod/pep"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/xmlnode"
@@ -88,6 +89,57 @@ func TestPEPPoolManyAccounts(t *testing.T) {
 	}
 	wantStanzaError(t, first, "wait", "resource-constraint")
 	wantGrowth(t, base, 3<<20)
+	e.checkWitnesses()
+	w.finish()
+}
+
+// TestHistoryTotalManyRooms: one user fills 20 rooms' histories with 16 KB
+// messages, each room within MaxHistory and MaxHistoryBytes;
+// MaxHistoryTotalBytes (1 MiB) bounds them together: the heap stays
+// within it, the messages are still broadcast, and a late room's history
+// holds fewer than were sent. (mucattack muc-history-growth.)
+func TestHistoryTotalManyRooms(t *testing.T) {
+	e := newEnv(t, server.Config{AnyPassword: true, MUCLimits: muc.Limits{MaxHistoryTotalBytes: 1 << 20}})
+	w := e.watch("watcher")
+	base := heapBaseline()
+	c := e.dial("historian", "h")
+	big := strings.Repeat("z", 16<<10)
+	const rooms, per = 20, 20
+	for r := range rooms {
+		room := fmt.Sprintf("hist%d@conference.localhost", r)
+		flood(t, c, 1, func(int) *xmlnode.Element {
+			return xmlnode.MustParse(`<presence to='` + room + `/h'><x xmlns='` + nsMUC + `'/></presence>`)
+		})
+		flood(t, c, 1, func(int) *xmlnode.Element {
+			return xmlnode.MustParse(`<iq type='set' to='` + room + `'><query xmlns='` + nsMUCOwn + `'><x xmlns='jabber:x:data' type='submit'/></query></iq>`)
+		})
+		if errs := flood(t, c, per, func(int) *xmlnode.Element {
+			m := xmlnode.New("jabber:client", "message", "type", "groupchat", "to", room)
+			m.AddChild("jabber:client", "body").SetText(big)
+			return m
+		}); len(errs) > 0 {
+			t.Fatalf("room %d: a groupchat message was refused: %s", r, errs[0])
+		}
+	}
+	wantGrowth(t, base, 3<<20)
+	late := e.dial("latecomer", "l")
+	must(t, late.Send(xmlnode.MustParse(`<presence to='hist19@conference.localhost/late'><x xmlns='`+nsMUC+`'><history maxstanzas='100'/></x></presence>`)))
+	history := 0
+	for {
+		st := recv(t, late)
+		if st.Name.Local == "message" && st.Child("urn:xmpp:delay", "delay") != nil {
+			history++
+		}
+		if st.Name.Local == "message" && st.Child("jabber:client", "subject") != nil {
+			break // the subject ends the history (XEP-0045 section 7.2.15)
+		}
+	}
+	if history >= per {
+		t.Errorf("the 20th room's history holds %d messages: every room's history together was not bounded", history)
+	}
+	t.Logf("the 20th room kept %d of %d messages", history, per)
+	_ = late.Close()
+	_ = c.Close()
 	e.checkWitnesses()
 	w.finish()
 }

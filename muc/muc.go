@@ -97,6 +97,7 @@ type Service struct {
 	rooms      map[string]*room
 	tombstones map[string]tombstone
 	archBytes  int64 // wire bytes in every room's archive (quota.go)
+	histBytes  int   // serialised bytes of every room's history (historytotal.go)
 }
 
 // New returns a Service with no rooms.

@@ -76,5 +76,6 @@ func (r *room) forget() {
 	if r.arch != nil {
 		r.svc.archBytes -= r.arch.Bytes()
 	}
+	r.setHistory(nil)
 	delete(r.svc.rooms, r.jid)
 }
