@@ -264,6 +264,9 @@ func (s *Session) Run() {
 // finish runs last in a session's life, in whichever goroutine ends it.
 func (s *Session) finish() {
 	s.stopIdleTimer()
+	if s.in != nil {
+		s.in.reset(0) // its stanza's share of the in-flight budget
+	}
 	if s.cfg.Poller != nil {
 		s.cfg.Poller.Cancel(s.pollID)
 	}

@@ -1,10 +1,14 @@
 package hostile_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/client"
 	"github.com/muctest/muctest/mod/pep"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/muc"
@@ -140,6 +144,50 @@ func TestHistoryTotalManyRooms(t *testing.T) {
 	t.Logf("the 20th room kept %d of %d messages", history, per)
 	_ = late.Close()
 	_ = c.Close()
+	e.checkWitnesses()
+	w.finish()
+}
+
+// TestInFlightManyPartialStanzas: five sessions each send 48 KiB of a
+// message and hold it open, one after the other; the server's budget of
+// stanzas being read (MaxInFlightBytes 200 KiB) holds four of them, the
+// fifth is ended with resource-constraint, the four finish their stanzas
+// and are served, and the witnesses never notice. (mucattack
+// partial-stanza-hold-text and -elems: 1,000 held stanzas took mucd to
+// 447-556 MB.)
+func TestInFlightManyPartialStanzas(t *testing.T) {
+	e := newEnv(t, server.Config{AnyPassword: true, Limits: c2s.Limits{MaxInFlightBytes: 200 << 10}})
+	w := e.watch("watcher")
+	const n = 5
+	part := "<message to='nobody@localhost' type='chat'><body>" + strings.Repeat("z", 48<<10)
+	conns := make([]*client.Conn, n)
+	for i := range conns {
+		conns[i] = e.dial("mallory", fmt.Sprintf("hold%d", i))
+	}
+	for _, c := range conns {
+		must(t, c.SendRaw([]byte(part)))
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		must(t, e.srv.WaitIdle(ctx)) // read before the next one sends
+		cancel()
+	}
+	e.checkWitnesses() // served while the partial stanzas are held
+	_, err := conns[n-1].Recv()
+	var se *client.StreamError
+	if !errors.As(err, &se) || se.Condition != "resource-constraint" {
+		t.Fatalf("the session past the budget: %v, want a resource-constraint stream error", err)
+	}
+	for _, c := range conns[:n-1] {
+		must(t, c.SendRaw([]byte("</body></message><iq type='get' id='after' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>")))
+		for {
+			st := recv(t, c)
+			if st.Attrib("id") == "after" {
+				if st.Attrib("type") != "result" {
+					t.Fatalf("%s: ping after its stanza: %s", c.JID(), st)
+				}
+				break
+			}
+		}
+	}
 	e.checkWitnesses()
 	w.finish()
 }

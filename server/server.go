@@ -267,6 +267,7 @@ func New(cfg Config) (*Server, error) {
 		AllowAuth:  s.authLimit.allowFunc(),
 		Logger:     s.log,
 		Trace:      cfg.TraceStanzas,
+		InFlight:   c2s.NewInFlight(cfg.Limits.MaxInFlightBytes),
 	}
 	s.c2s.AuthThrottle = newAuthThrottle(cfg.AuthBackoff).hook()
 	return s, nil
