@@ -221,7 +221,7 @@ func smHibernate(e *env) (string, error) {
 	e.parallel(32, func(w int) {
 		for k := 0; !e.done(); k++ {
 			i := w + 32*k
-			s, err := e.login(ip(i%250), "hib"+strconv.Itoa(i%400), "h"+strconv.Itoa(i), false)
+			s, err := e.login(ip(i%250), "hib"+strconv.Itoa(i%3000), "h"+strconv.Itoa(i), false)
 			if err != nil {
 				time.Sleep(20 * time.Millisecond)
 				continue

@@ -64,6 +64,16 @@ func xmlAttacks() []attack {
 				return s.send("<message to='" + local + "@" + dom + "/" + res + "'><body>x</body></message><presence to='" + local + "@" + e.domain + "/" + res + "' type='subscribe'/><iq type='get' id='j" + strconv.FormatInt(k, 10) + "' to='" + local + "@" + e.muc + "/" + res + "'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>")
 			})
 		}},
+		{"partial-stanza-hold-text", "1,000 sessions over 250 addresses each sending 240 KB of a message body, then holding the stanza open", func(e *env) (string, error) {
+			return partialHold(e, 1000, "<message to='x@"+e.domain+"'><body>", strings.Repeat("lorem ipsum ", 20000))
+		}},
+		{"partial-stanza-hold-elems", "1,000 sessions each sending a message with 4,900 attributed children, then holding it open", func(e *env) (string, error) {
+			var b strings.Builder
+			for i := range 4900 {
+				b.WriteString("<b xmlns='urn:x:" + strconv.Itoa(i%10) + "' a='1' c='2'/>")
+			}
+			return partialHold(e, 1000, "<message to='x@"+e.domain+"'>", b.String())
+		}},
 		{"invalid-utf8", "sessions sending invalid UTF-8 and forbidden characters in text and attributes, reconnecting", func(e *env) (string, error) {
 			bad := []string{"<message to='x@" + e.domain + "'><body>\xff\xfe\xc0\x80</body></message>",
 				"<message to='\xed\xa0\x80@" + e.domain + "'/>", "<message><body>\x01\x02\x1b</body></message>", "<message><body>&#0;&#xD800;</body></message>", "<mes\x00sage/>"}
@@ -139,4 +149,31 @@ func looped(e *env, n, nIPs int, f func(s *session, k int64) error) (string, err
 		}
 	})
 	return e.counts() + fmt.Sprintf(", server cut %d", cut.Load()), nil
+}
+
+// partialHold logs n sessions in over 250 addresses; each writes prefix
+// and body, the start of one stanza, and then holds it unfinished (the
+// server keeps what it parsed until its stanza timeout).
+func partialHold(e *env, n int, prefix, body string) (string, error) {
+	var held atomic.Int64
+	var next atomic.Int64
+	e.parallel(32, func(int) {
+		for !e.done() {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			s, err := e.login(ip(i%250), "ph"+strconv.Itoa(i%500), "p"+strconv.Itoa(i), false)
+			if err != nil {
+				continue
+			}
+			s.drain()
+			if s.send(prefix+body) == nil {
+				held.Add(1)
+			}
+		}
+	})
+	note := e.counts() + fmt.Sprintf(", %d stanzas held open", held.Load())
+	e.hold()
+	return note, nil
 }

@@ -266,8 +266,9 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 	cpuDone := b.cpuProfile(a.name)
 	cpu0, wait0 := schedstat(b.pid)
 	self0, _ := schedstat(os.Getpid())
+	heapDone := b.heapProfile(a.name)
 	note, err := a.run(e)
-	b.heapProfile(a.name)
+	<-heapDone
 	e.closeAll()
 	cancel()
 	r.stoppedEarly = stopRSS()
@@ -561,13 +562,21 @@ func (b *battery) cpuProfile(name string) func() {
 	return func() { <-done }
 }
 
-// heapProfile saves the heap profile as the attack ends (with
-// -profile-dir), before its connections close.
-func (b *battery) heapProfile(name string) {
+// heapProfile saves the heap profile two thirds into the attack (with
+// -profile-dir), while it holds what it made the server hold; the channel
+// closes when it is saved.
+func (b *battery) heapProfile(name string) <-chan struct{} {
+	done := make(chan struct{})
 	if b.o.profDir == "" || b.pprofAddr == "" {
-		return
+		close(done)
+		return done
 	}
-	fetch("http://"+b.pprofAddr+"/debug/pprof/heap", filepath.Join(b.o.profDir, name+".heap.pprof"))
+	go func() {
+		defer close(done)
+		time.Sleep(b.o.dur * 2 / 3)
+		fetch("http://"+b.pprofAddr+"/debug/pprof/heap", filepath.Join(b.o.profDir, name+".heap.pprof"))
+	}()
+	return done
 }
 
 func fetch(url, file string) {
