@@ -52,10 +52,11 @@ type Config struct {
 	// WaitIdle.
 	Busy func(delta int)
 	// InFlight is the server's budget of bytes being read
-	// (Limits.MaxInFlightBytes, NewInFlight), shared by every session and
-	// by every copy of the Config; nil leaves the stanzas being read
-	// unbounded together.
-	InFlight *InFlight
+	// (Limits.MaxInFlightBytes), QueueBudget of bytes queued for clients
+	// (Limits.MaxQueueTotalBytes), each shared by every session and by
+	// every copy of the Config (NewBudget); nil leaves them unbounded
+	// together.
+	InFlight, QueueBudget *Budget
 	// Poller, when set, holds idle bound sessions without a goroutine
 	// each (package netpoll); nil keeps one goroutine per session. The
 	// owner closes it after every session has ended.
@@ -93,6 +94,12 @@ type Limits struct {
 	// resource-constraint stream error. Zero means
 	// DefaultMaxInFlightBytes, negative no bound.
 	MaxInFlightBytes int64
+	// MaxQueueTotalBytes bounds the bytes queued for clients, past the
+	// first 16 KiB of each queue, over every session together
+	// (outbudget.go); a session whose queue would go past it is
+	// disconnected as too slow, as over MaxQueueBytes. Zero means
+	// DefaultMaxQueueTotalBytes, negative no bound.
+	MaxQueueTotalBytes int64
 	// MaxDepth, MaxAttrs and MaxElements are passed to xmlnode.Read:
 	// nesting depth, attributes on one element (and on the stream
 	// header), elements in one stanza. A stanza over one is a

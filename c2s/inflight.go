@@ -33,27 +33,28 @@ const (
 // errInFlight ends a session that would take the server past its budget.
 var errInFlight = errors.New("c2s: too many large stanzas being read on the server")
 
-// InFlight is one server's budget of bytes being read: Config.InFlight,
-// shared by every session of the server.
-type InFlight struct {
+// Budget is bytes shared by every session of one server: Config.InFlight
+// (stanzas being read) and Config.QueueBudget (stanzas queued for
+// clients).
+type Budget struct {
 	limit int64 // negative: no bound
 	used  atomic.Int64
 }
 
-// NewInFlight returns a budget of limit bytes (Limits.MaxInFlightBytes:
-// zero means DefaultMaxInFlightBytes, negative no bound).
-func NewInFlight(limit int64) *InFlight {
+// NewBudget returns a budget of limit bytes; zero means def, negative no
+// bound (as Limits.MaxInFlightBytes and MaxQueueTotalBytes say).
+func NewBudget(limit, def int64) *Budget {
 	if limit == 0 {
-		limit = DefaultMaxInFlightBytes
+		limit = def
 	}
-	return &InFlight{limit: limit}
+	return &Budget{limit: limit}
 }
 
 // Used returns the bytes the server's sessions hold of it now.
-func (b *InFlight) Used() int64 { return b.used.Load() }
+func (b *Budget) Used() int64 { return b.used.Load() }
 
 // take reserves n bytes, reporting whether they fit.
-func (b *InFlight) take(n int64) bool {
+func (b *Budget) take(n int64) bool {
 	if b == nil || b.limit < 0 {
 		return true
 	}
@@ -64,7 +65,7 @@ func (b *InFlight) take(n int64) bool {
 	return true
 }
 
-func (b *InFlight) give(n int64) {
+func (b *Budget) give(n int64) {
 	if b != nil && b.limit >= 0 && n != 0 {
 		b.used.Add(-n)
 	}

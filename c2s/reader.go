@@ -133,7 +133,7 @@ type countingReader struct {
 	n, limit int64
 	// pool is the server's budget of bytes being read (inflight.go) and
 	// charged what this stanza took from it.
-	pool    *InFlight
+	pool    *Budget
 	charged int64
 	// pre is read before anything else, by ReadByte only: the replayed
 	// stream header of a restored decoder (restoreDecoder).

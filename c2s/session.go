@@ -73,6 +73,7 @@ type Session struct {
 	out                               *outBuf
 	queued                            int           // stanzas in out (since it was last emptied)
 	qbytes                            int           // bytes in out
+	qcharged                          int64         // of Config.QueueBudget, for qbytes (outbudget.go)
 	writing                           bool          // a writer goroutine runs (for good once closing)
 	wdone                             chan struct{} // closed when the last writer closed the connection
 	closed                            chan struct{} // closed when the session has ended
@@ -267,6 +268,9 @@ func (s *Session) finish() {
 	if s.in != nil {
 		s.in.reset(0) // its stanza's share of the in-flight budget
 	}
+	s.mu.Lock()
+	s.releaseQueueLocked()
+	s.mu.Unlock()
 	if s.cfg.Poller != nil {
 		s.cfg.Poller.Cancel(s.pollID)
 	}

@@ -97,7 +97,8 @@ func (s *Session) queuedLocked(n int, final bool) {
 	s.qbytes += n
 	if final {
 		s.closing = true
-	} else if s.qbytes > s.limits.MaxQueueBytes {
+		s.settleQueueLocked()
+	} else if s.qbytes > s.limits.MaxQueueBytes || !s.settleQueueLocked() {
 		s.overflowLocked()
 		return
 	}
@@ -120,6 +121,7 @@ func (s *Session) overflowLocked() {
 	c := s.out.tail()
 	c.b = append(c.b, streamErrorBytes(errQueueFull.cond, errQueueFull.text)...)
 	s.queued, s.qbytes = 1, len(c.b)
+	s.settleQueueLocked()
 	s.closing = true
 	s.overflowed = true
 	s.overflowEnd = time.Now().Add(min(closeTimeout, s.limits.WriteTimeout))
@@ -205,6 +207,9 @@ func (s *Session) writer() {
 				out := s.out
 				s.out = nil
 				s.queued = 0
+				if s.dead {
+					s.releaseQueueLocked() // what it had queued is gone
+				}
 				s.mu.Unlock()
 				putOutBuf(out)
 				putOutBuf(spare)
@@ -215,6 +220,7 @@ func (s *Session) writer() {
 			// overflow) ends the connection, which also unblocks the
 			// reader. writing stays true: no writer starts again.
 			s.queued, s.qbytes, s.out = 0, 0, nil
+			s.settleQueueLocked()
 			s.mu.Unlock()
 			putOutBuf(spare)
 			_ = s.conn.Close()
@@ -239,6 +245,7 @@ func (s *Session) writer() {
 		} else {
 			s.qbytes -= n
 		}
+		s.settleQueueLocked()
 		closing, overflowed := s.closing, s.overflowed
 		s.mu.Unlock()
 		s.armWrite(closing, overflowed)
