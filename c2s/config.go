@@ -52,6 +52,12 @@ type Config struct {
 	// or a teardown begins) and -n when it ends; the server sums it for
 	// WaitIdle.
 	Busy func(delta int)
+	// InFlight is the server's budget of bytes being read
+	// (Limits.MaxInFlightBytes), QueueBudget of bytes queued for clients
+	// (Limits.MaxQueueTotalBytes), each shared by every session and by
+	// every copy of the Config (NewBudget); nil leaves them unbounded
+	// together.
+	InFlight, QueueBudget *Budget
 	// Poller, when set, holds idle bound sessions without a goroutine
 	// each (package netpoll); nil keeps one goroutine per session. The
 	// owner closes it after every session has ended.
@@ -83,6 +89,18 @@ type Limits struct {
 	// (the stream header, SASL, bind): what an anonymous peer may make
 	// the server buffer. Prosody's c2s_unauthed_stanza_size_limit.
 	MaxUnauthedStanzaBytes int64
+	// MaxInFlightBytes bounds the bytes of the stanzas being read, past
+	// the first 2 KiB of each, over every session of the server together
+	// (inflight.go); a session that would go past it ends with a
+	// resource-constraint stream error. Zero means
+	// DefaultMaxInFlightBytes, negative no bound.
+	MaxInFlightBytes int64
+	// MaxQueueTotalBytes bounds the bytes queued for clients, past the
+	// first 16 KiB of each queue, over every session together
+	// (outbudget.go); a session whose queue would go past it is
+	// disconnected as too slow, as over MaxQueueBytes. Zero means
+	// DefaultMaxQueueTotalBytes, negative no bound.
+	MaxQueueTotalBytes int64
 	// MaxDepth, MaxAttrs and MaxElements are passed to xmlnode.Read:
 	// nesting depth, attributes on one element (and on the stream
 	// header), elements in one stanza. A stanza over one is a

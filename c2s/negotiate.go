@@ -331,6 +331,7 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	if err != nil {
 		s.mu.Lock()
 		s.queued, s.qbytes, s.out = 0, 0, nil
+		s.settleQueueLocked()
 		s.closing = true
 		s.startWriterLocked()
 		s.mu.Unlock()

@@ -24,8 +24,9 @@ var errTooBig = errors.New("c2s: stanza exceeds the size limit")
 func (s *Session) setReader(r io.Reader) {
 	if s.in != nil {
 		s.in.releaseAll()
+		s.in.reset(0)
 	}
-	s.in = &countingReader{r: r}
+	s.in = &countingReader{r: r, pool: s.cfg.InFlight}
 	s.resetDecoder()
 }
 
@@ -130,12 +131,21 @@ type countingReader struct {
 	large *[largeIn]byte
 
 	n, limit int64
+	// pool is the server's budget of bytes being read (inflight.go) and
+	// charged what this stanza took from it.
+	pool    *Budget
+	charged int64
 	// pre is read before anything else, by ReadByte only: the replayed
 	// stream header of a restored decoder (restoreDecoder).
 	pre []byte
 }
 
-func (c *countingReader) reset(limit int64) { c.n, c.limit = 0, limit }
+func (c *countingReader) reset(limit int64) {
+	c.n, c.limit = 0, limit
+	if c.charged != 0 {
+		c.uncharge()
+	}
+}
 
 // fill reads into an empty buffer, choosing its size as the type's comment
 // says.
@@ -226,6 +236,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n := copy(p, c.buf[c.pos:c.end])
 	c.pos += n
 	c.n += int64(n)
+	for c.n > c.charged+inflightFree {
+		if err := c.charge(); err != nil {
+			return n, err
+		}
+	}
 	return n, nil
 }
 
@@ -246,6 +261,11 @@ func (c *countingReader) ReadByte() (byte, error) {
 	b := c.buf[c.pos]
 	c.pos++
 	c.n++
+	if c.n > c.charged+inflightFree {
+		if err := c.charge(); err != nil {
+			return 0, err
+		}
+	}
 	return b, nil
 }
 
@@ -258,6 +278,8 @@ func classify(err error) error {
 		return nil
 	case errors.Is(err, errTooBig):
 		return &streamErr{cond: stream.PolicyViolation, text: "stanza too large", err: err}
+	case errors.Is(err, errInFlight):
+		return &streamErr{cond: stream.ResourceConstraint, text: "server busy reading large stanzas", err: err}
 	case errors.Is(err, xmlnode.ErrDepth), errors.Is(err, xmlnode.ErrAttrs), errors.Is(err, xmlnode.ErrElements),
 		errors.Is(err, xmlnode.ErrTreeBytes):
 		return &streamErr{cond: stream.PolicyViolation, err: err}

@@ -66,8 +66,8 @@ type Session struct {
 	// did not read (overflowLocked).
 	overflow *overflow
 	out      *outBuf
-	queued   int           // stanzas in out (since it was last emptied)
 	qbytes   int           // bytes in out
+	qcharged int64         // of Config.QueueBudget, for qbytes (outbudget.go)
 	wdone    chan struct{} // closed when the last writer closed the connection
 	closed   chan struct{} // closed when the session has ended
 	bound    bool          // Send queues from now on
@@ -77,20 +77,25 @@ type Session struct {
 	secure   bool          // the stream is encrypted (STARTTLS)
 	// holding: negotiation writes wait for the next read (hold.go), in held.
 	holding bool
+	// resumed (park.go): the read loop was restarted by wake: keep the
+	// idle deadline. stanzaArmed: the read deadline is armStanza's, for
+	// the stanza being read.
+	resumed, stanzaArmed bool
 
 	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
 	// the session cannot park), parked is set while no goroutine reads.
-	parked  atomic.Bool
-	resumed bool // the read loop was restarted by wake: keep the idle deadline
-	// stanzaArmed: the read deadline is armStanza's, for the stanza being read.
-	stanzaArmed bool
-	pollConn    syscall.Conn
-	pollID      uint64
-	wakeFn      func()      // s.wake, made once rather than at every park
-	idleAt      time.Time   // when Limits.IdleTimeout ends an idle bound session
-	idleTimer   *time.Timer // wakes a parked session at idleAt
-	header      []byte      // the stream header for restoreDecoder; nil: keep the decoder
-	held        []byte      // negotiation writes while holding
+	parked atomic.Bool
+	// queued is the number of stanzas in out (since it was last emptied),
+	// guarded by mu; an int32 beside parked, so that Session keeps to its
+	// size class (size_test.go).
+	queued    int32
+	pollConn  syscall.Conn
+	pollID    uint64
+	wakeFn    func()      // s.wake, made once rather than at every park
+	idleAt    time.Time   // when Limits.IdleTimeout ends an idle bound session
+	idleTimer *time.Timer // wakes a parked session at idleAt
+	header    []byte      // the stream header for restoreDecoder; nil: keep the decoder
+	held      []byte      // negotiation writes while holding
 }
 
 // overflow is the state of a session overflowLocked is ending: end bounds
@@ -295,6 +300,12 @@ func (s *Session) Run() {
 // finish runs last in a session's life, in whichever goroutine ends it.
 func (s *Session) finish() {
 	s.stopIdleTimer()
+	if s.in != nil {
+		s.in.reset(0) // its stanza's share of the in-flight budget
+	}
+	s.mu.Lock()
+	s.releaseQueueLocked()
+	s.mu.Unlock()
 	if s.cfg.Poller != nil {
 		s.cfg.Poller.Cancel(s.pollID)
 	}

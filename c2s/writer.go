@@ -81,7 +81,7 @@ func (s *Session) admitLocked() bool {
 	if max <= 0 {
 		max = DefaultMaxQueue
 	}
-	if s.queued >= max {
+	if int(s.queued) >= max {
 		s.overflowLocked()
 		return false
 	}
@@ -99,7 +99,8 @@ func (s *Session) queuedLocked(n int, final bool) {
 	s.qbytes += n
 	if final {
 		s.closing = true
-	} else if s.qbytes > s.limits.MaxQueueBytes {
+		s.settleQueueLocked()
+	} else if s.qbytes > s.limits.MaxQueueBytes || !s.settleQueueLocked() {
 		s.overflowLocked()
 		return
 	}
@@ -122,6 +123,7 @@ func (s *Session) overflowLocked() {
 	c := s.out.tail()
 	c.b = append(c.b, streamErrorBytes(errQueueFull.cond, errQueueFull.text)...)
 	s.queued, s.qbytes = 1, len(c.b)
+	s.settleQueueLocked()
 	s.closing = true
 	s.overflow = &overflow{
 		end:       time.Now().Add(min(closeTimeout, s.limits.WriteTimeout)),
@@ -213,6 +215,9 @@ func (s *Session) writer() {
 				out := s.out
 				s.out = nil
 				s.queued = 0
+				if s.dead {
+					s.releaseQueueLocked() // what it had queued is gone
+				}
 				s.mu.Unlock()
 				putOutBuf(out)
 				putOutBuf(spare)
@@ -223,6 +228,7 @@ func (s *Session) writer() {
 			// overflow) ends the connection, which also unblocks the
 			// reader. writing stays true: no writer starts again.
 			s.queued, s.qbytes, s.out = 0, 0, nil
+			s.settleQueueLocked()
 			s.mu.Unlock()
 			putOutBuf(spare)
 			_ = s.conn.Close()
@@ -247,6 +253,7 @@ func (s *Session) writer() {
 			batch, spare = spare, nil
 			s.qbytes -= s.out.takeFront(batch, maxBatch)
 		}
+		s.settleQueueLocked()
 		closing, overflowed := s.closing, s.overflow != nil
 		s.mu.Unlock()
 		s.armWrite(closing, overflowed)

@@ -307,7 +307,7 @@ func (r *room) applyConfig(f submitted) map[int]bool {
 		n = min(n, r.svc.maxHistory())
 		c.historyLength = n
 		if len(r.history) > n {
-			r.history = append(r.history[:0:0], r.history[len(r.history)-n:]...)
+			r.setHistory(append(r.history[:0:0], r.history[len(r.history)-n:]...))
 		}
 		codes[104] = true // Prosody reports this one even when unchanged
 	}

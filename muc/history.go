@@ -44,14 +44,18 @@ func isHistoric(m *xmlnode.Element) bool {
 // configured number of messages and Limits.MaxHistoryBytes of them.
 func (r *room) addHistory(m *xmlnode.Element) {
 	if r.conf.historyLength == 0 {
-		r.history = nil
+		r.setHistory(nil)
 		return
 	}
 	now := r.svc.cfg.Now()
 	c := m.Copy()
 	c.RemoveAttr("to")
 	child(c, nsDelay, "delay", "", "from", r.jid, "stamp", stamp(now))
-	r.history = append(r.history, historyEntry{msg: c, at: now, chars: len(c.String())})
+	e := historyEntry{msg: c, at: now, chars: len(c.String())}
+	if !r.svc.historyFits(e.chars) {
+		return // every room's history together is full (historytotal.go)
+	}
+	r.setHistory(append(r.history, e))
 	over := len(r.history) - r.conf.historyLength
 	size, limit := 0, r.svc.maxHistoryBytes()
 	for i := len(r.history) - 1; i >= 0; i-- {
@@ -64,7 +68,7 @@ func (r *room) addHistory(m *xmlnode.Element) {
 		}
 	}
 	if over > 0 {
-		r.history = append(r.history[:0:0], r.history[over:]...)
+		r.setHistory(append(r.history[:0:0], r.history[over:]...))
 	}
 }
 

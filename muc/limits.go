@@ -47,6 +47,11 @@ type Limits struct {
 	// (c2s.Limits.MaxQueueBytes) would disconnect it. Zero means
 	// DefaultMaxHistoryBytes.
 	MaxHistoryBytes int
+	// MaxHistoryTotalBytes bounds every room's history together: past
+	// it a message is still broadcast but kept in no history until rooms
+	// go or their history shrinks. Zero means DefaultMaxHistoryTotalBytes,
+	// negative no bound.
+	MaxHistoryTotalBytes int
 	// MaxRooms bounds the rooms of the service; creating one more is
 	// refused wait/resource-constraint, as Prosody's mod_muc does when it
 	// cannot track a new room (quota.go). MaxRegistered bounds the

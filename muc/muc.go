@@ -107,9 +107,10 @@ type Service struct {
 	ownedBy map[string]int
 	// deferred is what runs once the lock is let go (listing.go);
 	// unlocked, when set, is called first (benchmarks of the lock).
-	deferred []func()
-	unlocked func()
-	listed   listing // the public rooms, for disco#items (listing.go)
+	deferred  []func()
+	unlocked  func()
+	listed    listing // the public rooms, for disco#items (listing.go)
+	histBytes int     // serialised bytes of every room's history (historytotal.go)
 }
 
 // New returns a Service with no rooms.

@@ -77,6 +77,7 @@ func (r *room) forget() {
 		r.svc.archBytes -= r.arch.Bytes()
 	}
 	r.svc.uncountCreator(r)
+	r.setHistory(nil)
 	delete(r.svc.rooms, r.jid)
 	r.svc.relist(r)
 }

@@ -48,7 +48,10 @@ type room struct {
 	subjectTime string // of the last subject change, "" if none: joiners get it as a delay stamp
 
 	history []historyEntry
-	arch    *archive.Archive // message archive (mam.go), made on first use
+	// histBytes is the serialised size of history, counted in the
+	// service's histBytes (historytotal.go).
+	histBytes int
+	arch      *archive.Archive // message archive (mam.go), made on first use
 
 	salt       string // occupant-id and private IQ id salt
 	destroying bool

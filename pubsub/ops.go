@@ -126,7 +126,7 @@ func (s *Service) addNode(name string, cfg NodeConfig) *node {
 func (s *Service) removeNode(n *node) {
 	delete(s.nodes, n.name)
 	s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == n.name })
-	s.bytes -= n.bytes
+	s.addBytes(-n.bytes)
 	for _, sub := range n.subs {
 		s.uncountSub(sub.jid)
 	}
@@ -277,7 +277,10 @@ func (s *Service) store(n *node, items []*item) error {
 	if q := s.cfg.Quotas.MaxServiceBytes; q > 0 && s.bytes-n.bytes+bytes > q {
 		return errStorageFull("storage quota exceeded")
 	}
-	s.bytes += bytes - n.bytes
+	if !s.cfg.Quotas.Pool.fits(bytes - n.bytes) {
+		return errStorageFull("storage quota exceeded")
+	}
+	s.addBytes(bytes - n.bytes)
 	n.items, n.bytes = next, bytes
 	return nil
 }
@@ -303,7 +306,7 @@ func (s *Service) retract(actor string, r *Request) (*Result, error) {
 			}
 		}
 		for _, id := range r.IDs {
-			s.bytes -= n.removeItem(id).size
+			s.addBytes(-n.removeItem(id).size)
 		}
 	}
 	res := &Result{Events: []Event{{Kind: "retract", Node: n.name, Actor: actor, IDs: slices.Clone(r.IDs)}}}
@@ -323,7 +326,7 @@ func (s *Service) purge(actor string, r *Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.bytes -= n.clear()
+	s.addBytes(-n.clear())
 	ev := xmlnode.New(NSEvent, "event")
 	ev.AddChild(NSEvent, "purge", "node", n.name)
 	return &Result{
@@ -612,9 +615,9 @@ func (s *Service) setConfigure(actor string, r *Request) (*Result, error) {
 		s.dropUnauthorised(n)
 	}
 	if !cfg.PersistItems {
-		s.bytes -= n.clear()
+		s.addBytes(-n.clear())
 	} else {
-		s.bytes -= n.trim(s.maxItems(cfg))
+		s.addBytes(-n.trim(s.maxItems(cfg)))
 	}
 	return &Result{}, nil
 }

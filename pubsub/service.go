@@ -85,6 +85,9 @@ type Quotas struct {
 	MaxNodeBytes     int // the items of one node
 	MaxServiceBytes  int // the items of every node
 	MaxSubscriptions int // subscriptions of one bare JID on the service
+	// Pool, when set, bounds the items of every service sharing it
+	// together (PEP: all accounts' services).
+	Pool *Pool
 }
 
 // ServiceConfig sets up a Service.

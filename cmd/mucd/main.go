@@ -92,6 +92,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	componentPort := fs.Int("component-port", 5347, "TCP port (on the host of -addr) for external components, with -component")
 	// Limits for a server others can reach; the defaults suit a test server.
 	maxStanza := fs.Int64("max-stanza", 0, "largest stanza in bytes (0: the c2s default, 256 KiB)")
+	maxQueueTotal := fs.Int64("max-queue-total-bytes", 0, "bytes queued for clients, past 16 KiB of each queue, over every client together; a client past it is dropped as too slow (0: the c2s default, 64 MiB; negative: no bound)")
+	maxInFlight := fs.Int64("max-inflight-bytes", 0, "bytes of the stanzas being read, past 2 KiB of each, over every client together (0: the c2s default, 8 MiB; negative: no bound)")
 	maxDepth := fs.Int("max-depth", 0, "deepest element nesting in a stanza (0: the c2s default)")
 	maxAttrs := fs.Int("max-attrs", 0, "most attributes on one element (0: the c2s default)")
 	idle := fs.Duration("idle-timeout", DefaultIdleTimeout, "end sessions silent for this long, not even a whitespace keepalive (0: never)")
@@ -138,10 +140,12 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		Logger:            log,
 		TraceStanzas:      *verbose,
 		Limits: c2s.Limits{
-			MaxStanzaBytes: *maxStanza,
-			MaxDepth:       *maxDepth,
-			MaxAttrs:       *maxAttrs,
-			IdleTimeout:    *idle,
+			MaxStanzaBytes:     *maxStanza,
+			MaxInFlightBytes:   *maxInFlight,
+			MaxQueueTotalBytes: *maxQueueTotal,
+			MaxDepth:           *maxDepth,
+			MaxAttrs:           *maxAttrs,
+			IdleTimeout:        *idle,
 
 			StanzaTimeout:          *stanzaTimeout,
 			WriteTimeout:           *writeTimeout,

@@ -37,8 +37,12 @@ type list struct {
 	bytes int
 }
 
-// itemCost is what one item counts for: its JID and a little overhead.
-func itemCost(item string) int { return 16 + len(item) }
+// itemCost is what one item counts for: the item string (items and the
+// set's key share it), the parsed JID in the set, which holds its own copy
+// of the same bytes, and the map entry. Counting the string once let a
+// full blocklist hold three times what the quota said (mucattack
+// blocklist-growth).
+func itemCost(item string) int { return 64 + 2*len(item) }
 
 // Size implements module.Sizer.
 func (l *list) Size() int { return l.bytes }

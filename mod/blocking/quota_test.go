@@ -29,7 +29,7 @@ func TestBlocklistQuota(t *testing.T) {
 		lim  quota.Limits
 	}{
 		{"items", quota.Limits{BlocklistItems: 10}},
-		{"account budget", quota.Limits{AccountBytes: 10 * (16 + len("u0@example.com"))}},
+		{"account budget", quota.Limits{AccountBytes: 10 * (64 + 2*len("u0@example.com"))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := moduletest.New(t, blocking.Module{Limits: tc.lim})

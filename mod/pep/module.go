@@ -39,10 +39,19 @@ var DefaultQuotas = pubsub.Quotas{
 	MaxSubscriptions: 64,
 }
 
+// DefaultPoolBytes bounds the items of every account's PEP service
+// together (pubsub.Pool) when Module.PoolBytes is zero: thousands of real
+// accounts' avatars and bundles, not an attacker's thousand accounts at
+// MaxServiceBytes each.
+const DefaultPoolBytes = 32 << 20
+
 // Module serves PEP on every account.
 type Module struct {
 	// Quotas bound each account's PEP service; DefaultQuotas when zero.
 	Quotas pubsub.Quotas
+	// PoolBytes bounds every account's PEP items together, unless
+	// Quotas sets a Pool; DefaultPoolBytes when zero, none when negative.
+	PoolBytes int64
 }
 
 // Name implements module.Module.
@@ -75,6 +84,14 @@ func (m Module) Register(r *module.Registrar) error {
 	q := m.Quotas
 	if q == (pubsub.Quotas{}) {
 		q = DefaultQuotas
+	}
+	if q.Pool == nil && m.PoolBytes >= 0 {
+		// One per server (per Register), shared by its accounts.
+		limit := m.PoolBytes
+		if limit == 0 {
+			limit = DefaultPoolBytes
+		}
+		q.Pool = pubsub.NewPool(limit)
 	}
 	st.core = New(Config{Env: env, Quotas: q})
 	r.Identity(module.OnAccount, module.Identity{Category: "pubsub", Type: "pep"})
