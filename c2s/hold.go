@@ -27,8 +27,13 @@ func (s *Session) flushHeld() error {
 	return err
 }
 
-// endHold flushes and stops holding for good.
+// endHold flushes and stops holding for good. It may run again once the
+// stream is bound (Run ends the hold whatever way negotiation ended), when
+// the writer goroutine reads holding in trackedConn.Write: holding is then
+// false already and is only read here, never written again.
 func (s *Session) endHold() error {
-	s.holding = false
+	if s.holding {
+		s.holding = false
+	}
 	return s.flushHeld()
 }
