@@ -93,8 +93,8 @@ const (
 	DefaultAccountsPerIPPerMinute = 30
 	DefaultArchiveItems           = 1000
 	DefaultArchiveBytes           = 1 << 20
-	DefaultArchiveTotalBytes      = 64 << 20
-	DefaultRoomArchiveTotalBytes  = 64 << 20
+	DefaultArchiveTotalBytes      = 32 << 20
+	DefaultRoomArchiveTotalBytes  = 32 << 20
 )
 
 // Defaults returns every limit at its default.

@@ -119,6 +119,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	smResume := fs.Duration("sm-resume", sm.DefaultMaxResumption, "longest time a dropped XEP-0198 session waits for its client to resume it, as Prosody's smacks_hibernation_time")
+	smTotal := fs.Int("sm-max-hibernating", sm.DefaultMaxHibernatingTotal, "dropped XEP-0198 sessions of every account waiting for resumption together; past it the one that waited longest ends")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
 	webFlags := addHTTPFlags(fs)
 	quotas := addQuotaFlags(fs) // quotas.go
@@ -169,7 +170,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	if len(users) > 0 {
 		cfg.Accounts = users
 	}
-	if err := smConfig(&cfg, *smResume); err != nil {
+	if err := smConfig(&cfg, sm.Module{MaxResumption: *smResume, MaxHibernatingTotal: *smTotal}); err != nil {
 		return err
 	}
 	if *mechs != "" {
@@ -320,15 +321,19 @@ func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.
 	return tlscert.ServerConfig(cert), nil
 }
 
-// smConfig replaces the default XEP-0198 module by one with the -sm-resume
-// resumption time, unless it is the default.
-func smConfig(cfg *server.Config, resume time.Duration) error {
-	if resume <= 0 {
-		return fmt.Errorf("-sm-resume %v: must be positive", resume)
+// smConfig replaces the default XEP-0198 module by m (the -sm-resume
+// resumption time and the -sm-max-hibernating bound), unless both are the
+// defaults.
+func smConfig(cfg *server.Config, m sm.Module) error {
+	if m.MaxResumption <= 0 {
+		return fmt.Errorf("-sm-resume %v: must be positive", m.MaxResumption)
 	}
-	if resume != sm.DefaultMaxResumption {
+	if m.MaxHibernatingTotal <= 0 {
+		return fmt.Errorf("-sm-max-hibernating %d: must be positive", m.MaxHibernatingTotal)
+	}
+	if m.MaxResumption != sm.DefaultMaxResumption || m.MaxHibernatingTotal != sm.DefaultMaxHibernatingTotal {
 		cfg.Without = append(cfg.Without, "sm")
-		cfg.Modules = append(cfg.Modules, sm.Module{MaxResumption: resume})
+		cfg.Modules = append(cfg.Modules, m)
 	}
 	return nil
 }

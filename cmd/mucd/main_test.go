@@ -278,20 +278,34 @@ func TestLockTimeoutFlag(t *testing.T) {
 }
 
 func TestSMResumeFlag(t *testing.T) {
+	def := sm.Module{MaxResumption: sm.DefaultMaxResumption, MaxHibernatingTotal: sm.DefaultMaxHibernatingTotal}
 	var cfg server.Config
-	if err := smConfig(&cfg, sm.DefaultMaxResumption); err != nil || cfg.Without != nil || cfg.Modules != nil {
+	if err := smConfig(&cfg, def); err != nil || cfg.Without != nil || cfg.Modules != nil {
 		t.Fatalf("the default: %v, %v, %v", err, cfg.Without, cfg.Modules)
 	}
-	if err := smConfig(&cfg, time.Minute); err != nil || len(cfg.Without) != 1 || cfg.Without[0] != "sm" ||
-		len(cfg.Modules) != 1 || cfg.Modules[0].(sm.Module).MaxResumption != time.Minute {
-		t.Fatalf("-sm-resume 1m: %v, %v, %v", err, cfg.Without, cfg.Modules)
+	for _, tt := range []struct {
+		name string
+		m    sm.Module
+	}{
+		{"-sm-resume 1m", sm.Module{MaxResumption: time.Minute, MaxHibernatingTotal: sm.DefaultMaxHibernatingTotal}},
+		{"-sm-max-hibernating 5", sm.Module{MaxResumption: sm.DefaultMaxResumption, MaxHibernatingTotal: 5}},
+	} {
+		cfg := server.Config{}
+		if err := smConfig(&cfg, tt.m); err != nil || len(cfg.Without) != 1 || cfg.Without[0] != "sm" ||
+			len(cfg.Modules) != 1 || cfg.Modules[0].(sm.Module).MaxResumption != tt.m.MaxResumption ||
+			cfg.Modules[0].(sm.Module).MaxHibernatingTotal != tt.m.MaxHibernatingTotal {
+			t.Fatalf("%s: %v, %v, %v", tt.name, err, cfg.Without, cfg.Modules)
+		}
+		srv, err := server.New(cfg)
+		if err != nil {
+			t.Fatalf("server.New with %s: %v", tt.name, err)
+		}
+		_ = srv.Close()
 	}
-	srv, err := server.New(cfg)
-	if err != nil {
-		t.Fatalf("server.New with -sm-resume 1m: %v", err)
-	}
-	_ = srv.Close()
-	if err := smConfig(&cfg, 0); err == nil {
+	if err := smConfig(&cfg, sm.Module{MaxHibernatingTotal: 1}); err == nil {
 		t.Fatal("-sm-resume 0 accepted")
+	}
+	if err := smConfig(&cfg, sm.Module{MaxResumption: time.Minute}); err == nil {
+		t.Fatal("-sm-max-hibernating 0 accepted")
 	}
 }

@@ -79,7 +79,13 @@ const (
 	DefaultMaxHibernating = 10
 	// DefaultMaxHibernatingBytes bounds what every dropped session of the
 	// server keeps queued, together.
-	DefaultMaxHibernatingBytes = 64 << 20
+	DefaultMaxHibernatingBytes = 32 << 20
+	// DefaultMaxHibernatingTotal bounds how many dropped sessions the
+	// whole server keeps waiting for resumption: each costs its session's
+	// state whatever it queued (about 57 KB of heap with 3,000 of them, as
+	// cmd/mucattack's sm-hibernate-flood measured), so any-password mode's
+	// thousands of accounts must not each keep ten.
+	DefaultMaxHibernatingTotal = 1000
 )
 
 // Module is XEP-0198. The zero value uses the defaults above and the real
@@ -100,6 +106,10 @@ type Module struct {
 	// cannot hold the server's memory for the resumption time.
 	MaxHibernating      int
 	MaxHibernatingBytes int
+	// MaxHibernatingTotal bounds the sessions of every account waiting
+	// for resumption together; past it the one that has waited longest
+	// ends, as past MaxHibernatingBytes.
+	MaxHibernatingTotal int
 	// RequestEvery: ask for an ack (<r/>) when this many stanzas are
 	// unacknowledged and no request is outstanding.
 	RequestEvery int
@@ -180,7 +190,8 @@ func (l *endedLog) get(id string) (ended, bool) {
 }
 
 // sleep records st as hibernating and ends the sessions that have waited
-// longest while its account or the server is over its bounds.
+// longest while its account or the server is over its bounds (count or
+// bytes).
 func (srv *server) sleep(c module.Context, st *state) {
 	srv.hib = append(srv.hib, st)
 	srv.hbytes += st.out.bytes
@@ -196,7 +207,7 @@ func (srv *server) sleep(c module.Context, st *state) {
 		}
 		switch {
 		case n > srv.m.MaxHibernating:
-		case srv.hbytes > srv.m.MaxHibernatingBytes && len(srv.hib) > 0:
+		case (srv.hbytes > srv.m.MaxHibernatingBytes || len(srv.hib) > srv.m.MaxHibernatingTotal) && len(srv.hib) > 0:
 			oldest = srv.hib[0]
 		default:
 			return
@@ -236,6 +247,9 @@ func (m Module) Register(r *module.Registrar) error {
 	}
 	if m.MaxHibernatingBytes <= 0 {
 		m.MaxHibernatingBytes = DefaultMaxHibernatingBytes
+	}
+	if m.MaxHibernatingTotal <= 0 {
+		m.MaxHibernatingTotal = DefaultMaxHibernatingTotal
 	}
 	if m.AfterFunc == nil {
 		m.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }

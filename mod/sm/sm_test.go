@@ -585,7 +585,8 @@ func TestCleanCloseEnds(t *testing.T) {
 // TestHibernatingBounds: an account keeps at most MaxHibernating dropped
 // sessions (over it, the one that has waited longest ends), and the
 // server MaxHibernatingBytes queued for them (a delivery over it ends the
-// session it is for).
+// session it is for), and the server MaxHibernatingTotal sessions of every
+// account together.
 func TestHibernatingBounds(t *testing.T) {
 	t.Run("count", func(t *testing.T) {
 		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
@@ -608,6 +609,32 @@ func TestHibernatingBounds(t *testing.T) {
 			c.reconnect()
 			if el := c.resume(ids[res]); el.Name.Local != want {
 				t.Fatalf("resume %s: %s, want %s", res, el, want)
+			}
+		}
+	})
+	t.Run("total", func(t *testing.T) {
+		// Three accounts, one dropped session each: within every
+		// account's bound, over the server's count of 2.
+		srv := servertest.New(t, server.Config{AnyPassword: true, NoMUC: true, Without: []string{"sm"},
+			Modules: []module.Module{sm.Module{MaxHibernatingTotal: 2, AfterFunc: clock().AfterFunc}}})
+		bob := login(t, srv, "bob", "pc")
+		ids := map[string]string{}
+		for _, user := range []string{"u1", "u2", "u3"} {
+			a := login(t, srv, user, "r")
+			ids[user] = a.enable(true).Attrib("id")
+			a.Send(`<presence to='bob@localhost/pc'/>`)
+			bob.next()
+			_ = a.Conn.Close()
+			hibernated(t)
+		}
+		if el := bob.next(); el.Attrib("type") != "unavailable" || el.Attrib("from") != "u1@localhost/r" {
+			t.Fatalf("bob got %s, want u1's unavailable", el)
+		}
+		for user, want := range map[string]string{"u1": "failed", "u2": "resumed", "u3": "resumed"} {
+			c := &client{t: t, srv: srv, user: user, Raw: servertest.DialRaw(t, srv)}
+			c.reconnect()
+			if el := c.resume(ids[user]); el.Name.Local != want {
+				t.Fatalf("resume %s: %s, want %s", user, el, want)
 			}
 		}
 	})
