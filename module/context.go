@@ -23,6 +23,19 @@ type Context interface {
 	// Route delivers a stanza the server built (its "from" set by the
 	// caller) to its "to": a local account or session, or a component.
 	Route(st *xmlnode.Element)
+	// RouteLater routes the stanza build returns (nothing when nil) as
+	// Route would, but build runs after the router's lock is released, so
+	// that costly work on what the handler looked up (parsing a stored
+	// element back from its wire form, issue 11) does not hold every
+	// other stanza up. The rule: build may use only what the handler
+	// captured and nobody changes any more (an immutable wire string, a
+	// tree of the handler's own), never account or module state, nor c.
+	// A panic in build is logged and cause (the stanza the reply answers,
+	// e.g. the request's iq) is answered with internal-server-error.
+	// For a client's stanza, build runs in the goroutine that handles it,
+	// before the client's next stanza is read, so the reply keeps its
+	// place in the client's stream (RFC 6120 section 10.1).
+	RouteLater(cause *xmlnode.Element, build func() *xmlnode.Element)
 	// Bounce answers st with a stanza error (RFC 6120 section 8.3) to its
 	// sender; never for error stanzas nor iq results.
 	Bounce(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string)
@@ -164,6 +177,11 @@ func (q *Request) Result() *xmlnode.Element {
 
 // Reply routes r (usually from Result) to the requester.
 func (q *Request) Reply(r *xmlnode.Element) { q.Route(r) }
+
+// ReplyLater routes build's reply to the requester once the router's
+// lock is released (Context.RouteLater, with the request's iq as the
+// stanza a panic in build answers with internal-server-error).
+func (q *Request) ReplyLater(build func() *xmlnode.Element) { q.RouteLater(q.Stanza, build) }
 
 // Error answers the request with a stanza error.
 func (q *Request) Error(typ stanza.ErrorType, cond stanza.Condition, text string) {

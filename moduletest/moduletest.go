@@ -12,8 +12,11 @@
 //	alice.Expect(`<iq type="result" id="1" from="localhost" to="alice@localhost/phone"/>`)
 //
 // Everything runs in the test's goroutine, as the router runs a stanza in
-// its sender's: when Send returns, what the stanza caused has been routed
-// (deliveries a component defers are waited for by Received and Expect).
+// its sender's: when Send returns, what the stanza caused has been routed,
+// the replies handlers finish after the lock is released
+// (module.Context.RouteLater) included; deliveries a component defers, and
+// later replies to a component's stanza, are waited for by Received and
+// Expect.
 package moduletest
 
 import (

@@ -281,17 +281,19 @@ func (s *Router) routeFromComponent(st *xmlnode.Element, addr string, addressed 
 }
 
 // componentLocked delivers a component's stanza and reports whether
-// stanzas for components are left to hand over from a new goroutine
+// stanzas for components or RouteLater builds are left for a new goroutine
 // (counted in wg and busy). The lock is held.
 func (s *Router) componentLocked(tx *txn, st *xmlnode.Element, addr string, to jid.JID, addressed bool) (async bool) {
 	defer func() {
-		async = len(tx.toComponent) > 0 && !s.closed
+		async = tx.pending() && !s.closed
 		if async {
 			// Errors bounced back to a component (e.g. a message for an
 			// occupant whose session is gone) cannot be handed over here:
 			// the component may be holding its own lock while it calls
-			// Route. A goroutine delivers them once it lets go; WaitIdle
-			// counts it.
+			// Route. A goroutine delivers them once it lets go, and runs
+			// the RouteLater builds of the hooks the stanza met (they may
+			// route to a component too); WaitIdle counts it until they are
+			// routed.
 			s.wg.Add(1)
 			s.busy(1)
 		}

@@ -18,6 +18,9 @@ import (
 type txn struct {
 	r           *Router
 	toComponent []compStanza
+	// later are the replies handlers finish after unlocking
+	// (module.Context.RouteLater), run by flush.
+	later []laterReply
 	// client and clientStanza are the session whose stanza this txn
 	// routes and that stanza, for the Origin a component gets with it
 	// (origin.go); nil for a txn no client stanza started.
@@ -33,11 +36,27 @@ type compStanza struct {
 	origin component.Origin
 }
 
+// laterReply is one RouteLater: build makes the reply, cause is what a
+// panic in it answers with internal-server-error.
+type laterReply struct {
+	cause *xmlnode.Element
+	build func() *xmlnode.Element
+}
+
 var _ module.Context = (*txn)(nil)
 
 func (tx *txn) Domain() string { return tx.r.domain }
 
 func (tx *txn) Route(st *xmlnode.Element) { tx.r.reply(tx, st) }
+
+// RouteLater implements module.Context.RouteLater: build is kept for flush,
+// which every entry point calls after unlocking.
+func (tx *txn) RouteLater(cause *xmlnode.Element, build func() *xmlnode.Element) {
+	tx.later = append(tx.later, laterReply{cause: cause, build: build})
+}
+
+// pending reports whether the txn has work for flush.
+func (tx *txn) pending() bool { return len(tx.toComponent) > 0 || len(tx.later) > 0 }
 
 func (tx *txn) Bounce(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) {
 	tx.r.bounce(tx, st, typ, cond, text)
@@ -78,14 +97,67 @@ func (tx *txn) addComponent(h component.Handler, st *xmlnode.Element) {
 	tx.toComponent = append(tx.toComponent, c)
 }
 
-// flush hands the stanzas for components over, without the lock. A panic
-// in a component is recovered for that stanza.
+// flush does what a txn left for after unlocking: it hands the stanzas
+// for components over and runs the RouteLater builds, in the order they
+// came, each of them taking the lock only to route its reply (which may
+// leave more of both). A panic in a component or a build is recovered
+// for that stanza.
+//
+// For a client's stanza flush runs in the session's goroutine, from
+// HandleStanza, which returns before the session reads its next stanza:
+// a later reply is routed before anything the client sends after the
+// request, so it keeps its order in the client's stream (RFC 6120
+// section 10.1) as a reply routed under the lock would.
 func (r *Router) flush(tx *txn) {
-	for len(tx.toComponent) > 0 {
-		c := tx.toComponent[0]
-		tx.toComponent = tx.toComponent[1:]
-		r.handToComponent(c.h, c.st, c.origin)
+	for tx.pending() {
+		if len(tx.toComponent) > 0 {
+			c := tx.toComponent[0]
+			tx.toComponent = tx.toComponent[1:]
+			r.handToComponent(c.h, c.st, c.origin)
+			continue
+		}
+		l := tx.later[0]
+		tx.later = tx.later[1:]
+		r.routeLater(tx, l)
 	}
+}
+
+// routeLater runs one RouteLater build without the lock, then routes its
+// reply with the lock held; a panic in either answers l.cause with
+// internal-server-error.
+func (r *Router) routeLater(tx *txn, l laterReply) {
+	st, ok := r.build(l)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !ok {
+		r.bounceSafely(tx, l.cause)
+		return
+	}
+	if st == nil {
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			r.logPanic(v, "routing a later reply", "to", st.Attrib("to"))
+			r.bounceSafely(tx, l.cause)
+		}
+	}()
+	r.reply(tx, st)
+}
+
+// build runs l.build, reporting false when it panicked (logged).
+func (r *Router) build(l laterReply) (st *xmlnode.Element, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			attrs := []any{}
+			if l.cause != nil {
+				attrs = append(attrs, "stanza", l.cause.Name.Local, "from", l.cause.Attrib("from"), "to", l.cause.Attrib("to"))
+			}
+			r.logPanic(v, "RouteLater build", attrs...)
+			st, ok = nil, false
+		}
+	}()
+	return l.build(), true
 }
 
 func (r *Router) handToComponent(h component.Handler, st *xmlnode.Element, o component.Origin) {
@@ -122,6 +194,9 @@ func (r *Router) recoverStanza(tx *txn, st *xmlnode.Element) {
 		return
 	}
 	r.logPanic(v, "routing", "stanza", st.Name.Local, "from", st.Attrib("from"), "to", st.Attrib("to"))
+	// st is answered with the error: a reply a handler left for later
+	// before it panicked must not follow it.
+	tx.later = nil
 	r.bounceSafely(tx, st)
 }
 

@@ -37,14 +37,20 @@ func (s *store) has(name xml.Name) bool {
 	return ok
 }
 
-// get returns the element stored under name, parsed (a tree of the
-// caller's own), or nil.
-func (s *store) get(name xml.Name) *xmlnode.Element {
+// wire returns the wire form of the element stored under name, or "".
+// The string is immutable: a get hands it to its reply's build, which
+// parses it after the router's lock is released.
+func (s *store) wire(name xml.Name) string {
 	if s == nil {
-		return nil
+		return ""
 	}
-	wire, ok := s.m[name]
-	if !ok {
+	return s.m[name]
+}
+
+// parse returns a stored element's wire form as a tree of the caller's
+// own, or nil for "".
+func parse(wire string) *xmlnode.Element {
+	if wire == "" {
 		return nil
 	}
 	el, err := xmlnode.Parse(wire)
@@ -97,21 +103,38 @@ func handle(q *module.Request, lim quota.Limits) {
 			return
 		}
 	}
-	res := q.Result()
 	if q.IsGet() {
-		rq := res.AddChild(NS, "query")
-		s := stores.Get(q.Account)
-		for _, it := range items {
-			if el := s.get(it.Name); el != nil {
-				rq.Append(el)
-			} else {
-				rq.Append(xmlnode.New(it.Name.Space, it.Name.Local))
-			}
-		}
-	} else if !set(q, items, lim) {
+		get(q, items)
 		return
 	}
-	q.Reply(res)
+	if set(q, items, lim) {
+		q.Reply(q.Result())
+	}
+}
+
+// get answers a get: with the lock held it only looks the wire forms up;
+// they are parsed into the reply after the lock is released (ReplyLater),
+// as parsing a large element would hold every other stanza up (issue 11:
+// ~11 ms for an element at its quota).
+func get(q *module.Request, items []*xmlnode.Element) {
+	s := stores.Get(q.Account)
+	names := make([]xml.Name, len(items))
+	wires := make([]string, len(items))
+	for i, it := range items {
+		names[i], wires[i] = it.Name, s.wire(it.Name)
+	}
+	res := q.Result()
+	q.ReplyLater(func() *xmlnode.Element {
+		rq := res.AddChild(NS, "query")
+		for i, name := range names {
+			if el := parse(wires[i]); el != nil {
+				rq.Append(el)
+			} else {
+				rq.Append(xmlnode.New(name.Space, name.Local))
+			}
+		}
+		return res
+	})
 }
 
 // set stores items when the whole set fits the quotas, or answers the

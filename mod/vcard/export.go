@@ -11,10 +11,39 @@ import (
 type limitsKey struct{}
 
 // Stored returns a's vCard, parsed from its stored wire form (a tree of
-// the caller's own), nil when none was set: for a module that converts it
-// (the XEP-0084 avatar of a PHOTO).
+// the caller's own), nil when none was set. Parsing a large vCard holds
+// the router's lock for milliseconds: a handler that answers with the
+// vCard uses Lookup and parses in its RouteLater build instead.
 func Stored(a module.Account) *xmlnode.Element {
 	return cards.Get(a).parsed()
+}
+
+// Lookup returns a's vCard in its wire form ("" when none was set) and
+// whether it has a PHOTO of its own, without parsing it: for a module that
+// converts it (the XEP-0084 avatar of a PHOTO) and answers with it after
+// the router's lock is released (Context.RouteLater, then Parse). The
+// string is immutable, so the build may keep it.
+func Lookup(a module.Account) (wire string, photo bool) {
+	s := cards.Get(a)
+	if s == nil {
+		return "", false
+	}
+	return s.card, s.photo
+}
+
+// Parse returns the vCard of a wire form from Lookup as a tree of the
+// caller's own, nil for "". It needs no lock.
+func Parse(wire string) *xmlnode.Element {
+	if wire == "" {
+		return nil
+	}
+	card, err := xmlnode.ParseIn(wire, NS)
+	if err != nil {
+		// What AppendTo wrote parses back (xmlnode's round trip
+		// property): not reached, and read as no vCard.
+		return nil
+	}
+	return card
 }
 
 // Admitter returns the check a module that sets vCards itself (the
@@ -40,7 +69,5 @@ func Admitter(r *module.Registrar) func(q *module.Request) bool {
 // Store sets a's vCard, as a set from its owner does (after Admitter's
 // check).
 func Store(a module.Account, card *xmlnode.Element) {
-	s := cards.Use(a)
-	s.card = string(card.AppendTo(nil, NS))
-	s.bytes = len(s.card)
+	cards.Use(a).set(card, string(card.AppendTo(nil, NS)))
 }
