@@ -140,6 +140,29 @@ func (s *Server) limitListener(ln net.Listener) net.Listener {
 	})
 }
 
+// LimitHTTPListener wraps ln, a listener for HTTPHandler (WebSocket, BOSH,
+// uploads), in the same caps as the XMPP listener (Config.MaxConns and
+// Config.MaxConnsPerIP, counted apart from it), so that a flood of HTTP
+// connections or WebSocket upgrades cannot exhaust memory or descriptors
+// either. A connection over a cap gets an HTTP refusal before anything is
+// read from it: 503 Service Unavailable over the global cap, 429 Too Many
+// Requests over the per-address one, each with Connection: close.
+func (s *Server) LimitHTTPListener(ln net.Listener) net.Listener {
+	return connlimit.New(ln, connlimit.Config{
+		MaxConns: s.cfg.MaxConns,
+		MaxPerIP: s.cfg.MaxConnsPerIP,
+		Logger:   s.log,
+		Refuse: func(c net.Conn, why connlimit.Reason) {
+			status := "503 Service Unavailable"
+			if why == connlimit.TooManyFromIP {
+				status = "429 Too Many Requests"
+			}
+			_ = c.SetWriteDeadline(time.Now().Add(capRefuseTimeout))
+			_, _ = c.Write([]byte("HTTP/1.1 " + status + "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
+		},
+	})
+}
+
 // allowFunc returns allow as a c2s.Config.AllowAuth hook, or nil when the
 // limiter is nil (no hook, no cost).
 func (l *ipLimiter) allowFunc() func(net.Addr) bool {

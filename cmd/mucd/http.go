@@ -115,10 +115,12 @@ func (wl *webListeners) serve(srv *server.Server, log *slog.Logger) error {
 		ln     net.Listener
 		secure bool
 	}{{wl.plain, false}, {wl.secure, true}} {
-		ln := l.ln
-		if ln == nil {
+		if l.ln == nil {
 			continue
 		}
+		// The XMPP listener's connection caps, for HTTP too: a flood of
+		// upgrades is refused before any is read.
+		ln := srv.LimitHTTPListener(l.ln)
 		hs := web.HTTPServer(srv.HTTPHandler(), nil)
 		scheme := "http"
 		if l.secure {
