@@ -30,6 +30,7 @@ import (
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/mod/pep"
 	"github.com/muctest/muctest/mod/sm"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
@@ -116,9 +117,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
 	historyBytes := fs.Int("max-history-bytes", 0, "bytes of history a room keeps, oldest dropped first (0: 1 MiB)")
+	historyTotal := fs.Int("max-history-total-bytes", 0, "bytes of history of every room together; past it messages are broadcast but not kept (0: 16 MiB; negative: no bound)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
 	release := fs.Duration("release-memory-after", server.DefaultReleaseMemoryAfter, "give free heap memory back to the system after this long without traffic (0: leave it to the Go runtime)")
 	smResume := fs.Duration("sm-resume", sm.DefaultMaxResumption, "longest time a dropped XEP-0198 session waits for its client to resume it, as Prosody's smacks_hibernation_time")
+	pepPool := fs.Int64("pep-pool-bytes", 0, "bytes of PEP items of every account together; past it a publish is refused resource-constraint (0: 32 MiB; negative: no bound)")
 	smTotal := fs.Int("sm-max-hibernating", sm.DefaultMaxHibernatingTotal, "dropped XEP-0198 sessions of every account waiting for resumption together; past it the one that waited longest ends")
 	perConn := fs.Bool("goroutine-per-conn", false, "keep a goroutine blocked reading every connection instead of parking idle sessions in one epoll poller (Linux)")
 	webFlags := addHTTPFlags(fs)
@@ -161,7 +164,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes},
+		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes, MaxHistoryTotalBytes: *historyTotal},
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
@@ -172,6 +175,11 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	}
 	if err := smConfig(&cfg, sm.Module{MaxResumption: *smResume, MaxHibernatingTotal: *smTotal}); err != nil {
 		return err
+	}
+	if *pepPool != 0 {
+		// PEP with its own bound on every account's items together.
+		cfg.Without = append(cfg.Without, "pep")
+		cfg.Modules = append(cfg.Modules, pep.Module{PoolBytes: *pepPool})
 	}
 	if *mechs != "" {
 		for _, m := range strings.Split(*mechs, ",") {
