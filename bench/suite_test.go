@@ -6,6 +6,8 @@
 package bench
 
 import (
+	"github.com/muctest/muctest/internal/cputime"
+
 	"context"
 	"os"
 	"path/filepath"
@@ -88,7 +90,7 @@ func BenchmarkCorpusProsody(b *testing.B) {
 // once: a failing script is timed too, but makes the number suspect.
 func benchCorpus(b *testing.B, scripts []*script.Script, workers int, run func(*script.Script) *script.Result) {
 	var failed []string
-	cpu0, runs := cpuTime(), 0
+	cpu0, runs := cputime.Process(), 0
 	for b.Loop() {
 		runs += len(scripts)
 		failed = failed[:0]
@@ -116,7 +118,7 @@ func benchCorpus(b *testing.B, scripts []*script.Script, workers int, run func(*
 	}
 	b.ReportMetric(float64(len(scripts)), "scripts/op")
 	b.ReportMetric(float64(len(failed)), "failed/op")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(max(runs, 1)), "cpu-µs/script")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(max(runs, 1)), "cpu-µs/script")
 	if len(failed) > 0 {
 		sort.Strings(failed)
 		b.Logf("%d of %d scripts failed in the last iteration: %v", len(failed), len(scripts), failed)

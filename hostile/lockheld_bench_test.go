@@ -1,6 +1,8 @@
 package hostile_test
 
 import (
+	"github.com/muctest/muctest/internal/cputime"
+
 	"fmt"
 	"runtime"
 	"strings"
@@ -41,7 +43,7 @@ func BenchmarkLockHeld(b *testing.B) {
 	marker := xmlnode.New("jabber:client", "message", "from", "localhost", "to", "lockprobe.localhost")
 	probe := module.New("lockprobe", func(r *module.Registrar) error {
 		first := func(c module.Context, _ *module.Sent) bool {
-			locked, lockedCPU = time.Now(), threadCPU()
+			locked, lockedCPU = time.Now(), cputime.Thread()
 			didUnlock, didRelock = false, false
 			c.Route(marker)
 			return false
@@ -51,12 +53,12 @@ func BenchmarkLockHeld(b *testing.B) {
 		r.OnMessageSent(1<<20, first)
 		r.Component("lockprobe.localhost", component.HandlerFunc(func(*xmlnode.Element) {
 			if !didUnlock {
-				unlockedCPU, unlocked, didUnlock = threadCPU(), time.Now(), true
+				unlockedCPU, unlocked, didUnlock = cputime.Thread(), time.Now(), true
 			}
 		}))
 		r.OnIQDelivered(1<<20, func(_ module.Context, ev *module.Delivered) bool {
 			if typ := ev.Stanza.Attrib("type"); didUnlock && !didRelock && (typ == "result" || typ == "error") {
-				relocked, relockedCPU, didRelock = time.Now(), threadCPU(), true
+				relocked, relockedCPU, didRelock = time.Now(), cputime.Thread(), true
 			}
 			return false
 		})
@@ -169,7 +171,7 @@ func BenchmarkLockHeld(b *testing.B) {
 				didUnlock = false
 				b.StartTimer()
 				bc.from.SendElement(st)
-				end, endCPU := time.Now(), threadCPU()
+				end, endCPU := time.Now(), cputime.Thread()
 				if !didUnlock {
 					b.Fatal("the probe component saw no unlock")
 				}

@@ -1,6 +1,8 @@
 package muc
 
 import (
+	"github.com/muctest/muctest/internal/cputime"
+
 	"fmt"
 	"runtime"
 	"testing"
@@ -55,7 +57,7 @@ func BenchmarkServiceLockHeld(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			var unlockedAt time.Time
 			var unlockedCPU time.Duration
-			svc.unlocked = func() { unlockedAt, unlockedCPU = time.Now(), threadCPU() }
+			svc.unlocked = func() { unlockedAt, unlockedCPU = time.Now(), cputime.Thread() }
 			defer func() { svc.unlocked = nil }()
 			el, err := xmlnode.Parse(bc.stanza)
 			if err != nil {
@@ -68,7 +70,7 @@ func BenchmarkServiceLockHeld(b *testing.B) {
 				st := el.Copy()
 				routed = 0
 				b.StartTimer()
-				t0, c0 := time.Now(), threadCPU()
+				t0, c0 := time.Now(), cputime.Thread()
 				svc.HandleStanza(st)
 				held += unlockedAt.Sub(t0)
 				cpu += unlockedCPU - c0

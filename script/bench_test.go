@@ -1,6 +1,8 @@
 package script
 
 import (
+	"github.com/muctest/muctest/internal/cputime"
+
 	"context"
 	"path/filepath"
 	"sort"
@@ -38,7 +40,7 @@ func BenchmarkCorpusInProcess(b *testing.B) {
 			scripts = append(scripts, s)
 		}
 	}
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	start := time.Now()
 	n := 0
 	for b.Loop() {
@@ -50,7 +52,7 @@ func BenchmarkCorpusInProcess(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/float64(n), "µs/script")
-	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(n), "cpu-µs/script")
+	b.ReportMetric(float64((cputime.Process()-cpu0).Microseconds())/float64(n), "cpu-µs/script")
 	b.ReportMetric(float64(len(scripts)), "scripts/op")
 }
 

@@ -1,6 +1,8 @@
 package blocking
 
 import (
+	"github.com/muctest/muctest/internal/cputime"
+
 	"runtime"
 	"strconv"
 	"strings"
@@ -61,7 +63,10 @@ func BenchmarkLockedPart(b *testing.B) {
 			var locked time.Time
 			var lockedCPU time.Duration
 			probe := module.New("lockprobe", func(r *module.Registrar) error {
-				r.OnIQSent(1<<20, func(module.Context, *module.Sent) bool { locked, lockedCPU = time.Now(), threadCPU(); return false })
+				r.OnIQSent(1<<20, func(module.Context, *module.Sent) bool {
+					locked, lockedCPU = time.Now(), cputime.Thread()
+					return false
+				})
 				return nil
 			})
 			s := moduletest.New(b, probe, Module{})
@@ -81,7 +86,7 @@ func BenchmarkLockedPart(b *testing.B) {
 				st := bc.request.Copy().SetAttr("to", "alice@localhost") // a "to" runs the IQSent hooks
 				b.StartTimer()
 				a.SendElement(st)
-				cpu += threadCPU() - lockedCPU
+				cpu += cputime.Thread() - lockedCPU
 				held += time.Since(locked) // before StopTimer, which reads memory statistics
 				b.StopTimer()
 				a.Received()

@@ -1,8 +1,0 @@
-//go:build !linux
-
-package hostile_test
-
-import "time"
-
-// threadCPU is not measured outside Linux: the cpu metrics read 0.
-func threadCPU() time.Duration { return 0 }
