@@ -285,7 +285,7 @@ func classify(err error) error {
 		return &streamErr{cond: stream.PolicyViolation, err: err}
 	case errors.Is(err, xmlnode.ErrRestricted):
 		return &streamErr{cond: stream.RestrictedXML, err: err}
-	case errors.Is(err, xmlnode.ErrName):
+	case errors.Is(err, xmlnode.ErrName), errors.Is(err, xmlnode.ErrDuplicateAttr):
 		return &streamErr{cond: stream.NotWellFormed, err: err}
 	case errors.Is(err, xmlnode.ErrUndeclaredPrefix):
 		return &streamErr{cond: stream.BadNamespacePrefix, err: err}

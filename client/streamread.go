@@ -428,6 +428,9 @@ func (sr *streamReader) element(b []byte, i, depth int) (*xmlnode.Element, int, 
 			}
 			el.Attr = append(el.Attr, xml.Attr{Name: xml.Name{Space: as, Local: internName(a.local)}, Value: a.value})
 		}
+		if xmlnode.DuplicateAttr(el.Attr) {
+			return nil, 0, slowPath // which refuses it as Read does
+		}
 	}
 	if empty {
 		sr.scope = sr.scope[:mark]

@@ -69,6 +69,10 @@ func TestStreamErrors(t *testing.T) {
 		{"dash-local-name", anyTime, "<message to='bob@localhost'><p:-a xmlns:p='urn:x'/></message>", "not-well-formed"},
 		{"digit-local-attribute", anyTime, "<message to='bob@localhost' xmlns:p='urn:x' p:1='v'/>", "not-well-formed"},
 		{"bad-attribute", anyTime, "<message to=bob/>", "not-well-formed"},
+		// Two attributes of one name (XML 1.0's Unique Att Spec): the router
+		// would read one "to" and the recipient another.
+		{"duplicate-attribute", anyTime, "<message to='bob@localhost' to='admin@localhost'><body>hi</body></message>", "not-well-formed"},
+		{"duplicate-namespaced-attribute", anyTime, "<message to='bob@localhost' xmlns:p='urn:x' xmlns:q='urn:x' p:a='1' q:a='2'/>", "not-well-formed"},
 
 		// XML that XMPP restricts (RFC 6120 section 11.1): no DTDs, entity
 		// declarations, comments or processing instructions.

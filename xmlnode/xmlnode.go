@@ -294,7 +294,37 @@ var (
 	// namespace as an xmlns attribute (<0 xmlns='...'/>) it would be
 	// ill-formed XML on every recipient's stream.
 	ErrName = errors.New("xmlnode: invalid local name")
+	// ErrDuplicateAttr reports an element with two attributes of one
+	// expanded name (XML 1.0's Unique Att Spec, Namespaces in XML 1.0
+	// section 6.3). encoding/xml keeps both; an XMPP stanza with two "to"
+	// or "type" attributes would mean one thing to the code that reads the
+	// first and another to the code that reads the last.
+	ErrDuplicateAttr = errors.New("xmlnode: duplicate attribute")
 )
+
+// DuplicateAttr reports whether attrs holds two attributes with the same
+// expanded name (namespace and local name). Parsers that build elements
+// themselves use it to refuse what Read refuses with ErrDuplicateAttr.
+func DuplicateAttr(attrs []xml.Attr) bool {
+	if len(attrs) <= 16 {
+		for i := 1; i < len(attrs); i++ {
+			for j := range i {
+				if attrs[i].Name == attrs[j].Name {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	seen := make(map[xml.Name]struct{}, len(attrs))
+	for _, a := range attrs {
+		if _, dup := seen[a.Name]; dup {
+			return true
+		}
+		seen[a.Name] = struct{}{}
+	}
+	return false
+}
 
 // ncName reports whether s, the local part of a name encoding/xml accepted
 // whole, is a name by itself: non-empty, no colon, and a first character
@@ -593,6 +623,9 @@ func (r *reader) element(start xml.StartElement, parent string, lim Limits) (*El
 			}
 			a.Name.Local = r.names.attr(len(e.Attr), a.Name.Local)
 			e.Attr = append(e.Attr, a)
+		}
+		if DuplicateAttr(e.Attr) {
+			return nil, fmt.Errorf("%w on element %q", ErrDuplicateAttr, start.Name.Local)
 		}
 	}
 	return e, nil

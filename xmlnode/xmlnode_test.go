@@ -118,6 +118,34 @@ func TestLocalNames(t *testing.T) {
 	}
 }
 
+// TestDuplicateAttributes: an element may not have two attributes of one
+// expanded name, however they are spelled; one local name in two
+// namespaces is two attributes.
+func TestDuplicateAttributes(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{`<m a="1" b="2"/>`, true},
+		{`<m a="1" a="2"/>`, false},
+		{`<m><x c="" c="2"/></m>`, false},
+		{`<m xmlns:p="u" a="1" p:a="2"/>`, true},
+		{`<m xmlns:p="u" xmlns:q="v" p:a="1" q:a="2"/>`, true},
+		{`<m xmlns:p="u" xmlns:q="u" p:a="1" q:a="2"/>`, false},
+		{`<m a0="" a1="" a2="" a3="" a4="" a5="" a6="" a7="" a8="" a9="" b0="" b1="" b2="" b3="" b4="" b5="" b6="" b7="" a3=""/>`, false},
+		{`<m a0="" a1="" a2="" a3="" a4="" a5="" a6="" a7="" a8="" a9="" b0="" b1="" b2="" b3="" b4="" b5="" b6="" b7="" b8=""/>`, true},
+	}
+	for _, tc := range tests {
+		_, err := Parse(tc.in)
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.in, err)
+		case !tc.ok && !errors.Is(err, ErrDuplicateAttr):
+			t.Errorf("%s: got %v, want ErrDuplicateAttr", tc.in, err)
+		}
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add(`<message xmlns="jabber:client"><body>x</body></message>`)
 	f.Add(`<a xmlns:p="u" p:b="c"><![CDATA[x]]></a>`)
