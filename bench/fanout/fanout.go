@@ -27,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strconv"
@@ -433,31 +434,52 @@ var (
 // scan reads the raw stream and records every marker until all fins of
 // the room have arrived.
 func (o *occupant) scan(b *Bench) error {
+	return readMarkers(o.c.r, o.nick, func(data []byte, now time.Time) int { return o.process(b, data, now) },
+		func() bool {
+			if o.fins == o.need {
+				o.finished = true
+				return true
+			}
+			return false
+		})
+}
+
+// readMarkers is the measured phase of a load client, an occupant's or a
+// PEP contact's: it reads r and hands what arrived to process (which
+// returns the offset to keep for the next read, see scanMarkers) until
+// done says every marker it waits for has come; who names the client in
+// errors.
+func readMarkers(r io.Reader, who string, process func(data []byte, now time.Time) int, done func() bool) error {
 	buf := make([]byte, 0, 64<<10)
 	for {
 		if len(buf) == cap(buf) {
 			return errors.New("fanout: marker longer than the read buffer")
 		}
-		n, err := o.c.r.Read(buf[len(buf):cap(buf)])
+		n, err := r.Read(buf[len(buf):cap(buf)])
 		now := time.Now()
 		buf = buf[:len(buf)+n]
-		keep := o.process(b, buf, now)
-		if o.fins == o.need {
-			o.finished = true
+		keep := process(buf, now)
+		if done() {
 			return nil
 		}
-		rest := copy(buf, buf[keep:])
-		buf = buf[:rest]
+		buf = buf[:copy(buf, buf[keep:])]
 		if err != nil {
-			return fmt.Errorf("fanout: %s: read: %w", o.nick, err)
+			return fmt.Errorf("fanout: %s: read: %w", who, err)
 		}
 	}
 }
 
 // process records the complete markers in data and returns the offset
-// from which data must be kept for the next read (a partial marker, or a
-// tail that may begin one).
+// from which data must be kept for the next read (scanMarkers).
 func (o *occupant) process(b *Bench, data []byte, now time.Time) int {
+	return scanMarkers(data, &o.errs, func(f []byte) { o.record(b, f, now) })
+}
+
+// scanMarkers calls record with the field of every complete marker in
+// data, counts the error stanzas before, between and after them into
+// errs, and returns the offset from which data must be kept for the next
+// read: a partial marker, or a tail that may begin one or an error tag.
+func scanMarkers(data []byte, errs *int64, record func(field []byte)) int {
 	i := 0
 	for {
 		j := bytes.Index(data[i:], marker)
@@ -466,19 +488,17 @@ func (o *occupant) process(b *Bench, data []byte, now time.Time) int {
 		}
 		j += i
 		k := bytes.IndexByte(data[j+len(marker):], '#')
-		o.errs += int64(bytes.Count(data[i:j], errorTag))
+		*errs += int64(bytes.Count(data[i:j], errorTag))
 		if k < 0 {
 			return j
 		}
-		o.record(b, data[j+len(marker):j+len(marker)+k], now)
+		record(data[j+len(marker) : j+len(marker)+k])
 		i = j + len(marker) + k + 1
 	}
-	o.errs += int64(bytes.Count(data[i:], errorTag))
-	keep := len(data) - (len(errorTag) - 1)
-	return max(keep, i)
+	*errs += int64(bytes.Count(data[i:], errorTag))
+	return max(len(data)-(len(errorTag)-1), i)
 }
 
-// record accounts one marker's fields "SENDER:SEQ:NANOS".
 func (o *occupant) record(b *Bench, f []byte, now time.Time) {
 	sender, f, ok1 := cutInt(f)
 	seq, f, ok2 := cutInt(f)

@@ -1,7 +1,6 @@
 package fanout
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -517,44 +516,13 @@ func bareOf(j string) string {
 // scan is a contact's measured phase: the raw stream's markers until the
 // publisher's fin.
 func (p *pepClient) scan(b *PEPBench) error {
-	buf := make([]byte, 0, 64<<10)
-	for {
-		if len(buf) == cap(buf) {
-			return errors.New("fanout: marker longer than the read buffer")
-		}
-		n, err := p.c.r.Read(buf[len(buf):cap(buf)])
-		now := time.Now()
-		buf = buf[:len(buf)+n]
-		keep := p.process(b, buf, now)
-		if p.fin {
-			return nil
-		}
-		buf = buf[:copy(buf, buf[keep:])]
-		if err != nil {
-			return fmt.Errorf("fanout: %s: read: %w", p.bare, err)
-		}
-	}
+	return readMarkers(p.c.r, p.bare, func(data []byte, now time.Time) int { return p.process(b, data, now) },
+		func() bool { return p.fin })
 }
 
 // process is occupant.process for one sender, the publisher.
 func (p *pepClient) process(b *PEPBench, data []byte, now time.Time) int {
-	i := 0
-	for {
-		j := bytes.Index(data[i:], marker)
-		if j < 0 {
-			break
-		}
-		j += i
-		k := bytes.IndexByte(data[j+len(marker):], '#')
-		p.errs += int64(bytes.Count(data[i:j], errorTag))
-		if k < 0 {
-			return j
-		}
-		p.record(b, data[j+len(marker):j+len(marker)+k], now)
-		i = j + len(marker) + k + 1
-	}
-	p.errs += int64(bytes.Count(data[i:], errorTag))
-	return max(len(data)-(len(errorTag)-1), i)
+	return scanMarkers(data, &p.errs, func(f []byte) { p.record(b, f, now) })
 }
 
 func (p *pepClient) record(b *PEPBench, f []byte, now time.Time) {
