@@ -1,6 +1,8 @@
 package realclients
 
 import (
+	"github.com/muctest/muctest/internal/peers"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -31,7 +33,7 @@ const scriptTimeout = 60 * time.Second
 
 // debianPython is the interpreter python3-slixmpp is installed for; the
 // python3 first in PATH may be another one (pyenv) without it.
-const debianPython = "/usr/bin/python3"
+const debianPython = peers.DebianPython
 
 // realClient is one XMPP client library driven by its mucpeer script.
 type realClient struct {
@@ -43,15 +45,8 @@ type realClient struct {
 }
 
 var slixmpp = realClient{
-	name: "slixmpp",
-	missing: sync.OnceValue(func() string {
-		out, err := exec.Command(debianPython, "-c", "import slixmpp").CombinedOutput()
-		if err != nil {
-			return fmt.Sprintf("%s cannot import slixmpp (%v: %s); install it with: apt-get install -y python3-slixmpp",
-				debianPython, err, bytes.TrimSpace(out))
-		}
-		return ""
-	}),
+	name:    "slixmpp",
+	missing: peers.SlixmppMissing,
 	command: func(ctx context.Context, args ...string) *exec.Cmd {
 		return exec.CommandContext(ctx, debianPython, append([]string{filepath.Join("testdata", "slixmpp", "mucpeer.py")}, args...)...)
 	},
@@ -78,14 +73,9 @@ var xmppjs = realClient{
 func require(t *testing.T, clients ...realClient) {
 	t.Helper()
 	for _, c := range clients {
-		why := c.missing()
-		if why == "" {
-			continue
+		if why := c.missing(); why != "" {
+			peers.Need(t, c.name+": "+why)
 		}
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s: %s", c.name, why)
-		}
-		t.Skipf("%s: %s", c.name, why)
 	}
 }
 

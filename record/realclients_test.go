@@ -1,6 +1,8 @@
 package record
 
 import (
+	"github.com/muctest/muctest/internal/peers"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -29,7 +31,7 @@ import (
 // other, who joins; both chat.
 
 // debianPython is the interpreter python3-slixmpp is installed for.
-const debianPython = "/usr/bin/python3"
+const debianPython = peers.DebianPython
 
 // mucpeer is the slixmpp side of the realclients acceptance test.
 var mucpeer = filepath.Join("..", "realclients", "testdata", "slixmpp", "mucpeer.py")
@@ -40,25 +42,9 @@ const peerTimeout = 20 * time.Second
 // need skips the test when something it needs is missing, except under
 // CI=true, where .ci/run has installed everything and a missing peer is a
 // failure.
-func need(t *testing.T, why string) {
-	t.Helper()
-	if why == "" {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
+var need = peers.Need
 
-var slixmppMissing = sync.OnceValue(func() string {
-	out, err := exec.Command(debianPython, "-c", "import slixmpp").CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("%s cannot import slixmpp (%v: %s); install it with: apt-get install -y python3-slixmpp",
-			debianPython, err, bytes.TrimSpace(out))
-	}
-	return ""
-})
+var slixmppMissing = peers.SlixmppMissing
 
 // mucpeerJS is the xmpp.js side of the same test.
 var mucpeerJS = filepath.Join("..", "realclients", "testdata", "xmppjs", "mucpeer.js")

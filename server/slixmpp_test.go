@@ -1,9 +1,10 @@
 package server_test
 
 import (
+	"github.com/muctest/muctest/internal/peers"
+
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -13,22 +14,12 @@ import (
 	"github.com/muctest/muctest/servertest"
 )
 
-// debianPython is the interpreter Debian's python3-slixmpp is installed
-// for; the python3 first in PATH may be another one without it.
-const debianPython = "/usr/bin/python3"
-
 // TestSlixmppChat is the end-to-end check with a widely used client: two
 // slixmpp clients log in with their defaults (STARTTLS, SCRAM) and chat.
 // It needs python3-slixmpp (apt-get install -y python3-slixmpp); without it
 // the test skips, except under CI=true where that is a failure.
 func TestSlixmppChat(t *testing.T) {
-	if out, err := exec.Command(debianPython, "-c", "import slixmpp").CombinedOutput(); err != nil {
-		msg := "python3-slixmpp is not installed (apt-get install -y python3-slixmpp): " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	peers.NeedSlixmpp(t)
 	srv := servertest.New(t, server.Config{Accounts: map[string]string{"alice": "wonderland", "bob": "builder"}})
 	host, port, err := net.SplitHostPort(srv.Addr().String())
 	if err != nil {
@@ -36,7 +27,7 @@ func TestSlixmppChat(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, debianPython, "testdata/slixmpp_chat.py", host, port,
+	cmd := exec.CommandContext(ctx, peers.DebianPython, "testdata/slixmpp_chat.py", host, port,
 		"alice@localhost", "wonderland", "bob@localhost", "builder")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -1,12 +1,12 @@
 package external
 
 import (
+	"github.com/muctest/muctest/internal/peers"
+
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
@@ -20,18 +20,12 @@ import (
 // ComponentXMPP (testdata/echo.py), and has it echo a message: the
 // handshake, both directions, the namespace change and the closing.
 func TestSlixmppComponent(t *testing.T) {
-	if out, err := exec.Command("/usr/bin/python3", "-c", "import slixmpp").CombinedOutput(); err != nil {
-		why := fmt.Sprintf("/usr/bin/python3 cannot import slixmpp (%v: %s); install it with: apt-get install -y python3-slixmpp", err, bytes.TrimSpace(out))
-		if os.Getenv("CI") == "true" {
-			t.Fatal(why)
-		}
-		t.Skip(why)
-	}
+	peers.NeedSlixmpp(t)
 	s, addr, rt := startServer(t, Limits{})
 	_, port, _ := net.SplitHostPort(addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/usr/bin/python3", filepath.Join("testdata", "echo.py"),
+	cmd := exec.CommandContext(ctx, peers.DebianPython, filepath.Join("testdata", "echo.py"),
 		"--port", port, "--domain", botDomain, "--secret", botSecret)
 	var stderr lockedOutput
 	cmd.Stderr = &stderr

@@ -1,9 +1,10 @@
 package register_test
 
 import (
+	"github.com/muctest/muctest/internal/peers"
+
 	"context"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -20,14 +21,8 @@ import (
 // server is then checked for the tombstone. It needs python3-slixmpp;
 // without it the test skips, except under CI=true where that is a failure.
 func TestSlixmppRegistration(t *testing.T) {
-	const python = "/usr/bin/python3" // Debian's, which python3-slixmpp is for
-	if out, err := exec.Command(python, "-c", "import slixmpp").CombinedOutput(); err != nil {
-		msg := "python3-slixmpp is not installed (apt-get install -y python3-slixmpp): " + strings.TrimSpace(string(out))
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	peers.NeedSlixmpp(t)
+	const python = peers.DebianPython
 	srv := servertest.New(t, server.Config{Accounts: map[string]string{}, AllowRegistration: true})
 	host, port, err := net.SplitHostPort(srv.Addr().String())
 	if err != nil {

@@ -1,0 +1,49 @@
+// Package peers finds the real peers some tests drive, Debian's
+// python3-slixmpp first: such a test skips on a machine without its peer
+// and fails under CI=true, where .ci/run has installed every peer, so that
+// CI cannot pass by skipping.
+package peers
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"sync"
+	"testing"
+)
+
+// DebianPython is the interpreter Debian's python3-slixmpp is installed
+// for; the python3 first in PATH may be another one without it.
+const DebianPython = "/usr/bin/python3"
+
+// Need skips t with why, or fails it when CI=true; an empty why (nothing
+// missing) does neither.
+func Need(t testing.TB, why string) {
+	t.Helper()
+	if why == "" {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
+// SlixmppMissing says why DebianPython cannot import slixmpp, with the
+// package that provides it, or "" when it can. The answer is found once
+// per test binary.
+var SlixmppMissing = sync.OnceValue(func() string {
+	out, err := exec.Command(DebianPython, "-c", "import slixmpp").CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("%s cannot import slixmpp (%v: %s); install it with: apt-get install -y python3-slixmpp",
+			DebianPython, err, bytes.TrimSpace(out))
+	}
+	return ""
+})
+
+// NeedSlixmpp is Need for slixmpp.
+func NeedSlixmpp(t testing.TB) {
+	t.Helper()
+	Need(t, SlixmppMissing())
+}
