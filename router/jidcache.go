@@ -1,8 +1,6 @@
 package router
 
 import (
-	"sync"
-
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/jidcheck"
@@ -13,23 +11,20 @@ import (
 // full JID, and running PRECIS again on each was about 15% of the server's
 // CPU in fan-out profiles. Only strings that parse to themselves are kept,
 // so a hit returns exactly what jid.Parse would. The map is cleared when it
-// grows past maxJIDCache, which bounds memory without bookkeeping.
+// grows past maxJIDCache (jidcheck.Memo), which bounds memory without
+// bookkeeping.
 type jidCache struct {
 	// parseFn parses a string the cache does not hold: jid.Parse (through
 	// jidcheck.ParseFast, the same results sooner) when nil.
 	parseFn func(string) (jid.JID, error)
 
-	mu sync.Mutex
-	m  map[string]jid.JID
+	memo jidcheck.Memo[jid.JID]
 }
 
 const maxJIDCache = 8192
 
 func (c *jidCache) parse(s string) (jid.JID, error) {
-	c.mu.Lock()
-	j, ok := c.m[s]
-	c.mu.Unlock()
-	if ok {
+	if j, ok := c.memo.Load(s); ok {
 		return j, nil
 	}
 	parse := c.parseFn
@@ -40,11 +35,6 @@ func (c *jidCache) parse(s string) (jid.JID, error) {
 	if err != nil || j.String() != s {
 		return j, err
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxJIDCache {
-		c.m = make(map[string]jid.JID)
-	}
-	c.m[s] = j
-	c.mu.Unlock()
+	c.memo.Store(s, j, maxJIDCache)
 	return j, nil
 }

@@ -19,7 +19,7 @@ func TestJIDCache(t *testing.T) {
 			t.Errorf("parse(%q) = %q, %v; want %q, %v", s, got, err, want, wantErr)
 		}
 	}
-	if _, ok := c.m["User@LOCALHOST/res"]; ok {
+	if _, ok := c.memo.Load("User@LOCALHOST/res"); ok {
 		t.Error("a string that is not in normal form was cached")
 	}
 	for i := range maxJIDCache + 10 {
@@ -27,8 +27,8 @@ func TestJIDCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if len(c.m) > maxJIDCache {
-		t.Fatalf("cache grew to %d entries", len(c.m))
+	if c.memo.Len() > maxJIDCache {
+		t.Fatalf("cache grew to %d entries", c.memo.Len())
 	}
 }
 
@@ -52,13 +52,13 @@ func TestClientJIDCache(t *testing.T) {
 			}
 		}
 	}
-	if _, ok := r.clientJIDs.m["room@conference.localhost"]; !ok {
+	if _, ok := r.clientJIDs.memo.Load("room@conference.localhost"); !ok {
 		t.Error("a room's address was not cached")
 	}
-	if _, ok := r.clientJIDs.m["user@localhost/res"]; ok {
+	if _, ok := r.clientJIDs.memo.Load("user@localhost/res"); ok {
 		t.Error("a full JID was cached")
 	}
-	if _, ok := r.clientJIDs.m["a@b..c"]; ok {
+	if _, ok := r.clientJIDs.memo.Load("a@b..c"); ok {
 		t.Error("an address jidcheck refuses (and jid.Parse takes) was cached")
 	}
 }

@@ -6,8 +6,6 @@ package pep
 // most of the time the router's lock was held (issue 11).
 
 import (
-	"sync"
-
 	"mellium.im/xmpp/jid"
 
 	"github.com/muctest/muctest/jidcheck"
@@ -26,32 +24,21 @@ type parsedJID struct {
 	bare string // j.Bare().String()
 }
 
-var parsed struct {
-	mu sync.Mutex
-	m  map[string]parsedJID
-}
+var parsed jidcheck.Memo[parsedJID]
 
 // parseJID is jidcheck.ParseFast, remembered. Parsing is a pure function
 // of its argument, so a remembered result is exactly what it would return;
 // only successes are kept.
 func parseJID(s string) (parsedJID, bool) {
-	parsed.mu.Lock()
-	p, ok := parsed.m[s]
-	parsed.mu.Unlock()
-	if ok {
+	if p, ok := parsed.Load(s); ok {
 		return p, true
 	}
 	j, err := jidcheck.ParseFast(s)
 	if err != nil {
 		return parsedJID{}, false
 	}
-	p = parsedJID{j: j, bare: j.Bare().String()}
-	parsed.mu.Lock()
-	if parsed.m == nil || len(parsed.m) >= maxParsed {
-		parsed.m = make(map[string]parsedJID)
-	}
-	parsed.m[s] = p
-	parsed.mu.Unlock()
+	p := parsedJID{j: j, bare: j.Bare().String()}
+	parsed.Store(s, p, maxParsed)
 	return p, true
 }
 

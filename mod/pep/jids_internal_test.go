@@ -26,10 +26,7 @@ func TestParseJIDRemembered(t *testing.T) {
 	for i := range 2 * maxParsed {
 		parseJID("u" + strconv.Itoa(i) + "@example.com")
 	}
-	parsed.mu.Lock()
-	n := len(parsed.m)
-	parsed.mu.Unlock()
-	if n > maxParsed {
+	if n := parsed.Len(); n > maxParsed {
 		t.Fatalf("%d remembered, more than %d", n, maxParsed)
 	}
 }
