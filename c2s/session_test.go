@@ -269,3 +269,32 @@ func readUpTo(t *testing.T, r *bufio.Reader, end string) string {
 	}
 	return seen.String()
 }
+
+// TestIdleWriterNotBusyAfterDone checks that a writer going idle counts
+// itself idle before a teardown can take the lock after it: a writer held
+// just past its unlock until the session has ended and the count been read
+// must not be in that count (FuzzSession found the window in CI).
+func TestIdleWriterNotBusyAfterDone(t *testing.T) {
+	idle, checked := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	hook := func(s *Session) {
+		once.Do(func() {
+			close(idle)
+			<-s.Done()
+			<-checked
+		})
+	}
+	testHookWriterIdle.Store(&hook)
+	t.Cleanup(func() { testHookWriterIdle.Store(nil) })
+	s, client, _, busy := newTestSession(t, 0)
+	go io.WriteString(client, login)
+	readUpTo(t, bufio.NewReader(client), "</iq>") // the bind result
+	<-idle                                        // its writer has gone idle
+	client.Close()
+	<-s.Done()
+	n, neg := busy.get()
+	close(checked)
+	if n != 0 || neg {
+		t.Fatalf("busy count %d (went negative: %v) once ended, want 0", n, neg)
+	}
+}

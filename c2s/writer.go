@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/stream"
@@ -218,10 +219,17 @@ func (s *Session) writer() {
 				if s.dead {
 					s.releaseQueueLocked() // what it had queued is gone
 				}
+				// Counted idle before the lock goes: a teardown that takes
+				// it next, starts the closing writer and sees the session
+				// end must not see this writer still counted busy after
+				// Done (FuzzSession found the window).
+				s.busy(-1)
 				s.mu.Unlock()
+				if hook := testHookWriterIdle.Load(); hook != nil {
+					(*hook)(s)
+				}
 				putOutBuf(out)
 				putOutBuf(spare)
-				s.busy(-1)
 				return
 			}
 			// Whatever ends the writer (final item written, write error,
@@ -280,6 +288,11 @@ func (s *Session) writer() {
 		spare = batch
 	}
 }
+
+// testHookWriterIdle, when set by a test, runs in a writer that has just
+// gone idle, after it has let go of the session's lock. Atomic: writers
+// outlive the sessions of the test that set it.
+var testHookWriterIdle atomic.Pointer[func(*Session)]
 
 // maxBatch bounds the bytes one write takes off the queue (a few chunks
 // per writev(2)): what the writer holds while a write waits for a client
