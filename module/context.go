@@ -36,6 +36,15 @@ type Context interface {
 	// before the client's next stanza is read, so the reply keeps its
 	// place in the client's stream (RFC 6120 section 10.1).
 	RouteLater(cause *xmlnode.Element, build func() *xmlnode.Element)
+	// Later runs f with the router's lock held, in a span of its own
+	// after this stanza's (in RouteLater's order, and where its builds
+	// run), with a Context of its own: for work a hook must do on the
+	// state but need not do in the stanza's span, split so that no span
+	// is long (a presence broadcast that makes every one of a thousand
+	// contacts' PEP services ask, issue 11). Other stanzas may be routed
+	// before f runs, so f looks up again what it needs; f may call Later
+	// to go on in another span. A panic in f is logged.
+	Later(f func(c Context))
 	// Bounce answers st with a stanza error (RFC 6120 section 8.3) to its
 	// sender; never for error stanzas nor iq results.
 	Bounce(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string)
@@ -56,6 +65,18 @@ type Context interface {
 	// stanza its "to" answered with, or with ErrTimeout after timeout, or
 	// ErrClosed when the server closes first.
 	SendIQ(iq *xmlnode.Element, timeout time.Duration, done func(c Context, reply *xmlnode.Element, err error))
+	// SendIQLater is SendIQ for an iq that build makes after the router's
+	// lock is released, under RouteLater's rule for build and in its
+	// order: what must be decided with the lock held (that the iq goes,
+	// and the wait for its answer, by id, to and from) is decided now,
+	// and the building, the serialising and the routing of the stanza
+	// are not (a hook that asks a thousand contacts' clients, issue 11).
+	// The router stamps what build returns (an iq get or set) with id,
+	// to and from; from "" is the server's domain, id "" a fresh one.
+	// done is called as SendIQ's, or with ErrNotSent when build panicked
+	// (logged) or returned nil; an iq whose wait ended before it was
+	// routed (ErrTimeout, ErrClosed) is not routed.
+	SendIQLater(id, to, from string, build func() *xmlnode.Element, timeout time.Duration, done func(c Context, reply *xmlnode.Element, err error))
 	// Unbind takes s offline now (after an UnbindingHook kept it), with
 	// reason as its unavailable presence's status.
 	Unbind(s Session, reason string)
@@ -67,6 +88,8 @@ type Context interface {
 var (
 	ErrTimeout = errors.New("module: iq timed out")
 	ErrClosed  = errors.New("module: server closed")
+	// ErrNotSent: a SendIQLater build panicked or returned nil.
+	ErrNotSent = errors.New("module: iq not sent")
 )
 
 // Account is a local account as modules see it. Methods are only called

@@ -24,22 +24,84 @@ func (tx *txn) SendIQ(iq *xmlnode.Element, timeout time.Duration, done func(modu
 		done(tx, nil, module.ErrClosed)
 		return
 	}
-	if iq.Attrib("from") == "" {
-		iq.SetAttr("from", r.domain)
+	from, id := r.iqHeader(iq.Attrib("from"), iq.Attrib("id"))
+	iq.SetAttr("from", from)
+	iq.SetAttr("id", id)
+	r.await(id, iq.Attrib("to"), from, timeout, done)
+	r.reply(tx, iq)
+}
+
+// SendIQLater implements module.Context.SendIQLater: the wait is
+// registered now, and flush builds the iq, stamps it and routes it
+// (sendLater) while it is still waited for. The lock is held.
+func (tx *txn) SendIQLater(id, to, from string, build func() *xmlnode.Element, timeout time.Duration, done func(module.Context, *xmlnode.Element, error)) {
+	r := tx.r
+	if r.closed {
+		done(tx, nil, module.ErrClosed)
+		return
 	}
-	id := iq.Attrib("id")
+	from, id = r.iqHeader(from, id)
+	key, p := r.await(id, to, from, timeout, done)
+	tx.later = append(tx.later, laterReply{
+		build: func() *xmlnode.Element {
+			iq := build()
+			if iq != nil {
+				iq.SetAttr("from", from)
+				iq.SetAttr("id", id)
+				iq.SetAttr("to", to)
+			}
+			return iq
+		},
+		iq: p, iqKey: key})
+}
+
+// iqHeader returns the "from" and "id" a server iq is sent with: the
+// server's domain when from is "", a fresh id when id is "".
+func (r *Router) iqHeader(from, id string) (string, string) {
+	if from == "" {
+		from = r.domain
+	}
 	if id == "" {
 		r.iqSeq++
 		id = "srv-" + strconv.FormatUint(r.iqSeq, 36)
-		iq.SetAttr("id", id)
 	}
-	to := normJID(iq.Attrib("to"))
-	key := pendingKey(id, to, normJID(iq.Attrib("from")))
-	p := &pendingIQ{to: to, done: done}
+	return from, id
+}
+
+// await registers the wait for the answer to an iq with that id, to and
+// from, and starts its timer. The lock is held.
+func (r *Router) await(id, to, from string, timeout time.Duration, done func(module.Context, *xmlnode.Element, error)) (string, *pendingIQ) {
+	nto := normJID(to)
+	key := pendingKey(id, nto, normJID(from))
+	p := &pendingIQ{to: nto, done: done}
 	r.pending[key] = append(r.pending[key], p)
 	r.wg.Add(1) // done by the timer's function, or by whoever stops it
 	p.timer = time.AfterFunc(timeout, func() { r.expire(key, p) })
-	r.reply(tx, iq)
+	return key, p
+}
+
+// sendLater routes a SendIQLater iq that build made (st; ok false when
+// it panicked), if it is still waited for; a failed build ends the wait
+// with ErrNotSent. The lock is held.
+func (r *Router) sendLater(tx *txn, l laterReply, st *xmlnode.Element, ok bool) {
+	i := slices.Index(r.pending[l.iqKey], l.iq)
+	if i < 0 {
+		return // timed out or cancelled first: done has run
+	}
+	if !ok || st == nil {
+		r.dropPending(l.iqKey, i)
+		if l.iq.timer.Stop() {
+			r.wg.Done()
+		}
+		r.callDone(tx, l.iq, nil, module.ErrNotSent)
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			r.logPanic(v, "routing a later iq", "to", st.Attrib("to"))
+		}
+	}()
+	r.reply(tx, st)
 }
 
 // expire is the SendIQ timer: the answer did not come in time.

@@ -19,7 +19,9 @@ type txn struct {
 	r           *Router
 	toComponent []compStanza
 	// later are the replies handlers finish after unlocking
-	// (module.Context.RouteLater), run by flush.
+	// (module.Context.RouteLater), the iqs they send then (SendIQLater)
+	// and the functions they leave for spans of their own (Later), run
+	// by flush.
 	later []laterReply
 	// client and clientStanza are the session whose stanza this txn
 	// routes and that stanza, for the Origin a component gets with it
@@ -36,11 +38,19 @@ type compStanza struct {
 	origin component.Origin
 }
 
-// laterReply is one RouteLater: build makes the reply, cause is what a
-// panic in it answers with internal-server-error.
+// laterReply is one RouteLater (build makes the reply, cause is what a
+// panic in it answers with internal-server-error), SendIQLater (iq set)
+// or Later (locked set).
 type laterReply struct {
 	cause *xmlnode.Element
 	build func() *xmlnode.Element
+	// iq is the wait of a SendIQLater's iq (under iqKey in pending),
+	// nil for a RouteLater.
+	iq    *pendingIQ
+	iqKey string
+	// locked, when set, is a Later's function, run with the lock held
+	// (cause and build unset).
+	locked func(module.Context)
 }
 
 var _ module.Context = (*txn)(nil)
@@ -53,6 +63,12 @@ func (tx *txn) Route(st *xmlnode.Element) { tx.r.reply(tx, st) }
 // which every entry point calls after unlocking.
 func (tx *txn) RouteLater(cause *xmlnode.Element, build func() *xmlnode.Element) {
 	tx.later = append(tx.later, laterReply{cause: cause, build: build})
+}
+
+// Later implements module.Context.Later: f is kept for flush, which runs
+// it with the lock taken again.
+func (tx *txn) Later(f func(module.Context)) {
+	tx.later = append(tx.later, laterReply{locked: f})
 }
 
 // pending reports whether the txn has work for flush.
@@ -98,10 +114,11 @@ func (tx *txn) addComponent(h component.Handler, st *xmlnode.Element) {
 }
 
 // flush does what a txn left for after unlocking: it hands the stanzas
-// for components over and runs the RouteLater builds, in the order they
-// came, each of them taking the lock only to route its reply (which may
-// leave more of both). A panic in a component or a build is recovered
-// for that stanza.
+// for components over and runs the RouteLater and SendIQLater builds and
+// the Later functions, in the order they came, each build taking the
+// lock only to route its stanza and each Later function running in a
+// span of its own (which may leave more of all of them). A panic in a
+// component, a build or a Later function is recovered for it.
 //
 // For a client's stanza flush runs in the session's goroutine, from
 // HandleStanza, which returns before the session reads its next stanza:
@@ -126,9 +143,17 @@ func (r *Router) flush(tx *txn) {
 // reply with the lock held; a panic in either answers l.cause with
 // internal-server-error.
 func (r *Router) routeLater(tx *txn, l laterReply) {
+	if l.locked != nil {
+		r.runLater(tx, l.locked)
+		return
+	}
 	st, ok := r.build(l)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if l.iq != nil {
+		r.sendLater(tx, l, st, ok)
+		return
+	}
 	if !ok {
 		r.bounceSafely(tx, l.cause)
 		return
@@ -143,6 +168,18 @@ func (r *Router) routeLater(tx *txn, l laterReply) {
 		}
 	}()
 	r.reply(tx, st)
+}
+
+// runLater runs a Later's f with the lock held; a panic is logged.
+func (r *Router) runLater(tx *txn, f func(module.Context)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer func() {
+		if v := recover(); v != nil {
+			r.logPanic(v, "Later")
+		}
+	}()
+	f(tx)
 }
 
 // build runs l.build, reporting false when it panicked (logged).
