@@ -30,8 +30,20 @@ import (
 // routed in a second span, from the first delivered hook on it (an iq
 // result or error, after the release) to the return of the session's
 // HandleStanza; later-cpu-ns/op is the CPU time between the spans (the
-// builds, without the lock). Every default module is loaded, as in the
-// server.
+// builds, without the lock). Iqs a hook sends later
+// (module.Context.SendIQLater, a caps query to each contact) are routed
+// one by one after the release, each in a short span of its own:
+// later-spans/op counts the spans after the release (a delivered hook on
+// an iq), and with no later reply later-cpu-ns/op is all the CPU time
+// from the release to HandleStanza's return, those spans included, so
+// that later-cpu-ns/op / later-spans/op bounds one of them on average,
+// and later-gap-cpu-ns/op is the longest stretch of CPU time after the
+// release without an iq delivered (between two, or the release and the
+// first, or the last and the return): every span after the release but
+// a later reply's lies within one such stretch, so it bounds the longest
+// (a module.Context.Later span, a later iq's routing) from above, with a
+// build and an iq's routing on top.
+// Every default module is loaded, as in the server.
 //
 //	go test -run '^$' -bench LockHeld -benchtime 50x ./hostile
 func BenchmarkLockHeld(b *testing.B) {
@@ -39,6 +51,10 @@ func BenchmarkLockHeld(b *testing.B) {
 		locked, unlocked, relocked          time.Time
 		lockedCPU, unlockedCPU, relockedCPU time.Duration
 		didUnlock, didRelock                bool
+		laterSpans                          int
+		// lastMark is the CPU time of the release or of the last iq
+		// delivered after it, maxGap the longest stretch between two.
+		lastMark, maxGap time.Duration
 	)
 	marker := xmlnode.New("jabber:client", "message", "from", "localhost", "to", "lockprobe.localhost")
 	probe := module.New("lockprobe", func(r *module.Registrar) error {
@@ -54,9 +70,15 @@ func BenchmarkLockHeld(b *testing.B) {
 		r.Component("lockprobe.localhost", component.HandlerFunc(func(*xmlnode.Element) {
 			if !didUnlock {
 				unlockedCPU, unlocked, didUnlock = cputime.Thread(), time.Now(), true
+				lastMark, maxGap = unlockedCPU, 0
 			}
 		}))
 		r.OnIQDelivered(1<<20, func(_ module.Context, ev *module.Delivered) bool {
+			if didUnlock {
+				laterSpans++
+				now := cputime.Thread()
+				maxGap, lastMark = max(maxGap, now-lastMark), now
+			}
 			if typ := ev.Stanza.Attrib("type"); didUnlock && !didRelock && (typ == "result" || typ == "error") {
 				relocked, relockedCPU, didRelock = time.Now(), cputime.Thread(), true
 			}
@@ -134,6 +156,10 @@ func BenchmarkLockHeld(b *testing.B) {
 		send(alice, fmt.Sprintf(`<iq xmlns="jabber:client" type="set" id="pub%d"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="urn:test:big"><item id="i%d"><x xmlns="urn:test:big">%s</x></item></publish></pubsub></iq>`, i, i, big))
 	}
 
+	// The cases whose sender answers every iq get it was sent with an
+	// error, so that the next presence's caps are unknown again and every
+	// service asks anew (nothing is left in flight).
+	answered := map[string]bool{"presence-first-caps-to-1000-contacts": true}
 	for _, bc := range []struct {
 		name, stanza string
 		from         *moduletest.Client
@@ -151,6 +177,10 @@ func BenchmarkLockHeld(b *testing.B) {
 		{"pep-items-1MiB", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:test:big"/></pubsub></iq>`, alice},
 		{"disco-info-account", `<iq xmlns="jabber:client" type="get" id="g" to="alice@localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`, bob},
 		{"presence-update-to-1000-contacts", `<presence xmlns="jabber:client"><show>away</show></presence>`, alice},
+		// The same caps, every query answered with an error: each
+		// presence is a first one with unknown caps, and every contact's
+		// service asks (issue 11's worst case, 6.8 ms).
+		{"presence-first-caps-to-1000-contacts", `<presence xmlns="jabber:client"><show>away</show><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="urn:test" ver="refused="/></presence>`, alice},
 		// Caps the sender never answers the contacts' queries for: every
 		// contact's PEP service wants to ask (at most MaxQueriesInFlight
 		// at a time), the worst presence found for mod/pep.
@@ -165,10 +195,12 @@ func BenchmarkLockHeld(b *testing.B) {
 				b.Fatal(err)
 			}
 			var held, cpu, later time.Duration
+			spans := 0
+			var gaps time.Duration
 			for b.Loop() {
 				b.StopTimer()
 				st := el.Copy()
-				didUnlock = false
+				didUnlock, laterSpans = false, 0
 				b.StartTimer()
 				bc.from.SendElement(st)
 				end, endCPU := time.Now(), cputime.Thread()
@@ -181,10 +213,18 @@ func BenchmarkLockHeld(b *testing.B) {
 					cpu += endCPU - relockedCPU
 					held += end.Sub(relocked)
 					later += relockedCPU - unlockedCPU
+				} else {
+					later += endCPU - unlockedCPU
 				}
+				spans += laterSpans
+				gaps += max(maxGap, endCPU-lastMark)
 				b.StopTimer()
-				if len(bc.from.Received()) == 0 && bc.stanza[1] == 'i' {
+				got := bc.from.Received()
+				if len(got) == 0 && bc.stanza[1] == 'i' {
 					b.Fatal("no answer")
+				}
+				if answered[bc.name] {
+					answerGets(b, bc.from, got)
 				}
 				for _, c := range contacts {
 					c.Received() // what a c2s session would have written out
@@ -194,6 +234,26 @@ func BenchmarkLockHeld(b *testing.B) {
 			b.ReportMetric(float64(held.Nanoseconds())/float64(b.N), "locked-ns/op")
 			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "locked-cpu-ns/op")
 			b.ReportMetric(float64(later.Nanoseconds())/float64(b.N), "later-cpu-ns/op")
+			b.ReportMetric(float64(spans)/float64(b.N), "later-spans/op")
+			b.ReportMetric(float64(gaps.Nanoseconds())/float64(b.N), "later-gap-cpu-ns/op")
 		})
 	}
+}
+
+// answerGets answers every iq get in got with service-unavailable from c.
+func answerGets(b *testing.B, c *moduletest.Client, got []*xmlnode.Element) {
+	n := 0
+	for _, el := range got {
+		if el.Name.Local != "iq" || el.Attrib("type") != "get" {
+			continue
+		}
+		n++
+		e := xmlnode.New("jabber:client", "iq", "type", "error", "id", el.Attrib("id"), "to", el.Attrib("from"))
+		e.AddChild("jabber:client", "error", "type", "cancel").AddChild("urn:ietf:params:xml:ns:xmpp-stanzas", "service-unavailable")
+		c.SendElement(e)
+	}
+	if n == 0 {
+		b.Fatal("no iq get to answer")
+	}
+	c.Received()
 }

@@ -225,7 +225,27 @@ type Output struct {
 // unavailable presence, or available presence without caps, forgets it;
 // an unsubscribe forgets every resource of its sender.
 func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output {
-	return c.presence(acct, from, p, self, nil)
+	o := c.presence(acct, from, p, self, nil, false)
+	out := Output{Items: o.items}
+	if o.asking {
+		out.Query = o.ask.Query(acct, from, queryID)
+	}
+	return out
+}
+
+// queryID is the id of every caps query, as Prosody's mod_pep sends it.
+const queryID = "disco"
+
+// outcome is Output before its query is built: the caps to ask from
+// about, so that a hook may leave the building for after the router's
+// lock (module.Context.SendIQLater).
+type outcome struct {
+	items  []*xmlnode.Element
+	ask    caps.Caps
+	asking bool
+	// held: the caps are unknown, and whether to ask about them is left
+	// for later (presence's hold).
+	held bool
 }
 
 // presence is Presence with mayAsk, when not nil, saying whether a caps
@@ -234,52 +254,73 @@ func (c *Core) Presence(acct, from string, p *xmlnode.Element, self bool) Output
 // answered with nothing before anything else is looked up, as its query
 // would be dropped. A client that never answers costs each contact's
 // service a few map lookups per presence, not a query made and dropped.
-func (c *Core) presence(acct, from string, p *xmlnode.Element, self bool, mayAsk func(acct, to string) bool) Output {
+//
+// With hold, a presence with unknown caps that would be asked about is
+// answered with held and nothing else looked up: the module decides
+// later, in a span of its own (module.Context.Later, held), whether the
+// service asks (caps), and what a broadcast's thousand contacts' services
+// do under the lock in the broadcast's span is these few map lookups.
+func (c *Core) presence(acct, from string, p *xmlnode.Element, self bool, mayAsk func(acct, to string) bool, hold bool) outcome {
 	typ := p.Attrib("type")
 	cp, hasCaps := caps.FromPresence(p)
 	if typ == "unavailable" {
 		hasCaps = false // it forgets from whatever it says
 	}
+	return c.presenceOf(acct, from, typ, cp, hasCaps, self, mayAsk, hold)
+}
+
+// held is what presence does for an available presence with caps cp
+// from "from" to acct, without hold: what a held one (presence's) comes
+// to when it is looked at again.
+func (c *Core) held(acct, from string, cp caps.Caps, mayAsk func(acct, to string) bool) outcome {
+	return c.presenceOf(acct, from, "", cp, true, false, mayAsk, false)
+}
+
+// presenceOf is presence once the presence's type and caps are read.
+func (c *Core) presenceOf(acct, from, typ string, cp caps.Caps, hasCaps, self bool, mayAsk func(acct, to string) bool, hold bool) outcome {
 	if (typ == "" || typ == "unavailable") && c.unchanged(acct, from, cp, hasCaps) {
-		return Output{}
+		return outcome{}
 	}
 	if typ == "" && hasCaps && mayAsk != nil {
 		c.mu.Lock()
 		_, known := c.vers[cp.Key()]
 		c.mu.Unlock()
 		if !known && !mayAsk(acct, from) {
-			return Output{}
+			return outcome{}
+		}
+		if !known && hold {
+			return outcome{ask: cp, held: true}
 		}
 	}
 	fj, ok := parseJID(from)
 	if !ok {
-		return Output{}
+		return outcome{}
 	}
 	fromBare := fj.bare
 	switch typ {
 	case "":
 		if !self && !c.cfg.Env.Subscribed(acct, fromBare) {
-			return Output{}
+			return outcome{}
 		}
 		a := c.account(acct)
 		if a == nil {
-			return Output{}
+			return outcome{}
 		}
 		if !hasCaps {
-			return Output{Items: c.update(a, from, "", nil)}
+			return outcome{items: c.update(a, from, "", nil)}
 		}
 		c.mu.Lock()
 		cur := a.interest[from]
 		if cur != nil && cur.key == cp.Key() {
 			c.mu.Unlock()
-			return Output{}
+			return outcome{}
 		}
 		nodes, known := c.vers[cp.Key()]
 		c.mu.Unlock()
 		if known {
-			return Output{Items: c.update(a, from, cp.Key(), nodes)}
+			return outcome{items: c.update(a, from, cp.Key(), nodes)}
 		}
-		return Output{Query: cp.Query(acct, from, "disco")}
+		return outcome{ask: cp, asking: true}
 	case "unavailable":
 		if a := c.existing(acct); a != nil {
 			c.update(a, from, "", nil)
@@ -299,7 +340,15 @@ func (c *Core) presence(acct, from string, p *xmlnode.Element, self bool, mayAsk
 			}
 		}
 	}
-	return Output{}
+	return outcome{}
+}
+
+// known reports whether the caps answer keyed key is cached.
+func (c *Core) known(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.vers[key]
+	return ok
 }
 
 // unchanged reports whether a presence from "from" would change nothing

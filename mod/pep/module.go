@@ -11,7 +11,6 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"github.com/muctest/muctest/caps"
 	rostermod "github.com/muctest/muctest/mod/roster"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/pubsub"
@@ -65,16 +64,17 @@ type state struct {
 	// broadcasting is set while a session's presence is broadcast: caps
 	// queries a contact's service makes while a session's presence is
 	// being broadcast wait in deferred until the session has been sent
-	// its own presence back, the order Prosody gives.
+	// its own presence back, the order Prosody gives, and are decided
+	// and sent after the broadcast's span (later.go).
 	broadcasting bool
 	deferred     []deferredQuery
+	// bcast is the broadcast being run when its presence has caps whose
+	// ver is unknown, so that every contact's service may ask about
+	// them: the contacts' accounts it reaches wait in bcast.accts, with
+	// nothing looked up in the broadcast's span.
+	bcast *heldBroadcast
 	// inflight counts the unanswered queries by account and recipient.
 	inflight map[[2]string]int
-}
-
-type deferredQuery struct {
-	acct  string
-	query *xmlnode.Element
 }
 
 // Register implements module.Module.
@@ -147,8 +147,9 @@ func (m Module) Register(r *module.Registrar) error {
 		// its deferred queries go now.
 		st.flush(c)
 		st.broadcasting = true
-		acct := acctJID(ev.Session.Account())
-		st.handle(c, acct, st.core.Presence(acct, ev.Session.JID().String(), ev.Stanza, true), false)
+		acct, from := acctJID(ev.Session.Account()), ev.Session.JID().String()
+		st.holdBroadcast(from, ev.Stanza)
+		st.handle(c, acct, from, st.core.presence(acct, from, ev.Stanza, true, nil, false))
 		return false
 	})
 	r.OnPresenceSent(module.After, func(c module.Context, ev *module.Sent) bool {
@@ -164,14 +165,21 @@ func (m Module) Register(r *module.Registrar) error {
 		if ev.To.Resourcepart() != "" {
 			return false
 		}
-		switch ev.Stanza.Attrib("type") {
+		typ := ev.Stanza.Attrib("type")
+		switch typ {
 		case "", "unavailable", "unsubscribe":
 		default:
 			return false
 		}
+		from := ev.Stanza.Attrib("from")
+		if b := st.bcast; b != nil && typ == "" && from == b.from {
+			// The broadcast's presence to a contact: decided later.
+			b.accts = append(b.accts, ev.Account)
+			return false
+		}
 		acct := acctJID(ev.Account)
 		defer env.useAccount(c, ev.Account, acct)()
-		st.handle(c, acct, st.core.presence(acct, ev.Stanza.Attrib("from"), ev.Stanza, false, mayAsk), st.broadcasting)
+		st.handle(c, acct, from, st.core.presence(acct, from, ev.Stanza, false, mayAsk, st.broadcasting))
 		return false
 	})
 	// A removed account's nodes go with it (XEP-0060 delete notifications
@@ -183,59 +191,6 @@ func (m Module) Register(r *module.Registrar) error {
 		}
 	})
 	return nil
-}
-
-// flush ends a broadcast: the caps queries it held go out.
-func (st *state) flush(c module.Context) {
-	st.broadcasting = false
-	qs := st.deferred
-	st.deferred = nil
-	for _, d := range qs {
-		st.query(c, d.acct, d.query)
-	}
-}
-
-// handle routes what a presence made the core send: the caps query now or,
-// during a broadcast, once the sender has its own presence back.
-func (st *state) handle(c module.Context, acct string, out Output, later bool) {
-	for _, it := range out.Items {
-		c.Route(it)
-	}
-	if out.Query == nil {
-		return
-	}
-	if later {
-		st.deferred = append(st.deferred, deferredQuery{acct: acct, query: out.Query})
-		return
-	}
-	st.query(c, acct, out.Query)
-}
-
-// mayAsk reports whether a caps query from acct to "to" would go out now
-// (query's bound on the unanswered ones).
-func (st *state) mayAsk(acct, to string) bool {
-	return st.inflight[[2]string{acct, to}] < MaxQueriesInFlight
-}
-
-// query sends a caps disco#info query and feeds the answer to the core.
-func (st *state) query(c module.Context, acct string, q *xmlnode.Element) {
-	key := [2]string{acct, q.Attrib("to")}
-	if !st.mayAsk(key[0], key[1]) {
-		return
-	}
-	st.inflight[key]++
-	c.SendIQ(q, CapsTimeout, func(c module.Context, reply *xmlnode.Element, err error) {
-		if st.inflight[key]--; st.inflight[key] <= 0 {
-			delete(st.inflight, key)
-		}
-		if err != nil || reply.Attrib("type") != "result" {
-			return
-		}
-		defer st.env.use(c)()
-		for _, it := range st.core.DiscoResult(acct, reply.Attrib("from"), reply.Child(caps.NSDiscoInfo, "query")) {
-			c.Route(it)
-		}
-	})
 }
 
 // Features are the disco#info features of an account's PEP service, as

@@ -1,0 +1,173 @@
+package pep
+
+// What a presence broadcast makes the contacts' services do, after the
+// broadcast's span (issue 11): a first presence with new caps from an
+// account with a thousand contacts makes each of their services ask the
+// sender what the caps stand for, as Prosody's mod_pep does. With the
+// router's lock held in the broadcast's span only the contacts' accounts
+// are noted; whether each service asks is decided askChunk at a time,
+// each chunk in a span of its own (module.Context.Later), and the queries
+// are built and routed after that (module.Context.SendIQLater), one short
+// span each. The wire is the same: the queries reach the sender after its
+// own presence, in the order of its contacts.
+
+import (
+	"github.com/muctest/muctest/caps"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// askChunk bounds the held presences one span decides (askLater): a few
+// microseconds each, so that a span stays well under a millisecond
+// however many contacts a broadcast reached.
+const askChunk = 32
+
+// deferredQuery is a caps query a broadcast held: acct's service asks
+// "to" about caps.
+type deferredQuery struct {
+	acct, to string
+	caps     caps.Caps
+}
+
+// heldBroadcast is a broadcast presence with caps whose ver was unknown
+// when it started: from is the sender's full JID, accts the contacts'
+// accounts it reached, in delivery order.
+type heldBroadcast struct {
+	from  string
+	caps  caps.Caps
+	accts []module.Account
+}
+
+// heldWork is what a broadcast left for later: its contacts' accounts, then
+// the other queries it held, decided askChunk at a time.
+type heldWork struct {
+	bcast   *heldBroadcast // nil when there was none
+	queries []deferredQuery
+}
+
+// holdBroadcast starts noting the contacts a broadcast presence p from
+// "from" reaches, when it has caps whose ver is unknown: their services'
+// presence hooks then only append to bcast.accts.
+func (st *state) holdBroadcast(from string, p *xmlnode.Element) {
+	st.bcast = nil
+	if p.Attrib("type") != "" {
+		return
+	}
+	cp, ok := caps.FromPresence(p)
+	if !ok || st.core.known(cp.Key()) {
+		return
+	}
+	st.bcast = &heldBroadcast{from: from, caps: cp}
+}
+
+// flush ends a broadcast: what it held is decided after its span.
+func (st *state) flush(c module.Context) {
+	h := heldWork{bcast: st.bcast, queries: st.deferred}
+	st.broadcasting, st.bcast, st.deferred = false, nil, nil
+	if h.bcast != nil && len(h.bcast.accts) == 0 {
+		h.bcast = nil
+	}
+	if h.bcast == nil && len(h.queries) == 0 {
+		return
+	}
+	c.Later(func(c module.Context) { st.askLater(c, h) })
+}
+
+// askLater decides the first askChunk presences h held, with the state
+// as it is now, and leaves the rest for another span.
+func (st *state) askLater(c module.Context, h heldWork) {
+	n := askChunk
+	if b := h.bcast; b != nil {
+		k := min(n, len(b.accts))
+		for _, a := range b.accts[:k] {
+			st.askHeld(c, a, b.from, b.caps)
+		}
+		n -= k
+		if b.accts = b.accts[k:]; len(b.accts) == 0 {
+			h.bcast = nil
+		}
+	}
+	k := min(n, len(h.queries))
+	if k > 0 {
+		defer st.env.use(c)()
+	}
+	for _, d := range h.queries[:k] {
+		st.decide(c, d.acct, d.to, st.core.held(d.acct, d.to, d.caps, st.mayAsk))
+	}
+	h.queries = h.queries[k:]
+	if h.bcast != nil || len(h.queries) > 0 {
+		c.Later(func(c module.Context) { st.askLater(c, h) })
+	}
+}
+
+// askHeld decides for the service of a (a contact a broadcast reached,
+// if it is still an account) about the presence with caps cp from "from".
+func (st *state) askHeld(c module.Context, a module.Account, from string, cp caps.Caps) {
+	if c.Account(a.Name()) != a {
+		return // removed since
+	}
+	acct := acctJID(a)
+	defer st.env.useAccount(c, a, acct)()
+	st.decide(c, acct, from, st.core.held(acct, from, cp, st.mayAsk))
+}
+
+// decide routes what a held presence came to: the last items of nodes
+// now known to be wanted, or the query, built and routed later.
+func (st *state) decide(c module.Context, acct, from string, out outcome) {
+	for _, it := range out.items {
+		c.Route(it)
+	}
+	if out.asking {
+		st.query(c, acct, from, out.ask, true)
+	}
+}
+
+// handle routes what a presence from "from" made acct's service send: a
+// caps query now, or, held during a broadcast (Core.presence's hold),
+// decided once the sender has its own presence back.
+func (st *state) handle(c module.Context, acct, from string, out outcome) {
+	for _, it := range out.items {
+		c.Route(it)
+	}
+	switch {
+	case out.held:
+		st.deferred = append(st.deferred, deferredQuery{acct: acct, to: from, caps: out.ask})
+	case out.asking:
+		st.query(c, acct, from, out.ask, false)
+	}
+}
+
+// mayAsk reports whether a caps query from acct to "to" would go out now
+// (query's bound on the unanswered ones).
+func (st *state) mayAsk(acct, to string) bool {
+	return st.inflight[[2]string{acct, to}] < MaxQueriesInFlight
+}
+
+// query sends acct's caps disco#info query about cp to "to" and feeds
+// the answer to the core; later, the query is built and routed after the
+// router's lock is released (SendIQLater), what is decided with it held
+// being only that it goes and the wait for its answer.
+func (st *state) query(c module.Context, acct, to string, cp caps.Caps, later bool) {
+	key := [2]string{acct, to}
+	if !st.mayAsk(key[0], key[1]) {
+		return
+	}
+	st.inflight[key]++
+	done := func(c module.Context, reply *xmlnode.Element, err error) {
+		if st.inflight[key]--; st.inflight[key] <= 0 {
+			delete(st.inflight, key)
+		}
+		if err != nil || reply.Attrib("type") != "result" {
+			return
+		}
+		defer st.env.use(c)()
+		for _, it := range st.core.DiscoResult(acct, reply.Attrib("from"), reply.Child(caps.NSDiscoInfo, "query")) {
+			c.Route(it)
+		}
+	}
+	if later {
+		c.SendIQLater(queryID, to, acct, func() *xmlnode.Element { return cp.Query(acct, to, queryID) }, CapsTimeout, done)
+		return
+	}
+	c.SendIQ(cp.Query(acct, to, queryID), CapsTimeout, done)
+}
