@@ -156,11 +156,7 @@ func BenchmarkLockHeld(b *testing.B) {
 		send(alice, fmt.Sprintf(`<iq xmlns="jabber:client" type="set" id="pub%d"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="urn:test:big"><item id="i%d"><x xmlns="urn:test:big">%s</x></item></publish></pubsub></iq>`, i, i, big))
 	}
 
-	// The cases whose sender answers every iq get it was sent with an
-	// error, so that the next presence's caps are unknown again and every
-	// service asks anew (nothing is left in flight).
-	answered := map[string]bool{"presence-first-caps-to-1000-contacts": true}
-	for _, bc := range []struct {
+	cases := []struct {
 		name, stanza string
 		from         *moduletest.Client
 	}{
@@ -186,20 +182,44 @@ func BenchmarkLockHeld(b *testing.B) {
 		// at a time), the worst presence found for mod/pep.
 		{"presence-unanswered-caps-to-1000-contacts", `<presence xmlns="jabber:client"><show>away</show><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="urn:test" ver="unanswered="/></presence>`, alice},
 		{"message-to-full-blocklist", `<message xmlns="jabber:client" type="chat" to="u999@example.com"><body>x</body></message>`, alice},
-	} {
+	}
+	var all []lockCase
+	for _, c := range cases {
+		lc := lockCase{name: c.name, stanza: c.stanza, from: c.from}
+		if c.name == "presence-first-caps-to-1000-contacts" {
+			// Every query answered with an error, so that the next
+			// presence's caps are unknown again and every service asks
+			// anew (nothing is left in flight).
+			lc.after = func(b *testing.B, got []*xmlnode.Element) { answerGets(b, alice, got) }
+		}
+		all = append(all, lc)
+	}
+	all = append(all, surveyCases(b, s, alice, contacts, send)...)
+	for _, bc := range all {
 		b.Run(bc.name, func(b *testing.B) {
 			runtime.LockOSThread() // threadCPU measures this goroutine's thread
 			defer runtime.UnlockOSThread()
-			el, err := xmlnode.Parse(bc.stanza)
-			if err != nil {
-				b.Fatal(err)
+			var el *xmlnode.Element
+			if bc.stanza != "" {
+				var err error
+				if el, err = xmlnode.Parse(bc.stanza); err != nil {
+					b.Fatal(err)
+				}
 			}
 			var held, cpu, later time.Duration
 			spans := 0
 			var gaps time.Duration
+			i := 0
 			for b.Loop() {
 				b.StopTimer()
-				st := el.Copy()
+				var st *xmlnode.Element
+				if bc.prep != nil {
+					st = bc.prep(b, i)
+				}
+				if st == nil {
+					st = el.Copy()
+				}
+				i++
 				didUnlock, laterSpans = false, 0
 				b.StartTimer()
 				bc.from.SendElement(st)
@@ -220,11 +240,11 @@ func BenchmarkLockHeld(b *testing.B) {
 				gaps += max(maxGap, endCPU-lastMark)
 				b.StopTimer()
 				got := bc.from.Received()
-				if len(got) == 0 && bc.stanza[1] == 'i' {
+				if typ := st.Attrib("type"); len(got) == 0 && st.Name.Local == "iq" && (typ == "get" || typ == "set") {
 					b.Fatal("no answer")
 				}
-				if answered[bc.name] {
-					answerGets(b, bc.from, got)
+				if bc.after != nil {
+					bc.after(b, got)
 				}
 				for _, c := range contacts {
 					c.Received() // what a c2s session would have written out
