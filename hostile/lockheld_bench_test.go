@@ -32,17 +32,17 @@ import (
 // HandleStanza; later-cpu-ns/op is the CPU time between the spans (the
 // builds, without the lock). Iqs a hook sends later
 // (module.Context.SendIQLater, a caps query to each contact) are routed
-// one by one after the release, each in a short span of its own:
-// later-spans/op counts the spans after the release (a delivered hook on
-// an iq), and with no later reply later-cpu-ns/op is all the CPU time
-// from the release to HandleStanza's return, those spans included, so
-// that later-cpu-ns/op / later-spans/op bounds one of them on average,
-// and later-gap-cpu-ns/op is the longest stretch of CPU time after the
-// release without an iq delivered (between two, or the release and the
-// first, or the last and the return): every span after the release but
-// a later reply's lies within one such stretch, so it bounds the longest
-// (a module.Context.Later span, a later iq's routing) from above, with a
-// build and an iq's routing on top.
+// one by one after the release, each in a short span of its own, and so
+// are a long fan-out's stanzas (mod/pep's outbox): later-spans/op counts
+// the deliveries after the release (a delivered hook), and with no later
+// reply later-cpu-ns/op is all the CPU time from the release to
+// HandleStanza's return, those spans included, so that later-cpu-ns/op /
+// later-spans/op bounds one of them on average; later-gap-cpu-ns/op is
+// the longest stretch of CPU time after the release without a delivery
+// (between two, or the release and the first, or the last and the
+// return): every span after the release lies within one such stretch,
+// so it bounds the longest (a module.Context.Later span, a later
+// stanza's routing) from above, with a build and a routing on top.
 // Every default module is loaded, as in the server.
 //
 //	go test -run '^$' -bench LockHeld -benchtime 50x ./hostile
@@ -73,12 +73,17 @@ func BenchmarkLockHeld(b *testing.B) {
 				lastMark, maxGap = unlockedCPU, 0
 			}
 		}))
-		r.OnIQDelivered(1<<20, func(_ module.Context, ev *module.Delivered) bool {
+		mark := func() {
 			if didUnlock {
 				laterSpans++
 				now := cputime.Thread()
 				maxGap, lastMark = max(maxGap, now-lastMark), now
 			}
+		}
+		r.OnMessageDelivered(1<<20, func(module.Context, *module.Delivered) bool { mark(); return false })
+		r.OnPresenceDelivered(1<<20, func(module.Context, *module.Delivered) bool { mark(); return false })
+		r.OnIQDelivered(1<<20, func(_ module.Context, ev *module.Delivered) bool {
+			mark()
 			if typ := ev.Stanza.Attrib("type"); didUnlock && !didRelock && (typ == "result" || typ == "error") {
 				relocked, relockedCPU, didRelock = time.Now(), cputime.Thread(), true
 			}

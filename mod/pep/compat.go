@@ -45,15 +45,14 @@ func (st *state) registerCompat(r *module.Registrar) {
 				return
 			}
 			out, err := bookmarks.Save(svc, from, els[0])
-			for _, o := range out {
-				q.Route(o)
-			}
+			ob := &outbox{c: q.Context}
+			ob.send(out...)
 			if err != nil {
-				q.Reply(pubsub.ErrorReply(q.Stanza, err))
+				ob.send(pubsub.ErrorReply(q.Stanza, err))
 				return
 			}
-			st.legacyBroadcast(q.Context, acct)
-			q.Reply(q.Result())
+			st.legacyBroadcast(ob, acct)
+			ob.send(q.Result())
 		}})
 	r.IQ(module.IQ{To: module.ToSelf, Type: module.Get | module.Set,
 		Payload: xml.Name{Space: avatar.NSVCard, Local: "vCard"},
@@ -65,16 +64,17 @@ func (st *state) registerCompat(r *module.Registrar) {
 				if !admitVCard(q) {
 					return
 				}
+				// The avatar's notifications go to every contact whose
+				// caps want them: through an outbox, the result after.
 				out, err := avatar.SaveVCard(svc, from, q.Payload)
-				for _, o := range out {
-					q.Route(o)
-				}
+				ob := &outbox{c: q.Context}
+				ob.send(out...)
 				if err != nil {
-					q.Reply(pubsub.ErrorReply(q.Stanza, err))
+					ob.send(pubsub.ErrorReply(q.Stanza, err))
 					return
 				}
 				vcard.Store(q.Account, q.Payload.Copy())
-				q.Reply(q.Result())
+				ob.send(q.Result())
 				return
 			}
 			// With the lock held only the lookups; the stored vCard is
@@ -187,15 +187,14 @@ func (st *state) bookmarksIQ(q *module.Request) bool {
 			return false
 		}
 		out, err := bookmarks.Save(svc, from, storage)
-		for _, o := range out {
-			q.Route(o)
-		}
+		ob := &outbox{c: q.Context}
+		ob.send(out...)
 		if err != nil {
-			q.Reply(pubsub.ErrorReply(q.Stanza, err))
+			ob.send(pubsub.ErrorReply(q.Stanza, err))
 			return true
 		}
-		st.legacyBroadcast(q.Context, acct)
-		q.Reply(q.Result())
+		st.legacyBroadcast(ob, acct)
+		ob.send(q.Result())
 		return true
 	}
 	return false
@@ -217,7 +216,7 @@ func touchesBookmarks(payload *xmlnode.Element) bool {
 // legacyBroadcast sends the XEP-0048-over-PEP event (the whole set as one
 // <storage/>) to the owner's resources that +notify storage:bookmarks:
 // only the owner's, bookmarks being private.
-func (st *state) legacyBroadcast(c module.Context, acct string) {
+func (st *state) legacyBroadcast(ob *outbox, acct string) {
 	a := st.core.existing(acct)
 	if a == nil {
 		return
@@ -239,6 +238,6 @@ func (st *state) legacyBroadcast(c module.Context, acct string) {
 	for _, r := range to {
 		m := xmlnode.New("jabber:client", "message", "from", acct, "to", r, "type", "headline")
 		m.Append(ev.Copy())
-		c.Route(m)
+		ob.send(m)
 	}
 }

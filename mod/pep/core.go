@@ -383,25 +383,56 @@ func (c *Core) existing(acct string) *account {
 // optimisation: their services learn the account's interests without
 // asking). It returns the last items now due.
 func (c *Core) DiscoResult(acct, from string, query *xmlnode.Element) []*xmlnode.Element {
-	if query == nil || query.Name.Space != caps.NSDiscoInfo {
+	ans, ok := c.learn(acct, from, query)
+	if !ok {
 		return nil
 	}
-	a := c.account(acct)
-	if a == nil {
-		return nil
-	}
-	nodes := caps.Notify(query)
-	ver := caps.Ver(query)
-	c.cache(ver, nodes)
 	var out []*xmlnode.Element
-	if bareOf(from) == acct {
+	if ans.own {
 		for _, contact := range c.cfg.Env.LocalSubscribers(acct) {
-			if ca := c.account(contact); ca != nil {
-				out = append(out, c.update(ca, acct, "", nodes)...)
-			}
+			out = append(out, c.share(contact, ans)...)
 		}
 	}
-	return append(out, c.update(a, from, ver, nodes)...)
+	return append(out, c.answered(ans)...)
+}
+
+// answer is what a caps answer of from to acct's query taught: the
+// nodes its ver +notifies, and whether from is the account itself
+// (own), whose local contacts' services learn them too (share).
+type answer struct {
+	acct, from, ver string
+	nodes           []string
+	own             bool
+}
+
+// learn caches the caps answer query of from to acct's query: DiscoResult
+// up to what is sent, which the module spreads over spans (share for
+// each contact, then answered).
+func (c *Core) learn(acct, from string, query *xmlnode.Element) (answer, bool) {
+	if query == nil || query.Name.Space != caps.NSDiscoInfo || c.account(acct) == nil {
+		return answer{}, false
+	}
+	ans := answer{acct: acct, from: from, nodes: caps.Notify(query), ver: caps.Ver(query), own: bareOf(from) == acct}
+	c.cache(ans.ver, ans.nodes)
+	return ans, true
+}
+
+// share makes the account's bare JID a recipient, in contact's service,
+// of the nodes an own answer +notifies, and returns the last items due.
+func (c *Core) share(contact string, ans answer) []*xmlnode.Element {
+	if ca := c.account(contact); ca != nil {
+		return c.update(ca, ans.acct, "", ans.nodes)
+	}
+	return nil
+}
+
+// answered makes the answer's sender a recipient of the nodes it
+// +notifies in the account's own service, and returns the last items due.
+func (c *Core) answered(ans answer) []*xmlnode.Element {
+	if a := c.account(ans.acct); a != nil {
+		return c.update(a, ans.from, ans.ver, ans.nodes)
+	}
+	return nil
 }
 
 func (c *Core) cache(ver string, nodes []string) {

@@ -128,12 +128,14 @@ func (m Module) Register(r *module.Registrar) error {
 				}
 				acct := q.Account.JID().String()
 				ok := false
-				for _, out := range st.core.HandleIQ(acct, q.Stanza) {
+				outs := st.core.HandleIQ(acct, q.Stanza)
+				for _, out := range outs {
 					ok = ok || (out.Name.Local == "iq" && out.Attrib("type") == "result")
-					q.Route(out)
 				}
+				ob := &outbox{c: q.Context}
+				ob.send(outs...)
 				if ok && q.Self && touchesBookmarks(q.Payload) {
-					st.legacyBroadcast(q.Context, acct)
+					st.legacyBroadcast(ob, acct)
 				}
 			}})
 	}
@@ -186,9 +188,8 @@ func (m Module) Register(r *module.Registrar) error {
 	// to their subscribers), as Prosody's mod_pep does on user-deleted.
 	r.OnAccountRemoved(module.After, func(c module.Context, a module.Account) {
 		defer env.use(c)()
-		for _, o := range st.core.Forget(a.JID().String()) {
-			c.Route(o)
-		}
+		ob := &outbox{c: c}
+		ob.send(st.core.Forget(a.JID().String())...)
 	})
 	return nil
 }
