@@ -85,6 +85,9 @@ type account struct {
 type recipient struct {
 	key   string // the caps key its nodes came from, "" when unknown
 	nodes []string
+	// bare is the recipient's bare JID, kept for interested, which a
+	// publish runs over up to MaxRecipients with the lock held.
+	bare string
 }
 
 // New returns a Core.
@@ -182,10 +185,10 @@ func (c *Core) interested(a *account, node string) []string {
 	var out []string
 	full := map[string]bool{}
 	for _, r := range a.order {
-		if slices.Contains(a.interest[r].nodes, node) {
+		if rc := a.interest[r]; slices.Contains(rc.nodes, node) {
 			out = append(out, r)
-			if b := bareOf(r); b != r {
-				full[b] = true
+			if rc.bare != r {
+				full[rc.bare] = true
 			}
 		}
 	}
@@ -474,7 +477,7 @@ func (c *Core) update(a *account, r, key string, nodes []string) []*xmlnode.Elem
 			delete(a.interest, a.order[0])
 			a.order = a.order[1:]
 		}
-		a.interest[r] = &recipient{key: key, nodes: slices.Clone(nodes)}
+		a.interest[r] = &recipient{key: key, nodes: slices.Clone(nodes), bare: bareOf(r)}
 		a.order = append(a.order, r)
 	}
 	c.mu.Unlock()
