@@ -36,6 +36,16 @@ type heldBroadcast struct {
 	from  string
 	caps  caps.Caps
 	accts []module.Account
+	// c is the presence's <c/>, which every contact's copy of it shares
+	// (a shallow copy): what tells the broadcast's deliveries from any
+	// other presence of the sender's, should a hook stop the broadcast
+	// before the after-hook ends it.
+	c *xmlnode.Element
+}
+
+// of reports whether p, a presence delivered to a contact, is b's.
+func (b *heldBroadcast) of(p *xmlnode.Element, from string) bool {
+	return from == b.from && p.Attrib("type") == "" && p.Child(caps.NS, "c") == b.c
 }
 
 // heldWork is what a broadcast left for later: its contacts' accounts, then
@@ -57,7 +67,7 @@ func (st *state) holdBroadcast(from string, p *xmlnode.Element) {
 	if !ok || st.core.known(cp.Key()) {
 		return
 	}
-	st.bcast = &heldBroadcast{from: from, caps: cp}
+	st.bcast = &heldBroadcast{from: from, caps: cp, c: p.Child(caps.NS, "c")}
 }
 
 // flush ends a broadcast: what it held is decided after its span.

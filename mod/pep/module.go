@@ -174,7 +174,7 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		from := ev.Stanza.Attrib("from")
-		if b := st.bcast; b != nil && typ == "" && from == b.from {
+		if b := st.bcast; b != nil && b.of(ev.Stanza, from) {
 			// The broadcast's presence to a contact: decided later.
 			b.accts = append(b.accts, ev.Account)
 			return false
