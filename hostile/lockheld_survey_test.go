@@ -139,6 +139,20 @@ func surveyCases(b *testing.B, s *moduletest.Server, alice *moduletest.Client, c
 		// contact's service sends alice the last items (2,000).
 		{name: "presence-known-caps-to-1000-contacts-with-items", from: alice, stanza: capsPresence(w).String(),
 			after: func(*testing.B, []*xmlnode.Element) { send(alice, `<presence xmlns="jabber:client"/>`) }},
+		// The same known caps again (a show change, the most common
+		// presence): every contact's service has nothing to do.
+		{name: "presence-same-caps-to-1000-contacts", from: alice,
+			stanza: `<presence xmlns="jabber:client"><show>away</show><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="urn:bench" ver="` + w + `"/></presence>`,
+			prep: func(b *testing.B, i int) *xmlnode.Element {
+				if i == 0 {
+					alice.SendElement(capsPresence(w))
+					alice.Received()
+					for _, c := range contacts {
+						c.Received()
+					}
+				}
+				return nil
+			}},
 		// Alice's answer to her own service's query: every contact's
 		// service learns what her bare JID wants (Prosody's shortcut) and
 		// sends the last item it did not want before.
