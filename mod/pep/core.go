@@ -346,6 +346,14 @@ func (c *Core) presenceOf(acct, from, typ string, cp caps.Caps, hasCaps, self bo
 	return outcome{}
 }
 
+// known reports whether the caps answer keyed key is cached.
+func (c *Core) known(key string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.vers[key]
+	return ok
+}
+
 // unchanged reports whether a presence from "from" would change nothing
 // in acct's service, whoever sent it: an unavailable presence or one
 // without caps when from is not a recipient of any node, one with caps

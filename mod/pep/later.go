@@ -3,15 +3,13 @@ package pep
 // What a presence broadcast makes the contacts' services do, after the
 // broadcast's span (issue 11): a first presence with new caps from an
 // account with a thousand contacts makes each of their services ask the
-// sender what the caps stand for, as Prosody's mod_pep does, and known
-// caps make each send the last items the sender's caps +notify. With the
+// sender what the caps stand for, as Prosody's mod_pep does. With the
 // router's lock held in the broadcast's span only the contacts' accounts
-// are noted; what each service does is decided askChunk at a time, each
-// chunk in a span of its own (module.Context.Later), and the queries are
-// built and routed after that (module.Context.SendIQLater), one short
-// span each, as are the items past an outbox's routeNowMax. The queries
-// reach the sender after its own presence, in the order of its contacts,
-// as before; the last items now do too (holdBroadcast).
+// are noted; whether each service asks is decided askChunk at a time,
+// each chunk in a span of its own (module.Context.Later), and the queries
+// are built and routed after that (module.Context.SendIQLater), one short
+// span each. The wire is the same: the queries reach the sender after its
+// own presence, in the order of its contacts.
 
 import (
 	"github.com/muctest/muctest/caps"
@@ -58,20 +56,15 @@ type heldWork struct {
 }
 
 // holdBroadcast starts noting the contacts a broadcast presence p from
-// "from" reaches, when it has caps: their services' presence hooks then
-// only append to bcast.accts. Unknown caps make every contact's service
-// ask; known ones make each send the last items of the nodes they
-// +notify (two each from a thousand contacts held the lock ~15 ms),
-// which so reach the sender after its own presence instead of before:
-// stanzas from other senders, which RFC 6120 section 10.1 does not order
-// against it, and which no script pins.
+// "from" reaches, when it has caps whose ver is unknown: their services'
+// presence hooks then only append to bcast.accts.
 func (st *state) holdBroadcast(from string, p *xmlnode.Element) {
 	st.bcast = nil
 	if p.Attrib("type") != "" {
 		return
 	}
 	cp, ok := caps.FromPresence(p)
-	if !ok {
+	if !ok || st.core.known(cp.Key()) {
 		return
 	}
 	st.bcast = &heldBroadcast{from: from, caps: cp, c: p.Child(caps.NS, "c")}
@@ -94,11 +87,10 @@ func (st *state) flush(c module.Context) {
 // as it is now, and leaves the rest for another span.
 func (st *state) askLater(c module.Context, h heldWork) {
 	n := askChunk
-	ob := &outbox{c: c}
 	if b := h.bcast; b != nil {
 		k := min(n, len(b.accts))
 		for _, a := range b.accts[:k] {
-			st.askHeld(c, ob, a, b.from, b.caps)
+			st.askHeld(c, a, b.from, b.caps)
 		}
 		n -= k
 		if b.accts = b.accts[k:]; len(b.accts) == 0 {
@@ -110,7 +102,7 @@ func (st *state) askLater(c module.Context, h heldWork) {
 		defer st.env.use(c)()
 	}
 	for _, d := range h.queries[:k] {
-		st.decide(c, ob, d.acct, d.to, st.core.held(d.acct, d.to, d.caps, st.mayAsk))
+		st.decide(c, d.acct, d.to, st.core.held(d.acct, d.to, d.caps, st.mayAsk))
 	}
 	h.queries = h.queries[k:]
 	if h.bcast != nil || len(h.queries) > 0 {
@@ -120,20 +112,21 @@ func (st *state) askLater(c module.Context, h heldWork) {
 
 // askHeld decides for the service of a (a contact a broadcast reached,
 // if it is still an account) about the presence with caps cp from "from".
-func (st *state) askHeld(c module.Context, ob *outbox, a module.Account, from string, cp caps.Caps) {
+func (st *state) askHeld(c module.Context, a module.Account, from string, cp caps.Caps) {
 	if c.Account(a.Name()) != a {
 		return // removed since
 	}
 	acct := acctJID(a)
 	defer st.env.useAccount(c, a, acct)()
-	st.decide(c, ob, acct, from, st.core.held(acct, from, cp, st.mayAsk))
+	st.decide(c, acct, from, st.core.held(acct, from, cp, st.mayAsk))
 }
 
 // decide routes what a held presence came to: the last items of nodes
-// now known to be wanted (through the span's outbox), or the query,
-// built and routed later.
-func (st *state) decide(c module.Context, ob *outbox, acct, from string, out outcome) {
-	ob.send(out.items...)
+// now known to be wanted, or the query, built and routed later.
+func (st *state) decide(c module.Context, acct, from string, out outcome) {
+	for _, it := range out.items {
+		c.Route(it)
+	}
 	if out.asking {
 		st.query(c, acct, from, out.ask, true)
 	}
