@@ -108,6 +108,7 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 		return serr(stream.InvalidNamespace, "the default namespace must be "+NSClient)
 	}
 	s.header = replayHeader(t)
+	s.in.st = streamOf(t, s.header)
 	if to != "" && !strings.EqualFold(to, s.cfg.Domain) {
 		return serr(stream.HostUnknown, "this server serves "+s.cfg.Domain)
 	}

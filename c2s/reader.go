@@ -12,6 +12,7 @@ import (
 	"mellium.im/xmpp/stream"
 
 	"github.com/muctest/muctest/xmlnode"
+	"github.com/muctest/muctest/xmlscan"
 )
 
 // errTooBig is returned by the byte-counting reader when one stanza exceeds
@@ -138,6 +139,10 @@ type countingReader struct {
 	// pre is read before anything else, by ReadByte only: the replayed
 	// stream header of a restored decoder (restoreDecoder).
 	pre []byte
+	// st is the client's stream header as the one-pass parser needs it
+	// (fastread.go); nil until the header is read, or when the parser
+	// cannot describe it.
+	st *xmlscan.Stream
 }
 
 func (c *countingReader) reset(limit int64) {
@@ -331,8 +336,21 @@ func (s *Session) next() (*xmlnode.Element, error) {
 	return s.readElement()
 }
 
-// readElement reads the element whose '<' awaitMarkup found.
+// readElement reads the element whose '<' awaitMarkup found: with the
+// one-pass parser (readFast) when it can, with the decoder otherwise.
 func (s *Session) readElement() (*xmlnode.Element, error) {
+	lim := xmlnode.Limits{
+		MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, MaxElements: s.limits.MaxElements,
+		MaxTreeBytes: s.limits.MaxTreeBytes, Declared: s.declared,
+	}
+	if s.in.st != nil {
+		if el, err, done := s.readFast(lim); done {
+			if err == nil && s.cfg.Trace {
+				s.log.Debug("c2s: in", "xml", el.String())
+			}
+			return el, err
+		}
+	}
 	if s.dec == nil {
 		if err := s.restoreDecoder(); err != nil {
 			return nil, err
@@ -352,10 +370,7 @@ func (s *Session) readElement() (*xmlnode.Element, error) {
 				// would wait for the whole rest of the stream.
 				return nil, serr(stream.UnsupportedStanzaType, "unexpected stream restart")
 			}
-			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{
-				MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, MaxElements: s.limits.MaxElements,
-				MaxTreeBytes: s.limits.MaxTreeBytes, Declared: s.declared,
-			})
+			el, err := xmlnode.Read(s.dec, t, lim)
 			if err != nil {
 				return nil, s.classifyTimeout(err)
 			}
