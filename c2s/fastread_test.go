@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"reflect"
 	"strings"
 	"testing"
@@ -272,7 +275,60 @@ func FuzzFastRead(f *testing.F) {
 		f.Add([]byte(c), uint8(0), uint8(0))
 		f.Add([]byte(c), uint8(7), uint8(1))
 	}
+	// The headers and stanzas of c2s/testdata's corpora, as one stream.
+	files, _ := filepath.Glob("testdata/fuzz/*/*")
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var stream []byte
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "string("); ok {
+				if s, err := strconv.Unquote(strings.TrimSuffix(v, ")")); err == nil {
+					stream = append(stream, s...)
+				}
+			}
+		}
+		f.Add(stream, uint8(0), uint8(0))
+		f.Add(append([]byte(stdHeader), stream...), uint8(3), uint8(3))
+	}
 	f.Fuzz(func(t *testing.T, input []byte, chunk, opts uint8) {
 		checkRead(t, input, int(opts>>1)%len(readLimits), int(chunk), opts&1 == 1)
 	})
+}
+
+// BenchmarkReadStanzas reads a bound client's everyday traffic (MUC
+// presence with caps, groupchat messages, iqs) through a session's reader,
+// with the one-pass parser and with the decoder alone, as before it.
+func BenchmarkReadStanzas(b *testing.B) {
+	one := `<presence to="room@conference.localhost/Juliet" id="p1"><x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="0"/></x><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="http://psi-im.org" ver="QgayPKawpkPSDYmwT/WM94uAlu0="/></presence>` +
+		`<message to="room@conference.localhost" type="groupchat" id="m1"><body>Hello &amp; welcome, Romeo</body><active xmlns="http://jabber.org/protocol/chatstates"/></message>` +
+		`<iq type="get" id="q1" to="conference.localhost"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>` + "\n"
+	input := []byte(stdHeader + strings.Repeat(one, 50))
+	for _, fast := range []bool{true, false} {
+		b.Run(map[bool]string{true: "fast", false: "decoder"}[fast], func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(input)))
+			n := 0
+			for b.Loop() {
+				s := &Session{cfg: &Config{Domain: "localhost"}, limits: sharedLimits(Limits{}), log: discardLogger, raw: discardConn{}, conn: discardConn{}}
+				s.setReader(&chunkedReader{b: input})
+				if err := s.readHeader(); err != nil {
+					b.Fatal(err)
+				}
+				if !fast {
+					s.in.st = nil
+				}
+				for {
+					if _, err := s.next(); err != nil {
+						break
+					}
+					n++
+				}
+				s.in.releaseAll()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/stanza")
+		})
+	}
 }

@@ -268,7 +268,7 @@ func FuzzParser(f *testing.F) {
 		f.Add([]byte(e), uint8(5))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, opts uint8) {
-		if len(body) > 2048 {
+		if len(body) > 1024 {
 			return // every prefix is checked
 		}
 		check(t, []byte(headers[int(opts)%len(headers)]), body, limits[int(opts/4)%len(limits)])
