@@ -70,6 +70,33 @@ func streamOf(t xml.StartElement, replay []byte) *xmlscan.Stream {
 	return xmlscan.NewStream(t, qname)
 }
 
+// headerFast reads the client's stream header (and an XML declaration
+// before it) with the parser, when it is whole in the buffer and one that
+// restoreDecoder can replay: the decoder, which has not seen it, is then
+// dropped as a parked session's is, and made again from the replayed
+// header only if an element needs it. False, with nothing consumed, leaves
+// the header to the decoder.
+func (s *Session) headerFast() (xml.StartElement, bool) {
+	c := s.in
+	if c.decoderOnly {
+		return xml.StartElement{}, false
+	}
+	p := parsers.Get().(*xmlscan.Parser)
+	_, start, n, oc := p.Header(c.buf[c.pos:c.end])
+	parsers.Put(p)
+	// Within the byte limit, and short enough to take nothing from the
+	// in-flight budget (as every real header is).
+	if oc != xmlscan.Parsed || c.limit > 0 && c.n+int64(n) > c.limit || c.n+int64(n) > inflightFree ||
+		replayHeader(start) == nil {
+		return xml.StartElement{}, false
+	}
+	if err := c.consume(n); err != nil {
+		return xml.StartElement{}, false // not reached: within inflightFree
+	}
+	s.dec = nil
+	return start, true
+}
+
 // readFast reads the next element with the parser; done false leaves it,
 // with nothing of it consumed, to the decoder.
 func (s *Session) readFast(lim xmlnode.Limits) (el *xmlnode.Element, err error, done bool) {

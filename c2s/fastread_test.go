@@ -51,6 +51,7 @@ func readStream(input []byte, lc int, chunk int, fast, park bool) []string {
 	cfg := &Config{Domain: "localhost", InFlight: NewBudget(readLimits[lc].inflight, DefaultMaxInFlightBytes)}
 	s := &Session{cfg: cfg, limits: sharedLimits(readLimits[lc].lim), log: discardLogger, raw: discardConn{}, conn: discardConn{}}
 	s.setReader(&chunkedReader{b: input, n: chunk})
+	s.in.decoderOnly = !fast
 	var out []string
 	describe := func(err error) {
 		var se *streamErr
@@ -70,9 +71,6 @@ func readStream(input []byte, lc int, chunk int, fast, park bool) []string {
 	if err := s.readHeader(); err != nil {
 		describe(err)
 		return out
-	}
-	if !fast {
-		s.in.st = nil
 	}
 	for {
 		if park && s.header != nil && s.in.buffered() == 0 && s.in.err == nil {
@@ -256,7 +254,9 @@ func TestFastReadTakesStanzas(t *testing.T) {
 			if s.in.st == nil {
 				t.Fatalf("%q: no stream for the parser", c)
 			}
-			s.dec = nil // any use of the decoder now fails the test (restoreDecoder makes one)
+			if s.dec != nil {
+				t.Fatalf("%q in reads of %d: the decoder read the header", c, chunk)
+			}
 			for {
 				_, err := s.next()
 				if s.dec != nil {
@@ -266,6 +266,33 @@ func TestFastReadTakesStanzas(t *testing.T) {
 					break
 				}
 			}
+		}
+	}
+}
+
+// TestReplayRefusesXmlnsPrefix checks that a header whose start element
+// cannot tell declarations from attributes (a prefix bound to "xmlns" or
+// to no namespace) is not replayed, nor read by the parser: a replay would
+// declare q for <q:message/> below, which the client's own header did not.
+func TestReplayRefusesXmlnsPrefix(t *testing.T) {
+	for _, h := range []string{
+		`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' xmlns:p='xmlns' p:q='urn:q'>`,
+		`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' xmlns:p='' p:xmlns='urn:q'>`,
+	} {
+		start, _, ok := firstStart(h)
+		if !ok {
+			t.Fatalf("%q does not parse", h)
+		}
+		if r := replayHeader(start); r != nil {
+			t.Errorf("%q replayed as %q", h, r)
+		}
+		if st := streamOf(start, nil); st != nil {
+			t.Errorf("%q: the parser would read its stanzas", h)
+		}
+		input := []byte(h + `<q:message/>`)
+		for lc := range readLimits {
+			checkRead(t, input, lc, 0, true)
+			checkRead(t, input, lc, len(h), true) // parks after the header
 		}
 	}
 }
@@ -317,9 +344,7 @@ func BenchmarkReadStanzas(b *testing.B) {
 				if err := s.readHeader(); err != nil {
 					b.Fatal(err)
 				}
-				if !fast {
-					s.in.st = nil
-				}
+				s.in.decoderOnly = !fast
 				for {
 					if _, err := s.next(); err != nil {
 						break

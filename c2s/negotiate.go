@@ -44,6 +44,13 @@ func (s *Session) readHeader() error {
 		}
 		return err
 	}
+	if t, ok := s.headerFast(); ok {
+		if err := s.checkHeader(t); err != nil {
+			s.writeHeader()
+			return err
+		}
+		return nil
+	}
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
