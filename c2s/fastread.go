@@ -50,6 +50,20 @@ var standardStream = xmlscan.NewStream(xml.StartElement{
 	},
 }, "stream:stream")
 
+// setStream gives the parser the client's stream header t (checkHeader
+// calls it once the header is good), unless the decoder read it as an
+// empty element (<stream:stream/>): the decoder then holds the stream's
+// end back for its next token, which the parser would step over. The
+// decoder stops at the header's '>', so the bytes before it tell.
+func (s *Session) setStream(t xml.StartElement) {
+	c := s.in
+	if s.dec != nil && !(c.pos >= 2 && c.buf[c.pos-1] == '>' && c.buf[c.pos-2] != '/') {
+		c.st = nil
+		return
+	}
+	c.st = streamOf(t, s.header)
+}
+
 // streamOf returns the parser's view of the client's stream header t,
 // whose replayHeader is replay: its declarations, and the stream element's
 // name for the closing tag when replay knows its prefix. Nil (a header

@@ -209,6 +209,9 @@ var readCases = []string{
 	altHeader + `<message/></stream:stream>`,
 	twoHeader + `<message/></stream:stream>`,
 	twoHeader + `<message/></t:stream>`,
+	// An empty stream element, read by the decoder when it is not whole
+	// in the first read: its end comes next (FuzzFastRead found it).
+	`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'/><message/>`,
 	`<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'><message/>`,
 	`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' xmlns:a='1' xmlns:b='2' xmlns:c='3' xmlns:d='4'><message/>`,
 	`<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' xmlns:p='xmlns' p:q='urn:q'><q:message/>`,

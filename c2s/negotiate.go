@@ -115,7 +115,7 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 		return serr(stream.InvalidNamespace, "the default namespace must be "+NSClient)
 	}
 	s.header = replayHeader(t)
-	s.in.st = streamOf(t, s.header)
+	s.setStream(t)
 	if to != "" && !strings.EqualFold(to, s.cfg.Domain) {
 		return serr(stream.HostUnknown, "this server serves "+s.cfg.Domain)
 	}
