@@ -122,7 +122,7 @@ func (s *Session) readFast(lim xmlnode.Limits) (el *xmlnode.Element, err error, 
 		el, n, oc := p.Next(c.st, lim, c.buf[c.pos:c.end])
 		switch oc {
 		case xmlscan.Parsed, xmlscan.End:
-			if c.limit > 0 && int64(n) > c.limit {
+			if c.limit > 0 && c.n+int64(n) > c.limit {
 				return nil, nil, false // the decoder meets the limit
 			}
 			if err := c.consume(n); err != nil {
