@@ -181,6 +181,8 @@ var readCases = []string{
 	stdHeader + "<message><body>a\r\nb</body></message>",
 	stdHeader + "<message><body>\xff</body></message>",
 	stdHeader + "<message><body>\x01</body></message>",
+	stdHeader + "<message><body>\xff&amp;</body></message>",
+	stdHeader + "<message a='\xf4&quot;'/>",
 	stdHeader + `<message><body>a]]>b</body></message>`,
 	stdHeader + `<message a="<"/>`,
 	stdHeader + `<message a=1/>`,

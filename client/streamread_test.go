@@ -64,6 +64,8 @@ var streamCases = []string{
 	testHeader + `<message xmlns:xml="urn:x" xml:a="1"/>`,
 	testHeader + "<message><body>\x01</body></message>",
 	testHeader + "<message><body>\xff</body></message>",
+	testHeader + "<message><body>\xff&amp;</body></message>",
+	testHeader + "<message a='\xf4&quot;'/>",
 	testHeader + "<message><body>\xef\xbf\xbe</body></message>",
 	testHeader + "<message><body>\xed\xa0\x80</body></message>",
 	testHeader + `<a><b><c><d><e><f/></e></d></c></b></a>`,

@@ -478,11 +478,14 @@ func (p *Parser) startTag(b []byte, i int) (int, bool, Outcome) {
 // quoted parses an attribute value from b[i] up to its closing quote q
 // and returns it unescaped with the index after the quote.
 func (p *Parser) quoted(b []byte, i int, q byte) ([]byte, int, Outcome) {
-	start, wide, out := i, false, -1 // out: where in p.vals the unescaped value starts
+	// b[from:i] is the value as written, b[start:i] the part since the
+	// last entity reference; out is where in p.vals the unescaped value
+	// starts, once it has one.
+	from, start, wide, out := i, i, false, -1
 	for i < len(b) {
 		switch c := b[i]; {
 		case c == q:
-			if wide && !xmlChars(b[start:i]) {
+			if wide && !xmlChars(b[from:i]) {
 				return nil, 0, Fallback
 			}
 			if out < 0 {
@@ -516,12 +519,14 @@ func (p *Parser) quoted(b []byte, i int, q byte) ([]byte, int, Outcome) {
 // textRun parses character data from b[i] up to the next '<' and returns
 // its index and the text, unescaped.
 func (p *Parser) textRun(b []byte, i int) (int, string, Outcome) {
-	start, wide, ents := i, false, false
+	// b[from:i] is the text as written, b[start:i] the part since the
+	// last entity reference.
+	from, start, wide, ents := i, i, false, false
 	p.text = p.text[:0]
 	for i < len(b) {
 		switch c := b[i]; {
 		case c == '<':
-			if wide && !xmlChars(b[start:i]) {
+			if wide && !xmlChars(b[from:i]) {
 				return 0, "", Fallback
 			}
 			if !ents {
@@ -539,7 +544,7 @@ func (p *Parser) textRun(b []byte, i int) (int, string, Outcome) {
 			i, start = next, next
 			continue
 		case c == '>':
-			if i-start >= 2 && b[i-1] == ']' && b[i-2] == ']' {
+			if i-from >= 2 && b[i-1] == ']' && b[i-2] == ']' {
 				return 0, "", Fallback // "]]>" outside CDATA
 			}
 		case c >= utf8.RuneSelf:

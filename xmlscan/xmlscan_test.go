@@ -41,6 +41,7 @@ var elements = []string{
 	`<m>&#65;</m>`, `<m>&nbsp;</m>`, `<m>&amp</m>`, `<m>&lt x</m>`, `<m a='&amp;&gt;x'/>`, `<m a='&x;'/>`,
 	`<m><![CDATA[x]]></m>`, `<m><!--c--></m>`, `<m><?p?></m>`, "<m>a\rb</m>", "<m>\xff</m>", "<m>\x01</m>",
 	`<m>]]></m>`, `<m a="<"/>`, `<m></n>`, `<m></m >`, `<m/ >`, `<mé/>`, `<a:b:c/>`, `<p:0/>`, `<xmlns/>`,
+	"<m>\xff&amp;</m>", "<m a='\xff&amp;x'/>", "<m>&amp;]]></m>", "<m>\xed\xa0\x80&lt;</m>",
 	`</stream:stream>`, `</s:stream>`, `</stream:streamx>`, ` <m/>`, `x<m/>`,
 }
 
