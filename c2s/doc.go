@@ -24,7 +24,9 @@
 // Files by concern: session.go (a Session's life: Run, serving a bound
 // stream, stream errors and teardown), negotiate.go (stream headers,
 // features, STARTTLS, binding), sasl.go (SASL mechanisms), reader.go
-// (buffering, size limit and decoding of input), writer.go (the outbound
+// (buffering, size limit and decoding of input), fastread.go (the
+// one-pass parser of package xmlscan, which takes the everyday elements
+// off the decoder), writer.go (the outbound
 // queue and its writer), park.go (idle sessions without a goroutine),
 // limits.go (protection against hostile peers), extend.go (the features and
 // top-level elements modules add), resume.go (what XEP-0198 needs: elements

@@ -44,6 +44,13 @@ func (s *Session) readHeader() error {
 		}
 		return err
 	}
+	if t, ok := s.headerFast(); ok {
+		if err := s.checkHeader(t); err != nil {
+			s.writeHeader()
+			return err
+		}
+		return nil
+	}
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
@@ -108,6 +115,7 @@ func (s *Session) checkHeader(t xml.StartElement) error {
 		return serr(stream.InvalidNamespace, "the default namespace must be "+NSClient)
 	}
 	s.header = replayHeader(t)
+	s.setStream(t)
 	if to != "" && !strings.EqualFold(to, s.cfg.Domain) {
 		return serr(stream.HostUnknown, "this server serves "+s.cfg.Domain)
 	}

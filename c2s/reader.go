@@ -12,6 +12,7 @@ import (
 	"mellium.im/xmpp/stream"
 
 	"github.com/muctest/muctest/xmlnode"
+	"github.com/muctest/muctest/xmlscan"
 )
 
 // errTooBig is returned by the byte-counting reader when one stanza exceeds
@@ -46,13 +47,20 @@ func (s *Session) resetDecoder() {
 var standardHeader = []byte(`<stream:stream xmlns="` + NSClient + `" xmlns:stream="` + NSStream + `">`)
 
 // replayHeader returns what restoreDecoder feeds a new decoder for the
-// header start, or nil when the header cannot be replayed faithfully (the
-// stream namespace bound to several prefixes: which one the element used
-// is lost), so that the session keeps its decoder.
+// header start, or nil when the header cannot be replayed faithfully, so
+// that the session keeps its decoder: the stream namespace bound to
+// several prefixes (which one the element used is lost), or a prefix bound
+// to "xmlns" or to no namespace (an attribute of that prefix then looks
+// like a declaration in start: <s:stream xmlns:p='xmlns' p:q='urn:q'>
+// declares no q, but a replay of it would).
 func replayHeader(start xml.StartElement) []byte {
 	var streamPrefix, defaultNS string
 	var decls []xml.Attr
 	for _, a := range start.Attr {
+		if (a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns") &&
+			(a.Value == "xmlns" || a.Value == "" && a.Name.Space == "xmlns") {
+			return nil
+		}
 		switch {
 		case a.Name.Space == "xmlns" && a.Value == NSStream:
 			if streamPrefix != "" {
@@ -138,6 +146,13 @@ type countingReader struct {
 	// pre is read before anything else, by ReadByte only: the replayed
 	// stream header of a restored decoder (restoreDecoder).
 	pre []byte
+	// st is the client's stream header as the one-pass parser needs it
+	// (fastread.go); nil until the header is read, or when the parser
+	// cannot describe it.
+	st *xmlscan.Stream
+	// decoderOnly leaves everything to the decoder, as before the
+	// parser: what the tests compare the parser with.
+	decoderOnly bool
 }
 
 func (c *countingReader) reset(limit int64) {
@@ -331,8 +346,21 @@ func (s *Session) next() (*xmlnode.Element, error) {
 	return s.readElement()
 }
 
-// readElement reads the element whose '<' awaitMarkup found.
+// readElement reads the element whose '<' awaitMarkup found: with the
+// one-pass parser (readFast) when it can, with the decoder otherwise.
 func (s *Session) readElement() (*xmlnode.Element, error) {
+	lim := xmlnode.Limits{
+		MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, MaxElements: s.limits.MaxElements,
+		MaxTreeBytes: s.limits.MaxTreeBytes, Declared: s.declared,
+	}
+	if s.in.st != nil && !s.in.decoderOnly {
+		if el, err, done := s.readFast(lim); done {
+			if err == nil && s.cfg.Trace {
+				s.log.Debug("c2s: in", "xml", el.String())
+			}
+			return el, err
+		}
+	}
 	if s.dec == nil {
 		if err := s.restoreDecoder(); err != nil {
 			return nil, err
@@ -352,10 +380,7 @@ func (s *Session) readElement() (*xmlnode.Element, error) {
 				// would wait for the whole rest of the stream.
 				return nil, serr(stream.UnsupportedStanzaType, "unexpected stream restart")
 			}
-			el, err := xmlnode.Read(s.dec, t, xmlnode.Limits{
-				MaxDepth: s.limits.MaxDepth, MaxAttrs: s.limits.MaxAttrs, MaxElements: s.limits.MaxElements,
-				MaxTreeBytes: s.limits.MaxTreeBytes, Declared: s.declared,
-			})
+			el, err := xmlnode.Read(s.dec, t, lim)
 			if err != nil {
 				return nil, s.classifyTimeout(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/muctest/muctest/xmlnode"
+	"github.com/muctest/muctest/xmlscan"
 )
 
 // streamHeader is a server's stream header as Prosody and muctest write it.
@@ -63,6 +64,8 @@ var streamCases = []string{
 	testHeader + `<message xmlns:xml="urn:x" xml:a="1"/>`,
 	testHeader + "<message><body>\x01</body></message>",
 	testHeader + "<message><body>\xff</body></message>",
+	testHeader + "<message><body>\xff&amp;</body></message>",
+	testHeader + "<message a='\xf4&quot;'/>",
 	testHeader + "<message><body>\xef\xbf\xbe</body></message>",
 	testHeader + "<message><body>\xed\xa0\x80</body></message>",
 	testHeader + `<a><b><c><d><e><f/></e></d></c></b></a>`,
@@ -101,6 +104,7 @@ var streamLimits = []xmlnode.Limits{
 	{MaxDepth: 64, MaxAttrs: 256},
 	{MaxDepth: 4, MaxAttrs: 3, MaxElements: 10},
 	{MaxDepth: 64, MaxAttrs: 256, Declared: []string{"jabber:client"}},
+	{MaxDepth: 64, MaxAttrs: 256, MaxTreeBytes: 600},
 }
 
 // readAll reads a whole stream as the client does: the header, then
@@ -244,7 +248,7 @@ func TestStreamReaderFastPath(t *testing.T) {
 		}
 		for {
 			b := sr.buf[sr.pos:sr.end]
-			if _, _, oc := sr.parseTop(b); oc != parsed && len(bytes.TrimSpace(b)) > 0 {
+			if _, _, oc := sr.p.Next(sr.st, sr.lim, b); oc != xmlscan.Parsed && oc != xmlscan.End && len(bytes.TrimSpace(b)) > 0 {
 				t.Errorf("%q: %q was not parsed by the fast path", c, b)
 			}
 			if _, err := sr.next(); err != nil {
