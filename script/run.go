@@ -244,6 +244,16 @@ type runner struct {
 	step     *Step
 	skipped  int // in the current step
 	capLines map[string]int
+	// background is set once the clients' streams are read by goroutines
+	// of their own (waitServer), as with an external server.
+	background bool
+}
+
+// readInline reports whether new client streams are read inline
+// (client.Config.ReadInline): in-process, settled by byte counts, until
+// waitServer gives up on it for the run.
+func (r *runner) readInline() bool {
+	return r.opts.connBytes != nil && r.opts.WaitIdle != nil && !r.opts.TLS && !r.background
 }
 
 // Run runs s against the server described by opts.
@@ -573,6 +583,9 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
 			TLS: r.opts.TLS, InsecureSkipVerify: r.opts.InsecureSkipVerify,
 			PipelinePlain: r.opts.plainFirst,
+			// Settled by byte counts, the stream is read when the counts
+			// say there is something to read (settleCounted).
+			ReadInline: r.readInline(),
 		})
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -39,7 +40,7 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 	if wait == nil {
 		wait = r.opts.WaitIdle
 	}
-	if err := wait(r.ctx); err != nil {
+	if err := r.waitServer(wait); err != nil {
 		return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
 	}
 	for _, ss := range r.order {
@@ -70,6 +71,47 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 		}
 	}
 	return nil
+}
+
+// inlineGrace is how long waitServer lets the server work while the
+// clients read nothing (client.Config.ReadInline) before it has them read
+// in the background. A step's work takes microseconds; one that takes
+// longer may be writing more to a client than its socket holds, and would
+// then never end.
+const inlineGrace = 20 * time.Millisecond
+
+// waitServer waits with wait for the in-process server to be idle. While
+// clients read inline, nothing reads their sockets meanwhile: after
+// inlineGrace the clients' streams are handed to reader goroutines for the
+// rest of the run (so is every stream opened later), and the wait goes on.
+func (r *runner) waitServer(wait func(context.Context) error) error {
+	if r.background || !r.anyInline() {
+		return wait(r.ctx)
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, inlineGrace)
+	err := wait(ctx)
+	cancel()
+	if err == nil || r.ctx.Err() != nil {
+		return err
+	}
+	r.background = true
+	for _, ss := range r.order {
+		if ss.conn != nil {
+			ss.conn.ReadInBackground()
+		}
+	}
+	r.tracef("    the server is still busy after %v: the clients read in the background from now on", inlineGrace)
+	return wait(r.ctx)
+}
+
+// anyInline reports whether a connected client's stream may be read inline.
+func (r *runner) anyInline() bool {
+	for _, ss := range r.order {
+		if ss.conn != nil && !ss.decl.Component {
+			return true
+		}
+	}
+	return false
 }
 
 // awaitServerRead waits until the server's session for ss has read all ss
