@@ -147,11 +147,11 @@ type Conn struct {
 	readerDone chan struct{} // closed once the stream has ended and nothing reads it
 
 	// rmu orders the goroutines reading inline (Config.ReadInline) while
-	// inline holds; deadlineSet (under rmu) says a read deadline may be
-	// left on the socket by a context that ended after its read.
-	rmu         sync.Mutex
-	inline      atomic.Bool
-	deadlineSet bool
+	// inline holds; rdeadline (under rmu) is the read deadline they left
+	// on the socket.
+	rmu       sync.Mutex
+	inline    atomic.Bool
+	rdeadline time.Time
 
 	closing   atomic.Bool
 	closeOnce sync.Once

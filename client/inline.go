@@ -68,27 +68,38 @@ func (c *Conn) ended() bool {
 }
 
 // pullLocked reads the next element in the calling goroutine and queues
-// it, or records the end of the stream, as readLoop would; ctx bounds the
-// read. A read interrupted by ctx ends the stream too: the parser may
-// stand inside an element. c.rmu is held and the stream has not ended.
+// it, or records the end of the stream, as readLoop would. ctx's deadline
+// bounds the read (set on the socket only when it changes: a step's
+// context is asked for many reads); a context without one, cancellation.
+// A read interrupted so ends the stream too: the parser may stand inside
+// an element. c.rmu is held and the stream has not ended.
 func (c *Conn) pullLocked(ctx context.Context) {
-	if c.deadlineSet {
-		// A cancellation that fired after the last read it was for.
-		_ = c.raw.SetReadDeadline(time.Time{})
-		c.deadlineSet = false
-	}
 	var stop func() bool
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { _ = c.raw.SetReadDeadline(time.Unix(1, 0)) })
+	if dl, ok := ctx.Deadline(); ok {
+		c.setReadDeadline(dl)
+	} else {
+		c.setReadDeadline(time.Time{})
+		if ctx.Done() != nil {
+			stop = context.AfterFunc(ctx, func() { _ = c.raw.SetReadDeadline(time.Unix(1, 0)) })
+		}
 	}
 	el, err := c.readElement()
 	if stop != nil && !stop() {
-		c.deadlineSet = true
-		if err != nil && ctx.Err() != nil {
-			err = fmt.Errorf("client: read: %w", context.Cause(ctx))
-		}
+		c.rdeadline = time.Unix(1, 0) // what the cancellation set
+	}
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("client: read: %w", context.Cause(ctx))
 	}
 	c.record(el, c.classify(err))
+}
+
+// setReadDeadline puts t on the socket's reads unless it is there already
+// (c.rmu held).
+func (c *Conn) setReadDeadline(t time.Time) {
+	if !t.Equal(c.rdeadline) {
+		_ = c.raw.SetReadDeadline(t)
+		c.rdeadline = t
+	}
 }
 
 // record queues el, or records err as the stream's end (and lets go of
@@ -161,8 +172,7 @@ func (c *Conn) endInline(d time.Duration, keep bool) (inTime, inline bool) {
 	if c.ended() {
 		return true, true
 	}
-	_ = c.raw.SetReadDeadline(time.Now().Add(d))
-	c.deadlineSet = true
+	c.setReadDeadline(time.Now().Add(d))
 	for {
 		el, err := c.readElement()
 		if err == nil {

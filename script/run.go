@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/muctest/muctest/client"
@@ -246,7 +247,14 @@ type runner struct {
 	capLines map[string]int
 	// background is set once the clients' streams are read by goroutines
 	// of their own (waitServer), as with an external server.
-	background bool
+	background, backgroundTraced bool
+	// grace is waitServer's timer; graceMu orders its toBackground with
+	// the runner, which holds the streams only while graceArmed is false.
+	grace      *time.Timer
+	graceMu    sync.Mutex
+	graceArmed bool
+	// pause is awaitServerRead's timer.
+	pause *time.Timer
 }
 
 // readInline reports whether new client streams are read inline

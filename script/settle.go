@@ -81,18 +81,44 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 const inlineGrace = 20 * time.Millisecond
 
 // waitServer waits with wait for the in-process server to be idle. While
-// clients read inline, nothing reads their sockets meanwhile: after
-// inlineGrace the clients' streams are handed to reader goroutines for the
-// rest of the run (so is every stream opened later), and the wait goes on.
+// clients read inline, nothing reads their sockets meanwhile: should the
+// wait last inlineGrace, a timer hands the clients' streams to reader
+// goroutines for the rest of the run (so is every stream opened later:
+// readInline), and the wait goes on. The timer is the runner's, re-armed
+// for every wait: nothing is allocated per step.
 func (r *runner) waitServer(wait func(context.Context) error) error {
 	if r.background || !r.anyInline() {
 		return wait(r.ctx)
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, inlineGrace)
-	err := wait(ctx)
-	cancel()
-	if err == nil || r.ctx.Err() != nil {
-		return err
+	r.graceMu.Lock()
+	r.graceArmed = true
+	r.graceMu.Unlock()
+	if r.grace == nil {
+		r.grace = time.AfterFunc(inlineGrace, r.toBackground)
+	} else {
+		r.grace.Reset(inlineGrace)
+	}
+	err := wait(r.ctx)
+	r.grace.Stop()
+	// A timer that fired finds graceArmed false once this lock is let go,
+	// or has handed the streams over before it is taken.
+	r.graceMu.Lock()
+	r.graceArmed = false
+	r.graceMu.Unlock()
+	if r.background && !r.backgroundTraced {
+		r.backgroundTraced = true
+		r.tracef("    the server was still busy after %v: the clients read in the background from now on", inlineGrace)
+	}
+	return err
+}
+
+// toBackground is the grace timer's: while waitServer waits, it hands
+// every client stream to a reader goroutine.
+func (r *runner) toBackground() {
+	r.graceMu.Lock()
+	defer r.graceMu.Unlock()
+	if !r.graceArmed {
+		return
 	}
 	r.background = true
 	for _, ss := range r.order {
@@ -100,8 +126,6 @@ func (r *runner) waitServer(wait func(context.Context) error) error {
 			ss.conn.ReadInBackground()
 		}
 	}
-	r.tracef("    the server is still busy after %v: the clients read in the background from now on", inlineGrace)
-	return wait(r.ctx)
 }
 
 // anyInline reports whether a connected client's stream may be read inline.
@@ -125,13 +149,18 @@ func (r *runner) awaitServerRead(ss *session) error {
 		if !ok || got >= want {
 			return nil
 		}
-		// The bytes are in the kernel or about to be read: a moment.
-		t := time.NewTimer(backoff)
+		// The bytes are in the kernel or about to be read: a moment, on
+		// the runner's one timer (none allocated per wait).
+		if r.pause == nil {
+			r.pause = time.NewTimer(backoff)
+		} else {
+			r.pause.Reset(backoff)
+		}
 		select {
 		case <-r.ctx.Done():
-			t.Stop()
+			r.pause.Stop()
 			return fmt.Errorf("%s: the server did not read what it sent (%d of %d bytes): %w", ss.decl.Name, got, want, r.ctx.Err())
-		case <-t.C:
+		case <-r.pause.C:
 		}
 		backoff = min(2*backoff, time.Millisecond)
 	}
