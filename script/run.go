@@ -77,6 +77,9 @@ type Options struct {
 	// look for unread socket input, which the byte counts have ruled out
 	// for every client stream.
 	waitHandled func(context.Context) error
+	// waitRead (server.Server.WaitRead) waits for the server to have read
+	// what a client wrote.
+	waitRead func(ctx context.Context, remote string, n int64) error
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -253,8 +256,6 @@ type runner struct {
 	grace      *time.Timer
 	graceMu    sync.Mutex
 	graceArmed bool
-	// pause is awaitServerRead's timer.
-	pause *time.Timer
 }
 
 // readInline reports whether new client streams are read inline

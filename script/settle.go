@@ -139,31 +139,12 @@ func (r *runner) anyInline() bool {
 }
 
 // awaitServerRead waits until the server's session for ss has read all ss
-// wrote, or has ended.
+// wrote, or has ended (server.Server.WaitRead: no polling).
 func (r *runner) awaitServerRead(ss *session) error {
-	want := ss.conn.Written()
-	addr := ss.addr
-	backoff := 5 * time.Microsecond
-	for {
-		got, _, ok := r.opts.connBytes(addr)
-		if !ok || got >= want {
-			return nil
-		}
-		// The bytes are in the kernel or about to be read: a moment, on
-		// the runner's one timer (none allocated per wait).
-		if r.pause == nil {
-			r.pause = time.NewTimer(backoff)
-		} else {
-			r.pause.Reset(backoff)
-		}
-		select {
-		case <-r.ctx.Done():
-			r.pause.Stop()
-			return fmt.Errorf("%s: the server did not read what it sent (%d of %d bytes): %w", ss.decl.Name, got, want, r.ctx.Err())
-		case <-r.pause.C:
-		}
-		backoff = min(2*backoff, time.Millisecond)
+	if err := r.opts.waitRead(r.ctx, ss.addr, ss.conn.Written()); err != nil {
+		return fmt.Errorf("%s: the server did not read what it sent: %w", ss.decl.Name, err)
 	}
+	return nil
 }
 
 // drain queues what ss has received (AwaitRead made sure it is all there)
