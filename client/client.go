@@ -89,6 +89,18 @@ type Config struct {
 	// answers with a SASL failure or an error, which Dial returns.
 	// Ignored with TLS.
 	PipelinePlain bool
+	// ReadInline reads the stream in the goroutine that asks for stanzas
+	// (Recv, RecvContext, AwaitRead, Close) instead of in a goroutine of
+	// the Conn's own; TryRecv then returns only what those have read. It
+	// is for an in-process test runner that knows from the server's byte
+	// counts when the socket holds something (AwaitRead): each write of
+	// the server's then costs the client one read instead of a goroutine
+	// woken for it, a read that finds nothing and a second wake-up for
+	// whoever waits. A client that reads inline reads nothing while it
+	// does something else: ReadInBackground hands the stream to a reader
+	// goroutine before a wait for a server that may need it to read.
+	// Ignored with TLS.
+	ReadInline bool
 }
 
 // StreamError is a <stream:error/> received from the server. Condition is
@@ -132,10 +144,18 @@ type Conn struct {
 	rerr   error         // set once when the reader stops
 	notify chan struct{} // capacity 1: "queue or rerr changed"
 
-	readerDone chan struct{}
-	closing    atomic.Bool
-	closeOnce  sync.Once
-	closeErr   error
+	readerDone chan struct{} // closed once the stream has ended and nothing reads it
+
+	// rmu orders the goroutines reading inline (Config.ReadInline) while
+	// inline holds; rdeadline (under rmu) is the read deadline they left
+	// on the socket.
+	rmu       sync.Mutex
+	inline    atomic.Bool
+	rdeadline time.Time
+
+	closing   atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // dialer opens the client's TCP connections without keep-alive probes:
@@ -220,7 +240,11 @@ func (c *Conn) start(ctx context.Context, nc net.Conn, what string, open func() 
 	nc.SetDeadline(time.Time{})
 	c.notify = make(chan struct{}, 1)
 	c.readerDone = make(chan struct{})
-	go c.readLoop()
+	if c.cfg.ReadInline && c.conn == net.Conn(c.count) {
+		c.inline.Store(true)
+	} else {
+		go c.readLoop()
+	}
 	return c, nil
 }
 
@@ -281,6 +305,11 @@ func (c *Conn) Recv() (*xmlnode.Element, error) {
 
 // RecvContext is Recv bounded by ctx.
 func (c *Conn) RecvContext(ctx context.Context) (*xmlnode.Element, error) {
+	if c.inline.Load() {
+		if st, err, inline := c.recvInline(ctx); inline {
+			return st, err
+		}
+	}
 	for {
 		if st, err, ok := c.TryRecv(); ok {
 			return st, err
@@ -327,15 +356,9 @@ func (c *Conn) Close() error {
 		c.wmu.Lock()
 		_, werr := io.WriteString(c.conn, "</stream:stream>")
 		c.wmu.Unlock()
-		timer := time.NewTimer(c.timeout)
-		if werr == nil {
-			select {
-			case <-c.readerDone:
-			case <-timer.C:
-				c.closeErr = errors.New("client: close: timed out waiting for the server's </stream:stream>")
-			}
+		if werr == nil && !c.awaitEnd(true) {
+			c.closeErr = errors.New("client: close: timed out waiting for the server's </stream:stream>")
 		}
-		timer.Stop()
 		if err := c.conn.Close(); err != nil && c.closeErr == nil && !errors.Is(err, net.ErrClosed) {
 			c.closeErr = fmt.Errorf("client: close: %w", err)
 		}
@@ -351,6 +374,7 @@ func (c *Conn) Abort() error {
 	c.closeOnce.Do(func() {
 		c.closing.Store(true)
 		c.conn.Close()
+		c.abortInline()
 		<-c.readerDone
 	})
 	return nil
@@ -374,19 +398,33 @@ func (c *Conn) Drop() error {
 		c.wmu.Lock()
 		err := cw.CloseWrite()
 		c.wmu.Unlock()
-		if err == nil {
-			timer := time.NewTimer(c.timeout)
-			select {
-			case <-c.readerDone:
-			case <-timer.C:
-				c.closeErr = errors.New("client: drop: timed out waiting for the server to close the connection")
-			}
-			timer.Stop()
+		if err == nil && !c.awaitEnd(false) {
+			c.closeErr = errors.New("client: drop: timed out waiting for the server to close the connection")
 		}
 		c.conn.Close()
+		c.abortInline()
 		<-c.readerDone
 	})
 	return c.closeErr
+}
+
+// awaitEnd waits up to c.timeout for the stream to end, after Close or
+// Drop sent their end: for the reader goroutine to stop, or, reading
+// inline, reads up to the end, queueing what comes when keep is set.
+func (c *Conn) awaitEnd(keep bool) bool {
+	if c.inline.Load() {
+		if inTime, inline := c.endInline(c.timeout, keep); inline {
+			return inTime
+		}
+	}
+	timer := time.NewTimer(c.timeout)
+	defer timer.Stop()
+	select {
+	case <-c.readerDone:
+		return true
+	case <-timer.C:
+		return false
+	}
 }
 
 func (c *Conn) readLoop() {
@@ -419,16 +457,22 @@ func (c *Conn) next() (*xmlnode.Element, error) {
 	if err == nil && c.streamNS == NSComponent {
 		toClientNS(el)
 	}
+	return el, c.classify(err)
+}
+
+// classify gives a read error the package's context, and turns it into
+// ErrClosed once Close has begun; nil, ErrClosed and stream errors stay.
+func (c *Conn) classify(err error) error {
 	var se *StreamError
 	switch {
 	case err == nil || err == ErrClosed || errors.As(err, &se):
-		return el, err
+		return err
 	case c.closing.Load():
-		return nil, ErrClosed
+		return ErrClosed
 	case err == io.EOF:
-		return nil, fmt.Errorf("client: read: %w", io.ErrUnexpectedEOF)
+		return fmt.Errorf("client: read: %w", io.ErrUnexpectedEOF)
 	}
-	return nil, fmt.Errorf("client: read: %w", err)
+	return fmt.Errorf("client: read: %w", err)
 }
 
 // negotiate runs RFC 6120 stream negotiation up to bound resource.

@@ -57,7 +57,15 @@ func (c *Conn) Written() int64 { return c.count.written.Load() }
 // until the stream has ended (everything read is then queued) or ctx ends.
 // With AwaitRead an in-process test runner knows a client holds all the
 // server sent it, without a ping round trip.
+//
+// A stream read inline (Config.ReadInline) is read here, up to n bytes
+// and every element in them.
 func (c *Conn) AwaitRead(ctx context.Context, n int64) error {
+	if c.inline.Load() {
+		if err, inline := c.awaitReadInline(ctx, n); inline {
+			return err
+		}
+	}
 	for {
 		// Drain the signal first: a Read that begins after the check
 		// below signals again.

@@ -176,6 +176,7 @@ func (ip *InProcess) Options(base Options) Options {
 	base.WaitIdle = ip.Server.WaitIdle
 	base.connBytes = ip.Server.ConnBytes
 	base.waitHandled = ip.Server.WaitHandled
+	base.waitRead = ip.Server.WaitRead
 	if ip.compAddr != "" {
 		base.ComponentAddr = ip.compAddr
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/muctest/muctest/client"
@@ -76,6 +77,9 @@ type Options struct {
 	// look for unread socket input, which the byte counts have ruled out
 	// for every client stream.
 	waitHandled func(context.Context) error
+	// waitRead (server.Server.WaitRead) waits for the server to have read
+	// what a client wrote.
+	waitRead func(ctx context.Context, remote string, n int64) error
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -244,6 +248,21 @@ type runner struct {
 	step     *Step
 	skipped  int // in the current step
 	capLines map[string]int
+	// background is set once the clients' streams are read by goroutines
+	// of their own (waitServer), as with an external server.
+	background, backgroundTraced bool
+	// grace is waitServer's timer; graceMu orders its toBackground with
+	// the runner, which holds the streams only while graceArmed is false.
+	grace      *time.Timer
+	graceMu    sync.Mutex
+	graceArmed bool
+}
+
+// readInline reports whether new client streams are read inline
+// (client.Config.ReadInline): in-process, settled by byte counts, until
+// waitServer gives up on it for the run.
+func (r *runner) readInline() bool {
+	return r.opts.connBytes != nil && r.opts.WaitIdle != nil && !r.opts.TLS && !r.background
 }
 
 // Run runs s against the server described by opts.
@@ -573,6 +592,9 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
 			TLS: r.opts.TLS, InsecureSkipVerify: r.opts.InsecureSkipVerify,
 			PipelinePlain: r.opts.plainFirst,
+			// Settled by byte counts, the stream is read when the counts
+			// say there is something to read (settleCounted).
+			ReadInline: r.readInline(),
 		})
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package script
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -39,7 +40,7 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 	if wait == nil {
 		wait = r.opts.WaitIdle
 	}
-	if err := wait(r.ctx); err != nil {
+	if err := r.waitServer(wait); err != nil {
 		return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
 	}
 	for _, ss := range r.order {
@@ -72,27 +73,78 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 	return nil
 }
 
-// awaitServerRead waits until the server's session for ss has read all ss
-// wrote, or has ended.
-func (r *runner) awaitServerRead(ss *session) error {
-	want := ss.conn.Written()
-	addr := ss.addr
-	backoff := 5 * time.Microsecond
-	for {
-		got, _, ok := r.opts.connBytes(addr)
-		if !ok || got >= want {
-			return nil
-		}
-		// The bytes are in the kernel or about to be read: a moment.
-		t := time.NewTimer(backoff)
-		select {
-		case <-r.ctx.Done():
-			t.Stop()
-			return fmt.Errorf("%s: the server did not read what it sent (%d of %d bytes): %w", ss.decl.Name, got, want, r.ctx.Err())
-		case <-t.C:
-		}
-		backoff = min(2*backoff, time.Millisecond)
+// inlineGrace is how long waitServer lets the server work while the
+// clients read nothing (client.Config.ReadInline) before it has them read
+// in the background. A step's work takes microseconds; one that takes
+// longer may be writing more to a client than its socket holds, and would
+// then never end.
+const inlineGrace = 20 * time.Millisecond
+
+// waitServer waits with wait for the in-process server to be idle. While
+// clients read inline, nothing reads their sockets meanwhile: should the
+// wait last inlineGrace, a timer hands the clients' streams to reader
+// goroutines for the rest of the run (so is every stream opened later:
+// readInline), and the wait goes on. The timer is the runner's, re-armed
+// for every wait: nothing is allocated per step.
+func (r *runner) waitServer(wait func(context.Context) error) error {
+	if r.background || !r.anyInline() {
+		return wait(r.ctx)
 	}
+	r.graceMu.Lock()
+	r.graceArmed = true
+	r.graceMu.Unlock()
+	if r.grace == nil {
+		r.grace = time.AfterFunc(inlineGrace, r.toBackground)
+	} else {
+		r.grace.Reset(inlineGrace)
+	}
+	err := wait(r.ctx)
+	r.grace.Stop()
+	// A timer that fired finds graceArmed false once this lock is let go,
+	// or has handed the streams over before it is taken.
+	r.graceMu.Lock()
+	r.graceArmed = false
+	r.graceMu.Unlock()
+	if r.background && !r.backgroundTraced {
+		r.backgroundTraced = true
+		r.tracef("    the server was still busy after %v: the clients read in the background from now on", inlineGrace)
+	}
+	return err
+}
+
+// toBackground is the grace timer's: while waitServer waits, it hands
+// every client stream to a reader goroutine.
+func (r *runner) toBackground() {
+	r.graceMu.Lock()
+	defer r.graceMu.Unlock()
+	if !r.graceArmed {
+		return
+	}
+	r.background = true
+	for _, ss := range r.order {
+		if ss.conn != nil {
+			ss.conn.ReadInBackground()
+		}
+	}
+}
+
+// anyInline reports whether a connected client's stream may be read inline.
+func (r *runner) anyInline() bool {
+	for _, ss := range r.order {
+		if ss.conn != nil && !ss.decl.Component {
+			return true
+		}
+	}
+	return false
+}
+
+// awaitServerRead waits until the server's session for ss has read all ss
+// wrote, or has ended (server.Server.WaitRead: no polling).
+func (r *runner) awaitServerRead(ss *session) error {
+	if err := r.opts.waitRead(r.ctx, ss.addr, ss.conn.Written()); err != nil {
+		return fmt.Errorf("%s: the server did not read what it sent: %w", ss.decl.Name, err)
+	}
+	return nil
 }
 
 // drain queues what ss has received (AwaitRead made sure it is all there)

@@ -402,6 +402,7 @@ func (s *Server) sessionEnded(sess *c2s.Session) {
 	s.mu.Lock()
 	delete(s.conns, sess)
 	s.mu.Unlock()
+	s.idle.poke() // WaitRead's waiters: the session is gone from ConnBytes
 	s.wg.Done()
 }
 
@@ -563,8 +564,11 @@ func (s *Server) releaseMemory(d time.Duration, stop <-chan struct{}, free func(
 type idleTracker struct {
 	mu   sync.Mutex
 	n    int
-	gen  uint64        // how many times n left zero: a work counter
+	gen  uint64        // how many times n left zero (or poke ran): a work counter
 	zero chan struct{} // closed while n == 0; replaced when n leaves zero
+	// left, when a waiter has asked for it (waitLeft), is closed the next
+	// time n leaves zero: nobody waiting costs nothing per transition.
+	left chan struct{}
 }
 
 // state returns the work counter and whether work is in flight.
@@ -594,6 +598,43 @@ func (t *idleTracker) add(d int) {
 	case t.n != 0 && was == 0:
 		t.zero = make(chan struct{})
 		t.gen++
+		if t.left != nil {
+			close(t.left)
+			t.left = nil
+		}
+	}
+}
+
+// poke moves the work counter on without work in flight, waking waitLeft's
+// waiters: something they look at has changed.
+func (t *idleTracker) poke() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gen++
+	if t.left != nil {
+		close(t.left)
+		t.left = nil
+	}
+}
+
+// waitLeft waits until the work counter has moved past gen (some work
+// has started since), or ctx ends.
+func (t *idleTracker) waitLeft(ctx context.Context, gen uint64) error {
+	t.mu.Lock()
+	if t.gen != gen {
+		t.mu.Unlock()
+		return nil
+	}
+	if t.left == nil {
+		t.left = make(chan struct{})
+	}
+	ch := t.left
+	t.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
