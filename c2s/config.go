@@ -68,10 +68,11 @@ type Config struct {
 	// session in a conversation, or driven by a test script, should not
 	// pay for every stanza.
 	ParkAfter time.Duration
-	// ReadShares, when set, holds the read allowances of accounts
-	// (Limits.ReadRate), shared by the sessions of each; nil gives every
-	// session its own.
-	ReadShares *ReadShares
+	// ReadLimiter, when set, holds the read allowances (Limits.ReadRate)
+	// of accounts, shared by the sessions of each, and lets sessions over
+	// theirs work only a few at a time; nil gives every session its own
+	// allowance and no such turn.
+	ReadLimiter *ReadLimiter
 	// Ended, when set, is called once per session when it has ended (the
 	// connection closed, every goroutine of the session done or about to
 	// return): the owner's place to forget it, since Run may return
@@ -147,7 +148,7 @@ type Limits struct {
 	MaxQueueBytes int
 	// ReadRate bounds the bytes per second the server reads from one
 	// client on average (from one account's sessions together once
-	// authenticated, with Config.ReadShares), ReadBurst those it reads at
+	// authenticated, with Config.ReadLimiter), ReadBurst those it reads at
 	// once after a quiet spell (ratelimit.go, Prosody's mod_limits): a
 	// client sending faster is not disconnected, the server stops
 	// reading it until its allowance is back. Zero or negative ReadRate

@@ -3,6 +3,7 @@ package c2s
 import (
 	"crypto/tls"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,7 +30,7 @@ import (
 // (negotiation, TLS records, stanzas, whitespace). Until it authenticates
 // a session has a bucket of its own, full at the start, which covers any
 // negotiation many times over. From then on it draws on its account's
-// bucket (Config.ReadShares), shared by every session of the account: a
+// bucket (Config.ReadLimiter), shared by every session of the account: a
 // client cannot get a fresh burst by reconnecting, nor add to its rate
 // with more connections, nor with the old ones that the server is still
 // reading after the client gave up on them (the kernel holds megabytes of
@@ -111,37 +112,101 @@ func (c *trackedConn) charge(n int, now int64) {
 	}
 }
 
+// heavy reports whether the session has spent more than a quarter of its
+// burst at now (whether it must take a turn).
+func (c *trackedConn) heavy(now int64) bool {
+	_, burst, ok := c.s.limits.readPace()
+	if !ok {
+		return false
+	}
+	tat := c.tat
+	if c.share != nil {
+		tat = c.share.tat.Load()
+	}
+	return tat != noDebt && tat > now+burst-burst/4
+}
+
+// takeTurn waits, after a read that returned n bytes at now, for one of the
+// server's turns if the session is heavy, or until the writer closed the
+// connection. It is called busy: the bytes read are not handled yet.
+func (c *trackedConn) takeTurn(n int, now int64) {
+	rl := c.s.cfg.ReadLimiter
+	if n <= 0 || c.turn || rl == nil || !c.heavy(now) {
+		return
+	}
+	select {
+	case rl.turns <- struct{}{}:
+		c.turn = true
+		return
+	default:
+	}
+	start := time.Now()
+	select {
+	case rl.turns <- struct{}{}:
+		c.turn = true
+	case <-c.s.wdone:
+	}
+	c.s.afterThrottle(time.Since(start))
+}
+
+// giveTurn gives the session's turn back (before its next read, or when it
+// stops reading).
+func (c *trackedConn) giveTurn() {
+	if c.turn {
+		c.turn = false
+		<-c.s.cfg.ReadLimiter.turns
+	}
+}
+
+// readerDone gives back what the session's reader holds of the server's
+// read state once it reads no more: its turn.
+func (s *Session) readerDone() {
+	if c := s.tracked(); c != nil {
+		c.giveTurn()
+	}
+}
+
+// tracked returns the session's trackedConn, under TLS if any.
+func (s *Session) tracked() *trackedConn {
+	switch conn := s.conn.(type) {
+	case *trackedConn:
+		return conn
+	case *tls.Conn:
+		c, _ := conn.NetConn().(*trackedConn)
+		return c
+	}
+	return nil
+}
+
 // joinShare moves a session that has just authenticated from its own
 // bucket to its account's, before its next read.
 func (c *trackedConn) joinShare() {
-	if c.share != nil || c.s.user == "" || c.s.cfg.ReadShares == nil || c.s.limits.ReadRate <= 0 {
+	if c.share != nil || c.s.user == "" || c.s.cfg.ReadLimiter == nil || c.s.limits.ReadRate <= 0 {
 		return
 	}
-	c.share = c.s.cfg.ReadShares.join(c.s.user)
+	c.share = c.s.cfg.ReadLimiter.join(c.s.user)
 }
 
 // leaveShare lets the account's bucket go when the session has ended.
 func (s *Session) leaveShare() {
-	var c *trackedConn
-	switch conn := s.conn.(type) {
-	case *trackedConn:
-		c = conn
-	case *tls.Conn:
-		c, _ = conn.NetConn().(*trackedConn)
-	}
-	if c != nil && c.share != nil {
-		s.cfg.ReadShares.leave(s.user, c.share)
+	if c := s.tracked(); c != nil && c.share != nil {
+		s.cfg.ReadLimiter.leave(s.user, c.share)
 		c.share = nil
 	}
 }
 
-// ReadShares holds the read allowances (Limits.ReadRate) of accounts, each
-// shared by the authenticated sessions of one account. A server has one,
-// in its Config; a nil ReadShares gives every session its own allowance.
-// An account's allowance is kept while a session of it lives or while it
-// is still spent, so that a client that disconnects over its allowance
-// finds it spent when it comes back; the table forgets the others.
-type ReadShares struct {
+// ReadLimiter is a server's state of the read allowances (Limits.ReadRate):
+// those of accounts, each shared by the authenticated sessions of one
+// account, and the turns of sessions over their allowance. A server has
+// one, in its Config; a nil ReadLimiter gives every session its own
+// allowance and lets heavy sessions work all at once. An account's
+// allowance is kept while a session of it lives or while it is still
+// spent, so that a client that disconnects over its allowance finds it
+// spent when it comes back; the table forgets the others.
+type ReadLimiter struct {
+	// turns holds a token per heavy session handling what it read.
+	turns chan struct{}
+
 	mu sync.Mutex
 	m  map[string]*readShare
 	// sweepAt is the table size at which join drops the entries of
@@ -150,18 +215,23 @@ type ReadShares struct {
 }
 
 // readShare is one account's bucket: tat as in trackedConn, sessions
-// counting the sessions drawing on it (under ReadShares.mu).
+// counting the sessions drawing on it (under ReadLimiter.mu).
 type readShare struct {
 	tat      atomic.Int64
 	sessions int
 }
 
-// NewReadShares returns an empty table of account allowances.
-func NewReadShares() *ReadShares { return &ReadShares{} }
+// NewReadLimiter returns the read state of a server with no account known
+// yet and as many turns for heavy sessions as there are Ps
+// (runtime.GOMAXPROCS): enough to keep the CPUs busy with them when nothing
+// else is to be done.
+func NewReadLimiter() *ReadLimiter {
+	return &ReadLimiter{turns: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))}
+}
 
 const minSweep = 256
 
-func (r *ReadShares) join(user string) *readShare {
+func (r *ReadLimiter) join(user string) *readShare {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sh := r.m[user]
@@ -186,7 +256,7 @@ func (r *ReadShares) join(user string) *readShare {
 	return sh
 }
 
-func (r *ReadShares) leave(user string, sh *readShare) {
+func (r *ReadLimiter) leave(user string, sh *readShare) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	sh.sessions--
@@ -196,7 +266,7 @@ func (r *ReadShares) leave(user string, sh *readShare) {
 }
 
 // Len reports how many accounts' allowances the table holds.
-func (r *ReadShares) Len() int {
+func (r *ReadLimiter) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return len(r.m)

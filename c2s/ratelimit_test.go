@@ -34,6 +34,13 @@ func newRateSession(t *testing.T, lim Limits) *rateSession {
 // whose Busy counts in busy.
 func newRateSessionConfig(t *testing.T, cfg *Config, h *fakeHost, busy *counter) *rateSession {
 	t.Helper()
+	return newRateSessionAs(t, cfg, h, busy, login)
+}
+
+// newRateSessionAs is newRateSessionConfig logging in with the pipelined
+// negotiation login.
+func newRateSessionAs(t *testing.T, cfg *Config, h *fakeHost, busy *counter, login string) *rateSession {
+	t.Helper()
 	server, client := net.Pipe()
 	rs := &rateSession{client: client, h: h, busy: busy}
 	rs.s = New(server, cfg)
@@ -203,11 +210,11 @@ func TestReadRateSharedByAccount(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const rate, burst = 2000, 4000
 		h, busy := &fakeHost{}, &counter{}
-		cfg := &Config{Domain: "localhost", Auth: fakeAuth{}, Host: h, Busy: busy.add, ReadShares: NewReadShares(),
+		cfg := &Config{Domain: "localhost", Auth: fakeAuth{}, Host: h, Busy: busy.add, ReadLimiter: NewReadLimiter(),
 			Limits: Limits{MaxStanzaBytes: 8192, ReadRate: rate, ReadBurst: burst}}
 		a := newRateSessionConfig(t, cfg, h, busy)
 		b := newRateSessionConfig(t, cfg, h, busy)
-		if n := cfg.ReadShares.Len(); n != 1 {
+		if n := cfg.ReadLimiter.Len(); n != 1 {
 			t.Fatalf("%d shares for one account's sessions, want 1", n)
 		}
 		base := a.read() + b.read()
@@ -232,7 +239,7 @@ func TestReadRateSharedByAccount(t *testing.T) {
 		b.client.Close()
 		<-a.s.Done()
 		<-b.s.Done()
-		if n := cfg.ReadShares.Len(); n != 1 {
+		if n := cfg.ReadLimiter.Len(); n != 1 {
 			t.Fatalf("%d shares once the account's sessions ended over their allowance, want 1", n)
 		}
 		waits := hookWaits(t)
@@ -248,7 +255,7 @@ func TestReadRateSharedByAccount(t *testing.T) {
 		synctest.Wait()
 		c.client.Close()
 		<-c.s.Done()
-		if n := cfg.ReadShares.Len(); n != 0 {
+		if n := cfg.ReadLimiter.Len(); n != 0 {
 			t.Fatalf("%d shares after the account's allowance came back and its sessions ended, want 0", n)
 		}
 	})
@@ -366,3 +373,78 @@ func TestReadPace(t *testing.T) {
 		t.Errorf("no limit: wait %v", got)
 	}
 }
+
+// TestReadTurns checks the turns of heavy sessions: with every turn taken,
+// a session over its allowance waits after its read, busy and without
+// handling what it read, while a session within its allowance is served
+// as before; once a turn is free the heavy session goes on.
+func TestReadTurns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rl := NewReadLimiter()
+		h, busy := &fakeHost{}, &counter{}
+		cfg := &Config{Domain: "localhost", Auth: fakeAuth{}, Host: h, Busy: busy.add, ReadLimiter: rl,
+			Limits: Limits{MaxStanzaBytes: 8192, ReadRate: 1000, ReadBurst: 4000}}
+		heavy := newRateSessionConfig(t, cfg, h, busy)
+		// A light session of another account, with the same limiter.
+		lh := &fakeHost{}
+		lcfg := *cfg
+		lcfg.Host, lcfg.Auth = lh, anyAuth{}
+		light := newRateSessionAs(t, &lcfg, lh, busy, strings.Replace(login, "AHVzZXIAcGFzcw==", "AG90aGVyAHBhc3M=", 1))
+		if n := rl.Len(); n != 2 {
+			t.Fatalf("%d accounts' allowances, want 2", n)
+		}
+
+		// The heavy session spends its burst, and more.
+		go io.WriteString(heavy.client, strings.Repeat(message(1000), 20))
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		handled := heavy.stanzas()
+		if handled == 0 || handled == 20 {
+			t.Fatalf("heavy session handled %d of 20 stanzas in 5 s at 1000 B/s", handled)
+		}
+		// Every turn taken: the heavy session stops after its next read.
+		for range cap(rl.turns) {
+			rl.turns <- struct{}{}
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		stuck := heavy.stanzas()
+		if stuck > handled+5 {
+			t.Fatalf("heavy session handled %d more stanzas with no turn free", stuck-handled)
+		}
+		if n, _ := busy.get(); n == 0 {
+			t.Error("a session waiting for a turn with input read counts idle")
+		}
+		time.Sleep(10 * time.Second)
+		synctest.Wait()
+		if got := heavy.stanzas(); got != stuck {
+			t.Fatalf("heavy session went on from %d to %d stanzas with no turn free", stuck, got)
+		}
+		// The light session is served meanwhile.
+		go io.WriteString(light.client, strings.Repeat(message(300), 10))
+		synctest.Wait()
+		lh.mu.Lock()
+		lightGot := len(lh.stanzas)
+		lh.mu.Unlock()
+		if lightGot != 10 {
+			t.Fatalf("light session got %d of 10 stanzas handled while the turns were taken", lightGot)
+		}
+		// A turn free: the heavy session finishes.
+		for range cap(rl.turns) {
+			<-rl.turns
+		}
+		time.Sleep(time.Minute)
+		synctest.Wait()
+		if got := heavy.stanzas(); got != 20 {
+			t.Fatalf("heavy session handled %d of 20 stanzas once turns were free", got)
+		}
+		if n := len(rl.turns); n != 0 {
+			t.Fatalf("%d turns held with every session idle", n)
+		}
+	})
+}
+
+// anyAuth accepts every PLAIN login with the password "pass".
+type anyAuth struct{ fakeAuth }
+
+func (anyAuth) CheckPlain(_, p string) bool { return p == "pass" }

@@ -151,9 +151,11 @@ type trackedConn struct {
 	s     *Session
 	tat   int64
 	share *readShare
+	turn  bool // holds one of ReadLimiter's turns
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {
+	c.giveTurn()
 	if err := c.s.flushHeld(); err != nil {
 		return 0, err
 	}
@@ -162,10 +164,12 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 	c.throttle() // not busy while it waits, as while blocked reading
 	n, err := c.Conn.Read(p)
 	c.s.busy(1)
-	c.charge(n, readClock())
+	now := readClock()
+	c.charge(n, now)
 	// Counted only once busy again: whoever sees the count include these
 	// bytes and then sees the server idle knows they have been handled.
 	c.s.rbytes.Add(int64(n))
+	c.takeTurn(n, now)
 	return n, err
 }
 
@@ -287,6 +291,7 @@ func (s *Session) Run() {
 		err = ferr
 	}
 	if err != nil {
+		s.readerDone()
 		s.failNegotiation(err)
 		s.finish()
 		return
@@ -370,6 +375,7 @@ func (s *Session) serve() {
 			break
 		}
 	}
+	s.readerDone()
 	s.teardown(err)
 	s.finish()
 }
