@@ -330,8 +330,16 @@ func (s *Session) wakeDelay() time.Duration {
 	if !ok {
 		return 0
 	}
-	return c.readDelay(readClock())
+	d := c.readDelay(readClock())
+	if hook := testHookWakeDelay.Load(); hook != nil && d > 0 {
+		(*hook)(s, d)
+	}
+	return d
 }
+
+// testHookWakeDelay, when set by a test, sees every wake that waits for
+// the session's allowance.
+var testHookWakeDelay atomic.Pointer[func(*Session, time.Duration)]
 
 // resumeThrottled is wake's goroutine for a session that woke over its
 // allowance, started by a timer once the allowance is back.
