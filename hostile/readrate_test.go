@@ -21,7 +21,7 @@ import (
 // plus t at the rate plus one read buffer per connection, whatever the
 // machine's speed.
 func TestReadRateFlood(t *testing.T) {
-	const rate, burst = 200 << 10, 16 << 10
+	const rate, burst = 320 << 10, 16 << 10
 	e := newEnv(t, server.Config{Limits: c2s.Limits{ReadRate: rate, ReadBurst: burst}})
 	var conns []*raw
 	for range 2 {
