@@ -68,6 +68,11 @@ type Config struct {
 	// session in a conversation, or driven by a test script, should not
 	// pay for every stanza.
 	ParkAfter time.Duration
+	// ReadLimiter, when set, holds the read allowances (Limits.ReadRate)
+	// of accounts, shared by the sessions of each, and lets sessions over
+	// theirs work only a few at a time; nil gives every session its own
+	// allowance and no such turn.
+	ReadLimiter *ReadLimiter
 	// Ended, when set, is called once per session when it has ended (the
 	// connection closed, every goroutine of the session done or about to
 	// return): the owner's place to forget it, since Run may return
@@ -141,6 +146,16 @@ type Limits struct {
 	// over it is told resource-constraint and closed, and what it had
 	// queued is dropped at once. Zero means DefaultMaxQueueBytes.
 	MaxQueueBytes int
+	// ReadRate bounds the bytes per second the server reads from one
+	// client on average (from one account's sessions together once
+	// authenticated, with Config.ReadLimiter), ReadBurst those it reads at
+	// once after a quiet spell (ratelimit.go, Prosody's mod_limits): a
+	// client sending faster is not disconnected, the server stops
+	// reading it until its allowance is back. Zero or negative ReadRate
+	// means no limit (cmd/mucd sets DefaultReadRate); zero ReadBurst
+	// means MaxStanzaBytes or one second at ReadRate, whichever is more.
+	ReadRate  int64
+	ReadBurst int64
 }
 
 // Defaults for zero Limits and Config fields.
@@ -206,6 +221,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxQueueBytes <= 0 {
 		l.MaxQueueBytes = DefaultMaxQueueBytes
+	}
+	if l.ReadRate > 0 && l.ReadBurst <= 0 {
+		l.ReadBurst = max(l.MaxStanzaBytes, l.ReadRate)
 	}
 	return l
 }

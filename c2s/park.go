@@ -107,6 +107,12 @@ func (s *Session) wake() {
 	// Before the goroutine starts, so that a Poller event for an older
 	// registration cannot remove a newer one.
 	s.cfg.Poller.Cancel(s.pollID)
+	if d := s.wakeDelay(); d > 0 {
+		// Over its read allowance (ratelimit.go): resumed when it is back,
+		// counted not busy until then, as parked (Pending covers its input).
+		time.AfterFunc(d, s.resumeThrottled)
+		return
+	}
 	s.busy(1)
 	go s.resume()
 }

@@ -133,7 +133,7 @@ func New(conn net.Conn, cfg *Config) *Session {
 		// cost every session a few hundred bytes for nothing.
 		s.log = s.log.With("conn", s.id, "remote", conn.RemoteAddr().String())
 	}
-	s.conn = trackedConn{Conn: conn, s: s}
+	s.conn = &trackedConn{Conn: conn, s: s, tat: noDebt}
 	s.setReader(s.conn)
 	return s
 }
@@ -142,26 +142,38 @@ func New(conn net.Conn, cfg *Config) *Session {
 // busy (Config.Busy) except while blocked reading it. Together with
 // Pending this tells WaitIdle about bytes the session has received but not
 // yet turned into routed stanzas, e.g. the second of two stanzas that came
-// in one packet.
+// in one packet. It also holds the session's read allowance
+// (Limits.ReadRate, ratelimit.go), used by the reader (and by wake, once
+// the session has parked): its own bucket, tat, until it authenticates,
+// then its account's, share.
 type trackedConn struct {
 	net.Conn
-	s *Session
+	s     *Session
+	tat   int64
+	share *readShare
+	turn  bool // holds one of ReadLimiter's turns
 }
 
-func (c trackedConn) Read(p []byte) (int, error) {
+func (c *trackedConn) Read(p []byte) (int, error) {
+	c.giveTurn()
 	if err := c.s.flushHeld(); err != nil {
 		return 0, err
 	}
 	c.s.busy(-1)
+	c.joinShare()
+	c.throttle() // not busy while it waits, as while blocked reading
 	n, err := c.Conn.Read(p)
 	c.s.busy(1)
+	now := readClock()
+	c.charge(n, now)
 	// Counted only once busy again: whoever sees the count include these
 	// bytes and then sees the server idle knows they have been handled.
 	c.s.rbytes.Add(int64(n))
+	c.takeTurn(n, now)
 	return n, err
 }
 
-func (c trackedConn) Write(p []byte) (int, error) {
+func (c *trackedConn) Write(p []byte) (int, error) {
 	if c.s.holding {
 		c.s.held = append(c.s.held, p...)
 		return len(p), nil
@@ -279,6 +291,7 @@ func (s *Session) Run() {
 		err = ferr
 	}
 	if err != nil {
+		s.readerDone()
 		s.failNegotiation(err)
 		s.finish()
 		return
@@ -300,6 +313,7 @@ func (s *Session) Run() {
 // finish runs last in a session's life, in whichever goroutine ends it.
 func (s *Session) finish() {
 	s.stopIdleTimer()
+	s.leaveShare()
 	if s.in != nil {
 		s.in.reset(0) // its stanza's share of the in-flight budget
 	}
@@ -361,6 +375,7 @@ func (s *Session) serve() {
 			break
 		}
 	}
+	s.readerDone()
 	s.teardown(err)
 	s.finish()
 }

@@ -272,6 +272,7 @@ func New(cfg Config) (*Server, error) {
 		Trace:       cfg.TraceStanzas,
 		InFlight:    c2s.NewBudget(cfg.Limits.MaxInFlightBytes, c2s.DefaultMaxInFlightBytes),
 		QueueBudget: c2s.NewBudget(cfg.Limits.MaxQueueTotalBytes, c2s.DefaultMaxQueueTotalBytes),
+		ReadLimiter: c2s.NewReadLimiter(),
 	}
 	s.c2s.AuthThrottle = newAuthThrottle(cfg.AuthBackoff).hook()
 	return s, nil

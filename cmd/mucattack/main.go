@@ -12,6 +12,7 @@
 //	go run ./cmd/mucattack -run 'muc|sm' -dur 5s   # only attacks whose name matches
 //	go run ./cmd/mucattack -mucd-flags '-http 127.0.0.1:5380'  # also the WebSocket and BOSH attacks
 //	go run ./cmd/mucattack -addr 127.0.0.1:5222 -pid 1234      # against a mucd already running
+//	go run ./cmd/mucattack -mucd-bin /tmp/mucd-main -ab /tmp/mucd-new  # two builds, interleaved per attack
 //
 // Everything stays on loopback: attacks that model many clients bind their
 // sockets to distinct source addresses in 127.0.0.0/8, so per-IP limits see
@@ -56,6 +57,7 @@ type options struct {
 	mucdLog   string
 	fresh     bool
 	mucdBin   string
+	abBin     string
 	pprof     bool
 	profDir   string
 }
@@ -77,6 +79,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.verbose, "v", false, "log each attack's progress")
 	fs.StringVar(&o.mucdLog, "mucd-log", "", "file for the started mucd's log (default: discarded)")
 	fs.StringVar(&o.mucdBin, "mucd-bin", "", "start this mucd binary instead of building ./cmd/mucd (for A/B runs of two builds; with -pprof it must have the mucattack_pprof tag)")
+	fs.StringVar(&o.abBin, "ab", "", "with -mucd-bin: run every attack also against this second mucd binary, each run on a fresh mucd, the two one after the other in alternating order (rows marked A for -mucd-bin, B for this), for A/B comparisons on a shared machine")
 	fs.BoolVar(&o.fresh, "fresh", false, "start a fresh mucd before each attack (default: one server for the whole battery, so state from earlier attacks stays)")
 	fs.BoolVar(&o.pprof, "pprof", false, "build mucd with the mucattack_pprof tag and read its live heap after each attack (a column of the table)")
 	fs.StringVar(&o.profDir, "profile-dir", "", "with -pprof: write each attack's CPU profile and its heap profile at the attack's end here")
@@ -112,11 +115,20 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(sel) == 0 {
 		return errors.New("no attack matches -run")
 	}
+	if o.abBin != "" {
+		if o.mucdBin == "" || o.addr != "" {
+			return errors.New("-ab needs -mucd-bin (and no -addr)")
+		}
+		o.fresh = true
+	}
 	raiseNoFile()
 	b, err := newBattery(ctx, o, out)
 	if err != nil {
 		return err
 	}
 	defer b.close()
+	if o.abBin != "" {
+		return b.runAB(ctx, sel)
+	}
 	return b.runAll(ctx, sel)
 }

@@ -102,6 +102,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	writeTimeout := fs.Duration("write-timeout", 0, "drop a client whose socket accepts nothing for this long (0: the c2s default, 60s)")
 	maxQueueBytes := fs.Int("max-queue-bytes", 0, "bytes queued for one client before it is disconnected as too slow (0: the c2s default, 3 MiB)")
 	maxUnauthed := fs.Int64("max-unauthed-stanza", 0, "largest stanza in bytes before a resource is bound (0: the c2s default, 10000)")
+	readRate := fs.Int64("c2s-rate", c2s.DefaultReadRate, "bytes per second read from one client on average, from all sessions of one account together once authenticated; a faster client is read more slowly, not disconnected, as by Prosody's mod_limits (0: no limit)")
+	readBurst := fs.Int64("c2s-burst", 0, "bytes read from one client at once after a quiet spell, within -c2s-rate (0: -max-stanza or one second of -c2s-rate, whichever is more)")
 	maxElements := fs.Int("max-elements", 0, "most elements in one stanza (0: the c2s default, 5000)")
 	maxTreeBytes := fs.Int("max-tree-bytes", 0, "most memory one stanza's element tree may take, in bytes, whatever its shape (0: the c2s default, 3 times -max-stanza)")
 	maxHeaderNS := fs.Int("max-header-namespaces", 0, "most namespace declarations in a stream header (0: the c2s default, 16)")
@@ -158,6 +160,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 			MaxElements:            *maxElements,
 			MaxTreeBytes:           *maxTreeBytes,
 			MaxHeaderNamespaces:    *maxHeaderNS,
+			ReadRate:               *readRate,
+			ReadBurst:              *readBurst,
 		},
 		MaxConns:           *maxConns,
 		MaxConnsPerIP:      *maxConnsPerIP,
