@@ -289,7 +289,9 @@ type conn struct {
 
 func (c *conn) Send(st *xmlnode.Element) {
 	c.mu.Lock()
-	c.got = append(c.got, st.Copy())
+	// Copied as the client would read it off the wire: a stored
+	// payload kept serialised (xmlnode.Raw) parsed back.
+	c.got = append(c.got, st.Copy().Expanded())
 	c.mu.Unlock()
 }
 

@@ -6,13 +6,25 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// item is one stored item: the <item/> element in the pubsub namespace
-// (id and publisher set), and its size on the wire.
+// item is one stored item: its id, publisher and payload, kept in its
+// wire form (a tree of tiny elements would cost 24 times its quota), and
+// the size on the wire of its <item/> element, which the quotas count.
 type item struct {
 	id        string
 	publisher string // bare JID of who published it
-	el        *xmlnode.Element
+	payload   *xmlnode.Raw
 	size      int
+}
+
+// element returns the <item/> element in the pubsub namespace that
+// carries it, with publisher= when withPublisher and it has one: built
+// for each result, around the payload's bytes.
+func (it *item) element(withPublisher bool) *xmlnode.Element {
+	el := xmlnode.New(NS, "item", "id", it.id)
+	if withPublisher && it.publisher != "" {
+		el.SetAttr("publisher", it.publisher)
+	}
+	return el.Append(it.payload)
 }
 
 // subscription is one subscriber of a node.

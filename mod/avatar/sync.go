@@ -27,7 +27,7 @@ func items(svc *pubsub.Service, actor, node string) ([]*xmlnode.Element, error) 
 		}
 		return nil, err
 	}
-	return res.Payload.Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item"), nil
+	return res.Payload.Expanded().Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item"), nil
 }
 
 // SaveVCard publishes the avatars of a vCard set by its owner (actor) to

@@ -156,6 +156,9 @@ func (l *layer) SetInner(c module.Conn) { l.inner = c }
 func (l *layer) CloseWithError(cond stream.Error, text string) { l.inner.CloseWithError(cond, text) }
 
 func (l *layer) Send(st *xmlnode.Element) {
+	if l.inactive {
+		st = st.Expanded() // a stored payload (MUC history) is read below
+	}
 	if !l.inactive || Important(st) {
 		l.flush()
 		l.inner.Send(st)
@@ -165,6 +168,9 @@ func (l *layer) Send(st *xmlnode.Element) {
 }
 
 func (l *layer) SendTo(st *xmlnode.Element, to string) {
+	if l.inactive {
+		st = st.Expanded()
+	}
 	if !l.inactive || Important(st) {
 		l.flush()
 		l.inner.SendTo(st, to)
