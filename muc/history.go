@@ -23,6 +23,22 @@ type historyEntry struct {
 	chars int // serialised size, for maxchars and the byte bounds
 }
 
+// storedSize returns len(c.String()) for c, a Sealed message, without
+// writing its payload again: its start tag, its children's bytes and its
+// end tag.
+func storedSize(c *xmlnode.Element) int {
+	r, ok := (*xmlnode.Raw)(nil), false
+	if len(c.Children) == 1 {
+		r, ok = c.Children[0].(*xmlnode.Raw)
+	}
+	if !ok {
+		return len(c.String())
+	}
+	var buf [512]byte
+	start := xmlnode.Element{Name: c.Name, Attr: c.Attr}
+	return len(start.AppendTo(buf[:0], "")) - len("/>") + len(">") + r.SizeIn(c.Name.Space) + len("</>") + len(c.Name.Local)
+}
+
 // stamp formats t as an XEP-0082 timestamp.
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
@@ -56,7 +72,7 @@ func (r *room) addHistory(m *xmlnode.Element) {
 	c.RemoveAttr("to")
 	child(c, nsDelay, "delay", "", "from", r.jid, "stamp", stamp(now))
 	c = c.Sealed()
-	e := historyEntry{msg: c, at: now, chars: len(c.String())}
+	e := historyEntry{msg: c, at: now, chars: storedSize(c)}
 	if !r.svc.historyFits(e.chars) {
 		return // every room's history together is full (historytotal.go)
 	}

@@ -199,7 +199,7 @@ func (s *Service) publish(actor string, r *Request) (*Result, error) {
 			id = s.cfg.NewID()
 		}
 		it := &item{id: id, publisher: publisher, payload: xmlnode.RawElement(payload)}
-		it.size = len(it.element(true).AppendTo(nil, NS))
+		it.size = it.wireSize()
 		if q := s.cfg.Quotas.MaxItemBytes; q > 0 && it.size > q {
 			return nil, errPayloadTooBig()
 		}

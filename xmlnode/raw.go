@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Raw is serialised XML kept in a tree as one node: a stored stanza's
@@ -42,9 +43,27 @@ func (*Raw) node() {}
 // inside different elements (a pubsub item's payload, in an items result
 // and in event notifications).
 func RawElement(e *Element) *Raw {
-	var w sliceWriter
-	e.write(&w, e.Name.Space) // its own xmlns is the parent's business
-	return &Raw{xml: string(w.b), space: e.Name.Space, head: 1 + len(e.Name.Local)}
+	w := scratch()
+	e.write(w, e.Name.Space) // its own xmlns is the parent's business
+	r := &Raw{xml: string(w.b), space: e.Name.Space, head: 1 + len(e.Name.Local)}
+	release(w)
+	return r
+}
+
+// scratches are the buffers RawElement and Sealed serialise into before
+// they copy the bytes into the Raw's string: the one allocation a Raw's
+// bytes cost is then that string.
+var scratches = sync.Pool{New: func() any { return &sliceWriter{make([]byte, 0, 1024)} }}
+
+func scratch() *sliceWriter { return scratches.Get().(*sliceWriter) }
+
+// release puts w back unless it grew past what is worth keeping (a
+// stanza's size limit is 256 KiB; most are a few hundred bytes).
+func release(w *sliceWriter) {
+	if cap(w.b) <= 64<<10 {
+		w.b = w.b[:0]
+		scratches.Put(w)
+	}
 }
 
 // Sealed returns a copy of e with its own attribute list whose children
@@ -62,21 +81,45 @@ func (e *Element) Sealed() *Element {
 		c.Children = []Node{r}
 		return c
 	}
-	var w sliceWriter
 	if f := e.frozenOf(); f != nil {
-		w.WriteString(f.xml)
-	} else {
-		for _, n := range e.Children {
-			writeNode(&w, n, e.Name.Space)
-		}
+		c.Children = []Node{&Raw{xml: f.xml, space: e.Name.Space}}
+		return c
+	}
+	w := scratch()
+	for _, n := range e.Children {
+		writeNode(w, n, e.Name.Space)
 	}
 	c.Children = []Node{&Raw{xml: string(w.b), space: e.Name.Space}}
+	release(w)
 	return c
 }
 
 // Len returns the length of r's serialisation (written in its own
 // namespace): what it keeps on the heap besides a few words.
 func (r *Raw) Len() int { return len(r.xml) }
+
+// SizeIn returns the length of what r writes inside an element whose
+// namespace is parentNS: how a store counts a stored payload's wire size
+// in its parent without writing it.
+func (r *Raw) SizeIn(parentNS string) int {
+	switch {
+	case parentNS == r.space:
+		return len(r.xml)
+	case r.head > 0:
+		n := len(r.xml) + len(` xmlns=""`)
+		for i := 0; i < len(r.space); i++ {
+			if esc := attrEscapes[r.space[i]]; esc != "" {
+				n += len(esc)
+			} else {
+				n++
+			}
+		}
+		return n
+	}
+	var w sliceWriter
+	r.writeIn(&w, parentNS)
+	return len(w.b)
+}
 
 // String returns r's serialisation as written inside an element of its
 // namespace, for logs and tests.

@@ -41,6 +41,19 @@ func TestRawEncodesAsTree(t *testing.T) {
 				if got := string(sealed.AppendTo(nil, p)); got != want {
 					t.Errorf("Sealed under %q:\n got %s\nwant %s", p, got, want)
 				}
+				if got := raw.SizeIn(p); got != len(want) {
+					t.Errorf("RawElement SizeIn(%q) = %d, want %d", p, got, len(want))
+				}
+				if len(sealed.Children) == 1 {
+					r := sealed.Children[0].(*Raw)
+					var w sliceWriter
+					for _, n := range e.Children {
+						writeNode(&w, n, p)
+					}
+					if got := r.SizeIn(p); got != len(w.b) {
+						t.Errorf("Sealed's Raw SizeIn(%q) = %d, want %d", p, got, len(w.b))
+					}
+				}
 				wrap := func(n Node) string { return New(p, "w").Append(n).String() }
 				if got, want := wrap(raw), wrap(e); got != want {
 					t.Errorf("RawElement under %q:\n got %s\nwant %s", p, got, want)
