@@ -208,3 +208,39 @@ func BenchmarkStoredWrite(b *testing.B) {
 		}
 	}
 }
+
+// FuzzRaw: whatever Parse accepts, its stored forms (Sealed, and
+// RawElement inside another element) encode exactly as its tree does in
+// every namespace context, and Expanded gives the tree back.
+func FuzzRaw(f *testing.F) {
+	for _, s := range rawCases() {
+		if len(s) < 4096 {
+			f.Add(s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := Parse(s)
+		if err != nil {
+			return
+		}
+		sealed, raw := e.Sealed(), RawElement(e)
+		for _, p := range []string{"", e.Name.Space, "jabber:client", "urn:other"} {
+			want := string(e.AppendTo(nil, p))
+			if got := string(sealed.AppendTo(nil, p)); got != want {
+				t.Fatalf("Sealed under %q: %q, want %q", p, got, want)
+			}
+			if got := raw.SizeIn(p); got != len(want) {
+				t.Fatalf("SizeIn(%q) = %d, want %d", p, got, len(want))
+			}
+			if got, want := New(p, "w").Append(raw).String(), New(p, "w").Append(e).String(); got != want {
+				t.Fatalf("RawElement under %q: %q, want %q", p, got, want)
+			}
+		}
+		if got, want := sealed.Expanded().String(), e.String(); got != want {
+			t.Fatalf("Sealed then Expanded: %q, want %q", got, want)
+		}
+		if got := New("urn:w", "w").Append(raw).Expanded().Elements(); len(got) != 1 || got[0].String() != e.String() {
+			t.Fatalf("RawElement expanded to %v, want %s", got, e)
+		}
+	})
+}
