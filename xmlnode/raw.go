@@ -154,6 +154,54 @@ func (r *Raw) writeIn(w *sliceWriter, ns string) {
 	}
 }
 
+// Names returns the names of the elements r holds at its top level, in
+// order, without parsing it: what a filter that looks only at a stored
+// stanza's payload names (which children a history message has) needs,
+// for the cost of a scan. It relies on r being this package's own
+// serialisation, in which "<" only ever opens a tag and ">" closes one
+// (character data and attribute values escape both), and an element's
+// namespace, where it changes, is the first attribute.
+func (r *Raw) Names() []xml.Name {
+	var out []xml.Name
+	s, depth := r.xml, 0
+	for {
+		i := strings.IndexByte(s, '<')
+		if i < 0 || i+1 >= len(s) {
+			return out
+		}
+		end := strings.IndexByte(s[i:], '>')
+		if end < 0 {
+			return out
+		}
+		tag := s[i+1 : i+end] // without < and >
+		s = s[i+end+1:]
+		if tag[0] == '/' {
+			depth--
+			continue
+		}
+		empty := strings.HasSuffix(tag, "/")
+		if depth == 0 {
+			tag = strings.TrimSuffix(tag, "/")
+			local, attrs, _ := strings.Cut(tag, " ")
+			space := r.space
+			if v, ok := strings.CutPrefix(attrs, `xmlns="`); ok {
+				space, _, _ = strings.Cut(v, `"`)
+				if strings.IndexByte(space, '&') >= 0 {
+					space = unescapeAttr.Replace(space)
+				}
+			}
+			out = append(out, xml.Name{Space: space, Local: local})
+		}
+		if !empty {
+			depth++
+		}
+	}
+}
+
+// unescapeAttr reverses attrEscapes.
+var unescapeAttr = strings.NewReplacer("&amp;", "&", "&lt;", "<", "&gt;", ">", "&#xD;", "\r",
+	"&quot;", `"`, "&apos;", "'", "&#xA;", "\n", "&#x9;", "\t")
+
 // Nodes parses r back into the nodes it holds (for a Raw from
 // RawElement, the one element). They are new: the caller may change them.
 // An error means r was made from a tree that does not serialise to XML

@@ -1,7 +1,9 @@
 package xmlnode
 
 import (
+	"encoding/xml"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -13,7 +15,7 @@ import (
 func rawCases() map[string]string {
 	cases := map[string]string{
 		"namespaces": `<message xmlns='jabber:client' to='a@b/c' type='groupchat'><body>hi &amp; &lt;b&gt; "q" 'a'&#xD;</body>` +
-			`<x xmlns='jabber:client'/><y xmlns=''><y2/></y>text<z xmlns='urn:z' xml:lang='en' xmlns:p='urn:p' p:attr='v&#x9;&quot;'><z2 a='1'/></z></message>`,
+			`<x xmlns='jabber:client'/><y xmlns=''><y2/></y>text<z xmlns='urn:z' xml:lang='en' xmlns:p='urn:p' p:attr='v&#x9;&quot;'><z2 a='1'/></z><e xmlns='urn:e&amp;&quot;&lt;'/></message>`,
 		"empty":          `<presence xmlns='jabber:client' from='a@b'/>`,
 		"text only":      `<message xmlns='jabber:client'>just text</message>`,
 		"same namespace": `<item xmlns='http://jabber.org/protocol/pubsub' id='1'><pubsub><x/></pubsub></item>`,
@@ -98,6 +100,7 @@ func TestRawExpanded(t *testing.T) {
 			if len(x.Children) != len(e.Children) || len(x.Elements()) != len(e.Elements()) {
 				t.Errorf("Expanded has %d children (%d elements), want %d (%d)", len(x.Children), len(x.Elements()), len(e.Children), len(e.Elements()))
 			}
+			checkNames(t, e.Sealed(), RawElement(e))
 			w := New("urn:item", "item", "id", "1").Append(RawElement(e))
 			xw := w.Expanded()
 			if got := xw.Elements(); len(got) != 1 || got[0].String() != want {
@@ -239,8 +242,34 @@ func FuzzRaw(f *testing.F) {
 		if got, want := sealed.Expanded().String(), e.String(); got != want {
 			t.Fatalf("Sealed then Expanded: %q, want %q", got, want)
 		}
+		checkNames(t, sealed, raw)
 		if got := New("urn:w", "w").Append(raw).Expanded().Elements(); len(got) != 1 || got[0].String() != e.String() {
 			t.Fatalf("RawElement expanded to %v, want %s", got, e)
 		}
 	})
+}
+
+// checkNames checks Names against the top-level elements Nodes parses,
+// for the Raw of sealed (if it has one) and raw.
+func checkNames(t *testing.T, sealed *Element, raw *Raw) {
+	t.Helper()
+	raws := []*Raw{raw}
+	if len(sealed.Children) == 1 {
+		raws = append(raws, sealed.Children[0].(*Raw))
+	}
+	for _, r := range raws {
+		nodes, err := r.Nodes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []xml.Name
+		for _, n := range nodes {
+			if el, ok := n.(*Element); ok {
+				want = append(want, el.Name)
+			}
+		}
+		if got := r.Names(); !slices.Equal(got, want) {
+			t.Fatalf("Names of %s:\n got %v\nwant %v", r, got, want)
+		}
+	}
 }
