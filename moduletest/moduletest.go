@@ -67,6 +67,7 @@ type Server struct {
 	busy int
 
 	recorders map[string]*Recorder
+	wire      wireForm
 }
 
 // New starts a Server on "localhost" with mods.
@@ -188,7 +189,7 @@ func (s *Server) Login(full string) *Client {
 	if err != nil || j.Resourcepart() == "" || j.Domainpart() != s.domain {
 		s.t.Fatalf("moduletest: Login(%q): want a full JID on %s", full, s.domain)
 	}
-	c := &conn{}
+	c := &conn{wire: &s.wire}
 	reply := xmlnode.New(c2s.NSClient, "iq", "type", "result", "id", "bind")
 	h, err := s.Router.Bind(c, j, reply)
 	if err != nil {
@@ -285,12 +286,61 @@ type conn struct {
 	mu     sync.Mutex
 	got    []*xmlnode.Element
 	closed string
+	wire   *wireForm
 }
 
 func (c *conn) Send(st *xmlnode.Element) {
+	el := c.wire.of(st)
 	c.mu.Lock()
-	c.got = append(c.got, st.Copy())
+	c.got = append(c.got, el)
 	c.mu.Unlock()
+}
+
+// wireForm makes what a client reads off the wire from what the router
+// delivers: a deep copy, with every stored payload kept serialised
+// (xmlnode.Raw, pubsub items, MUC history) parsed back. A notification to
+// many sessions shares one Raw: the last one parsed is kept and copied,
+// so that a fan-out parses its payload once, as a benchmark of it wants.
+type wireForm struct {
+	mu    sync.Mutex
+	raw   *xmlnode.Raw
+	nodes []xmlnode.Node
+}
+
+func (w *wireForm) of(st *xmlnode.Element) *xmlnode.Element {
+	c := &xmlnode.Element{Name: st.Name, Attr: slices.Clone(st.Attr)}
+	for _, n := range st.Children {
+		switch n := n.(type) {
+		case *xmlnode.Element:
+			c.Children = append(c.Children, w.of(n))
+		case *xmlnode.Raw:
+			c.Children = append(c.Children, w.parsed(n)...)
+		default:
+			c.Children = append(c.Children, n)
+		}
+	}
+	return c
+}
+
+// parsed returns a copy of r's nodes.
+func (w *wireForm) parsed(r *xmlnode.Raw) []xmlnode.Node {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.raw != r {
+		nodes, err := r.Nodes()
+		if err != nil {
+			return []xmlnode.Node{r}
+		}
+		w.raw, w.nodes = r, nodes
+	}
+	out := make([]xmlnode.Node, len(w.nodes))
+	for i, n := range w.nodes {
+		if el, ok := n.(*xmlnode.Element); ok {
+			n = el.Copy()
+		}
+		out[i] = n
+	}
+	return out
 }
 
 func (c *conn) SendTo(st *xmlnode.Element, to string) {

@@ -29,10 +29,10 @@ type harness struct {
 // harness the same way.
 type addressedRouter struct{ h *harness }
 
-func (r addressedRouter) Route(st *xmlnode.Element) { r.h.out = append(r.h.out, st) }
+func (r addressedRouter) Route(st *xmlnode.Element) { r.h.out = append(r.h.out, st.Expanded()) }
 
 func (r addressedRouter) RouteTo(st *xmlnode.Element, to string) {
-	r.h.out = append(r.h.out, st.ShallowCopy().SetAttr("to", to))
+	r.h.out = append(r.h.out, st.ShallowCopy().SetAttr("to", to).Expanded())
 	r.h.shared[st]++
 }
 
@@ -59,7 +59,9 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t}
 	h.svc = New(Config{
 		Domain: service,
-		Router: component.RouterFunc(func(st *xmlnode.Element) { h.out = append(h.out, st) }),
+		// What is routed is read as a client reads it off the wire: a
+		// history message's children, kept serialised, parsed back.
+		Router: component.RouterFunc(func(st *xmlnode.Element) { h.out = append(h.out, st.Expanded()) }),
 		Admins: []string{"Admin@localhost"},
 		Now:    func() time.Time { return time.Date(2008, 8, 22, 21, 9, 4, 0, time.UTC) },
 		NewID: func() string {

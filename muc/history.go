@@ -12,11 +12,31 @@ import (
 const defaultHistoryLength = 20
 
 // historyEntry is a stored groupchat message: a copy without "to" and with
-// an XEP-0203 delay element from the room.
+// an XEP-0203 delay element from the room, kept as its attributes and the
+// serialisation of its children (xmlnode.Element.Sealed), the form it is
+// sent in. A tree of tiny elements would cost 24 times the bytes the
+// history bounds count; the serialised children cost their bytes, and
+// each joining user's copy is written from them verbatim with its "to".
 type historyEntry struct {
 	msg   *xmlnode.Element
 	at    time.Time
-	chars int // serialised size, for maxchars; 0 until first needed
+	chars int // serialised size, for maxchars and the byte bounds
+}
+
+// storedSize returns len(c.String()) for c, a Sealed message, without
+// writing its payload again: its start tag, its children's bytes and its
+// end tag.
+func storedSize(c *xmlnode.Element) int {
+	r, ok := (*xmlnode.Raw)(nil), false
+	if len(c.Children) == 1 {
+		r, ok = c.Children[0].(*xmlnode.Raw)
+	}
+	if !ok {
+		return len(c.String())
+	}
+	var buf [512]byte
+	start := xmlnode.Element{Name: c.Name, Attr: c.Attr}
+	return len(start.AppendTo(buf[:0], "")) - len("/>") + len(">") + r.SizeIn(c.Name.Space) + len("</>") + len(c.Name.Local)
 }
 
 // stamp formats t as an XEP-0082 timestamp.
@@ -48,10 +68,11 @@ func (r *room) addHistory(m *xmlnode.Element) {
 		return
 	}
 	now := r.svc.cfg.Now()
-	c := m.Copy()
+	c := m.ShallowCopy()
 	c.RemoveAttr("to")
 	child(c, nsDelay, "delay", "", "from", r.jid, "stamp", stamp(now))
-	e := historyEntry{msg: c, at: now, chars: len(c.String())}
+	c = c.Sealed()
+	e := historyEntry{msg: c, at: now, chars: storedSize(c)}
 	if !r.svc.historyFits(e.chars) {
 		return // every room's history together is full (historytotal.go)
 	}
@@ -59,9 +80,6 @@ func (r *room) addHistory(m *xmlnode.Element) {
 	over := len(r.history) - r.conf.historyLength
 	size, limit := 0, r.svc.maxHistoryBytes()
 	for i := len(r.history) - 1; i >= 0; i-- {
-		if e := &r.history[i]; e.chars == 0 {
-			e.chars = len(e.msg.String())
-		}
 		if size += r.history[i].chars; size > limit {
 			over = max(over, i+1)
 			break
@@ -109,9 +127,6 @@ func (r *room) sendHistory(join *xmlnode.Element, to string) {
 	for i := len(r.history) - 1; i >= 0; i-- {
 		e := &r.history[i]
 		if maxChars >= 0 {
-			if e.chars == 0 {
-				e.chars = len(e.msg.String())
-			}
 			chars += e.chars + len(to)
 			if chars > maxChars {
 				break

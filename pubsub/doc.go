@@ -29,7 +29,10 @@
 //   - disco.go: service discovery of the service and of its nodes
 //   - errors.go: pubsub errors and their wire form
 //
-// Sizes are measured on the wire form of an item (its serialisation), so
-// that a quota in bytes bounds what a client can make the server store and
-// send, whatever the payload's shape.
+// Items are kept in their wire form (an xmlnode.Raw payload), and sizes
+// are measured on it, so that a quota in bytes bounds what a client can
+// make the server store and send, whatever the payload's shape: a tree of
+// tiny elements would cost 24 heap bytes per wire byte. Notifications and
+// items results write the stored bytes verbatim; code that reads a stored
+// payload (an items result's) parses it with Element.Expanded.
 package pubsub

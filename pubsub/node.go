@@ -1,18 +1,51 @@
 package pubsub
 
 import (
+	"encoding/xml"
 	"slices"
 
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// item is one stored item: the <item/> element in the pubsub namespace
-// (id and publisher set), and its size on the wire.
+// item is one stored item: its id, publisher and payload, kept in its
+// wire form (a tree of tiny elements would cost 24 times its quota), and
+// the size on the wire of its <item/> element, which the quotas count.
 type item struct {
 	id        string
 	publisher string // bare JID of who published it
-	el        *xmlnode.Element
+	payload   *xmlnode.Raw
 	size      int
+}
+
+// wireSize returns the length of it.element(true) serialised in the
+// pubsub namespace, what the quotas count, without writing the payload.
+func (it *item) wireSize() int {
+	el := it.element(true)
+	el.Children = nil
+	var buf [256]byte
+	start := len(el.AppendTo(buf[:0], NS)) - len("/>") + len(">")
+	return start + it.payload.SizeIn(NS) + len("</item>")
+}
+
+// element returns the <item/> element in the pubsub namespace that
+// carries it, with publisher= when withPublisher and it has one: built
+// for each result, around the payload's bytes.
+func (it *item) element(withPublisher bool) *xmlnode.Element {
+	// One allocation: the element, its attributes and its child list.
+	b := &struct {
+		el    xmlnode.Element
+		attrs [2]xml.Attr
+		kids  [1]xmlnode.Node
+	}{}
+	b.attrs[0] = xml.Attr{Name: xml.Name{Local: "id"}, Value: it.id}
+	n := 1
+	if withPublisher && it.publisher != "" {
+		b.attrs[1] = xml.Attr{Name: xml.Name{Local: "publisher"}, Value: it.publisher}
+		n = 2
+	}
+	b.kids[0] = it.payload
+	b.el = xmlnode.Element{Name: xml.Name{Space: NS, Local: "item"}, Attr: b.attrs[:n:n], Children: b.kids[:]}
+	return &b.el
 }
 
 // subscription is one subscriber of a node.

@@ -33,7 +33,7 @@ func (s *Service) itemsEvent(n *node, items []*item) *xmlnode.Element {
 			el.SetAttr("publisher", owner)
 		}
 		if n.cfg.DeliverPayloads {
-			el.Children = append(el.Children, it.el.Children...)
+			el.Append(it.payload)
 		}
 		list.Append(el)
 	}

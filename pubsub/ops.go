@@ -9,7 +9,9 @@ import (
 // Result is what a request produced, for the caller to route in order:
 // Before (notifications the request caused, which Prosody sends before
 // the reply), the reply carrying Payload (nil for an empty result), then
-// After (the last item a new subscriber is sent).
+// After (the last item a new subscriber is sent). The payloads of
+// stored items, in Payload's items and in notifications, are xmlnode.Raw
+// nodes: Expanded parses them for code that reads them.
 type Result struct {
 	Payload *xmlnode.Element
 	Before  []*xmlnode.Element
@@ -25,7 +27,9 @@ type Event struct {
 	Node  string
 	Actor string // who caused it ("" for the service)
 	// Items are the published items (<item/> in the pubsub namespace,
-	// shared: do not modify); IDs the retracted ones.
+	// publisher set; their payload is an xmlnode.Raw, the form the
+	// service keeps it in, which Expanded parses); IDs the retracted
+	// ones.
 	Items []*xmlnode.Element
 	IDs   []string
 }
@@ -194,13 +198,8 @@ func (s *Service) publish(actor string, r *Request) (*Result, error) {
 		if id == "" {
 			id = s.cfg.NewID()
 		}
-		el := xmlnode.New(NS, "item", "id", id)
-		if publisher != "" {
-			el.SetAttr("publisher", publisher)
-		}
-		el.Append(payload.Copy())
-		it := &item{id: id, publisher: publisher, el: el}
-		it.size = len(el.AppendTo(nil, NS))
+		it := &item{id: id, publisher: publisher, payload: xmlnode.RawElement(payload)}
+		it.size = it.wireSize()
 		if q := s.cfg.Quotas.MaxItemBytes; q > 0 && it.size > q {
 			return nil, errPayloadTooBig()
 		}
@@ -228,7 +227,7 @@ func (s *Service) publish(actor string, r *Request) (*Result, error) {
 	}
 	els := make([]*xmlnode.Element, len(items))
 	for i, it := range items {
-		els[i] = it.el
+		els[i] = it.element(true)
 	}
 	res.Events = append(res.Events, Event{Kind: "items", Node: n.name, Actor: actor, Items: els})
 	if n.cfg.DeliverNotifications {
@@ -772,11 +771,7 @@ func (s *Service) items(actor string, r *Request) (*Result, error) {
 	list := res.Payload.AddChild(NS, "items", "node", n.name)
 	expose := s.exposePublisher(n)
 	for _, it := range picked {
-		el := it.el
-		if !expose && el.Attrib("publisher") != "" {
-			el = el.ShallowCopy().RemoveAttr("publisher")
-		}
-		list.Append(el)
+		list.Append(it.element(expose))
 	}
 	return res, nil
 }

@@ -161,6 +161,8 @@ func writeNode(w *sliceWriter, n Node, ns string) {
 		escapeText(w, string(n))
 	case *Element:
 		n.write(w, ns)
+	case *Raw:
+		n.writeIn(w, ns)
 	}
 }
 

@@ -15,8 +15,11 @@
 // besides its strings (Read builds it compact): about its wire size for
 // text, three times for an everyday stanza, and up to 24 times for one of
 // many tiny elements (<a/>). So Limits bounds what one stanza's tree may
-// take, and stores that keep stanzas for long keep their wire form
-// (AppendTo) and parse it back when they send it (ParseIn).
+// take, and stores that keep stanzas for long keep their wire form: as
+// bytes they parse back when they send them (AppendTo, ParseIn), or, where
+// they send them again with top-level changes, as a tree holding a Raw
+// node (RawElement, Sealed), written verbatim and parsed only by code
+// that reads the payload (Expanded).
 //
 // Namespaces are always resolved: Name.Space holds the namespace URI, never a
 // prefix, and xmlns declarations are not kept in Attr (Encode writes them

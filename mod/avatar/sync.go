@@ -2,6 +2,8 @@ package avatar
 
 import (
 	"errors"
+	"sync"
+	"weak"
 
 	"github.com/muctest/muctest/pubsub"
 	"github.com/muctest/muctest/xmlnode"
@@ -27,7 +29,7 @@ func items(svc *pubsub.Service, actor, node string) ([]*xmlnode.Element, error) 
 		}
 		return nil, err
 	}
-	return res.Payload.Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item"), nil
+	return res.Payload.Expanded().Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item"), nil
 }
 
 // SaveVCard publishes the avatars of a vCard set by its owner (actor) to
@@ -82,10 +84,60 @@ func VCardPhotos(svc *pubsub.Service, actor string) []*xmlnode.Element {
 
 // CurrentHash returns the id of the owner's current avatar, "" for none:
 // what XEP-0153's <photo/> carries in every presence.
+//
+// The service keeps the metadata item in its wire form, which Hash must
+// parse: up to MaxItemBytes for every presence the owner sends, so the
+// hash is remembered for the stored payload (hashMemo) and parsed once
+// per publish.
 func CurrentHash(svc *pubsub.Service) string {
-	meta, err := items(svc, "", NSMetadata)
-	if err != nil || len(meta) == 0 {
+	res, err := svc.Do("", &pubsub.Request{Op: pubsub.OpItems, Node: NSMetadata, MaxItems: 1})
+	if err != nil {
 		return ""
 	}
-	return Hash(meta[len(meta)-1])
+	meta := res.Payload.Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item")
+	if len(meta) == 0 {
+		return ""
+	}
+	it := meta[len(meta)-1]
+	raw, ok := (*xmlnode.Raw)(nil), false
+	if len(it.Children) == 1 {
+		raw, ok = it.Children[0].(*xmlnode.Raw)
+	}
+	if !ok {
+		return Hash(it.Expanded())
+	}
+	return hashes.get(raw, func() string { return Hash(it.Expanded()) })
+}
+
+// hashMemo remembers the Hash of stored metadata payloads by the
+// xmlnode.Raw the service keeps, the same until the item is published
+// again. Its keys are weak pointers, so it keeps no payload alive, and it
+// is cleared when full, so it stays small whatever the number of accounts.
+type hashMemo struct {
+	mu sync.Mutex
+	m  map[weak.Pointer[xmlnode.Raw]]string
+}
+
+// maxHashMemo bounds hashMemo: more accounts than that sending presence in
+// turn cost a parse each, as without it.
+const maxHashMemo = 4096
+
+var hashes hashMemo
+
+func (h *hashMemo) get(raw *xmlnode.Raw, hash func() string) string {
+	k := weak.Make(raw)
+	h.mu.Lock()
+	v, ok := h.m[k]
+	h.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = hash()
+	h.mu.Lock()
+	if h.m == nil || len(h.m) >= maxHashMemo {
+		h.m = make(map[weak.Pointer[xmlnode.Raw]]string)
+	}
+	h.m[k] = v
+	h.mu.Unlock()
+	return v
 }

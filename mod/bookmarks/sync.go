@@ -18,7 +18,7 @@ func Items(svc *pubsub.Service, actor string) ([]*xmlnode.Element, error) {
 		}
 		return nil, err
 	}
-	return res.Payload.Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item"), nil
+	return res.Payload.Expanded().Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item"), nil
 }
 
 // PrivateGet answers a XEP-0049 get of storage:bookmarks from bookmarks 2:

@@ -177,7 +177,7 @@ func (l *layer) SendTo(st *xmlnode.Element, to string) {
 // queued from the same sender.
 func (l *layer) hold(st *xmlnode.Element) {
 	// Stamped as Prosody does, so that the client knows when it came.
-	if st.Child(NSDelay, "delay") == nil {
+	if !hasChild(st, NSDelay, "delay") {
 		st.AddChild(NSDelay, "delay", "from", l.bare, "stamp", l.now().UTC().Format("2006-01-02T15:04:05Z"))
 	}
 	if st.Name.Local == "presence" {
@@ -208,14 +208,46 @@ func (l *layer) flush() {
 	}
 }
 
-const nsCarbons = "urn:xmpp:carbons:2"
+const (
+	nsCarbons = "urn:xmpp:carbons:2"
+	nsMUCUser = "http://jabber.org/protocol/muc#user"
+)
+
+// anyChild reports whether a child element of st has a name f accepts,
+// those of a payload a store kept serialised (xmlnode.Raw: a MUC history
+// message's) included, read by name without parsing it.
+func anyChild(st *xmlnode.Element, f func(xml.Name) bool) bool {
+	for _, c := range st.Children {
+		switch c := c.(type) {
+		case *xmlnode.Element:
+			if f(c.Name) {
+				return true
+			}
+		case *xmlnode.Raw:
+			for _, n := range c.Names() {
+				if f(n) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// hasChild is st.Child(space, local) != nil, serialised children
+// included (anyChild).
+func hasChild(st *xmlnode.Element, space, local string) bool {
+	return anyChild(st, func(n xml.Name) bool { return n.Local == local && n.Space == space })
+}
 
 // Important reports whether st is delivered to an inactive client at once
 // (Prosody's mod_csi_simple rules): iqs, presence other than plain
 // availability (subscriptions, errors), and messages a user would want to
 // see now: with a body or subject, errors, encrypted, invitations, calls
 // (XEP-0353), "received" carbons of those and every "sent" carbon. Chat
-// states, receipts, markers and headlines wait.
+// states, receipts, markers and headlines wait. A stanza whose payload a
+// store kept serialised (a MUC history message) is judged by the names
+// of its children, without parsing it.
 func Important(st *xmlnode.Element) bool {
 	typ := st.Attrib("type")
 	switch st.Name.Local {
@@ -228,7 +260,7 @@ func Important(st *xmlnode.Element) bool {
 		case "error":
 			return true
 		}
-		if st.Child(nsCarbons, "sent") != nil {
+		if hasChild(st, nsCarbons, "sent") {
 			return true // what the user sent elsewhere
 		}
 		m := st
@@ -239,19 +271,19 @@ func Important(st *xmlnode.Element) bool {
 				}
 			}
 		}
-		if m.Child(c2s.NSClient, "body") != nil || m.Child(c2s.NSClient, "subject") != nil ||
-			m.Child("urn:xmpp:eme:0", "encryption") != nil || m.Child("jabber:x:conference", "x") != nil {
+		if hasChild(m, c2s.NSClient, "body") || hasChild(m, c2s.NSClient, "subject") ||
+			hasChild(m, "urn:xmpp:eme:0", "encryption") || hasChild(m, "jabber:x:conference", "x") {
 			return true
 		}
-		if x := m.Child("http://jabber.org/protocol/muc#user", "x"); x != nil && x.Child("http://jabber.org/protocol/muc#user", "invite") != nil {
-			return true
-		}
-		for _, c := range m.Elements() {
-			if c.Name.Space == "urn:xmpp:jingle-message:0" || c.Name.Space == "urn:xmpp:jingle-message:1" {
-				return true // a call
+		if hasChild(m, nsMUCUser, "x") {
+			if x := m.Expanded().Child(nsMUCUser, "x"); x != nil && x.Child(nsMUCUser, "invite") != nil {
+				return true
 			}
 		}
-		return false
+		// A call (XEP-0353).
+		return anyChild(m, func(n xml.Name) bool {
+			return n.Space == "urn:xmpp:jingle-message:0" || n.Space == "urn:xmpp:jingle-message:1"
+		})
 	}
 	return true
 }

@@ -1,0 +1,128 @@
+package hostile_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/muctest/muctest/mod/pep"
+	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/muc"
+	"github.com/muctest/muctest/pubsub"
+	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/xmlnode"
+)
+
+// The stores below bound what they keep in wire bytes. A stanza of tiny
+// elements (<a/>, four bytes on the wire) costs about 24 bytes of heap
+// per wire byte as an element tree (xmlnode's TestTreeMemory), so a store
+// that kept trees would hold that many times its quota: with mucd's
+// defaults, 770 MB for the 32 MiB PEP pool and 380 MB for the 16 MiB of
+// MUC history. These tests fill a small quota with such stanzas and hold
+// the heap's growth to a small multiple of the quota.
+
+// tinyElements is n empty elements: the most tree per wire byte that the
+// c2s element count (5,000 per stanza) allows.
+func tinyElements(n int) string { return strings.Repeat("<a/>", n) }
+
+// storedTreeBound is the growth a full store of quota wire bytes may cause
+// (on top of heapSlack): three times its quota, the bound issue 11 sets
+// for any tree against its wire size.
+func storedTreeBound(quota int) int { return 3 * quota }
+
+// TestPEPPoolTinyElements fills every account's PEP pool (here 2 MiB)
+// with items of 4,990 empty elements each, one item per node: the pool
+// refuses what does not fit (wait/resource-constraint), and the heap
+// grows by at most three times the pool, not the 24 times the items'
+// trees would take.
+func TestPEPPoolTinyElements(t *testing.T) {
+	const pool = 2 << 20
+	q := pep.DefaultQuotas
+	q.Pool = pubsub.NewPool(pool)
+	e := newEnv(t, server.Config{Without: []string{"pep"}, Modules: []module.Module{pep.Module{Quotas: q}}})
+	w := e.watch("owner")
+	base := heapBaseline()
+	payload := `<x xmlns='urn:example:flood'>` + tinyElements(4990) + `</x>`
+	publish := func(i int) *xmlnode.Element {
+		st, err := xmlnode.Parse(`<iq xmlns='jabber:client' type='set'><pubsub xmlns='http://jabber.org/protocol/pubsub'>` +
+			fmt.Sprintf(`<publish node='flood%d'><item id='it'>`, i) + payload + `</item></publish></pubsub></iq>`)
+		must(t, err)
+		return st
+	}
+	const n = 130 // 130 items of 20 KB: 2.6 MB, more than the pool
+	var refused []*xmlnode.Element
+	for _, user := range []string{"mallory", "eve"} { // MaxServiceBytes is 4 MiB: two accounts
+		c := e.dial(user, "hose")
+		refused = append(refused, flood(t, c, n/2, publish)...)
+	}
+	wantRefusals(t, refused, n, "wait", "resource-constraint")
+	used := q.Pool.Used()
+	grown := wantGrowth(t, base, storedTreeBound(int(used))) - base
+	t.Logf("PEP pool: %d items of %d wire bytes published, %d refused, %.2f MB stored; heap grew %.1f MB: %.1f heap bytes per stored wire byte",
+		n, len(payload), len(refused), mb(uint64(used)), mb(grown), float64(grown)/float64(used))
+	if used < pool*3/4 {
+		t.Errorf("pool holds %d bytes, want it nearly full (%d)", used, pool)
+	}
+	// What was stored is served whole.
+	eve := e.dial("eve", "check")
+	r := until(t, eve, `<iq type='get' id='get'><pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='flood0'/></pubsub></iq>`, "get")
+	if got := len(r.Child(pubsub.NS, "pubsub").Child(pubsub.NS, "items").Child(pubsub.NS, "item").Child("urn:example:flood", "x").Elements()); got != 4990 {
+		t.Errorf("stored item came back with %d elements, want 4990: %.200s", got, r)
+	}
+	e.checkWitnesses()
+	w.finish()
+}
+
+// TestMUCHistoryTinyElements fills every room's history together (here
+// 2 MiB, Limits.MaxHistoryTotalBytes) with groupchat messages of a body
+// and 4,990 empty elements, in eight rooms of 20 messages: the messages
+// past the bound are broadcast but kept in no history, and the heap grows
+// by at most three times the bound.
+func TestMUCHistoryTinyElements(t *testing.T) {
+	const total = 2 << 20
+	e := newEnv(t, server.Config{MUCLimits: muc.Limits{MaxHistoryTotalBytes: total}})
+	w := e.watch("owner")
+	mallory := e.dial("mallory", "hose")
+	base := heapBaseline()
+	const rooms, perRoom = 8, 20
+	sent := 0
+	for r := range rooms {
+		room := fmt.Sprintf("flood%d@conference.localhost", r)
+		join(t, mallory, room, "m")
+		configure(t, mallory, room, map[string]string{"muc#roomconfig_enablearchiving": "0"})
+		for i := range perRoom {
+			id := fmt.Sprintf("g%d-%d", r, i)
+			msg := `<message type='groupchat' id='` + id + `' to='` + room + `'><body>x</body>` + tinyElements(4990) + `</message>`
+			sent += len(msg)
+			// The room's echo, read here so that the test's own client
+			// holds no tree of it.
+			until(t, mallory, msg, id)
+		}
+	}
+	grown := wantGrowth(t, base, storedTreeBound(total)) - base
+	t.Logf("MUC history: %d messages, %.2f MB sent, history bound %.2f MB; heap grew %.1f MB: %.1f heap bytes per stored wire byte",
+		rooms*perRoom, mb(uint64(sent)), mb(total), mb(grown), float64(grown)/float64(total))
+	// The first room's history is there, whole, for a user who joins;
+	// the subject comes after it.
+	eve := e.dial("eve", "check")
+	must(t, eve.SendRaw([]byte(`<presence to='flood0@conference.localhost/eve'><x xmlns='`+nsMUC+`'/></presence>`)))
+	history := 0
+	for {
+		st := recv(t, eve)
+		if st.Name.Local != "message" {
+			continue
+		}
+		if st.Child("jabber:client", "subject") != nil {
+			break
+		}
+		history++
+		if st.Child("urn:xmpp:delay", "delay") == nil || st.ChildText("jabber:client", "body") != "x" || len(st.ChildrenNamed("", "a")) != 4990 {
+			t.Fatalf("history message %d is not the one sent: %.300s", history, st)
+		}
+	}
+	if history != perRoom {
+		t.Errorf("joining user got %d history messages, want %d", history, perRoom)
+	}
+	e.checkWitnesses()
+	w.finish()
+}

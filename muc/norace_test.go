@@ -1,0 +1,5 @@
+//go:build !race
+
+package muc
+
+const raceEnabled = false
