@@ -33,8 +33,10 @@ import (
 // builds, without the lock). Iqs a hook sends later
 // (module.Context.SendIQLater, a caps query to each contact) are routed
 // one by one after the release, each in a short span of its own, and so
-// are a long fan-out's stanzas (mod/pep's outbox): later-spans/op counts
-// the deliveries after the release (a delivered hook), and with no later
+// are a long fan-out's stanzas (mod/pep's outbox) and a large blocklist
+// push (mod/blocking, a Later span per session): later-spans/op counts
+// the deliveries after the release (a stanza written to a session's
+// Conn, which the probe wraps), and with no later
 // reply later-cpu-ns/op is all the CPU time from the release to
 // HandleStanza's return, those spans included, so that later-cpu-ns/op /
 // later-spans/op bounds one of them on average; later-gap-cpu-ns/op is
@@ -80,10 +82,15 @@ func BenchmarkLockHeld(b *testing.B) {
 				maxGap, lastMark = max(maxGap, now-lastMark), now
 			}
 		}
-		r.OnMessageDelivered(1<<20, func(module.Context, *module.Delivered) bool { mark(); return false })
-		r.OnPresenceDelivered(1<<20, func(module.Context, *module.Delivered) bool { mark(); return false })
+		// A delivery is a stanza written to a session's Conn: a routed
+		// one and one a module sends a session directly (an XEP-0191
+		// blocklist push, Session.Send, which runs no delivered hook).
+		r.OnSessionBound(1<<20, func(_ module.Context, s module.Session) {
+			if st, ok := s.(module.Stream); ok {
+				st.SetConn(&markConn{Conn: st.Conn(), mark: mark})
+			}
+		})
 		r.OnIQDelivered(1<<20, func(_ module.Context, ev *module.Delivered) bool {
-			mark()
 			if typ := ev.Stanza.Attrib("type"); didUnlock && !didRelock && (typ == "result" || typ == "error") {
 				relocked, relockedCPU, didRelock = time.Now(), cputime.Thread(), true
 			}
@@ -263,6 +270,19 @@ func BenchmarkLockHeld(b *testing.B) {
 			b.ReportMetric(float64(gaps.Nanoseconds())/float64(b.N), "later-gap-cpu-ns/op")
 		})
 	}
+}
+
+// markConn calls mark after each stanza written to the session's Conn,
+// for BenchmarkLockHeld's later spans.
+type markConn struct {
+	module.Conn
+	mark func()
+}
+
+func (c *markConn) Send(st *xmlnode.Element) { c.Conn.Send(st); c.mark() }
+func (c *markConn) SendTo(st *xmlnode.Element, to string) {
+	c.Conn.SendTo(st, to)
+	c.mark()
 }
 
 // answerGets answers every iq get in got with service-unavailable from c.
