@@ -45,7 +45,9 @@ import (
 // return): every span after the release lies within one such stretch,
 // so it bounds the longest (a module.Context.Later span, a later
 // stanza's routing) from above, with a build and a routing on top.
-// Every default module is loaded, as in the server.
+// Every default module is loaded, as in the server, and every session's
+// writes serialise the stanza as a c2s session's do (markConn), not the
+// test recorder's deep copy.
 //
 //	go test -run '^$' -bench LockHeld -benchtime 50x ./hostile
 func BenchmarkLockHeld(b *testing.B) {
@@ -58,6 +60,7 @@ func BenchmarkLockHeld(b *testing.B) {
 		// delivered after it, maxGap the longest stretch between two.
 		lastMark, maxGap time.Duration
 	)
+	wire := &wireOut{}
 	marker := xmlnode.New("jabber:client", "message", "from", "localhost", "to", "lockprobe.localhost")
 	probe := module.New("lockprobe", func(r *module.Registrar) error {
 		first := func(c module.Context, _ *module.Sent) bool {
@@ -87,7 +90,7 @@ func BenchmarkLockHeld(b *testing.B) {
 		// blocklist push, Session.Send, which runs no delivered hook).
 		r.OnSessionBound(1<<20, func(_ module.Context, s module.Session) {
 			if st, ok := s.(module.Stream); ok {
-				st.SetConn(&markConn{Conn: st.Conn(), mark: mark})
+				st.SetConn(&markConn{Conn: st.Conn(), mark: mark, w: wire})
 			}
 		})
 		r.OnIQDelivered(1<<20, func(_ module.Context, ev *module.Delivered) bool {
@@ -233,9 +236,11 @@ func BenchmarkLockHeld(b *testing.B) {
 				}
 				i++
 				didUnlock, laterSpans = false, 0
+				wire.on = true
 				b.StartTimer()
 				bc.from.SendElement(st)
 				end, endCPU := time.Now(), cputime.Thread()
+				wire.on = false
 				if !didUnlock {
 					b.Fatal("the probe component saw no unlock")
 				}
@@ -251,6 +256,7 @@ func BenchmarkLockHeld(b *testing.B) {
 				spans += laterSpans
 				gaps += max(maxGap, endCPU-lastMark)
 				b.StopTimer()
+				wire.release(b)
 				got := bc.from.Received()
 				if typ := st.Attrib("type"); len(got) == 0 && st.Name.Local == "iq" && (typ == "get" || typ == "set") {
 					b.Fatal("no answer")
@@ -272,17 +278,64 @@ func BenchmarkLockHeld(b *testing.B) {
 	}
 }
 
-// markConn calls mark after each stanza written to the session's Conn,
-// for BenchmarkLockHeld's later spans.
+// markConn is the Conn BenchmarkLockHeld puts under every session: it
+// calls mark after each stanza written, for the later spans, and while a
+// measured stanza is routed (w.on) it does what a c2s session's Send does
+// with the lock held, serialising the stanza onto an output buffer
+// (c2s.Session.Send), instead of the test recorder's deep copy, so that
+// the figures are the server's; what it wrote is parsed back and handed
+// to the recorder after the op (release), outside the timer.
 type markConn struct {
 	module.Conn
 	mark func()
+	w    *wireOut
 }
 
-func (c *markConn) Send(st *xmlnode.Element) { c.Conn.Send(st); c.mark() }
-func (c *markConn) SendTo(st *xmlnode.Element, to string) {
-	c.Conn.SendTo(st, to)
+// wireOut is the output buffer every markConn writes to while on.
+type wireOut struct {
+	on   bool
+	buf  []byte
+	held []heldStanza
+}
+
+type heldStanza struct {
+	to         module.Conn
+	start, end int
+}
+
+func (c *markConn) Send(st *xmlnode.Element) {
+	if c.w.on {
+		n := len(c.w.buf)
+		c.w.buf = st.AppendTo(c.w.buf, "jabber:client")
+		c.w.held = append(c.w.held, heldStanza{c.Conn, n, len(c.w.buf)})
+	} else {
+		c.Conn.Send(st)
+	}
 	c.mark()
+}
+
+func (c *markConn) SendTo(st *xmlnode.Element, to string) {
+	if c.w.on {
+		n := len(c.w.buf)
+		c.w.buf = st.AppendToAttr(c.w.buf, "jabber:client", "to", to)
+		c.w.held = append(c.w.held, heldStanza{c.Conn, n, len(c.w.buf)})
+	} else {
+		c.Conn.SendTo(st, to)
+	}
+	c.mark()
+}
+
+// release hands what the markConns wrote to their recorders, parsed back.
+func (w *wireOut) release(b *testing.B) {
+	w.on = false
+	for _, h := range w.held {
+		el, err := xmlnode.ParseIn(string(w.buf[h.start:h.end]), "jabber:client")
+		if err != nil {
+			b.Fatalf("parsing back what was written: %v", err)
+		}
+		h.to.Send(el)
+	}
+	w.buf, w.held = w.buf[:0], w.held[:0]
 }
 
 // answerGets answers every iq get in got with service-unavailable from c.
