@@ -33,8 +33,10 @@ import (
 // builds, without the lock). Iqs a hook sends later
 // (module.Context.SendIQLater, a caps query to each contact) are routed
 // one by one after the release, each in a short span of its own, and so
-// are a long fan-out's stanzas (mod/pep's outbox): later-spans/op counts
-// the deliveries after the release (a delivered hook), and with no later
+// are a long fan-out's stanzas (mod/pep's outbox) and a large blocklist
+// push (mod/blocking, a Later span per session): later-spans/op counts
+// the deliveries after the release (a stanza written to a session's
+// Conn, which the probe wraps), and with no later
 // reply later-cpu-ns/op is all the CPU time from the release to
 // HandleStanza's return, those spans included, so that later-cpu-ns/op /
 // later-spans/op bounds one of them on average; later-gap-cpu-ns/op is
@@ -43,7 +45,9 @@ import (
 // return): every span after the release lies within one such stretch,
 // so it bounds the longest (a module.Context.Later span, a later
 // stanza's routing) from above, with a build and a routing on top.
-// Every default module is loaded, as in the server.
+// Every default module is loaded, as in the server, and every session's
+// writes serialise the stanza as a c2s session's do (markConn), not the
+// test recorder's deep copy.
 //
 //	go test -run '^$' -bench LockHeld -benchtime 50x ./hostile
 func BenchmarkLockHeld(b *testing.B) {
@@ -56,6 +60,7 @@ func BenchmarkLockHeld(b *testing.B) {
 		// delivered after it, maxGap the longest stretch between two.
 		lastMark, maxGap time.Duration
 	)
+	wire := &wireOut{}
 	marker := xmlnode.New("jabber:client", "message", "from", "localhost", "to", "lockprobe.localhost")
 	probe := module.New("lockprobe", func(r *module.Registrar) error {
 		first := func(c module.Context, _ *module.Sent) bool {
@@ -80,10 +85,15 @@ func BenchmarkLockHeld(b *testing.B) {
 				maxGap, lastMark = max(maxGap, now-lastMark), now
 			}
 		}
-		r.OnMessageDelivered(1<<20, func(module.Context, *module.Delivered) bool { mark(); return false })
-		r.OnPresenceDelivered(1<<20, func(module.Context, *module.Delivered) bool { mark(); return false })
+		// A delivery is a stanza written to a session's Conn: a routed
+		// one and one a module sends a session directly (an XEP-0191
+		// blocklist push, Session.Send, which runs no delivered hook).
+		r.OnSessionBound(1<<20, func(_ module.Context, s module.Session) {
+			if st, ok := s.(module.Stream); ok {
+				st.SetConn(&markConn{Conn: st.Conn(), mark: mark, w: wire})
+			}
+		})
 		r.OnIQDelivered(1<<20, func(_ module.Context, ev *module.Delivered) bool {
-			mark()
 			if typ := ev.Stanza.Attrib("type"); didUnlock && !didRelock && (typ == "result" || typ == "error") {
 				relocked, relockedCPU, didRelock = time.Now(), cputime.Thread(), true
 			}
@@ -226,9 +236,11 @@ func BenchmarkLockHeld(b *testing.B) {
 				}
 				i++
 				didUnlock, laterSpans = false, 0
+				wire.on = true
 				b.StartTimer()
 				bc.from.SendElement(st)
 				end, endCPU := time.Now(), cputime.Thread()
+				wire.on = false
 				if !didUnlock {
 					b.Fatal("the probe component saw no unlock")
 				}
@@ -244,6 +256,7 @@ func BenchmarkLockHeld(b *testing.B) {
 				spans += laterSpans
 				gaps += max(maxGap, endCPU-lastMark)
 				b.StopTimer()
+				wire.release(b)
 				got := bc.from.Received()
 				if typ := st.Attrib("type"); len(got) == 0 && st.Name.Local == "iq" && (typ == "get" || typ == "set") {
 					b.Fatal("no answer")
@@ -263,6 +276,66 @@ func BenchmarkLockHeld(b *testing.B) {
 			b.ReportMetric(float64(gaps.Nanoseconds())/float64(b.N), "later-gap-cpu-ns/op")
 		})
 	}
+}
+
+// markConn is the Conn BenchmarkLockHeld puts under every session: it
+// calls mark after each stanza written, for the later spans, and while a
+// measured stanza is routed (w.on) it does what a c2s session's Send does
+// with the lock held, serialising the stanza onto an output buffer
+// (c2s.Session.Send), instead of the test recorder's deep copy, so that
+// the figures are the server's; what it wrote is parsed back and handed
+// to the recorder after the op (release), outside the timer.
+type markConn struct {
+	module.Conn
+	mark func()
+	w    *wireOut
+}
+
+// wireOut is the output buffer every markConn writes to while on.
+type wireOut struct {
+	on   bool
+	buf  []byte
+	held []heldStanza
+}
+
+type heldStanza struct {
+	to         module.Conn
+	start, end int
+}
+
+func (c *markConn) Send(st *xmlnode.Element) {
+	if c.w.on {
+		n := len(c.w.buf)
+		c.w.buf = st.AppendTo(c.w.buf, "jabber:client")
+		c.w.held = append(c.w.held, heldStanza{c.Conn, n, len(c.w.buf)})
+	} else {
+		c.Conn.Send(st)
+	}
+	c.mark()
+}
+
+func (c *markConn) SendTo(st *xmlnode.Element, to string) {
+	if c.w.on {
+		n := len(c.w.buf)
+		c.w.buf = st.AppendToAttr(c.w.buf, "jabber:client", "to", to)
+		c.w.held = append(c.w.held, heldStanza{c.Conn, n, len(c.w.buf)})
+	} else {
+		c.Conn.SendTo(st, to)
+	}
+	c.mark()
+}
+
+// release hands what the markConns wrote to their recorders, parsed back.
+func (w *wireOut) release(b *testing.B) {
+	w.on = false
+	for _, h := range w.held {
+		el, err := xmlnode.ParseIn(string(w.buf[h.start:h.end]), "jabber:client")
+		if err != nil {
+			b.Fatalf("parsing back what was written: %v", err)
+		}
+		h.to.Send(el)
+	}
+	w.buf, w.held = w.buf[:0], w.held[:0]
 }
 
 // answerGets answers every iq get in got with service-unavailable from c.

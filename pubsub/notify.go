@@ -64,22 +64,47 @@ func (s *Service) message(n *node, ev *xmlnode.Element) *xmlnode.Element {
 }
 
 // recipients returns n's subscribers and then the interested entities
-// allowed to subscribe, each once, in that order.
+// allowed to subscribe, each once, in that order. It runs with the
+// router's lock held for PEP (a publish to 1,000 +notify contacts), so an
+// interested entity's right to subscribe is decided once per bare JID
+// (what the access model looks at) unless the node affiliates the full
+// JID itself, and the bare JID is parsed once for it.
 func (s *Service) recipients(n *node) []string {
-	out := make([]string, 0, len(n.subs))
-	seen := make(map[string]bool, len(n.subs))
+	var interested []string
+	if s.cfg.Interested != nil {
+		interested = s.cfg.Interested(n.name)
+	}
+	out := make([]string, 0, len(n.subs)+len(interested))
+	seen := make(map[string]bool, len(n.subs)+len(interested))
 	for _, sub := range n.subs {
 		if !seen[sub.jid] {
 			seen[sub.jid] = true
 			out = append(out, sub.jid)
 		}
 	}
-	if s.cfg.Interested != nil {
-		for _, j := range s.cfg.Interested(n.name) {
-			if !seen[j] && s.may(n, n.name, j, actSubscribe) {
-				seen[j] = true
-				out = append(out, j)
+	var byBare map[string]bool // may subscribe, by bare JID
+	for _, j := range interested {
+		if seen[j] {
+			continue
+		}
+		seen[j] = true
+		if j == "" { // the service itself (may)
+			out = append(out, j)
+			continue
+		}
+		b := recipientBare(j)
+		ok, known := byBare[b]
+		if _, own := n.affs[j]; own || !known {
+			ok = capabilities[s.affiliationOf(n, n.name, j, b, "")]&actSubscribe != 0
+			if !own {
+				if byBare == nil {
+					byBare = make(map[string]bool, len(interested))
+				}
+				byBare[b] = ok
 			}
+		}
+		if ok {
+			out = append(out, j)
 		}
 	}
 	return out

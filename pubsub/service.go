@@ -189,7 +189,12 @@ func bare(s string) string {
 // actor, else the service-wide one, else what the node's access model
 // gives, as util.pubsub's may() chooses.
 func (s *Service) affiliation(n *node, nodeName, actor, act string) Affiliation {
-	b := bare(actor)
+	return s.affiliationOf(n, nodeName, actor, bare(actor), act)
+}
+
+// affiliationOf is affiliation for an actor whose bare JID b the caller
+// has already (recipients).
+func (s *Service) affiliationOf(n *node, nodeName, actor, b, act string) Affiliation {
 	if n != nil {
 		if a, ok := n.affs[actor]; ok {
 			return a

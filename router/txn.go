@@ -182,7 +182,9 @@ func (r *Router) runLater(tx *txn, f func(module.Context)) {
 	f(tx)
 }
 
-// build runs l.build, reporting false when it panicked (logged).
+// build runs l.build, reporting false when it panicked (logged), and
+// serialises a later reply's payload (serialiseLater), still without the
+// lock.
 func (r *Router) build(l laterReply) (st *xmlnode.Element, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -194,7 +196,11 @@ func (r *Router) build(l laterReply) (st *xmlnode.Element, ok bool) {
 			st, ok = nil, false
 		}
 	}()
-	return l.build(), true
+	st = l.build()
+	if st != nil && l.iq == nil {
+		st = serialiseLater(st)
+	}
+	return st, true
 }
 
 func (r *Router) handToComponent(h component.Handler, st *xmlnode.Element, o component.Origin) {

@@ -35,6 +35,10 @@ type list struct {
 	items []string
 	set   map[string]jid.JID // parsed once, when blocked
 	bytes int
+	// pushes are the changes not yet pushed to every session that
+	// fetched the list, oldest first (push.go); not counted in bytes,
+	// since they are gone by the end of the request that queued them.
+	pushes []pendingPush
 }
 
 // itemCost is what one item counts for: the item string (items and the
@@ -216,15 +220,7 @@ func change(q *module.Request, verb string, lim quota.Limits) {
 		}
 	}
 	a.SetFlag(blocking, len(l.items) > 0)
-	for o := range a.Sessions() {
-		if fetched.Get(o) == nil {
-			continue
-		}
-		// Every push shares the payload built before the lock; it is
-		// never changed afterwards.
-		o.Send(xmlnode.New(stanzaerr.NSClient, "iq", "type", "set", "id", "blocklist-push", "to", o.JID().String()).
-			Append(p.push(verb)))
-	}
+	queuePush(q.Context, a, l, p.pushIQ(verb), len(p.order))
 }
 
 // outbound stops a stanza a session sends to a JID its account blocks:
@@ -251,7 +247,9 @@ func inbound(c module.Context, ev *module.Delivered) bool {
 		return false
 	}
 	st := ev.Stanza
-	from, err := jid.Parse(st.Attrib("from"))
+	// jid.Parse's result without PRECIS for ASCII: this runs for every
+	// stanza delivered to an account with a blocklist, lock held.
+	from, err := jidcheck.ParseFast(st.Attrib("from"))
 	if err != nil || !blocks(ev.Account, from) {
 		return false
 	}
@@ -280,8 +278,9 @@ type preparedItems struct {
 	order  []string
 	byNorm map[string]jid.JID
 	// pushPayload is the pushes' <block/> or <unblock/>, built once
-	// (pushFor), nil until then.
-	pushPayload *xmlnode.Element
+	// (push), nil until then; pushTemplate the push iq around it, frozen
+	// (pushIQ).
+	pushPayload, pushTemplate *xmlnode.Element
 	// tooMany: a block request naming more items than any blocklist may
 	// hold, refused without parsing them.
 	tooMany bool
@@ -342,7 +341,7 @@ func prepareItems(payload *xmlnode.Element, lim quota.Limits) *preparedItems {
 		p.items = append(p.items, pi)
 	}
 	if len(p.items) == 0 || p.items[len(p.items)-1].err == nil {
-		p.push(payload.Name.Local)
+		p.pushIQ(payload.Name.Local)
 	}
 	return p
 }

@@ -1,6 +1,8 @@
 package blocking_test
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/muctest/muctest/mod/blocking"
@@ -60,4 +62,37 @@ func TestBlocking(t *testing.T) {
 		`<iq type="set" id="blocklist-push"><unblock xmlns="urn:xmpp:blocking"/></iq>`)
 	b.Send(`<message to="alice@localhost" type="chat"><body>z</body></message>`)
 	a.Expect(`<message from="bob@localhost/b" type="chat"><body>z</body></message>`)
+}
+
+// TestPushToEveryResource: a change too large for one span of the router's
+// lock (1,000 items to 10 resources, 10 spans) still reaches every resource that
+// fetched the list, once, whole, and the requester after its result; a
+// resource that did not fetch the list gets nothing. The same wire as when
+// every push went out in the request's span.
+func TestPushToEveryResource(t *testing.T) {
+	s := moduletest.New(t, blocking.Module{})
+	var rs []*moduletest.Client
+	for i := range 10 {
+		r := s.Login("alice@localhost/r" + strconv.Itoa(i))
+		r.Send(`<iq type="get" id="g"><blocklist xmlns="urn:xmpp:blocking"/></iq>`)
+		r.Received()
+		rs = append(rs, r)
+	}
+	quiet := s.Login("alice@localhost/quiet")
+	var items strings.Builder
+	for i := range 1000 {
+		items.WriteString(`<item jid="u` + strconv.Itoa(i) + `@example.com"/>`)
+	}
+	push := func(to string) string {
+		return `<iq type="set" id="blocklist-push" to="` + to + `"><block xmlns="urn:xmpp:blocking">` + items.String() + `</block></iq>`
+	}
+	rs[7].Send(`<iq type="set" id="b"><block xmlns="urn:xmpp:blocking">` + items.String() + `</block></iq>`)
+	for i, r := range rs {
+		if i == 7 {
+			r.Expect(`<iq type="result" id="b"/>`, push("alice@localhost/r7"))
+			continue
+		}
+		r.Expect(push("alice@localhost/r" + strconv.Itoa(i)))
+	}
+	quiet.ExpectNothing()
 }

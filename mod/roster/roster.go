@@ -68,7 +68,13 @@ func pendingCost(st *xmlnode.Element) int { return 32 + len(st.AppendTo(nil, nsC
 
 // interest marks a session that requested the roster: it gets roster
 // pushes and subscription state changes (RFC 6121 section 2.1.6).
-type interest struct{ on bool }
+// holding: the session's roster result is built after the lock (get.go),
+// and what it would be sent meanwhile waits in held, so that it follows
+// the result.
+type interest struct {
+	on, holding bool
+	held        []*xmlnode.Element
+}
 
 var (
 	rosters  = module.NewAccountState[roster]("roster")
@@ -279,7 +285,7 @@ func (m *mod) push(a module.Account, bare string) {
 		iq := xmlnode.New(nsClient, "iq", "type", "set", "id", "push"+strconv.Itoa(m.pushID))
 		q := iq.AddChild(nsRoster, "query", "ver", ro.ver())
 		q.Append(el.Copy())
-		ss.Send(iq)
+		sendOrHold(ss, iq)
 	}
 }
 
@@ -300,14 +306,18 @@ func (m *mod) rosterIQ(req *module.Request) {
 			sessions.Use(req.Session).on = true
 		}
 		r := req.Result()
-		rq := r.AddChild(nsRoster, "query", "ver", ro.ver())
 		if v, ok := q.LookupAttr("", "ver"); ok && v == ro.ver() {
 			// RFC 6121 section 2.6.3: the client's cached roster is current.
-			r.Children = nil
-		} else {
-			for _, it := range ro.itemList() {
-				rq.Append(it.element())
-			}
+			c.Route(r)
+			return
+		}
+		if req.Session != nil && len(ro.order) > laterRosterItems {
+			getLater(req, ro, r)
+			return
+		}
+		rq := r.AddChild(nsRoster, "query", "ver", ro.ver())
+		for _, it := range ro.itemList() {
+			rq.Append(it.element())
 		}
 		c.Route(r)
 		return
@@ -583,7 +593,10 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 func (m *mod) sendInterested(a module.Account, st *xmlnode.Element) {
 	for ss := range a.Sessions() {
 		if interested(ss) {
-			ss.Send(st)
+			if i := sessions.Get(ss); i.holding {
+				st = st.Copy() // st is not kept by Send: the held one is ours
+			}
+			sendOrHold(ss, st)
 		}
 	}
 }
