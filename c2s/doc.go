@@ -28,7 +28,8 @@
 // one-pass parser of package xmlscan, which takes the everyday elements
 // off the decoder), writer.go (the outbound
 // queue and its writer), park.go (idle sessions without a goroutine),
-// limits.go (protection against hostile peers), extend.go (the features and
+// limits.go (protection against hostile peers), ratelimit.go (the read
+// allowance of each client, as Prosody's mod_limits), extend.go (the features and
 // top-level elements modules add), resume.go (what XEP-0198 needs: elements
 // that are not stanzas, a Handler of its own, and a new connection taking
 // over a session the host already has).
