@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"github.com/muctest/muctest/internal/peers"
@@ -59,7 +59,7 @@ var xmppjs = realClient{
 			return "node is not in PATH; xmpp.js needs Node 20 or later"
 		}
 		if _, err := os.Stat(filepath.Join("testdata", "xmppjs", "node_modules", "@xmpp", "client")); err != nil {
-			return "@xmpp/client is not installed; run: (cd realclients/testdata/xmppjs && npm ci)"
+			return "@xmpp/client is not installed; run: (cd acceptance/testdata/xmppjs && npm ci)"
 		}
 		return ""
 	},

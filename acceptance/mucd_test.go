@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"crypto/sha256"
@@ -72,7 +72,7 @@ func mucdPath() (string, error) {
 		return "", fmt.Errorf("a place for the mucd binary: %w", err)
 	}
 	sum := sha256.Sum256([]byte(repo))
-	dir := filepath.Join(cache, "muctest", "realclients-"+hex.EncodeToString(sum[:8]))
+	dir := filepath.Join(cache, "muctest", "acceptance-"+hex.EncodeToString(sum[:8]))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("a place for the mucd binary: %w", err)
 	}
