@@ -58,6 +58,10 @@ func TestAuthRate(t *testing.T) {
 // witnesses talk all the while, so that they are never idle themselves),
 // and the witnesses must have completed at least one round meanwhile.
 func TestIdleTimeout(t *testing.T) {
+	// Most of it is waiting out the timeout: it waits while the package's
+	// other waiting tests do (TestSlowReader), after the sequential ones
+	// that measure the heap or count goroutines.
+	t.Parallel()
 	for _, slowloris := range []bool{false, true} {
 		t.Run(fmt.Sprintf("slowloris=%v", slowloris), func(t *testing.T) {
 			// Each waits out the idle timeout: on servers of their own,
@@ -107,6 +111,7 @@ func TestIdleTimeout(t *testing.T) {
 // been blocked for c2s.Limits.WriteTimeout, or once MaxQueue stanzas wait
 // for it.
 func TestSlowReader(t *testing.T) {
+	t.Parallel() // waits out WriteTimeout, as TestIdleTimeout waits
 	cases := []struct {
 		name string
 		cfg  server.Config

@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"github.com/muctest/muctest/internal/peers"
@@ -31,6 +31,13 @@ import (
 // on machines other jobs load too.
 const scriptTimeout = 60 * time.Second
 
+// peerWaitDelay is how long a client script's output may still be read
+// after it exited (exec.Cmd.WaitDelay): only a descendant holding the pipe
+// open waits it out. A second was too short for the reading goroutine on
+// a loaded machine: a script that had passed failed with "WaitDelay
+// expired before I/O complete".
+const peerWaitDelay = 10 * time.Second
+
 // debianPython is the interpreter python3-slixmpp is installed for; the
 // python3 first in PATH may be another one (pyenv) without it.
 const debianPython = peers.DebianPython
@@ -59,7 +66,7 @@ var xmppjs = realClient{
 			return "node is not in PATH; xmpp.js needs Node 20 or later"
 		}
 		if _, err := os.Stat(filepath.Join("testdata", "xmppjs", "node_modules", "@xmpp", "client")); err != nil {
-			return "@xmpp/client is not installed; run: (cd realclients/testdata/xmppjs && npm ci)"
+			return "@xmpp/client is not installed; run: (cd acceptance/testdata/xmppjs && npm ci)"
 		}
 		return ""
 	},
@@ -176,7 +183,7 @@ func start(t *testing.T, ctx context.Context, c realClient, role string, args []
 	t.Helper()
 	r := &running{name: c.name + " " + role, ready: make(chan struct{}), eof: make(chan struct{})}
 	r.cmd = c.command(ctx, append([]string{role}, args...)...)
-	r.cmd.WaitDelay = time.Second
+	r.cmd.WaitDelay = peerWaitDelay
 	r.cmd.Stderr = &r.output
 	stdout, err := r.cmd.StdoutPipe()
 	if err != nil {

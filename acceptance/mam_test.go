@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func runScript(t *testing.T, script string, srv target, want []string, args ...s
 		"--host", srv.host, "--port", srv.port, "--domain", srv.domain,
 		"--timeout", strconv.Itoa(int(scriptTimeout / time.Second))}, args...)
 	cmd := exec.CommandContext(ctx, debianPython, args...)
-	cmd.WaitDelay = time.Second
+	cmd.WaitDelay = peerWaitDelay
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s:\n%s", script, indent(string(out)))
 	if err != nil {

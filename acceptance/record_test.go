@@ -1,13 +1,10 @@
-package record
+package acceptance
 
 import (
-	"github.com/muctest/muctest/internal/peers"
-
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -19,132 +16,74 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muctest/muctest/internal/peers"
+	"github.com/muctest/muctest/record"
 	"github.com/muctest/muctest/script"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
 )
 
-// The acceptance tests of issue 15: a real client's session, recorded
-// through the proxy, replays as a passing script. The client is slixmpp
-// (Debian's python3-slixmpp) playing both sides of realclients' MUC
-// exchange: one client creates and configures a room and invites the
-// other, who joins; both chat.
+// The acceptance tests of issue 15 (package record): a real client's
+// session, recorded through the proxy, replays as a passing script. The
+// guest is slixmpp and the room's owner slixmpp or xmpp.js, playing
+// TestRoomExchange's MUC exchange through a recorder: one client creates
+// and configures a room and invites the other, who joins; both chat.
+//
+// They live here rather than in package record because all their time is
+// spent waiting for the clients (and for Prosody): here they wait at the
+// same time as the package's other exchanges, in the one test binary that
+// runs real clients, instead of keeping a second go test process busy.
 
-// debianPython is the interpreter python3-slixmpp is installed for.
-const debianPython = peers.DebianPython
-
-// mucpeer is the slixmpp side of the realclients acceptance test.
-var mucpeer = filepath.Join("..", "realclients", "testdata", "slixmpp", "mucpeer.py")
-
-// peerTimeout bounds each slixmpp script (it has its own timer).
-const peerTimeout = 20 * time.Second
-
-// need skips the test when something it needs is missing, except under
-// CI=true, where .ci/run has installed everything and a missing peer is a
-// failure.
-var need = peers.Need
-
-var slixmppMissing = peers.SlixmppMissing
-
-// mucpeerJS is the xmpp.js side of the same test.
-var mucpeerJS = filepath.Join("..", "realclients", "testdata", "xmppjs", "mucpeer.js")
-
-// clientLib is a real client library that plays one side of the session.
-type clientLib struct {
-	name     string
-	resource string // the resource its mucpeer script binds
-	missing  func() string
-	command  func(ctx context.Context, role string, args ...string) *exec.Cmd
-}
-
-var slixmpp = clientLib{
-	name: "slixmpp", resource: "slixmpp", missing: slixmppMissing,
-	command: func(ctx context.Context, role string, args ...string) *exec.Cmd {
-		return exec.CommandContext(ctx, debianPython, append([]string{mucpeer, role}, args...)...)
-	},
-}
-
-var xmppjs = clientLib{
-	name: "xmpp.js", resource: "xmppjs",
-	missing: func() string {
-		if _, err := exec.LookPath("node"); err != nil {
-			return "node is not in PATH; xmpp.js needs Node 20 or later"
-		}
-		if _, err := os.Stat(filepath.Join("..", "realclients", "testdata", "xmppjs", "node_modules", "@xmpp", "client")); err != nil {
-			return "@xmpp/client is not installed; run: (cd realclients/testdata/xmppjs && npm ci)"
-		}
-		return ""
-	},
-	command: func(ctx context.Context, role string, args ...string) *exec.Cmd {
-		return exec.CommandContext(ctx, "node", append([]string{mucpeerJS, role}, args...)...)
-	},
-}
-
-// peer is a running mucpeer script.
-type peer struct {
-	name  string
-	cmd   *exec.Cmd
-	out   lockedBuffer
-	ready chan struct{} // closed when it prints READY
-	eof   chan struct{} // closed when its stdout is drained
-}
-
-func startPeer(t *testing.T, ctx context.Context, lib clientLib, role string, args ...string) *peer {
+// startRecording starts a record.Recorder on loopback as `muctest record`
+// does, and stops it when the test ends; its log is shown if the test
+// fails.
+func startRecording(t *testing.T, cfg record.Config) (*record.Recorder, string) {
 	t.Helper()
-	p := &peer{name: lib.name + " " + role, ready: make(chan struct{}), eof: make(chan struct{})}
-	p.cmd = lib.command(ctx, role, append([]string{"--timeout", fmt.Sprint(peerTimeout.Seconds())}, args...)...)
-	p.cmd.WaitDelay = time.Second
-	p.cmd.Stderr = &p.out
-	stdout, err := p.cmd.StdoutPipe()
+	var logs syncBuffer
+	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	rec, err := record.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", p.name, err)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	go func() {
-		defer close(p.eof)
-		sc := bufio.NewScanner(stdout)
-		seen := false
-		for sc.Scan() {
-			fmt.Fprintln(&p.out, sc.Text())
-			if sc.Text() == "READY" && !seen {
-				seen = true
-				close(p.ready)
-			}
+	served := make(chan error, 1)
+	go func() { served <- rec.Serve(ln) }()
+	t.Cleanup(func() {
+		rec.Close()
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
 		}
-		io.Copy(io.Discard, stdout)
-	}()
-	return p
-}
-
-func (p *peer) wait() error {
-	<-p.eof
-	if err := p.cmd.Wait(); err != nil {
-		return fmt.Errorf("%s: %w\n%s", p.name, err, p.out.String())
-	}
-	return nil
+		if t.Failed() {
+			t.Logf("recorder log:\n%s", indent(logs.String()))
+		}
+	})
+	return rec, ln.Addr().String()
 }
 
 // recordSession runs the two-client MUC exchange through a recorder in
 // front of upstream, the room owned by owner and the guest played by
 // slixmpp, and returns the script it wrote.
-func recordSession(t *testing.T, upstream string, owner clientLib) []byte {
+func recordSession(t *testing.T, upstream string, owner realClient) []byte {
 	t.Helper()
-	rec, addr, _ := startRecorder(t, Config{Upstream: upstream, Captures: true, Title: owner.name + " and slixmpp: two clients create a room, join and chat"})
+	rec, addr := startRecording(t, record.Config{Upstream: upstream, Captures: true,
+		Title: owner.name + " and slixmpp: two clients create a room, join and chat"})
 	host, port, _ := net.SplitHostPort(addr)
-	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout+5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout+5*time.Second)
 	defer cancel()
-	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost"}
-	guest := startPeer(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
-		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet")...)
+	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost",
+		"--timeout", fmt.Sprint(scriptTimeout.Seconds())}
+	guest := start(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
+		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet"))
 	select {
 	case <-guest.ready:
 	case <-guest.eof:
 		t.Fatalf("the guest exited before READY: %v", guest.wait())
 	}
-	own := startPeer(t, ctx, owner, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
-		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo")...)
+	own := start(t, ctx, owner, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
+		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo"))
 	oerr := own.wait()
 	if oerr != nil {
 		cancel()
@@ -157,8 +96,9 @@ func recordSession(t *testing.T, upstream string, owner clientLib) []byte {
 }
 
 // parseRecorded parses a recorded script and checks what any recording
-// of this session must hold.
-func parseRecorded(t *testing.T, out []byte, owner clientLib) *script.Script {
+// of this session must hold. The owner's resource is its mucpeer
+// script's, which is the client's name.
+func parseRecorded(t *testing.T, out []byte, owner realClient) *script.Script {
 	t.Helper()
 	s, err := script.Parse("session.scs", bytes.NewReader(out))
 	if err != nil {
@@ -166,7 +106,7 @@ func parseRecorded(t *testing.T, out []byte, owner clientLib) *script.Script {
 	}
 	for _, want := range []string{
 		"[Client] Romeo\n\tjid: romeo@localhost/slixmpp\n\tpassword: montague\n",
-		"[Client] Juliet\n\tjid: juliet@localhost/" + owner.resource + "\n\tpassword: capulet\n",
+		"[Client] Juliet\n\tjid: juliet@localhost/" + owner.name + "\n\tpassword: capulet\n",
 		`<invite to="${Romeo's JID}">`,
 		"<body>hello from juliet</body>",
 		"<body>hello from romeo</body>",
@@ -186,20 +126,20 @@ func parseRecorded(t *testing.T, out []byte, owner clientLib) *script.Script {
 	return s
 }
 
-// owners are the libraries that own the room in the recorded sessions.
-var owners = []clientLib{slixmpp, xmppjs}
+// recordOwners are the libraries that own the room in the recorded
+// sessions.
+var recordOwners = []realClient{slixmpp, xmppjs}
 
-// TestSessionInProcess records the session in front of our server (as
-// cmd/mucd runs it by default: any password, MUC at conference.localhost)
-// and replays the script on a fresh in-process server, as `muctest FILE`
-// does.
-func TestSessionInProcess(t *testing.T) {
+// TestRecordedSessionInProcess records the session in front of our server
+// (as cmd/mucd runs it by default: any password, MUC at
+// conference.localhost) and replays the script on a fresh in-process
+// server, as `muctest FILE` does.
+func TestRecordedSessionInProcess(t *testing.T) {
 	t.Parallel() // servers of its own
-	for _, owner := range owners {
+	for _, owner := range recordOwners {
 		t.Run(owner.name, func(t *testing.T) {
+			require(t, slixmpp, owner)
 			t.Parallel() // a recorder and servers of its own
-			need(t, slixmpp.missing())
-			need(t, owner.missing())
 			srv := servertest.New(t, server.Config{})
 			out := recordSession(t, srv.Addr().String(), owner)
 			s := parseRecorded(t, out, owner)
@@ -225,10 +165,10 @@ func prosodyStart(t *testing.T) string {
 	}
 	p := filepath.Join(dir, "reference", "prosody", "start.sh")
 	if _, err := os.Stat(p); err != nil {
-		need(t, fmt.Sprintf("the Prosody reference helper is missing (%v); it lives in ../shared next to the repository, or set MUCTEST_SHARED", err))
+		peers.Need(t, fmt.Sprintf("the Prosody reference helper is missing (%v); it lives in ../shared next to the repository, or set MUCTEST_SHARED", err))
 	}
 	if _, err := exec.LookPath("prosody"); err != nil {
-		need(t, "prosody is not installed; install it with: apt-get install -y prosody")
+		peers.Need(t, "prosody is not installed; install it with: apt-get install -y prosody")
 	}
 	return p
 }
@@ -301,15 +241,14 @@ func runProsody(start string) (addr, dir string, pid int, err error) {
 	return "127.0.0.1:" + port, dir, pid, nil
 }
 
-// TestSessionProsody records the session in front of a Prosody 0.12 and
-// replays the script against another, fresh, Prosody.
-func TestSessionProsody(t *testing.T) {
+// TestRecordedSessionProsody records the session in front of a Prosody
+// 0.12 and replays the script against another, fresh, Prosody.
+func TestRecordedSessionProsody(t *testing.T) {
 	t.Parallel() // servers of its own
-	for _, owner := range owners {
+	for _, owner := range recordOwners {
 		t.Run(owner.name, func(t *testing.T) {
+			require(t, slixmpp, owner)
 			t.Parallel() // a recorder and servers of its own
-			need(t, slixmpp.missing())
-			need(t, owner.missing())
 			start := prosodyStart(t)
 			ps := startProsodies(t, start, 2)
 			recorded, fresh := ps[0], ps[1]

@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func TestPEPSlixmpp(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, debianPython, filepath.Join("testdata", "slixmpp", "peppeer.py"),
 		"--port", port, "--timeout", strconv.Itoa(int(scriptTimeout/time.Second)))
-	cmd.WaitDelay = time.Second
+	cmd.WaitDelay = peerWaitDelay
 	out, err := cmd.CombinedOutput()
 	t.Logf("%s", out)
 	if err != nil {

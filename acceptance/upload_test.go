@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-// Package realclients holds the acceptance tests a user would run: real,
+// Package acceptance holds the acceptance tests a user would run: real,
 // widely used XMPP clients — slixmpp (Python, Debian's python3-slixmpp) and
 // xmpp.js (Node, npm @xmpp/client) — log in to our server, create a room,
 // configure it, invite each other, join, and exchange groupchat messages.
@@ -29,16 +29,32 @@
 // in-process server and against cmd/mucd; the archive test also against
 // REALCLIENTS_ADDR (Prosody 0.12 with mam_smart_enable passes it too).
 //
+// Issue 15's recorder (package record) is proven with the same MUC
+// exchange played through it (record_test.go): in front of our server and
+// of Prosody 0.12 (../shared/reference/prosody/start.sh), the script it
+// writes parses, holds the exchange, and passes on a fresh server; under
+// CI=true, mucd and `muctest record` are also built and run as a user runs
+// them (recordbinaries_test.go).
+//
 // Running the scripts needs the clients installed (see .ci/run):
 //
 //	apt-get install -y python3-slixmpp python3-aiohttp    # for /usr/bin/python3
-//	(cd realclients/testdata/xmppjs && npm ci)            # node_modules from package-lock.json
+//	(cd acceptance/testdata/xmppjs && npm ci)            # node_modules from package-lock.json
 //	apt-get install -y chromium                           # the browser test's /usr/bin/chromium
-//	(cd realclients/testdata/browser && npm ci)           # converse.js and playwright-core
+//	(cd acceptance/testdata/browser && npm ci)           # converse.js and playwright-core
 //
 // Without them the tests skip, except when CI=true, where a missing client is
 // a failure. REALCLIENTS_ADDR=host:port points the tests at an already running
 // server instead (for example a Prosody to compare with), which must accept
 // any password and serve MUC at conference.<domain> (REALCLIENTS_DOMAIN,
 // default localhost).
-package realclients
+//
+// The package was called realclients (hence the environment variables'
+// names); its name now sorts first among the module's packages on purpose.
+// go test ./... starts packages in import-path order, two at a time on two
+// cores, and a package's test run holds its slot until it ends. Nearly all
+// of this package's run (the longest of the suite) is waiting for the
+// clients, Chromium and Prosody: started first, it waits while the other
+// packages are linked and tested on the other slot; started last, as it
+// was, the suite ended with it and the other slot idle.
+package acceptance

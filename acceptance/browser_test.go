@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"bufio"
@@ -45,7 +45,7 @@ var converse = realClient{
 		}
 		for _, p := range []string{"converse.js", "playwright-core"} {
 			if _, err := os.Stat(filepath.Join(browserDir, "node_modules", p)); err != nil {
-				return p + " is not installed; run: (cd realclients/testdata/browser && npm ci)"
+				return p + " is not installed; run: (cd acceptance/testdata/browser && npm ci)"
 			}
 		}
 		return ""

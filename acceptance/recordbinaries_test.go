@@ -1,4 +1,4 @@
-package record
+package acceptance
 
 import (
 	"bufio"
@@ -18,7 +18,7 @@ import (
 // process is a started command whose stderr is watched for one line.
 type process struct {
 	cmd  *exec.Cmd
-	out  lockedBuffer
+	out  syncBuffer
 	done chan struct{} // closed when stderr is drained
 }
 
@@ -50,72 +50,64 @@ func startWatched(t *testing.T, ctx context.Context, want *regexp.Regexp, bin st
 				}
 			}
 		}
-		io.Copy(io.Discard, stderr)
+		_, _ = io.Copy(io.Discard, stderr)
 	}()
 	select {
 	case m := <-found:
 		return p, m
 	case <-p.done:
-		p.cmd.Wait()
-		t.Fatalf("%s exited without printing %q:\n%s", filepath.Base(bin), want, p.out.String())
+		_ = p.cmd.Wait()
+		t.Fatalf("%s exited without printing %q:\n%s", filepath.Base(bin), want, indent(p.out.String()))
 	}
 	panic("unreachable")
 }
 
-// goBuild builds the commands pkgs into dir (one go build, linked in
-// parallel) and returns their paths.
-func goBuild(t *testing.T, dir string, pkgs ...string) []string {
-	t.Helper()
-	if out, err := exec.Command("go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...).CombinedOutput(); err != nil {
-		t.Fatalf("go build %v: %v\n%s", pkgs, err, out)
-	}
-	var bins []string
-	for _, p := range pkgs {
-		bins = append(bins, filepath.Join(dir, filepath.Base(p)))
-	}
-	return bins
-}
-
-// TestEndToEndWithBinaries is issue 15's check done as a user would: mucd
-// runs, `muctest record` sits in front of it, two slixmpp clients create a
-// room, join and chat through it, `muctest record` writes the script when
-// they have left and exits, and `muctest FILE` passes it in-process.
+// TestRecordEndToEndWithBinaries is issue 15's check done as a user would:
+// mucd runs, `muctest record` sits in front of it, two slixmpp clients
+// create a room, join and chat through it, `muctest record` writes the
+// script when they have left and exits, and `muctest FILE` passes it
+// in-process.
 //
-// Building the two commands takes longer than the rest of the package's
-// tests together, so it runs under CI=true (or MUCTEST_E2E=1) only; the
-// in-process tests above check the same recorder locally.
-func TestEndToEndWithBinaries(t *testing.T) {
+// Building cmd/muctest takes longer than the in-process recordings
+// (TestRecordedSessionInProcess) that check the same recorder, so it runs
+// under CI=true (or MUCTEST_E2E=1) only.
+func TestRecordEndToEndWithBinaries(t *testing.T) {
+	t.Parallel() // processes of its own
 	if os.Getenv("CI") != "true" && os.Getenv("MUCTEST_E2E") != "1" {
 		t.Skip("builds cmd/mucd and cmd/muctest: runs under CI=true or MUCTEST_E2E=1")
 	}
-	need(t, slixmpp.missing())
+	require(t, slixmpp)
+	mucd := mucdBinary(t)
 	dir := t.TempDir()
-	bins := goBuild(t, dir, "../cmd/mucd", "../cmd/muctest")
-	mucd, muctest := bins[0], bins[1]
-	ctx, cancel := context.WithTimeout(context.Background(), 2*peerTimeout)
+	muctest := filepath.Join(dir, "muctest")
+	if out, err := exec.Command("go", "build", "-o", muctest, "../cmd/muctest").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/muctest: %v\n%s", err, out)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*scriptTimeout)
 	defer cancel()
 
-	srv, srvAddr := startWatched(t, ctx, regexp.MustCompile(`msg="mucd: ready" addr=(\S+)`), mucd, "-addr", "127.0.0.1:0", "-domain", "localhost")
+	srv, srvAddr := startWatched(t, ctx, mucdReady, mucd, "-addr", "127.0.0.1:0", "-domain", "localhost", "-data-dir", t.TempDir())
 	defer func() {
-		srv.cmd.Process.Signal(os.Interrupt)
+		_ = srv.cmd.Process.Signal(os.Interrupt)
 		<-srv.done
-		srv.cmd.Wait()
+		_ = srv.cmd.Wait()
 	}()
 	file := filepath.Join(dir, "session.scs")
 	rec, recAddr := startWatched(t, ctx, regexp.MustCompile(`listening on (\S+), relaying`), muctest,
 		"record", "-listen", "127.0.0.1:0", "-upstream", srvAddr, "-o", file, "-title", "slixmpp through mucd")
 
 	host, port, _ := net.SplitHostPort(recAddr)
-	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost"}
-	guest := startPeer(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
-		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet")...)
+	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost",
+		"--timeout", fmt.Sprint(scriptTimeout.Seconds())}
+	guest := start(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
+		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet"))
 	select {
 	case <-guest.ready:
 	case <-guest.eof:
 		t.Fatalf("the guest exited before READY: %v", guest.wait())
 	}
-	owner := startPeer(t, ctx, slixmpp, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
-		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo")...)
+	owner := start(t, ctx, slixmpp, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
+		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo"))
 	oerr, gerr := owner.wait(), guest.wait()
 	if oerr != nil || gerr != nil {
 		t.Fatalf("the session failed:\n%v\n%v", oerr, gerr)
@@ -123,7 +115,7 @@ func TestEndToEndWithBinaries(t *testing.T) {
 	// The last client has left: muctest record writes the file and exits.
 	<-rec.done
 	if err := rec.cmd.Wait(); err != nil {
-		t.Fatalf("muctest record: %v\n%s", err, rec.out.String())
+		t.Fatalf("muctest record: %v\n%s", err, indent(rec.out.String()))
 	}
 	script, err := os.ReadFile(file)
 	if err != nil {

@@ -1,4 +1,4 @@
-package realclients
+package acceptance
 
 import (
 	"crypto/sha256"
@@ -23,9 +23,12 @@ func TestMain(m *testing.M) {
 
 // peerParallel is how many of the package's tests run at once unless
 // -parallel says otherwise: enough to keep two cores busy while most of
-// the package's 17 exchanges wait for their peers, few enough that each
-// still gets its share of a loaded machine.
-const peerParallel = 8
+// the package's 21 exchanges wait for their peers, few enough that each
+// still gets its share of a loaded machine. It is the 8 the package had
+// and the 4 recorded sessions that came from package record (which ran
+// them 4 at a time, next to this package), so that they still do not wait
+// for a turn.
+const peerParallel = 12
 
 // raiseParallel lifts the default -parallel (GOMAXPROCS) to peerParallel
 // unless -parallel was given. The exchanges' work is done by other
@@ -72,7 +75,7 @@ func mucdPath() (string, error) {
 		return "", fmt.Errorf("a place for the mucd binary: %w", err)
 	}
 	sum := sha256.Sum256([]byte(repo))
-	dir := filepath.Join(cache, "muctest", "realclients-"+hex.EncodeToString(sum[:8]))
+	dir := filepath.Join(cache, "muctest", "acceptance-"+hex.EncodeToString(sum[:8]))
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("a place for the mucd binary: %w", err)
 	}

@@ -81,6 +81,10 @@ const xmpp = client({
   service: opts.service ?? `xmpp://${opts.host}:${opts.port}`,
   domain: me.domain,
   resource: opts.resource,
+  // xmpp.js's own waits (the stream's opening, the answer to <starttls/>)
+  // give up after 2 s by default, which a loaded machine's scheduler can
+  // exceed: they wait as long as the whole run may (--timeout) instead.
+  timeout: Number(opts.timeout) * 1000,
   // xmpp.js refuses PLAIN on a plain-text stream; the test servers without
   // TLS (Prosody's test setup) offer nothing else, so pick it ourselves.
   credentials: async (authenticate, mechanisms) => {
