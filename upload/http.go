@@ -57,8 +57,7 @@ func (s *Service) parsePath(p string) (id, name string, ok bool) {
 func (s *Service) put(w http.ResponseWriter, r *http.Request, id, name string) {
 	now := s.cfg.Now()
 	s.mu.Lock()
-	s.expireLocked(now)
-	sl := s.slots[id]
+	sl := s.lookupLocked(id, now)
 	var tok string
 	if sl != nil {
 		tok = s.token(sl)
@@ -110,8 +109,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request, id, name string) {
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request, id, name string) {
 	s.mu.Lock()
-	s.expireLocked(s.cfg.Now())
-	sl := s.slots[id]
+	sl := s.lookupLocked(id, s.cfg.Now())
 	var data []byte
 	var uploaded time.Time
 	if sl != nil {

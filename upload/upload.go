@@ -94,7 +94,17 @@ type Service struct {
 	used    int64            // bytes reserved or stored
 	pending int
 	daily   map[string]*dayUse // by bare JID
+	// swept is when expireLocked last went through every slot: it does
+	// so at most once per sweepEvery (a slot request cost a pass over up
+	// to MaxPending slots and every owner's daily use, which a flood of
+	// requests turned into CPU), and lookups check their own slot.
+	swept time.Time
 }
+
+// sweepEvery is how often expireLocked goes through every slot and daily
+// count: a slot or file is given back to the quotas at most this late,
+// and is never served past its time (lookupLocked checks it).
+const sweepEvery = time.Second
 
 type slot struct {
 	id, name, ctype, owner string
@@ -267,25 +277,47 @@ func (s *Service) token(sl *slot) string {
 // expireLocked forgets slots whose PUT did not come within SlotTTL and files
 // older than Expiry, giving their bytes back to the total quota.
 func (s *Service) expireLocked(now time.Time) {
+	if d := now.Sub(s.swept); d >= 0 && d < sweepEvery {
+		return
+	}
+	s.swept = now
 	for id, sl := range s.slots {
-		switch {
-		case sl.uploaded.IsZero() && now.Sub(sl.issued) > s.cfg.SlotTTL:
-			s.pending--
-		case !sl.uploaded.IsZero() && now.Sub(sl.uploaded) > s.cfg.Expiry:
-			if s.cfg.Dir != "" {
-				_ = os.Remove(s.file(id))
-			}
-		default:
-			continue
-		}
-		s.used -= sl.size
-		delete(s.slots, id)
+		s.expireSlotLocked(id, sl, now)
 	}
 	for owner, d := range s.daily {
 		if now.Sub(d.since) >= 24*time.Hour {
 			delete(s.daily, owner)
 		}
 	}
+}
+
+// expireSlotLocked forgets sl, the slot id, if its time is over, and
+// reports whether it did.
+func (s *Service) expireSlotLocked(id string, sl *slot, now time.Time) bool {
+	switch {
+	case sl.uploaded.IsZero() && now.Sub(sl.issued) > s.cfg.SlotTTL:
+		s.pending--
+	case !sl.uploaded.IsZero() && now.Sub(sl.uploaded) > s.cfg.Expiry:
+		if s.cfg.Dir != "" {
+			_ = os.Remove(s.file(id))
+		}
+	default:
+		return false
+	}
+	s.used -= sl.size
+	delete(s.slots, id)
+	return true
+}
+
+// lookupLocked returns the slot id unless there is none or its time is
+// over (it is then forgotten at once, whenever the last sweep was).
+func (s *Service) lookupLocked(id string, now time.Time) *slot {
+	s.expireLocked(now)
+	sl := s.slots[id]
+	if sl == nil || s.expireSlotLocked(id, sl, now) {
+		return nil
+	}
+	return sl
 }
 
 func (s *Service) file(id string) string { return filepath.Join(s.cfg.Dir, id) }

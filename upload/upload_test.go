@@ -204,3 +204,32 @@ func TestStoredFileExpires(t *testing.T) {
 		t.Fatalf("expired file still counted: %d bytes", used)
 	}
 }
+
+// TestSweepThrottled checks that expired slots are swept from the quotas
+// at most once per sweepEvery (a slot request used to go through every
+// slot and every owner's daily count), while a lookup never serves a slot
+// past its time, whenever the last sweep was.
+func TestSweepThrottled(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	s := newService(t, Config{SlotTTL: 100 * time.Millisecond, Now: func() time.Time { return now }})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	u := askSlot(t, s, "romeo@localhost", "a.txt", 3, "text/plain") // sweeps now
+	askSlot(t, s, "juliet@localhost", "b.txt", 4, "text/plain")
+	now = now.Add(sweepEvery / 2) // both past their TTL, no sweep due
+	askSlot(t, s, "mallory@localhost", "c.txt", 5, "text/plain")
+	if used, pending := s.Stored(); used != 12 || pending != 3 {
+		t.Fatalf("between sweeps: %d bytes, %d pending; want the expired slots still counted (12, 3)", used, pending)
+	}
+	if code, _ := do(t, srv, "PUT", u.put, u.auth, "text/plain", "abc"); code != 404 {
+		t.Fatalf("PUT to a slot past its TTL between sweeps: %d, want 404", code)
+	}
+	if used, pending := s.Stored(); used != 9 || pending != 2 {
+		t.Fatalf("after the lookup: %d bytes, %d pending; want its slot given back (9, 2)", used, pending)
+	}
+	now = now.Add(sweepEvery) // the next sweep is due: every slot is past its TTL
+	askSlot(t, s, "romeo@localhost", "d.txt", 1, "text/plain")
+	if used, pending := s.Stored(); used != 1 || pending != 1 {
+		t.Fatalf("after the sweep: %d bytes, %d pending, want 1, 1", used, pending)
+	}
+}
