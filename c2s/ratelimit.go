@@ -3,6 +3,7 @@ package c2s
 import (
 	"crypto/tls"
 	"math"
+	"net"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -346,4 +347,34 @@ var testHookWakeDelay atomic.Pointer[func(*Session, time.Duration)]
 func (s *Session) resumeThrottled() {
 	s.busy(1)
 	s.resume()
+}
+
+// Kernel receive buffers of read-limited sessions: a client the server
+// reads at its allowance can still write as fast as it likes into the
+// kernel, which by default grows a TCP connection's receive buffer to
+// megabytes (net.ipv4.tcp_rmem), and the client's own send buffer as
+// much again. Two hundred throttled clients then had gigabytes of room
+// to fill, burning CPU on loopback copies the server would read only
+// minutes later (mucattack upload-slot-flood: the attack's own process
+// took 9 s of CPU in 8 s on two cores, and a witness waited a second for
+// a core). With the buffer bounded, a client past its allowance soon
+// blocks in its write and costs nothing.
+const (
+	minKernelReadBuffer = 64 << 10
+	maxKernelReadBuffer = 4 << 20
+)
+
+// boundKernelBuffer sets the receive buffer of conn, when the session's
+// reads are limited, to one second of its allowance within
+// [minKernelReadBuffer, maxKernelReadBuffer]: enough for the client to
+// send at its rate across any round trip, and no more to fill.
+func boundKernelBuffer(conn net.Conn, l *Limits) {
+	if l.ReadRate <= 0 {
+		return
+	}
+	rb, ok := conn.(interface{ SetReadBuffer(int) error })
+	if !ok {
+		return
+	}
+	_ = rb.SetReadBuffer(int(min(max(l.ReadRate, minKernelReadBuffer), maxKernelReadBuffer)))
 }

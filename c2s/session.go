@@ -135,6 +135,7 @@ func New(conn net.Conn, cfg *Config) *Session {
 	}
 	s.conn = &trackedConn{Conn: conn, s: s, tat: noDebt}
 	s.setReader(s.conn)
+	boundKernelBuffer(conn, s.limits)
 	return s
 }
 
