@@ -427,37 +427,17 @@ func (c *Conn) awaitEnd(keep bool) bool {
 	}
 }
 
+// readLoop reads the stream in a goroutine of its own until it ends,
+// queueing what it reads as an inline read does (record).
 func (c *Conn) readLoop() {
-	defer close(c.readerDone)
-	defer c.in.release()
 	for {
-		st, err := c.next()
-		c.mu.Lock()
-		if err != nil {
-			c.rerr = err
-		} else {
-			c.queue = append(c.queue, st)
-		}
-		c.mu.Unlock()
-		select {
-		case c.notify <- struct{}{}:
-		default:
-		}
+		el, err := c.readElement()
+		err = c.classify(err)
+		c.record(el, err)
 		if err != nil {
 			return
 		}
 	}
-}
-
-// next reads the next top-level element of the stream, for readLoop: the
-// same as readElement, with read errors given the package's context and
-// turned into ErrClosed once Close has begun.
-func (c *Conn) next() (*xmlnode.Element, error) {
-	el, err := c.readElement()
-	if err == nil && c.streamNS == NSComponent {
-		toClientNS(el)
-	}
-	return el, c.classify(err)
 }
 
 // classify gives a read error the package's context, and turns it into

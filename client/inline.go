@@ -103,7 +103,7 @@ func (c *Conn) setReadDeadline(t time.Time) {
 }
 
 // record queues el, or records err as the stream's end (and lets go of
-// the reader's buffer), for a stream read inline.
+// the reader's buffer), for a stream read inline or by readLoop.
 func (c *Conn) record(el *xmlnode.Element, err error) {
 	if err == nil && c.streamNS == NSComponent {
 		toClientNS(el)
