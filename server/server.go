@@ -598,11 +598,16 @@ func (t *idleTracker) add(d int) {
 		close(t.zero)
 	case t.n != 0 && was == 0:
 		t.zero = make(chan struct{})
-		t.gen++
-		if t.left != nil {
-			close(t.left)
-			t.left = nil
-		}
+		t.advanceLocked()
+	}
+}
+
+// advanceLocked moves the work counter on and wakes waitLeft's waiters.
+func (t *idleTracker) advanceLocked() {
+	t.gen++
+	if t.left != nil {
+		close(t.left)
+		t.left = nil
 	}
 }
 
@@ -611,11 +616,7 @@ func (t *idleTracker) add(d int) {
 func (t *idleTracker) poke() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.gen++
-	if t.left != nil {
-		close(t.left)
-		t.left = nil
-	}
+	t.advanceLocked()
 }
 
 // waitLeft waits until the work counter has moved past gen (some work
