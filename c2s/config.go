@@ -156,6 +156,11 @@ type Limits struct {
 	// means MaxStanzaBytes or one second at ReadRate, whichever is more.
 	ReadRate  int64
 	ReadBurst int64
+	// StanzaCost is the bytes each stanza read from a bound session
+	// counts for against ReadRate besides its own size, since what a
+	// stanza costs the server is mostly per stanza (stanzacost.go). Zero
+	// or negative counts bytes only (cmd/mucd sets DefaultStanzaCost).
+	StanzaCost int64
 }
 
 // Defaults for zero Limits and Config fields.

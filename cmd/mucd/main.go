@@ -104,6 +104,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	maxUnauthed := fs.Int64("max-unauthed-stanza", 0, "largest stanza in bytes before a resource is bound (0: the c2s default, 10000)")
 	readRate := fs.Int64("c2s-rate", c2s.DefaultReadRate, "bytes per second read from one client on average, from all sessions of one account together once authenticated; a faster client is read more slowly, not disconnected, as by Prosody's mod_limits (0: no limit)")
 	readBurst := fs.Int64("c2s-burst", 0, "bytes read from one client at once after a quiet spell, within -c2s-rate (0: -max-stanza or one second of -c2s-rate, whichever is more)")
+	stanzaCost := fs.Int64("c2s-stanza-cost", c2s.DefaultStanzaCost, "bytes each stanza of a client counts for against -c2s-rate besides its own size, since a stanza costs the server mostly per stanza, not per byte: at the defaults a client gets about 55 small stanzas a second, after a burst of about 200 (0: bytes only)")
 	maxElements := fs.Int("max-elements", 0, "most elements in one stanza (0: the c2s default, 5000)")
 	maxTreeBytes := fs.Int("max-tree-bytes", 0, "most memory one stanza's element tree may take, in bytes, whatever its shape (0: the c2s default, 3 times -max-stanza)")
 	maxHeaderNS := fs.Int("max-header-namespaces", 0, "most namespace declarations in a stream header (0: the c2s default, 16)")
@@ -162,6 +163,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 			MaxHeaderNamespaces:    *maxHeaderNS,
 			ReadRate:               *readRate,
 			ReadBurst:              *readBurst,
+			StanzaCost:             *stanzaCost,
 		},
 		MaxConns:           *maxConns,
 		MaxConnsPerIP:      *maxConnsPerIP,
