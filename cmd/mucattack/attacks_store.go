@@ -53,11 +53,7 @@ func storeAttacks() []attack {
 		{"mam-query-flood", "100 accounts filling their archives with 10 KB messages, then 100 non-reading sessions querying them at line rate", func(e *env) (string, error) {
 			return mamFlood(e)
 		}},
-		{"upload-slot-flood", "200 accounts requesting XEP-0363 upload slots of the largest size", func(e *env) (string, error) {
-			return looped(e, 200, 200, func(s *session, k int64) error {
-				return s.send("<iq type='get' id='u" + strconv.FormatInt(k, 10) + "' to='upload." + e.domain + "'><request xmlns='urn:xmpp:http:upload:0' filename='f" + strconv.FormatInt(k, 10) + ".bin' size='10000000' content-type='application/octet-stream'/></iq>")
-			})
-		}},
+		{"upload-slot-flood", "200 accounts over 200 addresses requesting XEP-0363 upload slots of the largest size as fast as the server reads, reading the replies", uploadFlood},
 	}
 }
 
