@@ -13,7 +13,9 @@
 // Everything a client can make the service keep is bounded: the size of one
 // file, the bytes of all files and reserved slots together, the bytes one
 // account may upload per day, the number of slots waiting for their PUT, and
-// the time a file is kept (Config.Expiry). A slot is a random 128-bit id
+// the time a file is kept (Config.Expiry), and how fast one account and
+// one client address may ask for slots (Config.RequestLimit,
+// Config.AddrRequestLimit, ratelimit.go). A slot is a random 128-bit id
 // and a token bound to it (HMAC-SHA-256 over the slot, size and type), so a
 // PUT needs both and no other account's slot can be written.
 package upload
@@ -25,6 +27,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -78,6 +81,14 @@ type Config struct {
 	// SlotTTL is how long a slot waits for its PUT; Expiry how long a file
 	// is kept after it.
 	SlotTTL, Expiry time.Duration
+	// RequestLimit bounds the slot requests of one account,
+	// AddrRequestLimit those of one client address (all its accounts
+	// together), valid or not; a request over either is refused
+	// wait/resource-constraint with a <retry/> (ratelimit.go). Zero fields
+	// are DefaultRequestLimit's and DefaultAddrRequestLimit's (30 at once
+	// then one every 2 s, and four times that); a negative Burst lifts
+	// the limit.
+	RequestLimit, AddrRequestLimit RateLimit
 	// Dir, when set, keeps the files on disk there instead of in memory.
 	Dir string
 	// Now is the clock, for tests; time.Now when nil.
@@ -99,6 +110,9 @@ type Service struct {
 	// to MaxPending slots and every owner's daily use, which a flood of
 	// requests turned into CPU), and lookups check their own slot.
 	swept time.Time
+	// byOwner and byAddr are the request buckets (ratelimit.go).
+	byOwner limiter[string]
+	byAddr  limiter[netip.Addr]
 }
 
 // sweepEvery is how often expireLocked goes through every slot and daily
@@ -155,12 +169,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg.RequestLimit = cfg.RequestLimit.withDefaults(DefaultRequestLimit)
+	cfg.AddrRequestLimit = cfg.AddrRequestLimit.withDefaults(DefaultAddrRequestLimit)
 	if cfg.Dir != "" {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("upload: data directory: %w", err)
 		}
 	}
-	s := &Service{cfg: cfg, slots: map[string]*slot{}, daily: map[string]*dayUse{}}
+	s := &Service{cfg: cfg, slots: map[string]*slot{}, daily: map[string]*dayUse{},
+		byOwner: newLimiter[string](cfg.RequestLimit), byAddr: newLimiter[netip.Addr](cfg.AddrRequestLimit)}
 	if _, err := rand.Read(s.secret[:]); err != nil {
 		return nil, fmt.Errorf("upload: secret: %w", err)
 	}
@@ -180,6 +197,9 @@ type Error struct {
 	// MaxFileSize is set for a file over the limit: the reply carries
 	// <file-too-large><max-file-size/></file-too-large>.
 	MaxFileSize int64
+	// RetryAt is set for a client over its request rate: the reply
+	// carries <retry stamp/> (XEP-0363 section 5), when it may ask again.
+	RetryAt time.Time
 }
 
 func (e *Error) Error() string { return "upload: " + e.Condition + ": " + e.Text }
@@ -190,13 +210,38 @@ func (e *Error) Append(errEl *xmlnode.Element) {
 	if e.MaxFileSize > 0 {
 		errEl.AddChild(NS, "file-too-large").AddChild(NS, "max-file-size").SetText(strconv.FormatInt(e.MaxFileSize, 10))
 	}
+	if !e.RetryAt.IsZero() {
+		// Rounded up to the second: the stamp (XEP-0082) has no fraction,
+		// and a client retrying at it must find a token.
+		at := e.RetryAt.UTC().Truncate(time.Second)
+		if at.Before(e.RetryAt) {
+			at = at.Add(time.Second)
+		}
+		errEl.AddChild(NS, "retry", "stamp", at.Format(time.RFC3339))
+	}
 }
 
 // Request answers a slot request, the <request/> child of an iq get from
 // the bare JID owner, with the <slot/> payload of the result or an *Error.
+// It is RequestFrom with no client address.
 func (s *Service) Request(owner string, req *xmlnode.Element) (*xmlnode.Element, error) {
+	return s.RequestFrom(owner, netip.Addr{}, req)
+}
+
+// RequestFrom is Request for a request read from a client at addr (invalid
+// when unknown), which counts against addr's request rate as well as
+// owner's.
+func (s *Service) RequestFrom(owner string, addr netip.Addr, req *xmlnode.Element) (*xmlnode.Element, error) {
 	if s.cfg.UserDomain != "" && domainOf(owner) != s.cfg.UserDomain {
 		return nil, &Error{Type: "auth", Condition: "forbidden", Text: "Uploads are for local accounts"}
+	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Every request counts, valid or not: a flood of bad ones costs the
+	// server as much as one of good ones.
+	if e := s.throttleLocked(owner, addr, now); e != nil {
+		return nil, e
 	}
 	name := req.Attrib("filename")
 	if name == "" || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." ||
@@ -218,9 +263,6 @@ func (s *Service) Request(owner string, req *xmlnode.Element) (*xmlnode.Element,
 		return nil, &Error{Type: "modify", Condition: "not-acceptable", Text: "File type not allowed"}
 	}
 
-	now := s.cfg.Now()
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.expireLocked(now)
 	if s.pending >= s.cfg.MaxPending || s.used+size > s.cfg.TotalQuota {
 		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "Upload storage is full"}
@@ -270,8 +312,10 @@ func (s *Service) typeAllowed(ctype string) bool {
 // that a token for a small text file cannot upload a large binary.
 func (s *Service) token(sl *slot) string {
 	m := hmac.New(sha256.New, s.secret[:])
-	fmt.Fprintf(m, "%s\x00%d\x00%s", sl.id, sl.size, sl.ctype)
-	return hex.EncodeToString(m.Sum(nil))
+	var b [64]byte
+	msg := append(append(append(b[:0], sl.id...), 0), strconv.FormatInt(sl.size, 10)...)
+	m.Write(append(append(msg, 0), sl.ctype...))
+	return hex.EncodeToString(m.Sum(b[:0]))
 }
 
 // expireLocked forgets slots whose PUT did not come within SlotTTL and files
@@ -289,6 +333,8 @@ func (s *Service) expireLocked(now time.Time) {
 			delete(s.daily, owner)
 		}
 	}
+	s.byOwner.sweep(now)
+	s.byAddr.sweep(now)
 }
 
 // expireSlotLocked forgets sl, the slot id, if its time is over, and

@@ -35,6 +35,7 @@ import (
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/tlscert"
+	"github.com/muctest/muctest/upload"
 )
 
 // DefaultIdleTimeout is mucd's -idle-timeout: longer than the keepalive
@@ -84,6 +85,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	uploadDir := fs.String("upload-dir", "", "keep XEP-0363 uploads in this directory instead of in memory")
 	uploadMax := fs.Int64("upload-max-file-size", 0, "largest XEP-0363 upload in bytes (0: 10 MB, as Prosody's scansion configuration)")
 	uploadTotal := fs.Int64("upload-total", 0, "bytes of all uploads and reserved slots together (0: 256 MiB)")
+	var uploadRates upload.Config
+	addUploadRateFlags(fs, &uploadRates) // uploadflags.go
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
 	allowReg := fs.Bool("allow-registration", false, "let clients create accounts in-band before logging in (XEP-0077), as Prosody's allow_registration")
@@ -223,6 +226,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	}
 	cfg.Services.HTTPBaseURL = webs.baseURL(strings.ToLower(*domain))
 	cfg.Services.Upload.Dir, cfg.Services.Upload.MaxFileSize, cfg.Services.Upload.TotalQuota = *uploadDir, *uploadMax, *uploadTotal
+	cfg.Services.Upload.RequestLimit, cfg.Services.Upload.AddrRequestLimit = uploadRates.RequestLimit, uploadRates.AddrRequestLimit
 	srv, err := server.New(cfg)
 	if err != nil {
 		webs.close()

@@ -61,8 +61,14 @@ type service struct {
 	router component.Router
 }
 
-// HandleStanza implements component.Handler.
-func (c *service) HandleStanza(st *xmlnode.Element) {
+// HandleStanza implements component.Handler, for stanzas of no client
+// connection.
+func (c *service) HandleStanza(st *xmlnode.Element) { c.HandleStanzaFrom(st, component.Origin{}) }
+
+// HandleStanzaFrom implements component.OriginHandler: a slot request
+// counts against its client address's request rate as well as its
+// account's (upload.Config.AddrRequestLimit).
+func (c *service) HandleStanzaFrom(st *xmlnode.Element, o component.Origin) {
 	if st.Name.Local != "iq" {
 		if t := st.Attrib("type"); t != "error" && st.Name.Local == "message" {
 			c.router.Route(stanzaerr.Reply(st, "cancel", "service-unavailable", "", ""))
@@ -85,7 +91,7 @@ func (c *service) HandleStanza(st *xmlnode.Element) {
 		if i := strings.IndexByte(bare, '/'); i >= 0 {
 			bare = bare[:i]
 		}
-		slot, err := c.svc.Request(bare, q)
+		slot, err := c.svc.RequestFrom(bare, o.Addr, q)
 		if err != nil {
 			e, ok := err.(*upload.Error)
 			if !ok {

@@ -1,0 +1,124 @@
+package upload
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// This file throttles slot requests, per account and per client address:
+// each has a token bucket (Config.RequestLimit, Config.AddrRequestLimit),
+// and a request over either is refused with XEP-0363's error for a client
+// that may not upload for now, wait/resource-constraint with a <retry/>
+// carrying when it may ask again. Prosody's mod_http_file_share has no
+// such limit (a client is bounded there by mod_limits' read rate and the
+// daily quota), but every request it answers costs the server a reply,
+// and one that is granted an id from the system's random source, an HMAC
+// and a place in the pending slots, which any account could otherwise
+// take all of (MaxPending) for the slots' lifetime. A person's client asks
+// for one slot per file it shares: an album of a few dozen photos fits in
+// the burst, and the rate gives back a request every two seconds.
+//
+// A bucket is kept as the time it would be full again (tat, as in
+// package c2s's read allowance): a request is let through while tat is at
+// most Burst-1 intervals ahead of now, and moves it one interval on. A
+// refused request costs nothing of the bucket, so a client that keeps
+// flooding gets its next slot as soon as one that waited would. Buckets
+// that are full again are forgotten at the next sweep (expireLocked), so
+// the tables hold only clients that asked within the last Burst intervals.
+
+// RateLimit is a token bucket: Burst requests at once after a quiet spell,
+// then one more every Every. A zero field takes the default of the limit
+// it is in; a negative Burst means no limit.
+type RateLimit struct {
+	Burst int
+	Every time.Duration
+}
+
+// Defaults for zero RateLimit fields: one account may ask for 30 slots at
+// once, then one every two seconds; one client address (several accounts
+// behind a NAT, or one client logging in under many names) four times as
+// many.
+var (
+	DefaultRequestLimit     = RateLimit{Burst: 30, Every: 2 * time.Second}
+	DefaultAddrRequestLimit = RateLimit{Burst: 120, Every: 500 * time.Millisecond}
+)
+
+func (l RateLimit) withDefaults(d RateLimit) RateLimit {
+	if l.Burst == 0 {
+		l.Burst = d.Burst
+	}
+	if l.Every <= 0 {
+		l.Every = d.Every
+	}
+	return l
+}
+
+// window is how far ahead of now a bucket's tat may be for a request to
+// go through.
+func (l RateLimit) window() time.Duration { return time.Duration(l.Burst-1) * l.Every }
+
+// limiter is one table of buckets, by account or by address.
+type limiter[K comparable] struct {
+	limit RateLimit
+	tat   map[K]time.Time
+}
+
+func newLimiter[K comparable](l RateLimit) limiter[K] {
+	return limiter[K]{limit: l, tat: map[K]time.Time{}}
+}
+
+// check reports when k may make its next request, zero if now: a request
+// at now goes through while its bucket has a token.
+func (l *limiter[K]) check(k K, now time.Time) time.Time {
+	if l.limit.Burst < 0 {
+		return time.Time{}
+	}
+	tat, ok := l.tat[k]
+	if !ok || !tat.After(now.Add(l.limit.window())) {
+		return time.Time{}
+	}
+	return tat.Add(-l.limit.window())
+}
+
+// take spends one of k's tokens at now (check said it has one).
+func (l *limiter[K]) take(k K, now time.Time) {
+	if l.limit.Burst < 0 {
+		return
+	}
+	tat, ok := l.tat[k]
+	if !ok || tat.Before(now) {
+		tat = now
+	}
+	l.tat[k] = tat.Add(l.limit.Every)
+}
+
+// sweep forgets the buckets that are full again at now.
+func (l *limiter[K]) sweep(now time.Time) {
+	for k, tat := range l.tat {
+		if !tat.After(now) {
+			delete(l.tat, k)
+		}
+	}
+}
+
+// throttleLocked takes a token from owner's and addr's buckets (addr
+// invalid: the request came from no client connection, only the account
+// counts), or returns the refusal when either is empty. s.mu is held.
+func (s *Service) throttleLocked(owner string, addr netip.Addr, now time.Time) *Error {
+	retry, l := s.byOwner.check(owner, now), s.cfg.RequestLimit
+	if addr.IsValid() {
+		if r := s.byAddr.check(addr, now); r.After(retry) {
+			retry, l = r, s.cfg.AddrRequestLimit
+		}
+	}
+	if !retry.IsZero() {
+		return &Error{Type: "wait", Condition: "resource-constraint", RetryAt: retry,
+			Text: fmt.Sprintf("Quota reached. You can only request %d upload slots at once, then one every %v", l.Burst, l.Every)}
+	}
+	s.byOwner.take(owner, now)
+	if addr.IsValid() {
+		s.byAddr.take(addr, now)
+	}
+	return nil
+}
