@@ -58,14 +58,17 @@ func (l RateLimit) withDefaults(d RateLimit) RateLimit {
 // go through.
 func (l RateLimit) window() time.Duration { return time.Duration(l.Burst-1) * l.Every }
 
-// limiter is one table of buckets, by account or by address.
+// limiter is one table of buckets, by account or by address, with the
+// text of its refusal (made once: a flood is refused many times).
 type limiter[K comparable] struct {
 	limit RateLimit
+	text  string
 	tat   map[K]time.Time
 }
 
 func newLimiter[K comparable](l RateLimit) limiter[K] {
-	return limiter[K]{limit: l, tat: map[K]time.Time{}}
+	return limiter[K]{limit: l, tat: map[K]time.Time{},
+		text: fmt.Sprintf("Quota reached. You can only request %d upload slots at once, then one every %v", l.Burst, l.Every)}
 }
 
 // check reports when k may make its next request, zero if now: a request
@@ -106,15 +109,14 @@ func (l *limiter[K]) sweep(now time.Time) {
 // invalid: the request came from no client connection, only the account
 // counts), or returns the refusal when either is empty. s.mu is held.
 func (s *Service) throttleLocked(owner string, addr netip.Addr, now time.Time) *Error {
-	retry, l := s.byOwner.check(owner, now), s.cfg.RequestLimit
+	retry, text := s.byOwner.check(owner, now), s.byOwner.text
 	if addr.IsValid() {
 		if r := s.byAddr.check(addr, now); r.After(retry) {
-			retry, l = r, s.cfg.AddrRequestLimit
+			retry, text = r, s.byAddr.text
 		}
 	}
 	if !retry.IsZero() {
-		return &Error{Type: "wait", Condition: "resource-constraint", RetryAt: retry,
-			Text: fmt.Sprintf("Quota reached. You can only request %d upload slots at once, then one every %v", l.Burst, l.Every)}
+		return &Error{Type: "wait", Condition: "resource-constraint", Text: text, RetryAt: retry}
 	}
 	s.byOwner.take(owner, now)
 	if addr.IsValid() {

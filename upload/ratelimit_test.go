@@ -145,3 +145,38 @@ func TestRetryStamp(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRequest is what one slot request costs the service: granted
+// (an id, an HMAC, a URL and the <slot/> payload) and refused by the rate
+// limit (the error and its <retry/>), as mucattack's upload-slot-flood
+// makes it answer.
+func BenchmarkRequest(b *testing.B) {
+	req := request("f.bin", "1000", "application/octet-stream")
+	b.Run("granted", func(b *testing.B) {
+		s, err := New(Config{Domain: "upload.localhost", BaseURL: "http://127.0.0.1:5280", MaxPending: 1 << 30, TotalQuota: 1 << 60, DailyQuota: 1 << 60,
+			RequestLimit: RateLimit{Burst: -1}, AddrRequestLimit: RateLimit{Burst: -1}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.Request("a@localhost", req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("refused", func(b *testing.B) {
+		s, err := New(Config{Domain: "upload.localhost", BaseURL: "http://127.0.0.1:5280", RequestLimit: RateLimit{Burst: 1, Every: time.Hour}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		addr := netip.MustParseAddr("192.0.2.1")
+		b.ReportAllocs()
+		for b.Loop() {
+			_, err := s.RequestFrom("a@localhost", addr, req)
+			if e, ok := err.(*Error); ok {
+				e.Append(xmlnode.New("jabber:client", "error"))
+			}
+		}
+	})
+}
