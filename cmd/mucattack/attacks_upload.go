@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -26,9 +27,14 @@ import (
 // machine's two cores doing it, which is what made the witness (in this
 // process) late, not the server. With a bounded buffer the writer blocks
 // until the server has read, and the server finds as much waiting at
-// every read as before.
+// every read as before. A writer waits in a full buffer for seconds (the
+// kernel wakes it once a third of the buffer is free, and the server reads
+// a client of small stanzas at a few KB a second), so the connections are
+// closed the moment the attack's time is up: the server would otherwise go
+// on answering it for as long again, and the counts with it.
 func uploadFlood(e *env) (string, error) {
 	var k, cut, slots, refused atomic.Int64
+	defer context.AfterFunc(e.ctx, e.closeAll)()
 	e.parallel(uploadAccounts, func(i int) {
 		for !e.done() {
 			s, err := e.loginSendBuffer(ip(i), "l"+strconv.Itoa(i))
