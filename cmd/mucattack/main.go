@@ -1,7 +1,8 @@
 // Command mucattack is an attack battery against a running mucd: it starts
 // mucd with its default flags (or targets one given with -addr and -pid),
-// keeps a witness client logged in that round-trips an XEP-0199 ping or a
-// message to itself every 20 ms, runs each attack in turn for a bounded
+// keeps a witness client logged in, in a process of its own, that
+// round-trips an XEP-0199 ping or a message to itself every 20 ms, runs
+// each attack in turn for a bounded
 // time, and prints a table: was the server alive afterwards, the witness's
 // worst and 99th-percentile round trip and its failures, and the server's
 // RSS before, at its peak and after. An attack passes when the server is
@@ -83,8 +84,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.BoolVar(&o.fresh, "fresh", false, "start a fresh mucd before each attack (default: one server for the whole battery, so state from earlier attacks stays)")
 	fs.BoolVar(&o.pprof, "pprof", false, "build mucd with the mucattack_pprof tag and read its live heap after each attack (a column of the table)")
 	fs.StringVar(&o.profDir, "profile-dir", "", "with -pprof: write each attack's CPU profile and its heap profile at the attack's end here")
+	fs.BoolVar(&witnessInProcess, "witness-in-process", false, "run the witness in this process, among the attacks' goroutines, rather than in a process of its own")
+	child := fs.Bool("witness-child", false, "be the witness process (started by this command) for -addr, reporting round trips on standard output until standard input ends")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *child {
+		return runWitnessChild(ctx, o.addr, o.domain, os.Stdin, out)
 	}
 	re, err := regexp.Compile(runRE)
 	if err != nil {

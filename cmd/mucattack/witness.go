@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,11 +24,17 @@ const witnessTimeout = 5 * time.Second
 // witness is a well-behaved client that keeps round-tripping during the
 // attacks: an XEP-0199 ping to the server, then a message to its own full
 // JID, alternately. A round trip that errors or times out is a failure, and
-// the witness logs in again (which must work too).
+// the witness logs in again (which must work too). It runs in a process of
+// its own (witnessproc.go) unless -witness-in-process says otherwise.
 type witness struct {
 	addr, domain string
 	stop         chan struct{}
 	done         chan struct{}
+	// out, in the witness's own process, receives each round trip and
+	// failure as a line for the battery's process instead of keeping it.
+	out io.Writer
+	// child, in the battery's process, is the witness's process.
+	child *witnessChild
 
 	mu       sync.Mutex
 	rtts     []time.Duration
@@ -43,6 +51,9 @@ type witnessStats struct {
 }
 
 func newWitness(ctx context.Context, addr, domain string) (*witness, error) {
+	if !witnessInProcess {
+		return startWitnessChild(ctx, addr, domain)
+	}
 	w := &witness{addr: addr, domain: domain, stop: make(chan struct{}), done: make(chan struct{})}
 	c, err := w.dial(ctx)
 	if err != nil {
@@ -103,10 +114,18 @@ func (w *witness) loop(c *client.Conn) {
 			c = nil
 			continue
 		}
-		w.mu.Lock()
-		w.rtts = append(w.rtts, rtt)
-		w.mu.Unlock()
+		w.record(rtt)
 	}
+}
+
+func (w *witness) record(rtt time.Duration) {
+	if w.out != nil {
+		fmt.Fprintf(w.out, "ok %d\n", rtt)
+		return
+	}
+	w.mu.Lock()
+	w.rtts = append(w.rtts, rtt)
+	w.mu.Unlock()
 }
 
 func (w *witness) roundTrip(c *client.Conn, n int) (time.Duration, error) {
@@ -143,6 +162,10 @@ func (w *witness) roundTrip(c *client.Conn, n int) (time.Duration, error) {
 }
 
 func (w *witness) fail(err error) {
+	if w.out != nil {
+		fmt.Fprintf(w.out, "fail %s\n", strings.ReplaceAll(err.Error(), "\n", " "))
+		return
+	}
 	w.mu.Lock()
 	w.failures++
 	w.lastErr = err.Error()
@@ -171,6 +194,10 @@ func (w *witness) stats() witnessStats {
 }
 
 func (w *witness) close() {
+	if w.child != nil {
+		w.child.close()
+		return
+	}
 	close(w.stop)
 	<-w.done
 }
