@@ -265,7 +265,7 @@ func (s *Service) RequestFrom(owner string, addr netip.Addr, req *xmlnode.Elemen
 
 	s.expireLocked(now)
 	if s.pending >= s.cfg.MaxPending || s.used+size > s.cfg.TotalQuota {
-		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "Upload storage is full"}
+		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "Server global storage quota reached"}
 	}
 	d := s.daily[owner]
 	if d == nil || now.Sub(d.since) >= 24*time.Hour {
@@ -273,7 +273,7 @@ func (s *Service) RequestFrom(owner string, addr netip.Addr, req *xmlnode.Elemen
 		s.daily[owner] = d
 	}
 	if d.bytes+size > s.cfg.DailyQuota {
-		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "Daily upload quota reached"}
+		return nil, &Error{Type: "wait", Condition: "resource-constraint", Text: "Daily quota reached"}
 	}
 	var idb [16]byte
 	if _, err := rand.Read(idb[:]); err != nil {

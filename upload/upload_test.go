@@ -158,7 +158,7 @@ func TestQuotasAndExpiry(t *testing.T) {
 	if _, err := s.Request("a@localhost", request("1", "50", "text/plain")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Request("a@localhost", request("2", "20", "text/plain")); err == nil || err.(*Error).Text != "Daily upload quota reached" {
+	if _, err := s.Request("a@localhost", request("2", "20", "text/plain")); err == nil || err.(*Error).Text != "Daily quota reached" {
 		t.Fatalf("daily quota: %v", err)
 	}
 	if _, err := s.Request("b@localhost", request("3", "50", "text/plain")); err != nil {
