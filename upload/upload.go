@@ -12,9 +12,9 @@
 //
 // Everything a client can make the service keep is bounded: the size of one
 // file, the bytes of all files and reserved slots together, the bytes one
-// account may upload per day, the number of slots waiting for their PUT, and
-// the time a file is kept (Config.Expiry), and how fast one account and
-// one client address may ask for slots (Config.RequestLimit,
+// account may upload per day, the number of slots waiting for their PUT,
+// the time a file is kept (Config.Expiry), and how fast one account and one
+// client address may ask for slots (Config.RequestLimit,
 // Config.AddrRequestLimit, ratelimit.go). A slot is a random 128-bit id
 // and a token bound to it (HMAC-SHA-256 over the slot, size and type), so a
 // PUT needs both and no other account's slot can be written.
