@@ -119,6 +119,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	roomsPerIP := fs.Int("max-rooms-per-ip", 0, "existing rooms created from one IP address, whatever the account names (0: 10 times -max-rooms-per-user, or 100 when that is unlimited; negative: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
+	roomName := fs.Int("max-room-name", 0, "bytes of a room's name (muc#roomconfig_roomname), listed in every disco#items of the MUC service (0: 512; negative: no limit)")
+	roomDesc := fs.Int("max-room-desc", 0, "bytes of a room's description (muc#roomconfig_roomdesc) (0: 4096; negative: no limit)")
 	historyBytes := fs.Int("max-history-bytes", 0, "bytes of history a room keeps, oldest dropped first (0: 1 MiB)")
 	historyTotal := fs.Int("max-history-total-bytes", 0, "bytes of history of every room together; past it messages are broadcast but not kept (0: 16 MiB; negative: no bound)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
@@ -169,7 +171,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes, MaxHistoryTotalBytes: *historyTotal},
+		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes, MaxHistoryTotalBytes: *historyTotal, MaxRoomNameBytes: *roomName, MaxRoomDescBytes: *roomDesc},
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
 		Web:                server.WebLimits{WebSocketControlRate: *wsControlRate},
 		ReleaseMemoryAfter: *release,
