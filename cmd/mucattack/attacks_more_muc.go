@@ -165,7 +165,7 @@ func moreMUCAttacks() []attack {
 			})
 			return fmt.Sprintf("%d reading joins, ", k.Load()) + e.counts(), nil
 		}},
-		{"muc-many-rooms-one-ip", "from one address: 100 rooms, then 300 sessions each joining all of them (30,000 occupancies), changing presence and leaving", func(e *env) (string, error) {
+		{"muc-many-rooms-one-ip", "from one address: 100 rooms, then 300 sessions of 30 accounts each joining all of them (30,000 occupancies), changing presence and leaving", func(e *env) (string, error) {
 			src := ip(0)
 			var occ atomic.Int64
 			var next atomic.Int64
@@ -176,7 +176,9 @@ func moreMUCAttacks() []attack {
 						e.hold()
 						return
 					}
-					s, err := e.login(src, "mr"+strconv.Itoa(i), "m", false)
+					// 30 accounts (what one address may create on the fly
+					// in a minute), 10 resources each.
+					s, err := e.login(src, "mr"+strconv.Itoa(i%30), "m"+strconv.Itoa(i), false)
 					if err != nil {
 						continue
 					}
