@@ -198,6 +198,7 @@ func moreSessionAttacks() []attack {
 		{"mam-rsm-abuse", "50 accounts filling archives, then 100 reading sessions paging them with max 2^31, before/after of unknown and huge ids, and huge filters", func(e *env) (string, error) {
 			return mamRSM(e)
 		}},
+		{"register-flood", "in-band registrations (XEP-0077) under ever new names, some with 3 KB usernames and passwords, from 250 addresses (skipped unless mucd runs with -allow-registration)", registerFlood},
 		{"roster-push-fanout", "one account with 100 resources that all asked for the roster while 20 of them set 6 KB roster items at line rate (each push to every resource)", func(e *env) (string, error) {
 			res := e.sessions(100, 100, func(int) string { return "fanroster" }, func(i int) string { return "f" + strconv.Itoa(i) }, false, true)
 			for _, s := range res {
@@ -321,4 +322,51 @@ func mamRSM(e *env) (string, error) {
 	return loopedAs(e, 100, 100, func(i int) string { return "rsm" + strconv.Itoa(i%50) }, func(i int, s *session, k int64) error {
 		return s.send("<iq type='set' id='q" + strconv.FormatInt(k, 10) + "'>" + qs[k%int64(len(qs))] + "</iq>")
 	})
+}
+
+// registerFlood creates accounts in-band (XEP-0077) under ever new names
+// from 250 addresses, with 3 KB usernames and passwords every tenth time;
+// it is skipped when the server does not offer registration (mucd's
+// default: -allow-registration is off).
+func registerFlood(e *env) (string, error) {
+	nc, err := e.dialOpt(nil, false, false)
+	if err != nil {
+		return "", err
+	}
+	_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = io.WriteString(nc, e.streamHeader())
+	var seen []byte
+	buf := make([]byte, 4096)
+	for !strings.Contains(string(seen), "</stream:features>") {
+		n, err := nc.Read(buf)
+		seen = append(seen, buf[:n]...)
+		if err != nil {
+			break
+		}
+	}
+	nc.Close()
+	if !strings.Contains(string(seen), "http://jabber.org/features/iq-register") {
+		return "skipped: the server offers no in-band registration (mucd -allow-registration is off by default)", nil
+	}
+	var k atomic.Int64
+	var ok atomic.Int64
+	note, err := repeatConnect(e, 32, 250, func(nc net.Conn) error {
+		var b strings.Builder
+		b.WriteString(e.streamHeader())
+		for range 10 {
+			n := k.Add(1)
+			user, pass := "reg"+strconv.FormatInt(n, 36), "pw"
+			if n%10 == 0 {
+				user, pass = strings.Repeat("u", 3000)+strconv.FormatInt(n, 36), strings.Repeat("p", 3000)
+			}
+			b.WriteString("<iq type='get' id='g" + strconv.FormatInt(n, 10) + "'><query xmlns='jabber:iq:register'/></iq>")
+			b.WriteString("<iq type='set' id='s" + strconv.FormatInt(n, 10) + "'><query xmlns='jabber:iq:register'><username>" + user + "</username><password>" + pass + "</password></query></iq>")
+		}
+		if _, err := io.WriteString(nc, b.String()); err != nil {
+			return err
+		}
+		ok.Add(10)
+		return nil
+	})
+	return fmt.Sprintf("%d registrations asked for, ", ok.Load()) + note, err
 }
