@@ -19,10 +19,10 @@ import (
 // of every iq the server answers.
 func moreSessionAttacks() []attack {
 	return []attack{
-		{"directed-presence-spread", "50 sessions sending directed available presence to ever new 1 KB full JIDs (each remembered for the unavailable), then going unavailable", func(e *env) (string, error) {
+		{"directed-presence-spread", "200 sessions over 200 addresses sending directed available presence to ever new 1 KB full JIDs (each remembered for the unavailable), going unavailable now and then", func(e *env) (string, error) {
 			res := strings.Repeat("r", 1000)
 			status := strings.Repeat("d", 500)
-			return loopedAs(e, 50, 50, func(i int) string { return "dp" + strconv.Itoa(i) }, func(i int, s *session, k int64) error {
+			return loopedAs(e, 200, 200, func(i int) string { return "dp" + strconv.Itoa(i) }, func(i int, s *session, k int64) error {
 				var b strings.Builder
 				for j := range 50 {
 					b.WriteString("<presence to='dpt" + strconv.Itoa(j) + "@" + e.domain + "/" + res + strconv.FormatInt(k, 36) + "'><status>" + status + "</status></presence>")
