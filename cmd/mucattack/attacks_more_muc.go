@@ -13,6 +13,7 @@ import (
 // and one address holding many occupants in many rooms.
 func moreMUCAttacks() []attack {
 	return []attack{
+		{"muc-near-limit-fanout", "20 senders posting groupchat messages just under every parsing limit (60 deep, 60 attributes, 4,800 elements, 190 KB) to a room of 50 reading occupants", nearLimitFlood},
 		{"muc-nick-change-flood", "200 occupants of one room changing nickname as fast as possible (two presences to every occupant per change)", func(e *env) (string, error) {
 			room := "nicks@" + e.muc
 			return loopedAs(e, 200, 200, func(i int) string { return "nc" + strconv.Itoa(i) }, func(i int, s *session, k int64) error {
@@ -233,4 +234,42 @@ func moreMUCAttacks() []attack {
 			})
 		}},
 	}
+}
+
+// nearLimitStanza is a groupchat message to room just under every parsing
+// limit of mucd's defaults: 60 levels deep, 60 attributes on each of the
+// deepest elements, 4,800 elements in all, about 190 KB.
+func nearLimitStanza(room string, k int64) string {
+	var b strings.Builder
+	b.WriteString("<message type='groupchat' to='" + room + "' id='n" + strconv.FormatInt(k, 36) + "'><body>near the limits</body>")
+	b.WriteString(strings.Repeat("<d xmlns='urn:attack:deep'>", 60))
+	b.WriteString(strings.Repeat("</d>", 60))
+	var attrs strings.Builder
+	for a := range 60 {
+		attrs.WriteString(" a" + strconv.Itoa(a) + "='" + strings.Repeat("v", 60) + "'")
+	}
+	for range 40 {
+		b.WriteString("<w xmlns='urn:attack:wide'" + attrs.String() + ">")
+		b.WriteString(strings.Repeat("<e/>", 116))
+		b.WriteString("</w>")
+	}
+	b.WriteString("</message>")
+	return b.String()
+}
+
+// nearLimitFlood has 50 reading occupants in one room while 20 senders
+// post messages just under every parsing limit, each fanned out to all.
+func nearLimitFlood(e *env) (string, error) {
+	room := "nearlimit@" + e.muc
+	occ := e.sessions(50, 50, func(i int) string { return "nlocc" + strconv.Itoa(i) }, func(int) string { return "o" }, false, true)
+	for i, s := range occ {
+		_ = s.send(join(room, "occ"+strconv.Itoa(i)))
+	}
+	note, err := loopedAs(e, 20, 20, func(i int) string { return "nlsend" + strconv.Itoa(i) }, func(i int, s *session, k int64) error {
+		if k == 1 {
+			_ = s.send(join(room, "send"+strconv.Itoa(i)))
+		}
+		return s.send(nearLimitStanza(room, k))
+	})
+	return fmt.Sprintf("%d occupants, ", len(occ)) + note, err
 }
