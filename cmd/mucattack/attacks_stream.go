@@ -20,6 +20,7 @@ func attacks() []attack {
 	all = append(all, xmlAttacks()...)
 	all = append(all, sessionAttacks()...)
 	all = append(all, moreSessionAttacks()...)
+	all = append(all, capsAttacks()...)
 	all = append(all, storeAttacks()...)
 	all = append(all, mucAttacks()...)
 	all = append(all, moreMUCAttacks()...)
