@@ -26,6 +26,7 @@ func attacks() []attack {
 	all = append(all, moreMUCAttacks()...)
 	all = append(all, httpAttacks()...)
 	all = append(all, moreHTTPAttacks()...)
+	all = append(all, uploadPutAttacks()...)
 	all = append(all, lastAttacks()...)
 	return all
 }
