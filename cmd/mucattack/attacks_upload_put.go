@@ -17,7 +17,7 @@ import (
 // PUT to a granted slot makes the server hold.
 func uploadPutAttacks() []attack {
 	return []attack{
-		{"upload-put-flood", "50 accounts requesting 10 MB slots and PUTting them in full at line rate, and 50 more PUTting one byte every 500 ms", func(e *env) (string, error) {
+		{"upload-put-flood", "150 accounts over 150 addresses requesting 10 MB slots and PUTting them in full at line rate, and 50 more PUTting one byte every 500 ms", func(e *env) (string, error) {
 			if e.b.o.httpAddr == "" {
 				return "skipped: no -http (mucd serves no HTTP by default)", nil
 			}
@@ -51,7 +51,7 @@ func uploadPutFlood(e *env) (string, error) {
 	const size = 10_000_000
 	var puts, slow, refused atomic.Int64
 	chunk := []byte(strings.Repeat("u", 64<<10))
-	e.parallel(100, func(i int) {
+	e.parallel(200, func(i int) {
 		for k := int64(0); !e.done(); k++ {
 			s, err := e.login(ip(i), "put"+strconv.Itoa(i), "", false)
 			if err != nil {
@@ -76,7 +76,7 @@ func uploadPutFlood(e *env) (string, error) {
 			}
 			e.opened.Add(1)
 			_, err = io.WriteString(nc, "PUT "+pu.RequestURI()+" HTTP/1.1\r\nHost: "+pu.Host+"\r\nAuthorization: "+auth+"\r\nContent-Type: application/octet-stream\r\nContent-Length: "+strconv.Itoa(size)+"\r\n\r\n")
-			if i%2 == 0 {
+			if i%4 != 3 {
 				for sent := 0; err == nil && sent < size && !e.done(); sent += len(chunk) {
 					_ = nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
 					_, err = nc.Write(chunk[:min(len(chunk), size-sent)])
