@@ -217,6 +217,10 @@ func (r *room) processConfigForm(st, x *xmlnode.Element) {
 			return
 		}
 	}
+	if msg := r.svc.configTextTooLong(f); msg != "" {
+		r.svc.route(errorReply(st, "modify", "not-acceptable", msg, ""))
+		return
+	}
 	r.unlock()
 	codes := r.applyConfig(f)
 	r.svc.relist(r) // its name or publicity may have changed

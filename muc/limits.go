@@ -63,6 +63,13 @@ type Limits struct {
 	// it new messages are not archived until rooms go (quota.go).
 	Archive           archive.Limits
 	ArchiveTotalBytes int64
+	// MaxRoomNameBytes and MaxRoomDescBytes bound a room's name and
+	// description (muc#roomconfig_roomname, _roomdesc), which every
+	// disco#items listing and disco#info of the room repeats: a
+	// configuration form over either is refused modify/not-acceptable and
+	// changes nothing. Zero means DefaultMaxRoomNameBytes and
+	// DefaultMaxRoomDescBytes (configtext.go), negative no bound.
+	MaxRoomNameBytes, MaxRoomDescBytes int
 }
 
 // The server's MaxRoomsPerIP when its configuration sets none (package

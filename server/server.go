@@ -113,6 +113,9 @@ type Config struct {
 	// muc.DefaultMaxRoomsPerIP, and MaxAffiliations, whose zero is
 	// muc.DefaultMaxAffiliations; negative: no limit).
 	MUCLimits muc.Limits
+	// Web bounds the browser transports (WebSocket and BOSH) of
+	// HTTPHandler; zero fields take their packages' defaults.
+	Web WebLimits
 	// MUCLockTimeout is muc.Config.LockTimeout for the MUC service New
 	// builds: how long a room its owner never configures stays locked
 	// (zero: muc.DefaultLockTimeout; negative: until configured).

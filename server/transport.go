@@ -91,7 +91,7 @@ func (s *Server) webModule() module.Module {
 		serve := func(c net.Conn, secure bool) error {
 			return s.ServeConn(c, TransportOptions{Secure: secure})
 		}
-		ws := websocket.NewHandler(websocket.Config{Serve: serve, MaxStanzaBytes: s.cfg.Limits.MaxStanzaBytes})
+		ws := websocket.NewHandler(websocket.Config{Serve: serve, MaxStanzaBytes: s.cfg.Limits.MaxStanzaBytes, ControlFrameRate: s.cfg.Web.WebSocketControlRate})
 		bh := bosh.NewHandler(bosh.Config{Serve: serve, Domain: s.domain})
 		hm := hostmeta.New(hostmeta.Config{BOSH: bosh.Path, WebSocket: websocket.Path})
 		r.HandleHTTP(websocket.Path, ws)

@@ -444,7 +444,11 @@ func (c *Conn) Close() error {
 		go func() {
 			// The handshake waits for the client's close frame (at most
 			// the library's 5 s): not in the caller's goroutine, which may
-			// be a session tearing down or a server shutting down.
+			// be a session tearing down or a server shutting down. What
+			// the client may send meanwhile is bounded (maxCloseDrain).
+			if c.cork != nil {
+				c.cork.closing.Store(true)
+			}
 			_ = c.ws.Close(ws.StatusNormalClosure, "")
 			close(c.closed)
 		}()

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +30,44 @@ type corkConn struct {
 	mu     sync.Mutex
 	corked bool
 	buf    *[]byte // from corkPool while corked
+
+	// closing is set when the server starts the closing handshake, after
+	// which drained counts what the library reads while it waits for the
+	// client's close frame (see Read).
+	closing atomic.Bool
+	drained atomic.Int64
+}
+
+// maxCloseDrain is how much the closing handshake reads from a client
+// before it gives up waiting for the client's close frame and closes the
+// connection. The library waits up to 5 s and discards every byte sent
+// meanwhile, one ReadByte call at a time; a client that goes on streaming
+// a frame it announced as huge (or endless continuation frames) kept a
+// core busy for those 5 s on every connection the server closed. A client
+// that answers the close frame has at most the rest of one stanza in
+// flight.
+const maxCloseDrain = 64 << 10
+
+// errCloseDrain ends a closing handshake the client drew out past
+// maxCloseDrain.
+var errCloseDrain = errors.New("websocket: client sent too much after the server's close frame")
+
+// Read implements net.Conn: as the embedded connection's, bounded to
+// maxCloseDrain bytes once the closing handshake has begun.
+func (c *corkConn) Read(p []byte) (int, error) {
+	if !c.closing.Load() {
+		return c.Conn.Read(p)
+	}
+	left := maxCloseDrain - c.drained.Load()
+	if left <= 0 {
+		return 0, errCloseDrain
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := c.Conn.Read(p)
+	c.drained.Add(int64(n))
+	return n, err
 }
 
 func (c *corkConn) Write(p []byte) (int, error) {

@@ -13,6 +13,7 @@ package websocket
 import (
 	"github.com/muctest/muctest/httpconn"
 
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -49,6 +50,12 @@ type Config struct {
 	// "*.example.com"); nil allows every origin, which suits a development
 	// server that pages on any host and port (or file://) talk to.
 	OriginPatterns []string
+	// ControlFrameRate is how many pings and pongs per second a client's
+	// connection is read at, on average (after a burst of 20): past it
+	// the connection is read more slowly, so that a ping flood cannot make
+	// the server write pongs at line rate (see controlPacer). Zero means
+	// DefaultControlFrameRate; negative, no limit.
+	ControlFrameRate int
 }
 
 // Handler is the http.Handler of the WebSocket endpoint.
@@ -61,6 +68,9 @@ type Handler struct {
 func NewHandler(cfg Config) *Handler {
 	if cfg.MaxStanzaBytes <= 0 {
 		cfg.MaxStanzaBytes = 256 << 10
+	}
+	if cfg.ControlFrameRate == 0 {
+		cfg.ControlFrameRate = DefaultControlFrameRate
 	}
 	return &Handler{cfg: cfg}
 }
@@ -102,6 +112,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		opts.InsecureSkipVerify = true // any origin: see Config.OriginPatterns
 	} else {
 		opts.OriginPatterns = h.cfg.OriginPatterns
+	}
+	if h.cfg.ControlFrameRate > 0 {
+		p := newControlPacer(h.cfg.ControlFrameRate)
+		opts.OnPingReceived = func(ctx context.Context, _ []byte) bool { p.frame(ctx); return true }
+		opts.OnPongReceived = func(ctx context.Context, _ []byte) { p.frame(ctx) }
 	}
 	// The connection outlives the request: no deadline of the HTTP
 	// server's may stay on it (the session sets its own).

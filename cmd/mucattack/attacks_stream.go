@@ -19,9 +19,14 @@ func attacks() []attack {
 	all = append(all, streamAttacks()...)
 	all = append(all, xmlAttacks()...)
 	all = append(all, sessionAttacks()...)
+	all = append(all, moreSessionAttacks()...)
+	all = append(all, capsAttacks()...)
 	all = append(all, storeAttacks()...)
 	all = append(all, mucAttacks()...)
+	all = append(all, moreMUCAttacks()...)
 	all = append(all, httpAttacks()...)
+	all = append(all, moreHTTPAttacks()...)
+	all = append(all, uploadPutAttacks()...)
 	all = append(all, lastAttacks()...)
 	return all
 }

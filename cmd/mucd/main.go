@@ -98,6 +98,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	maxStanza := fs.Int64("max-stanza", 0, "largest stanza in bytes (0: the c2s default, 256 KiB)")
 	maxQueueTotal := fs.Int64("max-queue-total-bytes", 0, "bytes queued for clients, past 16 KiB of each queue, over every client together; a client past it is dropped as too slow (0: the c2s default, 64 MiB; negative: no bound)")
 	maxInFlight := fs.Int64("max-inflight-bytes", 0, "bytes of the stanzas being read, past 2 KiB of each, over every client together (0: the c2s default, 8 MiB; negative: no bound)")
+	wsControlRate := fs.Int("ws-control-rate", 0, "pings and pongs per second a WebSocket client is read at, past a burst of 20; a faster one is read more slowly (0: 10; negative: no limit)")
 	maxDepth := fs.Int("max-depth", 0, "deepest element nesting in a stanza (0: the c2s default)")
 	maxAttrs := fs.Int("max-attrs", 0, "most attributes on one element (0: the c2s default)")
 	idle := fs.Duration("idle-timeout", DefaultIdleTimeout, "end sessions silent for this long, not even a whitespace keepalive (0: never)")
@@ -122,6 +123,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	roomsPerIP := fs.Int("max-rooms-per-ip", 0, "existing rooms created from one IP address, whatever the account names (0: 10 times -max-rooms-per-user, or 100 when that is unlimited; negative: unlimited)")
 	occupants := fs.Int("max-occupants", 0, "occupants per room, whatever the room config says (0: unlimited)")
 	lockTimeout := fs.Duration("room-lock-timeout", muc.DefaultLockTimeout, "a new room whose owner never submits the configuration form opens after this long, as in Prosody (0: stays locked until configured)")
+	roomName := fs.Int("max-room-name", 0, "bytes of a room's name (muc#roomconfig_roomname), listed in every disco#items of the MUC service (0: 512; negative: no limit)")
+	roomDesc := fs.Int("max-room-desc", 0, "bytes of a room's description (muc#roomconfig_roomdesc) (0: 4096; negative: no limit)")
 	historyBytes := fs.Int("max-history-bytes", 0, "bytes of history a room keeps, oldest dropped first (0: 1 MiB)")
 	historyTotal := fs.Int("max-history-total-bytes", 0, "bytes of history of every room together; past it messages are broadcast but not kept (0: 16 MiB; negative: no bound)")
 	history := fs.Int("max-history", 0, "messages a room keeps for joining users, whatever the room config says (0: 20, as Prosody)")
@@ -173,8 +176,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		AuthBackoff:        server.AuthBackoff{Free: *authFree, Max: *authMaxBackoff},
 		ConnRate:           server.RateLimit{Burst: *connRate, Per: time.Minute},
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
-		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes, MaxHistoryTotalBytes: *historyTotal},
+		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes, MaxHistoryTotalBytes: *historyTotal, MaxRoomNameBytes: *roomName, MaxRoomDescBytes: *roomDesc},
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
+		Web:                server.WebLimits{WebSocketControlRate: *wsControlRate},
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
 		Quotas:             *quotas,
