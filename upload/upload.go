@@ -46,7 +46,11 @@ const NS = "urn:xmpp:http:upload:0"
 // Defaults for zero Config fields.
 const (
 	DefaultMaxFileSize = 10_000_000 // Prosody trunk's scansion configuration
-	DefaultTotalQuota  = 256 << 20
+	DefaultTotalQuota  = 256 << 20  // with Dir: files on disk
+	// DefaultMemoryQuota is TotalQuota's default without Dir: the files
+	// then live in the server's heap, and a flood of full uploads must
+	// stay well inside the few hundred MB a dev server may grow by.
+	DefaultMemoryQuota = 64 << 20
 	DefaultDailyQuota  = 100 << 20
 	DefaultMaxPending  = 1000
 	DefaultSlotTTL     = 5 * time.Minute
@@ -73,7 +77,8 @@ type Config struct {
 	// AllowedTypes lists the content types accepted, with "type/*"
 	// wildcards; empty allows every type.
 	AllowedTypes []string
-	// TotalQuota bounds the bytes of all stored files and reserved slots;
+	// TotalQuota bounds the bytes of all stored files and reserved slots
+	// (DefaultMemoryQuota in memory, DefaultTotalQuota with Dir);
 	// DailyQuota the bytes one account may reserve in 24 hours.
 	TotalQuota, DailyQuota int64
 	// MaxPending bounds the slots handed out and not yet uploaded.
@@ -153,6 +158,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.TotalQuota <= 0 {
 		cfg.TotalQuota = DefaultTotalQuota
+		if cfg.Dir == "" {
+			cfg.TotalQuota = DefaultMemoryQuota
+		}
 	}
 	if cfg.DailyQuota <= 0 {
 		cfg.DailyQuota = DefaultDailyQuota

@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	dataDir := fs.String("data-dir", defaultDataDir(), "where the generated certificate is kept, so that clients' trust in it survives a restart")
 	uploadDir := fs.String("upload-dir", "", "keep XEP-0363 uploads in this directory instead of in memory")
 	uploadMax := fs.Int64("upload-max-file-size", 0, "largest XEP-0363 upload in bytes (0: 10 MB, as Prosody's scansion configuration)")
-	uploadTotal := fs.Int64("upload-total", 0, "bytes of all uploads and reserved slots together (0: 256 MiB)")
+	uploadTotal := fs.Int64("upload-total", 0, "bytes of all uploads and reserved slots together (0: 64 MiB in memory, 256 MiB with -upload-dir)")
 	var uploadRates upload.Config
 	addUploadRateFlags(fs, &uploadRates) // uploadflags.go
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
