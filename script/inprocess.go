@@ -177,6 +177,7 @@ func (ip *InProcess) Options(base Options) Options {
 	base.connBytes = ip.Server.ConnBytes
 	base.waitHandled = ip.Server.WaitHandled
 	base.waitRead = ip.Server.WaitRead
+	base.waitSettled = ip.Server.WaitSettled
 	if ip.compAddr != "" {
 		base.ComponentAddr = ip.compAddr
 	}

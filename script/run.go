@@ -80,6 +80,10 @@ type Options struct {
 	// waitRead (server.Server.WaitRead) waits for the server to have read
 	// what a client wrote.
 	waitRead func(ctx context.Context, remote string, n int64) error
+	// waitSettled (server.Server.WaitSettled) is waitRead for every client
+	// followed by waitHandled, in one wait: the runner sleeps through the
+	// step's work instead of waking when each session has read.
+	waitSettled func(ctx context.Context, want []server.ReadWant) error
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -256,6 +260,10 @@ type runner struct {
 	grace      *time.Timer
 	graceMu    sync.Mutex
 	graceArmed bool
+	// wants is settleCounted's list for waitSettled, settled its wait
+	// over it (made once per run).
+	wants   []server.ReadWant
+	settled func(context.Context) error
 }
 
 // readInline reports whether new client streams are read inline

@@ -570,6 +570,9 @@ type idleTracker struct {
 	// left, when a waiter has asked for it (waitLeft), is closed the next
 	// time n leaves zero: nobody waiting costs nothing per transition.
 	left chan struct{}
+	// settled, when a waiter has asked for it (waitIdleAfter), is closed
+	// the next time n returns to zero, or poke runs while n is zero.
+	settled chan struct{}
 }
 
 // state returns the work counter and whether work is in flight.
@@ -596,6 +599,7 @@ func (t *idleTracker) add(d int) {
 	switch {
 	case t.n == 0 && was != 0:
 		close(t.zero)
+		t.settleLocked()
 	case t.n != 0 && was == 0:
 		t.zero = make(chan struct{})
 		t.advanceLocked()
@@ -617,6 +621,9 @@ func (t *idleTracker) poke() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.advanceLocked()
+	if t.n == 0 {
+		t.settleLocked()
+	}
 }
 
 // waitLeft waits until the work counter has moved past gen (some work

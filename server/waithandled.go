@@ -53,3 +53,90 @@ func (s *Server) WaitRead(ctx context.Context, remote string, n int64) error {
 		}
 	}
 }
+
+// ReadWant names one client session for WaitSettled: the session whose
+// remote address is Remote (as ConnBytes finds it) must have read at least
+// N bytes from its socket, or have ended.
+type ReadWant struct {
+	Remote string
+	N      int64
+}
+
+// WaitSettled is WaitRead for every session in want followed by
+// WaitHandled, in one wait that wakes its caller once per idle period
+// rather than at each step: while a wanted session has not read its bytes,
+// it sleeps until the server next goes idle after some work (or a session
+// ends), looks again, and once every count is there it waits for the
+// server to be idle. The in-process scansion runner settles each step with
+// it: a session counts itself busy before it counts the bytes it read, so
+// idle after the counts means what they cover was handled. Like
+// WaitHandled it does not look into sockets: a component's stream, which
+// ConnBytes does not cover, needs WaitIdle. It may wait as long as some
+// work lasts (a write to a client that does not read): ctx bounds it.
+func (s *Server) WaitSettled(ctx context.Context, want []ReadWant) error {
+	for {
+		// The state before the counts: work that starts after they were
+		// taken moves the counter past gen.
+		gen, busy := s.idle.state()
+		short := s.shortRead(want)
+		if short < 0 {
+			// Idle after the counts: what they cover was handled.
+			if _, busy := s.idle.state(); !busy {
+				return nil
+			}
+			return s.idle.wait(ctx)
+		}
+		var err error
+		if busy {
+			err = s.idle.wait(ctx)
+		} else {
+			err = s.idle.waitIdleAfter(ctx, gen)
+		}
+		if err != nil {
+			got, _, _ := s.ConnBytes(want[short].Remote)
+			return fmt.Errorf("server: session %s read %d of %d bytes: %w", want[short].Remote, got, want[short].N, err)
+		}
+	}
+}
+
+// shortRead returns the index of the first session in want that lives and
+// has read fewer than its bytes, or -1.
+func (s *Server) shortRead(want []ReadWant) int {
+	for i, w := range want {
+		if got, _, ok := s.ConnBytes(w.Remote); ok && got < w.N {
+			return i
+		}
+	}
+	return -1
+}
+
+// settleLocked wakes waitIdleAfter's waiters: n is zero after some work,
+// or poke ran while it was.
+func (t *idleTracker) settleLocked() {
+	if t.settled != nil {
+		close(t.settled)
+		t.settled = nil
+	}
+}
+
+// waitIdleAfter waits until the work counter has moved past gen and no
+// work is in flight (the server went idle after some work started, or
+// poke ran while idle), or ctx ends. gen is a state the caller saw idle.
+func (t *idleTracker) waitIdleAfter(ctx context.Context, gen uint64) error {
+	t.mu.Lock()
+	if t.gen != gen && t.n == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	if t.settled == nil {
+		t.settled = make(chan struct{})
+	}
+	ch := t.settled
+	t.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
