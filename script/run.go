@@ -84,6 +84,10 @@ type Options struct {
 	// followed by waitHandled, in one wait: the runner sleeps through the
 	// step's work instead of waking when each session has read.
 	waitSettled func(ctx context.Context, want []server.ReadWant) error
+	// dialLocal, set by InProcess.Options for a server on a local socket
+	// (local.go), connects a client there and returns the address the
+	// server sees it from.
+	dialLocal func(ctx context.Context) (net.Conn, string, error)
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -512,7 +516,7 @@ func (r *runner) do(st *Step) *Failure {
 		if err != nil {
 			return r.failf(st, "%s: %v", st.Client, err)
 		}
-		r.tracef("    %s's TCP connection closed without </stream:stream>", st.Client)
+		r.tracef("    %s's connection closed without </stream:stream>", st.Client)
 		return r.settle(nil)
 	case StreamError:
 		return r.streamError(st, ss)
@@ -590,12 +594,13 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 		return r.failf(st, "%s could not connect: %v", st.Client, err)
 	}
 	var conn *client.Conn
+	local := "" // the address the server sees a local client from
 	if ss.decl.Component {
 		conn, err = client.DialComponent(r.ctx, addr, client.ComponentConfig{
 			Domain: ss.decl.JID, Secret: ss.decl.Password, Timeout: r.opts.Timeout,
 		})
 	} else {
-		conn, err = client.Dial(r.ctx, addr, client.Config{
+		cfg := client.Config{
 			JID: ss.decl.JID, Password: ss.decl.Password, Resource: ss.decl.Resource,
 			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
 			TLS: r.opts.TLS, InsecureSkipVerify: r.opts.InsecureSkipVerify,
@@ -603,15 +608,39 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 			// Settled by byte counts, the stream is read when the counts
 			// say there is something to read (settleCounted).
 			ReadInline: r.readInline(),
-		})
+		}
+		if r.opts.dialLocal != nil {
+			conn, local, err = r.dialLocal(cfg)
+		} else {
+			conn, err = client.Dial(r.ctx, addr, cfg)
+		}
 	}
 	if err != nil {
 		return r.failf(st, "%s could not connect to %s: %v", st.Client, addr, err)
 	}
 	ss.conn, ss.fullJID, ss.ended, ss.queue = conn, conn.JID(), nil, nil
-	ss.addr = conn.LocalAddr().String()
+	ss.addr = local
+	if ss.addr == "" {
+		ss.addr = conn.LocalAddr().String()
+	}
 	r.tracef("    %s bound %s", st.Client, ss.fullJID)
 	return r.settle(ss)
+}
+
+// dialLocal connects a client to the in-process server's local socket
+// (Options.dialLocal) and negotiates its stream, as client.Dial does over
+// TCP; it also returns the address the server sees the client from.
+func (r *runner) dialLocal(cfg client.Config) (*client.Conn, string, error) {
+	nc, addr, err := r.opts.dialLocal(r.ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := client.New(r.ctx, nc, cfg)
+	if err != nil {
+		nc.Close()
+		return nil, "", err
+	}
+	return conn, addr, nil
 }
 
 // streamError checks "X receives stream error: COND": X's stream has
