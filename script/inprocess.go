@@ -112,8 +112,8 @@ func StartInProcess(cfg server.Config) (*InProcess, error) {
 
 // startInProcess starts a server for cfg and, when components is not
 // empty, an XEP-0114 listener for them (domain -> secret). With local, the
-// clients' listener is a local socket (local.go) that only the run's own
-// clients can dial; TCP on loopback otherwise.
+// clients come over socket pairs (local.go) that only the run's own
+// runner can make; TCP on loopback otherwise.
 func startInProcess(cfg server.Config, components map[string]string, local bool) (srv *InProcess, err error) {
 	// A panic in New (a server bug) fails this one script rather than the
 	// whole muctest run.
@@ -153,9 +153,8 @@ func startInProcess(cfg server.Config, components map[string]string, local bool)
 	var ln net.Listener
 	var lln *localListener
 	if local {
-		if lln, err = listenLocal(); err == nil {
-			ln = lln
-		}
+		lln = newLocalListener()
+		ln = lln
 	} else {
 		ln, err = listenLoopback()
 	}

@@ -2,7 +2,10 @@ package script
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"syscall"
@@ -10,32 +13,22 @@ import (
 	"time"
 )
 
-// TestLocalListener checks the local socket's listener: each dialled
+// TestLocalListener checks the socket pairs' listener: each dialled
 // client reaches the server as 127.0.0.1 with a port of its own, the one
 // dial returns; the server's end keeps the file descriptor (the poller's
-// SyscallConn) and the half-close a dropped client sends; a socket that
-// did not bind one of the listener's client names is closed unserved.
+// SyscallConn), reads what the client wrote and the end of the stream
+// after the client's half-close, and words its errors as the net package
+// does (a timeout, a read on a connection closed under it); Close closes
+// the server ends not yet accepted, and a dial after it fails.
 func TestLocalListener(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("abstract Unix socket names are Linux's")
+		t.Skip("the local transport is Linux's")
 	}
-	ln, err := listenLocal()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := newLocalListener()
 	defer ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-
-	// A stranger first: Accept must pass over it to the clients after.
-	stranger, err := net.Dial("unix", ln.name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stranger.Close()
 	seen := map[string]bool{}
 	for range 2 {
-		c, addr, err := ln.dial(ctx)
+		c, addr, err := ln.dial()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,8 +39,8 @@ func TestLocalListener(t *testing.T) {
 		}
 		defer sc.Close()
 		ta, ok := sc.RemoteAddr().(*net.TCPAddr)
-		if !ok || !ta.IP.Equal(net.IPv4(127, 0, 0, 1)) || sc.RemoteAddr().String() != addr {
-			t.Fatalf("server sees %v (%T), dial returned %s: want the same 127.0.0.1 address", sc.RemoteAddr(), sc.RemoteAddr(), addr)
+		if !ok || !ta.IP.Equal(net.IPv4(127, 0, 0, 1)) || sc.RemoteAddr().String() != addr || c.LocalAddr().String() != addr {
+			t.Fatalf("server sees %v (%T), client is %v, dial returned %s: want the same 127.0.0.1 address", sc.RemoteAddr(), sc.RemoteAddr(), c.LocalAddr(), addr)
 		}
 		if seen[addr] {
 			t.Fatalf("two clients as %s", addr)
@@ -67,14 +60,36 @@ func TestLocalListener(t *testing.T) {
 		if string(buf[:n]) != "<x/>" || err != nil {
 			t.Fatalf("server read %q, %v", buf[:n], err)
 		}
-		if n, err := sc.Read(buf); n != 0 || err == nil {
-			t.Fatalf("after the half-close the server read %d bytes, %v; want end of file", n, err)
+		if n, err := sc.Read(buf); n != 0 || err != io.EOF {
+			t.Fatalf("after the half-close the server read %d bytes, %v; want io.EOF", n, err)
 		}
 	}
-	// The stranger was closed by the listener: its read ends at once.
-	stranger.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if n, err := stranger.Read(make([]byte, 1)); n != 0 || err == nil {
-		t.Fatalf("stranger read %d bytes, %v; want its connection closed", n, err)
+	c, _, err := ln.dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(-time.Second))
+	var ne net.Error
+	if _, err := c.Read(make([]byte, 1)); !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %v, want a net.Error timeout", err)
+	}
+	c.SetReadDeadline(time.Time{})
+	// Not accepted: Close closes the server's end, and the client reads
+	// the end of the stream.
+	ln.Close()
+	if n, err := c.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("client of a pair Close dropped read %d bytes, %v; want io.EOF", n, err)
+	}
+	c.Close()
+	if _, err := c.Read(make([]byte, 1)); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read after Close: %v, want net.ErrClosed", err)
+	}
+	if _, _, err := ln.dial(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("dial after Close: %v, want net.ErrClosed", err)
+	}
+	if _, err := ln.Accept(); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
 	}
 }
 
@@ -104,7 +119,7 @@ func TestLocalEligible(t *testing.T) {
 // with the cap's policy-violation as it would be over loopback.
 func TestLocalPerAddress(t *testing.T) {
 	if runtime.GOOS != "linux" {
-		t.Skip("abstract Unix socket names are Linux's")
+		t.Skip("the local transport is Linux's")
 	}
 	s, err := Parse("cap.scs", strings.NewReader("# cap\n\n[Client] Romeo\n\tjid: romeo@localhost/r\n\tpassword: pw\n\n[Client] Juliet\n\tjid: juliet@localhost/r\n\tpassword: pw\n\n-----\n\nRomeo connects\n\nJuliet connects\n"))
 	if err != nil {

@@ -84,10 +84,10 @@ type Options struct {
 	// followed by waitHandled, in one wait: the runner sleeps through the
 	// step's work instead of waking when each session has read.
 	waitSettled func(ctx context.Context, want []server.ReadWant) error
-	// dialLocal, set by InProcess.Options for a server on a local socket
-	// (local.go), connects a client there and returns the address the
-	// server sees it from.
-	dialLocal func(ctx context.Context) (net.Conn, string, error)
+	// dialLocal, set by InProcess.Options for a server taking its clients
+	// over socket pairs (local.go), connects a client and returns the
+	// address the server sees it from.
+	dialLocal func() (net.Conn, string, error)
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -627,11 +627,11 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 	return r.settle(ss)
 }
 
-// dialLocal connects a client to the in-process server's local socket
+// dialLocal connects a client to the in-process server over a socket pair
 // (Options.dialLocal) and negotiates its stream, as client.Dial does over
 // TCP; it also returns the address the server sees the client from.
 func (r *runner) dialLocal(cfg client.Config) (*client.Conn, string, error) {
-	nc, addr, err := r.opts.dialLocal(r.ctx)
+	nc, addr, err := r.opts.dialLocal()
 	if err != nil {
 		return nil, "", err
 	}
