@@ -1,5 +1,7 @@
 package c2s
 
+import "slices"
+
 // During negotiation the session's writes wait in held until it is about
 // to block reading (trackedConn.Read) or the stream is bound: a client that
 // pipelines its login (RFC 6120 allows sending the SASL <auth/> and, after
@@ -8,7 +10,10 @@ package c2s
 // features in one write instead of four, and a client that waits for each
 // answer gets every answer before we wait for it, as before. Only the
 // session's own goroutine writes until bind (the writer starts once bound),
-// so held needs no lock.
+// so held needs no lock. The hold lasts through the bind itself: the bind
+// result (and whatever else is queued meanwhile) goes out behind what was
+// held, in the same write (releaseHeldLocked). From bind on, holding only
+// changes under s.mu, which startWriterLocked reads it under.
 
 // holdWrites starts holding negotiation writes.
 func (s *Session) holdWrites() { s.holding = true }
@@ -36,4 +41,30 @@ func (s *Session) endHold() error {
 		s.holding = false
 	}
 	return s.flushHeld()
+}
+
+// releaseHeldLocked ends the hold once the stream is bound: the held bytes
+// go in front of the queue (what the bind queued, the result first) and
+// the writer starts for them, so that a pipelined login's whole answer is
+// one write. s.mu is held.
+func (s *Session) releaseHeldLocked() {
+	s.holding = false
+	held := s.held
+	s.held = nil
+	if len(held) > 0 {
+		if s.out == nil {
+			s.out = getOutBuf()
+		}
+		first := s.out.chunks[0]
+		first.b = slices.Insert(first.b, 0, held...)
+		s.queued++
+		s.qbytes += len(held)
+		if !s.settleQueueLocked() {
+			s.overflowLocked()
+			return
+		}
+	}
+	if s.qbytes > 0 || s.closing {
+		s.startWriterLocked()
+	}
 }

@@ -322,9 +322,11 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
 
 	s.log = s.log.With("jid", full.String())
-	if err := s.endHold(); err != nil { // before the writer can run
-		return false, fmt.Errorf("c2s: write: %w", err)
-	}
+	// What negotiation held (our headers and features, <success/>) stays
+	// held while Host.Bind queues the result: the writer does not start
+	// while the session holds (startWriterLocked), and releaseHeldLocked
+	// puts the held bytes in front of the queue, so that the whole login
+	// answer goes out in one write.
 	s.mu.Lock()
 	s.jid = full
 	s.bound = true
@@ -334,20 +336,29 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 		s.mu.Lock()
 		s.jid, s.bound = jid.JID{}, false
 		s.mu.Unlock()
+		// Still holding: the error joins what was held.
 		return false, s.write(stanzaerr.Reply(iq, refused.Type, refused.Condition, refused.Text, ""))
 	}
 	if err != nil {
 		s.mu.Lock()
 		s.queued, s.qbytes, s.out = 0, 0, nil
 		s.settleQueueLocked()
-		s.closing = true
+		s.closing = true // nothing more is queued: no writer starts
+		s.holding = false
+		s.mu.Unlock()
+		ferr := s.flushHeld()
+		s.mu.Lock()
 		s.startWriterLocked()
 		s.mu.Unlock()
 		<-s.wdone
+		if ferr != nil {
+			return false, fmt.Errorf("c2s: write: %w", ferr)
+		}
 		return false, fmt.Errorf("c2s: bind: %w", err)
 	}
 	s.mu.Lock()
 	s.handler = h
+	s.releaseHeldLocked()
 	s.mu.Unlock()
 	return true, nil
 }
