@@ -1,6 +1,9 @@
 package c2s
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
 
 // During negotiation the session's writes wait in held until it is about
 // to block reading (trackedConn.Read) or the stream is bound: a client that
@@ -29,7 +32,36 @@ func (s *Session) flushHeld() error {
 	s.held = nil
 	n, err := s.raw.Write(b)
 	s.wbytes.Add(int64(n))
+	putHeld(b)
 	return err
+}
+
+// heldPool keeps the buffers negotiation writes wait in: a login's answers
+// are a KiB or two, held for a moment, then written or queued.
+var heldPool = sync.Pool{New: func() any { b := make([]byte, 0, heldSize); return &b }}
+
+// heldSize is a held buffer's capacity, a pipelined login's answers; one
+// that grew past maxHeldPooled is left to the collector.
+const (
+	heldSize      = 2 << 10
+	maxHeldPooled = 16 << 10
+)
+
+// heldBuf returns held, taking a pooled buffer when there is none yet.
+func (s *Session) heldBuf() []byte {
+	if s.held == nil {
+		s.held = (*heldPool.Get().(*[]byte))[:0]
+	}
+	return s.held
+}
+
+// putHeld gives a held buffer back once its bytes are written or copied.
+func putHeld(b []byte) {
+	if cap(b) == 0 || cap(b) > maxHeldPooled {
+		return
+	}
+	b = b[:0]
+	heldPool.Put(&b)
 }
 
 // endHold flushes and stops holding for good. It may run again once the
@@ -57,6 +89,7 @@ func (s *Session) releaseHeldLocked() {
 		}
 		first := s.out.chunks[0]
 		first.b = slices.Insert(first.b, 0, held...)
+		putHeld(held)
 		s.queued++
 		s.qbytes += len(held)
 		if !s.settleQueueLocked() {

@@ -180,15 +180,24 @@ func (s *Session) writeFeatures(f *xmlnode.Element) error {
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", f.String())
 	}
-	b := append(s.appendHeader(make([]byte, 0, 512)), "<stream:features>"...)
-	for _, c := range f.Elements() {
-		b = c.AppendTo(b, NSStream)
+	if s.holding {
+		// Straight into what is held (the usual case): no buffer of its own.
+		s.held = s.appendFeatures(s.heldBuf(), f)
+		return nil
 	}
-	b = append(b, "</stream:features>"...)
-	if _, err := s.conn.Write(b); err != nil {
+	if _, err := s.conn.Write(s.appendFeatures(make([]byte, 0, 512), f)); err != nil {
 		return fmt.Errorf("c2s: write: %w", err)
 	}
 	return nil
+}
+
+// appendFeatures appends our stream header and the features f to b.
+func (s *Session) appendFeatures(b []byte, f *xmlnode.Element) []byte {
+	b = append(s.appendHeader(b), "<stream:features>"...)
+	for _, c := range f.Elements() {
+		b = c.AppendTo(b, NSStream)
+	}
+	return append(b, "</stream:features>"...)
 }
 
 func (s *Session) features() *xmlnode.Element {

@@ -293,6 +293,7 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 	start := time.Now()
 	r := &runner{s: s, opts: opts, root: ctx, ctx: ctx, res: &Result{Script: s, Captures: match.Captures{}},
 		sess: map[string]*session{}, capLines: map[string]int{}}
+	r.res.Steps = make([]StepResult, 0, len(s.Steps))
 	for _, c := range s.Clients {
 		ss := &session{decl: c}
 		r.sess[c.Name] = ss
@@ -300,7 +301,9 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 	}
 	var fail *Failure
 	for _, st := range s.Steps {
-		r.tracef("%s:%d: %s", s.Path, st.Line, st)
+		if r.tracing() {
+			r.tracef("%s:%d: %s", s.Path, st.Line, st)
+		}
 		t0 := time.Now()
 		fail = r.runStep(st)
 		elapsed := time.Since(t0)
@@ -378,8 +381,12 @@ func (r *runner) timeoutText() string {
 	return fmt.Sprintf("cancelled at line %d: %v", line, context.Cause(r.ctx))
 }
 
+// tracing reports whether trace lines are kept or streamed: the hot
+// paths ask before they box tracef's arguments.
+func (r *runner) tracing() bool { return r.opts.Verbose || r.opts.Trace != nil }
+
 func (r *runner) tracef(format string, args ...any) {
-	if !r.opts.Verbose && r.opts.Trace == nil {
+	if !r.tracing() {
 		return
 	}
 	line := fmt.Sprintf(format, args...)
@@ -531,8 +538,10 @@ func (r *runner) do(st *Step) *Failure {
 			return r.failf(st, "%v", err)
 		}
 		r.epoch++
-		for _, el := range els {
-			r.tracef("    %s -> %s", st.Client, stanzaText{el})
+		if r.tracing() {
+			for _, el := range els {
+				r.tracef("    %s -> %s", st.Client, stanzaText{el})
+			}
 		}
 		// The actor's sync ping goes in the same write as the stanzas
 		// (none when byte counts settle the run).
@@ -623,7 +632,9 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 	if ss.addr == "" {
 		ss.addr = conn.LocalAddr().String()
 	}
-	r.tracef("    %s bound %s", st.Client, ss.fullJID)
+	if r.tracing() {
+		r.tracef("    %s bound %s", st.Client, ss.fullJID)
+	}
 	return r.settle(ss)
 }
 
@@ -855,7 +866,9 @@ func isSync(st *xmlnode.Element) bool {
 }
 
 func (r *runner) enqueue(ss *session, st *xmlnode.Element) {
-	r.tracef("    %s <- %s", ss.decl.Name, stanzaText{st})
+	if r.tracing() {
+		r.tracef("    %s <- %s", ss.decl.Name, stanzaText{st})
+	}
 	li := -1
 	if len(ss.log) < logMax {
 		ss.log = append(ss.log, LoggedStanza{Stanza: st, Status: Pending})
@@ -1004,11 +1017,15 @@ func (r *runner) take(st *Step, ss *session, exps []*xmlnode.Element, assigned [
 			ss.mark(q, Skipped, st.Line)
 			r.res.Skipped++
 			r.skipped++
-			r.tracef("    %s skipped %s", ss.decl.Name, stanzaText{q.st})
+			if r.tracing() {
+				r.tracef("    %s skipped %s", ss.decl.Name, stanzaText{q.st})
+			}
 			continue
 		}
 		ss.mark(q, Matched, st.Line)
-		r.tracef("    %s matched %s", ss.decl.Name, stanzaText{q.st})
+		if r.tracing() {
+			r.tracef("    %s matched %s", ss.decl.Name, stanzaText{q.st})
+		}
 	}
 	for i, j := range assigned {
 		if _, typed := exps[i].LookupAttr("", "type"); !typed && ss.queue[j].st.Attrib("type") == "error" {
