@@ -180,8 +180,9 @@ func (s *Session) writeFeatures(f *xmlnode.Element) error {
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", f.String())
 	}
-	if s.holding {
-		// Straight into what is held (the usual case): no buffer of its own.
+	if s.holding && !s.secure {
+		// Straight into what is held (the usual case; under TLS the bytes
+		// must go through it): no buffer of its own.
 		s.held = s.appendFeatures(s.heldBuf(), f)
 		return nil
 	}
