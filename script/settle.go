@@ -25,9 +25,11 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 	if actor != nil && id != "" {
 		pinged, ids = append(pinged, actor), append(ids, id)
 	}
-	if f := r.settleServer(); f != nil {
+	counted, f := r.settleServer()
+	if f != nil {
 		return f
 	}
+	k := 0 // the next of r.wants, when counted
 	for _, ss := range r.order {
 		if ss.conn == nil || ss.ended != nil {
 			continue
@@ -41,9 +43,15 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 			}
 			continue
 		}
-		want := int64(1<<62 - 1) // a session gone: its stream's end
-		if _, w, ok := r.opts.connBytes(ss.addr); ok {
+		want := int64(-1)
+		if counted && k < len(r.wants) && r.wants[k].Remote == ss.addr {
+			want = r.wants[k].Written
+			k++
+		} else if _, w, ok := r.opts.connBytes(ss.addr); ok {
 			want = w
+		}
+		if want < 0 {
+			want = 1<<62 - 1 // a session gone: its stream's end
 		}
 		if err := ss.conn.AwaitRead(r.ctx, want); err != nil {
 			return &Failure{Msg: fmt.Sprintf("%s: did not receive all the server sent: %v", ss.decl.Name, err)}
@@ -60,10 +68,11 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 
 // settleServer waits for the server to have read what every client wrote
 // and then to be idle: with waitSettled in one wait, where every stream
-// is counted; with a component connected, whose stream is not, each
-// client's count with waitRead and then WaitIdle, whose look for unread
-// input covers the component.
-func (r *runner) settleServer() *Failure {
+// is counted, which leaves each client's session's written count in
+// r.wants (counted); with a component connected, whose stream is not,
+// each client's count with waitRead and then WaitIdle, whose look for
+// unread input covers the component.
+func (r *runner) settleServer() (counted bool, f *Failure) {
 	component := false
 	r.wants = r.wants[:0]
 	for _, ss := range r.order {
@@ -80,16 +89,16 @@ func (r *runner) settleServer() *Failure {
 			r.settled = func(ctx context.Context) error { return r.opts.waitSettled(ctx, r.wants) }
 		}
 		if err := r.waitServer(r.settled); err != nil {
-			return &Failure{Msg: r.settleError(err)}
+			return false, &Failure{Msg: r.settleError(err)}
 		}
-		return nil
+		return true, nil
 	}
 	for _, ss := range r.order {
 		if ss.conn == nil || ss.decl.Component || ss.ended != nil {
 			continue
 		}
 		if err := r.awaitServerRead(ss); err != nil {
-			return &Failure{Msg: err.Error()}
+			return false, &Failure{Msg: err.Error()}
 		}
 	}
 	wait := r.opts.waitHandled
@@ -97,9 +106,9 @@ func (r *runner) settleServer() *Failure {
 		wait = r.opts.WaitIdle
 	}
 	if err := r.waitServer(wait); err != nil {
-		return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
+		return false, &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
 	}
-	return nil
+	return false, nil
 }
 
 // settleError words a failed waitSettled as the two waits it stands for

@@ -79,3 +79,30 @@ func TestWaitSettledWaitsForWork(t *testing.T) {
 		t.Fatalf("after the work: WaitSettled = %v", err)
 	}
 }
+
+// TestWaitSettledCountsAgain: counts taken while work was in flight are
+// not final even if the server is idle just after (the work may have
+// written more meanwhile): WaitSettled takes them again, and returns
+// only after a pass that the server was idle through.
+func TestWaitSettledCountsAgain(t *testing.T) {
+	s, err := New(Config{AnyPassword: true, NoTLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	passes := 0
+	testHookCounted = func() {
+		passes++
+		if passes == 1 {
+			s.idle.add(-1) // the work in flight during the first pass ends
+		}
+	}
+	defer func() { testHookCounted = nil }()
+	s.idle.add(1)
+	if err := s.WaitSettled(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if passes != 2 {
+		t.Fatalf("%d passes over the counts, want 2: the first was taken while busy", passes)
+	}
+}

@@ -48,6 +48,9 @@ func TestWaitSettled(t *testing.T) {
 	if nowA <= wroteA || nowB != wroteB {
 		t.Fatalf("written after WaitSettled: alice %d (was %d), bob %d (was %d): want alice's to grow, bob's not", nowA, wroteA, nowB, wroteB)
 	}
+	if want[0].Written != nowA || want[1].Written != nowB {
+		t.Fatalf("WaitSettled left written counts %d and %d, ConnBytes says %d and %d", want[0].Written, want[1].Written, nowA, nowB)
+	}
 	got := ""
 	for i := 0; i < 2; i++ {
 		got += a.Next().String()
@@ -58,8 +61,9 @@ func TestWaitSettled(t *testing.T) {
 	if err := s.WaitSettled(ctx, want); err != nil {
 		t.Fatalf("WaitSettled for bytes read already: %v", err)
 	}
-	if err := s.WaitSettled(ctx, []server.ReadWant{{Remote: "127.0.0.1:1", N: 1}}); err != nil {
-		t.Fatalf("WaitSettled for no session: %v", err)
+	gone := []server.ReadWant{{Remote: "127.0.0.1:1", N: 1}}
+	if err := s.WaitSettled(ctx, gone); err != nil || gone[0].Written != -1 {
+		t.Fatalf("WaitSettled for no session: %v, written %d (want -1)", err, gone[0].Written)
 	}
 	if err := s.WaitSettled(ctx, nil); err != nil {
 		t.Fatalf("WaitSettled for no session at all: %v", err)
