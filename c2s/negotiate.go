@@ -332,6 +332,14 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
 
 	s.log = s.log.With("jid", full.String())
+	if s.secure {
+		// Under TLS what is held is records already, to be written as
+		// they are, not through TLS as the writer writes the queue: they
+		// go out now, before the writer can run.
+		if err := s.endHold(); err != nil {
+			return false, fmt.Errorf("c2s: write: %w", err)
+		}
+	}
 	// What negotiation held (our headers and features, <success/>) stays
 	// held while Host.Bind queues the result: the writer does not start
 	// while the session holds (startWriterLocked), and releaseHeldLocked
