@@ -180,15 +180,25 @@ func (s *Session) writeFeatures(f *xmlnode.Element) error {
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", f.String())
 	}
-	b := append(s.appendHeader(make([]byte, 0, 512)), "<stream:features>"...)
-	for _, c := range f.Elements() {
-		b = c.AppendTo(b, NSStream)
+	if s.holding && !s.secure {
+		// Straight into what is held (the usual case; under TLS the bytes
+		// must go through it): no buffer of its own.
+		s.held = s.appendFeatures(s.heldBuf(), f)
+		return nil
 	}
-	b = append(b, "</stream:features>"...)
-	if _, err := s.conn.Write(b); err != nil {
+	if _, err := s.conn.Write(s.appendFeatures(make([]byte, 0, 512), f)); err != nil {
 		return fmt.Errorf("c2s: write: %w", err)
 	}
 	return nil
+}
+
+// appendFeatures appends our stream header and the features f to b.
+func (s *Session) appendFeatures(b []byte, f *xmlnode.Element) []byte {
+	b = append(s.appendHeader(b), "<stream:features>"...)
+	for _, c := range f.Elements() {
+		b = c.AppendTo(b, NSStream)
+	}
+	return append(b, "</stream:features>"...)
 }
 
 func (s *Session) features() *xmlnode.Element {
@@ -322,9 +332,19 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
 
 	s.log = s.log.With("jid", full.String())
-	if err := s.endHold(); err != nil { // before the writer can run
-		return false, fmt.Errorf("c2s: write: %w", err)
+	if s.secure {
+		// Under TLS what is held is records already, to be written as
+		// they are, not through TLS as the writer writes the queue: they
+		// go out now, before the writer can run.
+		if err := s.endHold(); err != nil {
+			return false, fmt.Errorf("c2s: write: %w", err)
+		}
 	}
+	// What negotiation held (our headers and features, <success/>) stays
+	// held while Host.Bind queues the result: the writer does not start
+	// while the session holds (startWriterLocked), and releaseHeldLocked
+	// puts the held bytes in front of the queue, so that the whole login
+	// answer goes out in one write.
 	s.mu.Lock()
 	s.jid = full
 	s.bound = true
@@ -334,20 +354,29 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 		s.mu.Lock()
 		s.jid, s.bound = jid.JID{}, false
 		s.mu.Unlock()
+		// Still holding: the error joins what was held.
 		return false, s.write(stanzaerr.Reply(iq, refused.Type, refused.Condition, refused.Text, ""))
 	}
 	if err != nil {
 		s.mu.Lock()
 		s.queued, s.qbytes, s.out = 0, 0, nil
 		s.settleQueueLocked()
-		s.closing = true
+		s.closing = true // nothing more is queued: no writer starts
+		s.holding = false
+		s.mu.Unlock()
+		ferr := s.flushHeld()
+		s.mu.Lock()
 		s.startWriterLocked()
 		s.mu.Unlock()
 		<-s.wdone
+		if ferr != nil {
+			return false, fmt.Errorf("c2s: write: %w", ferr)
+		}
 		return false, fmt.Errorf("c2s: bind: %w", err)
 	}
 	s.mu.Lock()
 	s.handler = h
+	s.releaseHeldLocked()
 	s.mu.Unlock()
 	return true, nil
 }

@@ -55,7 +55,8 @@ var standardHeader = []byte(`<stream:stream xmlns="` + NSClient + `" xmlns:strea
 // declares no q, but a replay of it would).
 func replayHeader(start xml.StartElement) []byte {
 	var streamPrefix, defaultNS string
-	var decls []xml.Attr
+	var buf [4]xml.Attr // the usual header declares two
+	decls := buf[:0]
 	for _, a := range start.Attr {
 		if (a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns") &&
 			(a.Value == "xmlns" || a.Value == "" && a.Name.Space == "xmlns") {

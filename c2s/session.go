@@ -176,7 +176,7 @@ func (c *trackedConn) Read(p []byte) (int, error) {
 
 func (c *trackedConn) Write(p []byte) (int, error) {
 	if c.s.holding {
-		c.s.held = append(c.s.held, p...)
+		c.s.held = append(c.s.heldBuf(), p...)
 		return len(p), nil
 	}
 	n, err := c.Conn.Write(p)

@@ -181,11 +181,13 @@ func (s *Session) overflowProgress(n int, err error) bool {
 // errQueueFull is the stream error of a session over its queue limits.
 var errQueueFull = &streamErr{cond: stream.ResourceConstraint, text: "too much data queued for a client that does not read"}
 
-// startWriterLocked starts the writer goroutine unless one runs. The
-// session counts as busy (Config.Busy) for as long as a writer runs, which
-// covers every queued stanza until it is written.
+// startWriterLocked starts the writer goroutine unless one runs, or the
+// session still holds its negotiation writes (hold.go: the bind's
+// releaseHeldLocked starts it, behind them). The session counts as busy
+// (Config.Busy) for as long as a writer runs, which covers every queued
+// stanza until it is written.
 func (s *Session) startWriterLocked() {
-	if s.writing {
+	if s.writing || s.holding {
 		return
 	}
 	s.writing = true

@@ -575,6 +575,14 @@ func (c *Conn) openStream() (*xmlnode.Element, error) { return c.openStreamWith(
 // the same write, and returns the server's features.
 func (c *Conn) openStreamWith(extra []byte) (*xmlnode.Element, error) {
 	if _, err := c.conn.Write(append(c.streamHeader(), extra...)); err != nil {
+		// A server that refuses the connection (a connection cap, a
+		// rate) writes its stream error and closes without reading, and
+		// the write may fail for it (a Unix socket's peer gone, or
+		// TCP's reset): what the server said is the better report.
+		var se *StreamError
+		if _, rerr := c.readStreamStart(); errors.As(rerr, &se) {
+			return nil, rerr
+		}
 		return nil, fmt.Errorf("client: open stream: %w", err)
 	}
 	return c.readStreamStart()

@@ -3,6 +3,7 @@ package connlimit
 import (
 	"net"
 	"sync/atomic"
+	"syscall"
 )
 
 // tcpConn is an accepted TCP connection holding a slot. It embeds the
@@ -22,8 +23,29 @@ func (c *tcpConn) Close() error {
 	return err
 }
 
-// otherConn is any other accepted connection (a Unix socket, a test
-// listener's pipe) holding a slot.
+// sysConn is any other accepted connection on a file descriptor (a Unix
+// socket, a listener's own type embedding one) holding a slot: it keeps
+// SyscallConn, which the server's poller and its looks at the socket's
+// queues need, as tcpConn does.
+type sysConn struct {
+	netSysConn
+	slot
+}
+
+// netSysConn is a connection with a file descriptor.
+type netSysConn interface {
+	net.Conn
+	syscall.Conn
+}
+
+func (c *sysConn) Close() error {
+	err := c.netSysConn.Close()
+	c.free()
+	return err
+}
+
+// otherConn is any other accepted connection (a test listener's pipe)
+// holding a slot.
 type otherConn struct {
 	net.Conn
 	slot
@@ -55,6 +77,9 @@ func (s *slot) free() {
 func wrap(c net.Conn, l *Listener, ip string) net.Conn {
 	if tc, ok := c.(*net.TCPConn); ok {
 		return &tcpConn{TCPConn: tc, slot: slot{l: l, ip: ip}}
+	}
+	if sc, ok := c.(netSysConn); ok {
+		return &sysConn{netSysConn: sc, slot: slot{l: l, ip: ip}}
 	}
 	return &otherConn{Conn: c, slot: slot{l: l, ip: ip}}
 }

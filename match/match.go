@@ -199,6 +199,33 @@ func (m *matcher) sub() *matcher {
 	return &matcher{caps: caps, quiet: true}
 }
 
+// appendElements appends e's child elements to dst (xmlnode's Elements
+// without a new slice per call: the matcher asks at every element).
+func appendElements(dst []*xmlnode.Element, e *xmlnode.Element) []*xmlnode.Element {
+	for _, c := range e.Children {
+		if el, ok := c.(*xmlnode.Element); ok {
+			dst = append(dst, el)
+		}
+	}
+	return dst
+}
+
+// textOf is e.Text() without a copy when e has at most one text child,
+// the usual case.
+func textOf(e *xmlnode.Element) string {
+	var one xmlnode.Text
+	n := 0
+	for _, c := range e.Children {
+		if t, ok := c.(xmlnode.Text); ok {
+			one = t
+			if n++; n > 1 {
+				return e.Text()
+			}
+		}
+	}
+	return string(one)
+}
+
 func nsOf(e *xmlnode.Element, parent string) string {
 	if e.Name.Space == "" {
 		return parent
@@ -298,8 +325,8 @@ func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS
 			}
 		}
 	}
-	if want := strings.TrimSpace(exp.Text()); want != "" {
-		have := strings.TrimSpace(got.Text())
+	if want := strings.TrimSpace(textOf(exp)); want != "" {
+		have := strings.TrimSpace(textOf(got))
 		if reason, capture := m.value(want, have); reason != "" {
 			if m.quiet {
 				return false
@@ -311,7 +338,9 @@ func (m *matcher) elem(exp, got *xmlnode.Element, path, expParentNS, gotParentNS
 			}
 		}
 	}
-	ec, gc := exp.Elements(), got.Elements()
+	// Child lists on the stack for the usual few children.
+	var eb, gb [8]*xmlnode.Element
+	ec, gc := appendElements(eb[:0], exp), appendElements(gb[:0], got)
 	if strict {
 		return m.strictChildren(exp, got, ec, gc, path, ens, gns) && ok
 	}

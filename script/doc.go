@@ -60,7 +60,7 @@
 //   - X receives in any order: S1 ... Sn. Every stanza must arrive, each
 //     matched by a distinct received stanza, in any order: what XEP-0045
 //     leaves open (the order of the occupants' presences a joiner gets).
-//   - X's connection drops. X's TCP connection closes without the closing
+//   - X's connection drops. X's connection closes without the closing
 //     handshake (no </stream:stream>), as when a client crashes or loses
 //     its network; the other clients then see what the server sends
 //     because of it.
@@ -92,9 +92,13 @@
 //     it counts bytes instead of round trips: it waits until the server's
 //     session for each client has read every byte the client wrote
 //     (server.ConnBytes; a session counts itself busy before it counts
-//     bytes read), then until the server is idle (server.WaitHandled: no
-//     stanza in flight), then until each client has read and queued every
-//     byte its session wrote (client.Conn.AwaitRead). Against an external
+//     bytes read), then until the server is idle (no stanza in flight),
+//     both in one wait (server.WaitSettled), then until each client has
+//     read and queued every byte its session wrote
+//     (client.Conn.AwaitRead). RunInProcess connects its clients over Unix
+//     socket pairs (Linux; local.go) that the server sees as 127.0.0.1
+//     clients, TCP where a client sets custom_host or custom_port and for
+//     components; StartInProcess listens on TCP. Against an external
 //     server (and for a [Component]), actor first, each connected client
 //     sends an XEP-0199 ping to its server with a runner-private id
 //     (muctest-sync-N) and queues everything it receives up to the reply.
@@ -126,7 +130,7 @@
 //   - X disconnects does the closing handshake (</stream:stream>, then wait
 //     for the server's): the server sends the unavailable presences of X
 //     first, so the other clients queue them when settling. X's connection
-//     drops half-closes TCP and waits until the server closes its side
+//     drops half-closes the connection and waits until the server closes its side
 //     (client.Conn.Drop), then settles the same way.
 //   - Failures show the closest queued stanza with every difference
 //     marked, the matching stanza when it arrived earlier (out of order)

@@ -96,6 +96,7 @@ type InProcess struct {
 	// without sleeping.
 	Server    *server.Server
 	addr      string
+	local     *localListener // the clients' listener, when local
 	compAddr  string
 	stopComps func() error
 	compDone  chan error
@@ -106,12 +107,14 @@ type InProcess struct {
 
 // StartInProcess starts a server for cfg on 127.0.0.1:0.
 func StartInProcess(cfg server.Config) (*InProcess, error) {
-	return startInProcess(cfg, nil)
+	return startInProcess(cfg, nil, false)
 }
 
 // startInProcess starts a server for cfg and, when components is not
-// empty, an XEP-0114 listener for them (domain -> secret).
-func startInProcess(cfg server.Config, components map[string]string) (srv *InProcess, err error) {
+// empty, an XEP-0114 listener for them (domain -> secret). With local, the
+// clients come over socket pairs (local.go) that only the run's own
+// runner can make; TCP on loopback otherwise.
+func startInProcess(cfg server.Config, components map[string]string, local bool) (srv *InProcess, err error) {
 	// A panic in New (a server bug) fails this one script rather than the
 	// whole muctest run.
 	defer func() {
@@ -147,7 +150,14 @@ func startInProcess(cfg server.Config, components map[string]string) (srv *InPro
 		// Close stops the components with the server.
 		serveComps, stopComps = s.ServeComponents, func() error { return nil }
 	}
-	ln, err := listenLoopback()
+	var ln net.Listener
+	var lln *localListener
+	if local {
+		lln = newLocalListener()
+		ln = lln
+	} else {
+		ln, err = listenLoopback()
+	}
 	if err != nil {
 		_ = s.Close()
 		if stopComps != nil {
@@ -155,7 +165,7 @@ func startInProcess(cfg server.Config, components map[string]string) (srv *InPro
 		}
 		return nil, fmt.Errorf("script: listen: %w", err)
 	}
-	ip := &InProcess{Server: s, addr: ln.Addr().String(), domain: cfg.Domain, done: make(chan error, 1)}
+	ip := &InProcess{Server: s, addr: ln.Addr().String(), local: lln, domain: cfg.Domain, done: make(chan error, 1)}
 	go func() { ip.done <- s.Serve(ln) }()
 	if serveComps != nil {
 		cln, err := listenLoopback()
@@ -177,6 +187,10 @@ func (ip *InProcess) Options(base Options) Options {
 	base.connBytes = ip.Server.ConnBytes
 	base.waitHandled = ip.Server.WaitHandled
 	base.waitRead = ip.Server.WaitRead
+	base.waitSettled = ip.Server.WaitSettled
+	if ip.local != nil {
+		base.dialLocal = ip.local.dial
+	}
 	if ip.compAddr != "" {
 		base.ComponentAddr = ip.compAddr
 	}
@@ -217,7 +231,7 @@ func RunInProcess(ctx context.Context, s *Script, cfg server.Config, opts Option
 			comps[c.JID] = c.Password
 		}
 	}
-	ip, err := startInProcess(cfg, comps)
+	ip, err := startInProcess(cfg, comps, localEligible(s))
 	if err != nil {
 		return &Result{Script: s, Failure: &Failure{Path: s.Path, Msg: err.Error()}}
 	}

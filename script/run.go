@@ -80,6 +80,14 @@ type Options struct {
 	// waitRead (server.Server.WaitRead) waits for the server to have read
 	// what a client wrote.
 	waitRead func(ctx context.Context, remote string, n int64) error
+	// waitSettled (server.Server.WaitSettled) is waitRead for every client
+	// followed by waitHandled, in one wait: the runner sleeps through the
+	// step's work instead of waking when each session has read.
+	waitSettled func(ctx context.Context, want []server.ReadWant) error
+	// dialLocal, set by InProcess.Options for a server taking its clients
+	// over socket pairs (local.go), connects a client and returns the
+	// address the server sees it from.
+	dialLocal func() (net.Conn, string, error)
 }
 
 // DefaultMechanisms puts PLAIN first: scripts run against test servers that
@@ -256,6 +264,10 @@ type runner struct {
 	grace      *time.Timer
 	graceMu    sync.Mutex
 	graceArmed bool
+	// wants is settleCounted's list for waitSettled, settled its wait
+	// over it (made once per run).
+	wants   []server.ReadWant
+	settled func(context.Context) error
 }
 
 // readInline reports whether new client streams are read inline
@@ -281,6 +293,7 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 	start := time.Now()
 	r := &runner{s: s, opts: opts, root: ctx, ctx: ctx, res: &Result{Script: s, Captures: match.Captures{}},
 		sess: map[string]*session{}, capLines: map[string]int{}}
+	r.res.Steps = make([]StepResult, 0, len(s.Steps))
 	for _, c := range s.Clients {
 		ss := &session{decl: c}
 		r.sess[c.Name] = ss
@@ -288,7 +301,9 @@ func Run(ctx context.Context, s *Script, opts Options) *Result {
 	}
 	var fail *Failure
 	for _, st := range s.Steps {
-		r.tracef("%s:%d: %s", s.Path, st.Line, st)
+		if r.tracing() {
+			r.tracef("%s:%d: %s", s.Path, st.Line, st)
+		}
 		t0 := time.Now()
 		fail = r.runStep(st)
 		elapsed := time.Since(t0)
@@ -366,8 +381,12 @@ func (r *runner) timeoutText() string {
 	return fmt.Sprintf("cancelled at line %d: %v", line, context.Cause(r.ctx))
 }
 
+// tracing reports whether trace lines are kept or streamed: the hot
+// paths ask before they box tracef's arguments.
+func (r *runner) tracing() bool { return r.opts.Verbose || r.opts.Trace != nil }
+
 func (r *runner) tracef(format string, args ...any) {
-	if !r.opts.Verbose && r.opts.Trace == nil {
+	if !r.tracing() {
 		return
 	}
 	line := fmt.Sprintf(format, args...)
@@ -504,7 +523,7 @@ func (r *runner) do(st *Step) *Failure {
 		if err != nil {
 			return r.failf(st, "%s: %v", st.Client, err)
 		}
-		r.tracef("    %s's TCP connection closed without </stream:stream>", st.Client)
+		r.tracef("    %s's connection closed without </stream:stream>", st.Client)
 		return r.settle(nil)
 	case StreamError:
 		return r.streamError(st, ss)
@@ -519,8 +538,10 @@ func (r *runner) do(st *Step) *Failure {
 			return r.failf(st, "%v", err)
 		}
 		r.epoch++
-		for _, el := range els {
-			r.tracef("    %s -> %s", st.Client, stanzaText{el})
+		if r.tracing() {
+			for _, el := range els {
+				r.tracef("    %s -> %s", st.Client, stanzaText{el})
+			}
 		}
 		// The actor's sync ping goes in the same write as the stanzas
 		// (none when byte counts settle the run).
@@ -582,12 +603,13 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 		return r.failf(st, "%s could not connect: %v", st.Client, err)
 	}
 	var conn *client.Conn
+	local := "" // the address the server sees a local client from
 	if ss.decl.Component {
 		conn, err = client.DialComponent(r.ctx, addr, client.ComponentConfig{
 			Domain: ss.decl.JID, Secret: ss.decl.Password, Timeout: r.opts.Timeout,
 		})
 	} else {
-		conn, err = client.Dial(r.ctx, addr, client.Config{
+		cfg := client.Config{
 			JID: ss.decl.JID, Password: ss.decl.Password, Resource: ss.decl.Resource,
 			Domain: r.opts.Domain, Timeout: r.opts.Timeout, Mechanism: r.opts.Mechanism,
 			TLS: r.opts.TLS, InsecureSkipVerify: r.opts.InsecureSkipVerify,
@@ -595,15 +617,41 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 			// Settled by byte counts, the stream is read when the counts
 			// say there is something to read (settleCounted).
 			ReadInline: r.readInline(),
-		})
+		}
+		if r.opts.dialLocal != nil {
+			conn, local, err = r.dialLocal(cfg)
+		} else {
+			conn, err = client.Dial(r.ctx, addr, cfg)
+		}
 	}
 	if err != nil {
 		return r.failf(st, "%s could not connect to %s: %v", st.Client, addr, err)
 	}
 	ss.conn, ss.fullJID, ss.ended, ss.queue = conn, conn.JID(), nil, nil
-	ss.addr = conn.LocalAddr().String()
-	r.tracef("    %s bound %s", st.Client, ss.fullJID)
+	ss.addr = local
+	if ss.addr == "" {
+		ss.addr = conn.LocalAddr().String()
+	}
+	if r.tracing() {
+		r.tracef("    %s bound %s", st.Client, ss.fullJID)
+	}
 	return r.settle(ss)
+}
+
+// dialLocal connects a client to the in-process server over a socket pair
+// (Options.dialLocal) and negotiates its stream, as client.Dial does over
+// TCP; it also returns the address the server sees the client from.
+func (r *runner) dialLocal(cfg client.Config) (*client.Conn, string, error) {
+	nc, addr, err := r.opts.dialLocal()
+	if err != nil {
+		return nil, "", err
+	}
+	conn, err := client.New(r.ctx, nc, cfg)
+	if err != nil {
+		nc.Close()
+		return nil, "", err
+	}
+	return conn, addr, nil
 }
 
 // streamError checks "X receives stream error: COND": X's stream has
@@ -818,7 +866,9 @@ func isSync(st *xmlnode.Element) bool {
 }
 
 func (r *runner) enqueue(ss *session, st *xmlnode.Element) {
-	r.tracef("    %s <- %s", ss.decl.Name, stanzaText{st})
+	if r.tracing() {
+		r.tracef("    %s <- %s", ss.decl.Name, stanzaText{st})
+	}
 	li := -1
 	if len(ss.log) < logMax {
 		ss.log = append(ss.log, LoggedStanza{Stanza: st, Status: Pending})
@@ -967,11 +1017,15 @@ func (r *runner) take(st *Step, ss *session, exps []*xmlnode.Element, assigned [
 			ss.mark(q, Skipped, st.Line)
 			r.res.Skipped++
 			r.skipped++
-			r.tracef("    %s skipped %s", ss.decl.Name, stanzaText{q.st})
+			if r.tracing() {
+				r.tracef("    %s skipped %s", ss.decl.Name, stanzaText{q.st})
+			}
 			continue
 		}
 		ss.mark(q, Matched, st.Line)
-		r.tracef("    %s matched %s", ss.decl.Name, stanzaText{q.st})
+		if r.tracing() {
+			r.tracef("    %s matched %s", ss.decl.Name, stanzaText{q.st})
+		}
 	}
 	for i, j := range assigned {
 		if _, typed := exps[i].LookupAttr("", "type"); !typed && ss.queue[j].st.Attrib("type") == "error" {

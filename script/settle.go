@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/muctest/muctest/server"
 )
 
 // settleCounted is settle against an in-process server that reports byte
@@ -23,26 +25,11 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 	if actor != nil && id != "" {
 		pinged, ids = append(pinged, actor), append(ids, id)
 	}
-	wait := r.opts.waitHandled
-	for _, ss := range r.order {
-		if ss.conn != nil && ss.decl.Component {
-			// A component's stream is not counted: the server's own
-			// look for unread input has to cover it.
-			wait = nil
-		}
-		if ss.conn == nil || ss.decl.Component || ss.ended != nil {
-			continue
-		}
-		if err := r.awaitServerRead(ss); err != nil {
-			return &Failure{Msg: err.Error()}
-		}
+	counted, f := r.settleServer()
+	if f != nil {
+		return f
 	}
-	if wait == nil {
-		wait = r.opts.WaitIdle
-	}
-	if err := r.waitServer(wait); err != nil {
-		return &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
-	}
+	k := 0 // the next of r.wants, when counted
 	for _, ss := range r.order {
 		if ss.conn == nil || ss.ended != nil {
 			continue
@@ -56,9 +43,15 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 			}
 			continue
 		}
-		want := int64(1<<62 - 1) // a session gone: its stream's end
-		if _, w, ok := r.opts.connBytes(ss.addr); ok {
+		want := int64(-1)
+		if counted && k < len(r.wants) && r.wants[k].Remote == ss.addr {
+			want = r.wants[k].Written
+			k++
+		} else if _, w, ok := r.opts.connBytes(ss.addr); ok {
 			want = w
+		}
+		if want < 0 {
+			want = 1<<62 - 1 // a session gone: its stream's end
 		}
 		if err := ss.conn.AwaitRead(r.ctx, want); err != nil {
 			return &Failure{Msg: fmt.Sprintf("%s: did not receive all the server sent: %v", ss.decl.Name, err)}
@@ -71,6 +64,67 @@ func (r *runner) settleCounted(actor *session, id string) *Failure {
 		}
 	}
 	return nil
+}
+
+// settleServer waits for the server to have read what every client wrote
+// and then to be idle: with waitSettled in one wait, where every stream
+// is counted, which leaves each client's session's written count in
+// r.wants (counted); with a component connected, whose stream is not,
+// each client's count with waitRead and then WaitIdle, whose look for
+// unread input covers the component.
+func (r *runner) settleServer() (counted bool, f *Failure) {
+	component := false
+	r.wants = r.wants[:0]
+	for _, ss := range r.order {
+		if ss.conn != nil && ss.decl.Component {
+			component = true
+		}
+		if ss.conn == nil || ss.decl.Component || ss.ended != nil {
+			continue
+		}
+		r.wants = append(r.wants, server.ReadWant{Remote: ss.addr, N: ss.conn.Written()})
+	}
+	if !component && r.opts.waitSettled != nil {
+		if r.settled == nil {
+			r.settled = func(ctx context.Context) error { return r.opts.waitSettled(ctx, r.wants) }
+		}
+		if err := r.waitServer(r.settled); err != nil {
+			return false, &Failure{Msg: r.settleError(err)}
+		}
+		return true, nil
+	}
+	for _, ss := range r.order {
+		if ss.conn == nil || ss.decl.Component || ss.ended != nil {
+			continue
+		}
+		if err := r.awaitServerRead(ss); err != nil {
+			return false, &Failure{Msg: err.Error()}
+		}
+	}
+	wait := r.opts.waitHandled
+	if component || wait == nil {
+		wait = r.opts.WaitIdle
+	}
+	if err := r.waitServer(wait); err != nil {
+		return false, &Failure{Msg: fmt.Sprintf("server did not become idle: %v", err)}
+	}
+	return false, nil
+}
+
+// settleError words a failed waitSettled as the two waits it stands for
+// would have: the first client whose stream the server has not read all
+// of, else the server that did not become idle.
+func (r *runner) settleError(err error) string {
+	for _, w := range r.wants {
+		if got, _, ok := r.opts.connBytes(w.Remote); ok && got < w.N {
+			for _, ss := range r.order {
+				if ss.addr == w.Remote && ss.conn != nil {
+					return fmt.Sprintf("%s: the server did not read what it sent: %v", ss.decl.Name, err)
+				}
+			}
+		}
+	}
+	return fmt.Sprintf("server did not become idle: %v", err)
 }
 
 // inlineGrace is how long waitServer lets the server work while the

@@ -566,13 +566,19 @@ func (s *Server) releaseMemory(d time.Duration, stop <-chan struct{}, free func(
 
 // idleTracker counts in-flight work for WaitIdle.
 type idleTracker struct {
-	mu   sync.Mutex
-	n    int
-	gen  uint64        // how many times n left zero (or poke ran): a work counter
-	zero chan struct{} // closed while n == 0; replaced when n leaves zero
+	mu  sync.Mutex
+	n   int
+	gen uint64 // how many times n left zero (or poke ran): a work counter
+	// zero, when a waiter has asked for it while work was in flight
+	// (wait), is closed when n returns to zero: work that nobody waits
+	// for costs no channel per transition.
+	zero chan struct{}
 	// left, when a waiter has asked for it (waitLeft), is closed the next
 	// time n leaves zero: nobody waiting costs nothing per transition.
 	left chan struct{}
+	// settled, when a waiter has asked for it (waitIdleAfter), is closed
+	// the next time n returns to zero, or poke runs while n is zero.
+	settled chan struct{}
 }
 
 // state returns the work counter and whether work is in flight.
@@ -582,9 +588,11 @@ func (t *idleTracker) state() (gen uint64, busy bool) {
 	return t.gen, t.n != 0
 }
 
+// init readies t; the zero value is ready too (idle, nobody waiting).
 func (t *idleTracker) init() {
-	t.zero = make(chan struct{})
-	close(t.zero)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.zero = nil
 }
 
 func (t *idleTracker) add(d int) {
@@ -598,9 +606,12 @@ func (t *idleTracker) add(d int) {
 	}
 	switch {
 	case t.n == 0 && was != 0:
-		close(t.zero)
+		if t.zero != nil {
+			close(t.zero)
+			t.zero = nil
+		}
+		t.settleLocked()
 	case t.n != 0 && was == 0:
-		t.zero = make(chan struct{})
 		t.advanceLocked()
 	}
 }
@@ -620,6 +631,9 @@ func (t *idleTracker) poke() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.advanceLocked()
+	if t.n == 0 {
+		t.settleLocked()
+	}
 }
 
 // waitLeft waits until the work counter has moved past gen (some work
@@ -645,6 +659,13 @@ func (t *idleTracker) waitLeft(ctx context.Context, gen uint64) error {
 
 func (t *idleTracker) wait(ctx context.Context) error {
 	t.mu.Lock()
+	if t.n == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	if t.zero == nil {
+		t.zero = make(chan struct{})
+	}
 	ch := t.zero
 	t.mu.Unlock()
 	select {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
 	"time"
 )
 
@@ -51,5 +53,146 @@ func (s *Server) WaitRead(ctx context.Context, remote string, n int64) error {
 		if err != nil {
 			return fmt.Errorf("server: %d of %d bytes read: %w", got, n, err)
 		}
+	}
+}
+
+// ReadWant names one client session for WaitSettled: the session whose
+// remote address is Remote (as ConnBytes finds it) must have read at least
+// N bytes from its socket, or have ended. WaitSettled sets Written.
+type ReadWant struct {
+	Remote string
+	N      int64
+	// Written is set by WaitSettled when it returns nil: the bytes the
+	// session has written to its socket, everything it will write for
+	// what it read (the server is idle), or -1 when no such session
+	// lives (it ended).
+	Written int64
+	read    int64 // the session's read count, -1 when none lives
+}
+
+// WaitSettled is WaitRead for every session in want followed by
+// WaitHandled, in one wait that wakes its caller once per idle period
+// rather than at each step: while a wanted session has not read its bytes,
+// it sleeps until the server next goes idle after some work (or a session
+// ends), looks again, and once every count is there it waits for the
+// server to be idle. The in-process scansion runner settles each step with
+// it: a session counts itself busy before it counts the bytes it read, so
+// idle after the counts means what they cover was handled, and the
+// written counts it leaves in want are what each client has to read. Like
+// WaitHandled it does not look into sockets: a component's stream, which
+// ConnBytes does not cover, needs WaitIdle. It may wait as long as some
+// work lasts (a write to a client that does not read): ctx bounds it.
+func (s *Server) WaitSettled(ctx context.Context, want []ReadWant) error {
+	for {
+		// The state before the counts: work that starts after they were
+		// taken moves the counter past gen.
+		gen, busy := s.idle.state()
+		short := s.countWants(want)
+		if testHookCounted != nil {
+			testHookCounted()
+		}
+		var err error
+		switch {
+		case short < 0:
+			// Idle before and after the counts, with no work between:
+			// what they cover was handled, and the written counts are
+			// final (a writer counts busy until it has written).
+			g, busyAfter := s.idle.state()
+			if !busy && !busyAfter && g == gen {
+				return nil
+			}
+			if busyAfter {
+				err = s.idle.wait(ctx)
+			}
+			// Then count again.
+		case busy:
+			err = s.idle.wait(ctx)
+		default:
+			err = s.idle.waitIdleAfter(ctx, gen)
+		}
+		if err != nil {
+			if short < 0 {
+				return fmt.Errorf("server: not idle: %w", err)
+			}
+			return fmt.Errorf("server: session %s read %d of %d bytes: %w", want[short].Remote, want[short].read, want[short].N, err)
+		}
+	}
+}
+
+// testHookCounted, when a test sets it, runs in WaitSettled after each
+// pass over the counts.
+var testHookCounted func()
+
+// countWants takes every wanted session's byte counts, in one pass over
+// the sessions, and returns the index of the first one that lives and has
+// read fewer than its bytes, or -1.
+func (s *Server) countWants(want []ReadWant) int {
+	var buf [8]netip.AddrPort
+	keys := buf[:0]
+	for i := range want {
+		ap, err := netip.ParseAddrPort(want[i].Remote)
+		if err == nil {
+			ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		}
+		keys = append(keys, ap) // the zero AddrPort when not TCP
+		want[i].read, want[i].Written = -1, -1
+	}
+	s.mu.Lock()
+	for c := range s.conns {
+		ra := c.RemoteAddr()
+		var tap netip.AddrPort
+		ta, isTCP := ra.(*net.TCPAddr)
+		if isTCP {
+			tap = ta.AddrPort()
+			tap = netip.AddrPortFrom(tap.Addr().Unmap(), tap.Port())
+		}
+		for i := range want {
+			if isTCP && keys[i].IsValid() {
+				if tap != keys[i] {
+					continue
+				}
+			} else if ra.String() != want[i].Remote {
+				continue
+			}
+			want[i].read, want[i].Written = c.ConnBytes()
+		}
+	}
+	s.mu.Unlock()
+	for i, w := range want {
+		if w.read >= 0 && w.read < w.N {
+			return i
+		}
+	}
+	return -1
+}
+
+// settleLocked wakes waitIdleAfter's waiters: n is zero after some work,
+// or poke ran while it was.
+func (t *idleTracker) settleLocked() {
+	if t.settled != nil {
+		close(t.settled)
+		t.settled = nil
+	}
+}
+
+// waitIdleAfter waits until the work counter has moved past gen and no
+// work is in flight (the server went idle after some work started, or
+// poke ran while idle), or ctx ends. gen is a state the caller saw idle.
+func (t *idleTracker) waitIdleAfter(ctx context.Context, gen uint64) error {
+	t.mu.Lock()
+	if t.gen != gen && t.n == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	if t.settled == nil {
+		t.settled = make(chan struct{})
+	}
+	ch := t.settled
+	t.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
