@@ -96,8 +96,11 @@ type Router struct {
 	logins      loginLimiter
 	closed      bool
 	pending     map[string][]*pendingIQ // SendIQs waiting, by id, recipient and sender
-	iqSeq       uint64
-	wg          sync.WaitGroup // deferred component deliveries, SendIQ timers
+	// broadcasts are the presence broadcasts left unfinished for later
+	// spans, by the sender's full JID (broadcast.go).
+	broadcasts map[string]*broadcast
+	iqSeq      uint64
+	wg         sync.WaitGroup // deferred component deliveries, SendIQ timers
 }
 
 // New compiles cfg's modules into a Router. A registration error (two

@@ -184,15 +184,15 @@ func (s *Router) closeLocked(tx *txn, ss *session, reason string) {
 // MUC rooms), then removes it from its account. reason, when set, becomes a
 // "Disconnected: reason" status as in Prosody.
 func (s *Router) unbindLocked(tx *txn, ss *session, reason string) {
+	s.catchUp(tx, ss.full)
 	if ss.available() || len(ss.directed) > 0 {
 		un := xmlnode.New(c2s.NSClient, "presence", "type", "unavailable", "from", ss.full.String())
 		if reason != "" {
 			un.AddChild(c2s.NSClient, "status").SetText("Disconnected: " + reason)
 		}
-		ev := module.Sent{Session: ss, Stanza: un}
-		if !s.runSent(tx, module.PresenceSent, true, &ev) {
-			s.broadcastPresence(tx, ss, un, false)
-			s.runSent(tx, module.PresenceSent, false, &ev)
+		ev := &module.Sent{Session: ss, Stanza: un}
+		if !s.runSent(tx, module.PresenceSent, true, ev) {
+			s.broadcastPresence(tx, ss, un, false, func(tx *txn) { s.runSent(tx, module.PresenceSent, false, ev) })
 		}
 	}
 	ss.gone = true

@@ -119,16 +119,45 @@ func (mo Module) Register(r *module.Registrar) error {
 }
 
 // probe sends initial presence's probes to the contacts the user is
-// subscribed to (RFC 6121 section 4.2.2), answered locally at once.
+// subscribed to (RFC 6121 section 4.2.2), answered locally at once:
+// probeChunk of them in this span, the rest probeChunk per span of its
+// own (module.Context.Later), which the router runs before what follows
+// the hook (the user's other resources' presence, offline messages), so
+// that the order is the one a single span gives (issue 11: each probe is
+// answered with the contact's presence, whose delivery runs the user's
+// hooks, and a thousand held the lock for milliseconds).
 func (m *mod) probe(c module.Context, s module.Session) {
 	ro := rosters.Get(s.Account())
 	if ro == nil {
 		return
 	}
+	var to []string
 	for _, it := range ro.itemList() {
 		if it.subTo {
-			c.Route(xmlnode.New(nsClient, "presence", "type", "probe", "from", s.JID().String(), "to", it.jid))
+			to = append(to, it.jid)
 		}
+	}
+	probeLater(c, s, s.JID().String(), to)
+}
+
+// probeChunk bounds the probes one span routes: each costs a few
+// microseconds with the contact's answer and its hooks.
+const probeChunk = 32
+
+// probeLater routes the first probeChunk probes from "from" to the bare
+// JIDs in to, and leaves the rest for another span, unless s has gone
+// meanwhile.
+func probeLater(c module.Context, s module.Session, from string, to []string) {
+	n := min(probeChunk, len(to))
+	for _, j := range to[:n] {
+		c.Route(xmlnode.New(nsClient, "presence", "type", "probe", "from", from, "to", j))
+	}
+	if rest := to[n:]; len(rest) > 0 {
+		c.Later(func(c module.Context) {
+			if s.Account().Session(s.JID().Resourcepart()) == s { // not unbound since
+				probeLater(c, s, from, rest)
+			}
+		})
 	}
 }
 
