@@ -81,7 +81,7 @@ type Router struct {
 	tables
 	mux httpMux // the modules' HTTP routes (httpmux.go)
 
-	mu       sync.Mutex // guards everything below and all account/session state
+	mu       spanMutex // guards everything below and all account/session state
 	accounts map[string]*account
 	// bound indexes the bound sessions by the string form of their full
 	// JID, for RouteTo: one lookup finds the recipient of a

@@ -79,10 +79,13 @@ type account struct {
 	// interest maps a recipient (a full JID, or a local contact's bare
 	// JID) to the nodes its caps +notify, in the order they came.
 	interest map[string]*recipient
-	order    []string
+	// order holds the same recipients in the order they came: a publish
+	// runs over it, without a lookup per recipient.
+	order []*recipient
 }
 
 type recipient struct {
+	jid   string // its key in interest
 	key   string // the caps key its nodes came from, "" when unknown
 	nodes []string
 	// bare is the recipient's bare JID, kept for interested, which a
@@ -183,16 +186,32 @@ func (c *Core) interested(a *account, node string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []string
-	full := map[string]bool{}
-	for _, r := range a.order {
-		if rc := a.interest[r]; slices.Contains(rc.nodes, node) {
+	// bares are the bare JIDs among out, each true once a full JID of it
+	// is there too; most services have none (only an own caps answer
+	// makes them), and then nothing is looked up per recipient.
+	var bares map[string]bool
+	for _, rc := range a.order {
+		if r := rc.jid; slices.Contains(rc.nodes, node) {
 			out = append(out, r)
-			if rc.bare != r {
-				full[rc.bare] = true
+			if rc.bare == r {
+				if bares == nil {
+					bares = map[string]bool{}
+				}
+				bares[r] = false
 			}
 		}
 	}
-	return slices.DeleteFunc(out, func(r string) bool { return full[r] })
+	if len(bares) == 0 {
+		return out
+	}
+	for _, r := range out {
+		if b := a.interest[r].bare; b != r {
+			if _, ok := bares[b]; ok {
+				bares[b] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(r string) bool { return bares[r] })
 }
 
 // HandleIQ answers a pubsub iq to account's bare JID (or, from its owner,
@@ -332,9 +351,9 @@ func (c *Core) presenceOf(acct, from, typ string, cp caps.Caps, hasCaps, self bo
 		if a := c.existing(acct); a != nil && !self {
 			c.mu.Lock()
 			var gone []string
-			for _, r := range a.order {
-				if bareOf(r) == fromBare {
-					gone = append(gone, r)
+			for _, rc := range a.order {
+				if rc.bare == fromBare {
+					gone = append(gone, rc.jid)
 				}
 			}
 			c.mu.Unlock()
@@ -466,7 +485,7 @@ func (c *Core) update(a *account, r, key string, nodes []string) []*xmlnode.Elem
 	case len(nodes) == 0 && key == "":
 		if cur != nil {
 			delete(a.interest, r)
-			a.order = slices.DeleteFunc(a.order, func(s string) bool { return s == r })
+			a.order = slices.DeleteFunc(a.order, func(rc *recipient) bool { return rc.jid == r })
 		}
 	case cur != nil:
 		cur.key, cur.nodes = key, slices.Clone(nodes)
@@ -474,11 +493,12 @@ func (c *Core) update(a *account, r, key string, nodes []string) []*xmlnode.Elem
 		if len(a.order) >= c.cfg.MaxRecipients {
 			// The oldest interest goes: a bound on what strangers'
 			// presences can make an account's service remember.
-			delete(a.interest, a.order[0])
+			delete(a.interest, a.order[0].jid)
 			a.order = a.order[1:]
 		}
-		a.interest[r] = &recipient{key: key, nodes: slices.Clone(nodes), bare: bareOf(r)}
-		a.order = append(a.order, r)
+		rc := &recipient{jid: r, key: key, nodes: slices.Clone(nodes), bare: bareOf(r)}
+		a.interest[r] = rc
+		a.order = append(a.order, rc)
 	}
 	c.mu.Unlock()
 	var out []*xmlnode.Element

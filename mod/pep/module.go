@@ -115,11 +115,13 @@ func (m Module) Register(r *module.Registrar) error {
 		r.IQ(module.IQ{To: module.ToAccount | module.ToSelf, Type: module.Get | module.Set,
 			Payload: xml.Name{Space: ns, Local: "pubsub"},
 			Handle: func(q *module.Request) {
-				defer env.use(q.Context)()
+				acct := acctJID(q.Account)
+				// The account at hand: a publish asks about it once per
+				// interested contact (Env.Subscribed).
+				defer env.useAccount(q.Context, q.Account, acct)()
 				if st.bookmarksIQ(q) {
 					return
 				}
-				acct := q.Account.JID().String()
 				ok := false
 				outs := st.core.HandleIQ(acct, q.Stanza)
 				for _, out := range outs {
@@ -240,11 +242,21 @@ func (e *routerEnv) Exists(acct string) bool { return e.account(acct) != nil }
 
 func (e *routerEnv) Subscribed(acct, contact string) bool {
 	a := e.account(acct)
-	cj, ok := parseJID(contact)
-	if a == nil || !ok {
+	if a == nil {
 		return false
 	}
-	return e.c.MaySeePresence(a, cj.j)
+	// Context.MaySeePresence, by the strings at hand: the owner, or a
+	// contact subscribed to the owner's presence. A publish asks once per
+	// interested contact, each a bare JID in its normal form already:
+	// looked up as it is first, parsed only when that says no.
+	if contact == acct || rostermod.SubscribedFrom(a, contact) {
+		return true
+	}
+	cj, ok := parseJID(contact)
+	if !ok || cj.bare == contact {
+		return false
+	}
+	return cj.bare == acct || rostermod.SubscribedFrom(a, cj.bare)
 }
 
 func (e *routerEnv) Groups(acct, contact string) ([]string, bool) {
