@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/muctest/muctest/caps"
+	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/pubsub"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -82,6 +83,37 @@ type account struct {
 	// order holds the same recipients in the order they came: a publish
 	// runs over it, without a lookup per recipient.
 	order []*recipient
+	// deferring is set while handleIQ runs an operation whose
+	// notifications to the interested recipients the caller sends later
+	// (pubsub.ServiceConfig.InterestedLater); later is what it left.
+	// Both guarded by Core.mu.
+	deferring bool
+	later     *laterNotify
+}
+
+// laterNotify is a notification of node that an operation left for the
+// interested recipients who (pubsub.Service.NotifyInterested decides
+// which of them get it, a part at a time), to be routed where the
+// operation's own result is, before it.
+type laterNotify struct {
+	svc  *pubsub.Service
+	node string
+	msg  *xmlnode.Element
+	who  []string
+	// What the module sets for the later spans: the account, for the
+	// access checks (Env), and the Core, to tell when the service has
+	// gone meanwhile (the account removed: its delete notifications
+	// went, nothing may follow them).
+	env     *routerEnv
+	acct    module.Account
+	acctJID string
+	core    *Core
+}
+
+// gone reports whether ln's service is no longer its account's.
+func (ln *laterNotify) gone() bool {
+	a := ln.core.existing(ln.acctJID)
+	return a == nil || a.svc != ln.svc
 }
 
 type recipient struct {
@@ -155,6 +187,15 @@ func (c *Core) newAccount(acct string) *account {
 		NewID:               c.cfg.NewID,
 		Roster:              roster{env: env, account: acct},
 		Interested:          func(node string) []string { return c.interested(a, node) },
+		InterestedLater: func(node string, msg *xmlnode.Element, who []string) bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if !a.deferring {
+				return false
+			}
+			a.later = &laterNotify{svc: a.svc, node: node, msg: msg, who: who}
+			return true
+		},
 		Affiliation: func(b, _, _ string) pubsub.Affiliation {
 			if b == acct {
 				return pubsub.Owner
@@ -220,16 +261,47 @@ func (c *Core) interested(a *account, node string) []string {
 // service made for it and forgotten: strangers' queries to every name in
 // an any-password server cost it nothing to keep.
 func (c *Core) HandleIQ(acct string, iq *xmlnode.Element) []*xmlnode.Element {
-	if a := c.existing(acct); a != nil {
-		return a.svc.HandleIQ(iq)
-	}
-	if bareOf(iq.Attrib("from")) != acct {
-		if !c.cfg.Env.Exists(acct) {
-			return c.nobody.HandleIQ(iq)
+	out, _, _ := c.handleIQ(acct, iq, false)
+	return out
+}
+
+// handleIQ is HandleIQ; with later, the notifications to the interested
+// recipients of a node the iq makes notify are left out of what it
+// returns, for the caller to send with NotifyInterested before out[at:]
+// (the result and what follows it).
+func (c *Core) handleIQ(acct string, iq *xmlnode.Element, later bool) (out []*xmlnode.Element, ln *laterNotify, at int) {
+	a := c.existing(acct)
+	if a == nil {
+		if bareOf(iq.Attrib("from")) != acct && !c.cfg.Env.Exists(acct) {
+			return c.nobody.HandleIQ(iq), nil, 0
 		}
-		return c.newAccount(acct).svc.HandleIQ(iq)
+		if bareOf(iq.Attrib("from")) != acct {
+			a = c.newAccount(acct) // not kept
+		} else if a = c.account(acct); a == nil {
+			return c.nobody.HandleIQ(iq), nil, 0
+		}
 	}
-	return c.Service(acct).HandleIQ(iq)
+	if !later {
+		return a.svc.HandleIQ(iq), nil, 0
+	}
+	c.mu.Lock()
+	a.deferring = true
+	c.mu.Unlock()
+	out = a.svc.HandleIQ(iq)
+	c.mu.Lock()
+	ln, a.later, a.deferring = a.later, nil, false
+	c.mu.Unlock()
+	if ln == nil {
+		return out, nil, 0
+	}
+	at = len(out)
+	for i, el := range out {
+		if el.Name.Local == "iq" {
+			at = i
+			break
+		}
+	}
+	return out, ln, at
 }
 
 // Output is what a presence or a disco answer makes the service send: a

@@ -123,11 +123,19 @@ func (m Module) Register(r *module.Registrar) error {
 					return
 				}
 				ok := false
-				outs := st.core.HandleIQ(acct, q.Stanza)
+				// The interested contacts' notifications are decided
+				// and routed after the lock, before the result (outbox).
+				outs, ln, at := st.core.handleIQ(acct, q.Stanza, true)
 				for _, out := range outs {
 					ok = ok || (out.Name.Local == "iq" && out.Attrib("type") == "result")
 				}
 				ob := &outbox{c: q.Context}
+				if ln != nil {
+					ln.env, ln.acct, ln.acctJID, ln.core = env, q.Account, acct, st.core
+					ob.send(outs[:at]...)
+					ob.notifyLater(ln)
+					outs = outs[at:]
+				}
 				ob.send(outs...)
 				if ok && q.Self && touchesBookmarks(q.Payload) {
 					st.legacyBroadcast(ob, acct)
