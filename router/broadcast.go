@@ -36,8 +36,14 @@ import (
 
 // broadcastChunk bounds the contacts one span delivers a broadcast
 // presence to: a few microseconds each (15 with two PEP last items each
-// to send back), so that a span stays well under a millisecond.
-const broadcastChunk = 32
+// to send back), so that a span stays well under a millisecond;
+// broadcastDeliveries bounds what the span writes to sessions (a contact
+// with many resources, the last items the contacts' services send
+// back), checked after each contact.
+const (
+	broadcastChunk      = 32
+	broadcastDeliveries = 64
+)
 
 // broadcast is a presence broadcast in progress: st from ss, to the
 // contacts after next; reflect sends it back to ss at the end, then does
@@ -91,7 +97,10 @@ func (s *Router) runBroadcast(tx *txn, b *broadcast) {
 	}
 	b.running = true
 	end := min(len(b.contacts), b.next+broadcastChunk)
-	s.deliverContacts(tx, b, end)
+	start := s.deliveries
+	for b.next < end && s.deliveries-start < broadcastDeliveries {
+		s.deliverContacts(tx, b, b.next+1)
+	}
 	b.running = false
 	if b.next < len(b.contacts) {
 		if !b.waiting {

@@ -99,6 +99,9 @@ type Router struct {
 	// broadcasts are the presence broadcasts left unfinished for later
 	// spans, by the sender's full JID (broadcast.go).
 	broadcasts map[string]*broadcast
+	// deliveries counts the stanzas written to sessions
+	// (module.Deliveries), which bounds a broadcast's span.
+	deliveries uint64
 	iqSeq      uint64
 	wg         sync.WaitGroup // deferred component deliveries, SendIQ timers
 }

@@ -54,6 +54,7 @@ func (ss *session) send(st *xmlnode.Element) {
 	if ss.gone {
 		return
 	}
+	ss.srv.deliveries++
 	ss.c.Send(st)
 }
 
@@ -62,6 +63,7 @@ func (ss *session) sendTo(st *xmlnode.Element, to string) {
 	if ss.gone {
 		return
 	}
+	ss.srv.deliveries++
 	ss.c.SendTo(st, to)
 }
 

@@ -139,6 +139,9 @@ func (tx *txn) Unbind(s module.Session, reason string) {
 
 func (tx *txn) Logger() *slog.Logger { return tx.r.log }
 
+// Deliveries implements module.Deliveries.
+func (tx *txn) Deliveries() uint64 { return tx.r.deliveries }
+
 func (tx *txn) addComponent(h component.Handler, st *xmlnode.Element) {
 	c := compStanza{h: h, st: st}
 	if st == tx.clientStanza && tx.client != nil {

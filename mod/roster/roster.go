@@ -141,16 +141,23 @@ func (m *mod) probe(c module.Context, s module.Session) {
 }
 
 // probeChunk bounds the probes one span routes: each costs a few
-// microseconds with the contact's answer and its hooks.
-const probeChunk = 32
+// microseconds with the contact's answer and its hooks;
+// probeDeliveries bounds what their answers write to sessions (a
+// contact with a hundred resources answers with a hundred presences),
+// checked after each probe (module.Deliveries).
+const (
+	probeChunk      = 32
+	probeDeliveries = 64
+)
 
-// probeLater routes the first probeChunk probes from "from" to the bare
-// JIDs in to, and leaves the rest for another span, unless s has gone
-// meanwhile.
+// probeLater routes the first probes from "from" to the bare JIDs in to
+// (probeChunk, or fewer for answers of probeDeliveries), and leaves the
+// rest for another span, unless s has gone meanwhile.
 func probeLater(c module.Context, s module.Session, from string, to []string) {
-	n := min(probeChunk, len(to))
-	for _, j := range to[:n] {
-		c.Route(xmlnode.New(nsClient, "presence", "type", "probe", "from", from, "to", j))
+	start, n := module.Deliveries(c), 0
+	for n < len(to) && n < probeChunk && module.Deliveries(c)-start < probeDeliveries {
+		c.Route(xmlnode.New(nsClient, "presence", "type", "probe", "from", from, "to", to[n]))
+		n++
 	}
 	if rest := to[n:]; len(rest) > 0 {
 		c.Later(func(c module.Context) {
