@@ -86,34 +86,65 @@ func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, re
 			s.contacts.EachSubscriber(a, func(cj jid.JID) { b.contacts = append(b.contacts, cj) })
 		}
 	}
-	s.runBroadcast(tx, b)
+	s.runBroadcast(tx, b, false)
 }
 
 // runBroadcast delivers the next chunk of b, then leaves the next for a
-// span of its own, or finishes b.
-func (s *Router) runBroadcast(tx *txn, b *broadcast) {
+// span of its own, or finishes b. In a later span (later), a panic in a
+// contact's hooks is logged and the broadcast goes on with the next
+// contact; in the stanza's own span it is the stanza's (recoverStanza),
+// nothing being left for later yet.
+func (s *Router) runBroadcast(tx *txn, b *broadcast, later bool) {
 	if b.done {
 		return // finished by catchUp
 	}
+	if later {
+		s.deliverChunkSafely(tx, b)
+	} else {
+		s.deliverChunk(tx, b)
+	}
+	s.continueBroadcast(tx, b)
+}
+
+// deliverChunk delivers b's presence to its next contacts, up to
+// broadcastChunk of them or broadcastDeliveries stanzas written.
+func (s *Router) deliverChunk(tx *txn, b *broadcast) {
 	b.running = true
+	defer func() { b.running = false }()
 	end := min(len(b.contacts), b.next+broadcastChunk)
 	start := s.deliveries
 	for b.next < end && s.deliveries-start < broadcastDeliveries {
 		s.deliverContacts(tx, b, b.next+1)
 	}
-	b.running = false
-	if b.next < len(b.contacts) {
-		if !b.waiting {
-			b.key, b.waiting = b.ss.full.String(), true
-			if s.broadcasts == nil {
-				s.broadcasts = map[string]*broadcast{}
-			}
-			s.broadcasts[b.key] = b
+}
+
+// deliverChunkSafely is deliverChunk, a panic logged and the contact
+// whose delivery panicked skipped.
+func (s *Router) deliverChunkSafely(tx *txn, b *broadcast) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.logPanic(v, "presence broadcast", "from", b.key)
+			b.next++
 		}
-		tx.Later(func(module.Context) { s.runBroadcast(tx, b) })
+	}()
+	s.deliverChunk(tx, b)
+}
+
+// continueBroadcast leaves the rest of b for a span of its own, or
+// finishes it when no contact is left.
+func (s *Router) continueBroadcast(tx *txn, b *broadcast) {
+	if b.next >= len(b.contacts) {
+		s.finishBroadcast(tx, b)
 		return
 	}
-	s.finishBroadcast(tx, b)
+	if !b.waiting {
+		b.key, b.waiting = b.ss.full.String(), true
+		if s.broadcasts == nil {
+			s.broadcasts = map[string]*broadcast{}
+		}
+		s.broadcasts[b.key] = b
+	}
+	tx.Later(func(module.Context) { s.runBroadcast(tx, b, true) })
 }
 
 // deliverContacts delivers b's presence to its contacts up to end.
@@ -146,9 +177,11 @@ func (s *Router) catchUp(tx *txn, full jid.JID) {
 	if b == nil || b.running {
 		return
 	}
-	b.running = true
+	// Done before anything runs: its Later span finds nothing to do, and
+	// a panic on the way (the stanza's to recover) leaves nothing behind.
+	b.done, b.waiting = true, false
+	delete(s.broadcasts, b.key)
 	s.deliverContacts(tx, b, len(b.contacts))
-	b.running = false
 	s.finishBroadcast(tx, b)
 }
 

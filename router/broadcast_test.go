@@ -147,3 +147,32 @@ func TestInitialPresenceOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadcastPanicLater: a contact's hook that panics in a later span
+// of a broadcast costs that contact its presence only: the others get
+// theirs, the sender its presence back, and the sender's next stanza is
+// routed as usual.
+func TestBroadcastPanicLater(t *testing.T) {
+	const n = 100
+	bad := module.New("bad", func(r *module.Registrar) error {
+		r.OnPresenceDelivered(module.After, func(_ module.Context, ev *module.Delivered) bool {
+			if ev.Account.Name() == "c40" && ev.Stanza.ChildText("", "show") == "away" {
+				panic("hook bug")
+			}
+			return false
+		})
+		return nil
+	})
+	s := moduletest.New(t, roster.Module{}, bad)
+	alice, contacts := subscribedContacts(t, s, n)
+	alice.Send(`<presence><show>away</show></presence>`)
+	alice.Expect(`<presence from="alice@localhost/a"><show>away</show></presence>`)
+	for i, c := range contacts {
+		got := c.Received()
+		if len(got) != 1 || got[0].ChildText("", "show") != "away" {
+			t.Fatalf("c%d got %v, want the presence", i, got) // c40 too: the hook runs after delivery
+		}
+	}
+	alice.Send(`<message type="chat" to="c41@localhost/r"><body>still here</body></message>`)
+	contacts[41].Expect(`<message type="chat" from="alice@localhost/a"><body>still here</body></message>`)
+}
