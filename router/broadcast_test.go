@@ -12,7 +12,7 @@ import (
 
 // subscribedContacts logs in alice and n contacts, each available and
 // subscribed to alice's presence both ways, in roster order.
-func subscribedContacts(t *testing.T, s *moduletest.Server, n int) (*moduletest.Client, []*moduletest.Client) {
+func subscribedContacts(t testing.TB, s *moduletest.Server, n int) (*moduletest.Client, []*moduletest.Client) {
 	t.Helper()
 	alice := s.Login("alice@localhost/a")
 	alice.Send(`<presence/>`)
