@@ -17,9 +17,11 @@ package router
 // HandleStanza), so the broadcast reaches each contact before anything
 // the client sends next. Other senders' stanzas may be routed between
 // the spans; a stanza from the same full JID routed in between (a
-// session that replaced this one, an admin ending it) first finishes the
-// broadcast in its own span (catchUp), so that no contact gets that
-// full JID's presences out of order. The sender's own state (its
+// session that replaced this one, or its close) first finishes the
+// broadcast, in spans of its own goroutine (drainBroadcast, the spans of
+// both goroutines taking the next chunk in turn), or in its own span
+// where it cannot let go of the lock (catchUp: an admin's EndSession),
+// so that no contact gets that full JID's presences out of order. The sender's own state (its
 // presence, priority, directed presences) changes with the last chunk,
 // as it did after the deliveries in one span: a message to the bare JID
 // routed between the spans of an initial presence still goes where it
@@ -143,6 +145,7 @@ func (s *Router) continueBroadcast(tx *txn, b *broadcast) {
 			s.broadcasts = map[string]*broadcast{}
 		}
 		s.broadcasts[b.key] = b
+		s.unfinished.Store(int32(len(s.broadcasts)))
 	}
 	tx.Later(func(module.Context) { s.runBroadcast(tx, b, true) })
 }
@@ -166,9 +169,35 @@ func (s *Router) deliverContacts(tx *txn, b *broadcast, end int) {
 	}
 }
 
+// drainBroadcast finishes an unfinished broadcast from the full JID
+// full in spans of the calling goroutine, before that goroutine routes
+// anything from full (a stanza, a bind that replaces a session, a
+// close): what catchUp would otherwise do in one span. Its spans go on
+// the txn's stack (flush) and alternate with those of the goroutine
+// that started it, each taking the next chunk. The lock is not held.
+func (s *Router) drainBroadcast(tx *txn, full jid.JID) {
+	if s.unfinished.Load() == 0 {
+		return // every stanza asks: no lock taken for nothing
+	}
+	s.mu.Lock()
+	var b *broadcast
+	if len(s.broadcasts) > 0 {
+		b = s.broadcasts[full.String()]
+	}
+	if b == nil || b.running {
+		s.mu.Unlock()
+		return
+	}
+	s.runBroadcast(tx, b, true) // leaves the next chunk on tx
+	s.mu.Unlock()
+	s.flush(tx)
+}
+
 // catchUp finishes, in this span, an unfinished broadcast from the full
 // JID full before anything else from it is routed (see the top of the
-// file). The lock is held.
+// file), where drainBroadcast could not (an admin's EndSession in
+// another stanza's span, a session replaced in the instant between
+// drainBroadcast and the lock). The lock is held.
 func (s *Router) catchUp(tx *txn, full jid.JID) {
 	if len(s.broadcasts) == 0 {
 		return
@@ -181,6 +210,7 @@ func (s *Router) catchUp(tx *txn, full jid.JID) {
 	// a panic on the way (the stanza's to recover) leaves nothing behind.
 	b.done, b.waiting = true, false
 	delete(s.broadcasts, b.key)
+	s.unfinished.Store(int32(len(s.broadcasts)))
 	s.deliverContacts(tx, b, len(b.contacts))
 	s.finishBroadcast(tx, b)
 }
@@ -192,6 +222,7 @@ func (s *Router) finishBroadcast(tx *txn, b *broadcast) {
 	b.done = true
 	if b.waiting {
 		delete(s.broadcasts, b.key)
+		s.unfinished.Store(int32(len(s.broadcasts)))
 		b.waiting = false
 	}
 	ss, st, a := b.ss, b.st, b.ss.acct

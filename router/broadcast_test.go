@@ -176,3 +176,64 @@ func TestBroadcastPanicLater(t *testing.T) {
 	alice.Send(`<message type="chat" to="c41@localhost/r"><body>still here</body></message>`)
 	contacts[41].Expect(`<message type="chat" from="alice@localhost/a"><body>still here</body></message>`)
 }
+
+// TestBroadcastDrainedInSpans: a session that replaces one whose
+// broadcast is unfinished (a client reconnecting with the same
+// resource) first finishes that broadcast in spans of its own
+// (drainBroadcast), not in one: no span delivers more than a chunk of
+// contacts, and every contact gets the available presence, then the
+// unavailable of the replaced session.
+func TestBroadcastDrainedInSpans(t *testing.T) {
+	const n = 100
+	started, release := make(chan struct{}), make(chan struct{})
+	var delivered, most int
+	mod := module.New("pause", func(r *module.Registrar) error {
+		r.OnPresenceDelivered(module.After, func(c module.Context, ev *module.Delivered) bool {
+			delivered++
+			if ev.Account.Name() == "c0" && ev.Stanza.ChildText("", "show") == "away" {
+				// Between the broadcast's first span and its second,
+				// without the lock: where the reconnect comes in.
+				c.RouteLater(nil, func() *xmlnode.Element {
+					close(started)
+					<-release
+					return nil
+				})
+			}
+			return false
+		})
+		return nil
+	})
+	s := moduletest.New(t, roster.Module{}, mod)
+	alice, contacts := subscribedContacts(t, s, n)
+	observing := false
+	s.Router.ObserveLock(func(held bool) {
+		if !observing {
+			return
+		}
+		if held {
+			delivered = 0
+		} else {
+			most = max(most, delivered)
+		}
+	})
+	observing = true
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		alice.Send(`<presence><show>away</show></presence>`)
+	}()
+	<-started
+	s.Login("alice@localhost/a") // replaces alice's session
+	close(release)
+	<-done
+	observing = false
+	if most > 32 {
+		t.Errorf("a span delivered %d presences, want at most a chunk of 32", most)
+	}
+	for i, c := range contacts {
+		got := c.Received()
+		if len(got) != 2 || got[0].Attrib("type") != "" || got[1].Attrib("type") != "unavailable" {
+			t.Fatalf("c%d got %v, want the available presence then the unavailable", i, got)
+		}
+	}
+}

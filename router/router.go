@@ -32,6 +32,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
@@ -104,6 +105,9 @@ type Router struct {
 	// broadcasts are the presence broadcasts left unfinished for later
 	// spans, by the sender's full JID (broadcast.go).
 	broadcasts map[string]*broadcast
+	// unfinished is len(broadcasts), read without the lock by every
+	// stanza's drainBroadcast.
+	unfinished atomic.Int32
 	// deliveries counts the stanzas written to sessions
 	// (module.Deliveries), which bounds a broadcast's span.
 	deliveries uint64

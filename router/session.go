@@ -97,6 +97,7 @@ func (s *Router) Auth() c2s.Authenticator { return (*authenticator)(s) }
 // session's Handler.
 func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2s.Handler, error) {
 	tx := &txn{r: s}
+	s.drainBroadcast(tx, full) // the session it may replace
 	ss, old, err := s.bindLocked(tx, conn, full, reply)
 	s.flush(tx)
 	if old != nil {
@@ -141,6 +142,7 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 func (ss *session) HandleStanza(st *xmlnode.Element) {
 	s := ss.srv
 	tx := &txn{r: s, client: ss, clientStanza: st}
+	s.drainBroadcast(tx, ss.full)
 	s.prepareRequest(tx, st) // before the lock (prepare.go)
 	s.handleLocked(tx, ss, st)
 	s.flush(tx)
@@ -160,6 +162,7 @@ func (s *Router) handleLocked(tx *txn, ss *session, st *xmlnode.Element) {
 func (ss *session) Close(reason string) {
 	s := ss.srv
 	tx := &txn{r: s}
+	s.drainBroadcast(tx, ss.full)
 	s.closeLocked(tx, ss, reason)
 	s.flush(tx)
 }
