@@ -150,6 +150,16 @@ func (s *Router) continueBroadcast(tx *txn, b *broadcast) {
 	tx.Later(func(module.Context) { s.runBroadcast(tx, b, true) })
 }
 
+// forgetBroadcast takes b out of the unfinished broadcasts (unless one
+// started from a hook inside b's own span has its place by now).
+func (s *Router) forgetBroadcast(b *broadcast) {
+	if s.broadcasts[b.key] == b {
+		delete(s.broadcasts, b.key)
+		s.unfinished.Store(int32(len(s.broadcasts)))
+	}
+	b.waiting = false
+}
+
 // deliverContacts delivers b's presence to its contacts up to end.
 func (s *Router) deliverContacts(tx *txn, b *broadcast, end int) {
 	for ; b.next < end; b.next++ {
@@ -208,9 +218,8 @@ func (s *Router) catchUp(tx *txn, full jid.JID) {
 	}
 	// Done before anything runs: its Later span finds nothing to do, and
 	// a panic on the way (the stanza's to recover) leaves nothing behind.
-	b.done, b.waiting = true, false
-	delete(s.broadcasts, b.key)
-	s.unfinished.Store(int32(len(s.broadcasts)))
+	b.done = true
+	s.forgetBroadcast(b)
 	s.deliverContacts(tx, b, len(b.contacts))
 	s.finishBroadcast(tx, b)
 }
@@ -221,9 +230,7 @@ func (s *Router) catchUp(tx *txn, full jid.JID) {
 func (s *Router) finishBroadcast(tx *txn, b *broadcast) {
 	b.done = true
 	if b.waiting {
-		delete(s.broadcasts, b.key)
-		s.unfinished.Store(int32(len(s.broadcasts)))
-		b.waiting = false
+		s.forgetBroadcast(b)
 	}
 	ss, st, a := b.ss, b.st, b.ss.acct
 	if b.reflect {
