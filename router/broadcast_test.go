@@ -237,3 +237,33 @@ func TestBroadcastDrainedInSpans(t *testing.T) {
 		}
 	}
 }
+
+// TestBroadcastFollowsSubscriptions: the subscribers a broadcast reaches
+// are those of the moment (mod/roster keeps them between changes): a
+// contact that unsubscribed gets nothing more, one that subscribed
+// since gets the next.
+func TestBroadcastFollowsSubscriptions(t *testing.T) {
+	s := moduletest.New(t, roster.Module{})
+	alice, contacts := subscribedContacts(t, s, 3)
+	alice.Send(`<presence><show>away</show></presence>`) // the subscribers are known
+	for _, c := range contacts {
+		c.Received()
+	}
+	contacts[1].Send(`<presence type="unsubscribe" to="alice@localhost"/>`)
+	dave := s.Login("dave@localhost/d")
+	dave.Send(`<presence/>`)
+	dave.Send(`<presence type="subscribe" to="alice@localhost"/>`)
+	alice.Send(`<presence type="subscribed" to="dave@localhost"/>`)
+	alice.Received()
+	dave.Received()
+	for _, c := range contacts {
+		c.Received()
+	}
+	alice.Send(`<presence><show>dnd</show></presence>`)
+	for i, c := range append(contacts, dave) {
+		got := c.Received()
+		if want := i != 1; (len(got) == 1) != want {
+			t.Errorf("contact %d got %v, want the presence: %v", i, got, want)
+		}
+	}
+}

@@ -42,7 +42,17 @@ type roster struct {
 	pendingIn    map[string]*xmlnode.Element
 	pendingOrder []string
 	pendingBytes int // wire bytes of pendingIn, with pendingCost each
+	// subs are the parsed JIDs of the items with subFrom, in roster
+	// order, made on first use after a change (subsChanged): every
+	// presence broadcast asks for them (EachSubscriber), and walking the
+	// items by their map was most of its span (issue 11).
+	subs   []jid.JID
+	subsOK bool
 }
+
+// subsChanged forgets subs after a change of the items or of who is
+// subscribed.
+func (ro *roster) subsChanged() { ro.subs, ro.subsOK = nil, false }
 
 // Size implements module.Sizer: an estimate of what the roster holds.
 // It walks the items (at most Limits.RosterItems) but encodes nothing.
@@ -186,12 +196,18 @@ func (m *mod) EachSubscriber(a module.Account, fn func(jid.JID)) {
 	if ro == nil {
 		return
 	}
-	for _, it := range ro.itemList() {
-		if it.subFrom {
-			if j, ok := it.parsedJID(); ok {
-				fn(j)
+	if !ro.subsOK {
+		for _, it := range ro.itemList() {
+			if it.subFrom {
+				if j, ok := it.parsedJID(); ok {
+					ro.subs = append(ro.subs, j)
+				}
 			}
 		}
+		ro.subsOK = true
+	}
+	for _, j := range ro.subs {
+		fn(j)
 	}
 }
 
@@ -282,6 +298,7 @@ func (ro *roster) item(bare string, create bool) *rosterItem {
 	return it
 }
 func (ro *roster) removeItem(bare string) {
+	ro.subsChanged()
 	delete(ro.items, bare)
 	ro.order = slices.DeleteFunc(ro.order, func(j string) bool { return j == bare })
 }
@@ -486,6 +503,7 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 		if _, pending := ro.pendingIn[cb]; pending {
 			it = ro.item(cb, true)
 			it.subFrom = true
+			ro.subsChanged()
 			it.approved = false
 			m.dropPendingIn(ro, cb)
 			changed = true
@@ -516,6 +534,7 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 		if it != nil {
 			wasFrom = it.subFrom
 			it.subFrom = false
+			ro.subsChanged()
 			if it.approved {
 				it.approved = false
 				if !wasFrom {
@@ -557,6 +576,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 		case it != nil && it.approved:
 			it.approved = false
 			it.subFrom = true
+			ro.subsChanged()
 			m.push(a, fb)
 			p := xmlnode.New(nsClient, "presence", "type", "subscribed", "from", us, "to", fb)
 			c.Route(p)
@@ -604,6 +624,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 		}
 		if it != nil && it.subFrom {
 			it.subFrom = false
+			ro.subsChanged()
 			changed = true
 		}
 		if changed {
