@@ -132,7 +132,41 @@ func surveyCases(b *testing.B, s *moduletest.Server, alice *moduletest.Client, c
 	}
 	blockAll.WriteString(`</block></iq>`)
 	const unblockAll = `<iq xmlns="jabber:client" type="set" id="u" to="alice@localhost"><unblock xmlns="urn:xmpp:blocking"/></iq>`
+	// dora has 16 contacts, each with quota.DefaultResources available
+	// resources: her presence is written 1,600 times, and the probes of
+	// her initial presence are answered with as many presences.
+	dora := s.Login("dora@localhost/d")
+	send(dora, `<presence xmlns="jabber:client"/>`)
+	var doras []*moduletest.Client
+	for i := range 16 {
+		dj := fmt.Sprintf("d%d@localhost", i)
+		for r := range 100 {
+			c := s.Login(fmt.Sprintf("%s/r%d", dj, r))
+			send(c, `<presence xmlns="jabber:client"/>`)
+			doras = append(doras, c)
+		}
+		send(dora, `<iq xmlns="jabber:client" type="set" id="r"><query xmlns="jabber:iq:roster"><item jid="`+dj+`"/></query></iq>`)
+		send(dora, `<presence xmlns="jabber:client" type="subscribe" to="`+dj+`"/>`)
+		send(doras[len(doras)-1], `<presence xmlns="jabber:client" type="subscribed" to="dora@localhost"/>`)
+		send(doras[len(doras)-1], `<presence xmlns="jabber:client" type="subscribe" to="dora@localhost"/>`)
+		send(dora, `<presence xmlns="jabber:client" type="subscribed" to="`+dj+`"/>`)
+	}
+	drainDoras := func(*testing.B, []*xmlnode.Element) {
+		for _, c := range doras {
+			c.Received()
+		}
+	}
+	drainDoras(b, nil)
+	dora.Received()
 	return []lockCase{
+		{name: "presence-update-to-16-contacts-of-100-resources", from: dora, stanza: `<presence xmlns="jabber:client"><show>away</show></presence>`, after: drainDoras},
+		{name: "presence-initial-probes-16-contacts-of-100-resources", from: dora, stanza: `<presence xmlns="jabber:client"/>`,
+			prep: func(b *testing.B, _ int) *xmlnode.Element {
+				send(dora, `<presence xmlns="jabber:client" type="unavailable"/>`)
+				drainDoras(b, nil)
+				return nil
+			},
+			after: drainDoras},
 		// A publish to a node every contact's caps +notify.
 		{name: "pep-publish-to-1000-notify", from: alice, stanza: `<iq xmlns="jabber:client" type="set" id="g" to="alice@localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"><publish node="` + nsTune + `"><item id="current"><tune xmlns="` + nsTune + `"><title>mine</title></tune></item></publish></pubsub></iq>`},
 		// Known caps +notify two nodes each contact published to: every

@@ -43,7 +43,11 @@ type Context interface {
 	// is long (a presence broadcast that makes every one of a thousand
 	// contacts' PEP services ask, issue 11). Other stanzas may be routed
 	// before f runs, so f looks up again what it needs; f may call Later
-	// to go on in another span. A panic in f is logged.
+	// to go on in another span. What f leaves (Later, RouteLater,
+	// SendIQLater) runs right after f, before what was left after f
+	// itself: work split into spans keeps the order it had in one (a
+	// presence broadcast in chunks, then its echo and what follows). A
+	// panic in f is logged.
 	Later(f func(c Context))
 	// Bounce answers st with a stanza error (RFC 6120 section 8.3) to its
 	// sender; never for error stanzas nor iq results.

@@ -71,15 +71,24 @@ func (s *Service) message(n *node, ev *xmlnode.Element) *xmlnode.Element {
 // JID itself, and the bare JID is parsed once for it.
 func (s *Service) recipients(n *node) []string {
 	var interested []string
-	if s.cfg.Interested != nil {
+	if s.cfg.Interested != nil && s.cfg.InterestedLater == nil {
 		interested = s.cfg.Interested(n.name)
 	}
+	return s.recipientsOf(n, interested, true)
+}
+
+// recipientsOf is recipients for the interested entities given, with the
+// subscribers first when subs is set; without, the subscribers are only
+// left out of interested (they had theirs: NotifyInterested).
+func (s *Service) recipientsOf(n *node, interested []string, subs bool) []string {
 	out := make([]string, 0, len(n.subs)+len(interested))
 	seen := make(map[string]bool, len(n.subs)+len(interested))
 	for _, sub := range n.subs {
 		if !seen[sub.jid] {
 			seen[sub.jid] = true
-			out = append(out, sub.jid)
+			if subs {
+				out = append(out, sub.jid)
+			}
 		}
 	}
 	var byBare map[string]bool // may subscribe, by bare JID
@@ -113,13 +122,44 @@ func (s *Service) recipients(n *node) []string {
 // broadcast returns the notification of ev to every recipient of n.
 func (s *Service) broadcast(n *node, ev *xmlnode.Element) []*xmlnode.Element {
 	to := s.recipients(n)
-	if len(to) == 0 {
+	var interested []string
+	later := s.cfg.InterestedLater != nil && s.cfg.Interested != nil
+	if later {
+		interested = s.cfg.Interested(n.name)
+	}
+	if len(to) == 0 && len(interested) == 0 {
 		return nil
 	}
 	m := s.message(n, ev).Freeze()
+	if len(interested) > 0 && !s.cfg.InterestedLater(n.name, m, interested) {
+		to = append(to, s.recipientsOf(n, interested, false)...)
+	}
+	return address(m, to)
+}
+
+// address returns a shallow copy of m for each recipient.
+func address(m *xmlnode.Element, to []string) []*xmlnode.Element {
+	if len(to) == 0 {
+		return nil
+	}
 	out := make([]*xmlnode.Element, len(to))
 	for i, j := range to {
 		out[i] = m.ShallowCopy().SetAttr("to", j)
 	}
 	return out
+}
+
+// NotifyInterested addresses msg, a notification of node that
+// ServiceConfig.InterestedLater was handed, to those of who (some of the
+// interested entities it was handed, in order) that get it now: allowed
+// to subscribe by the node's access model, and not subscribed (they had
+// theirs with the operation). Nothing once the node is gone.
+func (s *Service) NotifyInterested(node string, msg *xmlnode.Element, who []string) []*xmlnode.Element {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.nodes[node]
+	if n == nil {
+		return nil
+	}
+	return address(msg, s.recipientsOf(n, who, false))
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/muctest/muctest/jidcheck"
+	"github.com/muctest/muctest/xmlnode"
 )
 
 // Affiliation is an entity's standing on a node (XEP-0060 4.1).
@@ -127,6 +128,18 @@ type ServiceConfig struct {
 	// the node's access model lets it subscribe. It is called with the
 	// service's lock held and must not call back into the Service.
 	Interested func(node string) []string
+	// InterestedLater, when set, may take the notifications of the
+	// interested entities off the service: a node that notifies hands
+	// it its name, the notification (frozen, without "to") and who
+	// Interested named, and when it returns true the service decides
+	// about none of them with its lock held; the caller addresses the
+	// notification to them later with NotifyInterested, a part at a
+	// time (PEP: a publish to a thousand contacts, decided in spans of
+	// the router's lock of their own, issue 11). When it returns false
+	// they are notified with the operation, as without it. Called with
+	// the service's lock held, at most once per operation, whose
+	// Result.Before then has only the subscribers' copies.
+	InterestedLater func(node string, msg *xmlnode.Element, interested []string) bool
 	// NewID makes item ids and notification ids; random when nil.
 	NewID func() string
 }

@@ -26,8 +26,11 @@ func (s *Router) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, t
 	switch typ {
 	case "", "unavailable":
 		if to.Domainpart() == "" {
-			s.broadcastPresence(tx, ss, st, true)
-			break
+			// The after-hooks run when the broadcast has reached every
+			// contact, which may be spans later (broadcast.go).
+			after := &ev
+			s.broadcastPresence(tx, ss, st, true, func(tx *txn) { s.runSent(tx, module.PresenceSent, false, after) })
+			return
 		}
 		if typ == "" {
 			ss.addDirected(to.String())
@@ -141,80 +144,6 @@ func (s *Router) deliverPresence(tx *txn, st *xmlnode.Element, to jid.JID) {
 type deliveredPresence struct {
 	ev    module.Delivered
 	first [2]module.Session
-}
-
-// broadcastPresence handles presence without "to" from ss: to the user's
-// other resources, to contacts subscribed to it, back to ss (reflect), and
-// for initial presence the probes, pending subscription requests and
-// offline messages. Unavailable presence also goes to every directed
-// presence target.
-func (s *Router) broadcastPresence(tx *txn, ss *session, st *xmlnode.Element, reflect bool) {
-	a := ss.acct
-	avail := st.Attrib("type") == ""
-	st.RemoveAttr("to")
-	if avail || ss.available() {
-		for _, o := range a.sessions {
-			if o != ss && o.available() {
-				c := st.Copy()
-				c.SetAttr("to", o.full.String())
-				o.send(c)
-			}
-		}
-		if s.contacts != nil {
-			s.contacts.EachSubscriber(a, func(cj jid.JID) {
-				// A shallow copy for a local contact: its sessions
-				// serialise or copy what they are sent, and presence
-				// hooks change no child (OnPresenceDelivered), so the
-				// children serve every contact. A component, which
-				// has the stanza after the lock, gets its own.
-				var c *xmlnode.Element
-				if s.isComponent(cj) {
-					c = st.Copy()
-				} else {
-					c = st.ShallowCopy()
-				}
-				c.SetAttr("to", cj.String())
-				s.routePresence(tx, c, cj)
-			})
-		}
-	}
-	if reflect {
-		ss.send(st)
-	}
-	if !avail {
-		for _, d := range ss.directed {
-			dj, err := jidcheck.ParseFast(d)
-			if err != nil {
-				continue
-			}
-			if ss.available() && s.isSubscriber(a, dj) {
-				continue // already told through the roster
-			}
-			c := st.Copy()
-			c.SetAttr("to", d)
-			s.routePresence(tx, c, dj)
-		}
-		ss.directed = nil
-		ss.presence, ss.priority = nil, 0
-		return
-	}
-
-	initial := !ss.available()
-	ss.presence = s.storedPresence(st)
-	ss.priority = parsePriority(st)
-	if !initial {
-		return
-	}
-	s.runSession(tx, module.InitialPresence, true, ss)
-	// The presence of our other available resources.
-	for _, o := range a.sessions {
-		if o != ss && o.available() {
-			c := o.presence.Copy()
-			c.SetAttr("to", ss.full.String())
-			ss.send(c)
-		}
-	}
-	s.runSession(tx, module.InitialPresence, false, ss)
 }
 
 // storedPresence is the copy of a session's broadcast presence that the

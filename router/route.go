@@ -15,6 +15,7 @@ import (
 // fromClient routes a stanza a bound session sent ("from" already stamped).
 // s.mu is held.
 func (s *Router) fromClient(tx *txn, ss *session, st *xmlnode.Element) {
+	s.catchUp(tx, ss.full)
 	var to jid.JID
 	if t := st.Attrib("to"); t != "" {
 		var err error

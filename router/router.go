@@ -17,7 +17,12 @@
 // is a queue append (c2s.Session.Send), so nothing blocks while the lock is
 // held. Stanzas for components are collected while the lock is held and
 // handed over after it is released (txn), because a component routes its
-// answers back through Route, which takes the lock.
+// answers back through Route, which takes the lock. Work that grows with
+// what accounts hold is split into spans of the lock, each short (issue
+// 11: about a millisecond at most), run by the stanza's goroutine before
+// it reads the next stanza and in the order one span would have given
+// (txn.flush): a presence broadcast reaches its contacts a chunk per span
+// (broadcast.go). ObserveLock shows every span, for benchmarks.
 package router
 
 import (
@@ -27,6 +32,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
@@ -81,7 +87,7 @@ type Router struct {
 	tables
 	mux httpMux // the modules' HTTP routes (httpmux.go)
 
-	mu       sync.Mutex // guards everything below and all account/session state
+	mu       spanMutex // guards everything below and all account/session state
 	accounts map[string]*account
 	// bound indexes the bound sessions by the string form of their full
 	// JID, for RouteTo: one lookup finds the recipient of a
@@ -96,8 +102,17 @@ type Router struct {
 	logins      loginLimiter
 	closed      bool
 	pending     map[string][]*pendingIQ // SendIQs waiting, by id, recipient and sender
-	iqSeq       uint64
-	wg          sync.WaitGroup // deferred component deliveries, SendIQ timers
+	// broadcasts are the presence broadcasts left unfinished for later
+	// spans, by the sender's full JID (broadcast.go).
+	broadcasts map[string]*broadcast
+	// unfinished is len(broadcasts), read without the lock by every
+	// stanza's drainBroadcast.
+	unfinished atomic.Int32
+	// deliveries counts the stanzas written to sessions
+	// (module.Deliveries), which bounds a broadcast's span.
+	deliveries uint64
+	iqSeq      uint64
+	wg         sync.WaitGroup // deferred component deliveries, SendIQ timers
 }
 
 // New compiles cfg's modules into a Router. A registration error (two

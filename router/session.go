@@ -54,6 +54,7 @@ func (ss *session) send(st *xmlnode.Element) {
 	if ss.gone {
 		return
 	}
+	ss.srv.deliveries++
 	ss.c.Send(st)
 }
 
@@ -62,6 +63,7 @@ func (ss *session) sendTo(st *xmlnode.Element, to string) {
 	if ss.gone {
 		return
 	}
+	ss.srv.deliveries++
 	ss.c.SendTo(st, to)
 }
 
@@ -95,6 +97,7 @@ func (s *Router) Auth() c2s.Authenticator { return (*authenticator)(s) }
 // session's Handler.
 func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2s.Handler, error) {
 	tx := &txn{r: s}
+	s.drainBroadcast(tx, full) // the session it may replace
 	ss, old, err := s.bindLocked(tx, conn, full, reply)
 	s.flush(tx)
 	if old != nil {
@@ -139,6 +142,7 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 func (ss *session) HandleStanza(st *xmlnode.Element) {
 	s := ss.srv
 	tx := &txn{r: s, client: ss, clientStanza: st}
+	s.drainBroadcast(tx, ss.full)
 	s.prepareRequest(tx, st) // before the lock (prepare.go)
 	s.handleLocked(tx, ss, st)
 	s.flush(tx)
@@ -158,6 +162,7 @@ func (s *Router) handleLocked(tx *txn, ss *session, st *xmlnode.Element) {
 func (ss *session) Close(reason string) {
 	s := ss.srv
 	tx := &txn{r: s}
+	s.drainBroadcast(tx, ss.full)
 	s.closeLocked(tx, ss, reason)
 	s.flush(tx)
 }
@@ -184,15 +189,15 @@ func (s *Router) closeLocked(tx *txn, ss *session, reason string) {
 // MUC rooms), then removes it from its account. reason, when set, becomes a
 // "Disconnected: reason" status as in Prosody.
 func (s *Router) unbindLocked(tx *txn, ss *session, reason string) {
+	s.catchUp(tx, ss.full)
 	if ss.available() || len(ss.directed) > 0 {
 		un := xmlnode.New(c2s.NSClient, "presence", "type", "unavailable", "from", ss.full.String())
 		if reason != "" {
 			un.AddChild(c2s.NSClient, "status").SetText("Disconnected: " + reason)
 		}
-		ev := module.Sent{Session: ss, Stanza: un}
-		if !s.runSent(tx, module.PresenceSent, true, &ev) {
-			s.broadcastPresence(tx, ss, un, false)
-			s.runSent(tx, module.PresenceSent, false, &ev)
+		ev := &module.Sent{Session: ss, Stanza: un}
+		if !s.runSent(tx, module.PresenceSent, true, ev) {
+			s.broadcastPresence(tx, ss, un, false, func(tx *txn) { s.runSent(tx, module.PresenceSent, false, ev) })
 		}
 	}
 	ss.gone = true

@@ -23,6 +23,11 @@ type txn struct {
 	// and the functions they leave for spans of their own (Later), run
 	// by flush.
 	later []laterReply
+	// frames are what flush has still to run, a stack: what one entry
+	// leaves (later, when it has run) is pushed on top and run before
+	// the rest of its frame, so that work a span defers keeps its place
+	// (flush).
+	frames [][]laterReply
 	// client and clientStanza are the session whose stanza this txn
 	// routes and that stanza, for the Origin a component gets with it
 	// (origin.go); nil for a txn no client stanza started.
@@ -72,7 +77,36 @@ func (tx *txn) Later(f func(module.Context)) {
 }
 
 // pending reports whether the txn has work for flush.
-func (tx *txn) pending() bool { return len(tx.toComponent) > 0 || len(tx.later) > 0 }
+func (tx *txn) pending() bool {
+	if len(tx.toComponent) > 0 || len(tx.later) > 0 {
+		return true
+	}
+	for _, f := range tx.frames {
+		if len(f) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// nextLater takes the next entry flush runs: what the last one left
+// (later) goes on the stack first, so that it runs before what came after
+// that entry (depth first); ok is false when nothing is left.
+func (tx *txn) nextLater() (l laterReply, ok bool) {
+	if len(tx.later) > 0 {
+		tx.frames = append(tx.frames, tx.later)
+		tx.later = nil
+	}
+	for len(tx.frames) > 0 {
+		top := len(tx.frames) - 1
+		if f := tx.frames[top]; len(f) > 0 {
+			tx.frames[top] = f[1:]
+			return f[0], true
+		}
+		tx.frames = tx.frames[:top]
+	}
+	return laterReply{}, false
+}
 
 func (tx *txn) Bounce(st *xmlnode.Element, typ stanza.ErrorType, cond stanza.Condition, text string) {
 	tx.r.bounce(tx, st, typ, cond, text)
@@ -105,6 +139,9 @@ func (tx *txn) Unbind(s module.Session, reason string) {
 
 func (tx *txn) Logger() *slog.Logger { return tx.r.log }
 
+// Deliveries implements module.Deliveries.
+func (tx *txn) Deliveries() uint64 { return tx.r.deliveries }
+
 func (tx *txn) addComponent(h component.Handler, st *xmlnode.Element) {
 	c := compStanza{h: h, st: st}
 	if st == tx.clientStanza && tx.client != nil {
@@ -117,7 +154,12 @@ func (tx *txn) addComponent(h component.Handler, st *xmlnode.Element) {
 // for components over and runs the RouteLater and SendIQLater builds and
 // the Later functions, in the order they came, each build taking the
 // lock only to route its stanza and each Later function running in a
-// span of its own (which may leave more of all of them). A panic in a
+// span of its own (which may leave more of all of them). What an entry
+// leaves runs right after it, before the entries that came after it (a
+// stack of frames, nextLater): a span that defers the rest of its work
+// to another span (a presence broadcast delivered in chunks, then its
+// echo and its initial-presence steps, each of which may defer more)
+// keeps the order the work would have had in one span. A panic in a
 // component, a build or a Later function is recovered for it.
 //
 // For a client's stanza flush runs in the session's goroutine, from
@@ -133,8 +175,10 @@ func (r *Router) flush(tx *txn) {
 			r.handToComponent(c.h, c.st, c.origin)
 			continue
 		}
-		l := tx.later[0]
-		tx.later = tx.later[1:]
+		l, ok := tx.nextLater()
+		if !ok {
+			return
+		}
 		r.routeLater(tx, l)
 	}
 }

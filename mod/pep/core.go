@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/muctest/muctest/caps"
+	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/pubsub"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -79,10 +80,44 @@ type account struct {
 	// interest maps a recipient (a full JID, or a local contact's bare
 	// JID) to the nodes its caps +notify, in the order they came.
 	interest map[string]*recipient
-	order    []string
+	// order holds the same recipients in the order they came: a publish
+	// runs over it, without a lookup per recipient.
+	order []*recipient
+	// deferring is set while handleIQ runs an operation whose
+	// notifications to the interested recipients the caller sends later
+	// (pubsub.ServiceConfig.InterestedLater); later is what it left.
+	// Both guarded by Core.mu.
+	deferring bool
+	later     *laterNotify
+}
+
+// laterNotify is a notification of node that an operation left for the
+// interested recipients who (pubsub.Service.NotifyInterested decides
+// which of them get it, a part at a time), to be routed where the
+// operation's own result is, before it.
+type laterNotify struct {
+	svc  *pubsub.Service
+	node string
+	msg  *xmlnode.Element
+	who  []string
+	// What the module sets for the later spans: the account, for the
+	// access checks (Env), and the Core, to tell when the service has
+	// gone meanwhile (the account removed: its delete notifications
+	// went, nothing may follow them).
+	env     *routerEnv
+	acct    module.Account
+	acctJID string
+	core    *Core
+}
+
+// gone reports whether ln's service is no longer its account's.
+func (ln *laterNotify) gone() bool {
+	a := ln.core.existing(ln.acctJID)
+	return a == nil || a.svc != ln.svc
 }
 
 type recipient struct {
+	jid   string // its key in interest
 	key   string // the caps key its nodes came from, "" when unknown
 	nodes []string
 	// bare is the recipient's bare JID, kept for interested, which a
@@ -152,6 +187,15 @@ func (c *Core) newAccount(acct string) *account {
 		NewID:               c.cfg.NewID,
 		Roster:              roster{env: env, account: acct},
 		Interested:          func(node string) []string { return c.interested(a, node) },
+		InterestedLater: func(node string, msg *xmlnode.Element, who []string) bool {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if !a.deferring {
+				return false
+			}
+			a.later = &laterNotify{svc: a.svc, node: node, msg: msg, who: who}
+			return true
+		},
 		Affiliation: func(b, _, _ string) pubsub.Affiliation {
 			if b == acct {
 				return pubsub.Owner
@@ -183,16 +227,32 @@ func (c *Core) interested(a *account, node string) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []string
-	full := map[string]bool{}
-	for _, r := range a.order {
-		if rc := a.interest[r]; slices.Contains(rc.nodes, node) {
+	// bares are the bare JIDs among out, each true once a full JID of it
+	// is there too; most services have none (only an own caps answer
+	// makes them), and then nothing is looked up per recipient.
+	var bares map[string]bool
+	for _, rc := range a.order {
+		if r := rc.jid; slices.Contains(rc.nodes, node) {
 			out = append(out, r)
-			if rc.bare != r {
-				full[rc.bare] = true
+			if rc.bare == r {
+				if bares == nil {
+					bares = map[string]bool{}
+				}
+				bares[r] = false
 			}
 		}
 	}
-	return slices.DeleteFunc(out, func(r string) bool { return full[r] })
+	if len(bares) == 0 {
+		return out
+	}
+	for _, r := range out {
+		if b := a.interest[r].bare; b != r {
+			if _, ok := bares[b]; ok {
+				bares[b] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(r string) bool { return bares[r] })
 }
 
 // HandleIQ answers a pubsub iq to account's bare JID (or, from its owner,
@@ -201,16 +261,47 @@ func (c *Core) interested(a *account, node string) []string {
 // service made for it and forgotten: strangers' queries to every name in
 // an any-password server cost it nothing to keep.
 func (c *Core) HandleIQ(acct string, iq *xmlnode.Element) []*xmlnode.Element {
-	if a := c.existing(acct); a != nil {
-		return a.svc.HandleIQ(iq)
-	}
-	if bareOf(iq.Attrib("from")) != acct {
-		if !c.cfg.Env.Exists(acct) {
-			return c.nobody.HandleIQ(iq)
+	out, _, _ := c.handleIQ(acct, iq, false)
+	return out
+}
+
+// handleIQ is HandleIQ; with later, the notifications to the interested
+// recipients of a node the iq makes notify are left out of what it
+// returns, for the caller to send with NotifyInterested before out[at:]
+// (the result and what follows it).
+func (c *Core) handleIQ(acct string, iq *xmlnode.Element, later bool) (out []*xmlnode.Element, ln *laterNotify, at int) {
+	a := c.existing(acct)
+	if a == nil {
+		if bareOf(iq.Attrib("from")) != acct && !c.cfg.Env.Exists(acct) {
+			return c.nobody.HandleIQ(iq), nil, 0
 		}
-		return c.newAccount(acct).svc.HandleIQ(iq)
+		if bareOf(iq.Attrib("from")) != acct {
+			a = c.newAccount(acct) // not kept
+		} else if a = c.account(acct); a == nil {
+			return c.nobody.HandleIQ(iq), nil, 0
+		}
 	}
-	return c.Service(acct).HandleIQ(iq)
+	if !later {
+		return a.svc.HandleIQ(iq), nil, 0
+	}
+	c.mu.Lock()
+	a.deferring = true
+	c.mu.Unlock()
+	out = a.svc.HandleIQ(iq)
+	c.mu.Lock()
+	ln, a.later, a.deferring = a.later, nil, false
+	c.mu.Unlock()
+	if ln == nil {
+		return out, nil, 0
+	}
+	at = len(out)
+	for i, el := range out {
+		if el.Name.Local == "iq" {
+			at = i
+			break
+		}
+	}
+	return out, ln, at
 }
 
 // Output is what a presence or a disco answer makes the service send: a
@@ -332,9 +423,9 @@ func (c *Core) presenceOf(acct, from, typ string, cp caps.Caps, hasCaps, self bo
 		if a := c.existing(acct); a != nil && !self {
 			c.mu.Lock()
 			var gone []string
-			for _, r := range a.order {
-				if bareOf(r) == fromBare {
-					gone = append(gone, r)
+			for _, rc := range a.order {
+				if rc.bare == fromBare {
+					gone = append(gone, rc.jid)
 				}
 			}
 			c.mu.Unlock()
@@ -466,7 +557,7 @@ func (c *Core) update(a *account, r, key string, nodes []string) []*xmlnode.Elem
 	case len(nodes) == 0 && key == "":
 		if cur != nil {
 			delete(a.interest, r)
-			a.order = slices.DeleteFunc(a.order, func(s string) bool { return s == r })
+			a.order = slices.DeleteFunc(a.order, func(rc *recipient) bool { return rc.jid == r })
 		}
 	case cur != nil:
 		cur.key, cur.nodes = key, slices.Clone(nodes)
@@ -474,11 +565,12 @@ func (c *Core) update(a *account, r, key string, nodes []string) []*xmlnode.Elem
 		if len(a.order) >= c.cfg.MaxRecipients {
 			// The oldest interest goes: a bound on what strangers'
 			// presences can make an account's service remember.
-			delete(a.interest, a.order[0])
+			delete(a.interest, a.order[0].jid)
 			a.order = a.order[1:]
 		}
-		a.interest[r] = &recipient{key: key, nodes: slices.Clone(nodes), bare: bareOf(r)}
-		a.order = append(a.order, r)
+		rc := &recipient{jid: r, key: key, nodes: slices.Clone(nodes), bare: bareOf(r)}
+		a.interest[r] = rc
+		a.order = append(a.order, rc)
 	}
 	c.mu.Unlock()
 	var out []*xmlnode.Element

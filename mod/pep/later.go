@@ -29,17 +29,26 @@ type deferredQuery struct {
 	caps     caps.Caps
 }
 
-// heldBroadcast is a broadcast presence with caps whose ver was unknown
-// when it started: from is the sender's full JID, accts the contacts'
-// accounts it reached, in delivery order.
+// heldBroadcast is a broadcast presence in progress, from the pre-hook
+// to the after-hook: the router delivers it to a thousand contacts in
+// spans of their own (router/broadcast.go), and other stanzas are routed
+// between them, so what the broadcast holds is its own, found by its
+// sender in state.active. from is the sender's full JID; caps queries
+// its deliveries make wait in queries until the sender has been sent its
+// own presence back, the order Prosody gives. When its caps' ver was
+// unknown as it started (unknown), every contact's service may ask about
+// them: the contacts' accounts it reaches wait in accts, with nothing
+// looked up in the broadcast's spans.
 type heldBroadcast struct {
-	from  string
-	caps  caps.Caps
-	accts []module.Account
+	from    string
+	caps    caps.Caps
+	unknown bool
+	accts   []module.Account
+	queries []deferredQuery
 	// c is the presence's <c/>, which every contact's copy of it shares
 	// (a shallow copy): what tells the broadcast's deliveries from any
-	// other presence of the sender's, should a hook stop the broadcast
-	// before the after-hook ends it.
+	// other presence from the same full JID (its stored copy, which
+	// answers probes).
 	c *xmlnode.Element
 }
 
@@ -51,30 +60,38 @@ func (b *heldBroadcast) of(p *xmlnode.Element, from string) bool {
 // heldWork is what a broadcast left for later: its contacts' accounts, then
 // the other queries it held, decided askChunk at a time.
 type heldWork struct {
-	bcast   *heldBroadcast // nil when there was none
+	bcast   *heldBroadcast // nil when there are no accounts left
 	queries []deferredQuery
 }
 
-// holdBroadcast starts noting the contacts a broadcast presence p from
-// "from" reaches, when it has caps whose ver is unknown: their services'
-// presence hooks then only append to bcast.accts.
-func (st *state) holdBroadcast(from string, p *xmlnode.Element) {
-	st.bcast = nil
-	if p.Attrib("type") != "" {
-		return
+// holdBroadcast starts the broadcast of presence p from "from": its
+// contacts' services' presence hooks find it in st.active. A broadcast
+// of the same full JID that a hook stopped before its after-hook ends
+// first.
+func (st *state) holdBroadcast(c module.Context, from string, p *xmlnode.Element) *heldBroadcast {
+	if old := st.active[from]; old != nil {
+		st.flush(c, from)
 	}
-	cp, ok := caps.FromPresence(p)
-	if !ok || st.core.known(cp.Key()) {
-		return
+	b := &heldBroadcast{from: from, c: p.Child(caps.NS, "c")}
+	if p.Attrib("type") == "" {
+		if cp, ok := caps.FromPresence(p); ok && !st.core.known(cp.Key()) {
+			b.caps, b.unknown = cp, true
+		}
 	}
-	st.bcast = &heldBroadcast{from: from, caps: cp, c: p.Child(caps.NS, "c")}
+	st.active[from] = b
+	return b
 }
 
-// flush ends a broadcast: what it held is decided after its span.
-func (st *state) flush(c module.Context) {
-	h := heldWork{bcast: st.bcast, queries: st.deferred}
-	st.broadcasting, st.bcast, st.deferred = false, nil, nil
-	if h.bcast != nil && len(h.bcast.accts) == 0 {
+// flush ends the broadcast from "from": what it held is decided after
+// its span.
+func (st *state) flush(c module.Context, from string) {
+	b := st.active[from]
+	if b == nil {
+		return
+	}
+	delete(st.active, from)
+	h := heldWork{bcast: b, queries: b.queries}
+	if !b.unknown || len(b.accts) == 0 {
 		h.bcast = nil
 	}
 	if h.bcast == nil && len(h.queries) == 0 {
@@ -133,15 +150,15 @@ func (st *state) decide(c module.Context, acct, from string, out outcome) {
 }
 
 // handle routes what a presence from "from" made acct's service send: a
-// caps query now, or, held during a broadcast (Core.presence's hold),
+// caps query now, or, held during broadcast b (Core.presence's hold),
 // decided once the sender has its own presence back.
-func (st *state) handle(c module.Context, acct, from string, out outcome) {
+func (st *state) handle(c module.Context, acct, from string, out outcome, b *heldBroadcast) {
 	for _, it := range out.items {
 		c.Route(it)
 	}
 	switch {
-	case out.held:
-		st.deferred = append(st.deferred, deferredQuery{acct: acct, to: from, caps: out.ask})
+	case out.held && b != nil:
+		b.queries = append(b.queries, deferredQuery{acct: acct, to: from, caps: out.ask})
 	case out.asking:
 		st.query(c, acct, from, out.ask, false)
 	}

@@ -61,18 +61,11 @@ func (Module) Name() string { return "pep" }
 type state struct {
 	core *Core
 	env  *routerEnv
-	// broadcasting is set while a session's presence is broadcast: caps
-	// queries a contact's service makes while a session's presence is
-	// being broadcast wait in deferred until the session has been sent
-	// its own presence back, the order Prosody gives, and are decided
-	// and sent after the broadcast's span (later.go).
-	broadcasting bool
-	deferred     []deferredQuery
-	// bcast is the broadcast being run when its presence has caps whose
-	// ver is unknown, so that every contact's service may ask about
-	// them: the contacts' accounts it reaches wait in bcast.accts, with
-	// nothing looked up in the broadcast's span.
-	bcast *heldBroadcast
+	// active are the presence broadcasts in progress, by the sender's
+	// full JID (later.go): between a broadcast's pre-hook and its
+	// after-hook the router may route other stanzas (it delivers a long
+	// broadcast in spans), so each holds its own.
+	active map[string]*heldBroadcast
 	// inflight counts the unanswered queries by account and recipient.
 	inflight map[[2]string]int
 }
@@ -80,7 +73,7 @@ type state struct {
 // Register implements module.Module.
 func (m Module) Register(r *module.Registrar) error {
 	env := &routerEnv{r: r}
-	st := &state{env: env, inflight: make(map[[2]string]int)}
+	st := &state{env: env, inflight: make(map[[2]string]int), active: make(map[string]*heldBroadcast)}
 	q := m.Quotas
 	if q == (pubsub.Quotas{}) {
 		q = DefaultQuotas
@@ -122,17 +115,27 @@ func (m Module) Register(r *module.Registrar) error {
 		r.IQ(module.IQ{To: module.ToAccount | module.ToSelf, Type: module.Get | module.Set,
 			Payload: xml.Name{Space: ns, Local: "pubsub"},
 			Handle: func(q *module.Request) {
-				defer env.use(q.Context)()
+				acct := acctJID(q.Account)
+				// The account at hand: a publish asks about it once per
+				// interested contact (Env.Subscribed).
+				defer env.useAccount(q.Context, q.Account, acct)()
 				if st.bookmarksIQ(q) {
 					return
 				}
-				acct := q.Account.JID().String()
 				ok := false
-				outs := st.core.HandleIQ(acct, q.Stanza)
+				// The interested contacts' notifications are decided
+				// and routed after the lock, before the result (outbox).
+				outs, ln, at := st.core.handleIQ(acct, q.Stanza, true)
 				for _, out := range outs {
 					ok = ok || (out.Name.Local == "iq" && out.Attrib("type") == "result")
 				}
 				ob := &outbox{c: q.Context}
+				if ln != nil {
+					ln.env, ln.acct, ln.acctJID, ln.core = env, q.Account, acct, st.core
+					ob.send(outs[:at]...)
+					ob.notifyLater(ln)
+					outs = outs[at:]
+				}
 				ob.send(outs...)
 				if ok && q.Self && touchesBookmarks(q.Payload) {
 					st.legacyBroadcast(ob, acct)
@@ -145,13 +148,9 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		defer env.use(c)()
-		// A broadcast another hook stopped never reached the after-hook:
-		// its deferred queries go now.
-		st.flush(c)
-		st.broadcasting = true
 		acct, from := acctJID(ev.Session.Account()), ev.Session.JID().String()
-		st.holdBroadcast(from, ev.Stanza)
-		st.handle(c, acct, from, st.core.presence(acct, from, ev.Stanza, true, nil, false))
+		st.holdBroadcast(c, from, ev.Stanza)
+		st.handle(c, acct, from, st.core.presence(acct, from, ev.Stanza, true, nil, false), nil)
 		return false
 	})
 	r.OnPresenceSent(module.After, func(c module.Context, ev *module.Sent) bool {
@@ -159,7 +158,7 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		defer env.use(c)()
-		st.flush(c)
+		st.flush(c, ev.Session.JID().String())
 		return false
 	})
 	mayAsk := st.mayAsk
@@ -174,14 +173,18 @@ func (m Module) Register(r *module.Registrar) error {
 			return false
 		}
 		from := ev.Stanza.Attrib("from")
-		if b := st.bcast; b != nil && b.of(ev.Stanza, from) {
+		b := st.active[from]
+		if b != nil && !b.of(ev.Stanza, from) {
+			b = nil
+		}
+		if b != nil && b.unknown {
 			// The broadcast's presence to a contact: decided later.
 			b.accts = append(b.accts, ev.Account)
 			return false
 		}
 		acct := acctJID(ev.Account)
 		defer env.useAccount(c, ev.Account, acct)()
-		st.handle(c, acct, from, st.core.presence(acct, from, ev.Stanza, false, mayAsk, st.broadcasting))
+		st.handle(c, acct, from, st.core.presence(acct, from, ev.Stanza, false, mayAsk, b != nil), b)
 		return false
 	})
 	// A removed account's nodes go with it (XEP-0060 delete notifications
@@ -247,11 +250,21 @@ func (e *routerEnv) Exists(acct string) bool { return e.account(acct) != nil }
 
 func (e *routerEnv) Subscribed(acct, contact string) bool {
 	a := e.account(acct)
-	cj, ok := parseJID(contact)
-	if a == nil || !ok {
+	if a == nil {
 		return false
 	}
-	return e.c.MaySeePresence(a, cj.j)
+	// Context.MaySeePresence, by the strings at hand: the owner, or a
+	// contact subscribed to the owner's presence. A publish asks once per
+	// interested contact, each a bare JID in its normal form already:
+	// looked up as it is first, parsed only when that says no.
+	if contact == acct || rostermod.SubscribedFrom(a, contact) {
+		return true
+	}
+	cj, ok := parseJID(contact)
+	if !ok || cj.bare == contact {
+		return false
+	}
+	return cj.bare == acct || rostermod.SubscribedFrom(a, cj.bare)
 }
 
 func (e *routerEnv) Groups(acct, contact string) ([]string, bool) {

@@ -21,3 +21,18 @@ func Groups(a module.Account, contact string) ([]string, bool) {
 	}
 	return slices.Clone(it.groups), true
 }
+
+// SubscribedFrom reports whether contact (a bare JID in its normal
+// string form, as the router stamps it) is subscribed to a's presence
+// ("from" or "both"): module.Contacts.IsSubscriber for a string, with
+// neither a parse nor an allocation, what a PEP publish asks once per
+// interested contact with the router's lock held (issue 11). Call it
+// with the router's lock held.
+func SubscribedFrom(a module.Account, contact string) bool {
+	ro := rosters.Get(a)
+	if ro == nil {
+		return false
+	}
+	it := ro.items[contact]
+	return it != nil && it.subFrom
+}

@@ -42,7 +42,17 @@ type roster struct {
 	pendingIn    map[string]*xmlnode.Element
 	pendingOrder []string
 	pendingBytes int // wire bytes of pendingIn, with pendingCost each
+	// subs are the parsed JIDs of the items with subFrom, in roster
+	// order, made on first use after a change (subsChanged): every
+	// presence broadcast asks for them (EachSubscriber), and walking the
+	// items by their map was most of its span (issue 11).
+	subs   []jid.JID
+	subsOK bool
 }
+
+// subsChanged forgets subs after a change of the items or of who is
+// subscribed.
+func (ro *roster) subsChanged() { ro.subs, ro.subsOK = nil, false }
 
 // Size implements module.Sizer: an estimate of what the roster holds.
 // It walks the items (at most Limits.RosterItems) but encodes nothing.
@@ -119,16 +129,52 @@ func (mo Module) Register(r *module.Registrar) error {
 }
 
 // probe sends initial presence's probes to the contacts the user is
-// subscribed to (RFC 6121 section 4.2.2), answered locally at once.
+// subscribed to (RFC 6121 section 4.2.2), answered locally at once:
+// probeChunk of them in this span, the rest probeChunk per span of its
+// own (module.Context.Later), which the router runs before what follows
+// the hook (the user's other resources' presence, offline messages), so
+// that the order is the one a single span gives (issue 11: each probe is
+// answered with the contact's presence, whose delivery runs the user's
+// hooks, and a thousand held the lock for milliseconds).
 func (m *mod) probe(c module.Context, s module.Session) {
 	ro := rosters.Get(s.Account())
 	if ro == nil {
 		return
 	}
+	var to []string
 	for _, it := range ro.itemList() {
 		if it.subTo {
-			c.Route(xmlnode.New(nsClient, "presence", "type", "probe", "from", s.JID().String(), "to", it.jid))
+			to = append(to, it.jid)
 		}
+	}
+	probeLater(c, s, s.JID().String(), to)
+}
+
+// probeChunk bounds the probes one span routes: each costs a few
+// microseconds with the contact's answer and its hooks;
+// probeDeliveries bounds what their answers write to sessions (a
+// contact with a hundred resources answers with a hundred presences),
+// checked after each probe (module.Deliveries).
+const (
+	probeChunk      = 32
+	probeDeliveries = 64
+)
+
+// probeLater routes the first probes from "from" to the bare JIDs in to
+// (probeChunk, or fewer for answers of probeDeliveries), and leaves the
+// rest for another span, unless s has gone meanwhile.
+func probeLater(c module.Context, s module.Session, from string, to []string) {
+	start, n := module.Deliveries(c), 0
+	for n < len(to) && n < probeChunk && module.Deliveries(c)-start < probeDeliveries {
+		c.Route(xmlnode.New(nsClient, "presence", "type", "probe", "from", from, "to", to[n]))
+		n++
+	}
+	if rest := to[n:]; len(rest) > 0 {
+		c.Later(func(c module.Context) {
+			if s.Account().Session(s.JID().Resourcepart()) == s { // not unbound since
+				probeLater(c, s, from, rest)
+			}
+		})
 	}
 }
 
@@ -150,12 +196,18 @@ func (m *mod) EachSubscriber(a module.Account, fn func(jid.JID)) {
 	if ro == nil {
 		return
 	}
-	for _, it := range ro.itemList() {
-		if it.subFrom {
-			if j, ok := it.parsedJID(); ok {
-				fn(j)
+	if !ro.subsOK {
+		for _, it := range ro.itemList() {
+			if it.subFrom {
+				if j, ok := it.parsedJID(); ok {
+					ro.subs = append(ro.subs, j)
+				}
 			}
 		}
+		ro.subsOK = true
+	}
+	for _, j := range ro.subs {
+		fn(j)
 	}
 }
 
@@ -246,6 +298,7 @@ func (ro *roster) item(bare string, create bool) *rosterItem {
 	return it
 }
 func (ro *roster) removeItem(bare string) {
+	ro.subsChanged()
 	delete(ro.items, bare)
 	ro.order = slices.DeleteFunc(ro.order, func(j string) bool { return j == bare })
 }
@@ -450,6 +503,7 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 		if _, pending := ro.pendingIn[cb]; pending {
 			it = ro.item(cb, true)
 			it.subFrom = true
+			ro.subsChanged()
 			it.approved = false
 			m.dropPendingIn(ro, cb)
 			changed = true
@@ -480,6 +534,7 @@ func (m *mod) Outbound(c module.Context, a module.Account, st *xmlnode.Element, 
 		if it != nil {
 			wasFrom = it.subFrom
 			it.subFrom = false
+			ro.subsChanged()
 			if it.approved {
 				it.approved = false
 				if !wasFrom {
@@ -521,6 +576,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 		case it != nil && it.approved:
 			it.approved = false
 			it.subFrom = true
+			ro.subsChanged()
 			m.push(a, fb)
 			p := xmlnode.New(nsClient, "presence", "type", "subscribed", "from", us, "to", fb)
 			c.Route(p)
@@ -568,6 +624,7 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 		}
 		if it != nil && it.subFrom {
 			it.subFrom = false
+			ro.subsChanged()
 			changed = true
 		}
 		if changed {
