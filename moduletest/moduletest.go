@@ -34,6 +34,7 @@ import (
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/match"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/router"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -52,6 +53,9 @@ type Config struct {
 	// Logger receives the router's logs (a recovered panic's stack among
 	// them); nil discards them.
 	Logger *slog.Logger
+	// Quotas are the router's limits (zero fields at package quota's
+	// defaults), for modules' tests of what happens past them.
+	Quotas quota.Limits
 }
 
 // Server is a router for module tests. It is closed by t.Cleanup.
@@ -103,6 +107,7 @@ func NewConfig(t testing.TB, cfg Config) *Server {
 		Busy:        s.add,
 		Logger:      cfg.Logger,
 		Modules:     mods,
+		Quotas:      cfg.Quotas,
 	})
 	if err != nil {
 		t.Fatalf("moduletest: %v", err)

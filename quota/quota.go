@@ -53,6 +53,14 @@ type Limits struct {
 	// past it gets resource-constraint (cancel), as Prosody's
 	// max_resources.
 	Resources int
+	// DirectedPresences and DirectedBytes bound the directed available
+	// presences one session has sent (RFC 6121 section 4.6), which the
+	// server must remember to send unavailable to when the session goes
+	// offline: a new target past either is refused resource-constraint
+	// (wait) and not delivered, so that the sender knows no unavailable
+	// will follow. A real client's rooms and direct contacts stay far
+	// inside them.
+	DirectedPresences, DirectedBytes int
 	// MUCRooms bounds the rooms of the MUC service; MUCRegistered the
 	// registered nicknames (XEP-0045 section 7.10) of one room.
 	MUCRooms, MUCRegistered int
@@ -87,6 +95,8 @@ const (
 	DefaultVCardBytes             = 256 << 10
 	DefaultBlocklistItems         = 1000
 	DefaultResources              = 100
+	DefaultDirectedPresences      = 1000
+	DefaultDirectedBytes          = 128 << 10
 	DefaultMUCRooms               = 10000
 	DefaultMUCRegistered          = 1000
 	DefaultAccounts               = 10000
@@ -121,6 +131,8 @@ func (l Limits) WithDefaults() Limits {
 	def(&l.VCardBytes, DefaultVCardBytes)
 	def(&l.BlocklistItems, DefaultBlocklistItems)
 	def(&l.Resources, DefaultResources)
+	def(&l.DirectedPresences, DefaultDirectedPresences)
+	def(&l.DirectedBytes, DefaultDirectedBytes)
 	def(&l.MUCRooms, DefaultMUCRooms)
 	def(&l.MUCRegistered, DefaultMUCRegistered)
 	def(&l.Accounts, DefaultAccounts)

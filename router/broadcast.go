@@ -249,7 +249,7 @@ func (s *Router) finishBroadcast(tx *txn, b *broadcast) {
 			c.SetAttr("to", d)
 			s.routePresence(tx, c, dj)
 		}
-		ss.directed = nil
+		ss.clearDirected()
 		ss.presence, ss.priority = nil, 0
 		b.after(tx)
 		return

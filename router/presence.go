@@ -33,7 +33,10 @@ func (s *Router) presenceFromClient(tx *txn, ss *session, st *xmlnode.Element, t
 			return
 		}
 		if typ == "" {
-			ss.addDirected(to.String())
+			if !ss.addDirected(to.String()) {
+				ss.send(errorReply(st, stanza.Wait, stanza.ResourceConstraint, "Too many directed presences"))
+				return
+			}
 		} else {
 			ss.removeDirected(to.String())
 		}

@@ -28,8 +28,13 @@ type session struct {
 	priority int
 
 	// directed lists the JIDs that got directed available presence and
-	// must get unavailable when the session goes offline (RFC 6121 4.6.3).
-	directed []string
+	// must get unavailable when the session goes offline (RFC 6121 4.6.3),
+	// in the order they got it; directedSet indexes it once it is long
+	// enough for a scan to cost, and directedBytes is its size, both
+	// bounded by Quotas.DirectedPresences and DirectedBytes.
+	directed      []string
+	directedSet   map[string]struct{}
+	directedBytes int
 
 	state module.Slots
 	gone  bool // unbound: replaced or closed
@@ -67,14 +72,58 @@ func (ss *session) sendTo(st *xmlnode.Element, to string) {
 	ss.c.SendTo(st, to)
 }
 
-func (ss *session) addDirected(to string) {
-	if !slices.Contains(ss.directed, to) {
-		ss.directed = append(ss.directed, to)
+// directedIndexed is the length past which the directed targets get a set:
+// below it a scan of a few strings is cheaper than a map.
+const directedIndexed = 16
+
+// hasDirected reports whether to got directed available presence.
+func (ss *session) hasDirected(to string) bool {
+	if ss.directedSet != nil {
+		_, ok := ss.directedSet[to]
+		return ok
+	}
+	return slices.Contains(ss.directed, to)
+}
+
+// addDirected remembers to as a directed presence target, unless it is one
+// already; it reports false, remembering nothing, when to is new and would
+// take the session past its quotas.
+func (ss *session) addDirected(to string) bool {
+	if ss.hasDirected(to) {
+		return true
+	}
+	q := ss.srv.quotas
+	if !quota.Within(q.DirectedPresences, len(ss.directed), 1) || !quota.Within(q.DirectedBytes, ss.directedBytes, len(to)) {
+		return false
+	}
+	ss.directed = append(ss.directed, to)
+	ss.directedBytes += len(to)
+	if ss.directedSet != nil {
+		ss.directedSet[to] = struct{}{}
+	} else if len(ss.directed) > directedIndexed {
+		ss.directedSet = make(map[string]struct{}, len(ss.directed))
+		for _, d := range ss.directed {
+			ss.directedSet[d] = struct{}{}
+		}
+	}
+	return true
+}
+
+// removeDirected forgets to as a directed presence target.
+func (ss *session) removeDirected(to string) {
+	if !ss.hasDirected(to) {
+		return
+	}
+	ss.directed = slices.DeleteFunc(ss.directed, func(d string) bool { return d == to })
+	ss.directedBytes -= len(to)
+	if ss.directedSet != nil {
+		delete(ss.directedSet, to)
 	}
 }
 
-func (ss *session) removeDirected(to string) {
-	ss.directed = slices.DeleteFunc(ss.directed, func(d string) bool { return d == to })
+// clearDirected forgets every directed presence target.
+func (ss *session) clearDirected() {
+	ss.directed, ss.directedSet, ss.directedBytes = nil, nil, 0
 }
 
 // host implements c2s.Host.
