@@ -61,6 +61,10 @@ type Limits struct {
 	// will follow. A real client's rooms and direct contacts stay far
 	// inside them.
 	DirectedPresences, DirectedBytes int
+	// DirectedTotalBytes bounds DirectedBytes over every session together,
+	// since one account may bind many sessions and any-password mode makes
+	// accounts.
+	DirectedTotalBytes int
 	// MUCRooms bounds the rooms of the MUC service; MUCRegistered the
 	// registered nicknames (XEP-0045 section 7.10) of one room.
 	MUCRooms, MUCRegistered int
@@ -97,6 +101,7 @@ const (
 	DefaultResources              = 100
 	DefaultDirectedPresences      = 1000
 	DefaultDirectedBytes          = 128 << 10
+	DefaultDirectedTotalBytes     = 16 << 20
 	DefaultMUCRooms               = 10000
 	DefaultMUCRegistered          = 1000
 	DefaultAccounts               = 10000
@@ -133,6 +138,7 @@ func (l Limits) WithDefaults() Limits {
 	def(&l.Resources, DefaultResources)
 	def(&l.DirectedPresences, DefaultDirectedPresences)
 	def(&l.DirectedBytes, DefaultDirectedBytes)
+	def(&l.DirectedTotalBytes, DefaultDirectedTotalBytes)
 	def(&l.MUCRooms, DefaultMUCRooms)
 	def(&l.MUCRegistered, DefaultMUCRegistered)
 	def(&l.Accounts, DefaultAccounts)

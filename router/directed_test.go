@@ -8,11 +8,12 @@ import (
 )
 
 // TestDirectedPresenceQuota: a session's directed presence targets are
-// bounded in number and in bytes (Quotas.DirectedPresences, DirectedBytes):
+// bounded in number and in bytes, per session and in total
+// (Quotas.DirectedPresences, DirectedBytes, DirectedTotalBytes):
 // a new target past either is refused wait/resource-constraint and gets
 // nothing, a target already known is not counted twice, one made
 // unavailable frees its place, and going offline tells exactly the targets
-// that were accepted.
+// that were accepted and gives their bytes back to the server's total.
 func TestDirectedPresenceQuota(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -21,6 +22,7 @@ func TestDirectedPresenceQuota(t *testing.T) {
 		// Three targets fit; "bob@localhost/x" three times is 45 bytes.
 		{"count", quota.Limits{DirectedPresences: 3}},
 		{"bytes", quota.Limits{DirectedBytes: 45}},
+		{"total", quota.Limits{DirectedTotalBytes: 45}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := moduletest.NewConfig(t, moduletest.Config{Quotas: tc.quotas})
@@ -52,6 +54,14 @@ func TestDirectedPresenceQuota(t *testing.T) {
 				b.Expect(`<presence from="alice@localhost/a" to="` + b.JID.String() + `" type="unavailable"/>`)
 			}
 			bob2.ExpectNothing()
+
+			// What alice held is given back: another session has the room.
+			carol := s.Login("carol@localhost/c")
+			for _, b := range []*moduletest.Client{bob1, bob2, bob3} {
+				carol.Send(`<presence to="` + b.JID.String() + `"/>`)
+				b.Expect(`<presence from="carol@localhost/c" to="` + b.JID.String() + `"/>`)
+			}
+			carol.ExpectNothing()
 		})
 	}
 }

@@ -105,6 +105,9 @@ type Router struct {
 	// broadcasts are the presence broadcasts left unfinished for later
 	// spans, by the sender's full JID (broadcast.go).
 	broadcasts map[string]*broadcast
+	// directedTotal is the bytes of every session's directed presence
+	// targets (Quotas.DirectedTotalBytes).
+	directedTotal int
 	// unfinished is len(broadcasts), read without the lock by every
 	// stanza's drainBroadcast.
 	unfinished atomic.Int32

@@ -93,11 +93,13 @@ func (ss *session) addDirected(to string) bool {
 		return true
 	}
 	q := ss.srv.quotas
-	if !quota.Within(q.DirectedPresences, len(ss.directed), 1) || !quota.Within(q.DirectedBytes, ss.directedBytes, len(to)) {
+	if !quota.Within(q.DirectedPresences, len(ss.directed), 1) || !quota.Within(q.DirectedBytes, ss.directedBytes, len(to)) ||
+		!quota.Within(q.DirectedTotalBytes, ss.srv.directedTotal, len(to)) {
 		return false
 	}
 	ss.directed = append(ss.directed, to)
 	ss.directedBytes += len(to)
+	ss.srv.directedTotal += len(to)
 	if ss.directedSet != nil {
 		ss.directedSet[to] = struct{}{}
 	} else if len(ss.directed) > directedIndexed {
@@ -116,6 +118,7 @@ func (ss *session) removeDirected(to string) {
 	}
 	ss.directed = slices.DeleteFunc(ss.directed, func(d string) bool { return d == to })
 	ss.directedBytes -= len(to)
+	ss.srv.directedTotal -= len(to)
 	if ss.directedSet != nil {
 		delete(ss.directedSet, to)
 	}
@@ -123,6 +126,7 @@ func (ss *session) removeDirected(to string) {
 
 // clearDirected forgets every directed presence target.
 func (ss *session) clearDirected() {
+	ss.srv.directedTotal -= ss.directedBytes
 	ss.directed, ss.directedSet, ss.directedBytes = nil, nil, 0
 }
 
@@ -247,6 +251,8 @@ func (s *Router) unbindLocked(tx *txn, ss *session, reason string) {
 		ev := &module.Sent{Session: ss, Stanza: un}
 		if !s.runSent(tx, module.PresenceSent, true, ev) {
 			s.broadcastPresence(tx, ss, un, false, func(tx *txn) { s.runSent(tx, module.PresenceSent, false, ev) })
+		} else {
+			ss.clearDirected() // a hook took the unavailable: nobody will be told
 		}
 	}
 	ss.gone = true

@@ -32,6 +32,7 @@ func addQuotaFlags(fs *flag.FlagSet) *quota.Limits {
 	intFlag(&l.Resources, "quota-resources", d.Resources, "resources bound per account at once")
 	intFlag(&l.DirectedPresences, "quota-directed-presences", d.DirectedPresences, "directed presence targets one session may have at once (each gets unavailable when it goes offline)")
 	intFlag(&l.DirectedBytes, "quota-directed-bytes", d.DirectedBytes, "bytes of the directed presence targets of one session")
+	intFlag(&l.DirectedTotalBytes, "quota-directed-total-bytes", d.DirectedTotalBytes, "bytes of the directed presence targets of every session together")
 	intFlag(&l.MUCRooms, "quota-muc-rooms", d.MUCRooms, "rooms of the MUC service")
 	intFlag(&l.MUCRegistered, "quota-muc-registered", d.MUCRegistered, "registered nicknames per room")
 	intFlag(&l.Accounts, "quota-accounts", d.Accounts, "accounts in any-password mode")
