@@ -76,16 +76,18 @@ func ParseBody(data []byte) (*Body, error) {
 	if err := b.attrs(root.Attr); err != nil {
 		return nil, err
 	}
+	// Past the root's start tag the tokens are raw (skipRaw says why): the
+	// root's end tag is matched here, and nothing but space may follow it.
 	for {
 		off := d.InputOffset()
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBody, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if err := d.Skip(); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrBody, err)
+			if err := skipRaw(d); err != nil {
+				return nil, err
 			}
 			b.Payload = append(b.Payload, data[off:d.InputOffset()])
 			continue
@@ -95,13 +97,16 @@ func ParseBody(data []byte) (*Body, error) {
 			}
 			continue
 		case xml.EndElement:
+			if t.Name.Local != "body" {
+				return nil, fmt.Errorf("%w: <body> closed by </%s>", ErrBody, t.Name.Local)
+			}
 		default:
 			return nil, fmt.Errorf("%w: %T in <body/>", ErrBody, tok)
 		}
 		break
 	}
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if errors.Is(err, io.EOF) {
 			return b, nil
 		}
@@ -112,6 +117,45 @@ func ParseBody(data []byte) (*Body, error) {
 			return nil, fmt.Errorf("%w: content after </body>", ErrBody)
 		}
 	}
+}
+
+// maxPayloadDepth bounds how deep a payload element nests in a body. The
+// c2s session refuses a stanza far shallower (c2s.Limits.MaxDepth) with its
+// stream error once it reads it; this bound only stops a body nested a
+// hundred thousand deep from costing the server a namespace scope and a
+// stack entry per level (attack2's bosh-xml-tricks: 10 ms of CPU per
+// request, mostly garbage collection) before that.
+const maxPayloadDepth = 256
+
+// skipRaw reads past the rest of a payload element whose start tag d has
+// just returned, as Decoder.Skip does but with raw tokens: the payload's
+// namespaces are c2s's to resolve when it parses it again, so none are
+// translated here, and past maxPayloadDepth the body is refused. Start
+// and end tags still have to match, as RawToken does not check it.
+func skipRaw(d *xml.Decoder) error {
+	var open []xml.Name
+	depth := 1
+	for depth > 0 {
+		tok, err := d.RawToken()
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrBody, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth++; depth > maxPayloadDepth {
+				return fmt.Errorf("%w: payload nested deeper than %d", ErrBody, maxPayloadDepth)
+			}
+			open = append(open, t.Name)
+		case xml.EndElement:
+			if depth--; depth > 0 {
+				if n := open[len(open)-1]; n != t.Name {
+					return fmt.Errorf("%w: element <%s> closed by </%s>", ErrBody, n.Local, t.Name.Local)
+				}
+				open = open[:len(open)-1]
+			}
+		}
+	}
+	return nil
 }
 
 func (b *Body) attrs(attrs []xml.Attr) error {
