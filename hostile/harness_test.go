@@ -203,13 +203,19 @@ func (e *env) witnessRound() error {
 	return nil
 }
 
-// keepWitnessesTalking runs witness rounds back to back in another
+// witnessPace spaces keepWitnessesTalking's rounds (pacing, not
+// synchronisation): far below any idle timeout a test sets, so that the
+// witnesses are never silent for much longer than one round trip of their
+// own, and far above a round's cost, so that they do not spend a core
+// (back to back, they made thousands of rounds a second).
+const witnessPace = 10 * time.Millisecond
+
+// keepWitnessesTalking runs witness rounds, witnessPace apart, in another
 // goroutine until the returned stop is called; stop waits for the round in
 // progress (at least one: the witnesses are served meanwhile, whatever the
 // scheduling) and returns the first failure. Nothing else may use the
-// witnesses until stop returns. Rounds run back to back so that under an
-// idle timeout the witnesses are never silent for longer than one round
-// trip of their own.
+// witnesses until stop returns. Under an idle timeout the witnesses are
+// never silent for longer than one round trip of their own and the pace.
 func (e *env) keepWitnessesTalking() (stop func() error) {
 	quit := make(chan struct{})
 	result := make(chan error, 1)
@@ -223,7 +229,7 @@ func (e *env) keepWitnessesTalking() (stop func() error) {
 			case <-quit:
 				result <- nil
 				return
-			default:
+			case <-time.After(witnessPace):
 			}
 		}
 	}()
