@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muctest/muctest/internal/peers"
 )
 
 // process is a started command whose stderr is watched for one line.
@@ -75,7 +77,7 @@ func TestRecordEndToEndWithBinaries(t *testing.T) {
 	peerTest(t)
 	t.Parallel() // processes of its own
 	if os.Getenv("CI") != "true" && os.Getenv("MUCTEST_E2E") != "1" {
-		t.Skip("builds cmd/mucd and cmd/muctest: runs under CI=true, or with " + acceptanceEnv + "=1 MUCTEST_E2E=1")
+		t.Skip("builds cmd/mucd and cmd/muctest: runs under CI=true, or with " + peers.RunEnv + "=1 MUCTEST_E2E=1")
 	}
 	require(t, slixmpp)
 	mucd := mucdBinary(t)
