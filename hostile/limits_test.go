@@ -119,7 +119,10 @@ func TestSlowReader(t *testing.T) {
 		cfg  server.Config
 	}{
 		{"write-timeout", server.Config{Limits: c2s.Limits{WriteTimeout: 300 * time.Millisecond}}},
-		{"queue-overflow", server.Config{MaxQueue: 50}},
+		// Past MaxQueue the session is closed once its client has read
+		// nothing for an overflow step: a short one, not to wait a second
+		// (it never reads).
+		{"queue-overflow", server.Config{MaxQueue: 50, Limits: c2s.Limits{OverflowStep: 50 * time.Millisecond}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
