@@ -1,8 +1,7 @@
 package peers
 
 import (
-	"os"
-	"os/exec"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -30,19 +29,24 @@ func TestEnabled(t *testing.T) {
 	}
 }
 
-// TestGateSkipsSayingHow runs Gate in a child test binary: without CI or
-// MUCTEST_ACCEPTANCE it skips with the command that runs the test; with
-// either it lets the test run.
+// skipRecorder is a testing.TB whose Skipf records its message instead
+// of ending the test, so that Gate can be watched without a child test
+// binary.
+type skipRecorder struct {
+	testing.TB
+	name, skipped string
+}
+
+func (r *skipRecorder) Helper()      {}
+func (r *skipRecorder) Name() string { return r.name }
+func (r *skipRecorder) Skipf(format string, args ...any) {
+	r.skipped = fmt.Sprintf(format, args...)
+}
+
+// TestGateSkipsSayingHow: without CI=true or MUCTEST_ACCEPTANCE=1, Gate
+// skips with the command that runs the test; with either it lets the test
+// run.
 func TestGateSkipsSayingHow(t *testing.T) {
-	if os.Getenv("PEERS_GATE_CHILD") == "1" {
-		Gate(t)
-		t.Log("past the gate")
-		return
-	}
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tt := range []struct {
 		ci, run  string
 		wantSkip bool
@@ -51,18 +55,15 @@ func TestGateSkipsSayingHow(t *testing.T) {
 		{"true", "", false},
 		{"", "1", false},
 	} {
-		cmd := exec.Command(self, "-test.run", "^TestGateSkipsSayingHow$", "-test.v")
-		cmd.Env = append(os.Environ(), "PEERS_GATE_CHILD=1", "CI="+tt.ci, RunEnv+"="+tt.run)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("CI=%q %s=%q: %v\n%s", tt.ci, RunEnv, tt.run, err, out)
+		t.Setenv("CI", tt.ci)
+		t.Setenv(RunEnv, tt.run)
+		r := &skipRecorder{TB: t, name: "TestSomePeer"}
+		Gate(r)
+		if skipped := r.skipped != ""; skipped != tt.wantSkip {
+			t.Errorf("CI=%q %s=%q: skipped %v (%q), want %v", tt.ci, RunEnv, tt.run, skipped, r.skipped, tt.wantSkip)
 		}
-		skipped := strings.Contains(string(out), "--- SKIP")
-		if skipped != tt.wantSkip || skipped == strings.Contains(string(out), "past the gate") {
-			t.Errorf("CI=%q %s=%q: skipped %v, want %v\n%s", tt.ci, RunEnv, tt.run, skipped, tt.wantSkip, out)
-		}
-		if want := "run it with: " + RunEnv + "=1 go test -run '^TestGateSkipsSayingHow$' ./internal/peers/"; skipped && !strings.Contains(string(out), want) {
-			t.Errorf("the skip does not say %q:\n%s", want, out)
+		if want := "run it with: " + RunEnv + "=1 go test -run '^TestSomePeer$' ./internal/peers/"; tt.wantSkip && !strings.Contains(r.skipped, want) {
+			t.Errorf("the skip %q does not say %q", r.skipped, want)
 		}
 	}
 }
