@@ -189,6 +189,7 @@ var nodeNeedsWebSocketFlag = sync.OnceValue(func() bool {
 // WebSocket and runs the room exchange with slixmpp. Both against the
 // in-process server and against cmd/mucd -http.
 func TestWebClients(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // servers of its own
 	if _, ok := external(t); ok {
 		t.Skip("REALCLIENTS_ADDR is set: the web transports are tested on our own servers")

@@ -43,16 +43,26 @@
 //	apt-get install -y chromium                           # the browser test's /usr/bin/chromium
 //	(cd acceptance/testdata/browser && npm ci)           # converse.js and playwright-core
 //
-// Without them the tests skip, except when CI=true, where a missing client is
-// a failure. REALCLIENTS_ADDR=host:port points the tests at an already running
-// server instead (for example a Prosody to compare with), which must accept
-// any password and serve MUC at conference.<domain> (REALCLIENTS_DOMAIN,
-// default localhost).
+// Every test here spawns a real peer, so they run only under CI=true, as
+// .ci/run sets it, or when MUCTEST_ACCEPTANCE=1 asks for them (one gate,
+// internal/peers.Gate); otherwise they skip, saying how to run them. They
+// are most of a minute of waiting for the peers, which a plain
+// go test ./... (kept under 20 s) does not pay:
+//
+//	MUCTEST_ACCEPTANCE=1 go test ./acceptance/          # this package's peers
+//	CI=true go test -race ./...                          # everything, as CI runs it
+//
+// Once asked for, a test whose client is not installed skips, except when
+// CI=true, where a missing client is a failure. REALCLIENTS_ADDR=host:port
+// points the tests at an already running server instead (for example a
+// Prosody to compare with), which must accept any password and serve MUC
+// at conference.<domain> (REALCLIENTS_DOMAIN, default localhost).
 //
 // The package was called realclients (hence the environment variables'
 // names); its name now sorts first among the module's packages on purpose.
-// go test ./... starts packages in import-path order, two at a time on two
-// cores, and a package's test run holds its slot until it ends. Nearly all
+// Under CI=true, go test ./... starts packages in import-path order, two at
+// a time on two cores, and a package's test run holds its slot until it
+// ends. Nearly all
 // of this package's run (the longest of the suite) is waiting for the
 // clients, Chromium and Prosody: started first, it waits while the other
 // packages are linked and tested on the other slot; started last, as it

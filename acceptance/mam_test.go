@@ -64,6 +64,7 @@ func mamExchange(t *testing.T, srv target) {
 // delivered with. Against the in-process server with the default modules
 // (mod/mam with SmartEnable) and against cmd/mucd.
 func TestMAMSlixmpp(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // servers of its own
 	require(t, slixmpp)
 	if srv, ok := external(t); ok {

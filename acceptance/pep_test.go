@@ -21,6 +21,7 @@ import (
 // second session the bookmark, and the contact may not read the bookmarks
 // (testdata/slixmpp/peppeer.py says how).
 func TestPEPSlixmpp(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // a server of its own
 	require(t, slixmpp)
 	srv := servertest.New(t, server.Config{AnyPassword: true})

@@ -76,9 +76,12 @@ var xmppjs = realClient{
 }
 
 // require skips the test when c cannot run here, or fails it under CI,
-// where .ci/run is supposed to have installed every client.
+// where .ci/run is supposed to have installed every client. It passes
+// the package's gate first (peerTest), so that a test using it cannot
+// run its peers in a plain go test ./....
 func require(t *testing.T, clients ...realClient) {
 	t.Helper()
+	peerTest(t)
 	for _, c := range clients {
 		if why := c.missing(); why != "" {
 			peers.Need(t, c.name+": "+why)
@@ -279,6 +282,7 @@ func pair(t *testing.T, srv target, owner, guest realClient) {
 // TestRoomExchange pairs every client with itself and with the other: the
 // owner creates, configures and invites, the guest joins, and both chat.
 func TestRoomExchange(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // a server of its own
 	srv := startServer(t)
 	for _, tc := range combos {
@@ -295,6 +299,7 @@ func TestRoomExchange(t *testing.T) {
 // account modes are covered: the default, where any password logs in, and
 // fixed -user accounts.
 func TestMucd(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // mucd processes of its own
 	if _, ok := external(t); ok {
 		t.Skip("REALCLIENTS_ADDR is set: TestRoomExchange covers that server")

@@ -135,6 +135,7 @@ var recordOwners = []realClient{slixmpp, xmppjs}
 // conference.localhost) and replays the script on a fresh in-process
 // server, as `muctest FILE` does.
 func TestRecordedSessionInProcess(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // servers of its own
 	for _, owner := range recordOwners {
 		t.Run(owner.name, func(t *testing.T) {
@@ -244,6 +245,7 @@ func runProsody(start string) (addr, dir string, pid int, err error) {
 // TestRecordedSessionProsody records the session in front of a Prosody
 // 0.12 and replays the script against another, fresh, Prosody.
 func TestRecordedSessionProsody(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // servers of its own
 	for _, owner := range recordOwners {
 		t.Run(owner.name, func(t *testing.T) {

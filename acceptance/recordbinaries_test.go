@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/muctest/muctest/internal/peers"
 )
 
 // process is a started command whose stderr is watched for one line.
@@ -70,11 +72,12 @@ func startWatched(t *testing.T, ctx context.Context, want *regexp.Regexp, bin st
 //
 // Building cmd/muctest takes longer than the in-process recordings
 // (TestRecordedSessionInProcess) that check the same recorder, so it runs
-// under CI=true (or MUCTEST_E2E=1) only.
+// under CI=true only, or with MUCTEST_ACCEPTANCE=1 and MUCTEST_E2E=1.
 func TestRecordEndToEndWithBinaries(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // processes of its own
 	if os.Getenv("CI") != "true" && os.Getenv("MUCTEST_E2E") != "1" {
-		t.Skip("builds cmd/mucd and cmd/muctest: runs under CI=true or MUCTEST_E2E=1")
+		t.Skip("builds cmd/mucd and cmd/muctest: runs under CI=true, or with " + peers.RunEnv + "=1 MUCTEST_E2E=1")
 	}
 	require(t, slixmpp)
 	mucd := mucdBinary(t)

@@ -62,6 +62,7 @@ func uploadExchange(t *testing.T, srv target, base string) {
 // on a loopback HTTP server that Services.HTTPBaseURL names) and against
 // cmd/mucd -http.
 func TestUploadSlixmpp(t *testing.T) {
+	peerTest(t)
 	t.Parallel() // servers of its own
 	if _, ok := external(t); ok {
 		t.Skip("REALCLIENTS_ADDR is set: upload needs the HTTP address, tested on our own servers")

@@ -137,6 +137,7 @@ func (c *client) login(user string) {
 }
 
 func TestSession(t *testing.T) {
+	t.Parallel() // servers of its own
 	_, _, url := start(t, server.Config{}, bosh.Config{})
 	a, created := newClient(t, url)
 	for _, want := range []string{`<stream:features`, `mechanism>PLAIN<`, `authid="`, `requests="2"`, `xmpp:version="1.0"`} {
@@ -181,6 +182,7 @@ func TestSession(t *testing.T) {
 }
 
 func TestHostile(t *testing.T) {
+	t.Parallel() // servers of its own
 	_, h, url := start(t, server.Config{}, bosh.Config{MaxBodyBytes: 4096})
 	bystander, _ := newClient(t, url)
 	bystander.login("carol")
@@ -307,6 +309,7 @@ func TestHostile(t *testing.T) {
 // TestInactivity: a session without requests for Inactivity is ended, and
 // the server tears its stream down like a vanished TCP client's.
 func TestInactivity(t *testing.T) {
+	t.Parallel() // servers of its own
 	srv := servertest.New(t, server.Config{})
 	ended := make(chan struct{}, 1)
 	h := bosh.NewHandler(bosh.Config{
@@ -342,6 +345,7 @@ func TestInactivity(t *testing.T) {
 // TestUnknownHost: a session for a domain the server does not serve ends
 // at once with the host-unknown stream error inside remote-stream-error.
 func TestUnknownHost(t *testing.T) {
+	t.Parallel() // servers of its own
 	_, _, url := start(t, server.Config{}, bosh.Config{})
 	status, body, _ := post(t, url, `<body xmlns="http://jabber.org/protocol/httpbind" rid="7" to="example.org" wait="10" hold="1" xmpp:version="1.0" xmlns:xmpp="urn:xmpp:xbosh"/>`)
 	if status != 200 || !strings.Contains(body, `type="terminate"`) || !strings.Contains(body, `condition="remote-stream-error"`) || !strings.Contains(body, "host-unknown") {
@@ -352,6 +356,7 @@ func TestUnknownHost(t *testing.T) {
 // TestConnRate: the server's per-IP connection rate applies to BOSH
 // session creation, with its policy-violation stream error.
 func TestConnRate(t *testing.T) {
+	t.Parallel() // servers of its own
 	_, _, url := start(t, server.Config{ConnRate: server.RateLimit{Burst: 1, Per: time.Hour}}, bosh.Config{})
 	first, _ := newClient(t, url)
 	status, body, _ := post(t, url, `<body xmlns="http://jabber.org/protocol/httpbind" rid="7" to="localhost" wait="10" hold="1" xmpp:version="1.0" xmlns:xmpp="urn:xmpp:xbosh"/>`)
@@ -366,6 +371,7 @@ func TestConnRate(t *testing.T) {
 // request gets the terminating body with the stream error, not
 // item-not-found.
 func TestServerEndsStream(t *testing.T) {
+	t.Parallel() // servers of its own
 	_, _, url := start(t, server.Config{}, bosh.Config{})
 	a, _ := newClient(t, url)
 	a.login("dup")
@@ -387,6 +393,7 @@ func TestServerEndsStream(t *testing.T) {
 // with the connection-timeout stream error, as over TCP; the held request
 // carries it.
 func TestIdleTimeout(t *testing.T) {
+	t.Parallel() // servers of its own
 	_, _, url := start(t, server.Config{Limits: c2s.Limits{IdleTimeout: 100 * time.Millisecond}}, bosh.Config{})
 	c, _ := newClient(t, url)
 	c.login("sleepy")

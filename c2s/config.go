@@ -141,6 +141,10 @@ type Limits struct {
 	// WriteTimeout bounds one write to a client that does not read; the
 	// session is then dropped. Zero means DefaultWriteTimeout.
 	WriteTimeout time.Duration
+	// OverflowStep is how long a client past its queue limits may read
+	// nothing before it is closed (overflowLocked). Zero means a second;
+	// tests of the overflow set less, so as not to wait it out.
+	OverflowStep time.Duration
 	// MaxQueueBytes bounds the serialised stanzas waiting for one client
 	// (MUC history, archive pages and broadcasts count alike). A session
 	// over it is told resource-constraint and closed, and what it had

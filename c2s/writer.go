@@ -135,14 +135,18 @@ func (s *Session) overflowLocked() {
 }
 
 // overflowStep is how long an overflowing session's client may read
-// nothing before it is closed. A variable only so that tests of the
-// overflow need not wait it out.
+// nothing before it is closed, unless Limits.OverflowStep says otherwise.
+// A variable only so that tests of the overflow need not wait it out.
 var overflowStep = time.Second
 
 // armOverflowWriteLocked gives the next write of an overflowing session
-// overflowStep, within overflow.end. s.mu is held.
+// its overflow step, within overflow.end. s.mu is held.
 func (s *Session) armOverflowWriteLocked() {
-	at := time.Now().Add(overflowStep)
+	step := overflowStep
+	if s.limits.OverflowStep > 0 {
+		step = s.limits.OverflowStep
+	}
+	at := time.Now().Add(step)
 	if s.overflow.end.Before(at) {
 		at = s.overflow.end
 	}

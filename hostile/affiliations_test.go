@@ -16,6 +16,7 @@ import (
 // member list stays within the bound, and a witness's round trips stay
 // short throughout.
 func TestAffiliationFlood(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	const max, n = 50, 80
 	e := newEnv(t, server.Config{AnyPassword: true, MUCLimits: muc.Limits{MaxAffiliations: max}})
 	w := e.watch("watcher")

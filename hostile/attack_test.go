@@ -117,6 +117,7 @@ func TestHistoryTotalManyRooms(t *testing.T) {
 // partial-stanza-hold-text and -elems: 1,000 held stanzas took mucd to
 // 447-556 MB.)
 func TestInFlightManyPartialStanzas(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{AnyPassword: true, Limits: c2s.Limits{MaxInFlightBytes: 200 << 10}})
 	w := e.watch("watcher")
 	const n = 5

@@ -7,6 +7,13 @@
 // well-behaved clients on the same server keep exchanging messages
 // afterwards: one hostile peer must never disrupt anyone else.
 //
+// Tests that measure the whole process (the heap, heapBaseline and
+// wantGrowth; the goroutine count; RLIMIT_NOFILE; c2s's process-wide
+// failure-log limiter) run one at a time. Every other test has a server
+// of its own and calls t.Parallel: go test starts those only once all the
+// sequential tests have ended, so they never disturb a measurement, and
+// they wait out their timeouts and rate limits together.
+//
 // The package has no code of its own beyond this comment; it exists so the
 // attacks live in one place, apart from the unit tests of the packages they
 // exercise.

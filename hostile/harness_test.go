@@ -57,6 +57,15 @@ type env struct {
 // witnesses in.
 func newEnv(t *testing.T, cfg server.Config) *env {
 	t.Helper()
+	e := &env{t: t, srv: servertest.New(t, withDefaults(cfg))}
+	e.alice = e.dial("alice", "witness")
+	e.bob = e.dial("bob", "witness")
+	e.checkWitnesses()
+	return e
+}
+
+// withDefaults is cfg with newEnv's defaults.
+func withDefaults(cfg server.Config) server.Config {
 	if cfg.Accounts == nil && !cfg.AnyPassword {
 		cfg.Accounts = accounts
 	}
@@ -65,7 +74,52 @@ func newEnv(t *testing.T, cfg server.Config) *env {
 		// attacks also cross c2s's wake-up path.
 		cfg.ParkAfter = time.Microsecond
 	}
-	e := &env{t: t, srv: servertest.New(t, cfg)}
+	return cfg
+}
+
+// smallSendBufferBytes is the kernel send buffer smallSendBuffers gives
+// (Linux doubles it for its bookkeeping).
+const smallSendBufferBytes = 4096
+
+// smallSendBuffers gives every connection the server accepts a small
+// kernel send buffer, so that the server's writes to a client that reads
+// nothing (with a small receive buffer of its own) block after a few
+// kilobytes, not after the megabytes that Linux's autotuning allows on
+// loopback: the slow-reader attacks then need a flood of a few megabytes
+// rather than ten, which under -race took most of a minute.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(smallSendBufferBytes)
+	}
+	return c, err
+}
+
+// newSmallBufferEnv is newEnv with a server whose connections have small
+// send buffers (smallSendBuffers). The server is closed, and its
+// goroutines waited for, when the test ends, as servertest.New does.
+func newSmallBufferEnv(t *testing.T, cfg server.Config) *env {
+	t.Helper()
+	srv, err := server.New(withDefaults(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := srv.Start(smallSendBuffers{ln})
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	e := &env{t: t, srv: srv}
 	e.alice = e.dial("alice", "witness")
 	e.bob = e.dial("bob", "witness")
 	e.checkWitnesses()
@@ -149,13 +203,19 @@ func (e *env) witnessRound() error {
 	return nil
 }
 
-// keepWitnessesTalking runs witness rounds back to back in another
+// witnessPace spaces keepWitnessesTalking's rounds (pacing, not
+// synchronisation): far below any idle timeout a test sets, so that the
+// witnesses are never silent for much longer than one round trip of their
+// own, and far above a round's cost, so that they do not spend a core
+// (back to back, they made thousands of rounds a second).
+const witnessPace = 10 * time.Millisecond
+
+// keepWitnessesTalking runs witness rounds, witnessPace apart, in another
 // goroutine until the returned stop is called; stop waits for the round in
 // progress (at least one: the witnesses are served meanwhile, whatever the
 // scheduling) and returns the first failure. Nothing else may use the
-// witnesses until stop returns. Rounds run back to back so that under an
-// idle timeout the witnesses are never silent for longer than one round
-// trip of their own.
+// witnesses until stop returns. Under an idle timeout the witnesses are
+// never silent for longer than one round trip of their own and the pace.
 func (e *env) keepWitnessesTalking() (stop func() error) {
 	quit := make(chan struct{})
 	result := make(chan error, 1)
@@ -169,7 +229,7 @@ func (e *env) keepWitnessesTalking() (stop func() error) {
 			case <-quit:
 				result <- nil
 				return
-			default:
+			case <-time.After(witnessPace):
 			}
 		}
 	}()

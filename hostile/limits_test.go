@@ -19,6 +19,7 @@ import (
 // stream error and is closed, and the witnesses (whose two connections
 // count too) are unaffected.
 func TestConnectionRate(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{ConnRate: server.RateLimit{Burst: 5, Per: time.Hour}})
 	for range 3 {
 		dialRaw(t, e.srv).open()
@@ -34,6 +35,7 @@ func TestConnectionRate(t *testing.T) {
 // server.Config.AuthRate: the attempt over the rate ends the stream with
 // policy-violation instead of letting the peer keep guessing.
 func TestAuthRate(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{AuthRate: server.RateLimit{Burst: 4, Per: time.Hour}})
 	r := dialRaw(t, e.srv)
 	r.open()
@@ -117,15 +119,23 @@ func TestSlowReader(t *testing.T) {
 		cfg  server.Config
 	}{
 		{"write-timeout", server.Config{Limits: c2s.Limits{WriteTimeout: 300 * time.Millisecond}}},
-		{"queue-overflow", server.Config{MaxQueue: 50}},
+		// Past MaxQueue the session is closed once its client has read
+		// nothing for an overflow step: a short one, not to wait a second
+		// (it never reads).
+		{"queue-overflow", server.Config{MaxQueue: 50, Limits: c2s.Limits{OverflowStep: 50 * time.Millisecond}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel() // a server of its own
-			e := newEnv(t, c.cfg)
+			// Small kernel buffers on both sides (newSmallBufferEnv and
+			// the slow reader's receive buffer), so that a few stanzas
+			// are enough to block the server's writes: the flood below
+			// (2.4 MB) is then three times what either limit needs
+			// (MaxQueue's 50 stanzas, or one blocked write), and stays
+			// under the default MaxQueueBytes (3 MiB), so that the
+			// write-timeout case can only end by its write timeout.
+			e := newSmallBufferEnv(t, c.cfg)
 			slow := dialRaw(t, e.srv)
-			// A small receive buffer, so that a few megabytes (the
-			// server's send buffer) are enough to block its writes.
 			must(t, slow.Conn.(*net.TCPConn).SetReadBuffer(4096))
 			slowJID := slow.login("mallory")
 			flooder := e.dial("eve", "hose")
@@ -158,11 +168,11 @@ func TestSlowReader(t *testing.T) {
 				}
 			}()
 			chunk := strings.Repeat("z", 16<<10)
-			for i := range 600 {
+			for i := range 150 {
 				st := xmlnode.New("jabber:client", "message", "type", "headline", "to", slowJID)
 				st.AddChild("jabber:client", "body").SetText(fmt.Sprintf("%d %s", i, chunk))
 				must(t, flooder.Send(st))
-				if i%100 == 0 {
+				if i%25 == 0 {
 					e.checkWitnesses()
 				}
 			}
@@ -194,6 +204,7 @@ func TestSlowReader(t *testing.T) {
 // may own at most MaxRoomsPerUser rooms (not-allowed) and a room holds at
 // most MaxOccupants (service-unavailable).
 func TestMUCLimits(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{MUCLimits: muc.Limits{MaxRoomsPerUser: 2, MaxOccupants: 2}})
 	mallory := e.dial("mallory", "laptop")
 	eve := e.dial("eve", "phone")

@@ -65,6 +65,7 @@ func configure(t testing.TB, c *client.Conn, room string, fields map[string]stri
 // the error XEP-0045 names (as Prosody 0.12 answers it where the XEP leaves
 // the choice), and the witnesses see no disruption.
 func TestMUCRefusals(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{})
 	owner := e.dial("owner", "desk")
 	mallory := e.dial("mallory", "laptop")

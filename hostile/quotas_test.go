@@ -226,6 +226,7 @@ func TestBlocklistFlood(t *testing.T) {
 // TestResourceFlood: binding more resources than Resources gets
 // resource-constraint (cancel) at bind; the account's sessions stay.
 func TestResourceFlood(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := quotaEnv(t, quota.Limits{Resources: 5})
 	w := e.watch("watcher")
 	for i := range 5 {
@@ -247,6 +248,7 @@ func TestResourceFlood(t *testing.T) {
 // AccountsPerIPPerMinute fail (not-authorized); existing accounts still
 // log in.
 func TestAccountCreationFlood(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := quotaEnv(t, quota.Limits{AccountsPerIPPerMinute: 10})
 	w := e.watch("watcher")
 	refused := 0
@@ -278,6 +280,7 @@ func TestAccountCreationFlood(t *testing.T) {
 // resource-constraint (wait) from the service, as Prosody's mod_muc answers
 // when it cannot track one more room; existing rooms keep working.
 func TestRoomCreationFlood(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := quotaEnv(t, quota.Limits{MUCRooms: 20})
 	w := e.watch("watcher")
 	eve := e.dial("eve", "hose")
@@ -339,6 +342,7 @@ func TestVCardFlood(t *testing.T) {
 // to one that is offline; RosterPending are kept for it, the rest are
 // answered resource-constraint (wait), and the kept ones are delivered.
 func TestPendingSubscriptionFlood(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := quotaEnv(t, quota.Limits{RosterPending: 10})
 	w := e.watch("watcher")
 	refused := 0

@@ -21,6 +21,7 @@ import (
 // plus t at the rate plus one read buffer per connection, whatever the
 // machine's speed.
 func TestReadRateFlood(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	const rate, burst = 320 << 10, 16 << 10
 	e := newEnv(t, server.Config{Limits: c2s.Limits{ReadRate: rate, ReadBurst: burst}})
 	var conns []*raw

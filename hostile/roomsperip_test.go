@@ -42,6 +42,7 @@ func (e *env) dialFrom(ip, user, resource string) *client.Conn {
 // address's rooms frees its place, and a witness's round trips stay short
 // throughout.
 func TestRoomsPerIPAcrossNames(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	const perIP = 5
 	e := newEnv(t, server.Config{AnyPassword: true, MUCLimits: muc.Limits{MaxRoomsPerUser: 1, MaxRoomsPerIP: perIP}})
 	w := e.watch("watcher")

@@ -27,6 +27,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // failure condition of RFC 6120 section 6.5, leave the stream open, and a
 // correct attempt on the same stream must then succeed.
 func TestSASLFailures(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	cases := []struct {
 		name  string
 		steps []string // elements to send; the last answer is checked
@@ -113,6 +114,7 @@ func scram(t testing.TB, r *raw, mech sasl.Mechanism, user, pass string, tamper 
 // proof, and a replay of a successful exchange (the server's nonce part
 // must make every exchange unique, RFC 5802 section 9).
 func TestSCRAMProofs(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{})
 	for _, mech := range []sasl.Mechanism{sasl.ScramSha1, sasl.ScramSha256} {
 		t.Run(mech.Name+"/wrong-password", func(t *testing.T) {

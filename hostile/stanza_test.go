@@ -11,6 +11,8 @@ import (
 // bound session. Each must get the stanza error of RFC 6120 section 8.3.3
 // (or RFC 6121) while the stream stays up.
 func TestStanzaErrors(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
+
 	long := strings.Repeat("x", 1100) // parts are limited to 1023 bytes (RFC 7622 section 3.1)
 	cases := []struct {
 		name      string
@@ -76,6 +78,7 @@ func TestStanzaErrors(t *testing.T) {
 // TestBindErrors sends bad resource binding requests (RFC 6120 section
 // 7.7.2): each gets bad-request and the stream stays usable for a good one.
 func TestBindErrors(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	cases := []struct{ name, iq string }{
 		{"long-resource", `<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>` + strings.Repeat("r", 1100) + `</resource></bind></iq>`},
 		{"tab-in-resource", `<iq type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>a&#9;b</resource></bind></iq>`},
@@ -107,6 +110,7 @@ func TestBindErrors(t *testing.T) {
 // client sends (RFC 6120 section 8.1.2.1): the recipient sees the real
 // sender, and answers go back to the real sender.
 func TestSpoofedFrom(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{})
 	m := dialRaw(t, e.srv)
 	mj := m.login("mallory")
@@ -133,6 +137,7 @@ func TestSpoofedFrom(t *testing.T) {
 // TestUnknownPayloadDelivered checks that a message with an unknown payload
 // namespace to a user is delivered, not refused: only IQs need a handler.
 func TestUnknownPayloadDelivered(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{})
 	m := dialRaw(t, e.srv)
 	m.login("mallory")

@@ -25,6 +25,7 @@ func (s stage) String() string {
 // TestStreamErrors sends input that must end the stream with a specific
 // stream error (RFC 6120 section 4.9.3), at every stage where it can arrive.
 func TestStreamErrors(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	big := "<message to='bob@localhost'><body>" + strings.Repeat("A", 10<<20) + "</body></message>"
 	bigAttr := "<message to='bob@localhost' x='" + strings.Repeat("A", 10<<20) + "'/>"
 	var manyAttrs strings.Builder
@@ -146,6 +147,7 @@ func itoa(i int) string {
 // the connection (there is no stream left to carry an error) and nobody
 // else notices.
 func TestBrokenTLS(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	e := newEnv(t, server.Config{})
 	for _, garbage := range []string{"<message/>", "\x16\x03\x01\x00\x05hello", ""} {
 		r := dialRaw(t, e.srv)

@@ -16,9 +16,11 @@ import (
 
 // TestSlixmppChat is the end-to-end check with a widely used client: two
 // slixmpp clients log in with their defaults (STARTTLS, SCRAM) and chat.
+// A real peer, it runs under CI=true or MUCTEST_ACCEPTANCE=1 (peers.Gate).
 // It needs python3-slixmpp (apt-get install -y python3-slixmpp); without it
 // the test skips, except under CI=true where that is a failure.
 func TestSlixmppChat(t *testing.T) {
+	peers.Gate(t) // a real peer: under CI=true or MUCTEST_ACCEPTANCE=1
 	peers.NeedSlixmpp(t)
 	srv := servertest.New(t, server.Config{Accounts: map[string]string{"alice": "wonderland", "bob": "builder"}})
 	host, port, err := net.SplitHostPort(srv.Addr().String())

@@ -18,8 +18,10 @@ import (
 
 // TestSlixmppComponent connects a real XEP-0114 implementation, slixmpp's
 // ComponentXMPP (testdata/echo.py), and has it echo a message: the
-// handshake, both directions, the namespace change and the closing.
+// handshake, both directions, the namespace change and the closing. A
+// real peer, it runs under CI=true or MUCTEST_ACCEPTANCE=1 (peers.Gate).
 func TestSlixmppComponent(t *testing.T) {
+	peers.Gate(t) // a real peer: under CI=true or MUCTEST_ACCEPTANCE=1
 	peers.NeedSlixmpp(t)
 	s, addr, rt := startServer(t, Limits{})
 	_, port, _ := net.SplitHostPort(addr)

@@ -1,7 +1,9 @@
 // Package peers finds the real peers some tests drive, Debian's
 // python3-slixmpp first: such a test skips on a machine without its peer
 // and fails under CI=true, where .ci/run has installed every peer, so that
-// CI cannot pass by skipping.
+// CI cannot pass by skipping. Gate comes first in such a test: it runs
+// only under CI=true or MUCTEST_ACCEPTANCE=1, so that a plain
+// go test ./... does not wait for the peers.
 package peers
 
 import (

@@ -18,9 +18,11 @@ import (
 // XEP-0050 support against the server: slixmpp registers an account
 // before authenticating, logs in with it, runs the ping command, changes
 // its password, logs in with the new one and removes the account; the
-// server is then checked for the tombstone. It needs python3-slixmpp;
+// server is then checked for the tombstone. A real peer, it runs under
+// CI=true or MUCTEST_ACCEPTANCE=1 (peers.Gate). It needs python3-slixmpp;
 // without it the test skips, except under CI=true where that is a failure.
 func TestSlixmppRegistration(t *testing.T) {
+	peers.Gate(t) // a real peer: under CI=true or MUCTEST_ACCEPTANCE=1
 	peers.NeedSlixmpp(t)
 	const python = peers.DebianPython
 	srv := servertest.New(t, server.Config{Accounts: map[string]string{}, AllowRegistration: true})

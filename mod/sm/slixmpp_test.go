@@ -17,9 +17,11 @@ import (
 // TestSlixmppResume has a real client library resume a stream: slixmpp's
 // xep_0198 plugin, whose TCP connection is aborted in the middle of a burst
 // of messages, reconnects and resumes; every message arrives once, in
-// order (testdata/slixmpp_resume.py). It needs python3-slixmpp; without
+// order (testdata/slixmpp_resume.py). A real peer, it runs under CI=true
+// or MUCTEST_ACCEPTANCE=1 (peers.Gate). It needs python3-slixmpp; without
 // it the test skips, except under CI=true where that is a failure.
 func TestSlixmppResume(t *testing.T) {
+	peers.Gate(t) // a real peer: under CI=true or MUCTEST_ACCEPTANCE=1
 	peers.NeedSlixmpp(t)
 	srv := servertest.New(t, server.Config{Accounts: map[string]string{"alice": "wonderland", "bob": "builder"}})
 	host, port, err := net.SplitHostPort(srv.Addr().String())
