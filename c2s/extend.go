@@ -3,6 +3,7 @@ package c2s
 import (
 	"encoding/xml"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/stream"
@@ -74,5 +75,64 @@ func (s *Session) RemoteAddr() net.Addr { return s.raw.RemoteAddr() }
 
 // Abort makes every pending read and write of the connection fail now,
 // for a shutdown whose time is up: a client that stopped reading no
-// longer holds the session's teardown for the write timeout.
-func (s *Session) Abort() { _ = s.raw.SetDeadline(time.Now()) }
+// longer holds the session's teardown for the write timeout. It sticks:
+// a deadline the session sets afterwards (the close timeout of the
+// teardown that Server.Close starts at the same time) is in the past too,
+// or a shutdown could still wait that timeout out.
+func (s *Session) Abort() {
+	s.bits.abort()
+	_ = s.raw.SetDeadline(time.Now())
+}
+
+// stateBits are two flags of a Session read without its lock, in one word
+// so that Session keeps to its size class (size_test.go): parked (park.go)
+// and aborted (Abort).
+type stateBits struct{ v atomic.Uint32 }
+
+const (
+	bitParked uint32 = 1 << iota
+	bitAborted
+)
+
+// park sets parked.
+func (b *stateBits) park() { b.v.Or(bitParked) }
+
+// unpark clears parked and reports whether it was set: of two goroutines
+// that race to take a parked session back, exactly one wins.
+func (b *stateBits) unpark() bool { return b.v.And(^bitParked)&bitParked != 0 }
+
+// parked reports whether the session is parked.
+func (b *stateBits) parked() bool { return b.v.Load()&bitParked != 0 }
+
+// abort sets aborted, for good.
+func (b *stateBits) abort() { b.v.Or(bitAborted) }
+
+// aborted reports whether Abort was called.
+func (b *stateBits) aborted() bool { return b.v.Load()&bitAborted != 0 }
+
+// abortedAt is the deadline of every read and write after Abort.
+var abortedAt = time.Unix(1, 0)
+
+// setDeadline, setReadDeadline and setWriteDeadline set the connection's
+// deadlines unless the session was aborted. The flag is read after the
+// deadline is set, so that an Abort between the two is not undone.
+func (s *Session) setDeadline(t time.Time) {
+	_ = s.raw.SetDeadline(t)
+	if s.bits.aborted() {
+		_ = s.raw.SetDeadline(abortedAt)
+	}
+}
+
+func (s *Session) setReadDeadline(t time.Time) {
+	_ = s.raw.SetReadDeadline(t)
+	if s.bits.aborted() {
+		_ = s.raw.SetReadDeadline(abortedAt)
+	}
+}
+
+func (s *Session) setWriteDeadline(t time.Time) {
+	_ = s.raw.SetWriteDeadline(t)
+	if s.bits.aborted() {
+		_ = s.raw.SetWriteDeadline(abortedAt)
+	}
+}

@@ -104,7 +104,7 @@ func (s *Session) armGrace() {
 	if s.limits.IdleTimeout > 0 && s.idleAt.Before(at) {
 		at = s.idleAt
 	}
-	_ = s.raw.SetReadDeadline(at)
+	s.setReadDeadline(at)
 }
 
 // restoreDeadline puts back the read deadline armGrace replaced.
@@ -113,7 +113,7 @@ func (s *Session) restoreDeadline() {
 	if s.limits.IdleTimeout > 0 {
 		at = s.idleAt
 	}
-	_ = s.raw.SetReadDeadline(at)
+	s.setReadDeadline(at)
 }
 
 // idleExpired reports whether Limits.IdleTimeout has run out.
@@ -131,9 +131,9 @@ func (s *Session) armIdle() {
 	switch {
 	case s.limits.IdleTimeout > 0:
 		s.idleAt = time.Now().Add(s.limits.IdleTimeout)
-		_ = s.raw.SetReadDeadline(s.idleAt)
+		s.setReadDeadline(s.idleAt)
 	case s.stanzaArmed:
-		_ = s.raw.SetReadDeadline(time.Time{})
+		s.setReadDeadline(time.Time{})
 	}
 	s.stanzaArmed = false
 }
@@ -150,7 +150,7 @@ func (s *Session) armStanza() {
 	if s.limits.IdleTimeout > 0 && s.idleAt.Before(at) {
 		at = s.idleAt
 	}
-	_ = s.raw.SetReadDeadline(at)
+	s.setReadDeadline(at)
 	s.stanzaArmed = true
 }
 
@@ -182,7 +182,7 @@ func (s *Session) armWrite(closing, overflowed bool) {
 	case closing:
 		s.boundWrites()
 	default:
-		_ = s.raw.SetWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
+		s.setWriteDeadline(time.Now().Add(s.limits.WriteTimeout))
 	}
 }
 

@@ -71,19 +71,19 @@ func (s *Session) park() bool {
 	// Parked counts as blocked in Read: not busy for WaitIdle (bytes that
 	// arrive before the wake-up count through Pending).
 	s.busy(-1)
-	s.parked.Store(true)
+	s.bits.park()
 	// The idle timer may have fired since it was armed, before the
 	// session counted as parked: its wake found nothing to wake and no
 	// other is coming. The deadline is then behind us (the timer fires at
 	// it), so take the session back, unless a wake has just done so, and
 	// let the read that follows report the timeout.
-	if s.idleExpired() && s.parked.CompareAndSwap(true, false) {
+	if s.idleExpired() && s.bits.unpark() {
 		s.stopIdleTimer()
 		s.busy(1)
 		return false
 	}
 	if err := s.cfg.Poller.Wait(s.pollConn, s.pollID, s.wakeFn); err != nil {
-		if !s.parked.CompareAndSwap(true, false) {
+		if !s.bits.unpark() {
 			// The writer or the timer woke the session meanwhile: the
 			// goroutine it started reads on.
 			return true
@@ -101,7 +101,7 @@ func (s *Session) park() bool {
 // wake starts a reader goroutine for a parked session; it does nothing
 // when the session is not parked (already woken, or reading).
 func (s *Session) wake() {
-	if !s.parked.CompareAndSwap(true, false) {
+	if !s.bits.unpark() {
 		return
 	}
 	// Before the goroutine starts, so that a Poller event for an older

@@ -80,7 +80,7 @@ func (ph *parkHarness) awaitParked(t *testing.T) {
 		if neg {
 			t.Fatal("the busy count went negative")
 		}
-		if ph.poller.Waiting() == 1 && ph.s.parked.Load() && n == 0 {
+		if ph.poller.Waiting() == 1 && ph.s.bits.parked() && n == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -190,7 +190,7 @@ func TestIdleTimeoutBeforeParking(t *testing.T) {
 	ph.readUntil(t, "</iq>")
 	ph.readUntil(t, "<connection-timeout")
 	ph.awaitEnd(t, "connection-timeout")
-	if ph.s.parked.Load() {
+	if ph.s.bits.parked() {
 		t.Error("the session parked before ParkAfter")
 	}
 }

@@ -319,7 +319,7 @@ func (s *Session) afterThrottle(waited time.Duration) {
 	if s.limits.StanzaTimeout > 0 {
 		s.armStanza()
 	} else if s.limits.IdleTimeout > 0 {
-		_ = s.raw.SetReadDeadline(s.idleAt)
+		s.setReadDeadline(s.idleAt)
 	}
 }
 

@@ -83,10 +83,11 @@ type Session struct {
 	resumed, stanzaArmed bool
 
 	// Parking (park.go): pollConn is raw as the Poller sees it (nil when
-	// the session cannot park), parked is set while no goroutine reads.
-	parked atomic.Bool
+	// the session cannot park); bits says whether it is parked (no
+	// goroutine reads) and whether Abort was called.
+	bits stateBits
 	// queued is the number of stanzas in out (since it was last emptied),
-	// guarded by mu; an int32 beside parked, so that Session keeps to its
+	// guarded by mu; an int32 beside bits, so that Session keeps to its
 	// size class (size_test.go).
 	queued    int32
 	pollConn  syscall.Conn
@@ -261,7 +262,7 @@ func (s *Session) boundWrites() {
 	if overflowed {
 		return
 	}
-	_ = s.raw.SetWriteDeadline(time.Now().Add(min(closeTimeout, s.limits.WriteTimeout)))
+	s.setWriteDeadline(time.Now().Add(min(closeTimeout, s.limits.WriteTimeout)))
 }
 
 func streamErrorBytes(cond stream.Error, text string) []byte {
@@ -285,7 +286,7 @@ func (s *Session) Run() {
 	// The session is busy from the start, except while blocked reading
 	// (trackedConn) or parked.
 	s.busy(1)
-	_ = s.raw.SetDeadline(time.Now().Add(s.limits.NegotiationTimeout))
+	s.setDeadline(time.Now().Add(s.limits.NegotiationTimeout))
 	s.holdWrites()
 	err := s.negotiate()
 	if ferr := s.endHold(); err == nil {
@@ -302,10 +303,10 @@ func (s *Session) Run() {
 	// writer's once it runs (it arms one before every write): clearing it
 	// under a running writer would leave a write to a client that does
 	// not read blocked for ever.
-	_ = s.raw.SetReadDeadline(time.Time{})
+	s.setReadDeadline(time.Time{})
 	s.mu.Lock()
 	if !s.writing {
-		_ = s.raw.SetWriteDeadline(time.Time{})
+		s.setWriteDeadline(time.Time{})
 	}
 	s.mu.Unlock()
 	s.serve()

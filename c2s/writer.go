@@ -150,7 +150,7 @@ func (s *Session) armOverflowWriteLocked() {
 	if s.overflow.end.Before(at) {
 		at = s.overflow.end
 	}
-	_ = s.raw.SetWriteDeadline(at)
+	s.setWriteDeadline(at)
 }
 
 // overflowProgress reports whether a write that timed out with err, after
