@@ -639,37 +639,29 @@ func (t *idleTracker) poke() {
 // waitLeft waits until the work counter has moved past gen (some work
 // has started since), or ctx ends.
 func (t *idleTracker) waitLeft(ctx context.Context, gen uint64) error {
-	t.mu.Lock()
-	if t.gen != gen {
-		t.mu.Unlock()
-		return nil
-	}
-	if t.left == nil {
-		t.left = make(chan struct{})
-	}
-	ch := t.left
-	t.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return t.waitUntil(ctx, func() bool { return t.gen != gen }, &t.left)
 }
 
 func (t *idleTracker) wait(ctx context.Context) error {
+	return t.waitUntil(ctx, func() bool { return t.n == 0 }, &t.zero)
+}
+
+// waitUntil is every wait of the tracker: it returns at once when done
+// (called with t.mu held) is true, else waits until the channel *ch is
+// closed (made here when no one waits on it yet) or ctx ends.
+func (t *idleTracker) waitUntil(ctx context.Context, done func() bool, ch *chan struct{}) error {
 	t.mu.Lock()
-	if t.n == 0 {
+	if done() {
 		t.mu.Unlock()
 		return nil
 	}
-	if t.zero == nil {
-		t.zero = make(chan struct{})
+	if *ch == nil {
+		*ch = make(chan struct{})
 	}
-	ch := t.zero
+	c := *ch
 	t.mu.Unlock()
 	select {
-	case <-ch:
+	case <-c:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()

@@ -179,20 +179,5 @@ func (t *idleTracker) settleLocked() {
 // work is in flight (the server went idle after some work started, or
 // poke ran while idle), or ctx ends. gen is a state the caller saw idle.
 func (t *idleTracker) waitIdleAfter(ctx context.Context, gen uint64) error {
-	t.mu.Lock()
-	if t.gen != gen && t.n == 0 {
-		t.mu.Unlock()
-		return nil
-	}
-	if t.settled == nil {
-		t.settled = make(chan struct{})
-	}
-	ch := t.settled
-	t.mu.Unlock()
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return t.waitUntil(ctx, func() bool { return t.gen != gen && t.n == 0 }, &t.settled)
 }
