@@ -76,36 +76,7 @@ const (
 // loginSendBuffer is login from src with the socket's send buffer bounded
 // to uploadSendBuffer.
 func (e *env) loginSendBuffer(src net.IP, user string) (*session, error) {
-	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: src}}
-	d.Control = func(network, address string, c syscall.RawConn) error {
-		var serr error
-		err := c.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF, uploadSendBuffer)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}
-	nc, err := d.DialContext(e.ctx, "tcp", e.addr)
-	if err != nil {
-		e.failed.Add(1)
-		e.noteErr(err)
-		return nil, err
-	}
-	e.opened.Add(1)
-	e.mu.Lock()
-	e.conns = append(e.conns, nc)
-	e.mu.Unlock()
-	s, err := e.loginOn(nc, user, "")
-	if err != nil {
-		nc.Close()
-		e.failed.Add(1)
-		e.noteErr(err)
-		return nil, err
-	}
-	e.loggedIn.Add(1)
-	return s, nil
+	return e.loginBuf(src, user, "", sockBuf{syscall.SO_SNDBUF, uploadSendBuffer})
 }
 
 // sendWithin is send for n stanzas in x, with a write deadline of d: a

@@ -67,15 +67,28 @@ func (e *env) dial(src net.IP, small bool) (net.Conn, error) {
 // dialOpt is dial; track false leaves closing the connection to the caller
 // (attacks that open and close connections in a loop).
 func (e *env) dialOpt(src net.IP, small, track bool) (net.Conn, error) {
+	var buf sockBuf
+	if small {
+		buf = sockBuf{syscall.SO_RCVBUF, 4096}
+	}
+	return e.dialBuf(src, buf, track)
+}
+
+// sockBuf is a socket buffer size to set before connecting: opt is
+// SO_RCVBUF or SO_SNDBUF; a zero sockBuf leaves the kernel's.
+type sockBuf struct{ opt, size int }
+
+// dialBuf is dialOpt with any socket buffer bound.
+func (e *env) dialBuf(src net.IP, buf sockBuf, track bool) (net.Conn, error) {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	if src != nil {
 		d.LocalAddr = &net.TCPAddr{IP: src}
 	}
-	if small {
+	if buf.size > 0 {
 		d.Control = func(network, address string, c syscall.RawConn) error {
 			var serr error
 			err := c.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, buf.opt, buf.size)
 			})
 			if err != nil {
 				return err
@@ -143,7 +156,16 @@ type session struct {
 // default mode creates the account) from src and binds resource. small
 // gives the socket a small receive buffer (for non-reading clients).
 func (e *env) login(src net.IP, user, resource string, small bool) (*session, error) {
-	nc, err := e.dial(src, small)
+	var buf sockBuf
+	if small {
+		buf = sockBuf{syscall.SO_RCVBUF, 4096}
+	}
+	return e.loginBuf(src, user, resource, buf)
+}
+
+// loginBuf is login with any socket buffer bound (dialBuf).
+func (e *env) loginBuf(src net.IP, user, resource string, buf sockBuf) (*session, error) {
+	nc, err := e.dialBuf(src, buf, true)
 	if err != nil {
 		return nil, err
 	}
