@@ -12,7 +12,8 @@ import (
 )
 
 // TestLimitHTTPListener: the HTTP surface gets the XMPP listener's
-// connection caps, and a connection over one an HTTP refusal read from
+// connection caps, its own lower one over every address
+// (WebLimits.MaxConns, bounded by Config.MaxConns), and a connection over one an HTTP refusal read from
 // nothing it sent, while those within the caps are served.
 func TestLimitHTTPListener(t *testing.T) {
 	for _, tt := range []struct {
@@ -22,6 +23,8 @@ func TestLimitHTTPListener(t *testing.T) {
 	}{
 		{"per address", server.Config{MaxConns: -1, MaxConnsPerIP: 2}, "HTTP/1.1 429 Too Many Requests"},
 		{"global", server.Config{MaxConns: 2, MaxConnsPerIP: -1}, "HTTP/1.1 503 Service Unavailable"},
+		{"web", server.Config{MaxConns: 100, MaxConnsPerIP: -1, Web: server.WebLimits{MaxConns: 2}}, "HTTP/1.1 503 Service Unavailable"},
+		{"web above global", server.Config{MaxConns: 2, MaxConnsPerIP: -1, Web: server.WebLimits{MaxConns: 100}}, "HTTP/1.1 503 Service Unavailable"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.cfg.AnyPassword, tt.cfg.NoTLS = true, true

@@ -98,6 +98,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	maxStanza := fs.Int64("max-stanza", 0, "largest stanza in bytes (0: the c2s default, 256 KiB)")
 	maxQueueTotal := fs.Int64("max-queue-total-bytes", 0, "bytes queued for clients, past 16 KiB of each queue, over every client together; a client past it is dropped as too slow (0: the c2s default, 64 MiB; negative: no bound)")
 	maxInFlight := fs.Int64("max-inflight-bytes", 0, "bytes of the stanzas being read, past 2 KiB of each, over every client together (0: the c2s default, 8 MiB; negative: no bound)")
+	httpMaxConns := fs.Int("http-max-conns", 0, "connections the -http/-https listeners hold at once over every address; a WebSocket costs about ten times a TCP session (0: 2000, within -max-conns; negative: -max-conns alone)")
 	wsControlRate := fs.Int("ws-control-rate", 0, "pings and pongs per second a WebSocket client is read at, past a burst of 20; a faster one is read more slowly (0: 10; negative: no limit)")
 	maxDepth := fs.Int("max-depth", 0, "deepest element nesting in a stanza (0: the c2s default)")
 	maxAttrs := fs.Int("max-attrs", 0, "most attributes on one element (0: the c2s default)")
@@ -178,7 +179,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		AuthRate:           server.RateLimit{Burst: *authRate, Per: time.Minute},
 		MUCLimits:          muc.Limits{MaxRoomsPerUser: *roomsPerUser, MaxRoomsPerIP: *roomsPerIP, MaxAffiliations: *affiliations, MaxOccupants: *occupants, MaxHistory: *history, MaxHistoryBytes: *historyBytes, MaxHistoryTotalBytes: *historyTotal, MaxRoomNameBytes: *roomName, MaxRoomDescBytes: *roomDesc},
 		MUCLockTimeout:     mucLockTimeout(*lockTimeout),
-		Web:                server.WebLimits{WebSocketControlRate: *wsControlRate},
+		Web:                server.WebLimits{WebSocketControlRate: *wsControlRate, MaxConns: *httpMaxConns},
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
 		Quotas:             *quotas,
