@@ -57,7 +57,7 @@ func TestPEPPoolTinyElements(t *testing.T) {
 				xmlnode.New(pubsub.NS, "publish", "node", fmt.Sprintf("flood%d", i)).Append(
 					xmlnode.New(pubsub.NS, "item", "id", "it").Append(x))))
 	}
-	const n = 130 // 130 items of 20 KB: 2.6 MB, more than the pool
+	const n = 112 // 112 items of 20 KB: 2.24 MB, more than the pool
 	var refused []*xmlnode.Element
 	for _, user := range []string{"mallory", "eve"} { // MaxServiceBytes is 4 MiB: two accounts
 		c := e.dial(user, "hose")
