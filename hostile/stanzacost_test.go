@@ -22,7 +22,7 @@ import (
 // speed.
 func TestStanzaCostFlood(t *testing.T) {
 	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
-	const rate, burst, cost, n = 2 << 20, 16 << 10, 4 << 10, 300
+	const rate, burst, cost, n = 2 << 20, 16 << 10, 4 << 10, 150
 	e := newEnv(t, server.Config{Limits: c2s.Limits{ReadRate: rate, ReadBurst: burst, StanzaCost: cost}})
 	mallory := dialRaw(t, e.srv)
 	mallory.login("mallory")
