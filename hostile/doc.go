@@ -12,7 +12,15 @@
 // failure-log limiter) run one at a time. Every other test has a server
 // of its own and calls t.Parallel: go test starts those only once all the
 // sequential tests have ended, so they never disturb a measurement, and
-// they wait out their timeouts and rate limits together.
+// they wait out their timeouts and rate limits together, eight at a time
+// unless -parallel says otherwise (TestMain): they spend most of their
+// time waiting, not on a core.
+//
+// The two kinds share one test binary rather than two packages: a second
+// binary to link cost more of go test ./... (whose links and test runs
+// share two slots on a two-core machine) than running the parallel tests
+// beside the sequential ones would save, since this package's run does
+// not end the suite.
 //
 // The package has no code of its own beyond this comment; it exists so the
 // attacks live in one place, apart from the unit tests of the packages they

@@ -69,7 +69,7 @@ func TestIdleTimeout(t *testing.T) {
 			// Each waits out the idle timeout: on servers of their own,
 			// they wait at once.
 			t.Parallel()
-			e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: time.Second}})
+			e := newEnv(t, server.Config{Limits: c2s.Limits{IdleTimeout: 500 * time.Millisecond}})
 			stopWitnesses := e.keepWitnessesTalking()
 			r := dialRaw(t, e.srv)
 			r.login("mallory")

@@ -78,7 +78,7 @@ func iqSet(payload *xmlnode.Element) *xmlnode.Element {
 	return xmlnode.New("jabber:client", "iq", "type", "set").Append(payload)
 }
 
-// TestOfflineQuotaFlood: 400 messages of 16 KiB (6.4 MB) for one account
+// TestOfflineQuotaFlood: 200 messages of 16 KiB (3.2 MB) for one account
 // that is offline; the store keeps OfflineBytes and bounces the rest
 // resource-constraint (wait); the heap comes back once it logs in.
 func TestOfflineQuotaFlood(t *testing.T) {
@@ -87,7 +87,7 @@ func TestOfflineQuotaFlood(t *testing.T) {
 	base := heapBaseline()
 	eve := e.dial("eve", "hose")
 	big := strings.Repeat("z", 16<<10)
-	const n = 400
+	const n = 200
 	errs := flood(t, eve, n, func(int) *xmlnode.Element { return chat("sleeper@localhost", big) })
 	wantRefusals(t, errs, n, "wait", "resource-constraint")
 	peak := wantGrowth(t, base, 3<<20)
@@ -106,7 +106,8 @@ func TestOfflineQuotaFlood(t *testing.T) {
 	e.heapBack(base, peak)
 }
 
-// TestOfflineToManyNames: 16 KiB messages to 600 names nobody has used;
+// TestOfflineToManyNames: 16 KiB messages to 300 names nobody has used
+// (4.8 MB);
 // OfflineTotalBytes bounds them all together, and stanzas that store
 // nothing (pings, probes) leave no account behind.
 func TestOfflineToManyNames(t *testing.T) {
@@ -115,7 +116,7 @@ func TestOfflineToManyNames(t *testing.T) {
 	base := heapBaseline()
 	eve := e.dial("eve", "hose")
 	big := strings.Repeat("z", 16<<10)
-	const n = 600
+	const n = 300
 	errs := flood(t, eve, n, func(i int) *xmlnode.Element { return chat(fmt.Sprintf("n%d@localhost", i), big) })
 	wantRefusals(t, errs, n, "wait", "resource-constraint")
 	wantGrowth(t, base, 6<<20)
@@ -315,7 +316,7 @@ func TestVCardFlood(t *testing.T) {
 		t.Fatalf("a small vCard was refused: %v", errs[0])
 	}
 	big := strings.Repeat("z", 100<<10)
-	const n = 100
+	const n = 40 // 4 MB
 	errs := flood(t, eve, n, func(int) *xmlnode.Element { return card(big) })
 	if len(errs) != n {
 		t.Fatalf("%d of %d vCards over the quota refused", len(errs), n)

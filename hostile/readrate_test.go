@@ -22,7 +22,7 @@ import (
 // machine's speed.
 func TestReadRateFlood(t *testing.T) {
 	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
-	const rate, burst = 320 << 10, 16 << 10
+	const rate, burst = 640 << 10, 16 << 10
 	e := newEnv(t, server.Config{Limits: c2s.Limits{ReadRate: rate, ReadBurst: burst}})
 	var conns []*raw
 	for range 2 {

@@ -20,6 +20,7 @@ import (
 // are an hour, so no token comes back while the test runs, however slow
 // the machine.
 func TestUploadSlotFlood(t *testing.T) {
+	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
 	const acctBurst, addrBurst, flood = 5, 8, 200
 	e := newEnv(t, server.Config{Services: server.Services{Upload: upload.Config{
 		RequestLimit:     upload.RateLimit{Burst: acctBurst, Every: time.Hour},

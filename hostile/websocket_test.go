@@ -97,7 +97,7 @@ func (w *wsRaw) next() (byte, []byte, error) {
 // one (she is read more slowly, not disconnected), while the witnesses
 // keep being served and the heap comes back.
 func TestWebSocketPingFlood(t *testing.T) {
-	const rate, pings, burst = 2000, 400, 20
+	const rate, pings, burst = 2000, 200, 20
 	e := newEnv(t, server.Config{Web: server.WebLimits{WebSocketControlRate: rate}})
 	h := servertest.StartHTTP(t, e.srv)
 	base := heapBaseline()
