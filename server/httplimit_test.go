@@ -88,3 +88,13 @@ func TestLimitHTTPListener(t *testing.T) {
 		})
 	}
 }
+
+// TestWebCapLeavesXMPPAlone: WebLimits.MaxConns bounds the HTTP listeners
+// only; the XMPP listener keeps Config.MaxConns, so clients past the web
+// cap still log in over TCP.
+func TestWebCapLeavesXMPPAlone(t *testing.T) {
+	srv, _ := startServer(t, server.Config{MaxConnsPerIP: -1, Web: server.WebLimits{MaxConns: 1}})
+	for _, user := range []string{"a", "b", "c"} {
+		dialRaw(t, srv).login(user, "r")
+	}
+}

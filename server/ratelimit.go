@@ -126,7 +126,7 @@ const capRefuseTimeout = 50 * time.Millisecond
 // policy-violation, as the connection rate is; neither is read from.
 func (s *Server) limitListener(ln net.Listener) net.Listener {
 	return connlimit.New(ln, connlimit.Config{
-		MaxConns: s.cfg.Web.maxConns(s.cfg.MaxConns),
+		MaxConns: s.cfg.MaxConns,
 		MaxPerIP: s.cfg.MaxConnsPerIP,
 		Logger:   s.log,
 		Refuse: func(c net.Conn, why connlimit.Reason) {
