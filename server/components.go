@@ -32,7 +32,7 @@ func (e *extComponents) init(s *Server) error {
 			MaxAttrs:       s.cfg.Limits.MaxAttrs,
 		},
 		Logger: s.log,
-		Busy:   s.idle.add,
+		Busy:   s.idle.Add,
 	})
 	if err != nil {
 		return err

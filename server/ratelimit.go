@@ -2,91 +2,26 @@ package server
 
 import (
 	"net"
-	"sync"
 	"time"
 
-	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/connlimit"
+	"github.com/muctest/muctest/throttle"
 )
 
 // RateLimit bounds how often one IP address may do something: Burst events
-// at once, refilled evenly at Burst per Per (a token bucket). The zero value
-// (or a non-positive field) allows everything, which is what a test server
+// at once, refilled evenly at Burst per Per (a token bucket, package
+// throttle). The zero value allows everything, which is what a test server
 // on loopback wants; a server exposed to others should set it.
-type RateLimit struct {
-	Burst int
-	Per   time.Duration
-}
+type RateLimit = throttle.Rate
 
-func (r RateLimit) enabled() bool { return r.Burst > 0 && r.Per > 0 }
+// AuthBackoff throttles password guessing (package throttle says how).
+type AuthBackoff = throttle.AuthBackoff
 
-// ipLimiter applies a RateLimit per remote IP address. Its lock is only
-// held to update one bucket, never while doing I/O.
-type ipLimiter struct {
-	rate    RateLimit
-	now     func() time.Time
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-// maxBuckets is the table size beyond which full buckets (addresses quiet
-// for long enough) are forgotten, so that many addresses cannot grow the
-// table without bound.
-const maxBuckets = 4096
-
-func newIPLimiter(r RateLimit) *ipLimiter {
-	if !r.enabled() {
-		return nil
-	}
-	return &ipLimiter{rate: r, now: time.Now, buckets: map[string]*bucket{}}
-}
-
-// allow reports whether addr may proceed, taking one token. A nil limiter
-// allows everything.
-func (l *ipLimiter) allow(addr net.Addr) bool {
-	if l == nil {
-		return true
-	}
-	ip := addr.String()
-	if ta, ok := addr.(*net.TCPAddr); ok {
-		ip = ta.IP.String()
-	}
-	now := l.now()
-	burst := float64(l.rate.Burst)
-	perToken := l.rate.Per.Seconds() / burst
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buckets[ip]
-	if b == nil {
-		if len(l.buckets) >= maxBuckets {
-			l.sweep(now, perToken)
-		}
-		b = &bucket{tokens: burst, last: now}
-		l.buckets[ip] = b
-	}
-	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()/perToken)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
-}
-
-// sweep forgets buckets that have refilled completely. l.mu is held.
-func (l *ipLimiter) sweep(now time.Time, perToken float64) {
-	burst := float64(l.rate.Burst)
-	for ip, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()/perToken >= burst {
-			delete(l.buckets, ip)
-		}
-	}
-}
+// Defaults of AuthBackoff.
+const (
+	DefaultAuthFreeFailures = throttle.DefaultAuthFreeFailures
+	DefaultAuthMaxBackoff   = throttle.DefaultAuthMaxBackoff
+)
 
 // refuseTimeout bounds the write of the refusal to a connection over its
 // rate.
@@ -161,151 +96,4 @@ func (s *Server) LimitHTTPListener(ln net.Listener) net.Listener {
 			_, _ = c.Write([]byte("HTTP/1.1 " + status + "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
 		},
 	})
-}
-
-// allowFunc returns allow as a c2s.Config.AllowAuth hook, or nil when the
-// limiter is nil (no hook, no cost).
-func (l *ipLimiter) allowFunc() func(net.Addr) bool {
-	if l == nil {
-		return nil
-	}
-	return l.allow
-}
-
-// AuthBackoff throttles password guessing (with Accounts; in any-password
-// mode every password is right). After Free failed authentications, per
-// account and per IP address separately, each further attempt must wait
-// a backoff that starts at one second and doubles up to Max; an attempt
-// during it gets the SASL failure temporary-auth-failure without its
-// password being checked. A success clears the account's count; an
-// address's count is forgotten after Forget without failures, so that
-// logging in to one's own account between guesses does not reset it.
-type AuthBackoff struct {
-	// Free failures before the backoff starts: 0 takes
-	// DefaultAuthFreeFailures per account and four times that per
-	// address (many users may share one); negative turns throttling off.
-	Free int
-	// Max is the longest backoff; 0 means DefaultAuthMaxBackoff.
-	Max time.Duration
-}
-
-// Defaults of AuthBackoff.
-const (
-	DefaultAuthFreeFailures = 5
-	DefaultAuthMaxBackoff   = time.Minute
-	authForget              = 10 * time.Minute
-)
-
-// authThrottle implements c2s.AuthThrottle for AuthBackoff.
-type authThrottle struct {
-	freeAccount, freeIP int
-	max                 time.Duration
-	now                 func() time.Time
-
-	mu       sync.Mutex
-	accounts map[string]*failures
-	ips      map[string]*failures
-}
-
-// failures is one account's or address's record.
-type failures struct {
-	n     int
-	last  time.Time // of the last failure
-	until time.Time // the backoff ends
-}
-
-func newAuthThrottle(b AuthBackoff) *authThrottle {
-	if b.Free < 0 {
-		return nil
-	}
-	t := &authThrottle{freeAccount: b.Free, freeIP: 4 * b.Free, max: b.Max, now: time.Now,
-		accounts: map[string]*failures{}, ips: map[string]*failures{}}
-	if b.Free == 0 {
-		t.freeAccount, t.freeIP = DefaultAuthFreeFailures, 4*DefaultAuthFreeFailures
-	}
-	if t.max <= 0 {
-		t.max = DefaultAuthMaxBackoff
-	}
-	return t
-}
-
-func ipKey(addr net.Addr) string {
-	if ta, ok := addr.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	return addr.String()
-}
-
-// Allow is c2s.AuthThrottle's: neither the address nor the account (when
-// named) may be in its backoff.
-func (t *authThrottle) Allow(remote net.Addr, user string) bool {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if f := t.ips[ipKey(remote)]; f != nil && now.Before(f.until) {
-		return false
-	}
-	if f := t.accounts[user]; user != "" && f != nil && now.Before(f.until) {
-		return false
-	}
-	return true
-}
-
-// Failed counts a failure against the address and the account.
-func (t *authThrottle) Failed(remote net.Addr, user string) {
-	now := t.now()
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.fail(t.ips, ipKey(remote), t.freeIP, now)
-	t.fail(t.accounts, user, t.freeAccount, now)
-}
-
-// Succeeded clears the account's failures.
-func (t *authThrottle) Succeeded(_ net.Addr, user string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.accounts, user)
-}
-
-// fail records one failure of key in m; t.mu is held. A table at
-// maxBuckets first forgets records without a failure for authForget; if
-// that frees nothing, a new key is not recorded (the address's record
-// still is: only so many addresses can fail at once).
-func (t *authThrottle) fail(m map[string]*failures, key string, free int, now time.Time) {
-	f := m[key]
-	if f != nil && now.Sub(f.last) >= authForget {
-		f.n = 0
-	}
-	if f == nil {
-		if len(m) >= maxBuckets {
-			for k, old := range m {
-				if now.Sub(old.last) >= authForget {
-					delete(m, k)
-				}
-			}
-			if len(m) >= maxBuckets {
-				return
-			}
-		}
-		f = &failures{}
-		m[key] = f
-	}
-	f.n++
-	f.last = now
-	if over := f.n - free; over >= 0 {
-		wait := t.max
-		if over < 20 {
-			wait = min(t.max, time.Second<<over)
-		}
-		f.until = now.Add(wait)
-	}
-}
-
-// hook returns t as a c2s.AuthThrottle, or nil (no hook) when
-// throttling is off.
-func (t *authThrottle) hook() c2s.AuthThrottle {
-	if t == nil {
-		return nil
-	}
-	return t
 }

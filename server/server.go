@@ -34,12 +34,14 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/internal/idle"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/netpoll"
 	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/router"
+	"github.com/muctest/muctest/throttle"
 )
 
 // Config sets up a Server. The zero value is a usable test server: domain
@@ -172,10 +174,10 @@ type Server struct {
 	c2s       c2s.Config
 	router    *router.Router
 
-	idle idleTracker
+	idle idle.Tracker
 	ext  extComponents // Config.Components (components.go)
 
-	connLimit, authLimit *ipLimiter // nil when unlimited
+	connLimit, authLimit *throttle.PerIP // nil when unlimited
 	// poller holds idle sessions (c2s.Config.Poller); made with the first
 	// listener (its epoll and goroutine start with the first session that
 	// parks), closed by Close after every session has ended.
@@ -232,7 +234,7 @@ func New(cfg Config) (*Server, error) {
 			s.mucDomain = "conference." + s.domain
 		}
 	}
-	s.idle.init()
+	s.idle.Init()
 	if err := s.ext.init(s); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -246,7 +248,7 @@ func New(cfg Config) (*Server, error) {
 		Accounts:    cfg.Accounts,
 		AnyPassword: s.cfg.AnyPassword,
 		Logger:      s.log,
-		Busy:        s.idle.add,
+		Busy:        s.idle.Add,
 		Modules:     mods,
 		Quotas:      cfg.Quotas,
 	})
@@ -254,8 +256,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 
-	s.connLimit = newIPLimiter(cfg.ConnRate)
-	s.authLimit = newIPLimiter(cfg.AuthRate)
+	s.connLimit = throttle.NewPerIP(cfg.ConnRate)
+	s.authLimit = throttle.NewPerIP(cfg.AuthRate)
 	s.c2s = c2s.Config{
 		Domain:      s.domain,
 		TLS:         tlsConf,
@@ -267,17 +269,17 @@ func New(cfg Config) (*Server, error) {
 		Elements:    s.router.StreamElements(),
 		Limits:      cfg.Limits,
 		MaxQueue:    cfg.MaxQueue,
-		Busy:        s.idle.add,
+		Busy:        s.idle.Add,
 		Ended:       s.sessionEnded,
 		ParkAfter:   cfg.ParkAfter,
-		AllowAuth:   s.authLimit.allowFunc(),
+		AllowAuth:   s.authLimit.AllowFunc(),
 		Logger:      s.log,
 		Trace:       cfg.TraceStanzas,
 		InFlight:    c2s.NewBudget(cfg.Limits.MaxInFlightBytes, c2s.DefaultMaxInFlightBytes),
 		QueueBudget: c2s.NewBudget(cfg.Limits.MaxQueueTotalBytes, c2s.DefaultMaxQueueTotalBytes),
 		ReadLimiter: c2s.NewReadLimiter(),
 	}
-	s.c2s.AuthThrottle = newAuthThrottle(cfg.AuthBackoff).hook()
+	s.c2s.AuthThrottle = throttle.NewAuth(cfg.AuthBackoff).Hook()
 	return s, nil
 }
 
@@ -371,7 +373,7 @@ func (s *Server) accept(ln net.Listener) error {
 			}
 			return fmt.Errorf("server: accept: %w", err)
 		}
-		if !s.connLimit.allow(conn.RemoteAddr()) {
+		if !s.connLimit.Allow(conn.RemoteAddr()) {
 			s.mu.Lock()
 			closed := s.closed
 			if !closed {
@@ -406,7 +408,7 @@ func (s *Server) sessionEnded(sess *c2s.Session) {
 	s.mu.Lock()
 	delete(s.conns, sess)
 	s.mu.Unlock()
-	s.idle.poke() // WaitRead's waiters: the session is gone from ConnBytes
+	s.idle.Poke() // WaitRead's waiters: the session is gone from ConnBytes
 	s.wg.Done()
 }
 
@@ -430,14 +432,14 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) WaitIdle(ctx context.Context) error {
 	backoff := 20 * time.Microsecond
 	for {
-		if err := s.idle.wait(ctx); err != nil {
+		if err := s.idle.Wait(ctx); err != nil {
 			return err
 		}
-		gen, _ := s.idle.state()
+		gen, _ := s.idle.State()
 		if !s.inputPending() {
 			// Idle only if no work started while the sockets were looked
 			// at: a session that took its input meanwhile is busy now.
-			if g, busy := s.idle.state(); !busy && g == gen {
+			if g, busy := s.idle.State(); !busy && g == gen {
 				return nil
 			}
 			continue
@@ -552,7 +554,7 @@ func (s *Server) releaseMemory(d time.Duration, stop <-chan struct{}, free func(
 			return
 		case <-t.C:
 		}
-		gen, busy := s.idle.state()
+		gen, busy := s.idle.State()
 		if busy || gen != seen {
 			seen = gen // work during this period: wait for a quiet one
 			continue
@@ -561,109 +563,5 @@ func (s *Server) releaseMemory(d time.Duration, stop <-chan struct{}, free func(
 			free()
 			released = gen
 		}
-	}
-}
-
-// idleTracker counts in-flight work for WaitIdle.
-type idleTracker struct {
-	mu  sync.Mutex
-	n   int
-	gen uint64 // how many times n left zero (or poke ran): a work counter
-	// zero, when a waiter has asked for it while work was in flight
-	// (wait), is closed when n returns to zero: work that nobody waits
-	// for costs no channel per transition.
-	zero chan struct{}
-	// left, when a waiter has asked for it (waitLeft), is closed the next
-	// time n leaves zero: nobody waiting costs nothing per transition.
-	left chan struct{}
-	// settled, when a waiter has asked for it (waitIdleAfter), is closed
-	// the next time n returns to zero, or poke runs while n is zero.
-	settled chan struct{}
-}
-
-// state returns the work counter and whether work is in flight.
-func (t *idleTracker) state() (gen uint64, busy bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.gen, t.n != 0
-}
-
-// init readies t; the zero value is ready too (idle, nobody waiting).
-func (t *idleTracker) init() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.zero = nil
-}
-
-func (t *idleTracker) add(d int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	was := t.n
-	t.n += d
-	if t.n < 0 {
-		// A bookkeeping bug; never let it wedge WaitIdle.
-		t.n = 0
-	}
-	switch {
-	case t.n == 0 && was != 0:
-		if t.zero != nil {
-			close(t.zero)
-			t.zero = nil
-		}
-		t.settleLocked()
-	case t.n != 0 && was == 0:
-		t.advanceLocked()
-	}
-}
-
-// advanceLocked moves the work counter on and wakes waitLeft's waiters.
-func (t *idleTracker) advanceLocked() {
-	t.gen++
-	if t.left != nil {
-		close(t.left)
-		t.left = nil
-	}
-}
-
-// poke moves the work counter on without work in flight, waking waitLeft's
-// waiters: something they look at has changed.
-func (t *idleTracker) poke() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.advanceLocked()
-	if t.n == 0 {
-		t.settleLocked()
-	}
-}
-
-// waitLeft waits until the work counter has moved past gen (some work
-// has started since), or ctx ends.
-func (t *idleTracker) waitLeft(ctx context.Context, gen uint64) error {
-	return t.waitUntil(ctx, func() bool { return t.gen != gen }, &t.left)
-}
-
-func (t *idleTracker) wait(ctx context.Context) error {
-	return t.waitUntil(ctx, func() bool { return t.n == 0 }, &t.zero)
-}
-
-// waitUntil is every wait of the tracker: it returns at once when done
-// (called with t.mu held) is true, else waits until the channel *ch is
-// closed (made here when no one waits on it yet) or ctx ends.
-func (t *idleTracker) waitUntil(ctx context.Context, done func() bool, ch *chan struct{}) error {
-	t.mu.Lock()
-	if done() {
-		t.mu.Unlock()
-		return nil
-	}
-	if *ch == nil {
-		*ch = make(chan struct{})
-	}
-	c := *ch
-	t.mu.Unlock()
-	select {
-	case <-c:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

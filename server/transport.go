@@ -45,7 +45,7 @@ func (s *Server) transportConfig(secure bool) *c2s.Config {
 // errors. It returns when the session has ended, or at once with
 // ErrClosed after Close. Close ends it like every other session.
 func (s *Server) ServeConn(conn net.Conn, opts TransportOptions) error {
-	if !s.connLimit.allow(conn.RemoteAddr()) {
+	if !s.connLimit.Allow(conn.RemoteAddr()) {
 		s.mu.Lock()
 		closed := s.closed
 		if !closed {

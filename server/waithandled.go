@@ -15,7 +15,7 @@ import (
 // wrote, so that there is nothing to find: the in-process scansion runner,
 // in a script without components (whose streams ConnBytes does not cover).
 func (s *Server) WaitHandled(ctx context.Context) error {
-	return s.idle.wait(ctx)
+	return s.idle.Wait(ctx)
 }
 
 // WaitRead waits until the client session whose remote address is remote
@@ -32,7 +32,7 @@ func (s *Server) WaitRead(ctx context.Context, remote string, n int64) error {
 	for {
 		// The state before the count: a read that returns after the
 		// count was taken makes the server busy after this generation.
-		gen, busy := s.idle.state()
+		gen, busy := s.idle.State()
 		got, _, ok := s.ConnBytes(remote)
 		if !ok || got >= n {
 			return nil
@@ -48,7 +48,7 @@ func (s *Server) WaitRead(ctx context.Context, remote string, n int64) error {
 			}
 			backoff = min(2*backoff, time.Millisecond)
 		} else {
-			err = s.idle.waitLeft(ctx, gen)
+			err = s.idle.WaitLeft(ctx, gen)
 		}
 		if err != nil {
 			return fmt.Errorf("server: %d of %d bytes read: %w", got, n, err)
@@ -86,7 +86,7 @@ func (s *Server) WaitSettled(ctx context.Context, want []ReadWant) error {
 	for {
 		// The state before the counts: work that starts after they were
 		// taken moves the counter past gen.
-		gen, busy := s.idle.state()
+		gen, busy := s.idle.State()
 		short := s.countWants(want)
 		if testHookCounted != nil {
 			testHookCounted()
@@ -97,18 +97,18 @@ func (s *Server) WaitSettled(ctx context.Context, want []ReadWant) error {
 			// Idle before and after the counts, with no work between:
 			// what they cover was handled, and the written counts are
 			// final (a writer counts busy until it has written).
-			g, busyAfter := s.idle.state()
+			g, busyAfter := s.idle.State()
 			if !busy && !busyAfter && g == gen {
 				return nil
 			}
 			if busyAfter {
-				err = s.idle.wait(ctx)
+				err = s.idle.Wait(ctx)
 			}
 			// Then count again.
 		case busy:
-			err = s.idle.wait(ctx)
+			err = s.idle.Wait(ctx)
 		default:
-			err = s.idle.waitIdleAfter(ctx, gen)
+			err = s.idle.WaitIdleAfter(ctx, gen)
 		}
 		if err != nil {
 			if short < 0 {
@@ -164,20 +164,4 @@ func (s *Server) countWants(want []ReadWant) int {
 		}
 	}
 	return -1
-}
-
-// settleLocked wakes waitIdleAfter's waiters: n is zero after some work,
-// or poke ran while it was.
-func (t *idleTracker) settleLocked() {
-	if t.settled != nil {
-		close(t.settled)
-		t.settled = nil
-	}
-}
-
-// waitIdleAfter waits until the work counter has moved past gen and no
-// work is in flight (the server went idle after some work started, or
-// poke ran while idle), or ctx ends. gen is a state the caller saw idle.
-func (t *idleTracker) waitIdleAfter(ctx context.Context, gen uint64) error {
-	return t.waitUntil(ctx, func() bool { return t.gen != gen && t.n == 0 }, &t.settled)
 }

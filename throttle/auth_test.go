@@ -1,4 +1,4 @@
-package server
+package throttle
 
 import (
 	"net"
@@ -12,7 +12,7 @@ import (
 // address's count is forgotten after authForget.
 func TestAuthThrottle(t *testing.T) {
 	now := time.Unix(1000, 0)
-	th := newAuthThrottle(AuthBackoff{Free: 2, Max: 4 * time.Second})
+	th := NewAuth(AuthBackoff{Free: 2, Max: 4 * time.Second})
 	th.now = func() time.Time { return now }
 	ip := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1}
 	other := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 1}
@@ -57,7 +57,7 @@ func TestAuthThrottle(t *testing.T) {
 			t.Fatalf("step %d (%+v): Allow = %v, want %v", i, s, got, s.allowed)
 		}
 	}
-	if newAuthThrottle(AuthBackoff{Free: -1}).hook() != nil {
+	if NewAuth(AuthBackoff{Free: -1}).Hook() != nil {
 		t.Fatal("Free < 0 must turn throttling off (no hook)")
 	}
 }
