@@ -80,7 +80,12 @@ func (s *Session) endHold() error {
 // the writer starts for them, so that a pipelined login's whole answer is
 // one write. s.mu is held.
 func (s *Session) releaseHeldLocked() {
-	s.holding = false
+	// Under TLS the hold ended before the bind (endHold) and the writer
+	// may already run, reading holding in trackedConn.Write without s.mu:
+	// it is written only while still set, when no writer can run yet.
+	if s.holding {
+		s.holding = false
+	}
 	held := s.held
 	s.held = nil
 	if len(held) > 0 {
