@@ -86,7 +86,7 @@ func ParseBody(data []byte) (*Body, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if err := skipRaw(d); err != nil {
+			if err := skipRaw(d, t); err != nil {
 				return nil, err
 			}
 			b.Payload = append(b.Payload, data[off:d.InputOffset()])
@@ -132,27 +132,25 @@ const maxPayloadDepth = 256
 // namespaces are c2s's to resolve when it parses it again, so none are
 // translated here, and past maxPayloadDepth the body is refused. Start
 // and end tags still have to match, as RawToken does not check it.
-func skipRaw(d *xml.Decoder) error {
-	var open []xml.Name
-	depth := 1
-	for depth > 0 {
+func skipRaw(d *xml.Decoder, start xml.StartElement) error {
+	// The elements open, the payload's own first: its depth is len(open).
+	open := []xml.Name{start.Name}
+	for len(open) > 0 {
 		tok, err := d.RawToken()
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrBody, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if depth++; depth > maxPayloadDepth {
+			if len(open) == maxPayloadDepth {
 				return fmt.Errorf("%w: payload nested deeper than %d", ErrBody, maxPayloadDepth)
 			}
 			open = append(open, t.Name)
 		case xml.EndElement:
-			if depth--; depth > 0 {
-				if n := open[len(open)-1]; n != t.Name {
-					return fmt.Errorf("%w: element <%s> closed by </%s>", ErrBody, n.Local, t.Name.Local)
-				}
-				open = open[:len(open)-1]
+			if n := open[len(open)-1]; n != t.Name {
+				return fmt.Errorf("%w: element <%s> closed by </%s>", ErrBody, n.Local, t.Name.Local)
 			}
+			open = open[:len(open)-1]
 		}
 	}
 	return nil

@@ -26,6 +26,7 @@ func TestParseBodyRaw(t *testing.T) {
 		{"past the depth bound", deep(maxPayloadDepth + 1), -1},
 		{"a hundred thousand deep", open + strings.Repeat("<a>", 100_000), -1},
 		{"mismatched end tag", open + `<message><body>hi</message></body></body>`, -1},
+		{"payload closed by another name", open + `<message>hi</iq></body>`, -1},
 		{"root closed by another name", open + `<presence/></bodx>`, -1},
 		{"element after the root", open + `</body><body/>`, -1},
 		{"unclosed root", open + `<presence/>`, -1},
