@@ -60,40 +60,43 @@ const capRefuseTimeout = 50 * time.Millisecond
 // resources to serve the stream), one over the per-address cap
 // policy-violation, as the connection rate is; neither is read from.
 func (s *Server) limitListener(ln net.Listener) net.Listener {
-	return connlimit.New(ln, connlimit.Config{
-		MaxConns: s.cfg.MaxConns,
-		MaxPerIP: s.cfg.MaxConnsPerIP,
-		Logger:   s.log,
-		Refuse: func(c net.Conn, why connlimit.Reason) {
-			cond, text := "resource-constraint", "the server is full"
-			if why == connlimit.TooManyFromIP {
-				cond, text = "policy-violation", "too many connections from your address"
-			}
-			_ = c.SetWriteDeadline(time.Now().Add(capRefuseTimeout))
-			_, _ = c.Write(refusal(s.domain, cond, text))
-		},
+	return s.capListener(ln, s.cfg.MaxConns, func(why connlimit.Reason) []byte {
+		if why == connlimit.TooManyFromIP {
+			return refusal(s.domain, "policy-violation", "too many connections from your address")
+		}
+		return refusal(s.domain, "resource-constraint", "the server is full")
 	})
 }
 
 // LimitHTTPListener wraps ln, a listener for HTTPHandler (WebSocket, BOSH,
-// uploads), in the same caps as the XMPP listener (Config.MaxConns and
-// Config.MaxConnsPerIP, counted apart from it), so that a flood of HTTP
-// connections or WebSocket upgrades cannot exhaust memory or descriptors
-// either. A connection over a cap gets an HTTP refusal before anything is
-// read from it: 503 Service Unavailable over the global cap, 429 Too Many
-// Requests over the per-address one, each with Connection: close.
+// uploads), in caps of its own, counted apart from the XMPP listener's:
+// WebLimits.MaxConns over every address (within Config.MaxConns) and
+// Config.MaxConnsPerIP, so that a flood of HTTP connections or WebSocket
+// upgrades cannot exhaust memory or descriptors either. A connection over a
+// cap gets an HTTP refusal before anything is read from it: 503 Service
+// Unavailable over the global cap, 429 Too Many Requests over the
+// per-address one, each with Connection: close.
 func (s *Server) LimitHTTPListener(ln net.Listener) net.Listener {
+	return s.capListener(ln, s.cfg.Web.maxConns(s.cfg.MaxConns), func(why connlimit.Reason) []byte {
+		status := "503 Service Unavailable"
+		if why == connlimit.TooManyFromIP {
+			status = "429 Too Many Requests"
+		}
+		return []byte("HTTP/1.1 " + status + "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+	})
+}
+
+// capListener is both listeners' caps: maxConns over every address,
+// Config.MaxConnsPerIP per address, and what a connection over one is
+// written (refusal) before it is closed unread.
+func (s *Server) capListener(ln net.Listener, maxConns int, refusal func(connlimit.Reason) []byte) net.Listener {
 	return connlimit.New(ln, connlimit.Config{
-		MaxConns: s.cfg.Web.maxConns(s.cfg.MaxConns),
+		MaxConns: maxConns,
 		MaxPerIP: s.cfg.MaxConnsPerIP,
 		Logger:   s.log,
 		Refuse: func(c net.Conn, why connlimit.Reason) {
-			status := "503 Service Unavailable"
-			if why == connlimit.TooManyFromIP {
-				status = "429 Too Many Requests"
-			}
 			_ = c.SetWriteDeadline(time.Now().Add(capRefuseTimeout))
-			_, _ = c.Write([]byte("HTTP/1.1 " + status + "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"))
+			_, _ = c.Write(refusal(why))
 		},
 	})
 }
