@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/pace"
 )
 
 // Rate bounds how often one IP address may do something: Burst events
@@ -29,15 +30,10 @@ func (r Rate) enabled() bool { return r.Burst > 0 && r.Per > 0 }
 // PerIP applies a Rate per remote IP address. Its lock is only
 // held to update one bucket, never while doing I/O.
 type PerIP struct {
-	rate    Rate
+	rate    pace.Rate
 	now     func() time.Time
 	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	last   time.Time
+	buckets map[string]*pace.Bucket
 }
 
 // maxBuckets is the table size beyond which full buckets (addresses quiet
@@ -45,11 +41,14 @@ type bucket struct {
 // table without bound.
 const maxBuckets = 4096
 
+// NewPerIP returns a limiter applying r to each address, or nil (which
+// allows everything) when r does not limit anything.
 func NewPerIP(r Rate) *PerIP {
 	if !r.enabled() {
 		return nil
 	}
-	return &PerIP{rate: r, now: time.Now, buckets: map[string]*bucket{}}
+	return &PerIP{rate: pace.Rate{Burst: r.Burst, Every: r.Per / time.Duration(r.Burst)},
+		now: time.Now, buckets: map[string]*pace.Bucket{}}
 }
 
 // Allow reports whether addr may proceed, taking one token. A nil limiter
@@ -63,32 +62,24 @@ func (l *PerIP) Allow(addr net.Addr) bool {
 		ip = ta.IP.String()
 	}
 	now := l.now()
-	burst := float64(l.rate.Burst)
-	perToken := l.rate.Per.Seconds() / burst
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	b := l.buckets[ip]
 	if b == nil {
 		if len(l.buckets) >= maxBuckets {
-			l.sweep(now, perToken)
+			l.sweep(now)
 		}
-		b = &bucket{tokens: burst, last: now}
+		b = new(pace.Bucket)
 		l.buckets[ip] = b
 	}
-	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()/perToken)
-	b.last = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	ok, _ := b.Allow(l.rate, now)
+	return ok
 }
 
 // sweep forgets buckets that have refilled completely. l.mu is held.
-func (l *PerIP) sweep(now time.Time, perToken float64) {
-	burst := float64(l.rate.Burst)
+func (l *PerIP) sweep(now time.Time) {
 	for ip, b := range l.buckets {
-		if b.tokens+now.Sub(b.last).Seconds()/perToken >= burst {
+		if b.Full(now) {
 			delete(l.buckets, ip)
 		}
 	}

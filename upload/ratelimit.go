@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/muctest/muctest/pace"
 )
 
 // This file throttles slot requests, per account and per client address:
@@ -19,21 +21,16 @@ import (
 // for one slot per file it shares: an album of a few dozen photos fits in
 // the burst, and the rate gives back a request every two seconds.
 //
-// A bucket is kept as the time it would be full again (tat, as in
-// package c2s's read allowance): a request is let through while tat is at
-// most Burst-1 intervals ahead of now, and moves it one interval on. A
-// refused request costs nothing of the bucket, so a client that keeps
-// flooding gets its next slot as soon as one that waited would. Buckets
-// that are full again are forgotten at the next sweep (expireLocked), so
-// the tables hold only clients that asked within the last Burst intervals.
+// A bucket is package pace's: a refused request costs nothing of it, so a
+// client that keeps flooding gets its next slot as soon as one that waited
+// would. Buckets that are full again are forgotten at the next sweep
+// (expireLocked), so the tables hold only clients that asked within the
+// last Burst intervals.
 
-// RateLimit is a token bucket: Burst requests at once after a quiet spell,
-// then one more every Every. A zero field takes the default of the limit
-// it is in; a negative Burst means no limit.
-type RateLimit struct {
-	Burst int
-	Every time.Duration
-}
+// RateLimit is a token bucket (package pace): Burst requests at once
+// after a quiet spell, then one more every Every. A zero field takes the
+// default of the limit it is in; a negative Burst means no limit.
+type RateLimit = pace.Rate
 
 // Defaults for zero RateLimit fields: one account may ask for 30 slots at
 // once, then one every two seconds; one client address (several accounts
@@ -44,7 +41,8 @@ var (
 	DefaultAddrRequestLimit = RateLimit{Burst: 120, Every: 500 * time.Millisecond}
 )
 
-func (l RateLimit) withDefaults(d RateLimit) RateLimit {
+// withDefaults returns l with its zero fields taken from d.
+func withDefaults(l, d RateLimit) RateLimit {
 	if l.Burst == 0 {
 		l.Burst = d.Burst
 	}
@@ -54,53 +52,40 @@ func (l RateLimit) withDefaults(d RateLimit) RateLimit {
 	return l
 }
 
-// window is how far ahead of now a bucket's tat may be for a request to
-// go through.
-func (l RateLimit) window() time.Duration { return time.Duration(l.Burst-1) * l.Every }
-
 // limiter is one table of buckets, by account or by address, with the
 // text of its refusal (made once: a flood is refused many times).
 type limiter[K comparable] struct {
-	limit RateLimit
-	text  string
-	tat   map[K]time.Time
+	limit   RateLimit
+	text    string
+	buckets map[K]pace.Bucket
 }
 
 func newLimiter[K comparable](l RateLimit) limiter[K] {
-	return limiter[K]{limit: l, tat: map[K]time.Time{},
+	return limiter[K]{limit: l, buckets: map[K]pace.Bucket{},
 		text: fmt.Sprintf("Quota reached. You can only request %d upload slots at once, then one every %v", l.Burst, l.Every)}
 }
 
-// check reports when k may make its next request, zero if now: a request
-// at now goes through while its bucket has a token.
+// check reports when k may make its next request, zero if now.
 func (l *limiter[K]) check(k K, now time.Time) time.Time {
-	if l.limit.Burst < 0 {
-		return time.Time{}
-	}
-	tat, ok := l.tat[k]
-	if !ok || !tat.After(now.Add(l.limit.window())) {
-		return time.Time{}
-	}
-	return tat.Add(-l.limit.window())
+	b := l.buckets[k]
+	return b.Next(l.limit, now)
 }
 
 // take spends one of k's tokens at now (check said it has one).
 func (l *limiter[K]) take(k K, now time.Time) {
-	if l.limit.Burst < 0 {
+	if !l.limit.Limited() {
 		return
 	}
-	tat, ok := l.tat[k]
-	if !ok || tat.Before(now) {
-		tat = now
-	}
-	l.tat[k] = tat.Add(l.limit.Every)
+	b := l.buckets[k]
+	b.Take(l.limit, now)
+	l.buckets[k] = b
 }
 
 // sweep forgets the buckets that are full again at now.
 func (l *limiter[K]) sweep(now time.Time) {
-	for k, tat := range l.tat {
-		if !tat.After(now) {
-			delete(l.tat, k)
+	for k, b := range l.buckets {
+		if b.Full(now) {
+			delete(l.buckets, k)
 		}
 	}
 }

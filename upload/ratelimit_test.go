@@ -114,14 +114,14 @@ func TestRequestLimitSweep(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, m := len(s.byOwner.tat), len(s.byAddr.tat); n != 100 || m != 100 {
+	if n, m := len(s.byOwner.buckets), len(s.byAddr.buckets); n != 100 || m != 100 {
 		t.Fatalf("tables hold %d accounts, %d addresses, want 100 each", n, m)
 	}
 	clock.t = clock.t.Add(2 * time.Second) // every bucket full again, and a sweep due
 	if _, err := s.RequestFrom("last@x", netip.Addr{}, request("f", "1", "text/plain")); err != nil {
 		t.Fatal(err)
 	}
-	if n, m := len(s.byOwner.tat), len(s.byAddr.tat); n != 1 || m != 0 {
+	if n, m := len(s.byOwner.buckets), len(s.byAddr.buckets); n != 1 || m != 0 {
 		t.Errorf("after the sweep the tables hold %d accounts, %d addresses, want 1 and 0", n, m)
 	}
 }

@@ -177,8 +177,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	cfg.RequestLimit = cfg.RequestLimit.withDefaults(DefaultRequestLimit)
-	cfg.AddrRequestLimit = cfg.AddrRequestLimit.withDefaults(DefaultAddrRequestLimit)
+	cfg.RequestLimit = withDefaults(cfg.RequestLimit, DefaultRequestLimit)
+	cfg.AddrRequestLimit = withDefaults(cfg.AddrRequestLimit, DefaultAddrRequestLimit)
 	if cfg.Dir != "" {
 		if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 			return nil, fmt.Errorf("upload: data directory: %w", err)

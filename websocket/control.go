@@ -3,6 +3,8 @@ package websocket
 import (
 	"context"
 	"time"
+
+	"github.com/muctest/muctest/pace"
 )
 
 // DefaultControlFrameRate is how many control frames (pings and pongs) a
@@ -25,9 +27,8 @@ const controlBurst = 20
 // c2s reads a client over its byte rate: no error, no disconnection, and a
 // wait of at most one frame's share of a second at a time.
 type controlPacer struct {
-	every  time.Duration // one frame's share of a second
-	burst  time.Duration // the allowance a quiet connection builds up
-	next   time.Time     // when the allowance is used up
+	rate   pace.Rate
+	bucket pace.Bucket
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration)
 	waited time.Duration // total time held, for tests
@@ -35,20 +36,15 @@ type controlPacer struct {
 
 // newControlPacer returns a pacer for rate frames per second (rate > 0).
 func newControlPacer(rate int) *controlPacer {
-	every := time.Second / time.Duration(rate)
-	return &controlPacer{every: every, burst: every * controlBurst, now: time.Now, sleep: sleepCtx}
+	return &controlPacer{rate: pace.Rate{Burst: controlBurst, Every: time.Second / time.Duration(rate)},
+		now: time.Now, sleep: sleepCtx}
 }
 
 // frame accounts for one control frame, holding the caller while the
 // connection is over its allowance. It is called from the library's
 // reader only, so it needs no lock.
 func (p *controlPacer) frame(ctx context.Context) {
-	now := p.now()
-	if floor := now.Add(-p.burst); p.next.Before(floor) {
-		p.next = floor
-	}
-	p.next = p.next.Add(p.every)
-	if d := p.next.Sub(now); d > 0 {
+	if d := p.bucket.Take(p.rate, p.now()); d > 0 {
 		p.waited += d
 		p.sleep(ctx, d)
 	}
