@@ -14,20 +14,12 @@ Prints one line per step; exits 0 on success, 1 on a failed assertion or
 timeout. Meant for Debian's python3-slixmpp (1.8), hence /usr/bin/python3.
 """
 
-import argparse
 import asyncio
 import base64
 import hashlib
-import logging
-import ssl
-import sys
 
-try:
-    import slixmpp
-    from slixmpp.plugins.xep_0004 import Form
-except ImportError as err:
-    print("slixmpp is not installed: %s" % err, file=sys.stderr)
-    sys.exit(3)
+from peer import Client as Base, Failure, arguments, run, slixmpp, step as say
+from slixmpp.plugins.xep_0004 import Form
 
 NS_NICK = "http://jabber.org/protocol/nick"
 NS_AVATAR_META = "urn:xmpp:avatar:metadata"
@@ -37,61 +29,21 @@ NS_OMEMO = "eu.siacs.conversations.axolotl"
 NS_BOOKMARKS = "urn:xmpp:bookmarks:1"
 
 
-class Failure(Exception):
-    """A failed assertion about what the server sent."""
-
-
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5222)
-    p.add_argument("--domain", default="localhost")
-    p.add_argument("--alice", default="alice")
-    p.add_argument("--bob", default="bob")
-    p.add_argument("--password", default="password")
-    p.add_argument("--timeout", type=float, default=20)
-    p.add_argument("-v", "--verbose", action="store_true")
-    return p.parse_args()
-
-
 def step(text):
-    print("slixmpp pep: %s" % text, flush=True)
+    say("pep", text)
 
 
-class Client:
+class Client(Base):
     def __init__(self, jid, password, interests):
-        self.name = jid
-        x = slixmpp.ClientXMPP(jid, password,
-                               plugin_config={"feature_mechanisms": {"unencrypted_plain": True}})
-        x.ssl_context.check_hostname = False
-        x.ssl_context.verify_mode = ssl.CERT_NONE
-        for plugin in ("xep_0030", "xep_0004", "xep_0060", "xep_0115", "xep_0163", "xep_0084", "xep_0172"):
-            x.register_plugin(plugin)
-        self.xmpp = x
+        super().__init__("pep", jid, password,
+                         ("xep_0030", "xep_0004", "xep_0060", "xep_0115", "xep_0163", "xep_0084", "xep_0172"))
         self.interests = interests
         self.events = asyncio.Queue()
-        self.session = asyncio.get_event_loop().create_future()
-        x.add_event_handler("session_start", self._start)
-        x.add_event_handler("pubsub_publish", lambda msg: self.events.put_nowait(msg))
-        x.add_event_handler("failed_auth", lambda _: self._fail("authentication failed"))
-        x.add_event_handler("connection_failed", lambda e: self._fail("cannot connect: %s" % e))
+        self.xmpp.add_event_handler("pubsub_publish", lambda msg: self.events.put_nowait(msg))
 
-    def _fail(self, why):
-        if not self.session.done():
-            self.session.set_exception(Failure("%s: %s" % (self.name, why)))
-
-    async def _start(self, _):
+    async def started(self):
         for ns in self.interests:
             self.xmpp["xep_0163"].add_interest(ns)
-        await self.xmpp.get_roster()
-        self.xmpp.send_presence()
-        if not self.session.done():
-            self.session.set_result(True)
-
-    async def login(self, host, port):
-        self.xmpp.connect((host, port), force_starttls=False)
-        await self.session
-        step("%s logged in" % self.xmpp.boundjid)
 
     async def event(self, node):
         """The next pubsub notification for node (others are skipped)."""
@@ -177,25 +129,7 @@ async def scenario(a):
 
 
 def main():
-    a = parse_args()
-    logging.basicConfig(level=logging.DEBUG if a.verbose else logging.ERROR,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(asyncio.wait_for(scenario(a), a.timeout))
-    except asyncio.TimeoutError:
-        print("FAIL: slixmpp pep: timed out after %gs" % a.timeout, file=sys.stderr, flush=True)
-        sys.exit(1)
-    except (Failure, slixmpp.exceptions.IqError, slixmpp.exceptions.IqTimeout) as err:
-        print("FAIL: slixmpp pep: %s" % err, file=sys.stderr, flush=True)
-        sys.exit(1)
-    finally:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    step("ok")
+    run("pep", scenario, arguments(__doc__).parse_args())
 
 
 if __name__ == "__main__":

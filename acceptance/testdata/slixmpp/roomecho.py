@@ -12,14 +12,9 @@ slixmpp missing. Meant for Debian's python3-slixmpp (1.8).
 
 import argparse
 import asyncio
-import ssl
 import sys
 
-try:
-    import slixmpp
-except ImportError as err:
-    print("slixmpp is not installed: %s" % err, file=sys.stderr)
-    sys.exit(3)
+from peer import new_xmpp, slixmpp
 
 
 def main():
@@ -39,12 +34,7 @@ def main():
     def step(text):
         print("slixmpp: %s" % text, flush=True)
 
-    xmpp = slixmpp.ClientXMPP(a.jid + "/roomecho", a.password,
-                              plugin_config={"feature_mechanisms": {"unencrypted_plain": True}})
-    xmpp.ssl_context.check_hostname = False
-    xmpp.ssl_context.verify_mode = ssl.CERT_NONE
-    for plugin in ("xep_0030", "xep_0004", "xep_0045"):
-        xmpp.register_plugin(plugin)
+    xmpp = new_xmpp(a.jid + "/roomecho", a.password, ("xep_0030", "xep_0004", "xep_0045"))
     inbox = asyncio.Queue()
     session = asyncio.get_event_loop().create_future()
     xmpp.add_event_handler("session_start", lambda _: session.done() or session.set_result(True))

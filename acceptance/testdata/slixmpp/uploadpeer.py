@@ -21,81 +21,42 @@ timeout. Meant for Debian's python3-slixmpp (1.8) with python3-aiohttp,
 hence /usr/bin/python3.
 """
 
-import argparse
 import asyncio
 import hashlib
 import io
-import logging
 import os
-import ssl
 import sys
+
+from peer import Client as Base, Failure, arguments, run, slixmpp, step as say
 
 try:
     import aiohttp
-    import slixmpp
     from slixmpp.plugins.xep_0363.http_upload import FileUploadError
 except ImportError as err:
-    print("slixmpp or aiohttp is not installed: %s" % err, file=sys.stderr)
+    print("aiohttp or slixmpp's xep_0363 is not installed: %s" % err, file=sys.stderr)
     sys.exit(3)
 
 NS_UPLOAD = "urn:xmpp:http:upload:0"
 NS_OOB = "jabber:x:oob"
 
 
-class Failure(Exception):
-    """A failed assertion about what the server sent."""
-
-
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=5222)
-    p.add_argument("--domain", default="localhost")
-    p.add_argument("--alice", default="alice-upload")
-    p.add_argument("--bob", default="bob-upload")
-    p.add_argument("--password", default="password")
+    p = arguments(__doc__, alice="alice-upload", bob="bob-upload")
     p.add_argument("--base-url", default="", help="where every GET URL must point")
     p.add_argument("--size", type=int, default=300000, help="bytes of the image uploaded")
-    p.add_argument("--timeout", type=float, default=20)
-    p.add_argument("-v", "--verbose", action="store_true")
     return p.parse_args()
 
 
 def step(text):
-    print("slixmpp upload: %s" % text, flush=True)
+    say("upload", text)
 
 
-class Client:
+class Client(Base):
     def __init__(self, jid, password):
-        self.name = jid
-        x = slixmpp.ClientXMPP(jid, password,
-                               plugin_config={"feature_mechanisms": {"unencrypted_plain": True}})
-        x.ssl_context.check_hostname = False
-        x.ssl_context.verify_mode = ssl.CERT_NONE
-        for plugin in ("xep_0030", "xep_0004", "xep_0128", "xep_0363"):
-            x.register_plugin(plugin)
-        self.xmpp = x
+        super().__init__("upload", jid, password, ("xep_0030", "xep_0004", "xep_0128", "xep_0363"))
         self.inbox = asyncio.Queue()
-        self.session = asyncio.get_event_loop().create_future()
-        x.add_event_handler("session_start", self._start)
-        x.add_event_handler("message", lambda m: self.inbox.put_nowait(m) if m["type"] in ("chat", "normal") else None)
-        x.add_event_handler("failed_auth", lambda _: self._fail("authentication failed"))
-        x.add_event_handler("connection_failed", lambda e: self._fail("cannot connect: %s" % e))
-
-    def _fail(self, why):
-        if not self.session.done():
-            self.session.set_exception(Failure("%s: %s" % (self.name, why)))
-
-    async def _start(self, _):
-        await self.xmpp.get_roster()
-        self.xmpp.send_presence()
-        if not self.session.done():
-            self.session.set_result(True)
-
-    async def login(self, host, port):
-        self.xmpp.connect((host, port), force_starttls=False)
-        await self.session
-        step("%s logged in" % self.xmpp.boundjid)
+        self.xmpp.add_event_handler(
+            "message", lambda m: self.inbox.put_nowait(m) if m["type"] in ("chat", "normal") else None)
 
 
 def send_link(sender, to, url):
@@ -225,26 +186,7 @@ async def scenario(a):
 
 
 def main():
-    a = parse_args()
-    logging.basicConfig(level=logging.DEBUG if a.verbose else logging.ERROR,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(asyncio.wait_for(scenario(a), a.timeout))
-    except asyncio.TimeoutError:
-        print("FAIL: slixmpp upload: timed out after %gs" % a.timeout, file=sys.stderr, flush=True)
-        sys.exit(1)
-    except (Failure, slixmpp.exceptions.IqError, slixmpp.exceptions.IqTimeout,
-            FileUploadError, aiohttp.ClientError) as err:
-        print("FAIL: slixmpp upload: %s: %s" % (type(err).__name__, err), file=sys.stderr, flush=True)
-        sys.exit(1)
-    finally:
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    step("ok")
+    run("upload", scenario, parse_args(), errors=(FileUploadError, aiohttp.ClientError))
 
 
 if __name__ == "__main__":
