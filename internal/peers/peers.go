@@ -8,11 +8,14 @@ package peers
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"sync"
 	"testing"
+	"time"
 )
 
 // DebianPython is the interpreter Debian's python3-slixmpp is installed
@@ -48,4 +51,35 @@ var SlixmppMissing = sync.OnceValue(func() string {
 func NeedSlixmpp(t testing.TB) {
 	t.Helper()
 	Need(t, SlixmppMissing())
+}
+
+// Slixmpp is what a test that drives a slixmpp script calls first: Gate,
+// then NeedSlixmpp, before it starts a server for the script.
+func Slixmpp(t testing.TB) {
+	t.Helper()
+	Gate(t)
+	NeedSlixmpp(t)
+}
+
+// RunSlixmpp runs the slixmpp script (a path from the test's package
+// folder) with DebianPython against the server at addr: its host and port
+// come first on the command line, then args. It fails t, with what the
+// script printed, when the script fails, runs over a minute, or does not
+// print done; it returns that output for the test's own checks.
+func RunSlixmpp(t testing.TB, addr net.Addr, script, done string, args ...string) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, DebianPython, append([]string{script, host, port}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	if !bytes.Contains(out, []byte(done)) {
+		t.Fatalf("%s did not say %q:\n%s", script, done, out)
+	}
+	return string(out)
 }

@@ -1,15 +1,10 @@
 package register_test
 
 import (
-	"github.com/muctest/muctest/internal/peers"
-
-	"context"
-	"net"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/muctest/muctest/internal/peers"
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
 )
@@ -22,23 +17,9 @@ import (
 // CI=true or MUCTEST_ACCEPTANCE=1 (peers.Gate). It needs python3-slixmpp;
 // without it the test skips, except under CI=true where that is a failure.
 func TestSlixmppRegistration(t *testing.T) {
-	peers.Gate(t) // a real peer: under CI=true or MUCTEST_ACCEPTANCE=1
-	peers.NeedSlixmpp(t)
-	const python = peers.DebianPython
+	peers.Slixmpp(t)
 	srv := servertest.New(t, server.Config{Accounts: map[string]string{}, AllowRegistration: true})
-	host, port, err := net.SplitHostPort(srv.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, python, "testdata/slixmpp_register.py", host, port, "newcomer@localhost", "first").CombinedOutput()
-	if err != nil {
-		t.Fatalf("slixmpp_register.py: %v\n%s", err, out)
-	}
-	if !strings.Contains(string(out), "account removed") {
-		t.Fatalf("slixmpp_register.py did not finish:\n%s", out)
-	}
+	peers.RunSlixmpp(t, srv.Addr(), "testdata/slixmpp_register.py", "account removed", "newcomer@localhost", "first")
 	// The name is taken by its tombstone now.
 	r := servertest.DialRaw(t, srv)
 	r.Open(servertest.StreamHeader)
