@@ -29,7 +29,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -150,24 +149,14 @@ type occupant struct {
 	ready            chan struct{}
 	readErr          error
 
-	from             []senderState // by sender's index within the room
-	fins             int
-	lat              []int64
-	delivered, dup   int64
-	ooo, errs, bogus int64
-	last             time.Time
-	sendErr          error
-	sendBuf          []byte
-	reading          bool // the reader goroutine was started
-	readerDone       chan struct{}
-	finished         bool // every fin arrived
-}
-
-// senderState is what a receiver knows of one sender's sequence.
-type senderState struct {
-	seen []uint64 // bitset of sequence numbers received
-	max  int      // highest sequence received, -1 before any
-	fin  bool     // the sender's fin arrived
+	from       []sequence // by sender's index within the room
+	fins       int
+	tally      // of the measured phase
+	sendErr    error
+	sendBuf    []byte
+	reading    bool // the reader goroutine was started
+	readerDone chan struct{}
+	finished   bool // every fin arrived
 }
 
 // Setup logs cfg.Occupants clients in and joins them to cfg.Rooms rooms:
@@ -416,10 +405,9 @@ func (o *occupant) read(b *Bench) {
 			return
 		}
 	}
-	o.from = make([]senderState, o.need)
-	words := (b.cfg.Messages + 64) / 64
+	o.from = make([]sequence, o.need)
 	for i := range o.from {
-		o.from[i] = senderState{seen: make([]uint64, words), max: -1}
+		o.from[i] = newSequence(b.cfg.Messages)
 	}
 	o.lat = make([]int64, 0, o.need*b.cfg.Messages)
 	close(o.ready)
@@ -509,28 +497,12 @@ func (o *occupant) record(b *Bench, f []byte, now time.Time) {
 	}
 	st := &o.from[b.occ[sender].local]
 	if seq == b.cfg.Messages {
-		if st.fin {
-			o.dup++
-			return
+		if o.finArrived(st) {
+			o.fins++
 		}
-		st.fin = true
-		o.fins++
 		return
 	}
-	w, bit := seq/64, uint64(1)<<(seq%64)
-	if st.seen[w]&bit != 0 {
-		o.dup++
-		return
-	}
-	st.seen[w] |= bit
-	if seq < st.max {
-		o.ooo++
-	} else {
-		st.max = seq
-	}
-	o.delivered++
-	o.lat = append(o.lat, int64(now.Sub(b.epoch))-int64(nanos))
-	o.last = now
+	o.arrive(st, seq, nanos, now, b.epoch)
 }
 
 // cutInt parses a decimal integer up to the next ':' or the end.
@@ -580,20 +552,11 @@ func (b *Bench) Run(ctx context.Context) (*Result, error) {
 	}
 	wg.Wait()
 	res.Sent = sent.Load()
-	deadline := time.NewTimer(cfg.Timeout)
-	defer deadline.Stop()
-wait:
-	for _, o := range b.occ {
-		select {
-		case <-o.readerDone:
-		case <-deadline.C:
-			res.TimedOut = true
-			break wait
-		case <-ctx.Done():
-			res.TimedOut = true
-			break wait
-		}
+	waits := make([]<-chan struct{}, len(b.occ))
+	for i, o := range b.occ {
+		waits[i] = o.readerDone
 	}
+	res.TimedOut = !waitAll(ctx, cfg.Timeout, waits)
 	// Stop the readers still running (time-out or broken connection) so
 	// that their counters can be read.
 	for _, o := range b.occ {
@@ -607,18 +570,10 @@ wait:
 			<-o.readerDone
 		}
 	}
-	var all []int64
-	var last time.Time
 	var firstErr error
-	for _, o := range b.occ {
-		res.Delivered += o.delivered
-		res.Duplicated += o.dup
-		res.OutOfOrder += o.ooo
-		res.Errors += o.errs + o.bogus
-		all = append(all, o.lat...)
-		if o.last.After(last) {
-			last = o.last
-		}
+	tallies := make([]*tally, len(b.occ))
+	for i, o := range b.occ {
+		tallies[i] = &o.tally
 		if firstErr == nil && o.sendErr != nil {
 			firstErr = o.sendErr
 		}
@@ -626,19 +581,7 @@ wait:
 			firstErr = o.readErr
 		}
 	}
-	res.Lost = res.Expected - res.Delivered
-	if !last.IsZero() {
-		res.Elapsed = last.Sub(start)
-	}
-	if res.Elapsed > 0 {
-		res.PerSecond = float64(res.Delivered) / res.Elapsed.Seconds()
-	}
-	if len(all) > 0 {
-		slices.Sort(all)
-		res.P50 = time.Duration(all[len(all)/2])
-		res.P99 = time.Duration(all[min(len(all)-1, len(all)*99/100)])
-		res.Max = time.Duration(all[len(all)-1])
-	}
+	res.add(start, tallies...)
 	return res, firstErr
 }
 

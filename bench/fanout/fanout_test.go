@@ -19,9 +19,9 @@ func scanBench() (*Bench, *occupant) {
 		b.occ = append(b.occ, &occupant{idx: i, local: i, need: 3})
 	}
 	o := b.occ[0]
-	o.from = make([]senderState, 3)
+	o.from = make([]sequence, 3)
 	for i := range o.from {
-		o.from[i] = senderState{seen: make([]uint64, 1), max: -1}
+		o.from[i] = newSequence(b.cfg.Messages)
 	}
 	return b, o
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,16 +97,10 @@ type pepClient struct {
 	wq       []byte        // replies queued for writer
 	wake     chan struct{} // wakes writer
 
-	// Measured phase, receiving side.
-	seen           []uint64
-	max            int
-	fin            bool
-	lat            []int64
-	delivered, dup int64
-	ooo, errs      int64
-	bogus          int64
-	last           time.Time
-	finished       bool
+	// Measured phase, receiving side: the publisher's markers.
+	sequence
+	tally
+	finished bool
 
 	// Publisher side: publish results.
 	acked, failed atomic.Int64
@@ -166,16 +159,15 @@ func SetupPEP(ctx context.Context, cfg PEPConfig) (*PEPBench, error) {
 	}
 	b := &PEPBench{cfg: cfg, epoch: time.Now()}
 	newClient := func(user string, notify bool) *pepClient {
-		var seen []uint64
-		var lat []int64
-		if notify {
-			seen, lat = make([]uint64, (cfg.Items+64)/64), make([]int64, 0, cfg.Items)
-		}
-		return &pepClient{seen: seen, lat: lat,
+		c := &pepClient{sequence: sequence{max: -1},
 			bare: user + "@" + cfg.Domain, notify: notify, both: map[string]bool{},
 			results: make(chan *xmlnode.Element, 4), selfSeen: make(chan struct{}), warm: make(chan struct{}),
-			startScn: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), max: -1, allAcked: make(chan struct{}), ack: make(chan struct{}, cfg.Items+1),
+			startScn: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{}), allAcked: make(chan struct{}), ack: make(chan struct{}, cfg.Items+1),
 		}
+		if notify {
+			c.sequence, c.lat = newSequence(cfg.Items), make([]int64, 0, cfg.Items)
+		}
+		return c
 	}
 	b.pub = newClient(cfg.Prefix+"-pub", false)
 	for i := 0; i < cfg.Contacts; i++ {
@@ -534,26 +526,10 @@ func (p *pepClient) record(b *PEPBench, f []byte, now time.Time) {
 		return
 	}
 	if seq == b.cfg.Items {
-		if p.fin {
-			p.dup++
-		}
-		p.fin = true
+		p.finArrived(&p.sequence)
 		return
 	}
-	w, bit := seq/64, uint64(1)<<(seq%64)
-	if p.seen[w]&bit != 0 {
-		p.dup++
-		return
-	}
-	p.seen[w] |= bit
-	if seq < p.max {
-		p.ooo++
-	} else {
-		p.max = seq
-	}
-	p.delivered++
-	p.lat = append(p.lat, int64(now.Sub(b.epoch))-int64(nanos))
-	p.last = now
+	p.arrive(&p.sequence, seq, nanos, now, b.epoch)
 }
 
 // Run publishes cfg.Items items (and a fin) and waits until every contact
@@ -619,8 +595,6 @@ func (b *PEPBench) Run(ctx context.Context) (*Result, error) {
 			res.Sent++
 		}
 	}
-	deadline := time.NewTimer(cfg.Timeout)
-	defer deadline.Stop()
 	waits := make([]<-chan struct{}, 0, len(b.contacts)+1)
 	for _, c := range b.contacts {
 		waits = append(waits, c.done)
@@ -628,18 +602,7 @@ func (b *PEPBench) Run(ctx context.Context) (*Result, error) {
 	if sendErr == nil {
 		waits = append(waits, b.pub.allAcked)
 	}
-wait:
-	for _, w := range waits {
-		select {
-		case <-w:
-		case <-deadline.C:
-			res.TimedOut = true
-			break wait
-		case <-ctx.Done():
-			res.TimedOut = true
-			break wait
-		}
-	}
+	res.TimedOut = !waitAll(ctx, cfg.Timeout, waits)
 	for _, c := range b.contacts {
 		select {
 		case <-c.done:
@@ -648,36 +611,16 @@ wait:
 			<-c.done
 		}
 	}
-	var all []int64
-	var last time.Time
 	firstErr := sendErr
+	tallies := make([]*tally, len(b.contacts))
 	for i, c := range b.contacts {
-		res.Delivered += c.delivered
-		res.Duplicated += c.dup
-		res.OutOfOrder += c.ooo
-		res.Errors += c.errs + c.bogus
-		all = append(all, c.lat...)
-		if c.last.After(last) {
-			last = c.last
-		}
+		tallies[i] = &c.tally
 		if firstErr == nil && !c.finished && c.readErr != nil && !res.TimedOut {
 			firstErr = fmt.Errorf("fanout: contact %d: %w", i, c.readErr)
 		}
 	}
 	res.Errors += b.pub.failed.Load()
-	res.Lost = res.Expected - res.Delivered
-	if !last.IsZero() {
-		res.Elapsed = last.Sub(start)
-	}
-	if res.Elapsed > 0 {
-		res.PerSecond = float64(res.Delivered) / res.Elapsed.Seconds()
-	}
-	if len(all) > 0 {
-		slices.Sort(all)
-		res.P50 = time.Duration(all[len(all)/2])
-		res.P99 = time.Duration(all[min(len(all)-1, len(all)*99/100)])
-		res.Max = time.Duration(all[len(all)-1])
-	}
+	res.add(start, tallies...)
 	return res, firstErr
 }
 

@@ -32,7 +32,7 @@ func TestPEPScanner(t *testing.T) {
 	for _, tt := range tests {
 		for cut := 0; cut <= len(tt.stream); cut++ {
 			b := &PEPBench{cfg: PEPConfig{Items: 2}, epoch: time.Now()}
-			p := &pepClient{seen: make([]uint64, 1), max: -1}
+			p := &pepClient{sequence: newSequence(b.cfg.Items)}
 			data := []byte(tt.stream[:cut])
 			keep := p.process(b, data, time.Now())
 			data = append(data[keep:], tt.stream[cut:]...)
