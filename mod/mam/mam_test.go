@@ -26,14 +26,18 @@ func results(t *testing.T, got []*xmlnode.Element) []string {
 	return bodies
 }
 
+// online logs in full and sends initial presence, which MAM needs before
+// it archives messages to the session, and drops what that brought.
+func online(s *moduletest.Server, full string) *moduletest.Client {
+	c := s.Login(full)
+	c.Send(`<presence/>`)
+	c.Received()
+	return c
+}
+
 func TestArchiveBothWays(t *testing.T) {
 	s := moduletest.New(t, mam.Module{})
-	romeo := s.Login("romeo@localhost/garden")
-	romeo.Send(`<presence/>`)
-	romeo.Received()
-	juliet := s.Login("juliet@localhost/balcony")
-	juliet.Send(`<presence/>`)
-	juliet.Received()
+	romeo, juliet := online(s, "romeo@localhost/garden"), online(s, "juliet@localhost/balcony")
 
 	romeo.Send(`<message to="juliet@localhost" type="chat" id="m1"><body>hi</body></message>`)
 	got := juliet.Received()
@@ -70,12 +74,7 @@ func TestArchiveBothWays(t *testing.T) {
 
 func TestForgedStanzaIDRemoved(t *testing.T) {
 	s := moduletest.New(t, mam.Module{})
-	romeo := s.Login("romeo@localhost/garden")
-	romeo.Send(`<presence/>`)
-	romeo.Received()
-	juliet := s.Login("juliet@localhost/balcony")
-	juliet.Send(`<presence/>`)
-	juliet.Received()
+	romeo, juliet := online(s, "romeo@localhost/garden"), online(s, "juliet@localhost/balcony")
 	romeo.Send(`<message to="juliet@localhost" type="chat"><body>hi</body><stanza-id xmlns="urn:xmpp:sid:0" by="juliet@localhost" id="forged"/><stanza-id xmlns="urn:xmpp:sid:0" by="other@example" id="kept"/></message>`)
 	got := juliet.Received()
 	var ids []string
@@ -89,12 +88,7 @@ func TestForgedStanzaIDRemoved(t *testing.T) {
 
 func TestPrefs(t *testing.T) {
 	s := moduletest.New(t, mam.Module{SmartEnable: true})
-	romeo := s.Login("romeo@localhost/garden")
-	romeo.Send(`<presence/>`)
-	romeo.Received()
-	juliet := s.Login("juliet@localhost/balcony")
-	juliet.Send(`<presence/>`)
-	juliet.Received()
+	romeo, juliet := online(s, "romeo@localhost/garden"), online(s, "juliet@localhost/balcony")
 	nurse := s.Login("nurse@localhost/kitchen")
 	nurse.Send(`<presence/>`)
 	nurse.Received()
@@ -126,12 +120,7 @@ func TestPrefs(t *testing.T) {
 
 func TestPagingAndBounds(t *testing.T) {
 	s := moduletest.New(t, mam.Module{Limits: archive.Limits{MaxItems: 5}})
-	romeo := s.Login("romeo@localhost/garden")
-	romeo.Send(`<presence/>`)
-	romeo.Received()
-	juliet := s.Login("juliet@localhost/balcony")
-	juliet.Send(`<presence/>`)
-	juliet.Received()
+	romeo, juliet := online(s, "romeo@localhost/garden"), online(s, "juliet@localhost/balcony")
 	for i := range 8 {
 		romeo.Send(`<message to="juliet@localhost" type="chat"><body>` + strconv.Itoa(i) + `</body></message>`)
 	}
@@ -154,12 +143,7 @@ func TestPagingAndBounds(t *testing.T) {
 
 func TestTotalBound(t *testing.T) {
 	s := moduletest.New(t, mam.Module{MaxTotalBytes: 1200})
-	romeo := s.Login("romeo@localhost/garden")
-	romeo.Send(`<presence/>`)
-	romeo.Received()
-	juliet := s.Login("juliet@localhost/balcony")
-	juliet.Send(`<presence/>`)
-	juliet.Received()
+	romeo, juliet := online(s, "romeo@localhost/garden"), online(s, "juliet@localhost/balcony")
 	big := strings.Repeat("x", 200)
 	for range 6 {
 		romeo.Send(`<message to="juliet@localhost" type="chat"><body>` + big + `</body></message>`)
