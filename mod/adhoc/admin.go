@@ -248,28 +248,43 @@ func passwordForm(*call) *xmlnode.Element {
 
 // accountAndPassword reads accountjid (a bare JID of this server) and
 // password.
-func accountAndPassword(c *call, f map[string][]string) (string, string, error) {
+func accountAndPassword(c *call, f map[string][]string) (credentials, error) {
 	j, err := jid.Parse(first(f["accountjid"]))
 	if err != nil || j.Localpart() == "" || j.Domainpart() != c.Domain() || j.Resourcepart() != "" {
-		return "", "", &cmdError{stanza.Modify, stanza.BadRequest, "accountjid must be the bare JID of an account of this server"}
+		return credentials{}, &cmdError{stanza.Modify, stanza.BadRequest, "accountjid must be the bare JID of an account of this server"}
 	}
 	pass := first(f["password"])
 	if pass == "" || len(pass) > MaxPasswordBytes {
-		return "", "", &cmdError{stanza.Modify, stanza.NotAcceptable, "A password of at most 1024 bytes is required"}
+		return credentials{}, &cmdError{stanza.Modify, stanza.NotAcceptable, "A password of at most 1024 bytes is required"}
 	}
-	return j.Localpart(), pass, nil
+	return credentials{j.Localpart(), pass}, nil
+}
+
+// credentials are an account's name and a new password, from a form.
+type credentials struct{ name, pass string }
+
+// accountsAnd returns the account store and what parse reads from the
+// form f, the steps every account command starts with.
+func accountsAnd[T any](c *call, f map[string][]string, parse func(*call, map[string][]string) (T, error)) (module.AccountManager, T, error) {
+	var zero T
+	am, err := accounts(c)
+	if err != nil {
+		return nil, zero, err
+	}
+	v, err := parse(c, f)
+	if err != nil {
+		return nil, zero, err
+	}
+	return am, v, nil
 }
 
 // addUser creates an account (XEP-0133 section 4.1).
 func addUser(c *call, f map[string][]string, out *xmlnode.Element) error {
-	am, err := accounts(c)
+	am, cr, err := accountsAnd(c, f, accountAndPassword)
 	if err != nil {
 		return err
 	}
-	name, pass, err := accountAndPassword(c, f)
-	if err != nil {
-		return err
-	}
+	name, pass := cr.name, cr.pass
 	if v := first(f["password-verify"]); v != pass {
 		return &cmdError{stanza.Modify, stanza.NotAcceptable, "The passwords do not match"}
 	}
@@ -282,14 +297,11 @@ func addUser(c *call, f map[string][]string, out *xmlnode.Element) error {
 
 // changePassword sets an account's password (XEP-0133 section 4.7).
 func changePassword(c *call, f map[string][]string, out *xmlnode.Element) error {
-	am, err := accounts(c)
+	am, cr, err := accountsAnd(c, f, accountAndPassword)
 	if err != nil {
 		return err
 	}
-	name, pass, err := accountAndPassword(c, f)
-	if err != nil {
-		return err
-	}
+	name, pass := cr.name, cr.pass
 	if !am.AccountExists(name) {
 		return &cmdError{stanza.Cancel, stanza.ItemNotFound, "No such account"}
 	}
@@ -300,11 +312,7 @@ func changePassword(c *call, f map[string][]string, out *xmlnode.Element) error 
 
 // endUserSession ends the sessions of bare JIDs, or the one of full JIDs.
 func endUserSession(c *call, f map[string][]string, out *xmlnode.Element) error {
-	am, err := accounts(c)
-	if err != nil {
-		return err
-	}
-	jids, err := localJIDs(c, f)
+	am, jids, err := accountsAnd(c, f, localJIDs)
 	if err != nil {
 		return err
 	}
@@ -331,11 +339,7 @@ func endUserSession(c *call, f map[string][]string, out *xmlnode.Element) error 
 
 // deleteUser removes accounts as XEP-0077 <remove/> does.
 func deleteUser(c *call, f map[string][]string, out *xmlnode.Element) error {
-	am, err := accounts(c)
-	if err != nil {
-		return err
-	}
-	jids, err := localJIDs(c, f)
+	am, jids, err := accountsAnd(c, f, localJIDs)
 	if err != nil {
 		return err
 	}
