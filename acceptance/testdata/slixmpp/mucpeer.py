@@ -17,10 +17,8 @@ meant for Debian's python3-slixmpp (1.8), hence /usr/bin/python3.
 
 import argparse
 import asyncio
-import logging
-import sys
 
-from peer import Failure, new_xmpp, slixmpp
+from peer import Failure, new_xmpp, run, slixmpp
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import StanzaPath
 
@@ -180,17 +178,10 @@ async def guest(p):
     await p.hear(a.nick, "hello from %s" % a.nick)
 
 
-async def run(args):
+async def scenario(args):
     p = Peer(args)
-
-    async def scenario():
-        await p.login()
-        await (owner if args.role == "owner" else guest)(p)
-
-    try:
-        await asyncio.wait_for(scenario(), args.timeout)
-    except asyncio.TimeoutError:
-        raise Failure("timed out after %gs" % args.timeout)
+    await p.login()
+    await (owner if args.role == "owner" else guest)(p)
     # Close the stream politely; the test does not depend on it.
     p.closing = True
     await p.xmpp.disconnect(wait=1)
@@ -198,22 +189,7 @@ async def run(args):
 
 def main():
     args = parse_args()
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_until_complete(run(args))
-    except Failure as err:
-        print("FAIL: slixmpp %s: %s" % (args.role, err), file=sys.stderr, flush=True)
-        sys.exit(1)
-    finally:
-        # slixmpp leaves its stanza filter task running after disconnect.
-        pending = asyncio.all_tasks(loop)
-        for task in pending:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    step(args, "ok")
+    run(args.role, scenario, args)
 
 
 if __name__ == "__main__":
