@@ -283,6 +283,23 @@ func TestBounceWhileDisconnected(t *testing.T) {
 
 func TestStreamErrors(t *testing.T) {
 	big := strings.Repeat("a", 2048)
+	// authed is a case's run for a component that completes the
+	// handshake, then writes what ends its stream.
+	authed := func(write string) func(t *testing.T, addr string) *fakeComponent {
+		return func(t *testing.T, addr string) *fakeComponent {
+			c := connect(t, addr, botDomain, botSecret)
+			c.write(write)
+			return c
+		}
+	}
+	// raw is one for a connection that writes only what ends its stream.
+	raw := func(write string) func(t *testing.T, addr string) *fakeComponent {
+		return func(t *testing.T, addr string) *fakeComponent {
+			c := dial(t, addr)
+			c.write(write)
+			return c
+		}
+	}
 	for _, tc := range []struct {
 		name string
 		lim  Limits
@@ -301,21 +318,9 @@ func TestStreamErrors(t *testing.T) {
 			c.write("<message to='a@localhost' from='bot.localhost'/>")
 			return c
 		}, "not-authorized"},
-		{"unknown host", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := dial(t, addr)
-			c.write(strings.Replace(componentHeader, "%s", "stranger.localhost", 1))
-			return c
-		}, "host-unknown"},
-		{"no to", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := dial(t, addr)
-			c.write("<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>")
-			return c
-		}, "host-unknown"},
-		{"client namespace", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := dial(t, addr)
-			c.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='bot.localhost'>")
-			return c
-		}, "invalid-namespace"},
+		{"unknown host", Limits{}, raw(strings.Replace(componentHeader, "%s", "stranger.localhost", 1)), "host-unknown"},
+		{"no to", Limits{}, raw("<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams'>"), "host-unknown"},
+		{"client namespace", Limits{}, raw("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='bot.localhost'>"), "invalid-namespace"},
 		{"handshake timeout", Limits{HandshakeTimeout: 50 * time.Millisecond}, func(t *testing.T, addr string) *fakeComponent {
 			c := dial(t, addr)
 			c.open(botDomain)
@@ -328,46 +333,14 @@ func TestStreamErrors(t *testing.T) {
 			c.write("<handshake>" + Digest(c.id, botSecret) + "</handshake>")
 			return c
 		}, "conflict"},
-		{"stanza too large", Limits{MaxStanzaBytes: 1024}, func(t *testing.T, addr string) *fakeComponent {
-			c := connect(t, addr, botDomain, botSecret)
-			c.write("<message from='bot.localhost' to='a@localhost'><body>" + big + "</body></message>")
-			return c
-		}, "policy-violation"},
-		{"header too large", Limits{MaxStanzaBytes: 1024}, func(t *testing.T, addr string) *fakeComponent {
-			c := dial(t, addr)
-			c.write("<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='bot.localhost' x='" + big + "'>")
-			return c
-		}, "policy-violation"},
-		{"too deep", Limits{MaxDepth: 3}, func(t *testing.T, addr string) *fakeComponent {
-			c := connect(t, addr, botDomain, botSecret)
-			c.write("<message from='bot.localhost' to='a@localhost'><a xmlns='urn:x'><b><c/></b></a></message>")
-			return c
-		}, "policy-violation"},
-		{"from another domain", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := connect(t, addr, botDomain, botSecret)
-			c.write("<message from='romeo@localhost' to='juliet@localhost'><body>spoof</body></message>")
-			return c
-		}, "invalid-from"},
-		{"no from", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := connect(t, addr, botDomain, botSecret)
-			c.write("<message to='juliet@localhost'/>")
-			return c
-		}, "invalid-from"},
-		{"no to on a stanza", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := connect(t, addr, botDomain, botSecret)
-			c.write("<message from='bot.localhost'/>")
-			return c
-		}, "improper-addressing"},
-		{"not a stanza", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := connect(t, addr, botDomain, botSecret)
-			c.write("<foo from='bot.localhost' to='a@localhost'/>")
-			return c
-		}, "unsupported-stanza-type"},
-		{"text between stanzas", Limits{}, func(t *testing.T, addr string) *fakeComponent {
-			c := connect(t, addr, botDomain, botSecret)
-			c.write("hello<message/>")
-			return c
-		}, "not-well-formed"},
+		{"stanza too large", Limits{MaxStanzaBytes: 1024}, authed("<message from='bot.localhost' to='a@localhost'><body>" + big + "</body></message>"), "policy-violation"},
+		{"header too large", Limits{MaxStanzaBytes: 1024}, raw("<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='bot.localhost' x='" + big + "'>"), "policy-violation"},
+		{"too deep", Limits{MaxDepth: 3}, authed("<message from='bot.localhost' to='a@localhost'><a xmlns='urn:x'><b><c/></b></a></message>"), "policy-violation"},
+		{"from another domain", Limits{}, authed("<message from='romeo@localhost' to='juliet@localhost'><body>spoof</body></message>"), "invalid-from"},
+		{"no from", Limits{}, authed("<message to='juliet@localhost'/>"), "invalid-from"},
+		{"no to on a stanza", Limits{}, authed("<message from='bot.localhost'/>"), "improper-addressing"},
+		{"not a stanza", Limits{}, authed("<foo from='bot.localhost' to='a@localhost'/>"), "unsupported-stanza-type"},
+		{"text between stanzas", Limits{}, authed("hello<message/>"), "not-well-formed"},
 		{"idle", Limits{IdleTimeout: 50 * time.Millisecond}, func(t *testing.T, addr string) *fakeComponent {
 			return connect(t, addr, botDomain, botSecret)
 		}, "connection-timeout"},
