@@ -238,7 +238,7 @@ func runMucdWeb(t *testing.T, bin string) webTarget {
 	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-http", "127.0.0.1:0", "-domain", "localhost")
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
-	var log syncBuffer
+	var log servertest.LogBuffer
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/muctest/muctest/servertest"
 )
 
 // browserHost is the package's one headless Chromium (converse.mjs): every
@@ -20,8 +22,8 @@ import (
 type browserHost struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	output syncBuffer    // lines that belong to no exchange
-	exited chan struct{} // closed when its stdout is drained
+	output servertest.LogBuffer // lines that belong to no exchange
+	exited chan struct{}        // closed when its stdout is drained
 
 	mu      sync.Mutex
 	pending map[string]*browserRun
@@ -30,7 +32,7 @@ type browserHost struct {
 
 // browserRun is one exchange in the browser.
 type browserRun struct {
-	output syncBuffer
+	output servertest.LogBuffer
 	done   chan error // gets the exchange's result, once
 }
 

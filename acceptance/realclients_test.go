@@ -4,7 +4,6 @@ import (
 	"github.com/muctest/muctest/internal/peers"
 
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -155,31 +153,13 @@ func external(t *testing.T) (target, bool) {
 	return target{host, port, domain}, true
 }
 
-// syncBuffer collects a script's output while it runs.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // running is a started client script.
 type running struct {
 	name   string
 	cmd    *exec.Cmd
-	output syncBuffer    // stdout and stderr, interleaved
-	ready  chan struct{} // closed when the script prints READY
-	eof    chan struct{} // closed when stdout is drained
+	output servertest.LogBuffer // stdout and stderr, interleaved
+	ready  chan struct{}        // closed when the script prints READY
+	eof    chan struct{}        // closed when stdout is drained
 }
 
 func start(t *testing.T, ctx context.Context, c realClient, role string, args []string) *running {
@@ -346,7 +326,7 @@ func runMucd(t *testing.T, bin string, flags ...string) target {
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0", "-domain", "localhost", "-data-dir", t.TempDir()}, flags...)...) // its certificate not in the user's cache
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 5 * time.Second
-	var log syncBuffer
+	var log servertest.LogBuffer
 	cmd.Stdout = &log
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

@@ -39,7 +39,7 @@ import (
 // fails.
 func startRecording(t *testing.T, cfg record.Config) (*record.Recorder, string) {
 	t.Helper()
-	var logs syncBuffer
+	var logs servertest.LogBuffer
 	cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	rec, err := record.New(cfg)
 	if err != nil {

@@ -15,12 +15,13 @@ import (
 	"time"
 
 	"github.com/muctest/muctest/internal/peers"
+	"github.com/muctest/muctest/servertest"
 )
 
 // process is a started command whose stderr is watched for one line.
 type process struct {
 	cmd  *exec.Cmd
-	out  syncBuffer
+	out  servertest.LogBuffer
 	done chan struct{} // closed when stderr is drained
 }
 

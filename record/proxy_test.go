@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,29 +18,11 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
-// lockedBuffer collects the proxy's log.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // startRecorder starts a Recorder on loopback in front of upstream and
 // closes it when the test ends.
-func startRecorder(t *testing.T, cfg Config) (*Recorder, string, *lockedBuffer) {
+func startRecorder(t *testing.T, cfg Config) (*Recorder, string, *servertest.LogBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &servertest.LogBuffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	rec, err := New(cfg)
 	if err != nil {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"encoding/xml"
 	"log/slog"
 	"strings"
@@ -16,24 +15,6 @@ import (
 )
 
 const internalError = `<error type="cancel"><internal-server-error xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`
-
-// lockedBuffer is a log destination the server's goroutines may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // crashingRoom is a MUC-like component that panics on one body and echoes
 // every other message, as a room reflects groupchat.
@@ -60,7 +41,7 @@ func (c *crashingRoom) HandleStanza(st *xmlnode.Element) {
 // real server: the senders get internal-server-error, the log gets the
 // stack, and the server keeps serving them and everyone else.
 func TestPanicsOverTCP(t *testing.T) {
-	var logs lockedBuffer
+	var logs servertest.LogBuffer
 	room := &crashingRoom{}
 	buggy := module.New("buggy", func(r *module.Registrar) error {
 		r.IQ(module.IQ{To: module.ToDomain, Type: module.Get, Payload: xml.Name{Space: "urn:example:bug", Local: "q"},

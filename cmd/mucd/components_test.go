@@ -8,29 +8,12 @@ import (
 	"net"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/muctest/muctest/component/external"
+	"github.com/muctest/muctest/servertest"
 )
-
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestComponentFlags(t *testing.T) {
 	for _, tc := range []struct {
@@ -53,7 +36,7 @@ func TestComponentFlags(t *testing.T) {
 // completes an XEP-0114 handshake on its component port.
 func TestComponentPort(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &logBuffer{}
+	logs := &servertest.LogBuffer{}
 	ready := make(chan net.Addr, 1)
 	result := make(chan error, 1)
 	go func() {

@@ -1,33 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/muctest/muctest/servertest"
 )
-
-// lockedBuffer collects mucd's log from the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestNoDefaultAdmin checks that mucd in its default any-password mode
 // makes nobody an admin (anyone could log in as one) and says so at start,
@@ -40,7 +22,7 @@ func TestNoDefaultAdmin(t *testing.T) {
 		{nil, "no admins"},
 		{[]string{"-admins", "boss@localhost"}, "anyone can log in as the admins"},
 	} {
-		var logs lockedBuffer
+		var logs servertest.LogBuffer
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan net.Addr, 1)
 		done := make(chan error, 1)

@@ -12,13 +12,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/muctest/muctest/mod/sm"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
 	"github.com/muctest/muctest/tlscert"
 )
 
@@ -123,24 +123,6 @@ func TestLimitFlags(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // serveOnce runs mucd with args, negotiates STARTTLS as a client that
 // trusts only the certificate file in roots (nil: the one mucd logs), then
 // stops it; it returns the log and the certificate the server presented.
@@ -148,7 +130,7 @@ func serveOnce(t *testing.T, roots string, args ...string) (logs string, present
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var logOut syncBuffer
+	var logOut servertest.LogBuffer
 	ready := make(chan net.Addr, 1)
 	result := make(chan error, 1)
 	go func() { result <- run(ctx, append([]string{"-addr", "127.0.0.1:0"}, args...), &logOut, ready) }()
