@@ -1,12 +1,10 @@
 package acceptance
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -229,63 +227,13 @@ func TestWebClients(t *testing.T) {
 // mucdWeb is mucd's log line naming its web endpoints.
 var mucdWeb = regexp.MustCompile(`msg="mucd: web transports" websocket=(\S+) bosh=(\S+)`)
 
-// runMucdWeb starts bin with -http on a free loopback port and returns its
-// XMPP and web addresses from its log; it stops mucd (as Ctrl-C would) at
-// the end of the test.
+// runMucdWeb starts bin with -http on a free loopback port (runMucd) and
+// returns its XMPP and web addresses.
 func runMucdWeb(t *testing.T, bin string) webTarget {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-addr", "127.0.0.1:0", "-http", "127.0.0.1:0", "-domain", "localhost")
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 5 * time.Second
-	var log servertest.LogBuffer
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
+	w := startMucd(t, bin, "-http", "127.0.0.1:0")
+	if w.websocket == "" {
+		t.Fatalf("mucd named no web transports")
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start mucd: %v", err)
-	}
-	found := make(chan webTarget, 1)
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		var w webTarget
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			fmt.Fprintln(&log, sc.Text())
-			if m := mucdWeb.FindStringSubmatch(sc.Text()); m != nil {
-				w.websocket, w.bosh = m[1], m[2]
-			}
-			if m := mucdReady.FindStringSubmatch(sc.Text()); m != nil {
-				host, port, _ := net.SplitHostPort(m[1])
-				w.xmpp = target{host, port, "localhost"}
-				select {
-				case found <- w:
-				default:
-				}
-			}
-		}
-		_, _ = io.Copy(io.Discard, stderr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		<-drained
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("mucd output:\n%s", indent(log.String()))
-		}
-	})
-	select {
-	case w := <-found:
-		if w.websocket == "" {
-			t.Fatalf("mucd named no web transports:\n%s", indent(log.String()))
-		}
-		return w
-	case <-drained:
-		t.Fatalf("mucd exited early:\n%s", indent(log.String()))
-	case <-time.After(scriptTimeout):
-		t.Fatalf("mucd did not start in %v:\n%s", scriptTimeout, indent(log.String()))
-	}
-	panic("unreachable")
+	return w
 }

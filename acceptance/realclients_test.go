@@ -322,6 +322,13 @@ var mucdReady = regexp.MustCompile(`msg="mucd: ready" addr=(\S+)`)
 // would, when the test ends.
 func runMucd(t *testing.T, bin string, flags ...string) target {
 	t.Helper()
+	return startMucd(t, bin, flags...).xmpp
+}
+
+// startMucd is runMucd, also returning the web transports mucd's log
+// names (with -http) before its ready line.
+func startMucd(t *testing.T, bin string, flags ...string) webTarget {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, append([]string{"-addr", "127.0.0.1:0", "-domain", "localhost", "-data-dir", t.TempDir()}, flags...)...) // its certificate not in the user's cache
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -335,16 +342,23 @@ func runMucd(t *testing.T, bin string, flags ...string) target {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start mucd: %v", err)
 	}
-	addr := make(chan string, 1)
+	ready := make(chan webTarget, 1)
 	drained := make(chan struct{})
 	go func() {
 		defer close(drained)
+		var w webTarget
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			fmt.Fprintln(&log, sc.Text())
+			if m := mucdWeb.FindStringSubmatch(sc.Text()); m != nil {
+				w.websocket, w.bosh = m[1], m[2]
+			}
 			if m := mucdReady.FindStringSubmatch(sc.Text()); m != nil {
+				if host, port, err := net.SplitHostPort(m[1]); err == nil {
+					w.xmpp = target{host, port, "localhost"}
+				}
 				select {
-				case addr <- m[1]:
+				case ready <- w:
 				default:
 				}
 			}
@@ -363,12 +377,11 @@ func runMucd(t *testing.T, bin string, flags ...string) target {
 		}
 	})
 	select {
-	case a := <-addr:
-		host, port, err := net.SplitHostPort(a)
-		if err != nil {
-			t.Fatalf("mucd ready line has a bad address %q: %v", a, err)
+	case w := <-ready:
+		if w.xmpp.port == "" {
+			t.Fatalf("mucd's ready line has a bad address:\n%s", indent(log.String()))
 		}
-		return target{host, port, "localhost"}
+		return w
 	case <-drained:
 		t.Fatalf("mucd exited without the %q line:\n%s", mucdReady, indent(log.String()))
 	case <-time.After(scriptTimeout):
