@@ -70,9 +70,22 @@ func recordSession(t *testing.T, upstream string, owner realClient) []byte {
 	t.Helper()
 	rec, addr := startRecording(t, record.Config{Upstream: upstream, Captures: true,
 		Title: owner.name + " and slixmpp: two clients create a room, join and chat"})
-	host, port, _ := net.SplitHostPort(addr)
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout+5*time.Second)
 	defer cancel()
+	recordedSession(t, ctx, addr, owner)
+	<-rec.Done()
+	return rec.Script()
+}
+
+// recordedSession plays the session a recording is made of through the
+// proxy at addr: romeo (slixmpp) waits to be invited, juliet (owner)
+// creates the room, invites him, and they chat. It fails t if either
+// client fails; an owner that fails ends the guest at once.
+func recordedSession(t *testing.T, ctx context.Context, addr string, owner realClient) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	host, port, _ := net.SplitHostPort(addr)
 	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost",
 		"--timeout", fmt.Sprint(scriptTimeout.Seconds())}
 	guest := start(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
@@ -86,13 +99,11 @@ func recordSession(t *testing.T, upstream string, owner realClient) []byte {
 		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo"))
 	oerr := own.wait()
 	if oerr != nil {
-		cancel()
+		cancel() // the guest would wait for the owner until its timeout
 	}
-	if err := guest.wait(); err != nil || oerr != nil {
-		t.Fatalf("the session itself failed:\n%v\n%v", oerr, err)
+	if gerr := guest.wait(); oerr != nil || gerr != nil {
+		t.Fatalf("the session itself failed:\n%v\n%v", oerr, gerr)
 	}
-	<-rec.Done()
-	return rec.Script()
 }
 
 // parseRecorded parses a recorded script and checks what any recording

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,22 +99,7 @@ func TestRecordEndToEndWithBinaries(t *testing.T) {
 	rec, recAddr := startWatched(t, ctx, regexp.MustCompile(`listening on (\S+), relaying`), muctest,
 		"record", "-listen", "127.0.0.1:0", "-upstream", srvAddr, "-o", file, "-title", "slixmpp through mucd")
 
-	host, port, _ := net.SplitHostPort(recAddr)
-	common := []string{"--host", host, "--port", port, "--room", "garden@conference.localhost",
-		"--timeout", fmt.Sprint(scriptTimeout.Seconds())}
-	guest := start(t, ctx, slixmpp, "guest", append(common, "--jid", "romeo@localhost", "--password", "montague",
-		"--nick", "romeo", "--peer-jid", "juliet@localhost", "--peer-nick", "juliet"))
-	select {
-	case <-guest.ready:
-	case <-guest.eof:
-		t.Fatalf("the guest exited before READY: %v", guest.wait())
-	}
-	owner := start(t, ctx, slixmpp, "owner", append(common, "--jid", "juliet@localhost", "--password", "capulet",
-		"--nick", "juliet", "--peer-jid", "romeo@localhost", "--peer-nick", "romeo"))
-	oerr, gerr := owner.wait(), guest.wait()
-	if oerr != nil || gerr != nil {
-		t.Fatalf("the session failed:\n%v\n%v", oerr, gerr)
-	}
+	recordedSession(t, ctx, recAddr, slixmpp)
 	// The last client has left: muctest record writes the file and exits.
 	<-rec.done
 	if err := rec.cmd.Wait(); err != nil {
