@@ -125,17 +125,8 @@ func moreSessionAttacks() []attack {
 			cfg := &tls.Config{InsecureSkipVerify: true, ServerName: e.domain}
 			note, err := repeatConnect(e, 32, 200, func(nc net.Conn) error {
 				_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
-				if _, err := io.WriteString(nc, e.streamHeader()+"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"); err != nil {
+				if err := startTLS(e, nc); err != nil {
 					return err
-				}
-				buf := make([]byte, 4096)
-				var got []byte
-				for !strings.Contains(string(got), "proceed") {
-					n, err := nc.Read(buf)
-					if err != nil {
-						return err
-					}
-					got = append(got, buf[:n]...)
 				}
 				tc := tls.Client(nc, cfg)
 				if err := tc.Handshake(); err != nil {

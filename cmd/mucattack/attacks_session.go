@@ -180,26 +180,7 @@ func sessionAttacks() []attack {
 // nonReading has n sessions (small receive buffers, never reading) send
 // what chunk makes for as long as the server takes it.
 func nonReading(e *env, n, nIPs int, chunk func(k int64) string) (string, error) {
-	var k, cut atomic.Int64
-	e.parallel(n, func(i int) {
-		for !e.done() {
-			s, err := e.login(ip(i%nIPs), "nr"+strconv.Itoa(i), "", true)
-			if err != nil {
-				time.Sleep(50 * time.Millisecond)
-				continue
-			}
-			for !e.done() {
-				if err := s.send(chunk(k.Add(1))); err != nil {
-					if !e.done() {
-						cut.Add(1)
-					}
-					break
-				}
-			}
-			s.nc.Close()
-		}
-	})
-	return e.counts() + fmt.Sprintf(", server cut %d", cut.Load()), nil
+	return nonReadingAs(e, n, nIPs, func(i int) string { return "nr" + strconv.Itoa(i) }, chunk)
 }
 
 // loginOnNoBind authenticates on nc and restarts the stream, without

