@@ -43,15 +43,15 @@ func defaultModules(cfg Config) []module.Module {
 		disco.Module{ServerName: "muctest"}, // XEP-0030 service discovery, from every registration
 		ping.Module{},                       // XEP-0199 ping
 		version.Module{Software: "muctest", Version: Version}, // XEP-0092 software version
-		timemod.Module{},              // XEP-0202 entity time
-		roster.Module{},               // RFC 6121 rosters and presence subscriptions
-		offline.Module{},              // XEP-0160 offline messages (XEP-0203 delay)
-		blocking.Module{},             // XEP-0191 blocking command
-		carbons.Module{},              // XEP-0280 message carbons
-		vcard.Module{},                // XEP-0054 vcard-temp, XEP-0153 photo marker
-		private.Module{},              // XEP-0049 private XML storage
-		last.Module{},                 // XEP-0012 last activity
-		mam.Module{SmartEnable: true}, // XEP-0313 archives of accounts, XEP-0359 stanza ids
+		timemod.Module{},  // XEP-0202 entity time
+		roster.Module{},   // RFC 6121 rosters and presence subscriptions
+		offline.Module{},  // XEP-0160 offline messages (XEP-0203 delay)
+		blocking.Module{}, // XEP-0191 blocking command
+		carbons.Module{},  // XEP-0280 message carbons
+		vcard.Module{},    // XEP-0054 vcard-temp, XEP-0153 photo marker
+		private.Module{},  // XEP-0049 private XML storage
+		last.Module{},     // XEP-0012 last activity
+		mam.Module{SmartEnable: !cfg.ArchiveAlways},   // XEP-0313 archives of accounts, XEP-0359 stanza ids
 		register.Module{Allow: cfg.AllowRegistration}, // XEP-0077 registration, password change, removal, tombstones
 		adhoc.Module{Admins: cfg.Admins},              // XEP-0050 ad-hoc commands, XEP-0133 admin commands
 		pep.Module{},                                  // XEP-0163 PEP, XEP-0402 bookmarks, XEP-0084 avatars from vCards

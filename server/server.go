@@ -71,6 +71,11 @@ type Config struct {
 	// accounts before authentication (Prosody's allow_registration; off by
 	// default, as there). Password change and account removal are always on.
 	AllowRegistration bool
+	// ArchiveAlways archives every account's messages (XEP-0313) from the
+	// start, as Prosody does by default. Without it an account's archive
+	// starts once its client first uses MAM, as with mam_smart_enable,
+	// which Prosody's scansion configuration sets and its scripts assume.
+	ArchiveAlways bool
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
 	// TLS, when set, is used for STARTTLS; when nil a self-signed

@@ -89,6 +89,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	addUploadRateFlags(fs, &uploadRates) // uploadflags.go
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
+	smartMAM := fs.Bool("mam-smart-enable", false, "start an account's message archive (XEP-0313) only once its client has used MAM, as Prosody's mam_smart_enable in its scansion configuration (default: archive every account from the start, as Prosody's default policy)")
 	allowReg := fs.Bool("allow-registration", false, "let clients create accounts in-band before logging in (XEP-0077), as Prosody's allow_registration")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
 	comps := componentFlags{}
@@ -151,6 +152,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		RequireTLS:        *requireTLS,
 		NoTLS:             *noTLS,
 		AllowRegistration: *allowReg,
+		ArchiveAlways:     !*smartMAM,
 		Logger:            log,
 		TraceStanzas:      *verbose,
 		Limits: c2s.Limits{
