@@ -255,7 +255,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, b *Body) {
 	for len(s.out) == 0 && !s.ended {
 		ch := s.notify
 		s.mu.Unlock()
-		ok := waitRequest(r, ch, deadline)
+		ok := waitFor(ch, deadline, r.Context().Done())
 		s.mu.Lock()
 		if !ok {
 			break
@@ -275,24 +275,6 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, b *Body) {
 	reply(w, status, resp)
 }
 
-// waitRequest waits for ch, the deadline or the client hanging up; it
-// reports whether ch fired.
-func waitRequest(r *http.Request, ch <-chan struct{}, deadline time.Time) bool {
-	d := time.Until(deadline)
-	if d <= 0 {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-		return true
-	case <-t.C:
-		return false
-	case <-r.Context().Done():
-		return false
-	}
-}
 
 // responseLocked takes everything queued for the client into one response
 // body with extra attributes attrs; after the server ended the stream it
@@ -414,7 +396,7 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request, s *session, b 
 	for b.RID > s.nextRID && !s.gone {
 		ch := s.notify
 		s.mu.Unlock()
-		ok := waitRequest(r, ch, deadline)
+		ok := waitFor(ch, deadline, r.Context().Done())
 		s.mu.Lock()
 		if !ok {
 			fail(http.StatusNotFound, "item-not-found")
@@ -467,7 +449,7 @@ func (h *Handler) request(w http.ResponseWriter, r *http.Request, s *session, b 
 	for len(s.out) == 0 && !s.ended && !me.released && !s.gone {
 		ch := s.notify
 		s.mu.Unlock()
-		ok := waitRequest(r, ch, deadline)
+		ok := waitFor(ch, deadline, r.Context().Done())
 		s.mu.Lock()
 		if !ok {
 			break

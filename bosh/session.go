@@ -88,22 +88,26 @@ func (timeoutError) Timeout() bool   { return true }
 func (timeoutError) Temporary() bool { return true }
 func (timeoutError) Unwrap() error   { return os.ErrDeadlineExceeded }
 
-// wait blocks until ch is closed or the deadline passes.
-func wait(ch <-chan struct{}, deadline time.Time) bool {
-	if deadline.IsZero() {
-		<-ch
-		return true
+// waitFor blocks until ch is closed (true), or the deadline passes or
+// cancel (a request's context, nil for none) ends (false). A zero
+// deadline never passes.
+func waitFor(ch <-chan struct{}, deadline time.Time, cancel <-chan struct{}) bool {
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return false
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
 	}
-	d := time.Until(deadline)
-	if d <= 0 {
-		return false
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-ch:
 		return true
-	case <-t.C:
+	case <-timeout:
+		return false
+	case <-cancel:
 		return false
 	}
 }
@@ -128,7 +132,7 @@ func (c *conn) Read(p []byte) (int, error) {
 		}
 		ch := s.notify
 		s.mu.Unlock()
-		if !wait(ch, c.ReadDeadline()) {
+		if !waitFor(ch, c.ReadDeadline(), nil) {
 			return 0, errTimeout
 		}
 	}
@@ -181,7 +185,7 @@ func (c *conn) Write(p []byte) (int, error) {
 		}
 		ch := s.notify
 		s.mu.Unlock()
-		if !wait(ch, c.WriteDeadline()) {
+		if !waitFor(ch, c.WriteDeadline(), nil) {
 			return 0, errTimeout
 		}
 	}
