@@ -275,7 +275,6 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, b *Body) {
 	reply(w, status, resp)
 }
 
-
 // responseLocked takes everything queued for the client into one response
 // body with extra attributes attrs; after the server ended the stream it
 // is the terminating body.
