@@ -85,7 +85,7 @@ type Options struct {
 	// step's work instead of waking when each session has read.
 	waitSettled func(ctx context.Context, want []server.ReadWant) error
 	// dialLocal, set by InProcess.Options for a server taking its clients
-	// over socket pairs (local.go), connects a client and returns the
+	// over in-memory pairs (local.go), connects a client and returns the
 	// address the server sees it from.
 	dialLocal func() (net.Conn, string, error)
 }
@@ -638,7 +638,7 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 	return r.settle(ss)
 }
 
-// dialLocal connects a client to the in-process server over a socket pair
+// dialLocal connects a client to the in-process server over an in-memory pair
 // (Options.dialLocal) and negotiates its stream, as client.Dial does over
 // TCP; it also returns the address the server sees the client from.
 func (r *runner) dialLocal(cfg client.Config) (*client.Conn, string, error) {
