@@ -200,7 +200,7 @@ func (p *pipe) read(b []byte) (int, error) {
 		switch {
 		case p.rclosed:
 			return 0, net.ErrClosed
-		case p.rdl.expired:
+		case p.rdl.passed():
 			return 0, os.ErrDeadlineExceeded
 		case len(b) == 0:
 			return 0, nil
@@ -211,15 +211,17 @@ func (p *pipe) read(b []byte) (int, error) {
 				p.buf, p.off = p.buf[:0], 0
 			}
 			// Room for a waiting writer; bytes left for another reader.
-			p.wcond.Broadcast()
-			if p.off < len(p.buf) {
+			if p.wdl.waiting > 0 {
+				p.wcond.Broadcast()
+			}
+			if p.off < len(p.buf) && p.rdl.waiting > 0 {
 				p.rcond.Signal()
 			}
 			return n, nil
 		case p.wclosed:
 			return 0, io.EOF
 		}
-		p.rcond.Wait()
+		p.rdl.wait()
 	}
 }
 
@@ -233,7 +235,7 @@ func (p *pipe) write(b []byte) (int, error) {
 			return n, net.ErrClosed
 		case p.wclosed || p.rclosed:
 			return n, errBrokenPipe
-		case p.wdl.expired:
+		case p.wdl.passed():
 			return n, os.ErrDeadlineExceeded
 		case n == len(b):
 			return n, nil
@@ -247,10 +249,12 @@ func (p *pipe) write(b []byte) (int, error) {
 			}
 			p.buf = append(p.buf, chunk...)
 			n += len(chunk)
-			p.rcond.Signal()
+			if p.rdl.waiting > 0 {
+				p.rcond.Signal()
+			}
 			continue
 		}
-		p.wcond.Wait()
+		p.wdl.wait()
 	}
 }
 
@@ -309,53 +313,61 @@ func (p *pipe) setDeadline(d *deadline, t time.Time) bool {
 	return true
 }
 
-// deadline is one direction's read or write deadline. Its fields are
-// guarded by the pipe's mutex, mu.
+// deadline is one direction's read or write deadline and the calls
+// waiting in that direction. Its fields are guarded by the pipe's mutex,
+// mu.
+//
+// Setting a deadline costs no timer: a call looks at the clock when it
+// starts, and a timer is armed only for a call that is about to wait, for
+// the deadline it waits under (a session sets its read deadline at every
+// stanza, and most reads find bytes waiting). A timer that fires wakes the
+// waiting calls, which look at the clock again, and re-arm it should the
+// deadline have moved.
 type deadline struct {
 	mu      *sync.Mutex
-	cond    *sync.Cond // woken when the deadline passes
+	cond    *sync.Cond // the calls waiting in this direction
 	at      time.Time  // zero: none
-	expired bool       // at has passed: operations fail
+	waiting int        // calls waiting on cond
 	timer   *time.Timer
+	armed   time.Time // the deadline timer fires for; zero when not armed
 }
 
-// set moves the deadline to t. A timer, made on first use and re-armed
-// after, marks it expired once t has passed; a timer that fires for an
-// older deadline finds at still ahead and does nothing.
+// passed reports whether the deadline has passed.
+func (d *deadline) passed() bool {
+	return !d.at.IsZero() && !time.Now().Before(d.at)
+}
+
+// wait waits on cond, with the timer armed for the deadline if there is
+// one. mu is held.
+func (d *deadline) wait() {
+	if !d.at.IsZero() && !d.armed.Equal(d.at) {
+		d.armed = d.at
+		if wait := time.Until(d.at); d.timer == nil {
+			d.timer = time.AfterFunc(wait, d.fire)
+		} else {
+			d.timer.Reset(wait)
+		}
+	}
+	d.waiting++
+	d.cond.Wait()
+	d.waiting--
+}
+
+// set moves the deadline to t, waking the calls waiting under the old one
+// so that they look again.
 func (d *deadline) set(t time.Time) {
 	d.at = t
-	if t.IsZero() {
-		d.expired = false
-		if d.timer != nil {
-			d.timer.Stop()
-		}
-		return
-	}
-	wait := time.Until(t)
-	if wait <= 0 {
-		d.expired = true
-		if d.timer != nil {
-			d.timer.Stop()
-		}
+	if d.waiting > 0 {
 		d.cond.Broadcast()
-		return
-	}
-	d.expired = false
-	if d.timer == nil {
-		d.timer = time.AfterFunc(wait, d.fire)
-	} else {
-		d.timer.Reset(wait)
 	}
 }
 
-// fire is the timer's: the deadline has passed unless it was moved since.
+// fire is the timer's: it wakes the waiting calls, which look at the
+// clock.
 func (d *deadline) fire() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.at.IsZero() || time.Now().Before(d.at) {
-		return
-	}
-	d.expired = true
+	d.armed = time.Time{}
 	d.cond.Broadcast()
 }
 
@@ -363,5 +375,6 @@ func (d *deadline) fire() {
 func (d *deadline) stop() {
 	if d.timer != nil {
 		d.timer.Stop()
+		d.armed = time.Time{}
 	}
 }
