@@ -167,16 +167,29 @@ func (c *Conn) opError(op string, err error) error {
 // this end has shut its writing side, as write(2) words it on a socket.
 var errBrokenPipe = os.NewSyscallError("write", syscall.EPIPE)
 
+// pooledSize is the size of the pooled buffers a direction starts with:
+// what a server writes to a client in one go, mostly (a burst past it
+// grows a buffer of its own).
+const pooledSize = 4 << 10
+
+// bufPool holds the buffers of closed pairs for new ones: a pair lives for
+// one client of one script, and a fresh buffer per direction was most of
+// what a pair allocated.
+var bufPool = sync.Pool{New: func() any { return new([pooledSize]byte) }}
+
 // pipe is one direction: bytes one end writes and the other reads, with
 // the reader's and the writer's deadlines, all under mu.
 type pipe struct {
 	mu    sync.Mutex
 	rcond sync.Cond // readers wait on it for bytes, the writer's end or a deadline
 	wcond sync.Cond // writers wait on it for room, the reader's end or a deadline
-	// buf[off:] are the bytes written and not yet read.
-	buf  []byte
-	off  int
-	size int
+	// buf[off:] are the bytes written and not yet read. It starts as
+	// pooled (from bufPool) and goes back there when the reading end
+	// closes, unless a burst outgrew it.
+	buf    []byte
+	off    int
+	size   int
+	pooled *[pooledSize]byte
 	// rclosed: the reading end is closed. wclosed: the writing side is
 	// shut, by Close (wclosedByClose) or CloseWrite.
 	rclosed, wclosed, wclosedByClose bool
@@ -247,6 +260,10 @@ func (p *pipe) write(b []byte) (int, error) {
 				p.buf = p.buf[:copy(p.buf, p.buf[p.off:])]
 				p.off = 0
 			}
+			if p.buf == nil {
+				p.pooled = bufPool.Get().(*[pooledSize]byte)
+				p.buf = p.pooled[:0]
+			}
 			p.buf = append(p.buf, chunk...)
 			n += len(chunk)
 			if p.rdl.waiting > 0 {
@@ -269,6 +286,10 @@ func (p *pipe) closeRead() bool {
 	}
 	p.rclosed = true
 	p.buf, p.off = nil, 0
+	if p.pooled != nil {
+		bufPool.Put(p.pooled)
+		p.pooled = nil
+	}
 	p.rdl.stop()
 	p.rcond.Broadcast()
 	p.wcond.Broadcast()
