@@ -51,6 +51,9 @@ func (s *Session) readHeader() error {
 		}
 		return nil
 	}
+	if s.dec == nil {
+		s.resetDecoder()
+	}
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
@@ -265,7 +268,7 @@ func (s *Session) negotiateStep() (restart bool, err error) {
 				return false, err
 			}
 			if ok {
-				s.resetDecoder()
+				s.newStream()
 				return true, nil
 			}
 		case el.Name.Space == NSClient && el.Name.Local == "iq" && s.user != "" && el.Child(NSBind, "bind") != nil:
