@@ -31,6 +31,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/muctest/muctest/internal/intern"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -116,6 +117,7 @@ type Parser struct {
 
 	attrs    []rawAttr      // scratch for the start tag being parsed
 	vals     []byte         // unescaped attribute values of that tag
+	joined   []byte         // scratch for an element's values end to end
 	text     []byte         // scratch for text with entity references
 	kids     []xmlnode.Node // children of the open elements, innermost's last
 	elements int            // elements in the tree being parsed (MaxElements)
@@ -198,6 +200,9 @@ func (p *Parser) tidy(oc Outcome) {
 	if cap(p.vals) > maxScratch {
 		p.vals = nil
 	}
+	if cap(p.joined) > maxScratch {
+		p.joined = nil
+	}
 	clear(p.attrs)
 	p.attrs = p.attrs[:0]
 	if cap(p.attrs) > maxScratch/64 {
@@ -244,36 +249,62 @@ func (p *Parser) Header(b []byte) (st *Stream, start xml.StartElement, n int, oc
 	if empty {
 		return nil, none, 0, Fallback
 	}
+	// Names and namespaces come from the shared tables where they are
+	// everyday ones, and a declaration's URI is one string for the scope
+	// and the attribute: a header costs a handful of allocations.
 	p.scope = p.scope[:0]
 	start = xml.StartElement{Attr: make([]xml.Attr, 0, len(p.attrs))}
 	for _, a := range p.attrs {
 		if len(a.prefix) == 0 && string(a.local) == "xmlns" {
-			p.scope = append(p.scope, nsDecl{"", string(a.value)})
+			p.scope = append(p.scope, nsDecl{"", internNS(a.value)})
 		} else if string(a.prefix) == "xmlns" {
-			p.scope = append(p.scope, nsDecl{string(a.local), string(a.value)})
+			p.scope = append(p.scope, nsDecl{internName(a.local), internNS(a.value)})
 		}
 	}
 	space, ok := p.elemSpace(prefix, local)
 	if !ok {
 		return nil, none, 0, Fallback
 	}
-	start.Name = xml.Name{Space: space, Local: string(local)}
+	start.Name = xml.Name{Space: space, Local: internName(local)}
+	d := 0 // the next of p.scope, in the order of the attributes
 	for _, a := range p.attrs {
-		var name xml.Name
+		var attr xml.Attr
 		switch {
-		case string(a.prefix) == "xmlns", len(a.prefix) == 0:
-			name = xml.Name{Space: string(a.prefix), Local: string(a.local)}
+		case isDecl(a):
+			// p.scope has its URI, and its name unless default.
+			attr = xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: p.scope[d].uri}
+			if len(a.prefix) > 0 {
+				attr.Name = xml.Name{Space: "xmlns", Local: p.scope[d].prefix}
+			}
+			d++
+		case len(a.prefix) == 0:
+			attr = xml.Attr{Name: xml.Name{Local: internName(a.local)}, Value: headerValue(a.value)}
 		default:
-			name = xml.Name{Space: p.attrSpace(a.prefix), Local: string(a.local)}
+			attr = xml.Attr{Name: xml.Name{Space: p.attrSpace(a.prefix), Local: internName(a.local)}, Value: headerValue(a.value)}
 		}
-		start.Attr = append(start.Attr, xml.Attr{Name: name, Value: string(a.value)})
+		start.Attr = append(start.Attr, attr)
 	}
+	tagCopy := bytes.Clone(b[tag:j])
 	st = &Stream{
 		decls: slices.Clone(p.scope),
-		name:  bytes.Clone(b[tag+1 : nameEnd]),
-		tag:   bytes.Clone(b[tag:j]),
+		name:  tagCopy[1 : nameEnd-tag : nameEnd-tag],
+		tag:   tagCopy,
 	}
 	return st, start, j, Parsed
+}
+
+// headerValue returns an attribute value of a stream header as a string,
+// shared for the usual version, language and the in-process domain.
+func headerValue(v []byte) string {
+	switch string(v) {
+	case "1.0":
+		return "1.0"
+	case "en":
+		return "en"
+	case "localhost":
+		return "localhost"
+	}
+	return string(v)
 }
 
 // plainDecl reports whether decl is an XML declaration encoding/xml
@@ -336,11 +367,24 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 	if depth == 1 && space == NSStream && string(local) == "stream" {
 		return nil, 0, Fallback
 	}
-	el := &xmlnode.Element{Name: xml.Name{Space: space, Local: internName(local)}}
+	el := newElement(nattr)
+	el.Name = xml.Name{Space: space, Local: internName(local)}
 	if nattr > 0 {
-		el.Attr = make([]xml.Attr, 0, nattr)
+		// The values share one string: one allocation per element
+		// rather than one per attribute.
+		var all string
+		if nattr > 1 {
+			p.joined = p.joined[:0]
+			for _, a := range p.attrs {
+				if !isDecl(a) {
+					p.joined = append(p.joined, a.value...)
+				}
+			}
+			all = string(p.joined)
+		}
+		off := 0
 		for _, a := range p.attrs {
-			if (len(a.prefix) == 0 && string(a.local) == "xmlns") || string(a.prefix) == "xmlns" {
+			if isDecl(a) {
 				continue
 			}
 			var as string
@@ -353,7 +397,14 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 					return nil, 0, Fallback
 				}
 			}
-			el.Attr = append(el.Attr, xml.Attr{Name: xml.Name{Space: as, Local: internName(a.local)}, Value: string(a.value)})
+			var v string
+			if nattr > 1 {
+				v = all[off : off+len(a.value)]
+				off += len(a.value)
+			} else {
+				v = string(a.value)
+			}
+			el.Attr = append(el.Attr, xml.Attr{Name: xml.Name{Space: as, Local: internName(a.local)}, Value: v})
 		}
 		if xmlnode.DuplicateAttr(el.Attr) {
 			return nil, 0, Fallback // which Read refuses
@@ -407,6 +458,52 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 		p.kids = append(p.kids, child)
 		j = next
 	}
+}
+
+// isDecl reports whether a is a namespace declaration (xmlns or
+// xmlns:prefix) rather than an attribute.
+func isDecl(a rawAttr) bool {
+	return len(a.prefix) == 0 && string(a.local) == "xmlns" || string(a.prefix) == "xmlns"
+}
+
+// newElement returns an element with room for n attributes, in the same
+// allocation for the few most elements have: a stanza's elements cost one
+// allocation each rather than two. Attr's capacity is n either way, so
+// that appending to it copies rather than writes past it.
+func newElement(n int) *xmlnode.Element {
+	switch n {
+	case 0:
+		return &xmlnode.Element{}
+	case 1:
+		p := &struct {
+			e xmlnode.Element
+			a [1]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:1]
+		return &p.e
+	case 2:
+		p := &struct {
+			e xmlnode.Element
+			a [2]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:2]
+		return &p.e
+	case 3:
+		p := &struct {
+			e xmlnode.Element
+			a [3]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:3]
+		return &p.e
+	case 4:
+		p := &struct {
+			e xmlnode.Element
+			a [4]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:4]
+		return &p.e
+	}
+	return &xmlnode.Element{Attr: make([]xml.Attr, 0, n)}
 }
 
 // declared reports whether space may be used under Limits.Declared: as
@@ -692,9 +789,7 @@ func nameStart(c byte) bool {
 
 // commonNames are the element and attribute names of everyday stanzas,
 // shared instead of allocated per stanza.
-var commonNames = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range strings.Fields(`message presence iq body subject thread error text x item query
+var commonNames = intern.New(strings.Fields(`message presence iq body subject thread error text x item query
 		status show priority delay stamp from to id type jid nick role affiliation code reason actor
 		c hash node ver ext feature identity category name var value field option required features
 		mechanisms mechanism bind session success failure challenge response auth stream handshake register
@@ -703,15 +798,11 @@ var commonNames = func() map[string]string {
 		destroy history since seconds maxstanzas maxchars result set first last count before after
 		forwarded received sent private no-copy store request active inactive gone composing paused
 		by xmlns lang stream streamid ping time tzo utc version os info vCard FN NICKNAME
-		resource starttls proceed occupant-id origin-id stanza-id`) {
-		m[n] = n
-	}
-	return m
-}()
+		resource starttls proceed occupant-id origin-id stanza-id`)...)
 
 // internName returns b as a string, shared when it is a common name.
 func internName(b []byte) string {
-	if s, ok := commonNames[string(b)]; ok {
+	if s, ok := commonNames.Lookup(b); ok {
 		return s
 	}
 	return string(b)
