@@ -367,7 +367,15 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 	if depth == 1 && space == NSStream && string(local) == "stream" {
 		return nil, 0, Fallback
 	}
-	el := newElement(nattr)
+	spare := 0
+	if depth == 1 && nattr > 0 {
+		// Room for the from the server stamps on a client's stanza (and
+		// a client on nothing: one slot in a stanza's allocation). Not
+		// for a stanza without attributes, whose Attr stays nil as
+		// Read's.
+		spare = 1
+	}
+	el := newElement(nattr, spare)
 	el.Name = xml.Name{Space: space, Local: internName(local)}
 	if nattr > 0 {
 		// The values share one string: one allocation per element
@@ -466,12 +474,13 @@ func isDecl(a rawAttr) bool {
 	return len(a.prefix) == 0 && string(a.local) == "xmlns" || string(a.prefix) == "xmlns"
 }
 
-// newElement returns an element with room for n attributes, in the same
-// allocation for the few most elements have: a stanza's elements cost one
-// allocation each rather than two. Attr's capacity is n either way, so
-// that appending to it copies rather than writes past it.
-func newElement(n int) *xmlnode.Element {
-	switch n {
+// newElement returns an element with room for n attributes and spare
+// more, in the same allocation for the few most elements have: a stanza's
+// elements cost one allocation each rather than two. Attr's capacity is
+// n+spare either way, so that appending past it copies rather than writes
+// past it.
+func newElement(n, spare int) *xmlnode.Element {
+	switch n + spare {
 	case 0:
 		return &xmlnode.Element{}
 	case 1:
@@ -503,7 +512,7 @@ func newElement(n int) *xmlnode.Element {
 		p.e.Attr = p.a[:0:4]
 		return &p.e
 	}
-	return &xmlnode.Element{Attr: make([]xml.Attr, 0, n)}
+	return &xmlnode.Element{Attr: make([]xml.Attr, 0, n+spare)}
 }
 
 // declared reports whether space may be used under Limits.Declared: as
