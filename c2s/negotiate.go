@@ -334,7 +334,7 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	reply := xmlnode.New(NSClient, "iq", "type", "result", "id", iq.Attrib("id"))
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
 
-	s.log = s.log.With("jid", full.String())
+	s.logJID(full)
 	if s.secure {
 		// Under TLS what is held is records already, to be written as
 		// they are, not through TLS as the writer writes the queue: they
