@@ -375,7 +375,9 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 		// Read's.
 		spare = 1
 	}
-	el := newElement(nattr, spare)
+	// The attributes share the element's allocation (xmlnode.WithRoom):
+	// a stanza's elements cost one allocation each rather than two.
+	el := xmlnode.WithRoom(nattr + spare)
 	el.Name = xml.Name{Space: space, Local: internName(local)}
 	if nattr > 0 {
 		// The values share one string: one allocation per element
@@ -472,47 +474,6 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 // xmlns:prefix) rather than an attribute.
 func isDecl(a rawAttr) bool {
 	return len(a.prefix) == 0 && string(a.local) == "xmlns" || string(a.prefix) == "xmlns"
-}
-
-// newElement returns an element with room for n attributes and spare
-// more, in the same allocation for the few most elements have: a stanza's
-// elements cost one allocation each rather than two. Attr's capacity is
-// n+spare either way, so that appending past it copies rather than writes
-// past it.
-func newElement(n, spare int) *xmlnode.Element {
-	switch n + spare {
-	case 0:
-		return &xmlnode.Element{}
-	case 1:
-		p := &struct {
-			e xmlnode.Element
-			a [1]xml.Attr
-		}{}
-		p.e.Attr = p.a[:0:1]
-		return &p.e
-	case 2:
-		p := &struct {
-			e xmlnode.Element
-			a [2]xml.Attr
-		}{}
-		p.e.Attr = p.a[:0:2]
-		return &p.e
-	case 3:
-		p := &struct {
-			e xmlnode.Element
-			a [3]xml.Attr
-		}{}
-		p.e.Attr = p.a[:0:3]
-		return &p.e
-	case 4:
-		p := &struct {
-			e xmlnode.Element
-			a [4]xml.Attr
-		}{}
-		p.e.Attr = p.a[:0:4]
-		return &p.e
-	}
-	return &xmlnode.Element{Attr: make([]xml.Attr, 0, n+spare)}
 }
 
 // declared reports whether space may be used under Limits.Declared: as
