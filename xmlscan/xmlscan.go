@@ -136,6 +136,9 @@ const (
 // limits; deeper elements are Fallback.
 const maxDepth = 256
 
+// initialAttrs is the room a parser's attribute scratch starts with.
+const initialAttrs = 8
+
 // maxScratch bounds the scratch a Parser keeps from one element to the
 // next: a huge element's is left to the collector.
 const maxScratch = 4 << 10
@@ -495,6 +498,12 @@ func (p *Parser) declared(space string) bool {
 // name) to its '>' into p.attrs, and returns the index after the tag and
 // whether it was an empty-element tag.
 func (p *Parser) startTag(b []byte, i int) (int, bool, Outcome) {
+	if p.attrs == nil {
+		// A new parser's first tag (a stream header's has six
+		// attributes): room for a stream header's at once rather than
+		// growing one to two, four and eight.
+		p.attrs = make([]rawAttr, 0, initialAttrs)
+	}
 	p.attrs = p.attrs[:0]
 	p.vals = p.vals[:0]
 	for {
