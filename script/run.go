@@ -871,8 +871,16 @@ func (r *runner) enqueue(ss *session, st *xmlnode.Element) {
 	}
 	li := -1
 	if len(ss.log) < logMax {
+		if ss.log == nil {
+			// Room for what a client of a typical script receives,
+			// rather than growing one, two, four, eight, sixteen.
+			ss.log = make([]LoggedStanza, 0, 16)
+		}
 		ss.log = append(ss.log, LoggedStanza{Stanza: st, Status: Pending})
 		li = len(ss.log) - 1
+	}
+	if ss.queue == nil {
+		ss.queue = make([]queued, 0, 8)
 	}
 	ss.queue = append(ss.queue, queued{st: st, epoch: r.epoch, log: li})
 }
