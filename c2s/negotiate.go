@@ -198,8 +198,10 @@ func (s *Session) writeFeatures(f *xmlnode.Element) error {
 // appendFeatures appends our stream header and the features f to b.
 func (s *Session) appendFeatures(b []byte, f *xmlnode.Element) []byte {
 	b = append(s.appendHeader(b), "<stream:features>"...)
-	for _, c := range f.Elements() {
-		b = c.AppendTo(b, NSStream)
+	for _, n := range f.Children { // not Elements, which makes a list
+		if c, ok := n.(*xmlnode.Element); ok {
+			b = c.AppendTo(b, NSStream)
+		}
 	}
 	return append(b, "</stream:features>"...)
 }
