@@ -51,6 +51,9 @@ func (s *Session) readHeader() error {
 		}
 		return nil
 	}
+	if s.dec == nil {
+		s.resetDecoder()
+	}
 	for {
 		tok, err := s.dec.Token()
 		if err != nil {
@@ -195,8 +198,10 @@ func (s *Session) writeFeatures(f *xmlnode.Element) error {
 // appendFeatures appends our stream header and the features f to b.
 func (s *Session) appendFeatures(b []byte, f *xmlnode.Element) []byte {
 	b = append(s.appendHeader(b), "<stream:features>"...)
-	for _, c := range f.Elements() {
-		b = c.AppendTo(b, NSStream)
+	for _, n := range f.Children { // not Elements, which makes a list
+		if c, ok := n.(*xmlnode.Element); ok {
+			b = c.AppendTo(b, NSStream)
+		}
 	}
 	return append(b, "</stream:features>"...)
 }
@@ -265,7 +270,7 @@ func (s *Session) negotiateStep() (restart bool, err error) {
 				return false, err
 			}
 			if ok {
-				s.resetDecoder()
+				s.newStream()
 				return true, nil
 			}
 		case el.Name.Space == NSClient && el.Name.Local == "iq" && s.user != "" && el.Child(NSBind, "bind") != nil:
@@ -331,7 +336,7 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	reply := xmlnode.New(NSClient, "iq", "type", "result", "id", iq.Attrib("id"))
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
 
-	s.log = s.log.With("jid", full.String())
+	s.logJID(full)
 	if s.secure {
 		// Under TLS what is held is records already, to be written as
 		// they are, not through TLS as the writer writes the queue: they

@@ -20,16 +20,22 @@ import (
 var errTooBig = errors.New("c2s: stanza exceeds the size limit")
 
 // setReader (re)builds the decoding stack on r: a buffered reader that
-// survives stream restarts, a byte counter for the stanza size limit, and a
-// fresh xml.Decoder.
+// survives stream restarts, a byte counter for the stanza size limit, and,
+// once needed, a fresh xml.Decoder (newStream).
 func (s *Session) setReader(r io.Reader) {
 	if s.in != nil {
 		s.in.releaseAll()
 		s.in.reset(0)
 	}
 	s.in = &countingReader{r: r, pool: s.cfg.InFlight}
-	s.resetDecoder()
+	s.newStream()
 }
+
+// newStream drops the decoder at the start of a stream (the first, or a
+// restart after SASL or STARTTLS): readHeader makes a fresh one if the
+// parser leaves the header to it, which it rarely does (headerFast), so
+// that most sessions never make one.
+func (s *Session) newStream() { s.dec = nil }
 
 func (s *Session) resetDecoder() {
 	s.dec = xml.NewDecoder(s.in)

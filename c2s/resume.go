@@ -39,7 +39,7 @@ func (s *Session) SetHandler(h Handler) {
 // bound one once the ElementHandler that calls Adopt returns. Like
 // SetHandler, it is called from the session's own goroutine.
 func (s *Session) Adopt(full jid.JID, h Handler) {
-	s.log = s.log.With("jid", full.String())
+	s.logJID(full)
 	_ = s.endHold() // before the writer can run; a failure shows at the next read
 	s.mu.Lock()
 	s.jid = full

@@ -140,6 +140,15 @@ func New(conn net.Conn, cfg *Config) *Session {
 	return s
 }
 
+// logJID has the session's log lines name full, its bound JID, unless
+// the logger drops everything (as New's attributes): the attribute cost a
+// copy of the JID and a new logger per login for nothing.
+func (s *Session) logJID(full jid.JID) {
+	if s.log.Enabled(context.Background(), slog.LevelError) {
+		s.log = s.log.With("jid", full.String())
+	}
+}
+
 // trackedConn is the session's view of its socket: the session counts as
 // busy (Config.Busy) except while blocked reading it. Together with
 // Pending this tells WaitIdle about bytes the session has received but not

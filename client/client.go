@@ -502,10 +502,11 @@ func (c *Conn) negotiatePipelined(local string) error {
 	// the restart), so the login costs one round trip. Should the <auth/>
 	// fail, the <failure/> comes first and Dial reports it.
 	bindIQ := c.bindRequest()
-	out := a.AppendTo(nil, NSClient)
-	out = append(out, c.streamHeader()...)
+	out := c.appendStreamHeader(make([]byte, 0, loginBytes))
+	out = a.AppendTo(out, NSClient)
+	out = c.appendStreamHeader(out)
 	out = bindIQ.AppendTo(out, NSClient)
-	features, err := c.openStreamWith(out)
+	features, err := c.openStreamWritten(out)
 	if err != nil {
 		return err
 	}
@@ -544,7 +545,7 @@ func (c *Conn) bindAndSession() error {
 	// features, so this saves a round trip per login and nothing else
 	// changes on the wire.
 	bindIQ := c.bindRequest()
-	if features, err = c.openStreamWith(bindIQ.AppendTo(nil, NSClient)); err != nil {
+	if features, err = c.openStreamWith(bindIQ.AppendTo(make([]byte, 0, 256), NSClient)); err != nil {
 		return err
 	}
 	return c.afterBindFeatures(features, bindIQ)
@@ -574,7 +575,18 @@ func (c *Conn) openStream() (*xmlnode.Element, error) { return c.openStreamWith(
 // openStreamWith opens a stream, writing extra right after the header in
 // the same write, and returns the server's features.
 func (c *Conn) openStreamWith(extra []byte) (*xmlnode.Element, error) {
-	if _, err := c.conn.Write(append(c.streamHeader(), extra...)); err != nil {
+	return c.openStreamWritten(append(c.appendStreamHeader(make([]byte, 0, 256+len(extra))), extra...))
+}
+
+// loginBytes is room for a pipelined login's one write (its two stream
+// headers, <auth/> and the bind request), so that it is built without
+// growing.
+const loginBytes = 640
+
+// openStreamWritten opens a stream by writing out, which starts with the
+// stream header, and reads the server's header and features.
+func (c *Conn) openStreamWritten(out []byte) (*xmlnode.Element, error) {
+	if _, err := c.conn.Write(out); err != nil {
 		// A server that refuses the connection (a connection cap, a
 		// rate) writes its stream error and closes without reading, and
 		// the write may fail for it (a Unix socket's peer gone, or
@@ -588,9 +600,11 @@ func (c *Conn) openStreamWith(extra []byte) (*xmlnode.Element, error) {
 	return c.readStreamStart()
 }
 
-// streamHeader is the client's stream header.
-func (c *Conn) streamHeader() []byte {
-	return []byte("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='" + xmlEscape(c.cfg.Domain) + "'>")
+// appendStreamHeader appends the client's stream header to b.
+func (c *Conn) appendStreamHeader(b []byte) []byte {
+	b = append(b, "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0' to='"...)
+	b = append(b, xmlEscape(c.cfg.Domain)...)
+	return append(b, "'>"...)
 }
 
 // readStreamStart reads the server's stream header and features. The
@@ -850,7 +864,22 @@ func (c *Conn) awaitIQ(iq *xmlnode.Element) (*xmlnode.Element, error) {
 	}
 }
 
+// plainASCII reports whether s is printable ASCII that xml.EscapeText
+// leaves as it is.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c > 0x7e, c == '<', c == '>', c == '&', c == '\'', c == '"':
+			return false
+		}
+	}
+	return true
+}
+
 func xmlEscape(s string) string {
+	if plainASCII(s) {
+		return s // the usual domain: nothing to escape, nothing to copy
+	}
 	var b strings.Builder
 	xml.EscapeText(&b, []byte(s))
 	return b.String()

@@ -24,6 +24,12 @@ func benchDirs(b *testing.B) []string {
 // fresh in-process server (its start included), as `muctest` does; it
 // reports the wall time and the CPU time (user+system, the whole process)
 // per script. One op is the whole corpus.
+//
+// On a shared machine only interleaved runs compare: build the test binary
+// of each tree (go test -c -o /tmp/X.test ./script) and run them in turn,
+// A B A B, from each tree's script folder (-test.run XXX -test.bench
+// 'CorpusInProcess$' -test.benchtime 20x), keeping the median and the best
+// of each. Issue 15's goal is 1 ms of CPU per script or less.
 func BenchmarkCorpusInProcess(b *testing.B) {
 	var scripts []*Script
 	for _, dir := range benchDirs(b) {

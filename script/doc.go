@@ -95,8 +95,8 @@
 //     bytes read), then until the server is idle (no stanza in flight),
 //     both in one wait (server.WaitSettled), then until each client has
 //     read and queued every byte its session wrote
-//     (client.Conn.AwaitRead). RunInProcess connects its clients over Unix
-//     socket pairs (Linux; local.go) that the server sees as 127.0.0.1
+//     (client.Conn.AwaitRead). RunInProcess connects its clients over
+//     in-memory connection pairs (local.go) that the server sees as 127.0.0.1
 //     clients, TCP where a client sets custom_host or custom_port and for
 //     components; StartInProcess listens on TCP. Against an external
 //     server (and for a [Component]), actor first, each connected client

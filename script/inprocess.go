@@ -112,7 +112,7 @@ func StartInProcess(cfg server.Config) (*InProcess, error) {
 
 // startInProcess starts a server for cfg and, when components is not
 // empty, an XEP-0114 listener for them (domain -> secret). With local, the
-// clients come over socket pairs (local.go) that only the run's own
+// clients come over in-memory pairs (local.go) that only the run's own
 // runner can make; TCP on loopback otherwise.
 func startInProcess(cfg server.Config, components map[string]string, local bool) (srv *InProcess, err error) {
 	// A panic in New (a server bug) fails this one script rather than the

@@ -1,7 +1,6 @@
 package script
 
 import (
-	"encoding/xml"
 	"fmt"
 	"slices"
 	"strconv"
@@ -75,10 +74,11 @@ func fill(e *xmlnode.Element, vals []string) *xmlnode.Element {
 	if children == nil {
 		children = slices.Clone(e.Children)
 	}
-	c := &xmlnode.Element{Name: e.Name, Attr: make([]xml.Attr, len(e.Attr)), Children: children}
-	for i, a := range e.Attr {
+	c := xmlnode.WithRoom(len(e.Attr)) // one allocation with its attributes
+	c.Name, c.Children = e.Name, children
+	for _, a := range e.Attr {
 		a.Value = fillString(a.Value, vals)
-		c.Attr[i] = a
+		c.Attr = append(c.Attr, a)
 	}
 	return c
 }

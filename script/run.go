@@ -85,7 +85,7 @@ type Options struct {
 	// step's work instead of waking when each session has read.
 	waitSettled func(ctx context.Context, want []server.ReadWant) error
 	// dialLocal, set by InProcess.Options for a server taking its clients
-	// over socket pairs (local.go), connects a client and returns the
+	// over in-memory pairs (local.go), connects a client and returns the
 	// address the server sees it from.
 	dialLocal func() (net.Conn, string, error)
 }
@@ -638,7 +638,7 @@ func (r *runner) connect(st *Step, ss *session) *Failure {
 	return r.settle(ss)
 }
 
-// dialLocal connects a client to the in-process server over a socket pair
+// dialLocal connects a client to the in-process server over an in-memory pair
 // (Options.dialLocal) and negotiates its stream, as client.Dial does over
 // TCP; it also returns the address the server sees the client from.
 func (r *runner) dialLocal(cfg client.Config) (*client.Conn, string, error) {
@@ -871,8 +871,16 @@ func (r *runner) enqueue(ss *session, st *xmlnode.Element) {
 	}
 	li := -1
 	if len(ss.log) < logMax {
+		if ss.log == nil {
+			// Room for what a client of a typical script receives,
+			// rather than growing one, two, four, eight, sixteen.
+			ss.log = make([]LoggedStanza, 0, 16)
+		}
 		ss.log = append(ss.log, LoggedStanza{Stanza: st, Status: Pending})
 		li = len(ss.log) - 1
+	}
+	if ss.queue == nil {
+		ss.queue = make([]queued, 0, 8)
 	}
 	ss.queue = append(ss.queue, queued{st: st, epoch: r.epoch, log: li})
 }

@@ -5,6 +5,5 @@ package xmlnode
 // parsers building trees themselves (package xmlscan) share them too
 // instead of keeping a copy per element.
 func KnownNamespace(b []byte) (string, bool) {
-	s, ok := knownNames[string(b)]
-	return s, ok
+	return knownTable.Lookup(b)
 }

@@ -1,5 +1,12 @@
 package xmlnode
 
+import (
+	"maps"
+	"slices"
+
+	"github.com/muctest/muctest/internal/intern"
+)
+
 // Name sharing for Read. encoding/xml gives every element and attribute
 // its own copy of its local name, and every namespace declaration its own
 // copy of the URI, which the tree would keep: a stanza of 820 roster items
@@ -43,6 +50,10 @@ var knownNames = func() map[string]string {
 	return m
 }()
 
+// knownTable is knownNames as the parsers look it up: faster than the map
+// (package intern).
+var knownTable = intern.New(slices.Collect(maps.Keys(knownNames))...)
+
 // recentNames is how many names not in the table one Read remembers.
 const recentNames = 8
 
@@ -69,7 +80,7 @@ func (n *names) space(s, parent string) string {
 	case "":
 		return ""
 	}
-	if k, ok := knownNames[s]; ok {
+	if k, ok := knownTable.LookupString(s); ok {
 		return k
 	}
 	return n.local(s)

@@ -67,11 +67,54 @@ type Element struct {
 	Children []Node
 }
 
+// WithRoom returns an element with no name yet and room for n
+// attributes (Attr empty, of capacity n; nil for 0), in the same
+// allocation as the element for the few that most elements have: an
+// element with attributes then costs one allocation rather than two (and
+// New's appends no growing). Parsers and builders that know the count
+// use it.
+func WithRoom(n int) *Element {
+	switch n {
+	case 0:
+		return &Element{}
+	case 1:
+		p := &struct {
+			e Element
+			a [1]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:1]
+		return &p.e
+	case 2:
+		p := &struct {
+			e Element
+			a [2]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:2]
+		return &p.e
+	case 3:
+		p := &struct {
+			e Element
+			a [3]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:3]
+		return &p.e
+	case 4:
+		p := &struct {
+			e Element
+			a [4]xml.Attr
+		}{}
+		p.e.Attr = p.a[:0:4]
+		return &p.e
+	}
+	return &Element{Attr: make([]xml.Attr, 0, n)}
+}
+
 // New returns an element in namespace space with local name local and the
 // given attributes, given as name, value pairs (attributes without a
 // namespace; use SetAttrNS for others).
 func New(space, local string, attrs ...string) *Element {
-	e := &Element{Name: xml.Name{Space: space, Local: local}}
+	e := WithRoom(len(attrs) / 2)
+	e.Name = xml.Name{Space: space, Local: local}
 	for i := 0; i+1 < len(attrs); i += 2 {
 		e.Attr = append(e.Attr, xml.Attr{Name: xml.Name{Local: attrs[i]}, Value: attrs[i+1]})
 	}
@@ -231,9 +274,10 @@ func (e *Element) Copy() *Element {
 	if e == nil {
 		return nil
 	}
-	c := &Element{Name: e.Name}
+	c := WithRoom(len(e.Attr))
+	c.Name = e.Name
 	if len(e.Attr) > 0 {
-		c.Attr = append([]xml.Attr(nil), e.Attr...)
+		c.Attr = append(c.Attr, e.Attr...)
 	}
 	if len(e.Children) > 0 {
 		c.Children = make([]Node, len(e.Children))

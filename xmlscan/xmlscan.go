@@ -31,6 +31,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/muctest/muctest/internal/intern"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -116,6 +117,7 @@ type Parser struct {
 
 	attrs    []rawAttr      // scratch for the start tag being parsed
 	vals     []byte         // unescaped attribute values of that tag
+	joined   []byte         // scratch for an element's values end to end
 	text     []byte         // scratch for text with entity references
 	kids     []xmlnode.Node // children of the open elements, innermost's last
 	elements int            // elements in the tree being parsed (MaxElements)
@@ -133,6 +135,9 @@ const (
 // maxDepth bounds the nesting the parser recurses into whatever the
 // limits; deeper elements are Fallback.
 const maxDepth = 256
+
+// initialAttrs is the room a parser's attribute scratch starts with.
+const initialAttrs = 8
 
 // maxScratch bounds the scratch a Parser keeps from one element to the
 // next: a huge element's is left to the collector.
@@ -198,6 +203,9 @@ func (p *Parser) tidy(oc Outcome) {
 	if cap(p.vals) > maxScratch {
 		p.vals = nil
 	}
+	if cap(p.joined) > maxScratch {
+		p.joined = nil
+	}
 	clear(p.attrs)
 	p.attrs = p.attrs[:0]
 	if cap(p.attrs) > maxScratch/64 {
@@ -244,36 +252,62 @@ func (p *Parser) Header(b []byte) (st *Stream, start xml.StartElement, n int, oc
 	if empty {
 		return nil, none, 0, Fallback
 	}
+	// Names and namespaces come from the shared tables where they are
+	// everyday ones, and a declaration's URI is one string for the scope
+	// and the attribute: a header costs a handful of allocations.
 	p.scope = p.scope[:0]
 	start = xml.StartElement{Attr: make([]xml.Attr, 0, len(p.attrs))}
 	for _, a := range p.attrs {
 		if len(a.prefix) == 0 && string(a.local) == "xmlns" {
-			p.scope = append(p.scope, nsDecl{"", string(a.value)})
+			p.scope = append(p.scope, nsDecl{"", internNS(a.value)})
 		} else if string(a.prefix) == "xmlns" {
-			p.scope = append(p.scope, nsDecl{string(a.local), string(a.value)})
+			p.scope = append(p.scope, nsDecl{internName(a.local), internNS(a.value)})
 		}
 	}
 	space, ok := p.elemSpace(prefix, local)
 	if !ok {
 		return nil, none, 0, Fallback
 	}
-	start.Name = xml.Name{Space: space, Local: string(local)}
+	start.Name = xml.Name{Space: space, Local: internName(local)}
+	d := 0 // the next of p.scope, in the order of the attributes
 	for _, a := range p.attrs {
-		var name xml.Name
+		var attr xml.Attr
 		switch {
-		case string(a.prefix) == "xmlns", len(a.prefix) == 0:
-			name = xml.Name{Space: string(a.prefix), Local: string(a.local)}
+		case isDecl(a):
+			// p.scope has its URI, and its name unless default.
+			attr = xml.Attr{Name: xml.Name{Local: "xmlns"}, Value: p.scope[d].uri}
+			if len(a.prefix) > 0 {
+				attr.Name = xml.Name{Space: "xmlns", Local: p.scope[d].prefix}
+			}
+			d++
+		case len(a.prefix) == 0:
+			attr = xml.Attr{Name: xml.Name{Local: internName(a.local)}, Value: headerValue(a.value)}
 		default:
-			name = xml.Name{Space: p.attrSpace(a.prefix), Local: string(a.local)}
+			attr = xml.Attr{Name: xml.Name{Space: p.attrSpace(a.prefix), Local: internName(a.local)}, Value: headerValue(a.value)}
 		}
-		start.Attr = append(start.Attr, xml.Attr{Name: name, Value: string(a.value)})
+		start.Attr = append(start.Attr, attr)
 	}
+	tagCopy := bytes.Clone(b[tag:j])
 	st = &Stream{
 		decls: slices.Clone(p.scope),
-		name:  bytes.Clone(b[tag+1 : nameEnd]),
-		tag:   bytes.Clone(b[tag:j]),
+		name:  tagCopy[1 : nameEnd-tag : nameEnd-tag],
+		tag:   tagCopy,
 	}
 	return st, start, j, Parsed
+}
+
+// headerValue returns an attribute value of a stream header as a string,
+// shared for the usual version, language and the in-process domain.
+func headerValue(v []byte) string {
+	switch string(v) {
+	case "1.0":
+		return "1.0"
+	case "en":
+		return "en"
+	case "localhost":
+		return "localhost"
+	}
+	return string(v)
 }
 
 // plainDecl reports whether decl is an XML declaration encoding/xml
@@ -336,11 +370,34 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 	if depth == 1 && space == NSStream && string(local) == "stream" {
 		return nil, 0, Fallback
 	}
-	el := &xmlnode.Element{Name: xml.Name{Space: space, Local: internName(local)}}
+	spare := 0
+	if depth == 1 && nattr > 0 {
+		// Room for the from the server stamps on a client's stanza (and
+		// a client on nothing: one slot in a stanza's allocation). Not
+		// for a stanza without attributes, whose Attr stays nil as
+		// Read's.
+		spare = 1
+	}
+	// The attributes share the element's allocation (xmlnode.WithRoom):
+	// a stanza's elements cost one allocation each rather than two.
+	el := xmlnode.WithRoom(nattr + spare)
+	el.Name = xml.Name{Space: space, Local: internName(local)}
 	if nattr > 0 {
-		el.Attr = make([]xml.Attr, 0, nattr)
+		// The values share one string: one allocation per element
+		// rather than one per attribute.
+		var all string
+		if nattr > 1 {
+			p.joined = p.joined[:0]
+			for _, a := range p.attrs {
+				if !isDecl(a) {
+					p.joined = append(p.joined, a.value...)
+				}
+			}
+			all = string(p.joined)
+		}
+		off := 0
 		for _, a := range p.attrs {
-			if (len(a.prefix) == 0 && string(a.local) == "xmlns") || string(a.prefix) == "xmlns" {
+			if isDecl(a) {
 				continue
 			}
 			var as string
@@ -353,7 +410,14 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 					return nil, 0, Fallback
 				}
 			}
-			el.Attr = append(el.Attr, xml.Attr{Name: xml.Name{Space: as, Local: internName(a.local)}, Value: string(a.value)})
+			var v string
+			if nattr > 1 {
+				v = all[off : off+len(a.value)]
+				off += len(a.value)
+			} else {
+				v = string(a.value)
+			}
+			el.Attr = append(el.Attr, xml.Attr{Name: xml.Name{Space: as, Local: internName(a.local)}, Value: v})
 		}
 		if xmlnode.DuplicateAttr(el.Attr) {
 			return nil, 0, Fallback // which Read refuses
@@ -409,6 +473,12 @@ func (p *Parser) element(b []byte, i, depth int) (*xmlnode.Element, int, Outcome
 	}
 }
 
+// isDecl reports whether a is a namespace declaration (xmlns or
+// xmlns:prefix) rather than an attribute.
+func isDecl(a rawAttr) bool {
+	return len(a.prefix) == 0 && string(a.local) == "xmlns" || string(a.prefix) == "xmlns"
+}
+
 // declared reports whether space may be used under Limits.Declared: as
 // Read checks it, against the listed namespaces and those declared on the
 // open elements.
@@ -428,6 +498,12 @@ func (p *Parser) declared(space string) bool {
 // name) to its '>' into p.attrs, and returns the index after the tag and
 // whether it was an empty-element tag.
 func (p *Parser) startTag(b []byte, i int) (int, bool, Outcome) {
+	if p.attrs == nil {
+		// A new parser's first tag (a stream header's has six
+		// attributes): room for a stream header's at once rather than
+		// growing one to two, four and eight.
+		p.attrs = make([]rawAttr, 0, initialAttrs)
+	}
 	p.attrs = p.attrs[:0]
 	p.vals = p.vals[:0]
 	for {
@@ -692,9 +768,7 @@ func nameStart(c byte) bool {
 
 // commonNames are the element and attribute names of everyday stanzas,
 // shared instead of allocated per stanza.
-var commonNames = func() map[string]string {
-	m := map[string]string{}
-	for _, n := range strings.Fields(`message presence iq body subject thread error text x item query
+var commonNames = intern.New(strings.Fields(`message presence iq body subject thread error text x item query
 		status show priority delay stamp from to id type jid nick role affiliation code reason actor
 		c hash node ver ext feature identity category name var value field option required features
 		mechanisms mechanism bind session success failure challenge response auth stream handshake register
@@ -703,15 +777,11 @@ var commonNames = func() map[string]string {
 		destroy history since seconds maxstanzas maxchars result set first last count before after
 		forwarded received sent private no-copy store request active inactive gone composing paused
 		by xmlns lang stream streamid ping time tzo utc version os info vCard FN NICKNAME
-		resource starttls proceed occupant-id origin-id stanza-id`) {
-		m[n] = n
-	}
-	return m
-}()
+		resource starttls proceed occupant-id origin-id stanza-id`)...)
 
 // internName returns b as a string, shared when it is a common name.
 func internName(b []byte) string {
-	if s, ok := commonNames[string(b)]; ok {
+	if s, ok := commonNames.Lookup(b); ok {
 		return s
 	}
 	return string(b)
