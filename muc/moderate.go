@@ -132,7 +132,7 @@ func (r *room) moderate(st *xmlnode.Element, from string, req moderation) {
 		r.retractHistory(target.hist, tomb)
 	}
 	if target.archived {
-		r.retractArchived(target.sid, r.archivedTombstone(orig, tomb))
+		r.retractArchived(target.sid, orig, r.archivedTombstone(orig, tomb))
 	}
 	ref := target.sid
 	if ref == "" {

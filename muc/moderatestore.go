@@ -204,43 +204,32 @@ func (r *room) retractHistory(i int, tomb *xmlnode.Element) {
 	r.setHistory(h)
 }
 
-// retractArchived replaces the archived message with stanza-id sid by
-// tomb. Package archive appends and drops but does not replace, so the
-// archive is rebuilt in order around the tombstone: one parse of every
-// archived message, bounded by the archive's own bounds, paid only when a
-// moderator retracts a message the archive holds. A tombstone that would
-// take every room's archive past Limits.ArchiveTotalBytes leaves the
-// message out instead.
-func (r *room) retractArchived(sid string, tomb *xmlnode.Element) {
+// retractArchived replaces the archived message with stanza-id sid (orig,
+// as the archive holds it) by tomb, in place (archive.Replace: no parse of
+// the rest of the archive, so that a moderator retracting fresh messages
+// in a full archive costs little under the service lock). A tombstone that
+// would take every room's archive past Limits.ArchiveTotalBytes removes
+// the message instead.
+func (r *room) retractArchived(sid string, orig, tomb *xmlnode.Element) {
 	if r.arch == nil {
 		return
 	}
 	s := r.svc
-	all, err := r.arch.Query(archive.Query{Max: r.arch.Len()}, nil)
-	if err != nil {
-		return
+	before := r.arch.Bytes()
+	grow := int64(len(tomb.AppendTo(nil, nsClient)) - len(orig.AppendTo(nil, nsClient)))
+	if max := s.cfg.Limits.ArchiveTotalBytes; max > 0 && grow > 0 && s.archBytes+grow > max {
+		r.arch.Remove(sid)
+	} else {
+		r.arch.Replace(sid, tomb)
 	}
-	grow := int64(len(tomb.AppendTo(nil, nsClient)))
-	na := s.newArchive()
-	keys := make([]archKey, 0, len(all.Entries))
-	for i := range all.Entries {
-		e := &all.Entries[i]
-		m, err := e.Message()
-		if err != nil {
-			continue
-		}
-		if e.ID == sid {
-			grow -= int64(len(m.AppendTo(nil, nsClient)))
-			if max := s.cfg.Limits.ArchiveTotalBytes; max > 0 && grow > 0 && s.archBytes+grow > max {
-				continue
+	s.archBytes += r.arch.Bytes() - before
+	if len(r.archivedMessages([]string{sid})) == 0 {
+		for i := range r.archKeys {
+			if r.archKeys[i].sid == sid {
+				r.archKeys = slices.Delete(r.archKeys, i, i+1)
+				break
 			}
-			m = tomb.Copy()
-		}
-		if na.Append(archive.Entry{ID: e.ID, With: e.With, Msg: m, At: e.At}) {
-			keys = append(keys, archKey{sid: e.ID, idHash: hashID(m.Attrib("id"))})
 		}
 	}
-	s.archBytes += na.Bytes() - r.arch.Bytes()
-	r.arch, r.archKeys = na, keys
 	r.syncArchKeys()
 }
