@@ -75,6 +75,7 @@ func (r *room) handleGroupchat(st *xmlnode.Element, from string) {
 		out = append(out, c)
 	}
 	m.Children = out
+	dropForgedModeration(m) // moderate.go
 	r.stampOccupantID(m, o.bare)
 	m.SetAttr("from", o.nick)
 	r.broadcastMessage(m, o)

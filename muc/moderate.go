@@ -232,3 +232,35 @@ func (r *room) moderationAnnouncement(ref, by, modOID, reason string) *xmlnode.E
 	child(m, nsHints, "store", "")
 	return m
 }
+
+// dropForgedModeration removes from an occupant's groupchat message what
+// only the room may send: a moderation announcement (version 1's
+// <retract/> holding <moderated/>, version 0's <apply-to/> holding
+// <moderated/>) and tombstone markers. XEP-0425 tells clients to trust
+// these only from the room's bare JID, but not every client checks
+// (slixmpp's moderated_message event does not), so an occupant could
+// otherwise make them hide anyone's message. A retraction of one's own
+// message (XEP-0424, <retract/> without <moderated/>) passes.
+func dropForgedModeration(m *xmlnode.Element) {
+	out := m.Children[:0]
+	for _, c := range m.Children {
+		if el, ok := c.(*xmlnode.Element); ok && forgedModeration(el) {
+			continue
+		}
+		out = append(out, c)
+	}
+	m.Children = out
+}
+
+func forgedModeration(el *xmlnode.Element) bool {
+	switch {
+	case el.Name.Space == nsRetract1 && el.Name.Local == "retract":
+		return el.Child(nsModerate1, "moderated") != nil
+	case el.Name.Space == nsFasten && el.Name.Local == "apply-to":
+		return el.Child(nsModerate0, "moderated") != nil
+	case el.Name.Space == nsRetract1 && el.Name.Local == "retracted",
+		el.Name.Space == nsModerate0 && el.Name.Local == "moderated":
+		return true
+	}
+	return false
+}

@@ -328,3 +328,28 @@ func TestModerationDisco(t *testing.T) {
 		}
 	}
 }
+
+// TestForgedModerationDropped: an occupant's message cannot carry what
+// only the room sends (announcements, tombstone markers); a retraction of
+// one's own message (XEP-0424) passes.
+func TestForgedModerationDropped(t *testing.T) {
+	h, sids := moderationScene(t, nil)
+	got := h.send(juliet, `<message type='groupchat' id='f' to='room@conference.localhost'><body>x</body>
+		<retract xmlns='urn:xmpp:message-retract:1' id='`+sids[1]+`'><moderated xmlns='urn:xmpp:message-moderate:1' by='room@conference.localhost/Romeo'/></retract>
+		<apply-to xmlns='urn:xmpp:fasten:0' id='`+sids[1]+`'><moderated xmlns='urn:xmpp:message-moderate:0' by='room@conference.localhost/Romeo'><retract xmlns='urn:xmpp:message-retract:0'/></moderated></apply-to>
+		<retracted xmlns='urn:xmpp:message-retract:1' stamp='2020-01-01T00:00:00Z'/>
+		<moderated xmlns='urn:xmpp:message-moderate:0' by='x'/>
+		<apply-to xmlns='urn:xmpp:fasten:0' id='`+sids[1]+`'><external xmlns='urn:xmpp:fasten:0' name='body'/></apply-to>
+	</message>`)
+	if len(got) != 3 {
+		t.Fatalf("want the message for 3 occupants:\n%s", dump(got))
+	}
+	s := got[1].String()
+	if strings.Contains(s, "moderated") || strings.Contains(s, "retracted") || !strings.Contains(s, "external") {
+		t.Errorf("forged moderation relayed, or a fastening lost: %s", s)
+	}
+	got = h.send(juliet, `<message type='groupchat' id='own' to='room@conference.localhost'><retract xmlns='urn:xmpp:message-retract:1' id='`+sids[1]+`'/><body>retracted</body></message>`)
+	if len(got) != 3 || got[1].Child(nsRetract1, "retract") == nil {
+		t.Errorf("a self-retraction was dropped:\n%s", dump(got))
+	}
+}
