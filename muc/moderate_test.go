@@ -96,6 +96,7 @@ func TestModerationRequests(t *testing.T) {
 		from    string
 		request func(sids []string) string
 		noArch  bool   // archiving off: no stanza-ids
+		short   bool   // a history of one message: the first is archived only
 		setup   string // a stanza Romeo sends first
 		dupID   bool   // Juliet sends another message with id j1 first
 		err     string // "" for success
@@ -106,6 +107,8 @@ func TestModerationRequests(t *testing.T) {
 		{name: "moderator v0 by id attribute", from: romeo, request: func(s []string) string { return v0Request("j1", "Spam") }},
 		{name: "moderator v1 by id attribute", from: romeo, request: func(s []string) string { return v1Request("j2", "") }, ref: 1},
 		{name: "by id attribute without archive", from: romeo, noArch: true, request: func(s []string) string { return v1Request("j1", "") }},
+		{name: "archived only, by stanza-id", from: romeo, short: true, request: func(s []string) string { return v1Request(s[0], "") }},
+		{name: "archived only, by id attribute", from: romeo, short: true, request: func(s []string) string { return v0Request("j1", "") }},
 		{name: "participant made moderator", from: juliet, request: func(s []string) string { return v1Request(s[0], "") },
 			setup: `<iq type='set' id='m' to='room@conference.localhost'><query xmlns='http://jabber.org/protocol/muc#admin'><item nick='Juliet' role='moderator'/></query></iq>`},
 		{name: "service admin outside the room", from: admin, request: func(s []string) string { return v0Request(s[0], "") }},
@@ -136,6 +139,9 @@ func TestModerationRequests(t *testing.T) {
 			fields := map[string]string{}
 			if c.noArch {
 				fields[fArchiving] = "0"
+			}
+			if c.short {
+				fields[fHistoryLength] = "1"
 			}
 			h, sids := moderationScene(t, fields)
 			if c.dupID {
@@ -201,8 +207,8 @@ func TestModerationRequests(t *testing.T) {
 					}
 				}
 			}
-			if retracted != 1 {
-				t.Errorf("want one tombstone in the history, got %d:\n%s", retracted, dump(history))
+			if want := map[bool]int{false: 1, true: 0}[c.short]; retracted != want {
+				t.Errorf("want %d tombstone in the history, got %d:\n%s", want, retracted, dump(history))
 			}
 			if s := dump(history); strings.Contains(s, []string{"Spam, spam", "Good morrow"}[c.ref]) {
 				t.Errorf("history still holds the retracted text:\n%s", s)
