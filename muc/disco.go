@@ -43,6 +43,8 @@ func (r *room) handleDiscoInfo(st *xmlnode.Element, from string, q *xmlnode.Elem
 	feature(nsRegister)
 	feature(nsOccupantID)
 	feature(nsStanzaID)
+	feature(nsModerate0) // moderate.go
+	feature(nsModerate1)
 	if c.archiving {
 		feature(nsMAM)
 		feature(nsMAMExt)

@@ -27,6 +27,10 @@ func FuzzHandleStanza(f *testing.F) {
 		`<iq type='get' id='1' to='room@conference.localhost/Juliet'><vCard xmlns='vcard-temp'/></iq>`,
 		`<iq type='result' id='AAAA' to='room@conference.localhost/Juliet'/>`,
 		`<iq type='set' id='1' to='room@conference.localhost'><query xmlns='urn:xmpp:mam:2'><x xmlns='jabber:x:data'><field var='FORM_TYPE'><value>urn:xmpp:mam:2</value></field><field var='start'><value>x</value></field></x><set xmlns='http://jabber.org/protocol/rsm'><max>-1</max><before>a</before><after>b</after></set><flip-page/></query></iq>`,
+		`<iq type='set' id='1' to='room@conference.localhost'><moderate xmlns='urn:xmpp:message-moderate:1' id='m1'><retract xmlns='urn:xmpp:message-retract:1'/><reason>x</reason></moderate></iq>`,
+		`<iq type='set' id='1' to='room@conference.localhost'><apply-to xmlns='urn:xmpp:fasten:0' id='id1'><moderate xmlns='urn:xmpp:message-moderate:0'><retract xmlns='urn:xmpp:message-retract:0'/></moderate></apply-to></iq>`,
+		`<message type='groupchat' id='m1' to='room@conference.localhost'><body>x</body></message><iq type='set' id='1' to='room@conference.localhost'><moderate xmlns='urn:xmpp:message-moderate:1' id='m1'><retract xmlns='urn:xmpp:message-retract:1'/></moderate></iq><iq type='set' id='2' to='room@conference.localhost'><apply-to xmlns='urn:xmpp:fasten:0' id='m1'><moderate xmlns='urn:xmpp:message-moderate:0'><retract xmlns='urn:xmpp:message-retract:0'/></moderate></apply-to></iq>`,
+		`<iq type='set' id='1' to='room@conference.localhost'><apply-to xmlns='urn:xmpp:fasten:0'><moderate xmlns='urn:xmpp:message-moderate:0'/></apply-to></iq>`,
 		`<iq type='set' id='1' to='conference.localhost'><command xmlns='http://jabber.org/protocol/commands' node='http://prosody.im/protocol/muc#destroy'><x xmlns='jabber:x:data'/></command></iq>`,
 	}
 	for _, s := range seeds {

@@ -21,6 +21,9 @@ type historyEntry struct {
 	msg   *xmlnode.Element
 	at    time.Time
 	chars int // serialised size, for maxchars and the byte bounds
+	// sid is the room's stanza-id of the message ("" when archiving was
+	// off), by which a moderator names it (moderate.go).
+	sid string
 }
 
 // storedSize returns len(c.String()) for c, a Sealed message, without
@@ -68,11 +71,12 @@ func (r *room) addHistory(m *xmlnode.Element) {
 		return
 	}
 	now := r.svc.cfg.Now()
+	sid := r.stanzaIDOf(m) // moderatestore.go
 	c := m.ShallowCopy()
 	c.RemoveAttr("to")
 	child(c, nsDelay, "delay", "", "from", r.jid, "stamp", stamp(now))
 	c = c.Sealed()
-	e := historyEntry{msg: c, at: now, chars: storedSize(c)}
+	e := historyEntry{msg: c, at: now, chars: storedSize(c), sid: sid}
 	if !r.svc.historyFits(e.chars) {
 		return // every room's history together is full (historytotal.go)
 	}

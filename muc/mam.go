@@ -37,7 +37,10 @@ func (r *room) archive(m *xmlnode.Element, id string, sender *occupant) {
 		rl := sender.role
 		addItem(x, r.affiliation(sender.bare), &rl, sender.bare, "", "", "", "")
 	}
-	r.appendArchive(archive.Entry{ID: id, Msg: c, At: r.svc.cfg.Now()}) // quota.go
+	idAttr := c.Attrib("id")
+	if r.appendArchive(archive.Entry{ID: id, Msg: c, At: r.svc.cfg.Now()}) { // quota.go
+		r.keyArchived(id, idAttr) // moderatestore.go
+	}
 }
 
 // handleMAM serves the search form (get) and archive queries (set).

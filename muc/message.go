@@ -75,6 +75,7 @@ func (r *room) handleGroupchat(st *xmlnode.Element, from string) {
 		out = append(out, c)
 	}
 	m.Children = out
+	dropForgedModeration(m) // moderate.go
 	r.stampOccupantID(m, o.bare)
 	m.SetAttr("from", o.nick)
 	r.broadcastMessage(m, o)
@@ -264,6 +265,10 @@ func (r *room) handleIQToRoom(st *xmlnode.Element, from string) {
 		r.handleRegister(st, from, q)
 	case q.Name.Space == nsMAM && q.Name.Local == "query":
 		r.handleMAM(st, from, q)
+	case q.Name.Space == nsModerate1 && q.Name.Local == "moderate" && typ == "set":
+		r.handleModerateV1(st, from, q) // moderate.go
+	case q.Name.Space == nsFasten && q.Name.Local == "apply-to" && typ == "set":
+		r.handleModerateV0(st, from, q)
 	default:
 		r.svc.route(errorReply(st, "cancel", "service-unavailable", "", ""))
 	}

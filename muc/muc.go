@@ -26,6 +26,9 @@
 //   - disco.go: service discovery on the service and on rooms
 //   - destroy.go: room destruction, tombstones and the admin command
 //   - request.go: voice requests (muc#request)
+//   - moderate.go, moderatestore.go: message moderation (XEP-0425), a
+//     moderator's retraction of a message for everyone, and the
+//     tombstones that replace it in the history and the archive
 //   - limits.go: the service-wide bounds on rooms per user and per client
 //     address, and on occupants
 //   - errors.go, stanza.go, form.go: small builders shared by the above;

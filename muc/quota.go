@@ -60,15 +60,17 @@ func (s *Service) newArchive() *archive.Archive {
 }
 
 // appendArchive archives e in the room unless every room's archive
-// together holds Limits.ArchiveTotalBytes, and keeps the service's total.
-func (r *room) appendArchive(e archive.Entry) {
+// together holds Limits.ArchiveTotalBytes, and keeps the service's total;
+// it reports whether e was kept.
+func (r *room) appendArchive(e archive.Entry) bool {
 	s := r.svc
 	if max := s.cfg.Limits.ArchiveTotalBytes; max > 0 && s.archBytes+int64(len(e.Msg.AppendTo(nil, "jabber:client"))) > max {
-		return
+		return false
 	}
 	before := r.arch.Bytes()
-	r.arch.Append(e)
+	kept := r.arch.Append(e)
 	s.archBytes += r.arch.Bytes() - before
+	return kept
 }
 
 // forget removes the room from the service, with its archive's bytes.

@@ -52,6 +52,9 @@ type room struct {
 	// service's histBytes (historytotal.go).
 	histBytes int
 	arch      *archive.Archive // message archive (mam.go), made on first use
+	// archKeys names arch's messages in its order, for moderation
+	// (moderatestore.go).
+	archKeys []archKey
 
 	salt       string // occupant-id and private IQ id salt
 	destroying bool
