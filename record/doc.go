@@ -23,7 +23,10 @@
 // acks, client state indications, whitespace), and the login noise of
 // clients (roster fetches and pushes, service discovery of the server and
 // of other users, pings to the server) together with the replies to it.
-// Every client JID is written as ${Name's JID} or ${Name's full JID}. In
+// Every client JID is written as ${Name's full JID}, and a bare one as
+// ${Name's JID} when Name is declared without a resource (scansion's
+// ${Name's JID} is the declared JID; a bare JID of a client declared with
+// a resource is written out). In
 // what a client receives, ids the server made up and timestamps become
 // {scansion:any}, as do session ids, and timestamp text is dropped, so the
 // script passes again on a fresh server; ids a client chose are kept. With

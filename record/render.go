@@ -119,13 +119,17 @@ func (r *Recording) Render() []byte {
 			}
 		}
 	}
+	// ${Name's JID} is the JID a client is declared with (scansion's
+	// meaning): only a client declared without a resource stands for its
+	// bare JID; the bare JID of one declared with a resource is written out.
 	bareTaken := map[string]bool{}
 	for _, c := range rn.order {
 		n := rn.names[c]
 		rn.subs = append(rn.subs, substitution{c.JID, "${" + n + "'s full JID}"})
-		if b := bareJID(c.JID); !bareTaken[b] {
+		b := bareJID(c.JID)
+		rn.locals[b] = true
+		if c.Resource == "" && !bareTaken[b] {
 			bareTaken[b] = true
-			rn.locals[b] = true
 			rn.subs = append(rn.subs, substitution{b, "${" + n + "'s JID}"})
 		}
 	}

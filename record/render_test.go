@@ -104,6 +104,8 @@ func TestRenderSteps(t *testing.T) {
 		absent   []string
 	}{
 		{
+			// Romeo is declared with his resource, so his bare JID
+			// is written out: ${Romeo's JID} would be his full one.
 			name: "JIDs become placeholders",
 			build: func(f *fixture) {
 				f.add(Connected, f.romeo, "").add(Connected, f.juliet, "")
@@ -113,7 +115,7 @@ func TestRenderSteps(t *testing.T) {
 			want: []string{
 				"Romeo connects", "Juliet connects",
 				"Romeo sends:\n\t<message to=\"${Juliet's full JID}\" id=\"m1\">\n\t\t<body>${Juliet's JID}, xjuliet@localhost and ${Romeo's full JID}</body>",
-				"Juliet receives:\n\t<message from=\"${Romeo's full JID}\" to=\"${Juliet's full JID}\" id=\"m1\">\n\t\t<x xmlns=\"urn:example\" who=\"${Romeo's JID}\"/>",
+				"Juliet receives:\n\t<message from=\"${Romeo's full JID}\" to=\"${Juliet's full JID}\" id=\"m1\">\n\t\t<x xmlns=\"urn:example\" who=\"romeo@localhost\"/>",
 			},
 		},
 		{

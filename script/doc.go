@@ -39,9 +39,11 @@
 // may sit between the lines of a block). The colon after sends and receives
 // is optional. A leading UTF-8 byte order mark is ignored. A receives block
 // may hold several stanzas, expected in that order. ${NAME's JID} is the
-// bare JID of a client (a component's domain) and ${NAME's full JID} the
-// full JID it was bound to; names may be possessive themselves (${Juliet's
-// phone's full JID}). Expected stanzas are compared by package match (loose
+// JID of a client as its jid: line gives it, as in scansion (bare, or with
+// the resource the line asks for; a component's domain), and ${NAME's full
+// JID} the full JID it was bound to; names may be possessive themselves
+// (${Juliet's phone's full JID}). A script whose client is declared with a
+// resource writes that client's bare JID out. Expected stanzas are compared by package match (loose
 // jabber:client, strict payloads, scansion:strict, {scansion:any}, and
 // {scansion:capture:NAME}, which binds NAME to the received value the first
 // time and must match that value afterwards; bound values are shown when a

@@ -44,6 +44,7 @@ type Client struct {
 	Name string
 	// JID is the bare JID, from "jid:" (a resource there goes to
 	// Resource). For a component it is the component's domain.
+	// ${NAME's JID} is Declared, not JID.
 	JID string
 	// Password is the account's password; for a component, the XEP-0114
 	// shared secret.
@@ -60,6 +61,21 @@ type Client struct {
 	// Extra holds the other "key: value" lines, kept for tools.
 	Extra map[string]string
 	Line  int // of the [Client] line, for errors about the client
+
+	declared string // the "jid:" line's value, for Declared
+}
+
+// Declared is the JID as the object's "jid:" line gives it: bare, or with
+// the resource asked for when the line has one (a "resource:" line does
+// not count); a component's domain. It is what ${NAME's JID} stands for,
+// as in scansion, which substitutes a client's configured JID: a script
+// whose client is declared as user@domain/resource writes that client's
+// bare JID out.
+func (c *Client) Declared() string {
+	if c.declared != "" {
+		return c.declared
+	}
+	return c.JID
 }
 
 // Kind is "Client" or "Component", as the header spells it.
@@ -359,6 +375,7 @@ func (s *Script) checkObject(c *Client) error {
 		}
 		return nil
 	}
+	c.declared = c.JID
 	// "jid: user@domain/resource" requests a resource too.
 	if bare, res, ok := strings.Cut(c.JID, "/"); ok {
 		if c.Resource != "" && c.Resource != res {

@@ -474,7 +474,7 @@ func (r *runner) addrFor(c *Client) (string, error) {
 func (r *runner) stanzas(st *Step) ([]*xmlnode.Element, error) {
 	return st.expand(func(rf ref) (string, error) {
 		if !rf.full {
-			return rf.client.JID, nil
+			return rf.client.Declared(), nil
 		}
 		ss := r.sess[rf.client.Name]
 		if ss.fullJID == "" {

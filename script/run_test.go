@@ -59,6 +59,13 @@ Juliet's phone receives:
 
 Juliet receives: nothing
 `, strict: true},
+		{name: "a JID placeholder is the declared JID, as in scansion", steps: `
+Romeo sends:
+	<message to="${Romeo's full JID}" id="d1"><body>${Juliet's JID} ${Juliet's phone's JID} ${Romeo's JID}</body></message>
+
+Romeo receives:
+	<message id="d1"><body>juliet@localhost/balcony juliet@localhost romeo@localhost</body></message>
+`, strict: true},
 		{name: "several stanzas in one receive, in order", steps: `
 Romeo sends:
 	<message to="${Juliet's JID}" id="1"/>

@@ -21,6 +21,25 @@ func Items(svc *pubsub.Service, actor string) ([]*xmlnode.Element, error) {
 	return res.Payload.Expanded().Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item"), nil
 }
 
+// LegacyPEP answers a PEP items get of the legacy node storage:bookmarks
+// from bookmarks 2: the legacy <storage/> of the account's bookmarks. An
+// account without the bookmarks 2 node gets item-not-found, as from
+// Prosody trunk's mod_bookmarks (a client reads it as "no bookmarks yet"
+// and may publish); an existing node without items is an empty
+// <storage/>. A XEP-0049 get (PrivateGet) answers both with an empty one.
+func LegacyPEP(svc *pubsub.Service, actor string) (*xmlnode.Element, error) {
+	res, err := svc.Do(actor, &pubsub.Request{Op: pubsub.OpItems, Node: NS})
+	if err != nil {
+		var pe *pubsub.Error
+		if errors.As(err, &pe) && pe.Condition == "item-not-found" {
+			return nil, &pubsub.Error{Type: "cancel", Condition: "item-not-found",
+				Text: "Failed to retrieve bookmarks from PEP"}
+		}
+		return nil, err
+	}
+	return Legacy(res.Payload.Expanded().Child(pubsub.NS, "items").ChildrenNamed(pubsub.NS, "item")), nil
+}
+
 // PrivateGet answers a XEP-0049 get of storage:bookmarks from bookmarks 2:
 // the legacy <storage/> of the account's PEP bookmarks.
 func PrivateGet(svc *pubsub.Service, actor string) (*xmlnode.Element, error) {

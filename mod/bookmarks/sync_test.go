@@ -73,3 +73,42 @@ func TestSave(t *testing.T) {
 		t.Fatalf("legacy event: %s", ev)
 	}
 }
+
+// TestLegacyPEPWithoutNode: the legacy PEP node of an account that never
+// had bookmarks 2 is item-not-found (Prosody trunk's answer), unlike the
+// XEP-0049 get, which is an empty <storage/>; once the node exists, even
+// empty, both are the legacy form.
+func TestLegacyPEPWithoutNode(t *testing.T) {
+	const me = "juliet@localhost/balcony"
+	svc := pep(me)
+	tests := []struct {
+		name, save, want, wantErr string
+	}{
+		{name: "no node", wantErr: "item-not-found"},
+		{name: "one room", save: `<conference jid="a@muc" name="A"/>`, want: `<storage xmlns="storage:bookmarks"><conference jid="a@muc" name="A"/></storage>`},
+		{name: "purged", save: ``, want: `<storage xmlns="storage:bookmarks"/>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name != "no node" {
+				if _, err := Save(svc, me, storage(tt.save)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := LegacyPEP(svc, me)
+			if tt.wantErr != "" {
+				pe, ok := err.(*pubsub.Error)
+				if !ok || pe.Condition != tt.wantErr || pe.Type != "cancel" || pe.PubsubCondition != "" {
+					t.Fatalf("LegacyPEP = %v, %v; want a %s error", got, err, tt.wantErr)
+				}
+				if priv, err := PrivateGet(svc, me); err != nil || priv.String() != `<storage xmlns="storage:bookmarks"/>` {
+					t.Fatalf("PrivateGet without a node = %v, %v; want an empty storage", priv, err)
+				}
+				return
+			}
+			if err != nil || got.String() != tt.want {
+				t.Fatalf("LegacyPEP = %v, %v; want %s", got, err, tt.want)
+			}
+		})
+	}
+}

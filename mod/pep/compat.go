@@ -167,14 +167,14 @@ func (st *state) bookmarksIQ(q *module.Request) bool {
 	svc := st.core.Service(acct)
 	switch {
 	case q.IsGet() && op == "items":
-		items, err := bookmarks.Items(svc, from)
+		storage, err := bookmarks.LegacyPEP(svc, from)
 		if err != nil {
 			q.Reply(pubsub.ErrorReply(q.Stanza, err))
 			return true
 		}
 		res := q.Result()
 		res.AddChild(pubsub.NS, "pubsub").AddChild(pubsub.NS, "items", "node", bookmarks.NSLegacy).
-			AddChild(pubsub.NS, "item", "id", "current").Append(bookmarks.Legacy(items))
+			AddChild(pubsub.NS, "item", "id", "current").Append(storage)
 		q.Reply(res)
 		return true
 	case !q.IsGet() && op == "publish":
