@@ -33,13 +33,15 @@ func tinyElements(n int) string { return strings.Repeat("<a/>", n) }
 // for any tree against its wire size.
 func storedTreeBound(quota int) int { return 3 * quota }
 
-// TestPEPPoolTinyElements fills every account's PEP pool (here 2 MiB)
+// TestPEPPoolTinyElements fills every account's PEP pool (here 1 MiB)
 // with items of 4,990 empty elements each, one item per node: the pool
 // refuses what does not fit (wait/resource-constraint), and the heap
 // grows by at most three times the pool, not the 24 times the items'
-// trees would take.
+// trees would take. A pool of 1 MiB is enough to tell the two apart:
+// trees would grow the heap by 24 MiB, over the 3 MiB bound and
+// heapSlack together (11 MiB); a larger pool only costs parse time.
 func TestPEPPoolTinyElements(t *testing.T) {
-	const pool = 2 << 20
+	const pool = 1 << 20
 	q := pep.DefaultQuotas
 	q.Pool = pubsub.NewPool(pool)
 	e := newEnv(t, server.Config{Without: []string{"pep"}, Modules: []module.Module{pep.Module{Quotas: q}}})
@@ -57,9 +59,9 @@ func TestPEPPoolTinyElements(t *testing.T) {
 				xmlnode.New(pubsub.NS, "publish", "node", fmt.Sprintf("flood%d", i)).Append(
 					xmlnode.New(pubsub.NS, "item", "id", "it").Append(x))))
 	}
-	const n = 112 // 112 items of 20 KB: 2.24 MB, more than the pool
+	const n = 56 // 56 items of 20 KB: 1.12 MB, more than the pool
 	var refused []*xmlnode.Element
-	for _, user := range []string{"mallory", "eve"} { // MaxServiceBytes is 4 MiB: two accounts
+	for _, user := range []string{"mallory", "eve"} { // the pool is every account's: two of them share it
 		c := e.dial(user, "hose")
 		refused = append(refused, flood(t, c, n/2, publish)...)
 	}
@@ -82,12 +84,14 @@ func TestPEPPoolTinyElements(t *testing.T) {
 }
 
 // TestMUCHistoryTinyElements fills every room's history together (here
-// 2 MiB, Limits.MaxHistoryTotalBytes) with groupchat messages of a body
-// and 4,990 empty elements, in six rooms of 20 messages (2.4 MB): the
+// 1 MiB, Limits.MaxHistoryTotalBytes) with groupchat messages of a body
+// and 4,990 empty elements, in six rooms of 10 messages (1.2 MB): the
 // messages past the bound are broadcast but kept in no history, and the
-// heap grows by at most three times the bound.
+// heap grows by at most three times the bound. As in
+// TestPEPPoolTinyElements, 1 MiB of trees (24 MiB of heap) is already far
+// over the bound and heapSlack together (11 MiB).
 func TestMUCHistoryTinyElements(t *testing.T) {
-	const total = 2 << 20
+	const total = 1 << 20
 	e := newEnv(t, server.Config{MUCLimits: muc.Limits{MaxHistoryTotalBytes: total}})
 	w := e.watch("owner")
 	// mallory is a raw connection: the room's echoes of her flood are
@@ -96,7 +100,7 @@ func TestMUCHistoryTinyElements(t *testing.T) {
 	mallory := dialRaw(t, e.srv)
 	malloryJID := mallory.login("mallory")
 	_ = mallory.Conn.SetDeadline(time.Now().Add(testTimeout))
-	const rooms, perRoom = 6, 20
+	const rooms, perRoom = 6, 10
 	roomJID := func(r int) string { return fmt.Sprintf("flood%d@conference.localhost", r) }
 	for r := range rooms {
 		mallory.Send(`<presence to='` + roomJID(r) + `/m'><x xmlns='` + nsMUC + `'/></presence>`)
