@@ -196,14 +196,12 @@ func storedBytesPerWireByte(t testing.TB, stanza string, store func(*Element) *E
 	// buffer is no stored form's cost, and one made during the loop
 	// counted as up to a quarter of a 64 KiB stanza's bytes per copy
 	// kept, failing the bound in CI now and then.
-	runtime.GC()
-	runtime.GC()
+	collect(2)
 	runtime.ReadMemStats(&before)
 	for i := range kept {
 		kept[i] = store(readTree(t, stanza))
 	}
-	runtime.GC()
-	runtime.GC()
+	collect(2)
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(kept)
 	return (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(n*len(stanza))
