@@ -96,14 +96,22 @@ func (ph *parkHarness) stanzas() int {
 	return len(ph.h.stanzas)
 }
 
+// awaitStanzas waits until the host has n stanzas, woken by each one
+// (a wake the read allowance delays takes half a second: spinning
+// through it was most of the package's CPU).
 func (ph *parkHarness) awaitStanzas(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for ph.stanzas() < n {
-		if time.Now().After(deadline) {
+	timeout := time.After(10 * time.Second)
+	for {
+		got, grew := ph.h.stanzaCount()
+		if got >= n {
+			return
+		}
+		select {
+		case <-grew:
+		case <-timeout:
 			t.Fatalf("host has %d stanzas, want %d", ph.stanzas(), n)
 		}
-		runtime.Gosched()
 	}
 }
 

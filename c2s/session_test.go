@@ -23,6 +23,18 @@ type fakeHost struct {
 	sessions []*Session
 	stanzas  []*xmlnode.Element
 	closed   []string
+	grew     chan struct{} // closed and replaced when a stanza arrives
+}
+
+// stanzaCount returns how many stanzas the host has, and a channel closed
+// when it has another: a test waits on it instead of polling.
+func (h *fakeHost) stanzaCount() (int, <-chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.grew == nil {
+		h.grew = make(chan struct{})
+	}
+	return len(h.stanzas), h.grew
 }
 
 func (h *fakeHost) Bind(s *Session, full jid.JID, reply *xmlnode.Element) (Handler, error) {
@@ -36,6 +48,10 @@ func (h *fakeHost) Bind(s *Session, full jid.JID, reply *xmlnode.Element) (Handl
 func (h *fakeHost) HandleStanza(st *xmlnode.Element) {
 	h.mu.Lock()
 	h.stanzas = append(h.stanzas, st)
+	if h.grew != nil {
+		close(h.grew)
+		h.grew = nil
+	}
 	h.mu.Unlock()
 }
 

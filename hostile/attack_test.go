@@ -21,16 +21,16 @@ import (
 // that an attacker with many accounts (any-password mode makes them on
 // login) fills memory while each account stays within its quota.
 
-// TestPEPPoolManyAccounts: eight accounts publish 480 KB of PEP items
+// TestPEPPoolManyAccounts: eight accounts publish 240 KB of PEP items
 // each, within their own service's MaxServiceBytes; the pool of every
-// account's PEP service (PoolBytes 2 MiB) refuses the rest with
+// account's PEP service (PoolBytes 1 MiB) refuses the rest with
 // resource-constraint (wait). (mucattack pep-publish-flood.)
 func TestPEPPoolManyAccounts(t *testing.T) {
-	e := newEnv(t, server.Config{AnyPassword: true, Without: []string{"pep"}, Modules: []module.Module{pep.Module{PoolBytes: 2 << 20}}})
+	e := newEnv(t, server.Config{AnyPassword: true, Without: []string{"pep"}, Modules: []module.Module{pep.Module{PoolBytes: 1 << 20}}})
 	w := e.watch("watcher")
 	base := heapBaseline()
 	big := strings.Repeat("z", 16<<10)
-	const accounts, per = 8, 30
+	const accounts, per = 8, 15 // 1.9 MB: four accounts fill the pool
 	var first *xmlnode.Element
 	for a := range accounts {
 		c := e.dial(fmt.Sprintf("publisher%d", a), "p")
@@ -59,7 +59,7 @@ func TestPEPPoolManyAccounts(t *testing.T) {
 }
 
 // TestHistoryTotalManyRooms: one user fills 8 rooms' histories with 16 KB
-// messages (2.6 MB in all), each room within MaxHistory and MaxHistoryBytes;
+// messages (1.3 MB in all), each room within MaxHistory and MaxHistoryBytes;
 // MaxHistoryTotalBytes (1 MiB) bounds them together: the heap stays
 // within it, the messages are still broadcast, and a late room's history
 // holds fewer than were sent. (mucattack muc-history-growth.)
@@ -69,7 +69,7 @@ func TestHistoryTotalManyRooms(t *testing.T) {
 	base := heapBaseline()
 	c := e.dial("historian", "h")
 	big := strings.Repeat("z", 16<<10)
-	const rooms, per = 8, 20
+	const rooms, per = 8, 10 // the total holds about 63: the last room none
 	for r := range rooms {
 		room := fmt.Sprintf("hist%d@conference.localhost", r)
 		flood(t, c, 1, func(int) *xmlnode.Element {

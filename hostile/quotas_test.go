@@ -78,16 +78,18 @@ func iqSet(payload *xmlnode.Element) *xmlnode.Element {
 	return xmlnode.New("jabber:client", "iq", "type", "set").Append(payload)
 }
 
-// TestOfflineQuotaFlood: 200 messages of 16 KiB (3.2 MB) for one account
-// that is offline; the store keeps OfflineBytes and bounces the rest
-// resource-constraint (wait); the heap comes back once it logs in.
+// TestOfflineQuotaFlood: 100 messages of 16 KiB (1.6 MB) for one account
+// that is offline; the store keeps OfflineBytes (1 MiB: 64 of them) and
+// bounces the rest resource-constraint (wait); the heap comes back once it
+// logs in. Past the quota is all a flood needs to be: the refusals, the
+// heap bound and the delivery count do not grow with it.
 func TestOfflineQuotaFlood(t *testing.T) {
 	e := quotaEnv(t, quota.Limits{OfflineBytes: 1 << 20})
 	w := e.watch("watcher")
 	base := heapBaseline()
 	eve := e.dial("eve", "hose")
 	big := strings.Repeat("z", 16<<10)
-	const n = 200
+	const n = 100
 	errs := flood(t, eve, n, func(int) *xmlnode.Element { return chat("sleeper@localhost", big) })
 	wantRefusals(t, errs, n, "wait", "resource-constraint")
 	peak := wantGrowth(t, base, 3<<20)
@@ -106,20 +108,19 @@ func TestOfflineQuotaFlood(t *testing.T) {
 	e.heapBack(base, peak)
 }
 
-// TestOfflineToManyNames: 16 KiB messages to 300 names nobody has used
-// (4.8 MB);
-// OfflineTotalBytes bounds them all together, and stanzas that store
-// nothing (pings, probes) leave no account behind.
+// TestOfflineToManyNames: 16 KiB messages to 100 names nobody has used
+// (1.6 MB); OfflineTotalBytes (here 1 MiB) bounds them all together, and
+// stanzas that store nothing (pings, probes) leave no account behind.
 func TestOfflineToManyNames(t *testing.T) {
-	e := quotaEnv(t, quota.Limits{OfflineTotalBytes: 2 << 20})
+	e := quotaEnv(t, quota.Limits{OfflineTotalBytes: 1 << 20})
 	w := e.watch("watcher")
 	base := heapBaseline()
 	eve := e.dial("eve", "hose")
 	big := strings.Repeat("z", 16<<10)
-	const n = 300
+	const n = 100
 	errs := flood(t, eve, n, func(i int) *xmlnode.Element { return chat(fmt.Sprintf("n%d@localhost", i), big) })
 	wantRefusals(t, errs, n, "wait", "resource-constraint")
-	wantGrowth(t, base, 6<<20)
+	wantGrowth(t, base, 3<<20)
 	flood(t, eve, 2000, func(i int) *xmlnode.Element {
 		return xmlnode.New("jabber:client", "presence", "type", "probe", "to", fmt.Sprintf("p%d@localhost", i))
 	})
@@ -128,8 +129,8 @@ func TestOfflineToManyNames(t *testing.T) {
 	w.finish()
 }
 
-// TestPrivateXMLFlood: 200 private XML elements of 16 KiB; PrivateBytes
-// holds, the rest get resource-constraint (wait), an element over
+// TestPrivateXMLFlood: 100 private XML elements of 16 KiB (1.6 MB);
+// PrivateBytes (1 MiB) holds, the rest get resource-constraint (wait), an element over
 // PrivateItemBytes not-acceptable; removing them gives the memory back.
 func TestPrivateXMLFlood(t *testing.T) {
 	e := quotaEnv(t, quota.Limits{PrivateBytes: 1 << 20, PrivateItemBytes: 64 << 10})
@@ -137,7 +138,7 @@ func TestPrivateXMLFlood(t *testing.T) {
 	base := heapBaseline()
 	eve := e.dial("eve", "hose")
 	big := strings.Repeat("z", 16<<10)
-	const n = 200
+	const n = 100
 	el := func(i int, text string) *xmlnode.Element {
 		q := xmlnode.New("jabber:iq:private", "query")
 		q.AddChild("x:attack", fmt.Sprintf("e%d", i)).SetText(text)
@@ -316,7 +317,7 @@ func TestVCardFlood(t *testing.T) {
 		t.Fatalf("a small vCard was refused: %v", errs[0])
 	}
 	big := strings.Repeat("z", 100<<10)
-	const n = 40 // 4 MB
+	const n = 10 // 1 MB: each one over VCardBytes by itself
 	errs := flood(t, eve, n, func(int) *xmlnode.Element { return card(big) })
 	if len(errs) != n {
 		t.Fatalf("%d of %d vCards over the quota refused", len(errs), n)

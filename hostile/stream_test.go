@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/server"
 )
 
@@ -26,8 +27,14 @@ func (s stage) String() string {
 // stream error (RFC 6120 section 4.9.3), at every stage where it can arrive.
 func TestStreamErrors(t *testing.T) {
 	t.Parallel() // a server of its own, nothing process-wide measured (doc.go)
-	big := "<message to='bob@localhost'><body>" + strings.Repeat("A", 10<<20) + "</body></message>"
-	bigAttr := "<message to='bob@localhost' x='" + strings.Repeat("A", 10<<20) + "'/>"
+	// Twice the largest stanza the server takes (c2s.Limits.MaxStanzaBytes
+	// once bound, far more than MaxUnauthedStanzaBytes before): past the
+	// limit at every stage. A server without the limit would take the
+	// stanza (or the whitespace) and send no stream error, whatever its
+	// size past the limit (10 MB inputs were three quarters of the test's CPU).
+	const over = 2 * c2s.DefaultMaxStanzaBytes
+	big := "<message to='bob@localhost'><body>" + strings.Repeat("A", over) + "</body></message>"
+	bigAttr := "<message to='bob@localhost' x='" + strings.Repeat("A", over) + "'/>"
 	var manyAttrs strings.Builder
 	manyAttrs.WriteString("<message to='bob@localhost'")
 	for i := range 10000 {
@@ -85,9 +92,9 @@ func TestStreamErrors(t *testing.T) {
 		{"pi-in-stanza", anyTime, "<message><?pi x?></message>", "restricted-xml"},
 
 		// Resource exhaustion: the limits of c2s.Limits.
-		{"10MB-stanza", anyTime, big, "policy-violation"},
-		{"10MB-attribute", anyTime, bigAttr, "policy-violation"},
-		{"10MB-whitespace", anyTime, strings.Repeat(" ", 10<<20), "policy-violation"},
+		{"oversized-stanza", anyTime, big, "policy-violation"},
+		{"oversized-attribute", anyTime, bigAttr, "policy-violation"},
+		{"oversized-whitespace", anyTime, strings.Repeat(" ", over), "policy-violation"},
 		{"10000-deep", anyTime, deep(10000), "policy-violation"},
 		{"10000-attributes", anyTime, manyAttrs.String(), "policy-violation"},
 

@@ -11,14 +11,14 @@ import (
 )
 
 // TestStateTotalAcrossNames: in any-password mode one attacker logs in
-// under 20 names and fills each account's private XML, every account
+// under 10 names and fills each account's private XML, every account
 // within its own AccountBytes; Quotas.TotalBytes bounds them all
 // together: past it every store is refused resource-constraint (wait), as
 // past AccountBytes, the heap grows by about the total and no more, what
 // was stored is kept, bytes one account gives back are free for another at
 // once, and a witness's round trips stay short throughout.
 func TestStateTotalAcrossNames(t *testing.T) {
-	const total = 2 << 20
+	const total = 1 << 20
 	e := quotaEnv(t, quota.Limits{TotalBytes: total, AccountsPerIPPerMinute: -1})
 	w := e.watch("watcher")
 	base := heapBaseline()
@@ -28,7 +28,7 @@ func TestStateTotalAcrossNames(t *testing.T) {
 		q.AddChild("x:flood", fmt.Sprintf("e%d", i)).SetText(text)
 		return iqSet(q)
 	}
-	const names, perName = 20, 4
+	const names, perName = 10, 4 // 2.6 MB: 16 elements fit in total
 	var conns []*client.Conn
 	stored, refused := 0, 0
 	for n := range names {

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -32,15 +33,43 @@ func TestShutdownGraceful(t *testing.T) {
 // error, and everything has ended when it returns.
 func TestShutdownBounded(t *testing.T) {
 	// No write timeout drops the session however slow the machine is.
-	srv, done := startServer(t, server.Config{Limits: c2s.Limits{WriteTimeout: time.Hour}})
-	c := dialRaw(t, srv).login("a", "")
-	// Far more than the socket buffers hold, echoed to ourselves and
-	// never read: once these writes return, the server has read (and
-	// queued for us) more than the socket buffers can take, so the
-	// session's writer is blocked.
+	srv, err := server.New(server.Config{Limits: c2s.Limits{WriteTimeout: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Small kernel buffers on the way back to the client (the server's
+	// send buffer and the client's receive buffer): a few tens of KB
+	// hold them, not the megabytes Linux autotunes to on loopback.
+	done := srv.Start(smallSendBuffers{ln})
+	raw := dialRaw(t, srv)
+	if err := raw.Conn.(*net.TCPConn).SetReadBuffer(4096); err != nil {
+		t.Fatal(err)
+	}
+	c := raw.login("a", "")
+	addr := c.Conn.LocalAddr().String()
+	start, _, ok := srv.ConnBytes(addr)
+	if !ok {
+		t.Fatal("no session for the client")
+	}
+	// Far more than those buffers hold, echoed to ourselves and never
+	// read: once the server has read it all, it has queued for us more
+	// than the way back can take, so the session's writer is blocked.
+	// (Without the small buffers, it took 10 MB to be sure.)
+	var sent int64
 	body := strings.Repeat("x", 100<<10)
-	for range 100 {
-		c.Send(`<message to="` + c.JID + `"><body>` + body + `</body></message>`)
+	for range 10 {
+		st := `<message to="` + c.JID + `"><body>` + body + `</body></message>`
+		c.Send(st)
+		sent += int64(len(st))
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer wcancel()
+	if err := srv.WaitRead(wctx, addr, start+sent); err != nil {
+		t.Fatalf("the server did not read the flood: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -50,4 +79,16 @@ func TestShutdownBounded(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
+}
+
+// smallSendBuffers gives every connection it accepts a 4 KiB kernel send
+// buffer.
+type smallSendBuffers struct{ net.Listener }
+
+func (l smallSendBuffers) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(4096)
+	}
+	return c, err
 }

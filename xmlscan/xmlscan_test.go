@@ -169,16 +169,17 @@ func check(t *testing.T, header, body []byte, lim xmlnode.Limits) {
 	for k := len(body); k >= 0; k-- {
 		b := body[:k]
 		el, n, oc := p.Next(st, lim, b)
-		want := decode(header, b, lim)
+		if oc == Fallback {
+			continue // encoding/xml decides: nothing to compare
+		}
 		var got string
+		read := b // what encoding/xml is to decide on
 		switch oc {
 		case Parsed:
 			got = fmt.Sprintf("%#v", tree(el))
-			if tail := b[n:]; len(tail) > 0 {
-				// The decoder read the same element; what follows
-				// is not this comparison's.
-				want = decode(header, b[:n], lim)
-			}
+			// The decoder reads the same element; what follows is
+			// not this comparison's.
+			read = b[:n]
 			if cap(el.Children) != len(el.Children) {
 				t.Errorf("%q: children list of capacity %d for %d", b, cap(el.Children), len(el.Children))
 			}
@@ -186,10 +187,8 @@ func check(t *testing.T, header, body []byte, lim xmlnode.Limits) {
 			got = "end"
 		case NeedMore:
 			got = "waiting"
-		case Fallback:
-			continue
 		}
-		if got != want {
+		if want := decode(header, read, lim); got != want {
 			t.Errorf("%q after %q under %+v:\n got %s\nwant %s", b, header, lim, got, want)
 		}
 	}
