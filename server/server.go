@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"strings"
@@ -34,6 +35,7 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/httproute"
 	"github.com/muctest/muctest/internal/idle"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
@@ -173,6 +175,7 @@ type Server struct {
 	log       *slog.Logger
 	c2s       c2s.Config
 	router    *router.Router
+	http      http.Handler // the modules' HTTP routes (package httproute)
 
 	idle idle.Tracker
 	ext  extComponents // Config.Components (components.go)
@@ -255,6 +258,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if s.http, err = httproute.Handler(s.router.Registrar()); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 
 	s.connLimit = throttle.NewPerIP(cfg.ConnRate)
 	s.authLimit = throttle.NewPerIP(cfg.AuthRate)
@@ -264,9 +270,9 @@ func New(cfg Config) (*Server, error) {
 		RequireTLS:  cfg.RequireTLS && tlsConf != nil,
 		Auth:        s.router.Auth(),
 		Mechanisms:  mechanisms(s.cfg),
-		Host:        s.router.Host(),
-		Features:    s.router.StreamFeatures(),
-		Elements:    s.router.StreamElements(),
+		Host:        c2sHost{s.router},
+		Features:    streamFeatures(s.router.StreamFeatures()),
+		Elements:    streamElements(s.router.StreamElements()),
 		Limits:      cfg.Limits,
 		MaxQueue:    cfg.MaxQueue,
 		Busy:        s.idle.Add,

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/muctest/muctest/component"
+	"github.com/muctest/muctest/httproute"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/upload"
@@ -50,7 +51,7 @@ func (m Module) Register(r *module.Registrar) error {
 		return err
 	}
 	r.Component(cfg.Domain, &service{svc: svc, domain: cfg.Domain, router: r.Router()})
-	r.HandleHTTP(svc.Path(), svc.Handler())
+	httproute.Handle(r, svc.Path(), svc.Handler())
 	return nil
 }
 
