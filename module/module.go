@@ -21,7 +21,7 @@
 //     (StreamFeature, StreamElement), what XEP-0198 needs;
 //   - components by domain (Component), such as the XEP-0045 MUC service;
 //   - values shared with the other modules of the server (Share), on which
-//     package httproute keeps the HTTP routes of WebSocket, BOSH, upload:
+//     package web keeps the HTTP routes of WebSocket, BOSH, upload:
 //     module itself imports neither net/http nor package c2s, so that a
 //     module's test binary links neither unless the module needs it
 //     (issue 10);

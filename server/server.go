@@ -35,7 +35,6 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/component"
-	"github.com/muctest/muctest/httproute"
 	"github.com/muctest/muctest/internal/idle"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
@@ -44,6 +43,7 @@ import (
 	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/router"
 	"github.com/muctest/muctest/throttle"
+	"github.com/muctest/muctest/web"
 )
 
 // Config sets up a Server. The zero value is a usable test server: domain
@@ -175,7 +175,7 @@ type Server struct {
 	log       *slog.Logger
 	c2s       c2s.Config
 	router    *router.Router
-	http      http.Handler // the modules' HTTP routes (package httproute)
+	http      http.Handler // the modules' HTTP routes (web.Mux)
 
 	idle idle.Tracker
 	ext  extComponents // Config.Components (components.go)
@@ -258,7 +258,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	if s.http, err = httproute.Handler(s.router.Registrar()); err != nil {
+	if s.http, err = web.Mux(s.router.Registrar()); err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 

@@ -9,10 +9,10 @@ import (
 	"strings"
 
 	"github.com/muctest/muctest/component"
-	"github.com/muctest/muctest/httproute"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/upload"
+	"github.com/muctest/muctest/web"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -51,7 +51,7 @@ func (m Module) Register(r *module.Registrar) error {
 		return err
 	}
 	r.Component(cfg.Domain, &service{svc: svc, domain: cfg.Domain, router: r.Router()})
-	httproute.Handle(r, svc.Path(), svc.Handler())
+	web.Handle(r, svc.Path(), svc.Handler())
 	return nil
 }
 

@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/muctest/muctest/httproute"
 	"github.com/muctest/muctest/mod/disco"
 	uploadmod "github.com/muctest/muctest/mod/upload"
 	"github.com/muctest/muctest/moduletest"
 	"github.com/muctest/muctest/upload"
+	"github.com/muctest/muctest/web"
 )
 
 func TestSlotsAndDisco(t *testing.T) {
@@ -53,7 +53,7 @@ func TestUploadOverHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer srv.Close()
 	s := moduletest.New(t, uploadmod.Module{Config: upload.Config{BaseURL: srv.URL}})
-	h, err := httproute.Handler(s.Router.Registrar())
+	h, err := web.Mux(s.Router.Registrar())
 	if err != nil {
 		t.Fatal(err)
 	}

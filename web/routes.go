@@ -1,14 +1,13 @@
-// Package httproute puts the modules' HTTP handlers on the server's HTTP
-// mux (server.Server.HTTPHandler): the XEP-0206 BOSH and RFC 7395
-// WebSocket transports, RFC 6415 host-meta, XEP-0363 upload.
-//
-// A module registers a route with Handle on the Registrar it is given;
-// the server, once every module has registered, gets the mux with
-// Handler. The routes are kept on the Registrar (Registrar.Share), per
-// server, rather than by package module itself, so that module and the
-// router import no net/http: the test binaries of the modules that serve
-// no HTTP then link neither net/http nor crypto/tls (issue 10).
-package httproute
+package web
+
+// This file keeps the routes the modules register for the mux of
+// server.Server.HTTPHandler. They are kept on the Registrar
+// (Registrar.Share), per server, rather than by package module itself, so
+// that module and the router import no net/http: the test binaries of the
+// modules that serve no HTTP then link neither net/http nor crypto/tls
+// (issue 10). A module registers a route with Handle on the Registrar it
+// is given; the server, once every module has registered, gets the mux
+// with Mux.
 
 import (
 	"fmt"
@@ -31,9 +30,10 @@ type Route struct {
 type routesKey struct{}
 
 // Handle registers h for pattern (net/http.ServeMux syntax) on the mux
-// that Handler returns for r, and so on Server.HTTPHandler. A malformed
-// pattern, a conflict with another route or a nil h is an error from
-// Handler (and from server.New).
+// that Mux returns for r, and so on Server.HTTPHandler: XEP-0363 upload
+// (mod/upload), the WebSocket, BOSH and host-meta routes (the server's
+// web module). A malformed pattern, a conflict with another route or a
+// nil h is an error from Mux (and from server.New).
 func Handle(r *module.Registrar, pattern string, h http.Handler) {
 	routes, _ := r.Shared(routesKey{})().(*[]Route)
 	if routes == nil {
@@ -51,13 +51,13 @@ func Routes(r *module.Registrar) []Route {
 	return nil
 }
 
-// Handler returns the mux of the routes registered on r, or the error
+// Mux returns the mux of the routes registered on r, or the error
 // registering them on a ServeMux gives (a malformed or conflicting
 // pattern, a nil handler). Call it once every module has registered. The
 // mux itself is built at its first request: registering the routes was an
 // eighth of a server's allocations at New, and most servers (one per
 // scansion script) never serve HTTP; the check is cached per pattern list.
-func Handler(r *module.Registrar) (http.Handler, error) {
+func Mux(r *module.Registrar) (http.Handler, error) {
 	routes := Routes(r)
 	if err := check(routes); err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func (m *mux) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func (m *mux) build() {
 	m.mux = http.NewServeMux()
 	for _, h := range m.routes {
-		// Checked by Handler: none fails here.
+		// Checked by Mux: none fails here.
 		_ = safeHandle(m.mux, h)
 	}
 }
