@@ -20,12 +20,15 @@
 //   - stream features and non-stanza top-level elements of c2s streams
 //     (StreamFeature, StreamElement), what XEP-0198 needs;
 //   - components by domain (Component), such as the XEP-0045 MUC service;
-//   - values shared with the other modules of the server (Share), on which
-//     package web keeps the HTTP routes of WebSocket, BOSH, upload:
-//     module itself imports neither net/http nor package c2s, so that a
-//     module's test binary links neither unless the module needs it
-//     (issue 10);
+//   - HTTP routes on the server's mux (web.Handle: WebSocket, BOSH,
+//     upload), which package web keeps on the Registrar (Share, values
+//     shared by the modules of one server);
 //   - the presence subscription state the router asks about (Contacts).
+//
+// Package module imports neither package c2s (the stream types modules
+// use are in package c2sapi) nor net/http, so that a module's test binary
+// links crypto/tls and net/http only when the module itself needs them
+// (issue 10: linking was most of `go test ./...`'s CPU).
 //
 // Per-account and per-session state is typed and lazily allocated
 // (AccountState, SessionState); a value that implements Sizer reports the

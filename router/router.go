@@ -8,7 +8,11 @@
 // for the components mounted by domain (the XEP-0045 MUC service is one).
 //
 // The router knows no feature: the XEPs live in their own packages under
-// mod/ and reach the router only through what they register. A panic in
+// mod/ and reach the router only through what they register. Nor does it
+// import package c2s or net/http (client streams are c2sapi types; the
+// server wires c2s to it), so that every module's test binary, which
+// links the router through package moduletest, links no TLS or HTTP stack
+// (TestCoreLinksNoTLS). A panic in
 // any handler, hook or component is recovered for the stanza that caused
 // it (the sender gets internal-server-error, the log the stack) and the
 // router keeps serving everyone else.
