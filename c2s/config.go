@@ -9,6 +9,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/netpoll"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -237,25 +238,14 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
-// Authenticator is the account store as SASL sees it. Usernames are
-// already nodeprep-normalised localparts.
-type Authenticator interface {
-	// CheckPlain verifies a PLAIN password. In a test server's any-password
-	// mode it accepts everything and creates the account.
-	CheckPlain(username, password string) bool
-	// SCRAMCredentials returns the salt, salted password and iteration count
-	// for a SCRAM mechanism ("SCRAM-SHA-1" or "SCRAM-SHA-256"), and false if
-	// the account does not exist.
-	SCRAMCredentials(username, mechanism string) (salt, salted []byte, iter int, ok bool)
-}
-
-// AddrAuthenticator is an Authenticator that wants the peer's address with
-// a PLAIN check: one that creates accounts on first login (any-password
-// mode) caps how many one address may create. Sessions use it when the
-// Authenticator implements it.
-type AddrAuthenticator interface {
-	CheckPlainFrom(remote net.Addr, username, password string) bool
-}
+// Authenticator is the account store as SASL sees it, and
+// AddrAuthenticator one that wants the peer's address with a PLAIN check.
+// They live in package c2sapi, so that the router implements them without
+// importing c2s.
+type (
+	Authenticator     = c2sapi.Authenticator
+	AddrAuthenticator = c2sapi.AddrAuthenticator
+)
 
 // AuthThrottle slows down password guessing, per account and per peer
 // address. A peer or account it holds back gets the SASL failure
@@ -281,19 +271,13 @@ type Host interface {
 	Bind(s *Session, full jid.JID, reply *xmlnode.Element) (Handler, error)
 }
 
-// Handler processes the stanzas of one bound session.
-type Handler interface {
-	// HandleStanza routes st, whose "from" is already the session's full
-	// JID. It runs in the session's reader goroutine and must only queue
-	// deliveries, never block on a socket.
-	HandleStanza(st *xmlnode.Element)
-	// Close is called once when the session ends (closing handshake, EOF,
-	// stream error or shutdown), before the server's </stream:stream> is
-	// written: the host routes unavailable presence and forgets the session.
-	// reason is "" after a clean closing handshake, otherwise a short cause
-	// (a stream error condition, "connection closed"...) for a status text.
-	Close(reason string)
-}
+// Handler processes the stanzas of one bound session. It lives in package
+// c2sapi, so that the router implements it without importing c2s.
+type Handler = c2sapi.Handler
+
+// *Session is the c2sapi.Session that modules' stream features and element
+// handlers get (the server passes it on to them).
+var _ c2sapi.Session = (*Session)(nil)
 
 // sharedLimits returns l with the defaults filled in, as one copy shared by
 // every session with the same l (a server has one Limits, a test suite a

@@ -8,6 +8,7 @@ import (
 
 	"mellium.im/xmpp/stream"
 
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -24,19 +25,16 @@ type Feature struct {
 	PreAuth bool
 }
 
-// Stage says when an ElementHandler may receive its element.
-type Stage uint8
+// Stage says when an ElementHandler may receive its element. It lives in
+// package c2sapi, with the modules' element handlers.
+type Stage = c2sapi.Stage
 
+// The stages (see c2sapi): after SASL and before bind, bound, and before
+// SASL succeeds.
 const (
-	// Authenticated: after SASL and before a resource is bound (where
-	// XEP-0198's <resume/> comes).
-	Authenticated Stage = iota + 1
-	// Bound: on a bound session, between stanzas (XEP-0198's <enable/>,
-	// <r/> and <a/>).
-	Bound
-	// Unauthenticated: before SASL succeeds (XEP-0077 in-band
-	// registration's iqs); never while STARTTLS is required and not done.
-	Unauthenticated
+	Authenticated   = c2sapi.Authenticated
+	Bound           = c2sapi.Bound
+	Unauthenticated = c2sapi.Unauthenticated
 )
 
 // ElementHandler handles a top-level element of a client stream that is

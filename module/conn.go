@@ -1,14 +1,14 @@
 package module
 
 import (
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"mellium.im/xmpp/stream"
 
 	"github.com/muctest/muctest/xmlnode"
 )
 
 // Conn is the delivery side of a bound session: its c2s stream
-// (c2s.Session), a test's recorder, or a module's layer over one of those.
+// (c2sapi.Session), a test's recorder, or a module's layer over one of those.
 // The router writes every stanza for the session through it, with its lock
 // held.
 type Conn interface {
@@ -50,17 +50,17 @@ type Stream interface {
 	SetConn(c Conn)
 }
 
-// Unwrapper is a c2s.Handler that a module put between a c2s session and
+// Unwrapper is a c2sapi.Handler that a module put between a c2s session and
 // the router (XEP-0198 counts the stanzas it hands on); Unwrap returns the
 // Handler it passes them to.
 type Unwrapper interface {
-	Unwrap() c2s.Handler
+	Unwrap() c2sapi.Handler
 }
 
 // StreamOf returns the router's session behind a c2s session's Handler
-// (c2s.Session.Handler), through the Unwrappers in between, or nil before
+// (c2sapi.Session.Handler), through the Unwrappers in between, or nil before
 // bind. A module's c2s element handler uses it to reach the session.
-func StreamOf(h c2s.Handler) Stream {
+func StreamOf(h c2sapi.Handler) Stream {
 	for h != nil {
 		if s, ok := h.(Stream); ok {
 			return s

@@ -20,8 +20,15 @@
 //   - stream features and non-stanza top-level elements of c2s streams
 //     (StreamFeature, StreamElement), what XEP-0198 needs;
 //   - components by domain (Component), such as the XEP-0045 MUC service;
-//   - HTTP routes on the server's mux (HandleHTTP): WebSocket, BOSH, upload;
+//   - HTTP routes on the server's mux (web.Handle: WebSocket, BOSH,
+//     upload), which package web keeps on the Registrar (Share, values
+//     shared by the modules of one server);
 //   - the presence subscription state the router asks about (Contacts).
+//
+// Package module imports neither package c2s (the stream types modules
+// use are in package c2sapi) nor net/http, so that a module's test binary
+// links crypto/tls and net/http only when the module itself needs them
+// (issue 10: linking was most of `go test ./...`'s CPU).
 //
 // Per-account and per-session state is typed and lazily allocated
 // (AccountState, SessionState); a value that implements Sizer reports the
@@ -44,11 +51,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"sync/atomic"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -161,24 +167,21 @@ const (
 
 // StreamFeature is a c2s stream feature (RFC 6120 section 4.3.2) offered
 // after authentication, next to <bind/>: roster versioning, legacy session
-// establishment, XEP-0198 stream management.
-type StreamFeature = c2s.Feature
+// establishment, XEP-0198 stream management. Its Offer gets the stream as
+// a c2sapi.Session; the server hands it to package c2s.
+type StreamFeature = c2sapi.Feature
 
 // StreamElement handles a top-level element of a c2s stream that is not a
-// stanza, such as XEP-0198's <enable/>, <r/>, <a/> and <resume/>.
-type StreamElement = c2s.ElementHandler
+// stanza, such as XEP-0198's <enable/>, <r/>, <a/> and <resume/>. Its
+// Handle gets the stream as a c2sapi.Session and ends it with a stream
+// error by returning c2sapi.StreamError.
+type StreamElement = c2sapi.ElementHandler
 
 // ComponentReg is a component mounted on its own domain: every stanza for
 // the domain or a JID under it goes to Handler (package component).
 type ComponentReg struct {
 	Domain  string
 	Handler component.Handler
-}
-
-// HTTPRoute is an HTTP handler registered on the server's mux.
-type HTTPRoute struct {
-	Pattern string
-	Handler http.Handler
 }
 
 // Registrar collects what a module registers. The router makes one per
@@ -197,7 +200,6 @@ type Registrar struct {
 	streamF    []StreamFeature
 	streamE    []StreamElement
 	components []ComponentReg
-	http       []HTTPRoute
 	contacts   Contacts
 	disco      []DiscoItems
 	closers    []func()
@@ -298,12 +300,6 @@ func (r *Registrar) Component(domain string, h component.Handler) {
 	r.components = append(r.components, ComponentReg{domain, h})
 }
 
-// HandleHTTP registers h for pattern (net/http.ServeMux syntax) on the
-// mux that Server.HTTPHandler returns.
-func (r *Registrar) HandleHTTP(pattern string, h http.Handler) {
-	r.http = append(r.http, HTTPRoute{pattern, h})
-}
-
 // Contacts makes c the one source of presence subscriptions (mod/roster);
 // a second one is an error from New.
 func (r *Registrar) Contacts(c Contacts) {
@@ -357,9 +353,6 @@ func (r *Registrar) StreamElements() []StreamElement { return r.streamE }
 
 // Components returns the registered components.
 func (r *Registrar) Components() []ComponentReg { return r.components }
-
-// HTTPRoutes returns the registered HTTP routes.
-func (r *Registrar) HTTPRoutes() []HTTPRoute { return r.http }
 
 // ContactsProvider returns the registered Contacts, or nil.
 func (r *Registrar) ContactsProvider() Contacts { return r.contacts }

@@ -29,9 +29,10 @@ import (
 	"testing"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/match"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
@@ -174,7 +175,7 @@ type Client struct {
 	JID jid.JID
 	s   *Server
 	t   testing.TB
-	h   c2s.Handler
+	h   c2sapi.Handler
 	c   *conn
 }
 
@@ -195,7 +196,7 @@ func (s *Server) Login(full string) *Client {
 		s.t.Fatalf("moduletest: Login(%q): want a full JID on %s", full, s.domain)
 	}
 	c := &conn{wire: &s.wire}
-	reply := xmlnode.New(c2s.NSClient, "iq", "type", "result", "id", "bind")
+	reply := xmlnode.New(stanza.NSClient, "iq", "type", "result", "id", "bind")
 	h, err := s.Router.Bind(c, j, reply)
 	if err != nil {
 		s.t.Fatalf("moduletest: bind %s: %v", full, err)

@@ -6,13 +6,12 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
 
-const nsClient = c2s.NSClient
+const nsClient = stanza.NSClient
 
 // presenceFromClient handles presence a session sent: broadcast (no "to"),
 // directed presence, subscription management and probes (RFC 6121 sections

@@ -7,8 +7,9 @@ import (
 	"testing"
 
 	"mellium.im/xmpp/jid"
+	"mellium.im/xmpp/stanza"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/mod/offline"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/moduletest"
@@ -17,10 +18,10 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
-func bindReply() *xmlnode.Element { return xmlnode.New(c2s.NSClient, "iq", "type", "result") }
+func bindReply() *xmlnode.Element { return xmlnode.New(stanza.NSClient, "iq", "type", "result") }
 
 // TestResourcesQuota: a bind past Quotas.Resources is refused with
-// c2s.BindRefused (cancel/resource-constraint, which c2s answers as a
+// c2sapi.BindRefused (cancel/resource-constraint, which c2s answers as a
 // stanza error); rebinding a bound resource replaces it as before, and a
 // resource freed can be bound again.
 func TestResourcesQuota(t *testing.T) {
@@ -29,7 +30,7 @@ func TestResourcesQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	var hs []c2s.Handler
+	var hs []c2sapi.Handler
 	for i := range 3 {
 		h, err := r.Bind(&countingConn{}, jid.MustParse("a@localhost/r"+strconv.Itoa(i)), bindReply())
 		if err != nil {
@@ -38,7 +39,7 @@ func TestResourcesQuota(t *testing.T) {
 		hs = append(hs, h)
 	}
 	_, err = r.Bind(&countingConn{}, jid.MustParse("a@localhost/r9"), bindReply())
-	var refused *c2s.BindRefused
+	var refused *c2sapi.BindRefused
 	if !errors.As(err, &refused) || refused.Type != "cancel" || refused.Condition != "resource-constraint" {
 		t.Fatalf("fourth bind: %v, want a cancel/resource-constraint refusal", err)
 	}
@@ -93,7 +94,7 @@ func TestAccountsQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	auth := r.Auth().(c2s.AddrAuthenticator)
+	auth := r.Auth().(c2sapi.AddrAuthenticator)
 	ip1 := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1000}
 	ip2 := &net.TCPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 1000}
 	for i, want := range []bool{true, true, true, false} {

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/quota"
 )
 
@@ -25,7 +25,7 @@ var _ quota.TotalKeeper = (*account)(nil)
 // Prosody's mod_limit_resources: the session stays unbound (RFC 6120
 // section 7.6.2.1, resource-constraint).
 func (s *Router) resourcesRefused() error {
-	return &c2s.BindRefused{Type: "cancel", Condition: "resource-constraint",
+	return &c2sapi.BindRefused{Type: "cancel", Condition: "resource-constraint",
 		Text: "Resource limit reached; only " + strconv.Itoa(s.quotas.Resources) + " resources allowed"}
 }
 
@@ -63,7 +63,7 @@ func (l *loginLimiter) allow(remote net.Addr, limit int) bool {
 	return true
 }
 
-// CheckPlainFrom implements c2s.AddrAuthenticator: CheckPlain, where
+// CheckPlainFrom implements c2sapi.AddrAuthenticator: CheckPlain, where
 // any-password mode creates an account only within Quotas.Accounts in total
 // and Quotas.AccountsPerIPPerMinute for remote.
 func (a *authenticator) CheckPlainFrom(remote net.Addr, username, password string) bool {
@@ -88,4 +88,4 @@ func (a *authenticator) CheckPlainFrom(remote net.Addr, username, password strin
 	return true
 }
 
-var _ c2s.AddrAuthenticator = (*authenticator)(nil)
+var _ c2sapi.AddrAuthenticator = (*authenticator)(nil)

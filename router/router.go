@@ -2,12 +2,17 @@
 // the delivery rules of RFC 6120 section 10 and RFC 6121 section 8 (presence
 // broadcast, directed presence, messages to bare and full JIDs, iq routing),
 // and the registry of feature modules (package module) compiled into fixed
-// tables when the Router is made. It implements c2s.Host and
-// c2s.Authenticator for the client streams, and component.AddressedRouter
+// tables when the Router is made. It binds the client streams (Bind, which
+// the server's c2s.Host calls), checks their credentials (Auth) and
+// handles their stanzas (c2sapi.Handler), and component.AddressedRouter
 // for the components mounted by domain (the XEP-0045 MUC service is one).
 //
 // The router knows no feature: the XEPs live in their own packages under
-// mod/ and reach the router only through what they register. A panic in
+// mod/ and reach the router only through what they register. Nor does it
+// import package c2s or net/http (client streams are c2sapi types; the
+// server wires c2s to it), so that every module's test binary, which
+// links the router through package moduletest, links no TLS or HTTP stack
+// (TestCoreLinksNoTLS). A panic in
 // any handler, hook or component is recovered for the stanza that caused
 // it (the sender gets internal-server-error, the log the stack) and the
 // router keeps serving everyone else.
@@ -29,12 +34,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
@@ -65,7 +69,7 @@ type Config struct {
 	Quotas quota.Limits
 }
 
-// Conn is the delivery side of a bound session: c2s.Session, the fake
+// Conn is the delivery side of a bound session: a c2s.Session, the fake
 // connection of package moduletest, or a module's layer over one of those
 // (module.Stream.SetConn).
 type Conn = module.Conn
@@ -85,7 +89,6 @@ type Router struct {
 	reg        *module.Registrar
 
 	tables
-	mux httpMux // the modules' HTTP routes (httpmux.go)
 
 	mu       spanMutex // guards everything below and all account/session state
 	accounts map[string]*account
@@ -170,13 +173,10 @@ func (r *Router) Domain() string { return r.domain }
 // others (mod/disco) and for the server.
 func (r *Router) Registrar() *module.Registrar { return r.reg }
 
-// HTTPHandler is the mux the modules' HTTP routes are on.
-func (r *Router) HTTPHandler() http.Handler { return &r.mux }
-
 // StreamFeatures and StreamElements are the c2s extensions the modules
-// registered, for c2s.Config.
-func (r *Router) StreamFeatures() []c2s.Feature        { return r.reg.StreamFeatures() }
-func (r *Router) StreamElements() []c2s.ElementHandler { return r.reg.StreamElements() }
+// registered, which the server hands to package c2s.
+func (r *Router) StreamFeatures() []c2sapi.Feature        { return r.reg.StreamFeatures() }
+func (r *Router) StreamElements() []c2sapi.ElementHandler { return r.reg.StreamElements() }
 
 // Components returns the mounted components' domains, in order.
 func (r *Router) Components() []string {

@@ -2,9 +2,6 @@ package router_test
 
 import (
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -33,7 +30,6 @@ func asker(timeout time.Duration, done chan<- error) module.Module {
 					done <- err
 				})
 			}})
-		r.HandleHTTP("GET /hello", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hi") }))
 		return nil
 	})
 }
@@ -78,20 +74,5 @@ func TestSendIQClosed(t *testing.T) {
 	_ = s.Router.Close()
 	if err := <-done; !errors.Is(err, module.ErrClosed) {
 		t.Fatalf("callback error %v, want ErrClosed", err)
-	}
-}
-
-func TestHTTPRoute(t *testing.T) {
-	s := moduletest.New(t, asker(time.Hour, make(chan error, 1)))
-	hs := httptest.NewServer(s.Router.HTTPHandler())
-	defer hs.Close()
-	resp, err := http.Get(hs.URL + "/hello")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 || string(b) != "hi" {
-		t.Fatalf("GET /hello: %d %q", resp.StatusCode, b)
 	}
 }

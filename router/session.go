@@ -8,7 +8,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
@@ -17,7 +17,7 @@ import (
 
 // session is the router's view of one bound session: its presence state
 // (RFC 6121 section 4) and the modules' state. Guarded by Router.mu. It
-// implements module.Session and c2s.Handler.
+// implements module.Session and c2sapi.Handler.
 type session struct {
 	srv  *Router
 	c    Conn
@@ -130,25 +130,15 @@ func (ss *session) clearDirected() {
 	ss.directed, ss.directedSet, ss.directedBytes = nil, nil, 0
 }
 
-// host implements c2s.Host.
-type host Router
-
-func (h *host) Bind(cs *c2s.Session, full jid.JID, reply *xmlnode.Element) (c2s.Handler, error) {
-	return (*Router)(h).Bind(cs, full, reply)
-}
-
-// Host returns the router as c2s.Config.Host.
-func (s *Router) Host() c2s.Host { return (*host)(s) }
-
 // Auth returns the router's accounts as c2s.Config.Auth.
-func (s *Router) Auth() c2s.Authenticator { return (*authenticator)(s) }
+func (s *Router) Auth() c2sapi.Authenticator { return (*authenticator)(s) }
 
 // Bind makes conn the session of full (c2s.Host.Bind for any Conn): reply
 // (the bind result) is queued first, an older session of the same full
 // JID is replaced (RFC 6120 section 7.7.2.2: it goes offline and gets a
 // conflict stream error), and the SessionBound hooks run. It returns the
 // session's Handler.
-func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2s.Handler, error) {
+func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2sapi.Handler, error) {
 	tx := &txn{r: s}
 	s.drainBroadcast(tx, full) // the session it may replace
 	ss, old, err := s.bindLocked(tx, conn, full, reply)
@@ -191,7 +181,7 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 	return ss, old, nil
 }
 
-// HandleStanza implements c2s.Handler: route one stanza from this session.
+// HandleStanza implements c2sapi.Handler: route one stanza from this session.
 func (ss *session) HandleStanza(st *xmlnode.Element) {
 	s := ss.srv
 	tx := &txn{r: s, client: ss, clientStanza: st}
@@ -210,7 +200,7 @@ func (s *Router) handleLocked(tx *txn, ss *session, st *xmlnode.Element) {
 	}
 }
 
-// Close implements c2s.Handler: the session went away; tell everyone who
+// Close implements c2sapi.Handler: the session went away; tell everyone who
 // saw it online, unless an unbinding hook keeps it (XEP-0198).
 func (ss *session) Close(reason string) {
 	s := ss.srv
@@ -244,9 +234,9 @@ func (s *Router) closeLocked(tx *txn, ss *session, reason string) {
 func (s *Router) unbindLocked(tx *txn, ss *session, reason string) {
 	s.catchUp(tx, ss.full)
 	if ss.available() || len(ss.directed) > 0 {
-		un := xmlnode.New(c2s.NSClient, "presence", "type", "unavailable", "from", ss.full.String())
+		un := xmlnode.New(nsClient, "presence", "type", "unavailable", "from", ss.full.String())
 		if reason != "" {
-			un.AddChild(c2s.NSClient, "status").SetText("Disconnected: " + reason)
+			un.AddChild(nsClient, "status").SetText("Disconnected: " + reason)
 		}
 		ev := &module.Sent{Session: ss, Stanza: un}
 		if !s.runSent(tx, module.PresenceSent, true, ev) {

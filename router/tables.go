@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
@@ -112,7 +112,7 @@ func (r *Router) compile(reg *module.Registrar) error {
 	t.contacts = reg.ContactsProvider()
 	type elementKey struct {
 		name  xml.Name
-		stage c2s.Stage
+		stage c2sapi.Stage
 	}
 	seenEl := map[elementKey]bool{}
 	for _, e := range reg.StreamElements() {
@@ -122,10 +122,6 @@ func (r *Router) compile(reg *module.Registrar) error {
 		}
 		seenEl[k] = true
 	}
-	if err := checkHTTPRoutes(reg.HTTPRoutes()); err != nil {
-		return err
-	}
-	r.mux.routes = reg.HTTPRoutes()
 	return nil
 }
 

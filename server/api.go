@@ -9,7 +9,7 @@ import (
 
 // HTTPHandler returns the mux the modules' HTTP routes are on (WebSocket,
 // BOSH, upload...): serve it with net/http, or mount it in httptest.
-func (s *Server) HTTPHandler() http.Handler { return s.router.HTTPHandler() }
+func (s *Server) HTTPHandler() http.Handler { return s.http }
 
 // Route delivers a stanza from a component to a local user, as the
 // components mounted by the server do (component.Router); for tests of the

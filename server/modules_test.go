@@ -4,7 +4,7 @@ import (
 	"encoding/xml"
 	"testing"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/component"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/server"
@@ -17,9 +17,9 @@ const nsSM = "urn:example:sm"
 // streamModule offers a stream feature and answers a top-level element on
 // bound sessions, the shape of XEP-0198, plus a second component.
 var streamModule = module.New("stream-example", func(r *module.Registrar) error {
-	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element { return xmlnode.New(nsSM, "sm") }})
-	r.StreamElement(module.StreamElement{Name: xml.Name{Space: nsSM, Local: "r"}, Stage: c2s.Bound,
-		Handle: func(s *c2s.Session, el *xmlnode.Element) error {
+	r.StreamFeature(module.StreamFeature{Offer: func(c2sapi.Session) *xmlnode.Element { return xmlnode.New(nsSM, "sm") }})
+	r.StreamElement(module.StreamElement{Name: xml.Name{Space: nsSM, Local: "r"}, Stage: c2sapi.Bound,
+		Handle: func(s c2sapi.Session, el *xmlnode.Element) error {
 			s.Send(xmlnode.New(nsSM, "a", "h", "0"))
 			return nil
 		}})

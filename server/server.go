@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"runtime/debug"
 	"strings"
@@ -42,6 +43,7 @@ import (
 	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/router"
 	"github.com/muctest/muctest/throttle"
+	"github.com/muctest/muctest/web"
 )
 
 // Config sets up a Server. The zero value is a usable test server: domain
@@ -178,6 +180,7 @@ type Server struct {
 	log       *slog.Logger
 	c2s       c2s.Config
 	router    *router.Router
+	http      http.Handler // the modules' HTTP routes (web.Mux)
 
 	idle idle.Tracker
 	ext  extComponents // Config.Components (components.go)
@@ -260,6 +263,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
+	if s.http, err = web.Mux(s.router.Registrar()); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
 
 	s.connLimit = throttle.NewPerIP(cfg.ConnRate)
 	s.authLimit = throttle.NewPerIP(cfg.AuthRate)
@@ -269,9 +275,9 @@ func New(cfg Config) (*Server, error) {
 		RequireTLS:  cfg.RequireTLS && tlsConf != nil,
 		Auth:        s.router.Auth(),
 		Mechanisms:  mechanisms(s.cfg),
-		Host:        s.router.Host(),
-		Features:    s.router.StreamFeatures(),
-		Elements:    s.router.StreamElements(),
+		Host:        c2sHost{s.router},
+		Features:    streamFeatures(s.router.StreamFeatures()),
+		Elements:    streamElements(s.router.StreamElements()),
 		Limits:      cfg.Limits,
 		MaxQueue:    cfg.MaxQueue,
 		Busy:        s.idle.Add,

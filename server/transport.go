@@ -8,6 +8,7 @@ import (
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/hostmeta"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/web"
 	"github.com/muctest/muctest/websocket"
 )
 
@@ -94,10 +95,10 @@ func (s *Server) webModule() module.Module {
 		ws := websocket.NewHandler(websocket.Config{Serve: serve, MaxStanzaBytes: s.cfg.Limits.MaxStanzaBytes, ControlFrameRate: s.cfg.Web.WebSocketControlRate})
 		bh := bosh.NewHandler(bosh.Config{Serve: serve, Domain: s.domain})
 		hm := hostmeta.New(hostmeta.Config{BOSH: bosh.Path, WebSocket: websocket.Path})
-		r.HandleHTTP(websocket.Path, ws)
-		r.HandleHTTP(bosh.Path, bh)
-		r.HandleHTTP(hostmeta.PathXRD, hm)
-		r.HandleHTTP(hostmeta.PathJSON, hm)
+		web.Handle(r, websocket.Path, ws)
+		web.Handle(r, bosh.Path, bh)
+		web.Handle(r, hostmeta.PathXRD, hm)
+		web.Handle(r, hostmeta.PathJSON, hm)
 		// After every session has ended: their HTTP handlers finish the
 		// WebSocket closing handshakes, held BOSH requests are answered.
 		r.OnClose(func() {

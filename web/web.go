@@ -8,6 +8,11 @@
 // BOSH connection is served by the server's own c2s stream code through
 // server.Server.ServeConn.
 //
+// Handle registers a module's route on that mux, and Mux builds the mux
+// from what the modules registered (routes.go): mod/upload and the
+// server's web module use Handle; package module keeps no HTTP of its own,
+// so that modules that serve none link no net/http.
+//
 // HTTPServer gives the net/http server for that mux with the timeouts a
 // server on a network needs; cmd/mucd -http and -https use it.
 package web

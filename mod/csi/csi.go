@@ -22,9 +22,10 @@ import (
 	"encoding/xml"
 	"time"
 
+	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -69,16 +70,16 @@ func (m Module) Register(r *module.Registrar) error {
 	r.OnMessageSent(awakePriority, awake)
 	r.OnPresenceSent(awakePriority, awake)
 	r.OnIQSent(awakePriority, awake)
-	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element {
+	r.StreamFeature(module.StreamFeature{Offer: func(c2sapi.Session) *xmlnode.Element {
 		return xmlnode.New(NS, "csi")
 	}})
 	for _, local := range []string{"active", "inactive"} {
 		inactive := local == "inactive"
-		r.StreamElement(module.StreamElement{Name: xml.Name{Space: NS, Local: local}, Stage: c2s.Bound,
-			Handle: func(cs *c2s.Session, _ *xmlnode.Element) error {
+		r.StreamElement(module.StreamElement{Name: xml.Name{Space: NS, Local: local}, Stage: c2sapi.Bound,
+			Handle: func(cs c2sapi.Session, _ *xmlnode.Element) error {
 				ss := module.StreamOf(cs.Handler())
 				if ss == nil {
-					return c2s.StreamError(stream.UnsupportedStanzaType, "")
+					return c2sapi.StreamError(stream.UnsupportedStanzaType, "")
 				}
 				ss.Do(func(module.Context) { m.Set(ss, inactive) })
 				return nil
@@ -198,7 +199,7 @@ func (l *layer) hold(st *xmlnode.Element) {
 }
 
 // size is a held stanza's serialised size, what it costs to keep.
-func size(st *xmlnode.Element) int { return len(st.AppendTo(nil, c2s.NSClient)) }
+func size(st *xmlnode.Element) int { return len(st.AppendTo(nil, stanza.NSClient)) }
 
 func (l *layer) flush() {
 	q := l.q
@@ -266,12 +267,12 @@ func Important(st *xmlnode.Element) bool {
 		m := st
 		if c := st.Child(nsCarbons, "received"); c != nil {
 			if fwd := c.Child("urn:xmpp:forward:0", "forwarded"); fwd != nil {
-				if inner := fwd.Child(c2s.NSClient, "message"); inner != nil {
+				if inner := fwd.Child(stanza.NSClient, "message"); inner != nil {
 					m = inner
 				}
 			}
 		}
-		if hasChild(m, c2s.NSClient, "body") || hasChild(m, c2s.NSClient, "subject") ||
+		if hasChild(m, stanza.NSClient, "body") || hasChild(m, stanza.NSClient, "subject") ||
 			hasChild(m, "urn:xmpp:eme:0", "encryption") || hasChild(m, "jabber:x:conference", "x") {
 			return true
 		}

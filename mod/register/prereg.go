@@ -8,7 +8,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stream"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
@@ -25,19 +25,19 @@ const maxTrackedAddrs = 10000
 // form on a get, a new account on a set. The handler runs in the stream's
 // goroutine without the router's lock, and takes it to touch accounts.
 func (s *mod) registerPreAuth(r *module.Registrar) {
-	r.StreamFeature(module.StreamFeature{PreAuth: true, Offer: func(*c2s.Session) *xmlnode.Element {
+	r.StreamFeature(module.StreamFeature{PreAuth: true, Offer: func(c2sapi.Session) *xmlnode.Element {
 		return xmlnode.New(NSFeature, "register")
 	}})
 	locked := r.Locked()
 	domain := r.Domain()
 	s.recent = map[string][]time.Time{}
-	r.StreamElement(module.StreamElement{Name: xml.Name{Space: nsClient, Local: "iq"}, Stage: c2s.Unauthenticated,
-		Handle: func(sess *c2s.Session, iq *xmlnode.Element) error {
+	r.StreamElement(module.StreamElement{Name: xml.Name{Space: nsClient, Local: "iq"}, Stage: c2sapi.Unauthenticated,
+		Handle: func(sess c2sapi.Session, iq *xmlnode.Element) error {
 			q := iq.Child(NS, "query")
 			typ := iq.Attrib("type")
 			if q == nil || (typ != "get" && typ != "set") {
 				// Only registration comes before authentication.
-				return c2s.StreamError(stream.NotAuthorized, "authenticate and bind first")
+				return c2sapi.StreamError(stream.NotAuthorized, "authenticate and bind first")
 			}
 			if to := iq.Attrib("to"); to != "" && to != domain {
 				return sess.WriteNegotiation(stanzaerr.Reply(iq, "cancel", "service-unavailable", "", ""))

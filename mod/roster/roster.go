@@ -16,7 +16,7 @@ import (
 	"mellium.im/xmpp/jid"
 	"mellium.im/xmpp/stanza"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/quota"
@@ -120,7 +120,7 @@ type mod struct {
 func (mo Module) Register(r *module.Registrar) error {
 	m := &mod{lim: mo.Limits.WithDefaults()}
 	r.IQ(module.IQ{To: module.ToSelf, Type: module.Get | module.Set, Payload: xmlName("query"), Disco: module.OnServer, Handle: m.rosterIQ})
-	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element { return xmlnode.New(NSVer, "ver") }})
+	r.StreamFeature(module.StreamFeature{Offer: func(c2sapi.Session) *xmlnode.Element { return xmlnode.New(NSVer, "ver") }})
 	r.Contacts(m)
 	r.OnInitialPresence(module.Filter, m.probe)
 	r.OnInitialPresence(module.After, m.pending)

@@ -7,7 +7,7 @@ package session
 import (
 	"encoding/xml"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -23,7 +23,7 @@ func (Module) Name() string { return "session" }
 
 // Register implements module.Module.
 func (Module) Register(r *module.Registrar) error {
-	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element {
+	r.StreamFeature(module.StreamFeature{Offer: func(c2sapi.Session) *xmlnode.Element {
 		f := xmlnode.New(NS, "session")
 		f.AddChild(NS, "optional")
 		return f

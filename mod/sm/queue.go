@@ -3,9 +3,10 @@ package sm
 import (
 	"time"
 
+	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -23,7 +24,7 @@ type item struct {
 // (the router writes to a session's Conn with it held).
 type queue struct {
 	st    *state
-	inner *c2s.Session // nil while the session hibernates
+	inner c2sapi.Session // nil while the session hibernates
 
 	items []item // unacknowledged, oldest first
 	bytes int    // their serialised size
@@ -41,10 +42,10 @@ const requestXML = `<r xmlns='` + NS + `'/>`
 
 // Send and SendTo serialise st once into a buffer sized for a usual
 // stanza (one allocation rather than one per doubling: BenchmarkQueue).
-func (q *queue) Send(st *xmlnode.Element) { q.push(st.AppendTo(make([]byte, 0, 256), c2s.NSClient)) }
+func (q *queue) Send(st *xmlnode.Element) { q.push(st.AppendTo(make([]byte, 0, 256), stanza.NSClient)) }
 
 func (q *queue) SendTo(st *xmlnode.Element, to string) {
-	q.push(st.AppendToAttr(make([]byte, 0, 256), c2s.NSClient, "to", to))
+	q.push(st.AppendToAttr(make([]byte, 0, 256), stanza.NSClient, "to", to))
 }
 
 func (q *queue) CloseWithError(cond stream.Error, text string) {
@@ -133,7 +134,7 @@ func (q *queue) canAck(h uint32) bool {
 // attach makes cs the connection serving the session (nil: hibernating).
 // A new connection is sent every unacknowledged stanza again, in order,
 // and asked for an ack.
-func (q *queue) attach(cs *c2s.Session) {
+func (q *queue) attach(cs c2sapi.Session) {
 	q.inner = cs
 	q.requested = false
 	if cs == nil || len(q.items) == 0 {

@@ -50,7 +50,7 @@ import (
 	"mellium.im/xmpp/stanza"
 	"mellium.im/xmpp/stream"
 
-	"github.com/muctest/muctest/c2s"
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -258,16 +258,16 @@ func (m Module) Register(r *module.Registrar) error {
 		m.Now = time.Now
 	}
 	srv := &server{m: m, domain: r.Domain(), byID: map[string]*state{}}
-	r.StreamFeature(module.StreamFeature{Offer: func(*c2s.Session) *xmlnode.Element {
+	r.StreamFeature(module.StreamFeature{Offer: func(c2sapi.Session) *xmlnode.Element {
 		return xmlnode.New(NS, "sm")
 	}})
 	name := func(local string) xml.Name { return xml.Name{Space: NS, Local: local} }
-	r.StreamElement(module.StreamElement{Name: name("enable"), Stage: c2s.Bound, Handle: srv.enable})
-	r.StreamElement(module.StreamElement{Name: name("enable"), Stage: c2s.Authenticated, Handle: srv.unexpected})
-	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2s.Authenticated, Handle: srv.resume})
-	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2s.Bound, Handle: srv.unexpected})
-	r.StreamElement(module.StreamElement{Name: name("r"), Stage: c2s.Bound, Handle: srv.request})
-	r.StreamElement(module.StreamElement{Name: name("a"), Stage: c2s.Bound, Handle: srv.ack})
+	r.StreamElement(module.StreamElement{Name: name("enable"), Stage: c2sapi.Bound, Handle: srv.enable})
+	r.StreamElement(module.StreamElement{Name: name("enable"), Stage: c2sapi.Authenticated, Handle: srv.unexpected})
+	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2sapi.Authenticated, Handle: srv.resume})
+	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2sapi.Bound, Handle: srv.unexpected})
+	r.StreamElement(module.StreamElement{Name: name("r"), Stage: c2sapi.Bound, Handle: srv.request})
+	r.StreamElement(module.StreamElement{Name: name("a"), Stage: c2sapi.Bound, Handle: srv.ack})
 	r.OnSessionUnbinding(module.After, srv.unbinding)
 	r.OnSessionUnbound(module.After, srv.unbound)
 	r.OnClose(srv.close)
@@ -279,8 +279,8 @@ func (m Module) Register(r *module.Registrar) error {
 type state struct {
 	srv  *server
 	ss   module.Stream
-	next c2s.Handler // what the session's stanzas went to before <enable/>
-	id   string      // resumption id; "" when not resumable
+	next c2sapi.Handler // what the session's stanzas went to before <enable/>
+	id   string         // resumption id; "" when not resumable
 	max  time.Duration
 
 	// in counts the stanzas handled from the client (its h). inMu is
@@ -299,14 +299,14 @@ type state struct {
 	dead    bool        // unbound: no resumption any more
 }
 
-// link is the c2s.Handler of one connection of a stream-managed session:
+// link is the c2sapi.Handler of one connection of a stream-managed session:
 // it counts the stanzas it hands to the router, and tells the router of
 // the end of the connection only while the session is still its own.
 type link struct {
 	st       *state
-	cs       *c2s.Session
-	next     c2s.Handler // the router's session
-	detached bool        // resumed elsewhere: drop what comes (st.inMu)
+	cs       c2sapi.Session
+	next     c2sapi.Handler // the router's session
+	detached bool           // resumed elsewhere: drop what comes (st.inMu)
 }
 
 func (l *link) HandleStanza(el *xmlnode.Element) {
@@ -337,17 +337,17 @@ func (l *link) Close(reason string) {
 
 func failed(cond string) *xmlnode.Element {
 	f := xmlnode.New(NS, "failed")
-	f.AddChild(c2s.NSStanzas, cond)
+	f.AddChild(stanza.NSError, cond)
 	return f
 }
 
 // unexpected answers <enable/> before bind and <resume/> after it
 // (XEP-0198 sections 3 and 5).
-func (srv *server) unexpected(cs *c2s.Session, _ *xmlnode.Element) error {
+func (srv *server) unexpected(cs c2sapi.Session, _ *xmlnode.Element) error {
 	return cs.SendElement(failed("unexpected-request"))
 }
 
-func (srv *server) enable(cs *c2s.Session, el *xmlnode.Element) error {
+func (srv *server) enable(cs c2sapi.Session, el *xmlnode.Element) error {
 	h := cs.Handler()
 	if _, ok := h.(*link); ok {
 		return cs.SendElement(failed("unexpected-request"))
@@ -403,10 +403,10 @@ func insert(ss module.Stream, q *queue) {
 	}
 }
 
-func (srv *server) request(cs *c2s.Session, _ *xmlnode.Element) error {
+func (srv *server) request(cs c2sapi.Session, _ *xmlnode.Element) error {
 	l, ok := cs.Handler().(*link)
 	if !ok {
-		return c2s.StreamError(stream.UnsupportedStanzaType, "stream management is not enabled")
+		return c2sapi.StreamError(stream.UnsupportedStanzaType, "stream management is not enabled")
 	}
 	cs.SendRaw(ackBytes(l.st.handled()))
 	return nil
@@ -421,14 +421,14 @@ func parseH(v string) (uint32, bool) {
 	return uint32(n), err == nil
 }
 
-func (srv *server) ack(cs *c2s.Session, el *xmlnode.Element) error {
+func (srv *server) ack(cs c2sapi.Session, el *xmlnode.Element) error {
 	l, ok := cs.Handler().(*link)
 	if !ok {
-		return c2s.StreamError(stream.UnsupportedStanzaType, "stream management is not enabled")
+		return c2sapi.StreamError(stream.UnsupportedStanzaType, "stream management is not enabled")
 	}
 	h, ok := parseH(el.Attrib("h"))
 	if !ok {
-		return c2s.StreamError(stream.InvalidXML, "<a/> needs a numeric h")
+		return c2sapi.StreamError(stream.InvalidXML, "<a/> needs a numeric h")
 	}
 	var err error
 	l.st.inMu.Lock()
@@ -438,13 +438,13 @@ func (srv *server) ack(cs *c2s.Session, el *xmlnode.Element) error {
 	}
 	l.st.ss.Do(func(module.Context) {
 		if !l.st.out.ack(h) {
-			err = c2s.StreamError(stream.UndefinedCondition, "handled-count-too-high: the client acknowledged more stanzas than the server sent")
+			err = c2sapi.StreamError(stream.UndefinedCondition, "handled-count-too-high: the client acknowledged more stanzas than the server sent")
 		}
 	})
 	return err
 }
 
-func (srv *server) resume(cs *c2s.Session, el *xmlnode.Element) error {
+func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
 	h, ok := parseH(el.Attrib("h"))
 	if !ok || el.Attrib("previd") == "" {
 		return cs.SendElement(failed("bad-request"))
@@ -596,7 +596,7 @@ func (srv *server) handOn(c module.Context, bare string, last bool, it item) {
 	typ := st.Attrib("type")
 	switch st.Name.Local {
 	case "message":
-		if (typ != "" && typ != "chat" && typ != "normal") || st.Child(c2s.NSClient, "body") == nil {
+		if (typ != "" && typ != "chat" && typ != "normal") || st.Child(stanza.NSClient, "body") == nil {
 			return
 		}
 		if !last {
@@ -630,11 +630,11 @@ func (srv *server) delayed(st *state, b []byte, at time.Time) []byte {
 		return b
 	}
 	addDelay(el, st.ss.JID().Bare().String(), at)
-	return el.AppendTo(nil, c2s.NSClient)
+	return el.AppendTo(nil, stanza.NSClient)
 }
 
 func parseStanza(b []byte) (*xmlnode.Element, error) {
-	root, err := xmlnode.Parse(`<x xmlns='` + c2s.NSClient + `'>` + string(b) + `</x>`)
+	root, err := xmlnode.Parse(`<x xmlns='` + stanza.NSClient + `'>` + string(b) + `</x>`)
 	if err != nil {
 		return nil, err
 	}
@@ -670,4 +670,4 @@ func (srv *server) close() {
 }
 
 // Unwrap implements module.Unwrapper.
-func (l *link) Unwrap() c2s.Handler { return l.next }
+func (l *link) Unwrap() c2sapi.Handler { return l.next }

@@ -12,6 +12,7 @@ import (
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/stanzaerr"
 	"github.com/muctest/muctest/upload"
+	"github.com/muctest/muctest/web"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -50,7 +51,7 @@ func (m Module) Register(r *module.Registrar) error {
 		return err
 	}
 	r.Component(cfg.Domain, &service{svc: svc, domain: cfg.Domain, router: r.Router()})
-	r.HandleHTTP(svc.Path(), svc.Handler())
+	web.Handle(r, svc.Path(), svc.Handler())
 	return nil
 }
 

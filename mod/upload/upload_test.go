@@ -11,6 +11,7 @@ import (
 	uploadmod "github.com/muctest/muctest/mod/upload"
 	"github.com/muctest/muctest/moduletest"
 	"github.com/muctest/muctest/upload"
+	"github.com/muctest/muctest/web"
 )
 
 func TestSlotsAndDisco(t *testing.T) {
@@ -52,7 +53,10 @@ func TestUploadOverHTTP(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer srv.Close()
 	s := moduletest.New(t, uploadmod.Module{Config: upload.Config{BaseURL: srv.URL}})
-	h = s.Router.HTTPHandler()
+	h, err := web.Mux(s.Router.Registrar())
+	if err != nil {
+		t.Fatal(err)
+	}
 	alice := s.Login("alice@localhost/phone")
 	alice.Send(`<iq type="get" id="s" to="upload.localhost"><request xmlns="urn:xmpp:http:upload:0" filename="hello.txt" size="5" content-type="text/plain"/></iq>`)
 	got := alice.Received()
