@@ -49,8 +49,10 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -89,7 +91,8 @@ func contains(list []string, s string) bool {
 }
 
 // Generate makes a self-signed certificate and key for names (see Names;
-// the first is the common name), valid from now.
+// the first is the common name), valid from now. A name that is an IP
+// literal is certified as an iPAddress rather than a DNS name.
 func Generate(names []string, now time.Time) (tls.Certificate, error) {
 	if len(names) == 0 {
 		return tls.Certificate{}, errors.New("tlscert: no name to certify")
@@ -192,11 +195,31 @@ func Check(leaf *x509.Certificate, names []string, now time.Time) string {
 	// Each name listed as such: Go's VerifyHostname would let *.localhost
 	// cover conference.localhost, which OpenSSL and GnuTLS do not.
 	for _, n := range names {
-		if !contains(leaf.DNSNames, n) {
+		if ip := certIP(n); ip != nil {
+			if !slices.ContainsFunc(leaf.IPAddresses, ip.Equal) {
+				return "does not cover " + n
+			}
+		} else if !contains(leaf.DNSNames, n) {
 			return "does not cover " + n
 		}
 	}
 	return ""
+}
+
+// certIP returns n as the address an iPAddress name holds (4 bytes for
+// IPv4, 16 for IPv6), or nil when n is a DNS name. Names may hold IP
+// literals: mucd adds the host of its listening address, so that a client
+// dialling it by address (ws://127.0.0.1:5280, as xmpp.js's integration
+// tests do) can verify the certificate.
+func certIP(n string) net.IP {
+	ip := net.ParseIP(n)
+	if ip == nil {
+		return nil
+	}
+	if v4 := ip.To4(); v4 != nil {
+		return v4
+	}
+	return ip
 }
 
 // Load reads a PEM certificate chain and its key (mucd -cert and -key),
@@ -315,6 +338,12 @@ var (
 func subjectAltNames(names []string) (pkix.Extension, error) {
 	var gns []asn1.RawValue
 	for _, n := range names {
+		if ip := certIP(n); ip != nil {
+			// iPAddress [7]: the 4 or 16 bytes of the address (RFC 5280
+			// section 4.2.1.6), what a client dialling the IP checks.
+			gns = append(gns, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 7, Bytes: ip})
+			continue
+		}
 		gns = append(gns, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, Bytes: []byte(n)})
 	}
 	type identity struct {
@@ -324,7 +353,7 @@ func subjectAltNames(names []string) (pkix.Extension, error) {
 	}
 	ids := []identity{{oidDNSSRV, asn1.TagIA5String, "_xmpp-client." + names[0]}}
 	for _, n := range names {
-		if !strings.HasPrefix(n, "*.") {
+		if !strings.HasPrefix(n, "*.") && certIP(n) == nil {
 			ids = append(ids, identity{oidXmppAddr, asn1.TagUTF8String, n})
 		}
 	}

@@ -218,7 +218,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		if _, err := jid.New("", d, ""); err != nil {
 			return fmt.Errorf("bad domain %q: %w", *domain, err)
 		}
-		tc, err := loadTLS(*certFile, *keyFile, *dataDir, d, log)
+		tc, err := loadTLS(*certFile, *keyFile, *dataDir, d, log, listenIPs(*addr, webFlags.secure)...)
 		if err != nil {
 			return err
 		}
@@ -309,12 +309,13 @@ func defaultDataDir() string {
 
 // loadTLS returns the STARTTLS configuration: the -cert and -key files when
 // given, else the certificate kept in dataDir for domain and its MUC
-// domain (made there the first time, or when it no longer fits). It logs
+// domain and the listening IPs (made there the first time, or when it no
+// longer fits). It logs
 // the certificate's file and fingerprints, which a user compares with what
 // a client shows or gives to the client (poezio's ca_cert_path or its
 // "certificate" SPKI pin, mcabber's ssl_ca or its ssl_fingerprint pin with
 // ssl_ignore_checks).
-func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.Config, error) {
+func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger, ips ...string) (*tls.Config, error) {
 	var (
 		cert   tls.Certificate
 		file   string
@@ -330,7 +331,7 @@ func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.
 		}
 		file = certFile
 	default:
-		names := tlscert.Names(domain, "conference."+domain)
+		names := tlscert.Names(domain, append([]string{"conference." + domain}, ips...)...)
 		var files tlscert.Files
 		if cert, files, reason, err = tlscert.LoadOrCreate(dataDir, names, time.Now()); err != nil {
 			return nil, fmt.Errorf("certificate in -data-dir %s: %w", dataDir, err)
@@ -338,7 +339,7 @@ func loadTLS(certFile, keyFile, dataDir, domain string, log *slog.Logger) (*tls.
 		file = files.Cert
 	}
 	attrs := []any{"file", file, "sha256", tlscert.Fingerprint(cert.Leaf), "spki_sha256", tlscert.SPKIFingerprint(cert.Leaf), "pin", tlscert.Pin(cert.Leaf),
-		"names", strings.Join(cert.Leaf.DNSNames, ","), "expires", cert.Leaf.NotAfter.UTC().Format(time.DateOnly)}
+		"names", strings.Join(cert.Leaf.DNSNames, ","), "ips", fmt.Sprint(cert.Leaf.IPAddresses), "expires", cert.Leaf.NotAfter.UTC().Format(time.DateOnly)}
 	if reason != "" {
 		attrs = append(attrs, "generated", reason)
 	}
