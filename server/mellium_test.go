@@ -28,9 +28,17 @@ import (
 type realClient struct {
 	t    testing.TB
 	sess *xmpp.Session
-	in   chan inbound
-	done chan error
-	once sync.Once
+	// ctx is the session's context for every call into mellium, ended at
+	// cleanup only: mellium watches each call's context in a goroutine
+	// and, when the context is done, sets the connection's deadline to the
+	// past; a context cancelled as a call returns races that goroutine
+	// (its select may see both), which then fails the next write with
+	// "i/o timeout" (seen once in TestMelliumSASLMechanisms).
+	ctx    context.Context
+	cancel context.CancelFunc
+	in     chan inbound
+	done   chan error
+	once   sync.Once
 }
 
 // inbound is one stanza the client received, reduced to what tests check.
@@ -59,13 +67,13 @@ func dialMellium(ctx context.Context, srv *server.Server, user, pass string, mec
 
 func loginMellium(t testing.TB, srv *server.Server, user, pass string, mech sasl.Mechanism) *realClient {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	sess, err := dialMellium(ctx, srv, user, pass, mech)
 	if err != nil {
+		cancel()
 		t.Fatalf("login %s with %s: %v", user, mech.Name, err)
 	}
-	c := &realClient{t: t, sess: sess, in: make(chan inbound, 100), done: make(chan error, 1)}
+	c := &realClient{t: t, sess: sess, ctx: ctx, cancel: cancel, in: make(chan inbound, 100), done: make(chan error, 1)}
 	go func() {
 		c.done <- sess.Serve(xmpp.HandlerFunc(func(r xmlstream.TokenReadEncoder, start *xml.StartElement) error {
 			st := inbound{name: start.Name.Local}
@@ -114,16 +122,20 @@ func (c *realClient) jid() jid.JID { return c.sess.LocalAddr() }
 
 func (c *realClient) close() {
 	c.once.Do(func() {
-		_ = c.sess.Close()
+		// Without the closing handshake (the stream broken), the server
+		// never answers </stream:stream>: drop the connection instead of
+		// waiting for Serve forever.
+		if err := c.sess.Close(); err != nil {
+			_ = c.sess.Conn().Close()
+		}
 		<-c.done
+		c.cancel()
 	})
 }
 
 func (c *realClient) send(r xml.TokenReader) {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.sess.Send(ctx, r); err != nil {
+	if err := c.sess.Send(c.ctx, r); err != nil {
 		c.t.Fatalf("send: %v", err)
 	}
 }
