@@ -29,7 +29,9 @@
 // a resource is written out). In
 // what a client receives, ids the server made up and timestamps become
 // {scansion:any}, as do session ids, and timestamp text is dropped, so the
-// script passes again on a fresh server; ids a client chose are kept. With
+// script passes again on a fresh server; ids a client chose are kept, and
+// a stanza-id by the recipient's own account is left out unless received
+// again (whether a server stamps one depends on its archive policy). With
 // Recording.Captures (muctest record's default) a made-up value received
 // more than once becomes {scansion:capture:NAME} instead, so the replay
 // checks that the server keeps it equal (one occupant-id per occupant, one

@@ -404,7 +404,39 @@ func generalise(st *xmlnode.Element, chosen map[string]bool, volatile func(attr,
 		}
 	}
 	walk(st)
+	dropAccountStanzaIDs(st)
 	return st
+}
+
+// nsSID is XEP-0359's namespace.
+const nsSID = "urn:xmpp:sid:0"
+
+// dropAccountStanzaIDs removes from a received message the XEP-0359
+// stanza-ids by the recipient's own account that nothing later refers to
+// (their id became {scansion:any}): whether a server stamps one depends
+// on its archive policy (mucd archives every account, the in-process
+// server and Prosody's scansion configuration only once the client used
+// MAM), so a script that pinned it would fail on the other. A captured one
+// (its id received again, say in a MAM result) stays, and so do the ids of
+// a room's archive.
+func dropAccountStanzaIDs(st *xmlnode.Element) {
+	if st.Name.Local != "message" {
+		return
+	}
+	to := bareJID(st.Attrib("to"))
+	kept := st.Children[:0:0]
+	dropped := false
+	for _, n := range st.Children {
+		if e, ok := n.(*xmlnode.Element); ok && e.Name.Space == nsSID && e.Name.Local == "stanza-id" &&
+			e.Attrib("by") == to && e.Attrib("id") == match.Any {
+			dropped = true
+			continue
+		}
+		kept = append(kept, n)
+	}
+	if dropped {
+		st.Children = kept
+	}
 }
 
 // nsScansion is the namespace of the scansion:strict override, written

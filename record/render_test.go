@@ -269,3 +269,27 @@ func TestSubstituteBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderDropsAccountStanzaIDs checks that a stanza-id by the
+// recipient's account that nothing refers to again is left out of what it
+// receives (a server stamps it only if it archives that account), while a
+// room's stanza-id and an account's one received again (captured) stay.
+func TestRenderDropsAccountStanzaIDs(t *testing.T) {
+	f := newFixture()
+	f.rec.Captures = true
+	f.add(Connected, f.romeo, "").add(Connected, f.juliet, "")
+	f.add(Received, f.romeo, `<message xmlns="jabber:client" to="romeo@localhost/balcony" from="juliet@localhost/x1y2" type="chat" id="c1"><body>once</body><stanza-id xmlns="urn:xmpp:sid:0" by="romeo@localhost" id="acct-once"/></message>`)
+	f.add(Received, f.romeo, `<message xmlns="jabber:client" to="romeo@localhost/balcony" from="room@conference.localhost/j" type="groupchat" id="g1"><body>hi</body><stanza-id xmlns="urn:xmpp:sid:0" by="room@conference.localhost" id="room-once"/></message>`)
+	f.add(Received, f.romeo, `<message xmlns="jabber:client" to="romeo@localhost/balcony" from="juliet@localhost/x1y2" type="chat" id="c2"><body>twice</body><stanza-id xmlns="urn:xmpp:sid:0" by="romeo@localhost" id="acct-twice"/></message>`)
+	f.add(Received, f.romeo, `<message xmlns="jabber:client" to="romeo@localhost/balcony"><result xmlns="urn:xmpp:mam:2" queryid="q" id="acct-twice"/></message>`)
+	out := steps(t, f.rec)
+	if strings.Contains(out, `by="romeo@localhost" id="{scansion:any}"`) || strings.Contains(out, "acct-once") {
+		t.Errorf("the account's unreferenced stanza-id is still there:\n%s", out)
+	}
+	if !strings.Contains(out, `by="room@conference.localhost"`) {
+		t.Errorf("the room's stanza-id was dropped:\n%s", out)
+	}
+	if strings.Count(out, "urn:xmpp:sid:0") != 2 || !strings.Contains(out, `by="romeo@localhost" id="{scansion:capture:`) {
+		t.Errorf("want the room's and the captured stanza-id, got:\n%s", out)
+	}
+}
