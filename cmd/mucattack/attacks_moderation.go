@@ -132,6 +132,22 @@ func moderationAttacks() []attack {
 				return s.send(b.String())
 			})
 		}},
+		{"mam-prefs-flood", "1,000 accounts over 250 addresses each setting XEP-0313 preferences of 1,000 always and 1,000 never JIDs of 100 bytes (234 KB) over and over", func(e *env) (string, error) {
+			return loopedAs(e, 1000, 250, func(i int) string { return "mamp" + strconv.Itoa(i) }, func(i int, s *session, k int64) error {
+				pad := strings.Repeat("p", 95)
+				var b strings.Builder
+				b.WriteString("<iq type='set' id='p" + strconv.FormatInt(k, 10) + "'><prefs xmlns='urn:xmpp:mam:2' default='always'>")
+				for _, l := range []string{"always", "never"} {
+					b.WriteString("<" + l + ">")
+					for j := range 1000 {
+						b.WriteString("<jid>" + pad + strconv.Itoa(j) + l[:1] + strconv.FormatInt(k%10, 10) + "@x</jid>")
+					}
+					b.WriteString("</" + l + ">")
+				}
+				b.WriteString("</prefs></iq>")
+				return s.send(b.String())
+			})
+		}},
 		{"bookmarks-legacy-flood", "100 accounts saving XEP-0048 bookmarks of 6,000 rooms (two alternating sets) through private XML and the legacy PEP node at line rate, and reading them back", func(e *env) (string, error) {
 			sets := [2]string{legacyStorage(6000, "a"), legacyStorage(6000, "b")}
 			return loopedAs(e, 100, 100, func(i int) string { return "bml" + strconv.Itoa(i) }, func(i int, s *session, k int64) error {
