@@ -9,7 +9,8 @@
 // a <result/> for the querier, Page.Fin builds the iq's <fin/>).
 //
 // An archive is bounded by count and by bytes (measured on each message's
-// wire form) and, optionally, by age: appending past a bound drops the
+// wire form, plus what holding it costs: its ids, addresses and place in
+// the archive) and, optionally, by age: appending past a bound drops the
 // oldest messages, as Prosody's archive item limit does, so a flood costs
 // old history, never memory.
 package archive
@@ -20,6 +21,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -82,6 +84,13 @@ type Entry struct {
 	wire, from, to string
 }
 
+// entryOverhead is what an entry costs beyond its strings: its place in
+// the archive's slice. The byte bounds (and owners' totals, through
+// Bytes) count it with the wire form, id, "with" and addresses, so that a flood of tiny messages, whose wire form is smaller than what
+// holding it costs, stays within them in memory too: 1,000 messages of
+// 100 bytes cost about twice their wire size.
+const entryOverhead = int64(unsafe.Sizeof(Entry{}))
+
 // nsClient is the namespace archived messages are written in.
 const nsClient = "jabber:client"
 
@@ -125,12 +134,13 @@ func (a *Archive) Append(e Entry) bool {
 		*buf = wire[:0]
 	}
 	defer wireBufs.Put(buf)
-	e.size = int64(len(wire))
+	e.from, e.to = e.Msg.Attrib("from"), e.Msg.Attrib("to")
+	e.size = int64(len(wire)+len(e.ID)+len(e.With)+len(e.from)+len(e.to)) + entryOverhead
 	if e.size > a.lim.MaxBytes {
 		return false
 	}
 	// One exact-size copy, the only allocation: the buffer is pooled.
-	e.wire, e.from, e.to = string(wire), e.Msg.Attrib("from"), e.Msg.Attrib("to")
+	e.wire = string(wire)
 	e.Msg = nil
 	a.entries = append(a.entries, e)
 	a.bytes += e.size
@@ -146,7 +156,8 @@ func (a *Archive) Append(e Entry) bool {
 	return true
 }
 
-// Len returns the number of archived messages; Bytes their wire size.
+// Len returns the number of archived messages; Bytes what they cost
+// against the byte bound (their wire size and entryOverhead, see Append).
 func (a *Archive) Len() int     { return len(a.entries) }
 func (a *Archive) Bytes() int64 { return a.bytes }
 

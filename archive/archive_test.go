@@ -121,7 +121,9 @@ func TestResultsAndFin(t *testing.T) {
 }
 
 func TestBounds(t *testing.T) {
-	one := int64(len(msg("romeo@localhost/r", "juliet@localhost", "m0").AppendTo(nil, "jabber:client")))
+	first := New(Limits{})
+	fill(first, 1)
+	one := first.Bytes() // what one message costs
 	tests := []struct {
 		name  string
 		lim   Limits

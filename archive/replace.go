@@ -21,8 +21,9 @@ func (a *Archive) Replace(id string, msg *xmlnode.Element) bool {
 	wire := msg.AppendTo(nil, nsClient)
 	e := &a.entries[i]
 	a.bytes -= e.size
-	if size := int64(len(wire)); size <= a.lim.MaxBytes {
-		e.size, e.wire, e.from, e.to = size, string(wire), msg.Attrib("from"), msg.Attrib("to")
+	from, to := msg.Attrib("from"), msg.Attrib("to")
+	if size := int64(len(wire)+len(e.ID)+len(e.With)+len(from)+len(to)) + entryOverhead; size <= a.lim.MaxBytes {
+		e.size, e.wire, e.from, e.to = size, string(wire), from, to
 		a.bytes += size
 	} else {
 		a.entries = slices.Delete(a.entries, i, i+1)

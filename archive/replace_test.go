@@ -13,7 +13,11 @@ func TestReplace(t *testing.T) {
 	msg := func(body string) *xmlnode.Element {
 		return xmlnode.MustParse(`<message xmlns='jabber:client' from='r@c/n' id='x'><body>` + body + `</body></message>`)
 	}
-	wire := func(body string) int64 { return int64(len(msg(body).AppendTo(nil, nsClient))) }
+	wire := func(body string) int64 { // what the entry of a message with body costs
+		a := New(Limits{})
+		a.Append(Entry{ID: "a", With: "w@x", Msg: msg(body)})
+		return a.Bytes()
+	}
 	for _, c := range []struct {
 		name     string
 		max      int64
@@ -27,7 +31,7 @@ func TestReplace(t *testing.T) {
 		{name: "unknown", id: "z", with: "gone", wantIDs: "a b c", wantSize: wire("one") + wire("two") + wire("three")},
 		{name: "grows past the bound: the oldest go", max: wire("one") + wire("two") + wire("three") + 5, id: "c", with: "three and much more",
 			found: true, wantIDs: "b c", wantSize: wire("two") + wire("three and much more")},
-		{name: "larger than the bound: removed", max: wire("one") + wire("two") + wire("three") + 5, id: "b", with: strings.Repeat("x", 300),
+		{name: "larger than the bound: removed", max: wire("one") + wire("two") + wire("three") + 5, id: "b", with: strings.Repeat("x", 700),
 			found: true, wantIDs: "a c", wantSize: wire("one") + wire("three")},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -76,6 +76,9 @@ func (s *Server) withQuotas(m module.Module) module.Module {
 		if m.MaxTotalBytes == 0 {
 			m.MaxTotalBytes = q.ArchiveTotalBytes
 		}
+		if m.AccountBytes == 0 {
+			m.AccountBytes = q.AccountBytes
+		}
 		return m
 	}
 	return m

@@ -27,6 +27,7 @@ func attacks() []attack {
 	all = append(all, httpAttacks()...)
 	all = append(all, moreHTTPAttacks()...)
 	all = append(all, uploadPutAttacks()...)
+	all = append(all, moderationAttacks()...)
 	all = append(all, lastAttacks()...)
 	return all
 }

@@ -72,6 +72,7 @@ type Entry struct {
 // its last entry.
 func FromLegacy(storage *xmlnode.Element) []Entry {
 	var out []Entry
+	at := map[string]int{} // index in out of each room, to keep its last entry
 	for _, c := range storage.ChildrenNamed(NSLegacy, "conference") {
 		j := c.Attrib("jid")
 		if j == "" {
@@ -92,15 +93,22 @@ func FromLegacy(storage *xmlnode.Element) []Entry {
 		}
 		item := xmlnode.New(pubsub.NS, "item", "id", j)
 		item.Append(conf)
-		for i := range out {
-			if out[i].JID == j {
-				out = append(out[:i], out[i+1:]...)
-				break
-			}
+		if i, ok := at[j]; ok {
+			out[i].Item = nil // superseded: dropped below, keeping the order
 		}
+		at[j] = len(out)
 		out = append(out, Entry{JID: j, Item: item})
 	}
-	return out
+	if len(at) == len(out) {
+		return out
+	}
+	kept := out[:0]
+	for _, e := range out {
+		if e.Item != nil {
+			kept = append(kept, e)
+		}
+	}
+	return kept
 }
 
 // Same reports whether two bookmarks 2 items say the same thing for what

@@ -37,6 +37,7 @@ import (
 
 	"github.com/muctest/muctest/archive"
 	"github.com/muctest/muctest/module"
+	"github.com/muctest/muctest/quota"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -63,30 +64,27 @@ type Module struct {
 	// MaxTotalBytes bounds every archive together; 0 means
 	// DefaultMaxTotalBytes.
 	MaxTotalBytes int64
+	// AccountBytes is the account budget (quota.Limits.AccountBytes) the
+	// preferences' JID lists count against, with the server's total when
+	// it keeps one: 0 means quota.DefaultAccountBytes, negative no bound.
+	AccountBytes int
 	// Now is the clock, for tests; time.Now when nil.
 	Now func() time.Time
 }
 
-// store is one account's archive and preferences.
+// store is one account's archive and default preference (its JID lists
+// are in prefs.go: they count against the account's budget, the archive
+// does not).
 type store struct {
 	arch *archive.Archive
-	// prefs: default and the JID lists (normalised), set when the owner
-	// sent <prefs/>.
-	def           string
-	always, never map[string]bool
+	def  string // the default the owner set, "" none
 }
 
-// Size implements module.Sizer: the archive's wire bytes and the lists.
+// Size implements module.Sizer: what the archive holds.
 func (s *store) Size() int {
 	n := 64
 	if s.arch != nil {
 		n += int(s.arch.Bytes())
-	}
-	for j := range s.always {
-		n += len(j) + 16
-	}
-	for j := range s.never {
-		n += len(j) + 16
 	}
 	return n
 }
@@ -115,6 +113,9 @@ func (m Module) Register(r *module.Registrar) error {
 	}
 	if m.Now == nil {
 		m.Now = time.Now
+	}
+	if m.AccountBytes == 0 {
+		m.AccountBytes = quota.DefaultAccountBytes
 	}
 	s := &service{Module: m}
 	q := func(local string) xml.Name { return xml.Name{Space: archive.NS, Local: local} }
@@ -151,12 +152,14 @@ func (s *service) archiving(c module.Context, a module.Account, with jid.JID) *s
 	if st.arch == nil {
 		st.arch = archive.New(s.Limits)
 	}
-	bare, full := with.Bare().String(), with.String()
-	switch {
-	case st.never[full] || st.never[bare]:
-		return nil
-	case st.always[full] || st.always[bare]:
-		return st
+	if l := prefLists.Get(a); l != nil {
+		bare, full := with.Bare().String(), with.String()
+		switch {
+		case l.never[full] || l.never[bare]:
+			return nil
+		case l.always[full] || l.always[bare]:
+			return st
+		}
 	}
 	def := st.def
 	if def == "" {
@@ -312,20 +315,28 @@ func (s *service) prefs(q *module.Request) {
 			q.Error(stanza.Modify, stanza.BadRequest, "Invalid default")
 			return
 		}
+		always := jidList(q.Payload.Child(archive.NS, "always"))
+		never := jidList(q.Payload.Child(archive.NS, "never"))
+		if !s.setLists(q.Account, always, never) {
+			q.Error(quota.FullType, quota.Full, "Account storage is full")
+			return
+		}
 		st.def = def
-		st.always = jidList(q.Payload.Child(archive.NS, "always"))
-		st.never = jidList(q.Payload.Child(archive.NS, "never"))
 	}
 	def := st.def
 	if def == "" {
 		def = s.Default
+	}
+	var always, never map[string]bool
+	if l := prefLists.Get(q.Account); l != nil {
+		always, never = l.always, l.never
 	}
 	res := q.Result()
 	p := res.AddChild(archive.NS, "prefs", "default", def)
 	for _, l := range []struct {
 		name string
 		set  map[string]bool
-	}{{"always", st.always}, {"never", st.never}} {
+	}{{"always", always}, {"never", never}} {
 		e := p.AddChild(archive.NS, l.name)
 		for _, j := range slices.Sorted(maps.Keys(l.set)) {
 			e.AddChild(archive.NS, "jid").SetText(j)
