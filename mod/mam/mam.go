@@ -345,8 +345,12 @@ func (s *service) prefs(q *module.Request) {
 	q.Reply(res)
 }
 
-// maxPrefsJIDs bounds each preference list.
-const maxPrefsJIDs = 1000
+// maxPrefsJIDs bounds each preference list, and how many <jid/> children
+// of one are looked at (valid or not): the lists are parsed and echoed
+// under the server's lock, so a flood of full lists from many accounts
+// held it for everyone (mucattack mam-prefs-flood, 2 x 1,000 JIDs: the
+// witness waited past a second). Clients set a handful.
+const maxPrefsJIDs = 500
 
 // jidList reads the <jid/> children of an <always/> or <never/>,
 // normalised as JIDs (RFC 7622); what does not parse is left out, as
@@ -356,8 +360,8 @@ func jidList(e *xmlnode.Element) map[string]bool {
 	if e == nil {
 		return set
 	}
-	for _, j := range e.ChildrenNamed(archive.NS, "jid") {
-		if len(set) >= maxPrefsJIDs {
+	for i, j := range e.ChildrenNamed(archive.NS, "jid") {
+		if i >= maxPrefsJIDs {
 			break
 		}
 		p, err := jid.Parse(j.Text())
