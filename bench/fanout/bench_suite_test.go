@@ -1,9 +1,11 @@
-// Package bench holds muctest's benchmarks: the scansion script suite
-// in-process and against a real Prosody, and MUC fan-out through the same
-// engine as cmd/mucbench (package bench/fanout). They are measuring sticks,
-// never timed assertions: run them with `go test -bench . ./bench`, or run
+// The benchmarks of package bench/fanout's external test package (formerly
+// package bench, a test-only package whose binary `go test ./...` linked
+// only to run nothing): the scansion script suite in-process and against a
+// real Prosody, MUC fan-out through the same engine as cmd/mucbench, and a
+// room occupant's memory. They are measuring sticks, never timed
+// assertions: run them with `go test -run XXX -bench . ./bench/...`, or run
 // bench/compare.sh for the side-by-side table with Prosody and ejabberd.
-package bench
+package fanout_test
 
 import (
 	"github.com/muctest/muctest/internal/cputime"
@@ -31,9 +33,9 @@ const prosodyAddrEnv = "MUCTEST_PROSODY"
 // under CI=true).
 func loadCorpus(b *testing.B) []*script.Script {
 	b.Helper()
-	spec, err := filepath.Glob("../spec/*.scs")
+	spec, err := filepath.Glob("../../spec/*.scs")
 	if err != nil || len(spec) == 0 {
-		b.Fatalf("no scripts in ../spec: %v", err)
+		b.Fatalf("no scripts in ../../spec: %v", err)
 	}
 	var scripts []*script.Script
 	for _, paths := range [][]string{spec, corpus.Scripts(b, "corpus/prosody", "*.scs")} {

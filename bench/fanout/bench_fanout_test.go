@@ -1,4 +1,4 @@
-package bench
+package fanout_test
 
 import (
 	"context"
