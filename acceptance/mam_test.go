@@ -15,14 +15,15 @@ import (
 	"github.com/muctest/muctest/servertest"
 )
 
-// runScript runs one of testdata/slixmpp's self-contained scripts against
-// srv and fails the test unless it exits 0 having printed every line of
-// want. It returns the script's output.
+// runScript runs one of testdata's self-contained peer scripts (a path
+// under testdata, e.g. slixmpp/mampeer.py) against srv and fails the test
+// unless it exits 0 having printed every line of want. It returns the
+// script's output.
 func runScript(t *testing.T, script string, srv target, want []string, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout+5*time.Second)
 	defer cancel()
-	args = append([]string{filepath.Join("testdata", "slixmpp", script),
+	args = append([]string{filepath.Join("testdata", script),
 		"--host", srv.host, "--port", srv.port, "--domain", srv.domain,
 		"--timeout", strconv.Itoa(int(scriptTimeout / time.Second))}, args...)
 	cmd := exec.CommandContext(ctx, debianPython, args...)
@@ -48,7 +49,7 @@ func tag() string { return strings.ToLower(rand.Text()[:8]) }
 func mamExchange(t *testing.T, srv target) {
 	t.Helper()
 	tg := tag()
-	runScript(t, "mampeer.py", srv, []string{
+	runScript(t, "slixmpp/mampeer.py", srv, []string{
 		"24 messages exchanged, each with a stanza-id",
 		"paged her archive forwards: 24 messages in 5 pages of 5, in order, once each",
 		"paged her archive backwards: 24 messages in 5 pages, the same ids",

@@ -1,14 +1,8 @@
 package acceptance
 
 import (
-	"context"
 	"net"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/muctest/muctest/server"
 	"github.com/muctest/muctest/servertest"
@@ -26,20 +20,6 @@ func TestPEPSlixmpp(t *testing.T) {
 	require(t, slixmpp)
 	srv := servertest.New(t, server.Config{AnyPassword: true})
 	_, port, _ := net.SplitHostPort(srv.Addr().String())
-	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout+5*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, debianPython, filepath.Join("testdata", "slixmpp", "peppeer.py"),
-		"--port", port, "--timeout", strconv.Itoa(int(scriptTimeout/time.Second)))
-	cmd.WaitDelay = peerWaitDelay
-	out, err := cmd.CombinedOutput()
-	t.Logf("%s", out)
-	if err != nil {
-		t.Fatalf("peppeer.py: %v", err)
-	}
-	for _, want := range []string{"got the nickname", "got the avatar", "got the OMEMO device list", "got the bookmark",
-		"may not read the bookmarks", "slixmpp pep: ok"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("peppeer.py did not say %q", want)
-		}
-	}
+	runScript(t, "slixmpp/peppeer.py", target{"127.0.0.1", port, "localhost"}, []string{"got the nickname",
+		"got the avatar", "got the OMEMO device list", "got the bookmark", "may not read the bookmarks", "slixmpp pep: ok"})
 }

@@ -41,7 +41,7 @@ func pythonModule(module, pkg string) string {
 func uploadExchange(t *testing.T, srv target, base string) {
 	t.Helper()
 	tg := tag()
-	runScript(t, "uploadpeer.py", srv, []string{
+	runScript(t, "slixmpp/uploadpeer.py", srv, []string{
 		"found the upload service upload." + srv.domain,
 		"uploaded 300000 bytes as " + base + "/",
 		"downloaded the image: 300000 bytes, the same",

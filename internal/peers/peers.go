@@ -35,17 +35,26 @@ func Need(t testing.TB, why string) {
 	t.Skip(why)
 }
 
-// SlixmppMissing says why DebianPython cannot import slixmpp, with the
-// package that provides it, or "" when it can. The answer is found once
-// per test binary.
-var SlixmppMissing = sync.OnceValue(func() string {
-	out, err := exec.Command(DebianPython, "-c", "import slixmpp").CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("%s cannot import slixmpp (%v: %s); install it with: apt-get install -y python3-slixmpp",
-			DebianPython, err, bytes.TrimSpace(out))
-	}
-	return ""
-})
+// SlixmppMissing and AioxmppMissing say why DebianPython cannot import
+// that client library, with the Debian package that provides it, or ""
+// when it can. The answer is found once per test binary.
+var (
+	SlixmppMissing = pythonMissing("slixmpp", "python3-slixmpp")
+	AioxmppMissing = pythonMissing("aioxmpp", "python3-aioxmpp")
+)
+
+// pythonMissing returns a check, run once, of whether DebianPython can
+// import module, which Debian's package pkg provides.
+func pythonMissing(module, pkg string) func() string {
+	return sync.OnceValue(func() string {
+		out, err := exec.Command(DebianPython, "-c", "import "+module).CombinedOutput()
+		if err != nil {
+			return fmt.Sprintf("%s cannot import %s (%v: %s); install it with: apt-get install -y %s",
+				DebianPython, module, err, bytes.TrimSpace(out), pkg)
+		}
+		return ""
+	})
+}
 
 // NeedSlixmpp is Need for slixmpp.
 func NeedSlixmpp(t testing.TB) {
