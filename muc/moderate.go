@@ -179,12 +179,7 @@ func (r *room) tombstone(orig *xmlnode.Element, by, modOID, reason string) *xmln
 		child(t, nsOccupantID, "occupant-id", "", "id", oid.Attrib("id"))
 	}
 	at := stamp(r.svc.cfg.Now())
-	ret := child(t, nsRetract1, "retracted", "", "stamp", at)
-	md := child(ret, nsModerate1, "moderated", "", "by", by)
-	child(md, nsOccupantID, "occupant-id", "", "id", modOID)
-	if reason != "" {
-		child(ret, nsRetract1, "reason", reason)
-	}
+	moderated1(t, "retracted", "stamp", at, by, modOID, reason)
 	md0 := child(t, nsModerate0, "moderated", "", "by", by)
 	child(md0, nsRetract0, "retracted", "", "stamp", at)
 	if reason != "" {
@@ -192,6 +187,18 @@ func (r *room) tombstone(orig *xmlnode.Element, by, modOID, reason string) *xmln
 	}
 	child(md0, nsOccupantID, "occupant-id", "", "id", modOID)
 	return t
+}
+
+// moderated1 appends version 1's element local (retracted in a
+// tombstone, retract in the announcement) with its attribute attr=value,
+// the moderator by and their occupant-id, and the reason if any.
+func moderated1(parent *xmlnode.Element, local, attr, value, by, modOID, reason string) {
+	ret := child(parent, nsRetract1, local, "", attr, value)
+	md := child(ret, nsModerate1, "moderated", "", "by", by)
+	child(md, nsOccupantID, "occupant-id", "", "id", modOID)
+	if reason != "" {
+		child(ret, nsRetract1, "reason", reason)
+	}
 }
 
 // archivedTombstone is tomb as the archive keeps it: with the sender's
@@ -214,12 +221,7 @@ func (r *room) archivedTombstone(orig, tomb *xmlnode.Element) *xmlnode.Element {
 // clients keep it.
 func (r *room) moderationAnnouncement(ref, by, modOID, reason string) *xmlnode.Element {
 	m := newStanza("message", "type", "groupchat", "from", r.jid, "id", r.svc.cfg.NewID())
-	ret := child(m, nsRetract1, "retract", "", "id", ref)
-	md := child(ret, nsModerate1, "moderated", "", "by", by)
-	child(md, nsOccupantID, "occupant-id", "", "id", modOID)
-	if reason != "" {
-		child(ret, nsRetract1, "reason", reason)
-	}
+	moderated1(m, "retract", "id", ref, by, modOID, reason)
 	apply := child(m, nsFasten, "apply-to", "", "id", ref)
 	md0 := child(apply, nsModerate0, "moderated", "", "by", by)
 	child(md0, nsOccupantID, "occupant-id", "", "id", modOID)
