@@ -33,20 +33,40 @@ func TestNames(t *testing.T) {
 	}
 }
 
+// verifier is a certificate Generate made at t0 and a client's trust in
+// it (a pool holding only it, as a client that pinned the file does).
+type verifier struct {
+	leaf  *x509.Certificate
+	roots *x509.CertPool
+}
+
+func generated(t *testing.T, names []string) verifier {
+	t.Helper()
+	cert, err := Generate(names, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(cert.Leaf)
+	return verifier{cert.Leaf, roots}
+}
+
+// verify checks the certificate for host at the time at, for server
+// authentication, as a TLS client does.
+func (v verifier) verify(host string, at time.Time) error {
+	_, err := v.leaf.Verify(x509.VerifyOptions{DNSName: host, Roots: v.roots, CurrentTime: at,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+	return err
+}
+
 // TestGenerateVerifies checks the generated certificate as a client that
 // trusts it does: a chain of itself for each name it must cover (the MUC
 // domain under a single-label domain is the case the wildcard missed),
 // for server authentication, valid at the start and near the end of its
 // validity, and refused for other names and outside it.
 func TestGenerateVerifies(t *testing.T) {
-	names := Names("localhost", "conference.localhost")
-	cert, err := Generate(names, t0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := cert.Leaf
-	roots := x509.NewCertPool()
-	roots.AddCert(leaf)
+	v := generated(t, Names("localhost", "conference.localhost"))
+	leaf := v.leaf
 	tests := []struct {
 		name string
 		host string
@@ -63,8 +83,7 @@ func TestGenerateVerifies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := leaf.Verify(x509.VerifyOptions{DNSName: tt.host, Roots: roots, CurrentTime: tt.at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-			if (err == nil) != tt.ok {
+			if err := v.verify(tt.host, tt.at); (err == nil) != tt.ok {
 				t.Errorf("Verify(%s at %v) = %v, want ok %v", tt.host, tt.at, err, tt.ok)
 			}
 		})
