@@ -77,28 +77,17 @@ func withDefaults(cfg server.Config) server.Config {
 	return cfg
 }
 
-// smallSendBufferBytes is the kernel send buffer smallSendBuffers gives
-// (Linux doubles it for its bookkeeping).
-const smallSendBufferBytes = 4096
-
-// smallSendBuffers gives every connection the server accepts a small
-// kernel send buffer, so that the server's writes to a client that reads
-// nothing (with a small receive buffer of its own) block after a few
+// smallSendBufferBytes is the kernel send buffer the server's
+// connections get in newSmallBufferEnv and the leak test
+// (servertest.SendBuffers), so that the server's writes to a client that
+// reads nothing (with a small receive buffer of its own) block after a few
 // kilobytes, not after the megabytes that Linux's autotuning allows on
 // loopback: the slow-reader attacks then need a flood of a few megabytes
 // rather than ten, which under -race took most of a minute.
-type smallSendBuffers struct{ net.Listener }
-
-func (l smallSendBuffers) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetWriteBuffer(smallSendBufferBytes)
-	}
-	return c, err
-}
+const smallSendBufferBytes = 4096
 
 // newSmallBufferEnv is newEnv with a server whose connections have small
-// send buffers (smallSendBuffers). The server is closed, and its
+// send buffers (smallSendBufferBytes). The server is closed, and its
 // goroutines waited for, when the test ends, as servertest.New does.
 func newSmallBufferEnv(t *testing.T, cfg server.Config) *env {
 	t.Helper()
@@ -110,7 +99,7 @@ func newSmallBufferEnv(t *testing.T, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := srv.Start(smallSendBuffers{ln})
+	done := srv.Start(servertest.SendBuffers(ln, smallSendBufferBytes))
 	t.Cleanup(func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("close: %v", err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -32,7 +33,7 @@ func TestNoGoroutineLeftAfterAttacks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := srv.Start(smallSendBuffers{ln}) // a slow reader blocks the server's writes after a few stanzas
+	served := srv.Start(servertest.SendBuffers(ln, smallSendBufferBytes)) // a slow reader blocks the server's writes after a few stanzas
 	e := &env{t: t, srv: srv}
 	var conns []net.Conn
 	keep := func(r *raw) *raw { conns = append(conns, r.Conn); return r }

@@ -15,6 +15,7 @@ import (
 	"github.com/muctest/muctest/c2s"
 	"github.com/muctest/muctest/client"
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -48,7 +49,7 @@ func TestGroupchatWithNonReadingOccupants(t *testing.T) {
 	}
 	// Fixed send buffers on the server's side, so that a little over the
 	// queue limit fills them (autotuned, they grow to 4 MB each).
-	served := srv.Start(smallSendBuffers{ln})
+	served := srv.Start(servertest.SendBuffers(ln, 64<<10))
 	defer func() {
 		if err := srv.Close(); err != nil {
 			t.Errorf("close: %v", err)
@@ -325,16 +326,4 @@ func (p *pinger) stop(t *testing.T) (time.Duration, int) {
 		t.Fatalf("witness: %v", p.err)
 	}
 	return p.worst, p.n
-}
-
-// smallSendBuffers gives every accepted connection a fixed 64 KiB send
-// buffer.
-type smallSendBuffers struct{ net.Listener }
-
-func (l smallSendBuffers) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetWriteBuffer(64 << 10)
-	}
-	return c, err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/muctest/muctest/c2s"
 
 	"github.com/muctest/muctest/server"
+	"github.com/muctest/muctest/servertest"
 )
 
 // TestShutdownGraceful: with time to spare, Shutdown is Close: every
@@ -44,7 +45,7 @@ func TestShutdownBounded(t *testing.T) {
 	// Small kernel buffers on the way back to the client (the server's
 	// send buffer and the client's receive buffer): a few tens of KB
 	// hold them, not the megabytes Linux autotunes to on loopback.
-	done := srv.Start(smallSendBuffers{ln})
+	done := srv.Start(servertest.SendBuffers(ln, 4096))
 	raw := dialRaw(t, srv)
 	if err := raw.Conn.(*net.TCPConn).SetReadBuffer(4096); err != nil {
 		t.Fatal(err)
@@ -79,16 +80,4 @@ func TestShutdownBounded(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Serve: %v", err)
 	}
-}
-
-// smallSendBuffers gives every connection it accepts a 4 KiB kernel send
-// buffer.
-type smallSendBuffers struct{ net.Listener }
-
-func (l smallSendBuffers) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetWriteBuffer(4096)
-	}
-	return c, err
 }
