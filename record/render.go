@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -424,19 +425,11 @@ func dropAccountStanzaIDs(st *xmlnode.Element) {
 		return
 	}
 	to := bareJID(st.Attrib("to"))
-	kept := st.Children[:0:0]
-	dropped := false
-	for _, n := range st.Children {
-		if e, ok := n.(*xmlnode.Element); ok && e.Name.Space == nsSID && e.Name.Local == "stanza-id" &&
-			e.Attrib("by") == to && e.Attrib("id") == match.Any {
-			dropped = true
-			continue
-		}
-		kept = append(kept, n)
-	}
-	if dropped {
-		st.Children = kept
-	}
+	st.Children = slices.DeleteFunc(st.Children, func(n xmlnode.Node) bool {
+		e, ok := n.(*xmlnode.Element)
+		return ok && e.Name.Space == nsSID && e.Name.Local == "stanza-id" &&
+			e.Attrib("by") == to && e.Attrib("id") == match.Any
+	})
 }
 
 // nsScansion is the namespace of the scansion:strict override, written
