@@ -214,6 +214,7 @@ func TestReadRateSharedByAccount(t *testing.T) {
 			Limits: Limits{MaxStanzaBytes: 8192, ReadRate: rate, ReadBurst: burst}}
 		a := newRateSessionConfig(t, cfg, h, busy)
 		b := newRateSessionConfig(t, cfg, h, busy)
+		synctest.Wait() // both have joined, at their first read after the bind
 		if n := cfg.ReadLimiter.Len(); n != 1 {
 			t.Fatalf("%d shares for one account's sessions, want 1", n)
 		}
@@ -390,6 +391,9 @@ func TestReadTurns(t *testing.T) {
 		lcfg := *cfg
 		lcfg.Host, lcfg.Auth = lh, anyAuth{}
 		light := newRateSessionAs(t, &lcfg, lh, busy, strings.Replace(login, "AHVzZXIAcGFzcw==", "AG90aGVyAHBhc3M=", 1))
+		// Each session joins its account's allowance before its first read
+		// after the bind, which may come after the client has the result.
+		synctest.Wait()
 		if n := rl.Len(); n != 2 {
 			t.Fatalf("%d accounts' allowances, want 2", n)
 		}
