@@ -102,7 +102,7 @@ func (s *Server) modules() ([]module.Module, error) {
 	// XEP-0060 at pubsub.<domain>, as Prosody's test configuration has it
 	// (admins create nodes, publishers exposed); a default like the above.
 	if !s.cfg.NoDefaultModules && !slices.Contains(s.cfg.Without, "pubsub") {
-		mods = append(mods, pubsubsvc.Module{Admins: s.cfg.Admins, ExposePublisher: true})
+		mods = append(mods, pubsubsvc.Module{Admins: s.cfg.Admins, ExposePublisher: true, LocalCreate: s.cfg.PubsubLocalCreate})
 	}
 	return mods, nil
 }

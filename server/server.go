@@ -78,6 +78,10 @@ type Config struct {
 	// starts once its client first uses MAM, as with mam_smart_enable,
 	// which Prosody's scansion configuration sets and its scripts assume.
 	ArchiveAlways bool
+	// PubsubLocalCreate lets every local account create nodes on the
+	// pubsub service (ejabberd's default); without it only Admins do, as
+	// Prosody's test configuration has it.
+	PubsubLocalCreate bool
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
 	// TLS, when set, is used for STARTTLS; when nil a self-signed

@@ -90,6 +90,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 	mechs := fs.String("sasl", "", "comma-separated SASL mechanisms to offer (default: all with -user accounts, PLAIN only with any password)")
 	admins := fs.String("admins", "", "comma-separated admin bare JIDs (none by default: in any-password mode anyone could log in as one)")
 	smartMAM := fs.Bool("mam-smart-enable", false, "start an account's message archive (XEP-0313) only once its client has used MAM, as Prosody's mam_smart_enable in its scansion configuration (default: archive every account from the start, as Prosody's default policy)")
+	pubsubCreate := fs.String("pubsub-create", "local", "who may create nodes on the pubsub service: local (every account of -domain, as ejabberd) or admins (only -admins, as Prosody's test configuration)")
 	allowReg := fs.Bool("allow-registration", false, "let clients create accounts in-band before logging in (XEP-0077), as Prosody's allow_registration")
 	verbose := fs.Bool("v", false, "log every stanza in and out (debug level)")
 	comps := componentFlags{}
@@ -153,6 +154,7 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		NoTLS:             *noTLS,
 		AllowRegistration: *allowReg,
 		ArchiveAlways:     !*smartMAM,
+		PubsubLocalCreate: *pubsubCreate == "local",
 		Logger:            log,
 		TraceStanzas:      *verbose,
 		Limits: c2s.Limits{
@@ -185,6 +187,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready chan<- net.
 		ReleaseMemoryAfter: *release,
 		GoroutinePerConn:   *perConn,
 		Quotas:             *quotas,
+	}
+	if *pubsubCreate != "local" && *pubsubCreate != "admins" {
+		return fmt.Errorf("-pubsub-create: %q is neither local nor admins", *pubsubCreate)
 	}
 	if len(users) > 0 {
 		cfg.Accounts = users

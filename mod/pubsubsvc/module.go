@@ -14,6 +14,17 @@ var DefaultQuotas = pubsub.Quotas{
 	MaxSubscriptions: 1000,
 }
 
+// DefaultLocalQuotas bound the service when Module.LocalCreate is set and
+// Module.Quotas is zero: once anyone who can log in may create nodes, the
+// service keeps no more than PEP's pool does for every account together.
+var DefaultLocalQuotas = pubsub.Quotas{
+	MaxNodes:         1000,
+	MaxItemBytes:     256 << 10,
+	MaxNodeBytes:     1 << 20,
+	MaxServiceBytes:  32 << 20,
+	MaxSubscriptions: 1000,
+}
+
 // Module mounts the service on its domain (a component of the registry).
 type Module struct {
 	// Domain is where the service is mounted; "pubsub.<server domain>"
@@ -23,6 +34,9 @@ type Module struct {
 	Admins []string
 	// ExposePublisher: see Config.
 	ExposePublisher bool
+	// LocalCreate lets every account of the server's domain create nodes
+	// (Config.LocalDomain); without it only Admins do.
+	LocalCreate bool
 	// Quotas bound what clients can make the service store;
 	// DefaultQuotas when zero.
 	Quotas pubsub.Quotas
@@ -40,7 +54,14 @@ func (m Module) Register(r *module.Registrar) error {
 	q := m.Quotas
 	if q == (pubsub.Quotas{}) {
 		q = DefaultQuotas
+		if m.LocalCreate {
+			q = DefaultLocalQuotas
+		}
 	}
-	r.Component(d, New(Config{Domain: d, Router: r.Router(), Admins: m.Admins, ExposePublisher: m.ExposePublisher, Quotas: q}))
+	cfg := Config{Domain: d, Router: r.Router(), Admins: m.Admins, ExposePublisher: m.ExposePublisher, Quotas: q}
+	if m.LocalCreate {
+		cfg.LocalDomain = r.Domain()
+	}
+	r.Component(d, New(cfg))
 	return nil
 }

@@ -34,6 +34,12 @@ type Config struct {
 	// Admins are bare JIDs that create nodes and own every node, as
 	// Prosody's admins do on its pubsub component.
 	Admins []string
+	// LocalDomain, when set, lets every account of that domain create
+	// nodes (and own the nodes it creates), as ejabberd's default
+	// access_createnode (local) does: clients' own test suites (aioxmpp's
+	// e2e tests) create their nodes on the service. Empty, only Admins
+	// create, as in Prosody's test configuration.
+	LocalDomain string
 	// ExposePublisher puts publisher= on every item (Prosody's
 	// expose_publisher).
 	ExposePublisher bool
@@ -64,14 +70,14 @@ func New(cfg Config) *Service {
 			s.admins[j.Bare().String()] = true
 		}
 	}
-	domain := strings.ToLower(cfg.Domain)
+	domain, local := strings.ToLower(cfg.Domain), strings.ToLower(cfg.LocalDomain)
 	s.engine = pubsub.NewService(pubsub.ServiceConfig{
 		JID:             cfg.Domain,
 		ExposePublisher: cfg.ExposePublisher,
 		Quotas:          cfg.Quotas,
 		NewID:           cfg.NewID,
-		Affiliation: func(b, _, _ string) pubsub.Affiliation {
-			if s.admins[b] || b == domain {
+		Affiliation: func(b, _, action string) pubsub.Affiliation {
+			if s.admins[b] || b == domain || action == "create" && local != "" && isLocal(b, local) {
 				return pubsub.Owner
 			}
 			return ""
@@ -112,6 +118,13 @@ func (s *Service) HandleStanza(st *xmlnode.Element) {
 	default:
 		s.route(stanzaerr.Reply(st, "cancel", "service-unavailable", "", ""))
 	}
+}
+
+// isLocal reports whether the bare JID b is an account of domain (its
+// domain already lower-cased by the router's checks).
+func isLocal(b, domain string) bool {
+	at := strings.IndexByte(b, '@')
+	return at > 0 && b[at+1:] == domain
 }
 
 func (s *Service) route(st *xmlnode.Element) { s.cfg.Router.Route(st) }

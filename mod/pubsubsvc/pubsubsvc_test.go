@@ -75,3 +75,54 @@ func TestService(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalCreate checks Config.LocalDomain: accounts of the local domain
+// create nodes and own what they create (and nothing else), remote users
+// and look-alike domains stay forbidden, and without LocalDomain only
+// admins create.
+func TestLocalCreate(t *testing.T) {
+	const dom = "pubsub.localhost"
+	create := func(id, node string) string {
+		return `<iq xmlns="jabber:client" type="set" id="` + id + `"><pubsub xmlns="http://jabber.org/protocol/pubsub"><create node="` + node + `"/></pubsub></iq>`
+	}
+	del := func(id, node string) string {
+		return `<iq xmlns="jabber:client" type="set" id="` + id + `"><pubsub xmlns="http://jabber.org/protocol/pubsub#owner"><delete node="` + node + `"/></pubsub></iq>`
+	}
+	tests := []struct {
+		name        string
+		local       string
+		from, st    string
+		want        string
+		wantAbsence string
+	}{
+		{"local account creates", "localhost", "juliet@localhost/j", create("1", "j"), `id="1" type="result"`, "forbidden"},
+		{"upper-case domain in config", "LocalHost", "juliet@localhost/j", create("1", "j"), `id="1" type="result"`, "forbidden"},
+		{"remote account", "localhost", "mallory@evil.example/m", create("2", "m"), "<forbidden ", ""},
+		{"look-alike domain", "localhost", "mallory@xlocalhost/m", create("3", "m"), "<forbidden ", ""},
+		{"subdomain", "localhost", "mallory@a.localhost/m", create("3", "m"), "<forbidden ", ""},
+		{"off: only admins", "", "juliet@localhost/j", create("4", "j"), "<forbidden ", ""},
+		{"off: admin creates", "", "admin@localhost/a", create("5", "a"), `id="5" type="result"`, "forbidden"},
+		{"creating gives no rights on others' nodes", "localhost", "romeo@localhost/r", del("6", "admins"), "<forbidden ", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var out []string
+			s := New(Config{Domain: dom, Admins: []string{"admin@localhost"}, LocalDomain: tc.local,
+				Router: component.RouterFunc(func(st *xmlnode.Element) { out = append(out, st.String()) })})
+			send(s, "admin@localhost/a", dom, create("0", "admins"))
+			out = nil
+			send(s, tc.from, dom, tc.st)
+			if len(out) != 1 || !strings.Contains(out[0], tc.want) || tc.wantAbsence != "" && strings.Contains(out[0], tc.wantAbsence) {
+				t.Fatalf("got %q, want one reply with %q", out, tc.want)
+			}
+		})
+	}
+	// The creator owns its node: it may delete it.
+	var out []string
+	s := New(Config{Domain: dom, LocalDomain: "localhost", Router: component.RouterFunc(func(st *xmlnode.Element) { out = append(out, st.String()) })})
+	send(s, "juliet@localhost/j", dom, create("1", "j"))
+	send(s, "juliet@localhost/j", dom, del("2", "j"))
+	if len(out) != 2 || !strings.Contains(out[1], `id="2" type="result"`) {
+		t.Fatalf("creator deleting its node: %q", out)
+	}
+}
