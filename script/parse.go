@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -373,6 +374,9 @@ func (s *Script) checkObject(c *Client) error {
 		if c.Resource != "" {
 			return s.errorf(c.Line, "component %q: a component has no resource", c.Name)
 		}
+		if _, err := jidcheck.Parse(c.JID); err != nil {
+			return s.errorf(c.Line, "component %q: jid %q is not a valid domain: %v", c.Name, c.JID, err)
+		}
 		return nil
 	}
 	c.declared = c.JID
@@ -385,6 +389,11 @@ func (s *Script) checkObject(c *Client) error {
 	}
 	if local, domain, ok := strings.Cut(c.JID, "@"); !ok || local == "" || domain == "" {
 		return s.errorf(c.Line, "client %q: jid %q is not a user@domain JID", c.Name, c.JID)
+	}
+	// A JID that no server accepts (a control character, a bad domain)
+	// could not even be written into the stanzas that name it.
+	if _, err := jidcheck.Parse(c.declared); err != nil {
+		return s.errorf(c.Line, "client %q: jid %q is not a valid JID: %v", c.Name, c.declared, err)
 	}
 	return nil
 }
