@@ -2,7 +2,9 @@ package record
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/muctest/muctest/script"
 	"github.com/muctest/muctest/xmlnode"
@@ -57,6 +59,11 @@ func validHeader(jid, password string) bool {
 		if bytes.ContainsAny([]byte(s), "\r\n\x00") || len(bytes.TrimSpace([]byte(s))) != len(s) || s == "" {
 			return false
 		}
+	}
+	// A JID the stream carried is UTF-8 of XML characters; the script
+	// parser refuses anything else.
+	if !utf8.ValidString(jid) || strings.ContainsFunc(jid, func(r rune) bool { return r < 0x20 || r == 0xFFFE || r == 0xFFFF }) {
+		return false
 	}
 	at := bytes.IndexByte([]byte(jid), '@')
 	slash := bytes.IndexByte([]byte(jid), '/')
