@@ -4,8 +4,11 @@
 // pushes to the sessions that fetched the roster, the subscription state
 // machine on the user's and the contact's side, pre-approval (section
 // 3.4), subscription requests kept for delivery on initial presence, and
-// the probes initial presence sends. It is the router's module.Contacts:
-// the router asks it whom a presence broadcast goes to.
+// the probes initial presence sends, and the contact's server side of
+// XEP-0283 (moved.go: a request from a contact's new account, backed by
+// the old account's statement, is approved for the user). It is the
+// router's module.Contacts: the router asks it whom a presence broadcast
+// goes to.
 package roster
 
 import (
@@ -114,6 +117,8 @@ type mod struct {
 	lim    quota.Limits
 	// pendingTotal is every roster's pendingBytes together.
 	pendingTotal int
+	// movedChecks counts the XEP-0283 statement checks under way (moved.go).
+	movedChecks int
 }
 
 // Register implements module.Module.
@@ -125,6 +130,7 @@ func (mo Module) Register(r *module.Registrar) error {
 	r.OnInitialPresence(module.Filter, m.probe)
 	r.OnInitialPresence(module.After, m.pending)
 	r.OnAccountRemoved(module.After, m.removed)
+	r.OnPresenceDelivered(module.Rewrite, m.moved)
 	return nil
 }
 
