@@ -205,6 +205,11 @@ type Registrar struct {
 	closers    []func()
 	errs       []error
 	shared     map[any]any // Share, Shared (shared.go)
+
+	// featHint is the feature list of the last registrar (featureHint),
+	// and offTrack says that features is no longer a prefix of it.
+	featHint []Feature
+	offTrack bool
 }
 
 // Env is what the router tells modules about the server at registration.
@@ -223,20 +228,33 @@ type Env struct {
 // NewRegistrar returns an empty Registrar for a server described by env.
 // The router calls it; module tests use package moduletest instead.
 func NewRegistrar(env Env) *Registrar {
-	return &Registrar{env: env,
+	r := &Registrar{env: env,
 		iqs:        make([]IQEntry, 0, sizeHints.iqs.Load()),
 		hooks:      make([]HookEntry, 0, sizeHints.hooks.Load()),
 		features:   make([]Feature, 0, sizeHints.features.Load()),
+		identities: make([]IdentityEntry, 0, sizeHints.identities.Load()),
 		discoNodes: make([]DiscoNode, 0, sizeHints.discoNodes.Load()),
 	}
+	if h := featureHint.Load(); h != nil {
+		r.featHint = *h
+	}
+	return r
 }
+
+// featureHint is the feature list the last RememberSizes saw when it
+// differed from the one before: a process makes its servers from one
+// configuration or a few, whose modules register the same features in the
+// same order, so that Feature can tell a new one from a repeat without
+// comparing it with every feature before (a fiftieth of a script's CPU
+// time). Never written after it is stored.
+var featureHint atomic.Pointer[[]Feature]
 
 // sizeHints are the lengths of the largest lists the last RememberSizes
 // saw, for NewRegistrar: a process makes its servers (one per scansion
 // script) from one configuration or a few, and growing each list by
 // appending was a fifth of the bytes server.New allocated.
 var sizeHints struct {
-	iqs, hooks, features, discoNodes atomic.Int32
+	iqs, hooks, features, identities, discoNodes atomic.Int32
 }
 
 // RememberSizes records how many iq handlers, hooks, features and disco
@@ -248,7 +266,12 @@ func (r *Registrar) RememberSizes() {
 	sizeHints.iqs.Store(int32(min(len(r.iqs), most)))
 	sizeHints.hooks.Store(int32(min(len(r.hooks), most)))
 	sizeHints.features.Store(int32(min(len(r.features), most)))
+	sizeHints.identities.Store(int32(min(len(r.identities), most)))
 	sizeHints.discoNodes.Store(int32(min(len(r.discoNodes), most)))
+	if (r.offTrack || len(r.features) != len(r.featHint)) && len(r.features) <= most {
+		h := slices.Clone(r.features)
+		featureHint.Store(&h)
+	}
 }
 
 // Begin sets the module whose registrations follow (named in errors).
@@ -277,8 +300,16 @@ func (r *Registrar) IQ(h IQ) {
 
 // Feature advertises var as a disco#info feature where says.
 func (r *Registrar) Feature(where Where, v string) {
-	if !slices.Contains(r.features, Feature{where, v}) {
-		r.features = append(r.features, Feature{where, v})
+	f := Feature{where, v}
+	if n := len(r.features); !r.offTrack && n < len(r.featHint) && r.featHint[n] == f {
+		// features is the hint's first n, none of them f (the hint holds
+		// no repeats): f is new.
+		r.features = append(r.features, f)
+		return
+	}
+	if !slices.Contains(r.features, f) {
+		r.features = append(r.features, f)
+		r.offTrack = true
 	}
 }
 

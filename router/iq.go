@@ -112,7 +112,7 @@ func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid
 		return
 	}
 	typ := st.Attrib("type")
-	var h *iqRoute
+	var h *module.IQEntry
 	if self {
 		h = s.iqHandler(tSelf, typ, payload.Name)
 	}
@@ -121,11 +121,11 @@ func (s *Router) accountIQ(tx *txn, acct *account, st *xmlnode.Element, from jid
 	}
 	if h != nil {
 		req := &module.Request{Context: tx, Stanza: st, Payload: payload, Account: acct, From: from, Self: self,
-			Prepared: tx.preparedFor(payload, h.module)}
+			Prepared: tx.preparedFor(payload, h.Module)}
 		if ss := s.senderSession(from); ss != nil {
 			req.Session = ss
 		}
-		h.handle(req)
+		h.Handle(req)
 		return
 	}
 	s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")
@@ -144,11 +144,11 @@ func (s *Router) serverIQ(tx *txn, st *xmlnode.Element, to jid.JID) {
 	typ := st.Attrib("type")
 	if h := s.iqHandler(tDomain, typ, payload.Name); h != nil {
 		from, _ := jidcheck.ParseFast(st.Attrib("from"))
-		req := &module.Request{Context: tx, Stanza: st, Payload: payload, From: from, Prepared: tx.preparedFor(payload, h.module)}
+		req := &module.Request{Context: tx, Stanza: st, Payload: payload, From: from, Prepared: tx.preparedFor(payload, h.Module)}
 		if ss := s.senderSession(from); ss != nil {
 			req.Session = ss
 		}
-		h.handle(req)
+		h.Handle(req)
 		return
 	}
 	s.bounce(tx, st, stanza.Cancel, stanza.ServiceUnavailable, "")

@@ -1,7 +1,6 @@
 package router
 
 import (
-	"encoding/xml"
 	"fmt"
 	"slices"
 
@@ -15,13 +14,6 @@ import (
 // goroutine before the router takes its lock, so that no single stanza
 // holds the lock for long (issue 11).
 
-// prepareRoute is one registered Prepare, by iq type and payload name.
-type prepareRoute struct {
-	name    xml.Name
-	module  string
-	prepare func(*xmlnode.Element) any
-}
-
 // prepared is what a txn carries from prepareRequest to the handler.
 type prepared struct {
 	payload *xmlnode.Element
@@ -29,28 +21,30 @@ type prepared struct {
 	v       any
 }
 
-// compilePrepares builds tables.prepares from the registrations with a
-// Prepare; two for the same type and name are an error.
-func (t *tables) compilePrepares(reg *module.Registrar) error {
-	for _, e := range reg.IQs() {
-		if e.Prepare == nil {
-			continue
-		}
-		for ty, tbit := range [2]module.IQType{module.Get, module.Set} {
-			if e.Type&tbit == 0 {
-				continue
+// layPrepares lays out the registrations with a Prepare, by type and
+// payload name, keeping the first of a name; two modules preparing the
+// same type and name are an error (one module may for several targets).
+func (l *layout) layPrepares(iqs []module.IQEntry) error {
+	for ty, tbit := range [2]module.IQType{module.Get, module.Set} {
+		var idx []int32
+		for i, e := range iqs {
+			if e.Prepare != nil && e.Type&tbit != 0 {
+				idx = append(idx, int32(i))
 			}
-			list := t.prepares[ty]
-			i, found := slices.BinarySearchFunc(list, e.Payload, func(x prepareRoute, n xml.Name) int { return cmpName(x.name, n) })
-			if found {
-				if list[i].module == e.Module {
-					continue // the same module for another target
+		}
+		slices.SortStableFunc(idx, func(a, b int32) int { return cmpName(iqs[a].Payload, iqs[b].Payload) })
+		kept := idx[:0]
+		for _, i := range idx {
+			if n := len(kept); n > 0 && cmpName(iqs[kept[n-1]].Payload, iqs[i].Payload) == 0 {
+				if first := &iqs[kept[n-1]]; first.Module != iqs[i].Module {
+					return fmt.Errorf("modules %s and %s both prepare %s iqs for {%s}%s",
+						first.Module, iqs[i].Module, [2]string{"get", "set"}[ty], first.Payload.Space, first.Payload.Local)
 				}
-				return fmt.Errorf("modules %s and %s both prepare %s iqs for {%s}%s",
-					list[i].module, e.Module, [2]string{"get", "set"}[ty], e.Payload.Space, e.Payload.Local)
+				continue // the same module for another target
 			}
-			t.prepares[ty] = slices.Insert(list, i, prepareRoute{e.Payload, e.Module, e.Prepare})
+			kept = append(kept, i)
 		}
+		l.prepares[ty] = kept
 	}
 	return nil
 }
@@ -81,32 +75,23 @@ func (r *Router) prepareRequest(tx *txn, st *xmlnode.Element) {
 		return
 	}
 	payload := els[0]
-	find := func(n xml.Name) *prepareRoute {
-		if i, ok := slices.BinarySearchFunc(list, n, func(x prepareRoute, n xml.Name) int { return cmpName(x.name, n) }); ok {
-			return &list[i]
-		}
-		return nil
-	}
-	p := find(payload.Name)
-	if p == nil {
-		p = find(xml.Name{Space: payload.Name.Space})
-	}
+	p := r.tables.lookup(list, payload.Name)
 	if p == nil {
 		return
 	}
-	tx.prepared = prepared{payload: payload, module: p.module, v: r.runPrepare(p, payload)}
+	tx.prepared = prepared{payload: payload, module: p.Module, v: r.runPrepare(p, payload)}
 }
 
 // runPrepare calls p, recovering a panic as the handlers' are (the handler
 // then runs without a prepared value and answers for itself).
-func (r *Router) runPrepare(p *prepareRoute, payload *xmlnode.Element) (v any) {
+func (r *Router) runPrepare(p *module.IQEntry, payload *xmlnode.Element) (v any) {
 	defer func() {
 		if e := recover(); e != nil {
-			r.logPanic(e, "prepare", "module", p.module)
+			r.logPanic(e, "prepare", "module", p.Module)
 			v = nil
 		}
 	}()
-	return p.prepare(payload)
+	return p.Prepare(payload)
 }
 
 // preparedFor returns what was prepared for payload by module, or nil.

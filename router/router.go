@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -145,13 +146,17 @@ func New(cfg Config) (*Router, error) {
 		r.accounts[j.Localpart()] = newAccount(r, j.Localpart(), pass)
 	}
 	r.reg = module.NewRegistrar(module.Env{Domain: r.domain, Router: r, Logger: r.log, Locked: r.locked})
-	seen := map[string]bool{}
+	// A few dozen modules: comparing each name with those before costs
+	// less than a map of them.
+	var buf [64]string
+	names := buf[:0]
 	for _, m := range cfg.Modules {
-		if seen[m.Name()] {
-			return nil, fmt.Errorf("router: module %s listed twice", m.Name())
+		name := m.Name()
+		if slices.Contains(names, name) {
+			return nil, fmt.Errorf("router: module %s listed twice", name)
 		}
-		seen[m.Name()] = true
-		r.reg.Begin(m.Name())
+		names = append(names, name)
+		r.reg.Begin(name)
 		if err := m.Register(r.reg); err != nil {
 			return nil, fmt.Errorf("router: module %s: %w", m.Name(), err)
 		}
