@@ -199,6 +199,7 @@ type Registrar struct {
 	discoNodes []DiscoNode
 	streamF    []StreamFeature
 	streamE    []StreamElement
+	bind2      []Bind2Feature
 	components []ComponentReg
 	contacts   Contacts
 	disco      []DiscoItems

@@ -122,6 +122,13 @@ func (r *Router) compile(reg *module.Registrar) error {
 		}
 		seenEl[k] = true
 	}
+	seenBind2 := map[xml.Name]bool{}
+	for _, f := range reg.Bind2Features() {
+		if seenBind2[f.Name] || f.Handle == nil {
+			return fmt.Errorf("bind2 feature {%s}%s registered twice or without a handler", f.Name.Space, f.Name.Local)
+		}
+		seenBind2[f.Name] = true
+	}
 	return nil
 }
 

@@ -268,6 +268,7 @@ func (m Module) Register(r *module.Registrar) error {
 	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2sapi.Bound, Handle: srv.unexpected})
 	r.StreamElement(module.StreamElement{Name: name("r"), Stage: c2sapi.Bound, Handle: srv.request})
 	r.StreamElement(module.StreamElement{Name: name("a"), Stage: c2sapi.Bound, Handle: srv.ack})
+	r.Bind2Feature(module.Bind2Feature{Var: NS, Name: name("enable"), Handle: srv.enableInline})
 	r.OnSessionUnbinding(module.After, srv.unbinding)
 	r.OnSessionUnbound(module.After, srv.unbound)
 	r.OnClose(srv.close)
@@ -356,6 +357,34 @@ func (srv *server) enable(cs c2sapi.Session, el *xmlnode.Element) error {
 	if ss == nil {
 		return cs.SendElement(failed("feature-not-implemented"))
 	}
+	var l *link
+	ss.Do(func(module.Context) {
+		var en *xmlnode.Element
+		l, en = srv.start(cs, ss, h, el)
+		// Under the lock, so that it goes before any counted stanza.
+		_ = cs.SendElement(en)
+	})
+	cs.SetHandler(l)
+	return nil
+}
+
+// enableInline is <enable/> inside XEP-0386's <bind/>: the session was
+// just bound and the router's lock is held, so that <enabled/>, which
+// goes inside the <success/>, is before any counted stanza.
+func (srv *server) enableInline(cs c2sapi.Session, h c2sapi.Handler, el *xmlnode.Element) *xmlnode.Element {
+	ss := module.StreamOf(h)
+	if ss == nil {
+		return failed("feature-not-implemented")
+	}
+	l, en := srv.start(cs, ss, h, el)
+	cs.SetHandler(l)
+	return en
+}
+
+// start makes the bound session ss, whose stanzas went to h, stream-managed
+// as el (an <enable/>) asks, and returns the link its stanzas go to now
+// and the <enabled/> to answer with. The router's lock is held.
+func (srv *server) start(cs c2sapi.Session, ss module.Stream, h c2sapi.Handler, el *xmlnode.Element) (*link, *xmlnode.Element) {
 	st := &state{srv: srv, ss: ss, next: h}
 	if v := el.Attrib("resume"); v == "true" || v == "1" {
 		st.max = srv.m.MaxResumption
@@ -365,23 +394,18 @@ func (srv *server) enable(cs c2sapi.Session, el *xmlnode.Element) error {
 		st.id = strings.ToLower(rand.Text())
 	}
 	l := &link{st: st, cs: cs, next: h}
-	ss.Do(func(module.Context) {
-		streams.Use(ss).st = st
-		st.cur = l
-		st.out = &queue{st: st, inner: cs}
-		insert(ss, st.out)
-		en := xmlnode.New(NS, "enabled")
-		if st.id != "" {
-			en.SetAttr("id", st.id).SetAttr("resume", "true").SetAttr("max", strconv.Itoa(int(st.max/time.Second)))
-			srv.mu.Lock()
-			srv.byID[st.id] = st
-			srv.mu.Unlock()
-		}
-		// Under the lock, so that it goes before any counted stanza.
-		_ = cs.SendElement(en)
-	})
-	cs.SetHandler(l)
-	return nil
+	streams.Use(ss).st = st
+	st.cur = l
+	st.out = &queue{st: st, inner: cs}
+	insert(ss, st.out)
+	en := xmlnode.New(NS, "enabled")
+	if st.id != "" {
+		en.SetAttr("id", st.id).SetAttr("resume", "true").SetAttr("max", strconv.Itoa(int(st.max/time.Second)))
+		srv.mu.Lock()
+		srv.byID[st.id] = st
+		srv.mu.Unlock()
+	}
+	return l, en
 }
 
 // insert puts q under every module.Layer on ss's Conn: what XEP-0352

@@ -1,0 +1,15 @@
+package module
+
+import "github.com/muctest/muctest/c2sapi"
+
+// Bind2Feature is a feature a client may ask for inside XEP-0386's <bind/>
+// (XEP-0388 SASL2's inline resource binding); see c2sapi.Bind2Feature.
+type Bind2Feature = c2sapi.Bind2Feature
+
+// Bind2Feature offers f inside Bind2; a second one with the same request
+// name is an error from New.
+func (r *Registrar) Bind2Feature(f Bind2Feature) { r.bind2 = append(r.bind2, f) }
+
+// Bind2Features returns the registered Bind2 inline features, in
+// registration order.
+func (r *Registrar) Bind2Features() []Bind2Feature { return r.bind2 }
