@@ -184,7 +184,7 @@ func (s *Session) bind2(req, succ, authz *xmlnode.Element) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	s.log.Info("c2s: bound with bind2", "jid", full.String())
+	s.log.Info("c2s: bound with bind2") // the logger names the JID (logJID)
 	return true, nil
 }
 
