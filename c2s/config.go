@@ -36,6 +36,9 @@ type Config struct {
 	// when Host is an InlineHost). sasl2.go.
 	SASL2 bool
 	Bind2 []Bind2Feature
+	// SASL2Inline lists the other requests a client may make inline in
+	// SASL2's <authenticate/> (XEP-0198's <resume/>).
+	SASL2Inline []SASL2Feature
 	// Host binds resources and receives the stanzas of bound sessions.
 	Host Host
 	// Features are offered after authentication, after <bind/>, in order.

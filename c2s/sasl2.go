@@ -43,6 +43,21 @@ type Bind2Feature struct {
 	Handle func(s *Session, h Handler, el *xmlnode.Element) *xmlnode.Element
 }
 
+// SASL2Feature is a request made inline in SASL2's <authenticate/>
+// (c2sapi.SASL2Feature, for the concrete *Session): XEP-0198's <resume/>.
+type SASL2Feature struct {
+	// Offer returns the element advertised in <authentication><inline>
+	// (nil: none).
+	Offer func(s *Session) *xmlnode.Element
+	// Name is the request element inside <authenticate/>.
+	Name xml.Name
+	// Handle runs once the exchange has succeeded, before any Bind2
+	// request: it adds its answer to success and returns false, or sends
+	// success itself and returns true when it has bound the session
+	// (Adopt).
+	Handle func(s *Session, el, success *xmlnode.Element) (bound bool, err error)
+}
+
 // InlineHost is a Host that runs XEP-0386's inline features as it binds:
 // inline is called with the session's Handler once the session is bound
 // and before reply is queued, where nothing can be delivered to the
@@ -87,7 +102,16 @@ func (s *Session) sasl2Feature() *xmlnode.Element {
 	for _, name := range s.cfg.mechanisms() {
 		a.AddChild(NSSASL2, "mechanism").SetText(name)
 	}
-	b := a.AddChild(NSSASL2, "inline").AddChild(NSBind2, "bind")
+	in := a.AddChild(NSSASL2, "inline")
+	for _, f := range s.cfg.SASL2Inline {
+		if f.Offer == nil {
+			continue
+		}
+		if el := f.Offer(s); el != nil {
+			in.Append(el)
+		}
+	}
+	b := in.AddChild(NSBind2, "bind")
 	if fs := s.cfg.bind2Features(); len(fs) > 0 {
 		in := b.AddChild(NSBind2, "inline")
 		for _, f := range fs {
@@ -124,9 +148,26 @@ func (s *Session) sasl2(auth *xmlnode.Element) (bool, error) {
 	}
 	authz := succ.AddChild(NSSASL2, "authorization-identifier")
 	s.authenticated(user, mech, "sasl2")
+	authz.SetText(user + "@" + s.cfg.Domain)
+	for i := range s.cfg.SASL2Inline {
+		f := &s.cfg.SASL2Inline[i]
+		el := auth.Child(f.Name.Space, f.Name.Local)
+		if el == nil {
+			continue
+		}
+		bound, err := f.Handle(s, el, succ)
+		if err != nil || bound {
+			return bound, err
+		}
+		s.mu.Lock()
+		bound = s.bound
+		s.mu.Unlock()
+		if bound {
+			return true, nil
+		}
+	}
 	req := auth.Child(NSBind2, "bind")
 	if req == nil {
-		authz.SetText(user + "@" + s.cfg.Domain)
 		if err := s.write(succ); err != nil {
 			return false, err
 		}

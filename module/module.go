@@ -200,6 +200,7 @@ type Registrar struct {
 	streamF    []StreamFeature
 	streamE    []StreamElement
 	bind2      []Bind2Feature
+	sasl2      []SASL2Feature
 	components []ComponentReg
 	contacts   Contacts
 	disco      []DiscoItems

@@ -182,6 +182,10 @@ func (r *Router) StreamElements() []c2sapi.ElementHandler { return r.reg.StreamE
 // runs them).
 func (r *Router) Bind2Features() []c2sapi.Bind2Feature { return r.reg.Bind2Features() }
 
+// SASL2Features are the modules' XEP-0388 inline requests (XEP-0198's
+// resumption).
+func (r *Router) SASL2Features() []c2sapi.SASL2Feature { return r.reg.SASL2Features() }
+
 // Components returns the mounted components' domains, in order.
 func (r *Router) Components() []string {
 	out := make([]string, len(r.comps))

@@ -129,6 +129,13 @@ func (r *Router) compile(reg *module.Registrar) error {
 		}
 		seenBind2[f.Name] = true
 	}
+	seenSASL2 := map[xml.Name]bool{}
+	for _, f := range reg.SASL2Features() {
+		if seenSASL2[f.Name] || f.Handle == nil {
+			return fmt.Errorf("sasl2 feature {%s}%s registered twice or without a handler", f.Name.Space, f.Name.Local)
+		}
+		seenSASL2[f.Name] = true
+	}
 	return nil
 }
 

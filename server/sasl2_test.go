@@ -257,3 +257,80 @@ func TestSASL2Hostile(t *testing.T) {
 		})
 	}
 }
+
+// TestSASL2InlineResume drops a stream-managed Bind2 session and resumes it
+// inline in the next <authenticate/>, which asks for a Bind2 bind too (as
+// xmpp.js does): the success carries <resumed/> and the old full JID and
+// no <bound/>, and what the client never acknowledged comes again after
+// it. A <resume/> naming no session gets <failed/> in the success, and the
+// bind goes on.
+func TestSASL2InlineResume(t *testing.T) {
+	srv := servertest.New(t, server.Config{Accounts: map[string]string{"alice": "secret", "bob": "secret"}})
+	authenticate := func(r *servertest.Raw, inner string) *xmlnode.Element {
+		t.Helper()
+		r.Open(servertest.StreamHeader)
+		r.Send(`<authenticate xmlns='` + nsSASL2 + `' mechanism='PLAIN'><initial-response>` + plainB64("alice", "secret") +
+			`</initial-response>` + inner + `</authenticate>`)
+		succ := r.Next()
+		if succ.Name.Space != nsSASL2 || succ.Name.Local != "success" {
+			t.Fatalf("got %s, want a SASL2 success", succ)
+		}
+		return succ
+	}
+	bind := `<bind xmlns='` + nsBind2 + `'><tag>t</tag><enable xmlns='` + nsSM3 + `' resume='true'/></bind>`
+
+	f := servertest.DialRaw(t, srv).Open(servertest.StreamHeader)
+	if f.Child(nsSASL2, "authentication").Child(nsSASL2, "inline").Child(nsSM3, "sm") == nil {
+		t.Fatalf("features %s offer no inline resumption", f)
+	}
+
+	r1 := servertest.DialRaw(t, srv)
+	succ := authenticate(r1, bind)
+	full := succ.ChildText(nsSASL2, "authorization-identifier")
+	id := succ.Child(nsBind2, "bound").Child(nsSM3, "enabled").Attrib("id")
+	r1.Send(`<iq type='get' id='p1' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if res := r1.Next(); res.Attrib("id") != "p1" {
+		t.Fatalf("ping answered %s", res)
+	}
+	bob := servertest.DialRaw(t, srv).Login("bob", "secret", "b")
+	bob.Send(`<message type='chat' to='` + full + `' id='m1'><body>while away</body></message>` +
+		`<iq type='get' id='p2' to='localhost'><ping xmlns='urn:xmpp:ping'/></iq>`)
+	if res := bob.Next(); res.Attrib("id") != "p2" {
+		t.Fatalf("bob's ping answered %s", res) // the message was routed before it
+	}
+	_ = r1.Conn.Close() // dropped, never acknowledging
+
+	r2 := servertest.DialRaw(t, srv)
+	succ = authenticate(r2, `<resume xmlns='`+nsSM3+`' previd='`+id+`' h='0'/>`+bind)
+	res := succ.Child(nsSM3, "resumed")
+	if res == nil || res.Attrib("previd") != id || res.Attrib("h") != "1" {
+		t.Fatalf("success %s, want <resumed previd='%s' h='1'/>", succ, id)
+	}
+	if got := succ.ChildText(nsSASL2, "authorization-identifier"); got != full || succ.Child(nsBind2, "bound") != nil {
+		t.Fatalf("success %s: want the old JID %s and no bind", succ, full)
+	}
+	for {
+		el := r2.Next()
+		if el.Name.Local == "message" {
+			if el.Attrib("id") != "m1" || el.Child("urn:xmpp:delay", "delay") == nil {
+				t.Fatalf("resent %s, want m1 with a delay", el)
+			}
+			break
+		}
+	}
+	r2.Send(`<r xmlns='` + nsSM3 + `'/>`)
+	for {
+		if a := r2.Next(); a.Name.Local == "a" {
+			if a.Attrib("h") != "1" {
+				t.Fatalf("ack %s after resumption, want h='1'", a)
+			}
+			break
+		}
+	}
+
+	r3 := servertest.DialRaw(t, srv)
+	succ = authenticate(r3, `<resume xmlns='`+nsSM3+`' previd='nosuch' h='0'/>`+bind)
+	if succ.Child(nsSM3, "failed") == nil || succ.Child(nsBind2, "bound") == nil {
+		t.Fatalf("success %s, want <failed/> and a new bind", succ)
+	}
+}

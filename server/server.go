@@ -283,6 +283,7 @@ func New(cfg Config) (*Server, error) {
 		Elements:    streamElements(s.router.StreamElements()),
 		SASL2:       !cfg.NoSASL2,
 		Bind2:       bind2Features(s.router.Bind2Features()),
+		SASL2Inline: sasl2Features(s.router.SASL2Features()),
 		Limits:      cfg.Limits,
 		MaxQueue:    cfg.MaxQueue,
 		Busy:        s.idle.Add,

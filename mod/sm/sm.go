@@ -269,6 +269,8 @@ func (m Module) Register(r *module.Registrar) error {
 	r.StreamElement(module.StreamElement{Name: name("r"), Stage: c2sapi.Bound, Handle: srv.request})
 	r.StreamElement(module.StreamElement{Name: name("a"), Stage: c2sapi.Bound, Handle: srv.ack})
 	r.Bind2Feature(module.Bind2Feature{Var: NS, Name: name("enable"), Handle: srv.enableInline})
+	r.SASL2Feature(module.SASL2Feature{Name: name("resume"), Handle: srv.resumeInline,
+		Offer: func(c2sapi.Session) *xmlnode.Element { return xmlnode.New(NS, "sm") }})
 	r.OnSessionUnbinding(module.After, srv.unbinding)
 	r.OnSessionUnbound(module.After, srv.unbound)
 	r.OnClose(srv.close)
@@ -469,15 +471,50 @@ func (srv *server) ack(cs c2sapi.Session, el *xmlnode.Element) error {
 }
 
 func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
+	if f := srv.takeOver(cs, el, func(resumed *xmlnode.Element) { cs.SendRaw(resumed.AppendTo(nil, stanza.NSClient)) }); f != nil {
+		return cs.SendElement(f)
+	}
+	return nil
+}
+
+// resumeInline is <resume/> inline in XEP-0388's <authenticate/>: the
+// <resumed/> goes inside the <success/>, which names the resumed session's
+// full JID; a <failed/> goes there too and the login goes on (XEP-0386's
+// bind, when the client asked for it, binds a new session).
+func (srv *server) resumeInline(cs c2sapi.Session, el, success *xmlnode.Element) (bool, error) {
+	f := srv.takeOver(cs, el, func(resumed *xmlnode.Element) {
+		if id := success.Child(nsSASL2, "authorization-identifier"); id != nil {
+			id.SetText(cs.JID().String())
+		}
+		success.Append(resumed)
+		cs.SendRaw(success.AppendTo(nil, stanza.NSClient))
+	})
+	if f != nil {
+		success.Append(f)
+		return false, nil
+	}
+	return true, nil
+}
+
+// nsSASL2 is XEP-0388's namespace, whose <success/> carries an inline
+// resumption's answer.
+const nsSASL2 = "urn:xmpp:sasl:2"
+
+// takeOver moves the session el (a <resume/>) names to cs, an
+// authenticated stream of the same account, and calls send with the
+// <resumed/> once cs carries it, under the router's lock and before the
+// stanzas the client never acknowledged are sent again. It returns the
+// <failed/> to answer with when the session cannot be resumed.
+func (srv *server) takeOver(cs c2sapi.Session, el *xmlnode.Element, send func(resumed *xmlnode.Element)) *xmlnode.Element {
 	h, ok := parseH(el.Attrib("h"))
 	if !ok || el.Attrib("previd") == "" {
-		return cs.SendElement(failed("bad-request"))
+		return failed("bad-request")
 	}
 	srv.mu.Lock()
 	st := srv.byID[el.Attrib("previd")]
 	srv.mu.Unlock()
 	if st == nil || st.ss.JID().Localpart() != cs.User() {
-		return cs.SendElement(srv.notFound(el.Attrib("previd"), cs.User()))
+		return srv.notFound(el.Attrib("previd"), cs.User())
 	}
 	var answer *xmlnode.Element
 	var old *link
@@ -507,7 +544,7 @@ func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
 		}
 		l := &link{st: st, cs: cs, next: st.next}
 		cs.Adopt(st.ss.JID(), l)
-		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in.Load()), 10) + `'/>`))
+		send(xmlnode.New(NS, "resumed", "previd", st.id, "h", strconv.FormatUint(uint64(st.in.Load()), 10)))
 		st.cur, st.closing = l, false
 		st.out.attach(cs)
 		if st.stop != nil {
@@ -517,10 +554,10 @@ func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
 		st.gen++
 	})
 	if answer != nil {
-		return cs.SendElement(answer)
+		return answer
 	}
 	if gone {
-		return cs.SendElement(srv.notFound(el.Attrib("previd"), cs.User()))
+		return srv.notFound(el.Attrib("previd"), cs.User())
 	}
 	if old != nil {
 		// The client came back before its old connection was seen to

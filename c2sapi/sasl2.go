@@ -23,3 +23,20 @@ type Bind2Feature struct {
 	// request. What it returns, if not nil, goes inside <bound/>.
 	Handle func(s Session, h Handler, el *xmlnode.Element) *xmlnode.Element
 }
+
+// SASL2Feature is a request a client may make inline in XEP-0388's
+// <authenticate/>, answered inside the <success/>: XEP-0198's <resume/>.
+type SASL2Feature struct {
+	// Offer returns the element advertised in <authentication><inline>
+	// (nil: none).
+	Offer func(s Session) *xmlnode.Element
+	// Name is the request element inside <authenticate/>.
+	Name xml.Name
+	// Handle runs in the session's goroutine once the exchange has
+	// succeeded, before any Bind2 request, with no lock held. It either
+	// adds its answer to success and returns false (the login goes on:
+	// Bind2, or the features), or sends success itself, with its answer
+	// in it, and returns true when it has made the session a bound one
+	// (resumption: Session.Adopt). A non-nil error ends the stream.
+	Handle func(s Session, el, success *xmlnode.Element) (bound bool, err error)
+}
