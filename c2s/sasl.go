@@ -261,7 +261,6 @@ func (s *Session) throttled(p *saslProfile) error {
 	return s.write(p.failure("temporary-auth-failure", "too many failed attempts: try again later"))
 }
 
-
 // decode64 decodes SASL data: "" is no data (nil), "=" is empty data.
 func decode64(t string) ([]byte, error) {
 	t = strings.TrimSpace(t)
