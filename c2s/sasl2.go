@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"strings"
+	"sync"
 
 	"mellium.im/xmpp/jid"
 
@@ -96,13 +97,17 @@ func (c *Config) bind2Features() []Bind2Feature {
 }
 
 // sasl2Feature is the <authentication/> offered next to RFC 6120's
-// <mechanisms/>: the same mechanisms, and Bind2 inline.
+// <mechanisms/>: the same mechanisms, the modules' inline requests
+// (XEP-0198's <sm/>) and Bind2 with its inline features. What depends on
+// the Config alone is built once (sasl2Parts) and shared by every
+// session's offer, which only reads it: per session the offer costs a few
+// allocations instead of about a hundred.
 func (s *Session) sasl2Feature() *xmlnode.Element {
+	p := s.cfg.sasl2Parts()
 	a := xmlnode.New(NSSASL2, "authentication")
-	for _, name := range s.cfg.mechanisms() {
-		a.AddChild(NSSASL2, "mechanism").SetText(name)
-	}
-	in := a.AddChild(NSSASL2, "inline")
+	a.Children = make([]xmlnode.Node, 0, len(p.mechanisms)+1)
+	a.Children = append(a.Children, p.mechanisms...)
+	in := xmlnode.New(NSSASL2, "inline")
 	for _, f := range s.cfg.SASL2Inline {
 		if f.Offer == nil {
 			continue
@@ -111,14 +116,61 @@ func (s *Session) sasl2Feature() *xmlnode.Element {
 			in.Append(el)
 		}
 	}
-	b := in.AddChild(NSBind2, "bind")
-	if fs := s.cfg.bind2Features(); len(fs) > 0 {
-		in := b.AddChild(NSBind2, "inline")
+	in.Append(p.bind)
+	return a.Append(in)
+}
+
+// sasl2Offer is the part of the SASL2 offer that depends on the Config
+// alone: the <mechanism/> elements and the <bind/> with its features.
+// Never changed once built.
+type sasl2Offer struct {
+	mechanisms []xmlnode.Node
+	bind       *xmlnode.Element
+}
+
+// sasl2Parts returns c's sasl2Offer, from a table shared by the Configs
+// with the same mechanisms and Bind2 features (as sharedLimits shares
+// Limits), built when first asked for; past maxSharedLimits distinct
+// ones a Config gets one of its own each time.
+func (c *Config) sasl2Parts() *sasl2Offer {
+	fs := c.bind2Features()
+	var key strings.Builder
+	for _, m := range c.mechanisms() {
+		key.WriteString(m)
+		key.WriteByte(0)
+	}
+	for _, f := range fs {
+		key.WriteByte(1)
+		key.WriteString(f.Var)
+	}
+	k := key.String()
+	offerTable.mu.Lock()
+	defer offerTable.mu.Unlock()
+	if p := offerTable.m[k]; p != nil {
+		return p
+	}
+	p := &sasl2Offer{bind: xmlnode.New(NSBind2, "bind")}
+	for _, name := range c.mechanisms() {
+		p.mechanisms = append(p.mechanisms, xmlnode.New(NSSASL2, "mechanism").SetText(name))
+	}
+	if len(fs) > 0 {
+		in := p.bind.AddChild(NSBind2, "inline")
 		for _, f := range fs {
 			in.AddChild(NSBind2, "feature", "var", f.Var)
 		}
 	}
-	return a
+	if len(offerTable.m) < maxSharedLimits {
+		if offerTable.m == nil {
+			offerTable.m = make(map[string]*sasl2Offer)
+		}
+		offerTable.m[k] = p
+	}
+	return p
+}
+
+var offerTable struct {
+	mu sync.Mutex
+	m  map[string]*sasl2Offer
 }
 
 // sasl2 runs a XEP-0388 exchange starting with the client's
