@@ -30,6 +30,15 @@ type Config struct {
 	// every supported one (AllMechanisms). Others are refused with
 	// invalid-mechanism.
 	Mechanisms []string
+	// SASL2 offers XEP-0388's SASL profile next to RFC 6120's, with the
+	// same mechanisms, and XEP-0386's Bind2 inline; Bind2 lists the
+	// features a client may ask for inside its <bind/> (they run only
+	// when Host is an InlineHost). sasl2.go.
+	SASL2 bool
+	Bind2 []Bind2Feature
+	// SASL2Inline lists the other requests a client may make inline in
+	// SASL2's <authenticate/> (XEP-0198's <resume/>).
+	SASL2Inline []SASL2Feature
 	// Host binds resources and receives the stanzas of bound sessions.
 	Host Host
 	// Features are offered after authentication, after <bind/>, in order.

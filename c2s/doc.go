@@ -1,8 +1,9 @@
 // Package c2s speaks the client-to-server half of XMPP over one TCP
 // connection: RFC 6120 stream negotiation (stream headers, STARTTLS, SASL
 // PLAIN / SCRAM-SHA-1 / SCRAM-SHA-256 per RFC 4616 and RFC 5802, resource
-// binding, the RFC 3921 session iq kept for old clients), stream errors and
-// the closing handshake.
+// binding, the RFC 3921 session iq kept for old clients), XEP-0388 SASL2
+// with XEP-0386 Bind2 beside it (the same exchange, with no restart and the
+// bind inline), stream errors and the closing handshake.
 //
 // A Session reads stanzas in its own goroutine and hands each one, with
 // "from" stamped to the session's full JID, to the Handler the Host gave it
@@ -23,7 +24,9 @@
 //
 // Files by concern: session.go (a Session's life: Run, serving a bound
 // stream, stream errors and teardown), negotiate.go (stream headers,
-// features, STARTTLS, binding), sasl.go (SASL mechanisms), reader.go
+// features, STARTTLS, binding), sasl.go (SASL mechanisms and the exchange
+// both profiles share), sasl2.go (XEP-0388 SASL2, XEP-0386 Bind2 and their
+// inline features), reader.go
 // (buffering, size limit and decoding of input), fastread.go (the
 // one-pass parser of package xmlscan, which takes the everyday elements
 // off the decoder), writer.go (the outbound

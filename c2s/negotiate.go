@@ -197,7 +197,12 @@ func (s *Session) writeFeatures(f *xmlnode.Element) error {
 
 // appendFeatures appends our stream header and the features f to b.
 func (s *Session) appendFeatures(b []byte, f *xmlnode.Element) []byte {
-	b = append(s.appendHeader(b), "<stream:features>"...)
+	return appendFeatureList(s.appendHeader(b), f)
+}
+
+// appendFeatureList appends <stream:features> with the children of f.
+func appendFeatureList(b []byte, f *xmlnode.Element) []byte {
+	b = append(b, "<stream:features>"...)
 	for _, n := range f.Children { // not Elements, which makes a list
 		if c, ok := n.(*xmlnode.Element); ok {
 			b = c.AppendTo(b, NSStream)
@@ -222,6 +227,9 @@ func (s *Session) features() *xmlnode.Element {
 		m := f.AddChild(NSSASL, "mechanisms")
 		for _, name := range s.cfg.mechanisms() {
 			m.AddChild(NSSASL, "mechanism").SetText(name)
+		}
+		if s.cfg.SASL2 {
+			f.Append(s.sasl2Feature()) // XEP-0388, same mechanisms
 		}
 		// The host's pre-authentication features: XEP-0077 <register/>.
 		for _, feat := range s.cfg.Features {
@@ -258,6 +266,22 @@ func (s *Session) negotiateStep() (restart bool, err error) {
 		switch {
 		case el.Name.Space == NSTLS && el.Name.Local == "starttls" && s.user == "" && !s.secure && s.cfg.TLS != nil:
 			return true, s.startTLS()
+		case el.Name.Space == NSSASL2 && el.Name.Local == "authenticate" && s.cfg.SASL2:
+			if s.cfg.RequireTLS && !s.secure {
+				return false, serr(stream.PolicyViolation, "STARTTLS is required")
+			}
+			if s.user != "" {
+				return false, serr(stream.PolicyViolation, "already authenticated")
+			}
+			if err := s.checkAuthRate(); err != nil {
+				return false, err
+			}
+			bound, err := s.sasl2(el)
+			if err != nil || bound {
+				return false, err
+			}
+			// Failed (the client may retry), or authenticated without
+			// Bind2: no stream restart (XEP-0388), the client binds next.
 		case el.Name.Space == NSSASL && el.Name.Local == "auth" && s.user == "":
 			if s.cfg.RequireTLS && !s.secure {
 				return false, serr(stream.PolicyViolation, "STARTTLS is required")
@@ -335,14 +359,28 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	}
 	reply := xmlnode.New(NSClient, "iq", "type", "result", "id", iq.Attrib("id"))
 	reply.AddChild(NSBind, "bind").AddChild(NSBind, "jid").SetText(full.String())
+	refused, err := s.bindAs(full, reply, nil)
+	if refused != nil {
+		// Still holding: the error joins what was held.
+		return false, s.write(stanzaerr.Reply(iq, refused.Type, refused.Condition, refused.Text, ""))
+	}
+	return err == nil, err
+}
 
+// bindAs binds the session to full with reply as the first thing queued
+// (the bind result, or XEP-0388's <success/> with XEP-0386's <bound/>).
+// inline, when non-nil and the Host is an InlineHost, runs as the session
+// is bound, before reply is queued (Bind2's inline features). A refusal
+// of the Host leaves the session authenticated and unbound, and is
+// returned for the caller to answer; any other error ends the stream.
+func (s *Session) bindAs(full jid.JID, reply *xmlnode.Element, inline func(Handler)) (*BindRefused, error) {
 	s.logJID(full)
 	if s.secure {
 		// Under TLS what is held is records already, to be written as
 		// they are, not through TLS as the writer writes the queue: they
 		// go out now, before the writer can run.
 		if err := s.endHold(); err != nil {
-			return false, fmt.Errorf("c2s: write: %w", err)
+			return nil, fmt.Errorf("c2s: write: %w", err)
 		}
 	}
 	// What negotiation held (our headers and features, <success/>) stays
@@ -354,13 +392,18 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 	s.jid = full
 	s.bound = true
 	s.mu.Unlock()
-	h, err := s.cfg.Host.Bind(s, full, reply)
+	var h Handler
+	var err error
+	if ih, ok := s.cfg.Host.(InlineHost); ok && inline != nil {
+		h, err = ih.BindInline(s, full, reply, inline)
+	} else {
+		h, err = s.cfg.Host.Bind(s, full, reply)
+	}
 	if refused := (*BindRefused)(nil); errors.As(err, &refused) {
 		s.mu.Lock()
 		s.jid, s.bound = jid.JID{}, false
 		s.mu.Unlock()
-		// Still holding: the error joins what was held.
-		return false, s.write(stanzaerr.Reply(iq, refused.Type, refused.Condition, refused.Text, ""))
+		return refused, nil
 	}
 	if err != nil {
 		s.mu.Lock()
@@ -375,15 +418,17 @@ func (s *Session) bind(iq *xmlnode.Element) (bool, error) {
 		s.mu.Unlock()
 		<-s.wdone
 		if ferr != nil {
-			return false, fmt.Errorf("c2s: write: %w", ferr)
+			return nil, fmt.Errorf("c2s: write: %w", ferr)
 		}
-		return false, fmt.Errorf("c2s: bind: %w", err)
+		return nil, fmt.Errorf("c2s: bind: %w", err)
 	}
 	s.mu.Lock()
-	s.handler = h
+	if s.handler == nil {
+		s.handler = h // an inline feature may have put its own in front (XEP-0198)
+	}
 	s.releaseHeldLocked()
 	s.mu.Unlock()
-	return true, nil
+	return nil, nil
 }
 
 // errorReply builds the stanza error answer to st (package stanzaerr).

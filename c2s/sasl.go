@@ -34,9 +34,51 @@ func (c *Config) offers(mech string) bool {
 // <auth/>. It returns true on success; a failed attempt sends <failure/> and
 // returns false, nil so that the client can retry on the same stream.
 func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
-	mech := auth.Attrib("mechanism")
+	user, final, err := s.exchange(profile6120, auth.Attrib("mechanism"), func() ([]byte, error) { return decode64(auth.Text()) })
+	if err != nil || user == "" {
+		return false, err
+	}
+	succ := xmlnode.New(NSSASL, "success")
+	if len(final) > 0 {
+		succ.SetText(base64.StdEncoding.EncodeToString(final))
+	}
+	if err := s.write(succ); err != nil {
+		return false, err
+	}
+	s.authenticated(user, auth.Attrib("mechanism"), "rfc6120")
+	return true, nil
+}
+
+// saslProfile is what differs between the two SASL profiles a client may
+// use, RFC 6120's and XEP-0388's: the namespace of the challenges,
+// responses and aborts, and the shape of a failure. The exchange itself,
+// its limits and its throttling are the same (exchange).
+type saslProfile struct {
+	ns string
+	// failure builds the <failure/> for a condition of RFC 6120 section
+	// 6.5, with text when non-empty.
+	failure func(cond, text string) *xmlnode.Element
+}
+
+var profile6120 = &saslProfile{ns: NSSASL, failure: func(cond, text string) *xmlnode.Element {
+	f := xmlnode.New(NSSASL, "failure")
+	f.AddChild(NSSASL, cond)
+	if text != "" {
+		f.AddChild(NSSASL, "text").SetText(text)
+	}
+	return f
+}}
+
+// exchange runs the mechanism mech with the client's initial response,
+// which initial decodes (nil: none; an error is incorrect-encoding), once
+// the mechanism is known and the peer not held back. It returns the authenticated localpart and the
+// server's final data (SCRAM's server-final message) on success; on a
+// failure it has sent the profile's <failure/> and returns "" and a nil
+// error, so that the client may retry on the same stream. The caller
+// answers a success and then calls authenticated.
+func (s *Session) exchange(p *saslProfile, mech string, initial func() ([]byte, error)) (string, []byte, error) {
 	if !s.cfg.offers(mech) {
-		return false, s.saslFailure("invalid-mechanism")
+		return "", nil, s.write(p.failure("invalid-mechanism", ""))
 	}
 	var m sasl.Mechanism
 	switch mech {
@@ -47,11 +89,11 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 	case "SCRAM-SHA-256":
 		m = sasl.ScramSha256
 	default:
-		return false, s.saslFailure("invalid-mechanism")
+		return "", nil, s.write(p.failure("invalid-mechanism", ""))
 	}
 	throttle := s.cfg.AuthThrottle
 	if throttle != nil && !throttle.Allow(s.raw.RemoteAddr(), "") {
-		return false, s.throttled()
+		return "", nil, s.throttled(p)
 	}
 	var user string
 	// badAuthz records a refused authorization identity, which RFC 6120
@@ -110,29 +152,26 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 	refuse := func() error {
 		switch {
 		case held:
-			return s.throttled()
+			return s.throttled(p)
 		case badAuthz:
-			return s.saslFailure("invalid-authzid")
+			return s.write(p.failure("invalid-authzid", ""))
 		}
 		if throttle != nil && checked != "" {
 			throttle.Failed(s.raw.RemoteAddr(), checked)
 		}
-		return s.saslFailure("not-authorized")
+		return s.write(p.failure("not-authorized", ""))
 	}
 
-	data, err := decode64(auth.Text())
+	data, err := initial()
 	if err != nil {
-		return false, s.saslFailure("incorrect-encoding")
+		return "", nil, s.write(p.failure("incorrect-encoding", ""))
 	}
 	for {
 		if data == nil {
 			// No initial response: ask for it with an empty challenge.
-			data, err = s.challenge(nil)
-			if err != nil {
-				return false, err
-			}
-			if data == nil {
-				return false, nil // aborted or failed
+			data, err = s.challenge(p, nil)
+			if err != nil || data == nil {
+				return "", nil, err // nil data: aborted or failed
 			}
 		}
 		more, resp, err := step(neg, data)
@@ -140,34 +179,29 @@ func (s *Session) sasl(auth *xmlnode.Element) (bool, error) {
 			if ok, suppressed := failureLog.allow(); ok {
 				s.log.Info("c2s: sasl failure", "mechanism", mech, "err", err, "suppressed_before", suppressed)
 			}
-			return false, refuse()
+			return "", nil, refuse()
 		}
 		if !more {
 			if user == "" {
-				return false, refuse()
+				return "", nil, refuse()
 			}
-			succ := xmlnode.New(NSSASL, "success")
-			if len(resp) > 0 {
-				succ.SetText(base64.StdEncoding.EncodeToString(resp))
-			}
-			if err := s.write(succ); err != nil {
-				return false, err
-			}
-			s.user = user
-			if throttle != nil {
-				throttle.Succeeded(s.raw.RemoteAddr(), user)
-			}
-			s.log.Info("c2s: authenticated", "user", user, "mechanism", mech)
-			return true, nil
+			return user, resp, nil
 		}
-		data, err = s.challenge(resp)
-		if err != nil {
-			return false, err
-		}
-		if data == nil {
-			return false, nil
+		data, err = s.challenge(p, resp)
+		if err != nil || data == nil {
+			return "", nil, err
 		}
 	}
+}
+
+// authenticated records a successful exchange, once its success is
+// answered.
+func (s *Session) authenticated(user, mech, profile string) {
+	s.user = user
+	if t := s.cfg.AuthThrottle; t != nil {
+		t.Succeeded(s.raw.RemoteAddr(), user)
+	}
+	s.log.Info("c2s: authenticated", "user", user, "mechanism", mech, "sasl", profile)
 }
 
 // checkPlain verifies PLAIN credentials, with the peer's address when the
@@ -193,8 +227,8 @@ func step(neg *sasl.Negotiator, data []byte) (more bool, resp []byte, err error)
 // challenge sends a SASL challenge and reads the client's response. It
 // returns nil data (and nil error) when the client aborted or sent garbage;
 // the failure has then been sent already.
-func (s *Session) challenge(c []byte) ([]byte, error) {
-	ch := xmlnode.New(NSSASL, "challenge")
+func (s *Session) challenge(p *saslProfile, c []byte) ([]byte, error) {
+	ch := xmlnode.New(p.ns, "challenge")
 	if len(c) > 0 {
 		ch.SetText(base64.StdEncoding.EncodeToString(c))
 	}
@@ -206,34 +240,25 @@ func (s *Session) challenge(c []byte) ([]byte, error) {
 		return nil, err
 	}
 	switch {
-	case el.Name.Space == NSSASL && el.Name.Local == "response":
+	case el.Name.Space == p.ns && el.Name.Local == "response":
 		d, err := decode64(el.Text())
 		if err != nil {
-			return nil, s.saslFailure("incorrect-encoding")
+			return nil, s.write(p.failure("incorrect-encoding", ""))
 		}
 		if d == nil {
 			d = []byte{}
 		}
 		return d, nil
-	case el.Name.Space == NSSASL && el.Name.Local == "abort":
-		return nil, s.saslFailure("aborted")
+	case el.Name.Space == p.ns && el.Name.Local == "abort":
+		return nil, s.write(p.failure("aborted", ""))
 	default:
-		return nil, s.saslFailure("malformed-request")
+		return nil, s.write(p.failure("malformed-request", ""))
 	}
 }
 
 // throttled answers an attempt AuthThrottle holds back.
-func (s *Session) throttled() error {
-	f := xmlnode.New(NSSASL, "failure")
-	f.AddChild(NSSASL, "temporary-auth-failure")
-	f.AddChild(NSSASL, "text").SetText("too many failed attempts: try again later")
-	return s.write(f)
-}
-
-func (s *Session) saslFailure(cond string) error {
-	f := xmlnode.New(NSSASL, "failure")
-	f.AddChild(NSSASL, cond)
-	return s.write(f)
+func (s *Session) throttled(p *saslProfile) error {
+	return s.write(p.failure("temporary-auth-failure", "too many failed attempts: try again later"))
 }
 
 // decode64 decodes SASL data: "" is no data (nil), "=" is empty data.

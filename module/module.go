@@ -199,6 +199,8 @@ type Registrar struct {
 	discoNodes []DiscoNode
 	streamF    []StreamFeature
 	streamE    []StreamElement
+	bind2      []Bind2Feature
+	sasl2      []SASL2Feature
 	components []ComponentReg
 	contacts   Contacts
 	disco      []DiscoItems

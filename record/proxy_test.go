@@ -199,7 +199,9 @@ func TestProxyLimits(t *testing.T) {
 		want string
 	}{
 		{"element too large", Limits{MaxStanzaBytes: 512}, servertest.StreamHeader + "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>" + strings.Repeat("A", 4096) + "</auth>", "<policy-violation"},
-		{"too deep", Limits{MaxDepth: 3}, servertest.StreamHeader + "<a><b><c><d/></c></b></a>", "<policy-violation"},
+		// Deep enough for the server's features (SASL2's Bind2 inline
+		// features are six levels deep), not for what the client sends.
+		{"too deep", Limits{MaxDepth: 8}, servertest.StreamHeader + strings.Repeat("<a>", 9) + strings.Repeat("</a>", 9), "<policy-violation"},
 		{"text between elements", Limits{}, servertest.StreamHeader + "hello<a/>", "<not-well-formed"},
 		{"broken XML", Limits{}, servertest.StreamHeader + "<a></b>", "<not-well-formed"},
 	} {

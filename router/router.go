@@ -183,6 +183,14 @@ func (r *Router) Registrar() *module.Registrar { return r.reg }
 func (r *Router) StreamFeatures() []c2sapi.Feature        { return r.reg.StreamFeatures() }
 func (r *Router) StreamElements() []c2sapi.ElementHandler { return r.reg.StreamElements() }
 
+// Bind2Features are the modules' XEP-0386 inline features (BindInline
+// runs them).
+func (r *Router) Bind2Features() []c2sapi.Bind2Feature { return r.reg.Bind2Features() }
+
+// SASL2Features are the modules' XEP-0388 inline requests (XEP-0198's
+// resumption).
+func (r *Router) SASL2Features() []c2sapi.SASL2Feature { return r.reg.SASL2Features() }
+
 // Components returns the mounted components' domains, in order.
 func (r *Router) Components() []string {
 	out := make([]string, len(r.comps))

@@ -139,9 +139,18 @@ func (s *Router) Auth() c2sapi.Authenticator { return (*authenticator)(s) }
 // conflict stream error), and the SessionBound hooks run. It returns the
 // session's Handler.
 func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2sapi.Handler, error) {
+	return s.BindInline(conn, full, reply, nil)
+}
+
+// BindInline is Bind with inline, when not nil, called with the new
+// session (its Handler) once it is bound and before reply is queued, with
+// the lock held: XEP-0386's inline features (XEP-0198's enable, carbons)
+// take effect there, so that nothing is delivered to the session in
+// between, and put their answers in reply.
+func (s *Router) BindInline(conn Conn, full jid.JID, reply *xmlnode.Element, inline func(c2sapi.Handler)) (c2sapi.Handler, error) {
 	tx := &txn{r: s}
 	s.drainBroadcast(tx, full) // the session it may replace
-	ss, old, err := s.bindLocked(tx, conn, full, reply)
+	ss, old, err := s.bindLocked(tx, conn, full, reply, inline)
 	s.flush(tx)
 	if old != nil {
 		old.CloseWithError(stream.Conflict, "Replaced by new connection")
@@ -152,7 +161,7 @@ func (s *Router) Bind(conn Conn, full jid.JID, reply *xmlnode.Element) (c2sapi.H
 	return ss, nil
 }
 
-func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Element) (ss *session, old Conn, err error) {
+func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Element, inline func(c2sapi.Handler)) (ss *session, old Conn, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -174,8 +183,11 @@ func (s *Router) bindLocked(tx *txn, conn Conn, full jid.JID, reply *xmlnode.Ele
 	ss = &session{srv: s, c: conn, full: full, acct: acct}
 	acct.sessions = append(acct.sessions, ss)
 	s.bound[full.String()] = ss
-	conn.Send(reply)
 	defer s.recoverStanza(tx, nil)
+	if inline != nil {
+		inline(ss)
+	}
+	conn.Send(reply)
 	s.runSession(tx, module.SessionBound, true, ss)
 	s.runSession(tx, module.SessionBound, false, ss)
 	return ss, old, nil

@@ -220,6 +220,20 @@ func (r *Router) compile(reg *module.Registrar) error {
 			return fmt.Errorf("stream element {%s}%s registered twice or without a handler", e.Name.Space, e.Name.Local)
 		}
 	}
+	seenBind2 := map[xml.Name]bool{}
+	for _, f := range reg.Bind2Features() {
+		if seenBind2[f.Name] || f.Handle == nil {
+			return fmt.Errorf("bind2 feature {%s}%s registered twice or without a handler", f.Name.Space, f.Name.Local)
+		}
+		seenBind2[f.Name] = true
+	}
+	seenSASL2 := map[xml.Name]bool{}
+	for _, f := range reg.SASL2Features() {
+		if seenSASL2[f.Name] || f.Handle == nil {
+			return fmt.Errorf("sasl2 feature {%s}%s registered twice or without a handler", f.Name.Space, f.Name.Local)
+		}
+		seenSASL2[f.Name] = true
+	}
 	return nil
 }
 

@@ -62,6 +62,9 @@ type Config struct {
 	// accepts any password and creates the account on first login. The zero
 	// Config (no Accounts) behaves as if it were set.
 	AnyPassword bool
+	// NoSASL2 leaves XEP-0388's SASL2 (and XEP-0386's Bind2 in it) out
+	// of the features offered; RFC 6120 SASL is offered either way.
+	NoSASL2 bool
 	// Mechanisms are the SASL mechanisms offered (see c2s.AllMechanisms).
 	// By default all of them with fixed accounts, but only PLAIN in
 	// any-password mode, as Prosody's insecure auth does: clients pick the
@@ -282,6 +285,9 @@ func New(cfg Config) (*Server, error) {
 		Host:        c2sHost{s.router},
 		Features:    streamFeatures(s.router.StreamFeatures()),
 		Elements:    streamElements(s.router.StreamElements()),
+		SASL2:       !cfg.NoSASL2,
+		Bind2:       bind2Features(s.router.Bind2Features()),
+		SASL2Inline: sasl2Features(s.router.SASL2Features()),
 		Limits:      cfg.Limits,
 		MaxQueue:    cfg.MaxQueue,
 		Busy:        s.idle.Add,

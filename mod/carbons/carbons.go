@@ -10,6 +10,7 @@ import (
 
 	"mellium.im/xmpp/stanza"
 
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/module"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -54,6 +55,16 @@ func (Module) Register(r *module.Registrar) error {
 				q.Reply(q.Result())
 			}})
 	}
+	// XEP-0386: <enable xmlns='urn:xmpp:carbons:2'/> inside Bind2's
+	// <bind/> enables carbons as the session is bound; nothing is
+	// answered inside <bound/>.
+	r.Bind2Feature(module.Bind2Feature{Var: NS, Name: xml.Name{Space: NS, Local: "enable"},
+		Handle: func(_ c2sapi.Session, h c2sapi.Handler, _ *xmlnode.Element) *xmlnode.Element {
+			if ss := module.StreamOf(h); ss != nil {
+				sessions.Use(ss).on = true
+			}
+			return nil
+		}})
 	r.OnMessageSent(module.After, sent)
 	r.OnMessageDelivered(module.After, received)
 	return nil

@@ -268,6 +268,9 @@ func (m Module) Register(r *module.Registrar) error {
 	r.StreamElement(module.StreamElement{Name: name("resume"), Stage: c2sapi.Bound, Handle: srv.unexpected})
 	r.StreamElement(module.StreamElement{Name: name("r"), Stage: c2sapi.Bound, Handle: srv.request})
 	r.StreamElement(module.StreamElement{Name: name("a"), Stage: c2sapi.Bound, Handle: srv.ack})
+	r.Bind2Feature(module.Bind2Feature{Var: NS, Name: name("enable"), Handle: srv.enableInline})
+	r.SASL2Feature(module.SASL2Feature{Name: name("resume"), Handle: srv.resumeInline,
+		Offer: func(c2sapi.Session) *xmlnode.Element { return xmlnode.New(NS, "sm") }})
 	r.OnSessionUnbinding(module.After, srv.unbinding)
 	r.OnSessionUnbound(module.After, srv.unbound)
 	r.OnClose(srv.close)
@@ -356,6 +359,34 @@ func (srv *server) enable(cs c2sapi.Session, el *xmlnode.Element) error {
 	if ss == nil {
 		return cs.SendElement(failed("feature-not-implemented"))
 	}
+	var l *link
+	ss.Do(func(module.Context) {
+		var en *xmlnode.Element
+		l, en = srv.start(cs, ss, h, el)
+		// Under the lock, so that it goes before any counted stanza.
+		_ = cs.SendElement(en)
+	})
+	cs.SetHandler(l)
+	return nil
+}
+
+// enableInline is <enable/> inside XEP-0386's <bind/>: the session was
+// just bound and the router's lock is held, so that <enabled/>, which
+// goes inside the <success/>, is before any counted stanza.
+func (srv *server) enableInline(cs c2sapi.Session, h c2sapi.Handler, el *xmlnode.Element) *xmlnode.Element {
+	ss := module.StreamOf(h)
+	if ss == nil {
+		return failed("feature-not-implemented")
+	}
+	l, en := srv.start(cs, ss, h, el)
+	cs.SetHandler(l)
+	return en
+}
+
+// start makes the bound session ss, whose stanzas went to h, stream-managed
+// as el (an <enable/>) asks, and returns the link its stanzas go to now
+// and the <enabled/> to answer with. The router's lock is held.
+func (srv *server) start(cs c2sapi.Session, ss module.Stream, h c2sapi.Handler, el *xmlnode.Element) (*link, *xmlnode.Element) {
 	st := &state{srv: srv, ss: ss, next: h}
 	if v := el.Attrib("resume"); v == "true" || v == "1" {
 		st.max = srv.m.MaxResumption
@@ -365,23 +396,18 @@ func (srv *server) enable(cs c2sapi.Session, el *xmlnode.Element) error {
 		st.id = strings.ToLower(rand.Text())
 	}
 	l := &link{st: st, cs: cs, next: h}
-	ss.Do(func(module.Context) {
-		streams.Use(ss).st = st
-		st.cur = l
-		st.out = &queue{st: st, inner: cs}
-		insert(ss, st.out)
-		en := xmlnode.New(NS, "enabled")
-		if st.id != "" {
-			en.SetAttr("id", st.id).SetAttr("resume", "true").SetAttr("max", strconv.Itoa(int(st.max/time.Second)))
-			srv.mu.Lock()
-			srv.byID[st.id] = st
-			srv.mu.Unlock()
-		}
-		// Under the lock, so that it goes before any counted stanza.
-		_ = cs.SendElement(en)
-	})
-	cs.SetHandler(l)
-	return nil
+	streams.Use(ss).st = st
+	st.cur = l
+	st.out = &queue{st: st, inner: cs}
+	insert(ss, st.out)
+	en := xmlnode.New(NS, "enabled")
+	if st.id != "" {
+		en.SetAttr("id", st.id).SetAttr("resume", "true").SetAttr("max", strconv.Itoa(int(st.max/time.Second)))
+		srv.mu.Lock()
+		srv.byID[st.id] = st
+		srv.mu.Unlock()
+	}
+	return l, en
 }
 
 // insert puts q under every module.Layer on ss's Conn: what XEP-0352
@@ -445,15 +471,50 @@ func (srv *server) ack(cs c2sapi.Session, el *xmlnode.Element) error {
 }
 
 func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
+	if f := srv.takeOver(cs, el, func(resumed *xmlnode.Element) { cs.SendRaw(resumed.AppendTo(nil, stanza.NSClient)) }); f != nil {
+		return cs.SendElement(f)
+	}
+	return nil
+}
+
+// resumeInline is <resume/> inline in XEP-0388's <authenticate/>: the
+// <resumed/> goes inside the <success/>, which names the resumed session's
+// full JID; a <failed/> goes there too and the login goes on (XEP-0386's
+// bind, when the client asked for it, binds a new session).
+func (srv *server) resumeInline(cs c2sapi.Session, el, success *xmlnode.Element) (bool, error) {
+	f := srv.takeOver(cs, el, func(resumed *xmlnode.Element) {
+		if id := success.Child(nsSASL2, "authorization-identifier"); id != nil {
+			id.SetText(cs.JID().String())
+		}
+		success.Append(resumed)
+		cs.SendRaw(success.AppendTo(nil, stanza.NSClient))
+	})
+	if f != nil {
+		success.Append(f)
+		return false, nil
+	}
+	return true, nil
+}
+
+// nsSASL2 is XEP-0388's namespace, whose <success/> carries an inline
+// resumption's answer.
+const nsSASL2 = "urn:xmpp:sasl:2"
+
+// takeOver moves the session el (a <resume/>) names to cs, an
+// authenticated stream of the same account, and calls send with the
+// <resumed/> once cs carries it, under the router's lock and before the
+// stanzas the client never acknowledged are sent again. It returns the
+// <failed/> to answer with when the session cannot be resumed.
+func (srv *server) takeOver(cs c2sapi.Session, el *xmlnode.Element, send func(resumed *xmlnode.Element)) *xmlnode.Element {
 	h, ok := parseH(el.Attrib("h"))
 	if !ok || el.Attrib("previd") == "" {
-		return cs.SendElement(failed("bad-request"))
+		return failed("bad-request")
 	}
 	srv.mu.Lock()
 	st := srv.byID[el.Attrib("previd")]
 	srv.mu.Unlock()
 	if st == nil || st.ss.JID().Localpart() != cs.User() {
-		return cs.SendElement(srv.notFound(el.Attrib("previd"), cs.User()))
+		return srv.notFound(el.Attrib("previd"), cs.User())
 	}
 	var answer *xmlnode.Element
 	var old *link
@@ -483,7 +544,7 @@ func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
 		}
 		l := &link{st: st, cs: cs, next: st.next}
 		cs.Adopt(st.ss.JID(), l)
-		cs.SendRaw([]byte(`<resumed xmlns='` + NS + `' previd='` + st.id + `' h='` + strconv.FormatUint(uint64(st.in.Load()), 10) + `'/>`))
+		send(xmlnode.New(NS, "resumed", "previd", st.id, "h", strconv.FormatUint(uint64(st.in.Load()), 10)))
 		st.cur, st.closing = l, false
 		st.out.attach(cs)
 		if st.stop != nil {
@@ -493,10 +554,10 @@ func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
 		st.gen++
 	})
 	if answer != nil {
-		return cs.SendElement(answer)
+		return answer
 	}
 	if gone {
-		return cs.SendElement(srv.notFound(el.Attrib("previd"), cs.User()))
+		return srv.notFound(el.Attrib("previd"), cs.User())
 	}
 	if old != nil {
 		// The client came back before its old connection was seen to
