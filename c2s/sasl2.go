@@ -3,12 +3,13 @@ package c2s
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/xml"
+	"errors"
 	"strings"
 	"sync"
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/jidcheck"
 	"github.com/muctest/muctest/xmlnode"
 )
@@ -30,34 +31,14 @@ const (
 	NSBind2 = "urn:xmpp:bind:0"
 )
 
-// Bind2Feature is a feature a client may ask for inside XEP-0386's <bind/>
-// (c2sapi.Bind2Feature, for the concrete *Session).
-type Bind2Feature struct {
-	// Var is advertised as <feature var='...'/> in <bind><inline>.
-	Var string
-	// Name is the request element inside the client's <bind/>.
-	Name xml.Name
-	// Handle runs once the session is bound, with the host's lock held
-	// and before the <success/> is queued (InlineHost); h is the host's
-	// Handler of the session. What it returns, if not nil, goes inside
-	// <bound/>.
-	Handle func(s *Session, h Handler, el *xmlnode.Element) *xmlnode.Element
-}
+// Bind2Feature is a feature a client may ask for inside XEP-0386's
+// <bind/> (see c2sapi.Bind2Feature); Handle gets the *Session.
+type Bind2Feature = c2sapi.Bind2Feature
 
-// SASL2Feature is a request made inline in SASL2's <authenticate/>
-// (c2sapi.SASL2Feature, for the concrete *Session): XEP-0198's <resume/>.
-type SASL2Feature struct {
-	// Offer returns the element advertised in <authentication><inline>
-	// (nil: none).
-	Offer func(s *Session) *xmlnode.Element
-	// Name is the request element inside <authenticate/>.
-	Name xml.Name
-	// Handle runs once the exchange has succeeded, before any Bind2
-	// request: it adds its answer to success and returns false, or sends
-	// success itself and returns true when it has bound the session
-	// (Adopt).
-	Handle func(s *Session, el, success *xmlnode.Element) (bound bool, err error)
-}
+// SASL2Feature is a request made inline in SASL2's <authenticate/> (see
+// c2sapi.SASL2Feature): XEP-0198's <resume/>. A *c2sapi.StreamErr its
+// Handle returns ends the stream with that condition.
+type SASL2Feature = c2sapi.SASL2Feature
 
 // InlineHost is a Host that runs XEP-0386's inline features as it binds:
 // inline is called with the session's Handler once the session is bound
@@ -208,6 +189,9 @@ func (s *Session) sasl2(auth *xmlnode.Element) (bool, error) {
 			continue
 		}
 		bound, err := f.Handle(s, el, succ)
+		if se := (*c2sapi.StreamErr)(nil); errors.As(err, &se) {
+			err = StreamError(se.Cond, se.Text)
+		}
 		if err != nil || bound {
 			return bound, err
 		}

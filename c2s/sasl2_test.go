@@ -13,6 +13,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/muctest/muctest/c2sapi"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -63,7 +64,7 @@ func runSASL2(t *testing.T, edit func(*Config), in string) (string, *inlineHost)
 	var mu sync.Mutex
 	calls := 0
 	cfg.Bind2 = []Bind2Feature{{Var: "urn:x", Name: xml.Name{Space: "urn:x", Local: "enable"},
-		Handle: func(s *Session, _ Handler, el *xmlnode.Element) *xmlnode.Element {
+		Handle: func(_ c2sapi.Session, _ Handler, el *xmlnode.Element) *xmlnode.Element {
 			mu.Lock()
 			calls++
 			mu.Unlock()

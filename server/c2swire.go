@@ -29,37 +29,6 @@ func (h c2sHost) BindInline(cs *c2s.Session, full jid.JID, reply *xmlnode.Elemen
 	return h.r.BindInline(cs, full, reply, inline)
 }
 
-// bind2Features returns the modules' Bind2 inline features as c2s's.
-func bind2Features(fs []c2sapi.Bind2Feature) []c2s.Bind2Feature {
-	out := make([]c2s.Bind2Feature, len(fs))
-	for i, f := range fs {
-		handle := f.Handle
-		out[i] = c2s.Bind2Feature{Var: f.Var, Name: f.Name, Handle: func(cs *c2s.Session, h c2s.Handler, el *xmlnode.Element) *xmlnode.Element {
-			return handle(cs, h, el)
-		}}
-	}
-	return out
-}
-
-// sasl2Features returns the modules' SASL2 inline requests as c2s's.
-func sasl2Features(fs []c2sapi.SASL2Feature) []c2s.SASL2Feature {
-	out := make([]c2s.SASL2Feature, len(fs))
-	for i, f := range fs {
-		offer, handle := f.Offer, f.Handle
-		out[i] = c2s.SASL2Feature{Name: f.Name, Handle: func(cs *c2s.Session, el, success *xmlnode.Element) (bool, error) {
-			bound, err := handle(cs, el, success)
-			if se := (*c2sapi.StreamErr)(nil); errors.As(err, &se) {
-				return bound, c2s.StreamError(se.Cond, se.Text)
-			}
-			return bound, err
-		}}
-		if offer != nil {
-			out[i].Offer = func(cs *c2s.Session) *xmlnode.Element { return offer(cs) }
-		}
-	}
-	return out
-}
-
 // streamFeatures returns the modules' stream features as c2s's.
 func streamFeatures(fs []c2sapi.Feature) []c2s.Feature {
 	out := make([]c2s.Feature, len(fs))

@@ -62,8 +62,7 @@ type Config struct {
 	// accepts any password and creates the account on first login. The zero
 	// Config (no Accounts) behaves as if it were set.
 	AnyPassword bool
-	// NoSASL2 leaves XEP-0388's SASL2 (and XEP-0386's Bind2 in it) out
-	// of the features offered; RFC 6120 SASL is offered either way.
+	// NoSASL2 offers RFC 6120 SASL only, not XEP-0388 SASL2 with Bind2.
 	NoSASL2 bool
 	// Mechanisms are the SASL mechanisms offered (see c2s.AllMechanisms).
 	// By default all of them with fixed accounts, but only PLAIN in
@@ -81,9 +80,8 @@ type Config struct {
 	// starts once its client first uses MAM, as with mam_smart_enable,
 	// which Prosody's scansion configuration sets and its scripts assume.
 	ArchiveAlways bool
-	// PubsubLocalCreate lets every local account create nodes on the
-	// pubsub service (ejabberd's default); without it only Admins do, as
-	// Prosody's test configuration has it.
+	// PubsubLocalCreate lets every local account create pubsub nodes, as
+	// ejabberd; without it only Admins do, as Prosody's test config.
 	PubsubLocalCreate bool
 	// Admins are bare JIDs with server (and MUC service) admin rights.
 	Admins []string
@@ -286,8 +284,8 @@ func New(cfg Config) (*Server, error) {
 		Features:    streamFeatures(s.router.StreamFeatures()),
 		Elements:    streamElements(s.router.StreamElements()),
 		SASL2:       !cfg.NoSASL2,
-		Bind2:       bind2Features(s.router.Bind2Features()),
-		SASL2Inline: sasl2Features(s.router.SASL2Features()),
+		Bind2:       s.router.Bind2Features(),
+		SASL2Inline: s.router.SASL2Features(),
 		Limits:      cfg.Limits,
 		MaxQueue:    cfg.MaxQueue,
 		Busy:        s.idle.Add,
