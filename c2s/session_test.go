@@ -314,3 +314,41 @@ func TestIdleWriterNotBusyAfterDone(t *testing.T) {
 		t.Fatalf("busy count %d (went negative: %v) once ended, want 0", n, neg)
 	}
 }
+
+// TestNegotiationTimeout checks, on the bubble's clock, that
+// Limits.NegotiationTimeout ends a session that never authenticates and
+// does not end one that bound a resource within it (the server package's
+// test over TCP had to log in within 50 ms of real time).
+func TestNegotiationTimeout(t *testing.T) {
+	for _, bind := range []bool{false, true} {
+		synctest.Test(t, func(t *testing.T) {
+			server, client := net.Pipe()
+			cfg := &Config{Domain: "localhost", Auth: fakeAuth{}, Host: &fakeHost{}, Busy: (&counter{}).add,
+				Limits: Limits{NegotiationTimeout: time.Minute}}
+			s := New(server, cfg)
+			go s.Run()
+			defer func() {
+				client.Close()
+				<-s.Done()
+			}()
+			go io.Copy(io.Discard, client) // no write of the session's may block
+			if bind {
+				go io.WriteString(client, login)
+			} else {
+				go io.WriteString(client, header)
+			}
+			time.Sleep(2 * time.Minute)
+			synctest.Wait()
+			select {
+			case <-s.Done():
+				if bind {
+					t.Fatal("a bound session ended at the negotiation timeout")
+				}
+			default:
+				if !bind {
+					t.Fatal("a session that never authenticated outlived the negotiation timeout")
+				}
+			}
+		})
+	}
+}

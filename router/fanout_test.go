@@ -12,13 +12,17 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
+// fanOutFlag is made once, at package initialisation as module.NewFlag
+// asks: made per run, -count=64 ran out of the process's 64 flags.
+var fanOutFlag = module.NewFlag()
+
 // TestFanOutRunsNoHook pins the hot path: a component's broadcast
 // (RouteTo of a groupchat message or an available or unavailable presence
 // to a bound full JID) reaches the session without running any hook,
 // unless a module flagged the account; then every delivered hook sees it.
 func TestFanOutRunsNoHook(t *testing.T) {
 	calls := 0
-	flag := module.NewFlag()
+	flag := fanOutFlag
 	var router component.AddressedRouter
 	counting := module.New("counting", func(r *module.Registrar) error {
 		router = r.Router()

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/xml"
+	"errors"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -226,14 +229,16 @@ func TestCloseShutsDownSessions(t *testing.T) {
 func TestNegotiationTimeout(t *testing.T) {
 	srv := servertest.New(t, server.Config{Limits: c2s.Limits{NegotiationTimeout: 50 * time.Millisecond}})
 	c := dialRaw(t, srv)
-	c.Open(servertest.StreamHeader)
+	c.Send(servertest.StreamHeader)
 	// Never authenticate: the server gives up and closes the connection.
-	if el, err := c.TryNext(); err == nil {
-		t.Fatalf("got %s, want the connection closed", el)
+	// What it wrote first is not looked at: on a loaded machine the 50 ms
+	// may pass before it has answered the header. That a bound session
+	// is not subject to the timeout is c2s's TestNegotiationTimeout, on a
+	// fake clock (a login within 50 ms of real time failed here).
+	var ne net.Error
+	if _, err := io.Copy(io.Discard, c.Conn); errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the connection was not closed: %v", err)
 	}
-	// A bound session is not subject to it.
-	u := dialRaw(t, srv).login("user", "")
-	u.expectNothing()
 }
 
 func TestMechanismsOffered(t *testing.T) {

@@ -25,6 +25,11 @@ func TestWaitSettled(t *testing.T) {
 	b := servertest.DialRaw(t, s).Login("bob", "pw", "b")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	// The client reads the bind result before its session's Write returns
+	// and counts it: the counts before the stanzas are taken once idle.
+	if err := s.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
 	addrA, addrB := a.Conn.LocalAddr().String(), b.Conn.LocalAddr().String()
 	readA, wroteA, okA := s.ConnBytes(addrA)
 	readB, wroteB, okB := s.ConnBytes(addrB)
