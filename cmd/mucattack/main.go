@@ -49,18 +49,21 @@ type options struct {
 	domain    string
 	mucdFlags string
 	httpAddr  string
-	dur       time.Duration
-	cooldown  time.Duration
-	run       *regexp.Regexp
-	list      bool
-	rssLimit  int64
-	verbose   bool
-	mucdLog   string
-	fresh     bool
-	mucdBin   string
-	abBin     string
-	pprof     bool
-	profDir   string
+	// comp is the first -component of -mucd-flags (domain, secret) and
+	// the -component-port, for the component attacks.
+	comp     compFlags
+	dur      time.Duration
+	cooldown time.Duration
+	run      *regexp.Regexp
+	list     bool
+	rssLimit int64
+	verbose  bool
+	mucdLog  string
+	fresh    bool
+	mucdBin  string
+	abBin    string
+	pprof    bool
+	profDir  string
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
