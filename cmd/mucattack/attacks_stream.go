@@ -29,6 +29,7 @@ func attacks() []attack {
 	all = append(all, uploadPutAttacks()...)
 	all = append(all, moderationAttacks()...)
 	all = append(all, componentAttacks()...)
+	all = append(all, hoardAttacks()...)
 	all = append(all, lastAttacks()...)
 	return all
 }
