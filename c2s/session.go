@@ -380,7 +380,7 @@ func (s *Session) serve() {
 			break
 		}
 		s.busy(1)
-		s.chargeStanza() // stanzacost.go
+		s.chargeStanza(el) // stanzacost.go
 		err = s.handle(el)
 		s.busy(-1)
 		if err != nil {

@@ -1,5 +1,7 @@
 package c2s
 
+import "github.com/muctest/muctest/xmlnode"
+
 // This file makes every stanza count against its client's read allowance
 // (ratelimit.go) as Limits.StanzaCost bytes on top of its own size.
 //
@@ -29,6 +31,21 @@ package c2s
 // DefaultReadRate.
 const DefaultStanzaCost = 1 << 10
 
+// What a stanza costs also grows with its elements, not with its bytes:
+// every element is a node to allocate, copy where the stanza is kept or
+// fanned out, and serialise again, and <a/> is four bytes on the wire. A
+// presence of 4,900 empty elements (20 KB) from each of 250 accounts at
+// their 64 KiB/s kept the router's lock busy copying and serialising
+// trees for seconds after the attack stopped, so that the witness could
+// not log in (mucattack roster-pending-tree-hoard). Each element past the
+// first freeElements counts elementCost bytes more, as StanzaCost does for
+// the stanza: a real stanza has a dozen elements and pays nothing, that
+// presence about 300 KB, five seconds of the default allowance.
+const (
+	freeElements = 32
+	elementCost  = 64
+)
+
 // stanzaCost is the limits' StanzaCost: zero when reads are not limited.
 func (l *Limits) stanzaCost() int {
 	if l.ReadRate <= 0 || l.StanzaCost <= 0 {
@@ -37,16 +54,35 @@ func (l *Limits) stanzaCost() int {
 	return int(min(l.StanzaCost, 1<<30))
 }
 
-// chargeStanza counts one stanza the session has just read against its
-// allowance, as StanzaCost bytes read now: the next read waits for it, as
+// chargeStanza counts el, the stanza the session has just read, against
+// its allowance, as StanzaCost bytes read now, and elementCost more for
+// each of its elements past freeElements: the next read waits for it, as
 // for bytes. It runs in the reader goroutine, which alone moves the
 // session's own bucket.
-func (s *Session) chargeStanza() {
+func (s *Session) chargeStanza(el *xmlnode.Element) {
 	n := s.limits.stanzaCost()
 	if n == 0 {
 		return
 	}
+	if extra := countElements(el, 1<<20) - freeElements; extra > 0 {
+		n += extra * elementCost
+	}
 	if c := s.tracked(); c != nil {
 		c.charge(n, readClock())
 	}
+}
+
+// countElements counts the elements of el's tree (el included), stopping
+// once the count passes max.
+func countElements(el *xmlnode.Element, max int) int {
+	n := 1
+	for _, c := range el.Children {
+		if n > max {
+			break
+		}
+		if c, ok := c.(*xmlnode.Element); ok {
+			n += countElements(c, max-n)
+		}
+	}
+	return n
 }

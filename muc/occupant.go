@@ -2,6 +2,11 @@ package muc
 
 import "github.com/muctest/muctest/xmlnode"
 
+// storedPresenceElements is router.StoredPresenceElements: how many
+// elements of an occupant's presence the room keeps as a tree, for each of
+// the occupant's sessions in each room (xmlnode.SealedPast).
+const storedPresenceElements = 64
+
 // session is one client (full JID) behind an occupant, with the last
 // presence it sent to the room: MUC-filtered, from the occupant's room JID.
 type session struct {
@@ -84,10 +89,12 @@ func (o *occupant) choosePrimary() string {
 }
 
 // setSession records pres as the presence of session j (MUC payloads
-// removed, addressed from the room JID) and keeps the primary session
+// removed, addressed from the room JID, its elements past
+// storedPresenceElements kept serialised, as the router keeps a
+// session's) and keeps the primary session
 // pointing at an available session when there is one.
 func (o *occupant) setSession(j string, pres *xmlnode.Element) {
-	p := filterMUCPayloads(pres.Copy())
+	p := filterMUCPayloads(pres.Copy()).SealedPast(storedPresenceElements)
 	p.SetAttr("from", o.nick)
 	p.SetAttr("to", j)
 	if s := o.session(j); s != nil {

@@ -154,12 +154,25 @@ type deliveredPresence struct {
 // server received it, as Prosody trunk does (its blocking.scs expects the
 // stamp on the presence a new subscriber is sent). A <delay/> the client
 // put there itself is dropped first: only the server may vouch for it.
+//
+// Its children past the first StoredPresenceElements elements are kept
+// serialised (xmlnode.SealedPast): a presence of thousands of empty
+// elements would otherwise cost half a megabyte of tree for every session
+// that sent one.
 func (s *Router) storedPresence(st *xmlnode.Element) *xmlnode.Element {
 	c := st.Copy()
 	c.RemoveChildren(nsDelay, "delay")
+	c = c.SealedPast(StoredPresenceElements)
 	c.AddChild(nsDelay, "delay", "from", s.domain, "stamp", time.Now().UTC().Format("2006-01-02T15:04:05Z"))
 	return c
 }
+
+// StoredPresenceElements is how many elements of a presence the server
+// keeps as a tree when it keeps the presence for long (a session's
+// broadcast presence, a MUC occupant's): far more than a real client's
+// (show, status, priority, caps, an avatar hash, a nick: about a dozen),
+// and the rest is kept as its bytes.
+const StoredPresenceElements = 64
 
 // nsDelay is XEP-0203's namespace.
 const nsDelay = "urn:xmpp:delay"

@@ -28,6 +28,8 @@ func attacks() []attack {
 	all = append(all, moreHTTPAttacks()...)
 	all = append(all, uploadPutAttacks()...)
 	all = append(all, moderationAttacks()...)
+	all = append(all, componentAttacks()...)
+	all = append(all, hoardAttacks()...)
 	all = append(all, lastAttacks()...)
 	return all
 }

@@ -48,6 +48,7 @@ func newBattery(ctx context.Context, o options, out io.Writer) (*battery, error)
 			}
 		}
 	}
+	b.o.comp = parseCompFlags(o.mucdFlags)
 	if b.addr == "" {
 		if o.mucdBin != "" {
 			b.bin = o.mucdBin
@@ -216,11 +217,12 @@ type result struct {
 	// attack, from /proc/PID/task/*/schedstat; selfCPU is this process's.
 	cpu, wait, selfCPU time.Duration
 	stoppedEarly       bool
+	lost               string // env.lose: a watched service besides the witness's failed
 	note               string
 }
 
 func (r result) pass() bool {
-	return r.alive && r.wit.failures == 0 && r.wit.max < time.Second && r.peak-r.before < 300<<20
+	return r.alive && r.lost == "" && r.wit.failures == 0 && r.wit.max < time.Second && r.peak-r.before < 300<<20
 }
 
 func (b *battery) runAll(ctx context.Context, sel []attack) error {
@@ -268,6 +270,7 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 	self0, _ := schedstat(os.Getpid())
 	heapDone := b.heapProfile(a.name)
 	note, err := a.run(e)
+	r.lost = e.lostService()
 	<-heapDone
 	e.closeAll()
 	cancel()
@@ -299,6 +302,9 @@ func (b *battery) runOne(ctx context.Context, a attack) result {
 	}
 	if r.wit.failures > 0 {
 		note = strings.TrimSpace(note + " witness: " + firstLine(r.wit.lastError, 80))
+	}
+	if r.lost != "" {
+		note = strings.TrimSpace(note + " LOST: " + r.lost)
 	}
 	if r.aliveNote != "" {
 		note = strings.TrimSpace(note + " " + r.aliveNote)

@@ -41,6 +41,26 @@ type env struct {
 	sent, sentBytes          atomic.Int64
 	errMu                    sync.Mutex
 	firstErr                 string
+	// lost, set by lose, is a service the attack watched besides the
+	// witness's (a component's round trips) that failed: the attack fails.
+	lost string
+}
+
+// lose records that a well-behaved party the attack watches (not the
+// witness) lost its service, which fails the attack as a witness failure
+// would; the first reason is kept.
+func (e *env) lose(why string) {
+	e.errMu.Lock()
+	if e.lost == "" {
+		e.lost = why
+	}
+	e.errMu.Unlock()
+}
+
+func (e *env) lostService() string {
+	e.errMu.Lock()
+	defer e.errMu.Unlock()
+	return e.lost
 }
 
 func newEnv(ctx context.Context, b *battery, name string) *env {
@@ -80,6 +100,12 @@ type sockBuf struct{ opt, size int }
 
 // dialBuf is dialOpt with any socket buffer bound.
 func (e *env) dialBuf(src net.IP, buf sockBuf, track bool) (net.Conn, error) {
+	return e.dialAddr(e.addr, src, buf, track)
+}
+
+// dialAddr is dialBuf to another of the server's ports (the component
+// port).
+func (e *env) dialAddr(addr string, src net.IP, buf sockBuf, track bool) (net.Conn, error) {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	if src != nil {
 		d.LocalAddr = &net.TCPAddr{IP: src}
@@ -96,7 +122,7 @@ func (e *env) dialBuf(src net.IP, buf sockBuf, track bool) (net.Conn, error) {
 			return serr
 		}
 	}
-	nc, err := d.DialContext(e.ctx, "tcp", e.addr)
+	nc, err := d.DialContext(e.ctx, "tcp", addr)
 	if err != nil {
 		e.failed.Add(1)
 		e.noteErr(err)

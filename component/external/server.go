@@ -1,6 +1,7 @@
 package external
 
 import (
+	"github.com/muctest/muctest/connlimit"
 	"github.com/muctest/muctest/netpoll"
 
 	"crypto/rand"
@@ -33,6 +34,18 @@ const (
 	DefaultWriteTimeout     = 60 * time.Second
 	DefaultMaxQueue         = 10000
 	DefaultMaxQueueBytes    = 16 << 20
+	// DefaultMaxHandshakeBytes bounds the stream header and the
+	// handshake, each: a few hundred bytes from a real component, while
+	// anyone who can reach the port may send them.
+	DefaultMaxHandshakeBytes = 4 << 10
+	// DefaultMaxConns and DefaultMaxConnsPerIP bound the connections the
+	// component port holds at once: a server has a handful of
+	// components, and each connection costs two goroutines and its
+	// buffers until its handshake times out, so a flood of connections
+	// must stop long before it holds the descriptors and memory the
+	// client port needs (attack4's component-handshake-flood).
+	DefaultMaxConns      = 256
+	DefaultMaxConnsPerIP = 32
 )
 
 // Limits bound what one component may cost the server. Zero fields take
@@ -55,6 +68,16 @@ type Limits struct {
 	// component; past either, its stream ends with resource-constraint.
 	MaxQueue      int
 	MaxQueueBytes int64
+	// MaxHandshakeBytes bounds the stream header and the <handshake/>,
+	// each, before the component has proved it knows the secret (never
+	// more than MaxStanzaBytes).
+	MaxHandshakeBytes int64
+	// MaxConns and MaxConnsPerIP cap the connections Serve's listener
+	// holds at once, over every address and from one (package
+	// connlimit); a connection over a cap is told resource-constraint or
+	// policy-violation and closed unread. Negative: no cap.
+	MaxConns      int
+	MaxConnsPerIP int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -78,6 +101,16 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxQueueBytes <= 0 {
 		l.MaxQueueBytes = DefaultMaxQueueBytes
+	}
+	if l.MaxHandshakeBytes <= 0 {
+		l.MaxHandshakeBytes = DefaultMaxHandshakeBytes
+	}
+	l.MaxHandshakeBytes = min(l.MaxHandshakeBytes, l.MaxStanzaBytes)
+	if l.MaxConns == 0 {
+		l.MaxConns = DefaultMaxConns
+	}
+	if l.MaxConnsPerIP == 0 {
+		l.MaxConnsPerIP = DefaultMaxConnsPerIP
 	}
 	return l
 }
@@ -223,11 +256,29 @@ func (s *Server) Register(r *module.Registrar) error {
 }
 
 // Serve accepts components on ln until Close, which makes it return nil.
+// ln is capped by Limits.MaxConns and MaxConnsPerIP, and rides out
+// descriptor exhaustion (package connlimit).
 func (s *Server) Serve(ln net.Listener) error {
 	if s.router == nil {
 		ln.Close()
 		return errors.New("external: no Router (set Config.Router or register the Server as a module)")
 	}
+	ln = connlimit.New(ln, connlimit.Config{
+		MaxConns: s.lim.MaxConns,
+		MaxPerIP: s.lim.MaxConnsPerIP,
+		Logger:   s.log,
+		Refuse: func(c net.Conn, why connlimit.Reason) {
+			e := errorf("resource-constraint", "too many component connections")
+			if why == connlimit.TooManyFromIP {
+				e = errorf("policy-violation", "too many component connections from your address")
+			}
+			// A few hundred bytes fit in a new socket's buffer: the
+			// deadline only guards the accept loop against a kernel
+			// that says otherwise.
+			_ = c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+			_, _ = c.Write(errorBytes(e, true))
+		},
+	})
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -412,7 +463,7 @@ func (c *conn) serve() {
 	c.armRead(lim.HandshakeTimeout)
 	br := &busyReader{c: c}
 	defer br.release()
-	r := newReader(br, lim.MaxStanzaBytes, xmlnode.Limits{MaxDepth: lim.MaxDepth, MaxAttrs: lim.MaxAttrs})
+	r := newReader(br, lim.MaxHandshakeBytes, xmlnode.Limits{MaxDepth: lim.MaxDepth, MaxAttrs: lim.MaxAttrs})
 	id := strings.ToLower(rand.Text())
 	headerSent := false
 	w := writerFunc(func(b []byte) (int, error) {
@@ -444,6 +495,7 @@ func (c *conn) serve() {
 		return
 	}
 	c.mount = m
+	r.lr.max = lim.MaxStanzaBytes
 	c.enqueue([]byte("<handshake/>"))
 	c.log.Info("external: component connected", "domain", domain)
 	for {

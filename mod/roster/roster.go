@@ -592,7 +592,10 @@ func (m *mod) Inbound(c module.Context, a module.Account, st *xmlnode.Element, f
 			p := xmlnode.New(nsClient, "presence", "type", "unavailable", "from", us, "to", fb)
 			c.Route(p)
 			if _, pending := ro.pendingIn[fb]; !pending {
-				kept := st.Copy()
+				// Kept serialised: only sent again as it is, and a
+				// tree costs up to 24 times its wire bytes, what the
+				// quotas count.
+				kept := st.Sealed()
 				cost := pendingCost(kept)
 				if !quota.Within(m.lim.RosterPending, len(ro.pendingIn), 1) ||
 					!quota.Within(m.lim.PendingTotalBytes, m.pendingTotal, cost) || !quota.Budget(a, m.lim.AccountBytes, cost) {
