@@ -232,15 +232,21 @@ var readCases = []string{
 // one-pass parser, whole and in reads of several sizes (one byte at a time
 // makes every element end past the buffer, and so go to the decoder after
 // a few tries), with and without parking between elements, and wants the
-// same trees, budget and errors.
+// same trees, budget and errors. The cases run in parallel: they only
+// parse in memory, and together they are the package's longest test on
+// one core.
 func TestFastReadMatchesDecoder(t *testing.T) {
-	for _, c := range readCases {
-		for lc := range readLimits {
-			for _, chunk := range []int{0, 1, 7, 100, 600} {
-				checkRead(t, []byte(c), lc, chunk, false)
-				checkRead(t, []byte(c), lc, chunk, true)
+	t.Parallel()
+	for i, c := range readCases {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			for lc := range readLimits {
+				for _, chunk := range []int{0, 1, 7, 100, 600} {
+					checkRead(t, []byte(c), lc, chunk, false)
+					checkRead(t, []byte(c), lc, chunk, true)
+				}
 			}
-		}
+		})
 	}
 }
 

@@ -191,8 +191,10 @@ func TestParkReplaysHeader(t *testing.T) {
 }
 
 // TestIdleTimeoutBeforeParking checks that a session waiting out ParkAfter
-// in Read still ends at its idle deadline when that comes first.
+// in Read still ends at its idle deadline when that comes first. It sets
+// no hook, so it waits out its timeout beside the other parallel tests.
 func TestIdleTimeoutBeforeParking(t *testing.T) {
+	t.Parallel()
 	ph := newParkHarnessAfter(t, Limits{IdleTimeout: 200 * time.Millisecond}, time.Hour)
 	io.WriteString(ph.client, login)
 	ph.readUntil(t, "</iq>")

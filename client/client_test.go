@@ -316,7 +316,12 @@ func TestDialSendRecvClose(t *testing.T) {
 	}
 }
 
+// TestCloseTimesOutWithoutServerTag checks that Close gives up after
+// Timeout on a server that never sends its closing tag. It runs in
+// parallel: it mostly waits out that timeout, and the package has no
+// state a test sets.
 func TestCloseTimesOutWithoutServerTag(t *testing.T) {
+	t.Parallel()
 	srv := fakeServer{mechs: []string{"PLAIN"}, password: "pw", noCloseTag: true}
 	addr, _ := start(t, &srv)
 	c, err := client.Dial(context.Background(), addr, client.Config{JID: "user@localhost", Password: "pw", Timeout: 200 * time.Millisecond})

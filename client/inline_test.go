@@ -161,8 +161,10 @@ func TestReadInBackground(t *testing.T) {
 // TestReadInlineFake runs the fake server's logins with ReadInline: the
 // negotiation is the same, the echoes come back through Recv, a stream
 // error ends the stream, and Close without the server's closing tag still
-// times out; with STARTTLS the option is ignored.
+// times out; with STARTTLS the option is ignored. In parallel with the
+// other tests: the last case waits out its Close timeout.
 func TestReadInlineFake(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		srv  fakeServer

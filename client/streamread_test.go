@@ -228,8 +228,10 @@ func checkStreamAgainst(t *testing.T, input []byte, lim xmlnode.Limits, chunk in
 // TestStreamReaderMatchesEncodingXML reads every case with the fast path
 // and with encoding/xml alone, in reads of several sizes (one byte at a
 // time makes every element end past the buffer, and so go to encoding/xml
-// after the retries), and wants the same header, trees and errors.
+// after the retries), and wants the same header, trees and errors. It
+// runs in parallel, on a core while the other tests wait on their sockets.
 func TestStreamReaderMatchesEncodingXML(t *testing.T) {
+	t.Parallel()
 	for _, c := range streamCases {
 		for _, lim := range streamLimits {
 			want := readAll([]byte(c), lim, true, 0) // once for every chunk size
