@@ -105,7 +105,6 @@ func checkWire(t *testing.T, e *Element, ns, wire string) {
 }
 
 func TestRoundTripProperty(t *testing.T) {
-	t.Parallel() // CPU only, no package state; runs after the serial memory tests
 	stanzas := []string{
 		broadcastMsg,
 		`<a xmlns:p="u" p:b="c" xml:lang="en"><![CDATA[x<y]]>&amp;<b/>tail</a>`,

@@ -32,7 +32,6 @@ func rawCases() map[string]string {
 var rawParents = []string{"", "jabber:client", "http://jabber.org/protocol/pubsub", "http://jabber.org/protocol/pubsub#event", "urn:b", "urn:z"}
 
 func TestRawEncodesAsTree(t *testing.T) {
-	t.Parallel() // CPU only, no package state; runs after the serial memory tests
 	for name, s := range rawCases() {
 		t.Run(name, func(t *testing.T) {
 			e := readTree(t, s)
@@ -98,7 +97,6 @@ func TestRawEncodesAsTree(t *testing.T) {
 }
 
 func TestRawExpanded(t *testing.T) {
-	t.Parallel() // CPU only, no package state; runs after the serial memory tests
 	for name, s := range rawCases() {
 		t.Run(name, func(t *testing.T) {
 			e := readTree(t, s)
