@@ -17,6 +17,7 @@ import (
 // idle, and the runner must hand the streams to reader goroutines
 // (waitServer) for the script to pass.
 func TestInlineReadFallback(t *testing.T) {
+	t.Parallel() // in-process servers of its own, no package state
 	body := strings.Repeat("x", 4000)
 	var b strings.Builder
 	b.WriteString("# fallback\n\n[Client] Romeo\n\tjid: romeo@localhost/r\n\tpassword: pw\n\n[Client] Juliet\n\tjid: juliet@localhost/r\n\tpassword: pw\n\n-----\n\nRomeo connects\n\nJuliet connects\n\nRomeo sends:\n")

@@ -16,6 +16,7 @@ import (
 // send known to have no observable effect, an iq result the server
 // ignores, is listed.)
 func TestLeniencyStillFails(t *testing.T) {
+	t.Parallel() // in-process servers of its own, no package state
 	if testing.Short() {
 		t.Skip("runs every corpus script many times")
 	}

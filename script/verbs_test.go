@@ -243,6 +243,7 @@ Mercutio receives:
 }
 
 func TestTimeoutsAreNamed(t *testing.T) {
+	t.Parallel() // waits out two 50 ms limits on a listener of its own
 	// A script against a server that accepts TCP and never answers: the
 	// connect step runs into the limit.
 	ln := listenSilent(t)

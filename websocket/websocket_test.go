@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -255,6 +256,7 @@ func TestHostile(t *testing.T) {
 // connection-timeout stream error, as over TCP, before the WebSocket
 // closes.
 func TestIdleTimeout(t *testing.T) {
+	t.Parallel() // waits out the 100 ms on a server of its own
 	_, url := start(t, server.Config{Limits: c2s.Limits{IdleTimeout: 100 * time.Millisecond}})
 	c := dial(t, url)
 	c.login("sleepy")
@@ -283,18 +285,40 @@ func TestConnRate(t *testing.T) {
 
 // TestSlowNegotiation: a WebSocket that never sends its <open/> is closed
 // at the negotiation timeout, as a TCP connection would be, while another
-// client is served.
+// client on the same handler is served before and after that close.
+//
+// The fast client is on a server of its own with the default timeout, so
+// a loaded machine can delay it without racing the slow client's 50 ms:
+// one handler hands its first connection to the short-timeout server and
+// later ones to the other. The slow client's close is awaited, not timed.
 func TestSlowNegotiation(t *testing.T) {
-	// The fast client is under the same timeout, from its own connect to
-	// its <open/> answered: 100 ms was missed on a loaded machine. A
-	// second, waited out beside the package's other tests.
 	t.Parallel()
-	_, url := start(t, server.Config{Limits: c2s.Limits{NegotiationTimeout: time.Second}})
+	short := servertest.New(t, server.Config{Limits: c2s.Limits{NegotiationTimeout: 50 * time.Millisecond}})
+	long := servertest.New(t, server.Config{})
+	first := make(chan struct{})
+	var served atomic.Int32
+	h := websocket.NewHandler(websocket.Config{
+		Serve: func(c net.Conn, secure bool) error {
+			if served.Add(1) == 1 {
+				close(first)
+				return short.ServeConn(c, server.TransportOptions{Secure: secure})
+			}
+			return long.ServeConn(c, server.TransportOptions{Secure: secure})
+		},
+	})
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() {
+		hs.Close()
+		h.Wait()
+	})
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + websocket.Path
 	slow := dial(t, url)
+	<-first // the slow client is the one on the short-timeout server
 	fast := dial(t, url)
-	fast.send(open)
-	fast.expect(`<open `)
+	fast.login("fast")
 	if m := slow.next(); m != "" {
 		t.Fatalf("the silent client got %q, want the connection closed", m)
 	}
+	fast.send(`<iq xmlns="jabber:client" type="get" id="alive"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	fast.expect(`<iq xmlns="jabber:client" id="alive"`)
 }
