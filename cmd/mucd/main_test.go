@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/muctest/muctest/client"
 	"github.com/muctest/muctest/mod/sm"
 	"github.com/muctest/muctest/muc"
 	"github.com/muctest/muctest/server"
@@ -67,6 +68,29 @@ func start(t *testing.T, ctx context.Context, args ...string) (conn net.Conn, do
 	t.Cleanup(func() { conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	return conn, result
+}
+
+// login logs user@localhost in, with the password "password" (any
+// password is accepted without -user), to the mucd that probe (from
+// start) is connected to; the session is dropped at cleanup.
+func login(t *testing.T, ctx context.Context, probe net.Conn, user, resource string) *client.Conn {
+	t.Helper()
+	c, err := client.Dial(ctx, probe.RemoteAddr().String(), client.Config{JID: user + "@localhost", Password: "password", Resource: resource})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Abort() })
+	return c
+}
+
+// stop ends the mucd that start ran (cancel is its context's) and fails
+// the test if run did not return cleanly.
+func stop(t *testing.T, cancel context.CancelFunc, done <-chan error) {
+	t.Helper()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
 }
 
 // TestServe starts mucd with fixed accounts, logs in over PLAIN with the

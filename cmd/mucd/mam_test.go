@@ -27,16 +27,7 @@ func TestArchivePolicy(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			probe, done := start(t, ctx, append([]string{"-addr", "127.0.0.1:0", "-no-tls"}, tc.flags...)...)
-			addr := probe.RemoteAddr().String()
-			dial := func(user string) *client.Conn {
-				c, err := client.Dial(ctx, addr, client.Config{JID: user + "@localhost", Password: "password", Resource: "mam"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { c.Abort() })
-				return c
-			}
-			alice, bob := dial("alice"), dial("bob")
+			alice, bob := login(t, ctx, probe, "alice", "mam"), login(t, ctx, probe, "bob", "mam")
 			send := func(c *client.Conn, s string) {
 				if err := c.Send(xmlnode.MustParse(s)); err != nil {
 					t.Fatal(err)
@@ -66,10 +57,7 @@ func TestArchivePolicy(t *testing.T) {
 			if results != tc.want {
 				t.Errorf("the first query found %d messages, want %d", results, tc.want)
 			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatalf("run: %v", err)
-			}
+			stop(t, cancel, done)
 		})
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/muctest/muctest/client"
 	"github.com/muctest/muctest/xmlnode"
 )
 
@@ -27,11 +26,7 @@ func TestPubsubCreate(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			probe, done := start(t, ctx, append([]string{"-addr", "127.0.0.1:0", "-no-tls"}, tc.flags...)...)
-			alice, err := client.Dial(ctx, probe.RemoteAddr().String(), client.Config{JID: "alice@localhost", Password: "password", Resource: "ps"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { alice.Abort() })
+			alice := login(t, ctx, probe, "alice", "ps")
 			if err := alice.Send(xmlnode.MustParse(`<iq xmlns="jabber:client" type="set" id="c" to="pubsub.localhost"><pubsub xmlns="http://jabber.org/protocol/pubsub"><create node="princely_musings"/></pubsub></iq>`)); err != nil {
 				t.Fatal(err)
 			}
@@ -42,10 +37,7 @@ func TestPubsubCreate(t *testing.T) {
 			if st.Name.Local != "iq" || st.Attrib("id") != "c" || st.Attrib("type") != tc.want {
 				t.Fatalf("create: got %s, want an iq of type %s", st, tc.want)
 			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatalf("run: %v", err)
-			}
+			stop(t, cancel, done)
 		})
 	}
 	if err := run(context.Background(), []string{"-pubsub-create", "everyone"}, io.Discard, nil); err == nil {
