@@ -163,7 +163,7 @@ func (s *Session) negotiate() error {
 		if err := s.readHeader(); err != nil {
 			return err
 		}
-		if err := s.writeFeatures(s.features()); err != nil {
+		if err := s.writeFeatures(s.features(), true); err != nil {
 			return err
 		}
 		restart, err := s.negotiateStep()
@@ -176,32 +176,33 @@ func (s *Session) negotiate() error {
 	}
 }
 
-// writeFeatures writes our stream header (readHeader found the client's
-// good and left ours to this write) and <stream:features> with the
-// conventional prefix, which some clients match literally.
-func (s *Session) writeFeatures(f *xmlnode.Element) error {
+// writeFeatures writes <stream:features> with the conventional prefix,
+// which some clients match literally, after our stream header when header
+// is set: readHeader found the client's good and left ours to this write.
+// A XEP-0388 success without Bind2 is followed by features without a
+// header, as there is no stream restart.
+func (s *Session) writeFeatures(f *xmlnode.Element, header bool) error {
 	if s.cfg.Trace {
 		s.log.Debug("c2s: out", "xml", f.String())
 	}
 	if s.holding && !s.secure {
 		// Straight into what is held (the usual case; under TLS the bytes
 		// must go through it): no buffer of its own.
-		s.held = s.appendFeatures(s.heldBuf(), f)
+		s.held = s.appendFeatures(s.heldBuf(), f, header)
 		return nil
 	}
-	if _, err := s.conn.Write(s.appendFeatures(make([]byte, 0, 512), f)); err != nil {
+	if _, err := s.conn.Write(s.appendFeatures(make([]byte, 0, 512), f, header)); err != nil {
 		return fmt.Errorf("c2s: write: %w", err)
 	}
 	return nil
 }
 
-// appendFeatures appends our stream header and the features f to b.
-func (s *Session) appendFeatures(b []byte, f *xmlnode.Element) []byte {
-	return appendFeatureList(s.appendHeader(b), f)
-}
-
-// appendFeatureList appends <stream:features> with the children of f.
-func appendFeatureList(b []byte, f *xmlnode.Element) []byte {
+// appendFeatures appends our stream header, when header is set, and
+// <stream:features> with the children of f to b.
+func (s *Session) appendFeatures(b []byte, f *xmlnode.Element, header bool) []byte {
+	if header {
+		b = s.appendHeader(b)
+	}
 	b = append(b, "<stream:features>"...)
 	for _, n := range f.Children { // not Elements, which makes a list
 		if c, ok := n.(*xmlnode.Element); ok {

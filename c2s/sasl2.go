@@ -207,7 +207,7 @@ func (s *Session) sasl2(auth *xmlnode.Element) (bool, error) {
 		if err := s.write(succ); err != nil {
 			return false, err
 		}
-		return false, s.writeFeatureList(s.features())
+		return false, s.writeFeatures(s.features(), false)
 	}
 	return s.bind2(req, succ, authz)
 }
@@ -263,16 +263,4 @@ func (s *Session) bind2(req, succ, authz *xmlnode.Element) (bool, error) {
 	}
 	s.log.Info("c2s: bound with bind2") // the logger names the JID (logJID)
 	return true, nil
-}
-
-// writeFeatureList writes <stream:features> without a stream header, as
-// after a SASL2 success (no restart).
-func (s *Session) writeFeatureList(f *xmlnode.Element) error {
-	if s.cfg.Trace {
-		s.log.Debug("c2s: out", "xml", f.String())
-	}
-	if _, err := s.conn.Write(appendFeatureList(make([]byte, 0, 256), f)); err != nil {
-		return err
-	}
-	return nil
 }
