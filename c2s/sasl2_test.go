@@ -196,12 +196,6 @@ func FuzzSASL2(f *testing.F) {
 			prefix = header + `<authenticate xmlns='urn:xmpp:sasl:2' mechanism='PLAIN'><initial-response>` + plain +
 				`</initial-response><bind xmlns='urn:xmpp:bind:0'><tag>f</tag></bind></authenticate>`
 		}
-		go func() {
-			_, _ = io.WriteString(client, prefix)
-			_, _ = client.Write(data)
-			client.Close()
-		}()
-		_, _ = io.Copy(io.Discard, client)
-		<-s.Done()
+		feed(s, client, prefix, data)
 	})
 }

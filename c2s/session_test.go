@@ -201,6 +201,19 @@ func TestDecode64(t *testing.T) {
 	}
 }
 
+// feed writes prefix and then data to client, closes it, reads all the
+// session s writes back and waits for the session to end: a fuzz target's
+// one round.
+func feed(s *Session, client net.Conn, prefix string, data []byte) {
+	go func() {
+		_, _ = io.WriteString(client, prefix)
+		_, _ = client.Write(data)
+		client.Close()
+	}()
+	_, _ = io.Copy(io.Discard, client)
+	<-s.Done()
+}
+
 // FuzzSession feeds arbitrary bytes to a session, both before
 // authentication and after a pipelined login: it must never panic, must end
 // when the input ends, and must leave the busy count at zero.
@@ -218,13 +231,7 @@ func FuzzSession(f *testing.F) {
 		if loggedIn {
 			prefix = login
 		}
-		go func() {
-			_, _ = io.WriteString(client, prefix)
-			_, _ = client.Write(data)
-			client.Close()
-		}()
-		_, _ = io.Copy(io.Discard, client)
-		<-s.Done()
+		feed(s, client, prefix, data)
 		if n, neg := busy.get(); n != 0 || neg {
 			t.Fatalf("busy count %d (went negative: %v), want 0", n, neg)
 		}
