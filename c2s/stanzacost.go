@@ -64,25 +64,10 @@ func (s *Session) chargeStanza(el *xmlnode.Element) {
 	if n == 0 {
 		return
 	}
-	if extra := countElements(el, 1<<20) - freeElements; extra > 0 {
+	if extra := el.CountWithin(1<<20) - freeElements; extra > 0 {
 		n += extra * elementCost
 	}
 	if c := s.tracked(); c != nil {
 		c.charge(n, readClock())
 	}
-}
-
-// countElements counts the elements of el's tree (el included), stopping
-// once the count passes max.
-func countElements(el *xmlnode.Element, max int) int {
-	n := 1
-	for _, c := range el.Children {
-		if n > max {
-			break
-		}
-		if c, ok := c.(*xmlnode.Element); ok {
-			n += countElements(c, max-n)
-		}
-	}
-	return n
 }

@@ -25,7 +25,7 @@ func (e *Element) SealedPast(n int) *Element {
 		if !ok {
 			continue
 		}
-		budget -= el.countWithin(budget + 1)
+		budget -= el.CountWithin(budget + 1)
 		if budget < 0 {
 			cut = i
 			break
@@ -41,16 +41,18 @@ func (e *Element) SealedPast(n int) *Element {
 	return c
 }
 
-// countWithin counts the elements of e's tree (e included), stopping as
-// soon as the count passes max.
-func (e *Element) countWithin(max int) int {
+// CountWithin counts the elements of e's tree (e included), stopping as
+// soon as the count passes max, so that a hostile tree of millions costs
+// no more than max steps: for bounds on element-dense stanzas (SealedPast;
+// c2s charges a stanza's elements against the read allowance).
+func (e *Element) CountWithin(max int) int {
 	n := 1
 	for _, c := range e.Children {
 		if n > max {
 			break
 		}
 		if el, ok := c.(*Element); ok {
-			n += el.countWithin(max - n)
+			n += el.CountWithin(max - n)
 		}
 	}
 	return n
