@@ -27,8 +27,8 @@ import (
 
 // Namespaces of XEP-0388 and XEP-0386.
 const (
-	NSSASL2 = "urn:xmpp:sasl:2"
-	NSBind2 = "urn:xmpp:bind:0"
+	NSSASL2 = c2sapi.NSSASL2
+	NSBind2 = c2sapi.NSBind2
 )
 
 // Bind2Feature is a feature a client may ask for inside XEP-0386's

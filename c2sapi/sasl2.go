@@ -6,6 +6,14 @@ import (
 	"github.com/muctest/muctest/xmlnode"
 )
 
+// Namespaces of XEP-0388 and XEP-0386, here so that modules (XEP-0198's
+// inline resumption answers inside SASL2's <success/>) name them without
+// importing c2s.
+const (
+	NSSASL2 = "urn:xmpp:sasl:2"
+	NSBind2 = "urn:xmpp:bind:0"
+)
+
 // Bind2Feature is a feature a client may ask for inside XEP-0386's
 // <bind/>, when it binds as part of a XEP-0388 SASL2 authentication:
 // XEP-0198's <enable/>, XEP-0280's carbons. The server offers it in

@@ -483,7 +483,7 @@ func (srv *server) resume(cs c2sapi.Session, el *xmlnode.Element) error {
 // bind, when the client asked for it, binds a new session).
 func (srv *server) resumeInline(cs c2sapi.Session, el, success *xmlnode.Element) (bool, error) {
 	f := srv.takeOver(cs, el, func(resumed *xmlnode.Element) {
-		if id := success.Child(nsSASL2, "authorization-identifier"); id != nil {
+		if id := success.Child(c2sapi.NSSASL2, "authorization-identifier"); id != nil {
 			id.SetText(cs.JID().String())
 		}
 		success.Append(resumed)
@@ -495,10 +495,6 @@ func (srv *server) resumeInline(cs c2sapi.Session, el, success *xmlnode.Element)
 	}
 	return true, nil
 }
-
-// nsSASL2 is XEP-0388's namespace, whose <success/> carries an inline
-// resumption's answer.
-const nsSASL2 = "urn:xmpp:sasl:2"
 
 // takeOver moves the session el (a <resume/>) names to cs, an
 // authenticated stream of the same account, and calls send with the
